@@ -1,0 +1,20 @@
+# Debian 12 packages, installed by scripts/install-deps.sh. CONFIG mode where the package
+# ships a usable CMake config; pkg-config where it does not (hiredis, cpp-httplib).
+find_package(Threads REQUIRED)
+find_package(cppzmq CONFIG REQUIRED)          # brings libzmq
+find_package(spdlog CONFIG REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(PkgConfig REQUIRED)
+
+# msgpack-cxx is header-only; its CMake config drags in Boost, so we take the headers only.
+find_path(SHOAL_MSGPACK_INCLUDE msgpack.hpp REQUIRED)
+add_library(shoal_msgpack INTERFACE)
+target_include_directories(shoal_msgpack SYSTEM INTERFACE ${SHOAL_MSGPACK_INCLUDE})
+target_compile_definitions(shoal_msgpack INTERFACE MSGPACK_NO_BOOST)
+
+if(SHOAL_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+endif()
+if(SHOAL_BUILD_BENCH)
+  find_package(benchmark CONFIG REQUIRED)
+endif()

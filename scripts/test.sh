@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command from README.md: installs what it needs, builds warning-free, and runs
+# every test three times: plain, under ASan+UBSan, and the concurrent parts under TSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+jobs=$(nproc)
+run_config() {
+  local name=$1; shift
+  echo "=== ${name}: configure and build ==="
+  cmake -S . -B "build/${name}" -G Ninja -DSHOAL_WERROR=ON "$@" >/dev/null
+  cmake --build "build/${name}" -j "${jobs}"
+  echo "=== ${name}: tests ==="
+}
+
+run_config release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ctest --test-dir build/release --output-on-failure -j "${jobs}" --timeout 300
+
+run_config asan -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=address -DSHOAL_BUILD_BENCH=OFF
+ctest --test-dir build/asan --output-on-failure -j "${jobs}" --timeout 600
+
+# TSan covers the tests labelled 'concurrent' (threads, cross-thread wake-ups, pools).
+run_config tsan -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=thread -DSHOAL_BUILD_BENCH=OFF -DSHOAL_BUILD_EXAMPLES=OFF
+ctest --test-dir build/tsan --output-on-failure -j "${jobs}" --timeout 600 -L concurrent
