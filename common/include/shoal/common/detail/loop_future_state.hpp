@@ -1,0 +1,121 @@
+#pragma once
+// The shared state behind shoal::future<T> (the loop-bound, asyncio-style future).
+// future_base holds everything that does not depend on T (status, exception, callbacks) so
+// that combinators (gather, wait, as_completed) and the task driver work on futures of any
+// type. (The thread-safe concurrent::future has its own state in future_state.hpp.)
+
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "shoal/common/detail/ref_ptr.hpp"
+#include "shoal/common/detail/unique_function.hpp"
+#include "shoal/common/errors.hpp"
+
+namespace shoal {
+class event_loop;
+}
+
+namespace shoal::detail {
+
+class task_driver;
+
+enum class future_status : std::uint8_t { pending, cancelled, finished };
+
+class future_base : public ref_counted {
+public:
+    using done_callback = unique_function<void(future_base&)>;
+
+    explicit future_base(event_loop* loop) noexcept : loop_(loop) {}
+    // Reports an exception that nobody retrieved to the loop's exception handler.
+    ~future_base() override;
+
+    event_loop& loop() const noexcept { return *loop_; }
+    future_status status() const noexcept { return status_; }
+    bool done() const noexcept { return status_ != future_status::pending; }
+    bool cancelled() const noexcept { return status_ == future_status::cancelled; }
+    bool has_exception() const noexcept { return static_cast<bool>(exception_); }
+
+    // asyncio's Future.cancel: pending -> cancelled, callbacks scheduled. Tasks and
+    // gathering futures override it to pass the request on.
+    virtual bool cancel(const std::string& message);
+    // The task driving this future, if it is a task's handle.
+    virtual task_driver* as_task_driver() noexcept { return nullptr; }
+    // Settling a task from outside is refused, as asyncio refuses Task.set_result.
+    void check_settleable();
+
+    void set_exception(std::exception_ptr e);
+    // asyncio's Future.exception(): throws invalid_state_error while pending and
+    // cancelled_error once cancelled; marks the exception as retrieved.
+    std::exception_ptr exception();
+    // Throws what result() must throw for a non-value outcome; marks retrieval.
+    void throw_if_not_value();
+    // A cancelled_error carrying the cancel message.
+    std::exception_ptr make_cancelled_error() const;
+    // Marks the exception as seen so that it is not reported as lost.
+    void mark_retrieved() noexcept { log_unretrieved_ = false; }
+
+    // Callbacks run via call_soon once the future is done (scheduled at once if already
+    // done); never inside set_result. Returns an id for remove_callback.
+    std::uint64_t add_callback(done_callback cb);
+    std::size_t remove_callback(std::uint64_t id);
+
+protected:
+    // Moves the state to done and schedules the callbacks.
+    void finish(future_status status);
+
+private:
+    struct callback_entry {
+        std::uint64_t id;
+        done_callback fn;
+    };
+    void run_callbacks() noexcept;
+    void schedule_one(done_callback cb);
+
+    event_loop* loop_;
+    future_status status_ = future_status::pending;
+    bool log_unretrieved_ = false;            // an exception was set and nobody looked at it
+    bool exception_from_task_ = false;        // virtual calls are unsafe in the destructor
+    std::uint64_t next_callback_id_ = 1;
+    std::exception_ptr exception_;
+    std::string cancel_message_;
+    // Most futures have exactly one waiter (the awaiting task): keep it inline.
+    std::optional<callback_entry> first_callback_;
+    std::vector<callback_entry> more_callbacks_;
+};
+
+// Storage type for a future's value: void futures store nothing.
+template <class T>
+using stored_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+template <class T>
+class future_state : public future_base {
+public:
+    using future_base::future_base;
+
+    template <class... U>
+    void set_result(U&&... value) {
+        check_settleable();
+        set_result_unchecked(std::forward<U>(value)...);
+    }
+    template <class... U>
+    void set_result_unchecked(U&&... value) {
+        if (done()) {
+            throw invalid_state_error("invalid state: the future is already done");
+        }
+        value_.emplace(std::forward<U>(value)...);
+        finish(future_status::finished);
+    }
+    // The value; only valid after throw_if_not_value() passed.
+    stored_t<T>& value() noexcept { return *value_; }
+
+private:
+    std::optional<stored_t<T>> value_;
+};
+
+}  // namespace shoal::detail

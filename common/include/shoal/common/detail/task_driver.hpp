@@ -1,0 +1,85 @@
+#pragma once
+// task_driver: the machinery behind event_loop::create_task (asyncio's Task.__step). A
+// driver owns one top-level coroutine and resumes it from the loop; every awaiter in the
+// runtime suspends by telling the current driver what it waits for (a future, a timer, or
+// just the next pass), so that cancel() can reach whatever the coroutine waits on.
+//
+// Chains of lazy tasks run inside one driver: `co_await some_task()` transfers control
+// symmetrically without touching the loop, and the innermost suspended coroutine is
+// remembered as the resume point.
+
+#include <coroutine>
+#include <cstdint>
+#include <string>
+
+#include "shoal/common/detail/loop_future_state.hpp"
+#include "shoal/common/detail/ref_ptr.hpp"
+#include "shoal/common/handle.hpp"
+
+namespace shoal {
+class event_loop;
+}
+
+namespace shoal::detail {
+
+class task_driver;
+// The driver whose coroutine is running on this thread right now (asyncio.current_task).
+inline thread_local task_driver* current_driver = nullptr;
+
+class task_driver {
+public:
+    task_driver(const task_driver&) = delete;
+    task_driver& operator=(const task_driver&) = delete;
+
+    static task_driver* current() noexcept { return current_driver; }
+    // Throws event_loop_error when a coroutine awaits outside any task.
+    static task_driver& require_current();
+
+    // Suspension requests from awaiters; `h` is the coroutine to resume afterwards.
+    void wait_on_future(future_base& f, std::coroutine_handle<> h);
+    void wait_on_timer(double delay_seconds, std::coroutine_handle<> h);
+    void yield_now(std::coroutine_handle<> h);
+    // Called by awaiters when resumed after a suspension: throws cancelled_error if a
+    // cancel() arrived that the awaited thing did not already deliver.
+    void throw_if_cancel_requested();
+
+    // Task.cancel(): returns false if the task is done.
+    bool request_cancel(const std::string& message);
+    // Resumes the coroutine where it suspended (from a loop callback).
+    void resume_from_loop() noexcept { step(); }
+    // The loop is closing with this task pending: destroy its coroutine.
+    void abandon() noexcept;
+
+protected:
+    friend class shoal::event_loop;
+    explicit task_driver(event_loop& loop) noexcept : loop_(&loop) {}
+    virtual ~task_driver() = default;
+
+    // The future this driver settles (the task's handle).
+    virtual future_base& self() noexcept = 0;
+    // The coroutine finished (or was cancelled before it started): settle self().
+    virtual void on_finished() noexcept = 0;
+    // Destroys the coroutine frame without settling self().
+    virtual void destroy_coroutine() noexcept = 0;
+
+    void step() noexcept;
+    void unregister() noexcept;
+
+    event_loop* loop_;
+    std::coroutine_handle<> top_;           // the task's own coroutine
+    std::coroutine_handle<> resume_point_;  // innermost suspended coroutine of the chain
+    bool started_ = false;
+    bool must_cancel_ = false;              // deliver cancelled_error at the next resume
+    bool registered_ = false;
+
+private:
+    void clear_wait() noexcept;
+
+    ref_ptr<future_base> waiting_future_;   // asyncio's _fut_waiter
+    std::uint64_t waiting_callback_id_ = 0;
+    timer_handle waiting_timer_;
+    bool waiting_on_timer_ = false;
+    std::string cancel_message_;
+};
+
+}  // namespace shoal::detail

@@ -1,0 +1,211 @@
+#pragma once
+// event_loop: the single-threaded reactor every Shoal component runs on, with the names and
+// semantics of Python's asyncio event loop.
+//
+// Thread-safety: an event_loop and everything bound to it (futures, tasks, handles) belong to
+// the thread that runs it. The one door in from other threads is call_soon_threadsafe (and
+// the helpers built on it: run_coroutine_threadsafe, wrapping concurrent futures).
+//
+// Callback rules (from asyncio): callbacks run in FIFO order; callbacks scheduled while a
+// pass runs wait for the next pass; a callback that throws is reported to the exception
+// handler and the loop goes on; removing a reader or cancelling a timer inside a callback
+// takes effect at once for the rest of the pass.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "shoal/common/clock.hpp"
+#include "shoal/common/detail/unique_function.hpp"
+#include "shoal/common/handle.hpp"
+
+namespace shoal {
+
+template <class T>
+class future;
+template <class T>
+class task;
+class thread_pool_executor;
+
+namespace detail {
+class task_driver;
+}
+
+using callback = detail::unique_function<void()>;
+
+// What went wrong, as asyncio's exception-handler context dict.
+struct exception_context {
+    std::string message;             // what the loop was doing, e.g. "Exception in callback"
+    std::exception_ptr exception;    // may be null
+};
+
+class event_loop {
+public:
+    using exception_handler = std::function<void(event_loop&, const exception_context&)>;
+
+    // A loop on the steady clock.
+    event_loop();
+    // A loop on the given clock, which must outlive it (tests pass a manual clock).
+    explicit event_loop(const clock& time_source);
+    // Closes the loop if still open: pending callbacks are dropped and pending tasks'
+    // coroutines destroyed (reported as "Task was destroyed but it is pending").
+    ~event_loop();
+
+    event_loop(const event_loop&) = delete;
+    event_loop& operator=(const event_loop&) = delete;
+
+    // --- scheduling (loop thread; throw event_loop_error once closed) ---
+    handle call_soon(callback cb);
+    timer_handle call_later(double delay_seconds, callback cb);
+    timer_handle call_at(double when, callback cb);
+    // The only member callable from any thread: queues cb and wakes the loop (an eventfd).
+    // Throws event_loop_error if the loop is closed.
+    void call_soon_threadsafe(callback cb);
+    // The loop's clock, in seconds.
+    double time() const;
+
+    // --- running ---
+    // Runs until stop(). Throws event_loop_error if closed, already running, or another
+    // loop runs on this thread.
+    void run_forever();
+    // Runs until the future (or the task, wrapped with create_task) is done, then returns
+    // its result or rethrows its exception.
+    template <class T>
+    T run_until_complete(future<T> f);
+    template <class T>
+    T run_until_complete(task<T> t);
+    // Asks run_forever to return after the current pass. Safe to call when not running:
+    // the next run_forever then runs one pass and returns (asyncio's rule).
+    void stop() noexcept { stopping_ = true; }
+    // Drops every pending callback and pending task and shuts the default executor down.
+    // Throws event_loop_error if the loop is running; a no-op if already closed.
+    void close();
+    bool is_running() const noexcept { return running_; }
+    bool is_closed() const noexcept { return closed_; }
+
+    // --- errors nobody handled ---
+    // Replaces the handler (empty restores the default, which logs).
+    void set_exception_handler(exception_handler handler);
+    void call_exception_handler(const exception_context& context) noexcept;
+    static void default_exception_handler(const exception_context& context) noexcept;
+
+    // --- I/O readiness (loop thread) ---
+    // A reader or writer per fd or socket; adding again replaces the callback.
+    // remove_* return whether something was registered.
+    void add_reader(int fd, callback cb);
+    bool remove_reader(int fd);
+    void add_writer(int fd, callback cb);
+    bool remove_writer(int fd);
+    // zmq_socket is a raw ZeroMQ socket (cppzmq's socket.handle()); readable means ZMQ_POLLIN.
+    void add_zmq_reader(void* zmq_socket, callback cb);
+    bool remove_zmq_reader(void* zmq_socket);
+
+    // --- futures and tasks (defined in future.hpp / task.hpp) ---
+    template <class T = void>
+    future<T> create_future();
+    // Schedules the lazy task to run now (asyncio.create_task) and returns its handle: a
+    // future whose cancel() throws cancelled_error into the coroutine at its next suspension.
+    template <class T>
+    future<T> create_task(task<T> t);
+
+    // The default executor of run_in_executor, created on first use (a thread pool).
+    thread_pool_executor& default_executor();
+    void set_default_executor(std::shared_ptr<thread_pool_executor> executor);
+
+    // The loop running on the calling thread (asyncio.get_running_loop); throws
+    // event_loop_error when none runs.
+    static event_loop& current();
+    static event_loop* current_or_null() noexcept;
+
+    // Number of tasks created and not yet finished (for tests and introspection).
+    std::size_t pending_task_count() const noexcept { return live_tasks_.size(); }
+
+private:
+    friend class handle;
+    friend class timer_handle;
+    friend class detail::task_driver;
+
+    struct ready_entry {
+        callback cb;                  // empty for a due timer
+        std::uint64_t seq;            // FIFO position, for handle::cancel
+        std::uint32_t timer_slot;     // valid when cb is empty
+        std::uint32_t timer_generation;
+    };
+    struct timer_slot {
+        callback cb;
+        std::uint32_t generation = 0;
+        bool armed = false;
+    };
+    struct timer_entry {
+        double when;
+        std::uint64_t order;  // ties broken by scheduling order
+        std::uint32_t slot;
+        std::uint32_t generation;
+    };
+    struct io_watch;
+    struct poll_set;
+
+    void check_open() const;
+    void run_once();
+    int poll_timeout_ms() const;
+    void poll_and_dispatch_io(int timeout_ms);
+    void rebuild_poll_set();
+    void move_due_timers_to_ready();
+    void run_ready();
+    void run_callback(callback& cb, const char* what) noexcept;
+    void cancel_ready(std::uint64_t seq);
+    void cancel_timer(std::uint32_t slot, std::uint32_t generation);
+    void compact_timer_heap();
+    void drain_threadsafe_queue();
+    void add_watch(int fd, void* zsock, short events, callback cb);
+    bool remove_watch(int fd, void* zsock, short events);
+    void register_task(detail::task_driver* t);
+    void unregister_task(detail::task_driver* t) noexcept;
+    void destroy_pending_tasks() noexcept;
+    void release_default_executor() noexcept;
+
+    // --- owned by the loop thread ---
+    steady_clock own_clock_;
+    const clock* clock_;
+    std::deque<ready_entry> ready_;
+    std::uint64_t next_ready_seq_ = 1;       // seq given to the next call_soon
+    std::uint64_t last_run_seq_ = 0;         // seq of the last ready entry taken off the queue
+    std::unordered_set<std::uint64_t> cancelled_ready_;  // seqs cancelled while queued
+    // Timers: a binary min-heap of (when, order) over slots in a slab. Cancelling frees the
+    // slot at once (releasing the callback's captures) and leaves a stale heap entry that is
+    // skipped when popped; the heap is rebuilt when stale entries outnumber live ones, so
+    // wait_for-style churn stays O(log n) per timer and memory stays bounded.
+    std::vector<timer_entry> timer_heap_;
+    std::vector<timer_slot> timer_slots_;
+    std::vector<std::uint32_t> free_timer_slots_;
+    std::size_t stale_timer_entries_ = 0;
+    std::uint64_t next_timer_order_ = 0;
+    // I/O watches; unique_ptr keeps addresses stable while callbacks add or remove watches.
+    std::vector<std::unique_ptr<io_watch>> watches_;
+    std::vector<std::unique_ptr<io_watch>> retired_watches_;  // freed after the pass
+    // zmq_pollitem_t array mirroring watches_; defined in the .cpp to keep zmq.h private.
+    std::unique_ptr<poll_set> poll_set_;
+    bool poll_set_dirty_ = true;
+    std::unordered_set<detail::task_driver*> live_tasks_;
+    exception_handler exception_handler_;
+    std::shared_ptr<thread_pool_executor> default_executor_;
+    bool running_ = false;
+    bool stopping_ = false;
+    bool closed_ = false;
+
+    // --- shared with other threads (call_soon_threadsafe) ---
+    int wakeup_fd_ = -1;  // eventfd
+    std::mutex threadsafe_mutex_;
+    std::vector<callback> threadsafe_queue_;  // guarded by threadsafe_mutex_
+    bool wakeup_pending_ = false;             // guarded by threadsafe_mutex_
+    bool accepting_threadsafe_ = true;        // guarded by threadsafe_mutex_
+};
+
+}  // namespace shoal

@@ -1,0 +1,138 @@
+#include "shoal/common/detail/loop_future_state.hpp"
+
+#include <algorithm>
+
+#include "shoal/common/event_loop.hpp"
+
+namespace shoal::detail {
+
+future_base::~future_base() {
+    if (log_unretrieved_ && exception_) {
+        const bool is_task = exception_from_task_;
+        loop_->call_exception_handler(exception_context{
+            is_task ? "Task exception was never retrieved" : "Future exception was never retrieved",
+            exception_});
+    }
+}
+
+bool future_base::cancel(const std::string& message) {
+    if (done()) {
+        return false;
+    }
+    cancel_message_ = message;
+    finish(future_status::cancelled);
+    return true;
+}
+
+void future_base::check_settleable() {
+    if (as_task_driver() != nullptr) {
+        throw invalid_state_error("Task does not support set_result() or set_exception()");
+    }
+}
+
+void future_base::set_exception(std::exception_ptr e) {
+    if (done()) {
+        throw invalid_state_error("invalid state: the future is already done");
+    }
+    if (!e) {
+        throw invalid_state_error("set_exception needs an exception");
+    }
+    exception_ = std::move(e);
+    log_unretrieved_ = true;
+    exception_from_task_ = as_task_driver() != nullptr;
+    finish(future_status::finished);
+}
+
+std::exception_ptr future_base::exception() {
+    if (status_ == future_status::pending) {
+        throw invalid_state_error("Exception is not set.");
+    }
+    if (status_ == future_status::cancelled) {
+        std::rethrow_exception(make_cancelled_error());
+    }
+    log_unretrieved_ = false;
+    return exception_;
+}
+
+void future_base::throw_if_not_value() {
+    if (status_ == future_status::pending) {
+        throw invalid_state_error("Result is not set.");
+    }
+    if (status_ == future_status::cancelled) {
+        std::rethrow_exception(make_cancelled_error());
+    }
+    if (exception_) {
+        log_unretrieved_ = false;
+        std::rethrow_exception(exception_);
+    }
+}
+
+std::exception_ptr future_base::make_cancelled_error() const {
+    return std::make_exception_ptr(
+        cancelled_error(cancel_message_.empty() ? "cancelled" : cancel_message_));
+}
+
+std::uint64_t future_base::add_callback(done_callback cb) {
+    const std::uint64_t id = next_callback_id_++;
+    if (done()) {
+        schedule_one(std::move(cb));
+        return id;
+    }
+    if (!first_callback_) {
+        first_callback_.emplace(callback_entry{id, std::move(cb)});
+    } else {
+        more_callbacks_.push_back(callback_entry{id, std::move(cb)});
+    }
+    return id;
+}
+
+std::size_t future_base::remove_callback(std::uint64_t id) {
+    if (done()) {
+        return 0;  // already handed to the loop, as asyncio clears _callbacks when done
+    }
+    std::size_t removed = 0;
+    if (first_callback_ && first_callback_->id == id) {
+        first_callback_.reset();
+        ++removed;
+    }
+    removed += std::erase_if(more_callbacks_, [id](const callback_entry& e) { return e.id == id; });
+    return removed;
+}
+
+void future_base::finish(future_status status) {
+    status_ = status;
+    if (first_callback_ || !more_callbacks_.empty()) {
+        // One ready entry runs all callbacks in registration order; equivalent to asyncio's
+        // one entry per callback because nothing can run between them.
+        loop_->call_soon([self = ref_ptr<future_base>(this)] { self->run_callbacks(); });
+    }
+}
+
+void future_base::run_callbacks() noexcept {
+    std::optional<callback_entry> first = std::move(first_callback_);
+    first_callback_.reset();
+    std::vector<callback_entry> more = std::move(more_callbacks_);
+    more_callbacks_.clear();
+    auto run = [this](callback_entry& e) {
+        try {
+            e.fn(*this);
+        } catch (...) {
+            loop_->call_exception_handler(
+                exception_context{"Exception in future done-callback", std::current_exception()});
+        }
+    };
+    if (first) {
+        run(*first);
+    }
+    for (auto& e : more) {
+        run(e);
+    }
+}
+
+void future_base::schedule_one(done_callback cb) {
+    loop_->call_soon([self = ref_ptr<future_base>(this), cb = std::move(cb)]() mutable {
+        cb(*self);
+    });
+}
+
+}  // namespace shoal::detail

@@ -1,0 +1,117 @@
+#include "shoal/common/detail/task_driver.hpp"
+
+#include <utility>
+
+#include "shoal/common/errors.hpp"
+#include "shoal/common/event_loop.hpp"
+
+namespace shoal::detail {
+
+namespace {
+// Resumes the task behind a task handle's state (callbacks hold the state, not the driver,
+// so that the reference keeps the whole task alive).
+void step_task(future_base& f) noexcept {
+    if (task_driver* d = f.as_task_driver()) {
+        d->resume_from_loop();
+    }
+}
+}  // namespace
+
+task_driver& task_driver::require_current() {
+    if (current_driver == nullptr) {
+        throw event_loop_error("co_await outside a task: run the coroutine with create_task or "
+                               "run_until_complete");
+    }
+    return *current_driver;
+}
+
+void task_driver::wait_on_future(future_base& f, std::coroutine_handle<> h) {
+    resume_point_ = h;
+    waiting_future_ = ref_ptr<future_base>(&f);
+    waiting_callback_id_ = f.add_callback([me = ref_ptr<future_base>(&self())](future_base&) {
+        step_task(*me);
+    });
+}
+
+void task_driver::wait_on_timer(double delay_seconds, std::coroutine_handle<> h) {
+    resume_point_ = h;
+    waiting_on_timer_ = true;
+    waiting_timer_ = loop_->call_later(delay_seconds, [me = ref_ptr<future_base>(&self())] {
+        if (task_driver* d = me->as_task_driver()) {
+            d->waiting_on_timer_ = false;
+            d->step();
+        }
+    });
+}
+
+void task_driver::yield_now(std::coroutine_handle<> h) {
+    resume_point_ = h;
+    loop_->call_soon([me = ref_ptr<future_base>(&self())] { step_task(*me); });
+}
+
+void task_driver::throw_if_cancel_requested() {
+    if (must_cancel_) {
+        must_cancel_ = false;
+        throw cancelled_error(cancel_message_.empty() ? "cancelled" : cancel_message_);
+    }
+}
+
+bool task_driver::request_cancel(const std::string& message) {
+    // As asyncio's Task.cancel: if what we wait on accepts the cancel, its cancellation is
+    // what wakes us (and raises in the coroutine); otherwise remember to raise on resume.
+    if (waiting_future_ && waiting_future_->cancel(message)) {
+        return true;
+    }
+    if (waiting_on_timer_) {
+        waiting_timer_.cancel();
+        waiting_on_timer_ = false;
+        loop_->call_soon([me = ref_ptr<future_base>(&self())] { step_task(*me); });
+    }
+    must_cancel_ = true;
+    cancel_message_ = message;
+    return true;
+}
+
+void task_driver::clear_wait() noexcept {
+    waiting_future_ = nullptr;
+    waiting_callback_id_ = 0;
+}
+
+void task_driver::step() noexcept {
+    if (self().done() || !top_) {
+        return;
+    }
+    clear_wait();
+    if (!started_ && must_cancel_) {
+        on_finished();  // never ran: settles as cancelled
+        return;
+    }
+    started_ = true;
+    ref_ptr<future_base> keep_alive(&self());
+    task_driver* previous = std::exchange(current_driver, this);
+    resume_point_.resume();
+    current_driver = previous;
+    if (top_.done()) {
+        on_finished();
+    }
+}
+
+void task_driver::unregister() noexcept {
+    if (registered_) {
+        registered_ = false;
+        loop_->unregister_task(this);
+    }
+}
+
+void task_driver::abandon() noexcept {
+    ref_ptr<future_base> keep_alive(&self());
+    registered_ = false;  // the loop already took us off its list
+    loop_->call_exception_handler(exception_context{"Task was destroyed but it is pending!", {}});
+    if (waiting_on_timer_) {
+        waiting_on_timer_ = false;
+    }
+    clear_wait();
+    destroy_coroutine();
+}
+
+}  // namespace shoal::detail
