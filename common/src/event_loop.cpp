@@ -421,8 +421,12 @@ void event_loop::call_exception_handler(const exception_context& context) noexce
 }
 
 void event_loop::default_exception_handler(const exception_context& context) noexcept {
-    std::string what = "no exception";
-    if (context.exception) {
+    if (!context.exception) {
+        spdlog::error("shoal: {}", context.message);
+        return;
+    }
+    std::string what;
+    {
         try {
             std::rethrow_exception(context.exception);
         } catch (const std::exception& e) {
