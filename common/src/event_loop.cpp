@@ -498,6 +498,4 @@ void event_loop::destroy_pending_tasks() noexcept {
     }
 }
 
-void event_loop::release_default_executor() noexcept { default_executor_.reset(); }
-
 }  // namespace shoal

@@ -115,7 +115,15 @@ public:
     template <class T>
     future<T> create_task(task<T> t);
 
-    // The default executor of run_in_executor, created on first use (a thread pool).
+    // Runs fn(args...) on the executor (nullptr: the default one) and returns a loop future;
+    // defined in run_in_executor.hpp.
+    template <class Executor, class F, class... Args>
+    auto run_in_executor(Executor* executor, F&& fn, Args&&... args);
+    template <class F, class... Args>
+    auto run_in_executor(std::nullptr_t, F&& fn, Args&&... args);
+
+    // The default executor of run_in_executor, created on first use (a thread pool). close()
+    // cancels its queued calls and waits for running ones (asyncio.run does the same).
     thread_pool_executor& default_executor();
     void set_default_executor(std::shared_ptr<thread_pool_executor> executor);
 
