@@ -1,0 +1,22 @@
+#pragma once
+// Everything of the asyncio-style runtime in one include, for programs that want it all.
+
+#include "shoal/common/as_completed.hpp"
+#include "shoal/common/async_generator.hpp"
+#include "shoal/common/concurrent_future.hpp"
+#include "shoal/common/concurrent_wait.hpp"
+#include "shoal/common/errors.hpp"
+#include "shoal/common/event_loop.hpp"
+#include "shoal/common/future.hpp"
+#include "shoal/common/gather.hpp"
+#include "shoal/common/outcome.hpp"
+#include "shoal/common/return_when.hpp"
+#include "shoal/common/run_coroutine_threadsafe.hpp"
+#include "shoal/common/run_in_executor.hpp"
+#include "shoal/common/shield.hpp"
+#include "shoal/common/sleep.hpp"
+#include "shoal/common/task.hpp"
+#include "shoal/common/thread_pool_executor.hpp"
+#include "shoal/common/wait.hpp"
+#include "shoal/common/wait_for.hpp"
+#include "shoal/common/wrap_future.hpp"
