@@ -180,7 +180,7 @@ protected:
         unregister();
         if (!task_.done()) {  // cancelled before it ever ran
             destroy_coroutine();
-            future_base::cancel("");
+            future_base::cancel(cancel_message_);
             return;
         }
         try {

@@ -71,6 +71,7 @@ protected:
     bool started_ = false;
     bool must_cancel_ = false;              // deliver cancelled_error at the next resume
     bool registered_ = false;
+    std::string cancel_message_;            // the message of the pending cancel request
 
 private:
     void clear_wait() noexcept;
@@ -79,7 +80,6 @@ private:
     std::uint64_t waiting_callback_id_ = 0;
     timer_handle waiting_timer_;
     bool waiting_on_timer_ = false;
-    std::string cancel_message_;
 };
 
 }  // namespace shoal::detail
