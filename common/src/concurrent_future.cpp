@@ -15,10 +15,10 @@
 namespace shoal::concurrent::detail {
 namespace {
 
-// Polls of done_flag_ before parking on the condition variable. A result usually lands a few
-// microseconds after a pool thread starts it; parking and waking costs more than that, so a
-// short spin is cheaper. Bounded so that a long task costs one brief burst of CPU.
-constexpr int spin_polls_before_parking = 2000;
+// How long wait() polls done_flag_ before parking on the condition variable. A pool result
+// usually lands a few microseconds after the call; parking and being woken costs more than
+// that, so a short spin is cheaper. Bounded so that a long wait costs one brief burst of CPU.
+constexpr auto spin_before_parking = std::chrono::microseconds(30);
 
 std::string describe(const std::exception_ptr& error) {
     try {
@@ -85,10 +85,8 @@ void future_state_base::set_exception(std::exception_ptr error) {
 }
 
 bool future_state_base::wait(const deadline& until) const {
-    for (int i = 0; i < spin_polls_before_parking; ++i) {
-        if (done_flag_.load(std::memory_order_acquire)) {
-            break;
-        }
+    const auto spin_until = clock::now() + spin_before_parking;
+    while (!done_flag_.load(std::memory_order_acquire) && clock::now() < spin_until) {
     }
     std::unique_lock lock(mutex_);
     return wait_locked(lock, until);

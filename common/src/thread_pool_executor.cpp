@@ -4,11 +4,12 @@
 // (I/O, libraries that are not async), typically far longer than a lock hand-off, and a
 // single FIFO gives Python's ordering for free. The cost that matters on small machines is
 // the wake-up latency of a parked thread, so a worker that just finished a job spins briefly
-// on an atomic count before parking (see spin_polls_after_job).
+// on an atomic count before parking (see spin_after_job).
 
 #include "shoal/common/thread_pool_executor.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 #include "shoal/common/errors.hpp"
@@ -20,9 +21,10 @@ namespace {
 constexpr std::size_t max_default_workers = 32;
 // Python adds 4 to the CPU count so that I/O-bound pools keep the CPUs busy.
 constexpr std::size_t extra_default_workers = 4;
-// Polls of queued_ after finishing a job before parking: about 10-20 microseconds, enough to
-// catch the next submit of a caller that waits on each result in turn.
-constexpr int spin_polls_after_job = 4000;
+// How long a worker polls queued_ before parking: long enough to catch the next submit of a
+// caller that waits on each result in turn (a futex wake-up costs 10-30 us on small VMs),
+// short enough that idle workers soon stop burning CPU.
+constexpr auto spin_after_job = std::chrono::microseconds(50);
 
 }  // namespace
 
@@ -83,7 +85,9 @@ void thread_pool_executor::enqueue(std::unique_ptr<detail::pool_job> job) {
         }
         jobs_.push_back(std::move(job));
         queued_.fetch_add(1, std::memory_order_release);
-        wake = parked_ > 0;
+        // A spinning worker will see the job without a wake-up; waking a parked one too
+        // would only make two threads race for it (a futex call and a context switch).
+        wake = parked_ > 0 && spinning_ == 0;
     }
     if (wake) {
         work_or_stop_.notify_one();
@@ -98,16 +102,26 @@ void thread_pool_executor::worker_main(std::latch& ready) {
 }
 
 std::unique_ptr<detail::pool_job> thread_pool_executor::next_job() {
-    for (int i = 0; i < spin_polls_after_job; ++i) {
-        if (queued_.load(std::memory_order_acquire) > 0) {
-            break;
-        }
-    }
     std::unique_lock lock(mutex_);
+    if (jobs_.empty() && !shutting_down_) {
+        spin_for_work(lock);
+    }
     ++parked_;
     work_or_stop_.wait(lock, [this] { return !jobs_.empty() || shutting_down_; });
     --parked_;
     return try_pop_locked();  // null: shutting down and drained
+}
+
+void thread_pool_executor::spin_for_work(std::unique_lock<std::mutex>& lock) {
+    // spinning_ changes only under the lock, so a submitter that saw it non-zero and skipped
+    // the notify is sure this worker rechecks jobs_ under the lock afterwards.
+    ++spinning_;
+    lock.unlock();
+    const auto until = std::chrono::steady_clock::now() + spin_after_job;
+    while (queued_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < until) {
+    }
+    lock.lock();
+    --spinning_;
 }
 
 std::unique_ptr<detail::pool_job> thread_pool_executor::try_pop_locked() {

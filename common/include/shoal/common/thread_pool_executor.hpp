@@ -81,6 +81,7 @@ private:
     void enqueue(std::unique_ptr<detail::pool_job> job);
     void worker_main(std::latch& ready);
     std::unique_ptr<detail::pool_job> next_job();
+    void spin_for_work(std::unique_lock<std::mutex>& lock);
     std::unique_ptr<detail::pool_job> try_pop_locked();
     void join_workers();
 
@@ -91,6 +92,7 @@ private:
     std::condition_variable work_or_stop_;
     std::deque<std::unique_ptr<detail::pool_job>> jobs_;
     std::size_t parked_ = 0;      // workers blocked on work_or_stop_
+    std::size_t spinning_ = 0;    // workers polling queued_; each rechecks jobs_ under mutex_
     bool shutting_down_ = false;  // no more submissions; workers exit once jobs_ is empty
     // Lets a worker that just finished a job spin briefly for the next one without taking
     // mutex_ on every poll; written under mutex_.

@@ -1,0 +1,79 @@
+// A process pool child's loop. Only async-signal-unsafe-but-fork-safe facilities are used
+// after fork: malloc (glibc makes it fork-safe), msgpack, the registered functions. No
+// logging: spdlog's locks may have been held by another parent thread at fork time.
+
+#include "process_pool_child.hpp"
+
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <typeinfo>
+
+#include <cxxabi.h>
+#include <unistd.h>
+
+#include "process_pool_wire.hpp"
+#include "shoal/common/errors.hpp"
+
+namespace shoal::detail {
+namespace {
+
+using pool_wire::response;
+using pool_wire::response_kind;
+
+// Child exit status when the parent's socket is gone or garbled: the parent reports it.
+constexpr int exit_protocol_error = 3;
+
+std::string demangle(const char* mangled) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> readable(
+        abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+    return status == 0 && readable ? std::string(readable.get()) : std::string(mangled);
+}
+
+std::string current_exception_type() {
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    return type != nullptr ? demangle(type->name()) : std::string("unknown");
+}
+
+response call(const pool_wire::request& request, const function_registry::table& functions) {
+    const auto it = functions.find(request.name);
+    if (it == functions.end()) {
+        return {response_kind::unknown_function, request.id, "",
+                "no function named '" + request.name + "' is registered in the child"};
+    }
+    try {
+        return {response_kind::ok, request.id, it->second(request.args), ""};
+    } catch (const task_error& e) {
+        return {response_kind::error, request.id, e.type(), e.what()};
+    } catch (const std::exception& e) {
+        return {response_kind::error, request.id, demangle(typeid(e).name()), e.what()};
+    } catch (...) {
+        return {response_kind::error, request.id, current_exception_type(),
+                "non-standard exception"};
+    }
+}
+
+}  // namespace
+
+void run_pool_child(int fd, const function_registry::table& functions) {
+    if (!pool_wire::write_all(fd, pool_wire::encode(response{response_kind::ready, 0, "", ""}))) {
+        ::_exit(exit_protocol_error);
+    }
+    std::string payload;
+    while (pool_wire::read_frame(fd, payload)) {
+        const auto request = pool_wire::decode_request(payload);
+        if (!request) {
+            ::_exit(exit_protocol_error);
+        }
+        if (request->kind == pool_wire::request_kind::stop) {
+            ::_exit(EXIT_SUCCESS);
+        }
+        if (!pool_wire::write_all(fd, pool_wire::encode(call(*request, functions)))) {
+            ::_exit(exit_protocol_error);
+        }
+    }
+    ::_exit(EXIT_SUCCESS);  // EOF: the parent closed our socket
+}
+
+}  // namespace shoal::detail

@@ -1,0 +1,730 @@
+// shoal::process_pool_executor: children, sockets and the manager thread.
+//
+// Ownership: the manager thread alone touches children_ and queue_ (after the constructor has
+// handed them over by starting it). Other threads reach it through incoming_ and the flags
+// under mutex_, then poke wake_fd_ (an eventfd) so that poll() returns. Every poll() is
+// bounded by the nearest call deadline and max_poll_wait, so a lost wake-up costs at most
+// that long, never a hang.
+//
+// Loop (run): take submissions -> respawn missing children -> dispatch to idle children ->
+// stop if shut down and drained -> poll -> read responses / notice deaths -> enforce time
+// limits. A child's death is noticed as EOF on its socket (the kernel closes it on exit),
+// then confirmed and explained by waitpid.
+
+#include "shoal/common/process_pool_executor.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <sstream>
+#include <system_error>
+#include <thread>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "process_pool_child.hpp"
+#include "process_pool_wire.hpp"
+#include "shoal/common/errors.hpp"
+
+namespace shoal {
+namespace {
+
+namespace wire = detail::pool_wire;
+using clock = std::chrono::steady_clock;
+
+// A child that has not sent its ready frame by then is considered broken.
+constexpr auto child_ready_timeout = std::chrono::seconds(10);
+// Upper bound on one poll(): flags are rechecked at least this often.
+constexpr auto max_poll_wait = std::chrono::seconds(1);
+// How long a stopped or dying child may take to exit before it is SIGKILLed.
+constexpr auto child_exit_grace = std::chrono::seconds(2);
+// A parent write to a child that blocks this long means the child is stuck: treat it as lost.
+constexpr int send_timeout_seconds = 5;
+constexpr std::size_t read_chunk_bytes = 64 * 1024;
+
+[[noreturn]] void throw_errno(const char* what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
+
+// Waits for `pid` to exit, SIGKILLing it after `grace`; the wait status, or nullopt if it
+// was not ours to reap (someone called waitpid(-1) or ignores SIGCHLD).
+// Polls with WNOHANG and short, growing naps rather than blocking in waitpid so the wait is
+// bounded; pidfd_open would avoid the naps but needs Linux 5.3 and this runs in containers.
+std::optional<int> reap(pid_t pid, clock::duration grace) {
+    const auto until = clock::now() + grace;
+    auto nap = std::chrono::microseconds(20);
+    constexpr auto max_nap = std::chrono::milliseconds(10);
+    for (;;) {
+        int status = 0;
+        const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
+        if (reaped == pid) {
+            return status;
+        }
+        if (reaped < 0 && errno != EINTR) {
+            return std::nullopt;
+        }
+        if (clock::now() >= until) {
+            break;
+        }
+        std::this_thread::sleep_for(nap);
+        nap = std::min<std::chrono::microseconds>(nap * 2, max_nap);
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return std::nullopt;
+        }
+    }
+    return status;
+}
+
+std::string describe_exit(const std::optional<int>& status) {
+    if (!status) {
+        return "exited with an unknown status";
+    }
+    if (WIFSIGNALED(*status)) {
+        const int sig = WTERMSIG(*status);
+        const char* abbrev = ::sigabbrev_np(sig);
+        return "was killed by signal " + std::to_string(sig) + " (SIG" +
+               (abbrev != nullptr ? abbrev : "?") + ")";
+    }
+    if (WIFEXITED(*status)) {
+        return "exited with status " + std::to_string(WEXITSTATUS(*status));
+    }
+    return "ended with wait status " + std::to_string(*status);
+}
+
+std::string seconds_text(double seconds) {
+    std::ostringstream text;
+    text << seconds << " s";
+    return text.str();
+}
+
+// A call between submit and its response.
+struct queued_call {
+    std::uint64_t id = 0;
+    std::string name;
+    std::string args;  // msgpack array
+    std::optional<double> time_limit;
+    std::unique_ptr<detail::call_completion> completion;
+    bool started = false;  // completion->start() succeeded (the future is running)
+};
+
+// One child process as the manager sees it.
+struct child_slot {
+    pid_t pid = -1;  // -1: no live child (a respawn failed)
+    int fd = -1;     // the parent's end of the socketpair
+    std::optional<queued_call> current;   // the call it runs, if busy
+    std::optional<clock::time_point> deadline;  // current's hard time limit
+    std::size_t calls_done = 0;
+    wire::frame_reader reader;
+};
+
+}  // namespace
+
+class process_pool_executor::manager {
+public:
+    manager(std::size_t max_workers, const process_pool_options& options);
+    ~manager();
+    manager(const manager&) = delete;
+    manager& operator=(const manager&) = delete;
+
+    void enqueue(queued_call call);
+    void shutdown(bool wait, bool cancel_futures);
+    std::vector<pid_t> pids() const;
+    std::size_t size() const noexcept { return size_; }
+
+private:
+    // -- manager thread (and the constructor, before the thread starts)
+    void run();
+    void take_submissions();
+    void respawn_missing();
+    void dispatch();
+    bool send_call(child_slot& child, queued_call call);
+    bool drained() const;
+    void poll_once();
+    void read_from(child_slot& child);
+    void on_response(child_slot& child, const wire::response& response);
+    void on_child_lost(child_slot& child, const std::string& why);
+    void enforce_time_limits();
+    void retire(child_slot& child);
+    void close_and_respawn(child_slot& child);
+    void spawn(child_slot& slot);
+    void await_ready(child_slot& slot);
+    [[noreturn]] void become_child(int fd);
+    void stop_children();
+    void fail_queued(const std::exception_ptr& error);
+    std::chrono::milliseconds poll_timeout() const;
+    void publish_pids();
+
+    // -- immutable after construction
+    const std::size_t size_;
+    const std::optional<std::size_t> max_tasks_per_child_;
+    const function_registry::table functions_;  // the registry snapshot
+    int wake_fd_ = -1;                          // eventfd: "look at incoming_ and the flags"
+
+    // -- shared with submitting threads, guarded by mutex_
+    mutable std::mutex mutex_;
+    std::deque<queued_call> incoming_;
+    std::uint64_t next_id_ = 1;
+    bool shutting_down_ = false;
+    bool cancel_requested_ = false;
+    bool broken_ = false;  // the manager died of an internal error; calls fail at once
+    std::vector<pid_t> pids_;
+
+    // -- manager thread only
+    std::vector<child_slot> children_;
+    std::deque<queued_call> queue_;  // accepted calls waiting for an idle child
+    bool stopping_ = false;          // copy of shutting_down_ taken with the last submissions
+
+    std::mutex join_mutex_;  // one joiner at a time
+    std::thread thread_;
+};
+
+// ---------------------------------------------------------------- construction, public API
+
+process_pool_executor::manager::manager(std::size_t max_workers,
+                                        const process_pool_options& options)
+    : size_(max_workers),
+      max_tasks_per_child_(options.max_tasks_per_child),
+      functions_(options.registry->snapshot()) {
+    if (max_workers == 0 || (max_tasks_per_child_ && *max_tasks_per_child_ == 0)) {
+        throw std::invalid_argument("process_pool_executor needs max_workers and "
+                                    "max_tasks_per_child of at least 1");
+    }
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) {
+        throw_errno("eventfd");
+    }
+    children_.resize(max_workers);
+    try {
+        // Fork every child first (no pool thread exists yet), then wait for them together.
+        for (auto& child : children_) {
+            spawn(child);
+        }
+        for (auto& child : children_) {
+            await_ready(child);
+        }
+    } catch (...) {
+        stop_children();
+        ::close(wake_fd_);
+        throw;
+    }
+    publish_pids();
+    thread_ = std::thread([this] { run(); });
+}
+
+process_pool_executor::manager::~manager() {
+    shutdown(true, false);
+    ::close(wake_fd_);
+}
+
+void process_pool_executor::manager::enqueue(queued_call call) {
+    // functions_ is immutable: no lock needed to read it.
+    const bool known = functions_.contains(call.name);
+    bool broken = false;
+    {
+        std::lock_guard lock(mutex_);
+        if (shutting_down_) {
+            throw executor_shutdown_error();
+        }
+        broken = broken_;
+        if (known && !broken) {
+            call.id = next_id_++;
+            incoming_.push_back(std::move(call));
+        }
+    }
+    if (known && !broken) {
+        const std::uint64_t one = 1;
+        // A full eventfd counter (EAGAIN) still means "readable": the wake-up is not lost.
+        [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
+        return;
+    }
+    if (call.completion->start()) {
+        call.completion->fail(
+            broken ? std::make_exception_ptr(broken_process_pool("the process pool is broken"))
+                   : std::make_exception_ptr(unknown_function_error(
+                         "no function named '" + call.name + "' is registered")));
+    }
+}
+
+void process_pool_executor::manager::shutdown(bool wait, bool cancel_futures) {
+    {
+        std::lock_guard lock(mutex_);
+        shutting_down_ = true;
+        cancel_requested_ = cancel_requested_ || cancel_futures;
+    }
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
+    if (wait) {
+        std::lock_guard lock(join_mutex_);
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+}
+
+std::vector<pid_t> process_pool_executor::manager::pids() const {
+    std::lock_guard lock(mutex_);
+    return pids_;
+}
+
+void process_pool_executor::manager::publish_pids() {
+    std::vector<pid_t> live;
+    for (const auto& child : children_) {
+        if (child.pid > 0) {
+            live.push_back(child.pid);
+        }
+    }
+    std::lock_guard lock(mutex_);
+    pids_ = std::move(live);
+}
+
+// ---------------------------------------------------------------- the manager loop
+
+void process_pool_executor::manager::run() {
+    try {
+        for (;;) {
+            take_submissions();
+            respawn_missing();
+            dispatch();
+            if (drained()) {
+                break;
+            }
+            poll_once();
+            enforce_time_limits();
+        }
+    } catch (const std::exception& e) {
+        // Not expected (allocation failure, a bug): fail what we hold rather than hang callers.
+        spdlog::critical("process pool manager failed: {}", e.what());
+        {
+            std::lock_guard lock(mutex_);
+            broken_ = true;
+        }
+        take_submissions();
+        const auto error = std::make_exception_ptr(broken_process_pool(
+            std::string("the process pool's manager failed: ") + e.what()));
+        for (auto& child : children_) {
+            if (child.current && child.current->completion) {
+                child.current->completion->fail(error);
+                child.current.reset();
+            }
+        }
+        fail_queued(error);
+    }
+    stop_children();
+}
+
+void process_pool_executor::manager::take_submissions() {
+    std::deque<queued_call> fresh;
+    bool cancel = false;
+    {
+        std::lock_guard lock(mutex_);
+        fresh.swap(incoming_);
+        stopping_ = shutting_down_;
+        cancel = cancel_requested_;
+    }
+    for (auto& call : fresh) {
+        queue_.push_back(std::move(call));
+    }
+    if (cancel) {
+        // Python's cancel_futures: calls not handed to a child yet are cancelled. A call put
+        // back after a failed send is already running and cannot be: it is failed instead.
+        for (auto& call : queue_) {
+            if (call.started) {
+                call.completion->fail(std::make_exception_ptr(
+                    broken_process_pool("the pool shut down before the call could be sent")));
+            } else {
+                call.completion->cancel();
+            }
+        }
+        queue_.clear();
+    }
+}
+
+void process_pool_executor::manager::respawn_missing() {
+    bool any_alive = false;
+    for (auto& child : children_) {
+        if (child.pid < 0 && !stopping_) {
+            try {
+                spawn(child);
+                await_ready(child);
+                publish_pids();
+            } catch (const std::exception& e) {
+                spdlog::error("process pool could not start a child: {}", e.what());
+            }
+        }
+        any_alive = any_alive || child.pid > 0;
+    }
+    if (!any_alive) {
+        fail_queued(std::make_exception_ptr(
+            broken_process_pool("the process pool has no live child and cannot start one")));
+    }
+}
+
+void process_pool_executor::manager::dispatch() {
+    for (auto& child : children_) {
+        while (!queue_.empty() && child.pid > 0 && !child.current) {
+            queued_call call = std::move(queue_.front());
+            queue_.pop_front();
+            if (!call.started && !call.completion->start()) {
+                continue;  // cancelled while queued: skipped, as Python's executor does
+            }
+            call.started = true;
+            if (!send_call(child, std::move(call))) {
+                break;  // the child was lost and replaced; the call went back to the queue
+            }
+        }
+        if (queue_.empty()) {
+            return;
+        }
+    }
+}
+
+bool process_pool_executor::manager::send_call(child_slot& child, queued_call call) {
+    const std::string frame =
+        wire::encode(wire::request{wire::request_kind::call, call.id, call.name, call.args});
+    if (call.time_limit) {
+        child.deadline = concurrent::detail::deadline_after(call.time_limit);
+    }
+    child.current = std::move(call);
+    if (wire::write_all(child.fd, frame)) {
+        return true;
+    }
+    // The request never reached the child, so the call did not run: retry it elsewhere.
+    queue_.push_front(std::move(*child.current));
+    child.current.reset();
+    child.deadline.reset();
+    on_child_lost(child, "could not be sent the call");
+    return false;
+}
+
+bool process_pool_executor::manager::drained() const {
+    return stopping_ && queue_.empty() &&
+           std::none_of(children_.begin(), children_.end(),
+                        [](const child_slot& child) { return child.current.has_value(); });
+}
+
+std::chrono::milliseconds process_pool_executor::manager::poll_timeout() const {
+    auto wait = std::chrono::duration_cast<clock::duration>(max_poll_wait);
+    const auto now = clock::now();
+    for (const auto& child : children_) {
+        if (child.deadline) {
+            wait = std::min(wait, std::max(*child.deadline - now, clock::duration::zero()));
+        }
+    }
+    // Round up: waking a little late is fine, waking early would spin until the deadline.
+    return std::chrono::ceil<std::chrono::milliseconds>(wait);
+}
+
+void process_pool_executor::manager::poll_once() {
+    std::vector<pollfd> fds;
+    std::vector<child_slot*> owners;  // owners[i] belongs to fds[i + 1]
+    fds.reserve(children_.size() + 1);
+    fds.push_back({wake_fd_, POLLIN, 0});
+    for (auto& child : children_) {
+        if (child.pid > 0) {
+            fds.push_back({child.fd, POLLIN, 0});
+            owners.push_back(&child);
+        }
+    }
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(poll_timeout().count()));
+    if (ready < 0) {
+        if (errno != EINTR) {
+            throw_errno("poll");
+        }
+        return;
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const auto drained_bytes = ::read(wake_fd_, &count, sizeof count);
+    }
+    for (std::size_t i = 0; i < owners.size(); ++i) {
+        if ((fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+            read_from(*owners[i]);
+        }
+    }
+}
+
+void process_pool_executor::manager::read_from(child_slot& child) {
+    std::array<char, read_chunk_bytes> buffer{};
+    const ssize_t n = ::read(child.fd, buffer.data(), buffer.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return;
+    }
+    if (n <= 0) {
+        on_child_lost(child, "died");
+        return;
+    }
+    child.reader.append(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    std::string payload;
+    for (;;) {
+        const pid_t pid = child.pid;
+        const auto status = child.reader.next(payload);
+        if (status == wire::frame_reader::status::need_more) {
+            return;
+        }
+        const auto response = status == wire::frame_reader::status::frame
+                                  ? wire::decode_response(payload)
+                                  : std::nullopt;
+        if (!response) {
+            ::kill(child.pid, SIGKILL);
+            on_child_lost(child, "sent a corrupt frame");
+            return;
+        }
+        on_response(child, *response);
+        if (child.pid != pid) {
+            return;  // the child was recycled; its reader and buffered bytes are gone
+        }
+    }
+}
+
+void process_pool_executor::manager::on_response(child_slot& child,
+                                                 const wire::response& response) {
+    if (!child.current || response.id != child.current->id) {
+        spdlog::warn("process pool child {} sent a response for no call (id {})", child.pid,
+                     response.id);
+        return;
+    }
+    queued_call call = std::move(*child.current);
+    child.current.reset();
+    child.deadline.reset();
+    ++child.calls_done;
+    // A recycled child is replaced before the future settles, as in on_child_lost.
+    if (max_tasks_per_child_ && child.calls_done >= *max_tasks_per_child_) {
+        retire(child);
+    }
+    switch (response.kind) {
+    case wire::response_kind::ok:
+        call.completion->succeed(response.a);
+        break;
+    case wire::response_kind::error:
+        call.completion->fail(std::make_exception_ptr(task_error(response.a, response.b)));
+        break;
+    case wire::response_kind::unknown_function:
+    case wire::response_kind::ready:  // never valid here; report rather than hang the caller
+        call.completion->fail(std::make_exception_ptr(unknown_function_error(response.b)));
+        break;
+    }
+}
+
+void process_pool_executor::manager::on_child_lost(child_slot& child, const std::string& why) {
+    ::close(child.fd);  // first, so a child stuck writing to us gets EPIPE and exits
+    child.fd = -1;
+    const pid_t pid = child.pid;
+    const auto status = reap(pid, child_exit_grace);
+    std::optional<queued_call> lost = std::move(child.current);
+    // Replace before failing the future: whoever sees the failure also sees the new child.
+    close_and_respawn(child);
+    if (!lost) {
+        spdlog::warn("process pool child {} {} while idle: it {}", pid, why, describe_exit(status));
+        return;
+    }
+    lost->completion->fail(std::make_exception_ptr(broken_process_pool(
+        "process pool child " + std::to_string(pid) + " " + why + " while running '" +
+        lost->name + "': it " + describe_exit(status))));
+}
+
+void process_pool_executor::manager::enforce_time_limits() {
+    const auto now = clock::now();
+    for (auto& child : children_) {
+        if (!child.current || !child.deadline || *child.deadline > now) {
+            continue;
+        }
+        ::kill(child.pid, SIGKILL);
+        ::close(child.fd);
+        child.fd = -1;
+        const pid_t pid = child.pid;
+        reap(pid, child_exit_grace);
+        queued_call late = std::move(*child.current);
+        close_and_respawn(child);
+        late.completion->fail(std::make_exception_ptr(time_limit_exceeded(
+            "call to '" + late.name + "' exceeded its time limit of " +
+            seconds_text(late.time_limit.value_or(0.0)) + "; child " + std::to_string(pid) +
+            " was killed")));
+    }
+}
+
+void process_pool_executor::manager::retire(child_slot& child) {
+    // Best effort: a child that misses the stop frame still sees EOF once fd is closed.
+    wire::write_all(child.fd, wire::encode(wire::request{wire::request_kind::stop, 0, "", ""}));
+    ::close(child.fd);
+    child.fd = -1;
+    reap(child.pid, child_exit_grace);
+    close_and_respawn(child);
+}
+
+// Precondition: child.fd is closed and child.pid reaped.
+void process_pool_executor::manager::close_and_respawn(child_slot& child) {
+    child = child_slot{};
+    if (!stopping_) {
+        try {
+            spawn(child);
+            await_ready(child);
+        } catch (const std::exception& e) {
+            // respawn_missing retries on the next pass.
+            spdlog::error("process pool could not replace a child: {}", e.what());
+        }
+    }
+    publish_pids();
+}
+
+// ---------------------------------------------------------------- children
+
+void process_pool_executor::manager::spawn(child_slot& slot) {
+    std::array<int, 2> ends{-1, -1};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends.data()) < 0) {
+        throw_errno("socketpair");
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        const int saved = errno;
+        ::close(ends[0]);
+        ::close(ends[1]);
+        errno = saved;
+        throw_errno("fork");
+    }
+    if (pid == 0) {
+        ::close(ends[0]);
+        become_child(ends[1]);
+    }
+    ::close(ends[1]);
+    slot = child_slot{};
+    slot.pid = pid;
+    slot.fd = ends[0];
+    const timeval send_timeout{send_timeout_seconds, 0};
+    ::setsockopt(slot.fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+}
+
+void process_pool_executor::manager::become_child(int fd) {
+    // Close the parent's ends of the siblings' sockets: a sibling must see EOF when the
+    // parent closes its socket, which cannot happen while this child holds a copy.
+    ::close(wake_fd_);
+    for (const auto& other : children_) {
+        if (other.fd >= 0) {
+            ::close(other.fd);
+        }
+    }
+    detail::run_pool_child(fd, functions_);
+}
+
+void process_pool_executor::manager::await_ready(child_slot& slot) {
+    const auto until = clock::now() + child_ready_timeout;
+    std::string payload;
+    for (;;) {
+        const auto status = slot.reader.next(payload);
+        if (status == wire::frame_reader::status::frame) {
+            const auto response = wire::decode_response(payload);
+            if (response && response->kind == wire::response_kind::ready) {
+                return;
+            }
+            break;
+        }
+        if (status == wire::frame_reader::status::corrupt) {
+            break;
+        }
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - clock::now());
+        pollfd fd{slot.fd, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&fd, 1, static_cast<int>(left.count())) <= 0) {
+            break;
+        }
+        std::array<char, read_chunk_bytes> buffer{};
+        const ssize_t n = ::read(slot.fd, buffer.data(), buffer.size());
+        if (n <= 0) {
+            break;
+        }
+        slot.reader.append(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    }
+    ::close(slot.fd);
+    const auto status = reap(slot.pid, clock::duration::zero());
+    const pid_t pid = slot.pid;
+    slot = child_slot{};
+    throw broken_process_pool("process pool child " + std::to_string(pid) +
+                              " did not become ready: it " + describe_exit(status));
+}
+
+void process_pool_executor::manager::stop_children() {
+    const std::string stop = wire::encode(wire::request{wire::request_kind::stop, 0, "", ""});
+    for (auto& child : children_) {
+        if (child.fd >= 0) {
+            wire::write_all(child.fd, stop);
+            ::close(child.fd);
+            child.fd = -1;
+        }
+    }
+    for (auto& child : children_) {
+        if (child.pid > 0) {
+            reap(child.pid, child_exit_grace);
+        }
+        child = child_slot{};
+    }
+    publish_pids();
+}
+
+void process_pool_executor::manager::fail_queued(const std::exception_ptr& error) {
+    for (auto& call : queue_) {
+        if (call.started || call.completion->start()) {
+            call.completion->fail(error);
+        }
+    }
+    queue_.clear();
+}
+
+// ---------------------------------------------------------------- process_pool_executor
+
+std::size_t process_pool_executor::default_max_workers() noexcept {
+    return std::max(1U, std::thread::hardware_concurrency());
+}
+
+process_pool_executor::process_pool_executor(std::size_t max_workers,
+                                             process_pool_options options) {
+    if (options.registry == nullptr) {
+        throw std::invalid_argument("process_pool_options::registry must not be null");
+    }
+    manager_ = std::make_unique<manager>(max_workers, options);
+}
+
+process_pool_executor::~process_pool_executor() = default;  // manager's destructor waits
+
+concurrent::future<std::string> process_pool_executor::submit_raw(std::string name,
+                                                                  std::string msgpack_args,
+                                                                  const call_options& options) {
+    auto future = concurrent::make_future<std::string>();
+    enqueue(std::move(name), std::move(msgpack_args), options,
+            std::make_unique<detail::raw_completion>(future));
+    return future;
+}
+
+void process_pool_executor::shutdown(bool wait, bool cancel_futures) {
+    manager_->shutdown(wait, cancel_futures);
+}
+
+std::vector<pid_t> process_pool_executor::child_pids() const { return manager_->pids(); }
+
+std::size_t process_pool_executor::max_workers() const noexcept { return manager_->size(); }
+
+void process_pool_executor::enqueue(std::string name, std::string msgpack_args,
+                                    const call_options& options,
+                                    std::unique_ptr<detail::call_completion> completion) {
+    queued_call call;
+    call.name = std::move(name);
+    call.args = std::move(msgpack_args);
+    call.time_limit = options.time_limit;
+    call.completion = std::move(completion);
+    manager_->enqueue(std::move(call));
+}
+
+}  // namespace shoal

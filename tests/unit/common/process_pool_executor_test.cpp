@@ -1,0 +1,289 @@
+// shoal::process_pool_executor: calls run in forked children; crashes, time limits and
+// recycling replace children; errors travel as typed exceptions.
+// Not a _concurrent test: forking under TSan is unsupported.
+
+#include "shoal/common/process_pool_executor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+inline constexpr shoal::task_def<long(long)> square{"square"};
+inline constexpr shoal::task_def<long(long, long)> add{"add"};
+inline constexpr shoal::task_def<int()> get_pid{"get_pid"};
+inline constexpr shoal::task_def<int(int)> sleep_ms{"sleep_ms"};
+inline constexpr shoal::task_def<int()> crash_segfault{"crash_segfault"};
+inline constexpr shoal::task_def<int()> crash_abort{"crash_abort"};
+inline constexpr shoal::task_def<int(int)> throw_invalid{"throw_invalid"};
+inline constexpr shoal::task_def<void()> nothing{"nothing"};
+inline constexpr shoal::task_def<int()> not_registered{"not_registered"};
+inline constexpr shoal::task_def<std::string(long)> square_wrong_result{"square"};
+
+// Every test uses this registry; functions are registered once, before any pool exists.
+shoal::function_registry& test_registry() {
+    static shoal::function_registry* registry = [] {
+        auto* r = new shoal::function_registry();
+        r->define(square, [](long x) { return x * x; });
+        r->define(add, [](long a, long b) { return a + b; });
+        r->define(get_pid, [] { return static_cast<int>(::getpid()); });
+        r->define(sleep_ms, [](int ms) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+            return ms;
+        });
+        r->define(crash_segfault, []() -> int {
+            std::raise(SIGSEGV);
+            return 0;
+        });
+        r->define(crash_abort, []() -> int { std::abort(); });
+        r->define(throw_invalid, [](int x) -> int {
+            throw std::invalid_argument("bad value " + std::to_string(x));
+        });
+        r->define(nothing, [] {});
+        return r;
+    }();
+    return *registry;
+}
+
+shoal::process_pool_options options_with(std::optional<std::size_t> max_tasks = {}) {
+    shoal::process_pool_options options;
+    options.registry = &test_registry();
+    options.max_tasks_per_child = max_tasks;
+    return options;
+}
+
+// True if `pid` is a child of this process that has exited but not been reaped (a zombie)
+// or is still running.
+bool still_our_child(pid_t pid) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    return r == 0 || r == pid;
+}
+
+// The pool replaces a lost child before it settles the call's future, so once the future
+// has failed the dead pid is gone from child_pids() and a replacement is listed.
+void expect_replaced(const shoal::process_pool_executor& pool, pid_t gone, std::size_t size) {
+    const auto pids = pool.child_pids();
+    EXPECT_EQ(std::find(pids.begin(), pids.end(), gone), pids.end())
+        << "dead child " << gone << " still listed";
+    EXPECT_EQ(pids.size(), size);
+}
+
+TEST(ProcessPoolExecutor, StartsRequestedNumberOfChildren) {
+    shoal::process_pool_executor pool(3, options_with());
+    EXPECT_EQ(pool.max_workers(), 3U);
+    const auto pids = pool.child_pids();
+    ASSERT_EQ(pids.size(), 3U);
+    for (pid_t pid : pids) {
+        EXPECT_NE(pid, ::getpid());
+    }
+}
+
+TEST(ProcessPoolExecutor, ReturnsResultsOfTypedCalls) {
+    shoal::process_pool_executor pool(2, options_with());
+    EXPECT_EQ(pool.submit(square, 7).result(), 49);
+    EXPECT_EQ(pool.submit(add, 2, 40).result(), 42);
+    EXPECT_NO_THROW(pool.submit(nothing).result());
+}
+
+TEST(ProcessPoolExecutor, RunsCallsInChildProcesses) {
+    shoal::process_pool_executor pool(2, options_with());
+    const int pid = pool.submit(get_pid).result();
+    EXPECT_NE(pid, ::getpid());
+    const auto pids = pool.child_pids();
+    EXPECT_NE(std::find(pids.begin(), pids.end(), pid), pids.end());
+}
+
+TEST(ProcessPoolExecutor, SubmitRawReturnsMsgpackBytes) {
+    shoal::process_pool_executor pool(1, options_with());
+    auto f = pool.submit_raw("add", shoal::detail::pack_arguments(1L, 2L));
+    EXPECT_EQ(shoal::detail::unpack_result<long>(f.result()), 3);
+}
+
+TEST(ProcessPoolExecutor, RawCallWithBadArgumentsFailsWithArgumentError) {
+    shoal::process_pool_executor pool(1, options_with());
+    auto f = pool.submit_raw("add", shoal::detail::pack_arguments(1L));
+    try {
+        (void)f.result();
+        FAIL() << "expected task_error";
+    } catch (const shoal::task_error& e) {
+        EXPECT_EQ(e.type(), "shoal::argument_error");
+    }
+}
+
+TEST(ProcessPoolExecutor, ResultOfWrongTypeFailsWithResultError) {
+    shoal::process_pool_executor pool(1, options_with());
+    try {
+        (void)pool.submit(square_wrong_result, 3).result();
+        FAIL() << "expected task_error";
+    } catch (const shoal::task_error& e) {
+        EXPECT_EQ(e.type(), "shoal::result_error");
+    }
+}
+
+TEST(ProcessPoolExecutor, MapReturnsResultsInInputOrder) {
+    shoal::process_pool_executor pool(2, options_with());
+    std::vector<long> input;
+    for (long i = 0; i < 50; ++i) {
+        input.push_back(i);
+    }
+    const auto out = pool.map(square, input);
+    ASSERT_EQ(out.size(), input.size());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        EXPECT_EQ(out[i], input[i] * input[i]);
+    }
+    const auto sums = pool.map(add, std::vector<std::tuple<long, long>>{{1, 2}, {3, 4}});
+    EXPECT_EQ(sums, (std::vector<long>{3, 7}));
+}
+
+TEST(ProcessPoolExecutor, ExceptionTypeAndMessageTravelToTheFuture) {
+    shoal::process_pool_executor pool(1, options_with());
+    try {
+        (void)pool.submit(throw_invalid, 5).result();
+        FAIL() << "expected task_error";
+    } catch (const shoal::task_error& e) {
+        EXPECT_EQ(e.type(), "std::invalid_argument");
+        EXPECT_STREQ(e.what(), "bad value 5");
+    }
+    EXPECT_EQ(pool.submit(square, 3).result(), 9);  // the child survived
+}
+
+TEST(ProcessPoolExecutor, UnknownFunctionFailsTheFuture) {
+    shoal::process_pool_executor pool(1, options_with());
+    EXPECT_THROW((void)pool.submit(not_registered).result(), shoal::unknown_function_error);
+    EXPECT_THROW((void)pool.submit_raw("nope", shoal::detail::pack_arguments()).result(),
+                 shoal::unknown_function_error);
+}
+
+TEST(ProcessPoolExecutor, ChildKilledMidCallBreaksThatCallOnly) {
+    shoal::process_pool_executor pool(1, options_with());
+    const pid_t victim = pool.submit(get_pid).result();
+    auto long_call = pool.submit(sleep_ms, 30'000);
+    // Wait until the child runs the call, then kill it.
+    while (!long_call.running()) {
+        std::this_thread::yield();
+    }
+    ASSERT_EQ(::kill(victim, SIGKILL), 0);
+    try {
+        (void)long_call.result(20.0);
+        FAIL() << "expected broken_process_pool";
+    } catch (const shoal::broken_process_pool& e) {
+        EXPECT_NE(std::string(e.what()).find("signal 9"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("sleep_ms"), std::string::npos) << e.what();
+    }
+    expect_replaced(pool, victim, 1);
+    const pid_t replacement = pool.submit(get_pid).result();
+    EXPECT_NE(replacement, victim);
+    EXPECT_EQ(pool.submit(square, 4).result(), 16);
+}
+
+TEST(ProcessPoolExecutor, SegfaultingFunctionBreaksItsCallAndIsReplaced) {
+    shoal::process_pool_executor pool(1, options_with());
+    const pid_t before = pool.submit(get_pid).result();
+    try {
+        (void)pool.submit(crash_segfault).result(20.0);
+        FAIL() << "expected broken_process_pool";
+    } catch (const shoal::broken_process_pool& e) {
+        EXPECT_NE(std::string(e.what()).find("SIGSEGV"), std::string::npos) << e.what();
+    }
+    EXPECT_NE(pool.submit(get_pid).result(), before);
+}
+
+TEST(ProcessPoolExecutor, AbortingFunctionBreaksItsCallAndIsReplaced) {
+    shoal::process_pool_executor pool(1, options_with());
+    try {
+        (void)pool.submit(crash_abort).result(20.0);
+        FAIL() << "expected broken_process_pool";
+    } catch (const shoal::broken_process_pool& e) {
+        EXPECT_NE(std::string(e.what()).find("SIGABRT"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(pool.submit(square, 5).result(), 25);
+}
+
+TEST(ProcessPoolExecutor, TimeLimitKillsTheCallAndReplacesTheChild) {
+    shoal::process_pool_executor pool(1, options_with());
+    const pid_t before = pool.submit(get_pid).result();
+    const auto start = std::chrono::steady_clock::now();
+    auto f = pool.submit(shoal::call_options{0.2}, sleep_ms, 30'000);
+    try {
+        (void)f.result(20.0);
+        FAIL() << "expected time_limit_exceeded";
+    } catch (const shoal::time_limit_exceeded& e) {
+        EXPECT_NE(std::string(e.what()).find("0.2 s"), std::string::npos) << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    EXPECT_NE(pool.submit(get_pid).result(), before);
+    EXPECT_FALSE(still_our_child(before));  // killed and reaped
+}
+
+TEST(ProcessPoolExecutor, CallWithinTimeLimitSucceeds) {
+    shoal::process_pool_executor pool(1, options_with());
+    EXPECT_EQ(pool.submit(shoal::call_options{10.0}, square, 6).result(), 36);
+}
+
+TEST(ProcessPoolExecutor, MaxTasksPerChildRecyclesTheChild) {
+    shoal::process_pool_executor pool(1, options_with(2));
+    const int first = pool.submit(get_pid).result();
+    const int second = pool.submit(get_pid).result();
+    const int third = pool.submit(get_pid).result();
+    EXPECT_EQ(first, second);
+    EXPECT_NE(second, third);
+    EXPECT_FALSE(still_our_child(first));
+}
+
+TEST(ProcessPoolExecutor, SubmitAfterShutdownThrows) {
+    shoal::process_pool_executor pool(1, options_with());
+    pool.shutdown();
+    EXPECT_THROW(pool.submit(square, 1), shoal::executor_shutdown_error);
+    EXPECT_TRUE(pool.child_pids().empty());
+}
+
+TEST(ProcessPoolExecutor, ShutdownWithCancelFuturesCancelsQueuedCalls) {
+    shoal::process_pool_executor pool(1, options_with());
+    auto running = pool.submit(sleep_ms, 300);
+    while (!running.running()) {
+        std::this_thread::yield();
+    }
+    auto queued = pool.submit(square, 2);
+    pool.shutdown(true, true);
+    EXPECT_TRUE(queued.cancelled());
+    EXPECT_EQ(running.result(), 300);
+}
+
+TEST(ProcessPoolExecutor, DestructionReapsEveryChild) {
+    std::vector<pid_t> pids;
+    {
+        shoal::process_pool_executor pool(3, options_with());
+        pids = pool.child_pids();
+        EXPECT_EQ(pool.submit(square, 2).result(), 4);
+    }
+    ASSERT_EQ(pids.size(), 3U);
+    for (pid_t pid : pids) {
+        EXPECT_FALSE(still_our_child(pid)) << "child " << pid << " left unreaped";
+    }
+}
+
+TEST(ProcessPoolExecutor, ManyConcurrentCallsAllComplete) {
+    shoal::process_pool_executor pool(2, options_with());
+    std::vector<shoal::concurrent::future<long>> fs;
+    for (long i = 0; i < 500; ++i) {
+        fs.push_back(pool.submit(add, i, 1));
+    }
+    for (long i = 0; i < 500; ++i) {
+        EXPECT_EQ(fs[static_cast<std::size_t>(i)].result(), i + 1);
+    }
+}
+
+}  // namespace
