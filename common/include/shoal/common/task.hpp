@@ -165,7 +165,15 @@ public:
         top_ = task_.handle();
         resume_point_ = top_;
     }
-    ~task_state() override { unregister(); }
+    ~task_state() override {
+        // Still registered and pending: close() dropped the timer or queued step that held
+        // the last reference. Report it as abandon() does (asyncio's Task.__del__).
+        if (registered_ && !this->done()) {
+            loop_->call_exception_handler(
+                exception_context{"Task was destroyed but it is pending!", {}});
+        }
+        unregister();
+    }
 
     bool cancel(const std::string& message) override {
         return !this->done() && request_cancel(message);
