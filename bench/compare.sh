@@ -70,14 +70,17 @@ count = json.loads((out / "shoal_count.json").read_text())
 peer = json.loads((out / "asyncio.json").read_text())
 
 # Median ns/op per benchmark (aggregates only; plain runs if repetitions were 1).
-shoal_ns = {}
+# CPU ns/op scales the wall figure by the benchmark's cpu_time/real_time (main thread only).
+shoal_ns, shoal_cpu_ns = {}, {}
 for b in runtime["benchmarks"]:
     name = b["run_name"].split("/")[0]
     if b.get("aggregate_name", "median") == "median":
         shoal_ns[name] = b["ns_per_op"]
+        shoal_cpu_ns[name] = b["ns_per_op"] * b["cpu_time"] / b["real_time"]
 
 RUNTIME_RATIO = 30.0
 rows = []
+cpu_ratios = []
 
 
 def fmt_ns(ns):
@@ -111,6 +114,11 @@ for label, key in [("call_soon (per callback)", "call_soon_throughput"),
     ours = shoal_ns.get(key)
     theirs = peer.get(peer_key, {}).get("ns_per_op")
     ratio = theirs / ours if ours and theirs else None
+    cpu_ours = shoal_cpu_ns.get(key)
+    cpu_theirs = peer.get(peer_key, {}).get("cpu_ns_per_op")
+    if cpu_ours and cpu_theirs:
+        cpu_ratios.append(f"  {label}: shoal {fmt_ns(cpu_ours)}, asyncio {fmt_ns(cpu_theirs)}, "
+                          f"{cpu_theirs / cpu_ours:.1f}x")
     rows.append([label, fmt_ns(ours), fmt_ns(theirs),
                  "n/a" if ratio is None else f"{ratio:.1f}x", f">= {RUNTIME_RATIO:.0f}x asyncio",
                  verdict(None if ratio is None else ratio >= RUNTIME_RATIO)])
@@ -154,6 +162,9 @@ for r in rows:
 print(f"\nratio = asyncio time / shoal time (higher is better for shoal); "
       f"Python {peer.get('python')}; shoal figures are medians of the repetitions, "
       f"asyncio figures medians of its runs.")
+if cpu_ratios:
+    print("CPU time per op (less sensitive to other load on the machine; verdicts use wall):")
+    print("\n".join(cpu_ratios))
 if count and count.get("process_pool_warm_s") is not None:
     print(f"count example, process pool with the pool already up: "
           f"{count['process_pool_warm_s']:.3f} s "
