@@ -85,14 +85,13 @@ void future_state_base::set_exception(std::exception_ptr error) {
 }
 
 bool future_state_base::wait(const deadline& until) const {
-    const auto spin_until = clock::now() + spin_before_parking;
-    while (!done_flag_.load(std::memory_order_acquire) && clock::now() < spin_until) {
-    }
+    spin_briefly(until);
     std::unique_lock lock(mutex_);
     return wait_locked(lock, until);
 }
 
 std::exception_ptr future_state_base::exception(const deadline& until) const {
+    spin_briefly(until);
     std::unique_lock lock(mutex_);
     if (!wait_locked(lock, until)) {
         throw timeout_error();
@@ -133,6 +132,15 @@ future_state_base::waiter_registration future_state_base::add_waiter(future_wait
 void future_state_base::remove_waiter(future_waiter& waiter) {
     std::lock_guard lock(mutex_);
     std::erase(waiters_, &waiter);
+}
+
+void future_state_base::spin_briefly(const deadline& until) const {
+    auto spin_until = clock::now() + spin_before_parking;
+    if (until) {
+        spin_until = std::min(spin_until, *until);  // result(0.0) must not spin at all
+    }
+    while (!done_flag_.load(std::memory_order_acquire) && clock::now() < spin_until) {
+    }
 }
 
 bool future_state_base::is_done_locked() const {

@@ -155,6 +155,7 @@ private:
     void dispatch();
     bool send_call(child_slot& child, queued_call call);
     bool drained() const;
+    bool may_respawn() const;
     void poll_once();
     void read_from(child_slot& child);
     void on_response(child_slot& child, const wire::response& response);
@@ -358,7 +359,7 @@ void process_pool_executor::manager::take_submissions() {
 void process_pool_executor::manager::respawn_missing() {
     bool any_alive = false;
     for (auto& child : children_) {
-        if (child.pid < 0 && !stopping_) {
+        if (child.pid < 0 && may_respawn()) {
             try {
                 spawn(child);
                 await_ready(child);
@@ -411,6 +412,9 @@ bool process_pool_executor::manager::send_call(child_slot& child, queued_call ca
     on_child_lost(child, "could not be sent the call");
     return false;
 }
+
+// During shutdown a lost child is still replaced while calls wait for one.
+bool process_pool_executor::manager::may_respawn() const { return !stopping_ || !queue_.empty(); }
 
 bool process_pool_executor::manager::drained() const {
     return stopping_ && queue_.empty() &&
@@ -570,7 +574,7 @@ void process_pool_executor::manager::retire(child_slot& child) {
 // Precondition: child.fd is closed and child.pid reaped.
 void process_pool_executor::manager::close_and_respawn(child_slot& child) {
     child = child_slot{};
-    if (!stopping_) {
+    if (may_respawn()) {
         try {
             spawn(child);
             await_ready(child);

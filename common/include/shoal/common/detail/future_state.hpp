@@ -83,6 +83,8 @@ protected:
     void wait_for_value(const deadline& until) const;
 
 private:
+    // Polls done_flag_ for a few microseconds (never past `until`) before a caller parks.
+    void spin_briefly(const deadline& until) const;
     bool is_done_locked() const;
     bool wait_locked(std::unique_lock<std::mutex>& lock, const deadline& until) const;
     void throw_if_settled_locked() const;
