@@ -31,9 +31,19 @@ void task_driver::wait_on_future(future_base& f, std::coroutine_handle<> h) {
     waiting_callback_id_ = f.add_callback([me = ref_ptr<future_base>(&self())](future_base&) {
         step_task(*me);
     });
+    // A cancel() that arrived while the coroutine ran (it cancelled itself, or something it
+    // called did) is delivered at this suspension, as asyncio's Task.__step cancels the new
+    // _fut_waiter; otherwise the task would sit until the future completed.
+    if (must_cancel_ && f.cancel(cancel_message_)) {
+        must_cancel_ = false;
+    }
 }
 
 void task_driver::wait_on_timer(double delay_seconds, std::coroutine_handle<> h) {
+    if (must_cancel_) {
+        yield_now(h);  // cancelled while running: resume next pass and raise, don't sleep
+        return;
+    }
     resume_point_ = h;
     waiting_on_timer_ = true;
     waiting_timer_ = loop_->call_later(delay_seconds, [me = ref_ptr<future_base>(&self())] {
