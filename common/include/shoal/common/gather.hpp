@@ -176,8 +176,10 @@ auto gather(A&& first, As&&... rest)
     using R = std::tuple<detail::stored_t<detail::awaitable_result_t<A>>,
                          detail::stored_t<detail::awaitable_result_t<As>>...>;
     event_loop& loop = detail::gather_loop(first, rest...);
-    auto futures = std::make_tuple(detail::as_future(std::forward<A>(first), loop),
-                                   detail::as_future(std::forward<As>(rest), loop)...);
+    // Braced initialisation runs left to right, so lazy tasks start in argument order, as in
+    // asyncio.gather; make_tuple's arguments have no fixed order (GCC goes right to left).
+    std::tuple<future<detail::awaitable_result_t<A>>, future<detail::awaitable_result_t<As>>...> futures{
+        detail::as_future(std::forward<A>(first), loop), detail::as_future(std::forward<As>(rest), loop)...};
     auto children = detail::children_of(futures);
     return detail::start_gather<R>(loop, std::move(children), false, [futures]() mutable {
         return std::apply([](auto&... f) { return R(detail::copy_value(f)...); }, futures);
@@ -190,8 +192,10 @@ auto gather(return_exceptions_t, A&& first, As&&... rest)
     -> future<std::tuple<outcome<detail::awaitable_result_t<A>>, outcome<detail::awaitable_result_t<As>>...>> {
     using R = std::tuple<outcome<detail::awaitable_result_t<A>>, outcome<detail::awaitable_result_t<As>>...>;
     event_loop& loop = detail::gather_loop(first, rest...);
-    auto futures = std::make_tuple(detail::as_future(std::forward<A>(first), loop),
-                                   detail::as_future(std::forward<As>(rest), loop)...);
+    // Braced initialisation runs left to right, so lazy tasks start in argument order, as in
+    // asyncio.gather; make_tuple's arguments have no fixed order (GCC goes right to left).
+    std::tuple<future<detail::awaitable_result_t<A>>, future<detail::awaitable_result_t<As>>...> futures{
+        detail::as_future(std::forward<A>(first), loop), detail::as_future(std::forward<As>(rest), loop)...};
     auto children = detail::children_of(futures);
     return detail::start_gather<R>(loop, std::move(children), true, [futures]() mutable {
         return std::apply([](auto&... f) { return R(detail::outcome_of(f)...); }, futures);
