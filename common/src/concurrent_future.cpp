@@ -15,11 +15,6 @@
 namespace shoal::concurrent::detail {
 namespace {
 
-// How long wait() polls done_flag_ before parking on the condition variable. A pool result
-// usually lands a few microseconds after the call; parking and being woken costs more than
-// that, so a short spin is cheaper. Bounded so that a long wait costs one brief burst of CPU.
-constexpr auto spin_before_parking = std::chrono::microseconds(30);
-
 std::string describe(const std::exception_ptr& error) {
     try {
         std::rethrow_exception(error);
@@ -134,8 +129,15 @@ void future_state_base::remove_waiter(future_waiter& waiter) {
     std::erase(waiters_, &waiter);
 }
 
+void future_state_base::set_wait_spin(std::chrono::nanoseconds spin) noexcept {
+    wait_spin_ = spin;
+}
+
 void future_state_base::spin_briefly(const deadline& until) const {
-    auto spin_until = clock::now() + spin_before_parking;
+    if (wait_spin_ <= std::chrono::nanoseconds::zero()) {
+        return;
+    }
+    auto spin_until = clock::now() + wait_spin_;
     if (until) {
         spin_until = std::min(spin_until, *until);  // result(0.0) must not spin at all
     }

@@ -11,6 +11,7 @@
 // stored in its future, never swallowed; map rethrows the first one in input order.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -50,6 +51,7 @@ public:
         using result_type = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
         using args_tuple = std::tuple<std::decay_t<Args>...>;
         auto future = concurrent::make_future<result_type>();
+        concurrent::detail::future_access::base(future).set_wait_spin(result_wait_spin);
         enqueue(std::make_unique<detail::future_job<result_type, std::decay_t<F>, args_tuple>>(
             future, std::forward<F>(fn), args_tuple(std::forward<Args>(args)...)));
         return future;
@@ -78,6 +80,10 @@ public:
     std::size_t max_workers() const noexcept { return max_workers_; }
 
 private:
+    // A caller waiting on a result polls this long before parking: a short call's result
+    // lands sooner than a futex wake-up would (see future_state_base::set_wait_spin).
+    static constexpr std::chrono::microseconds result_wait_spin{30};
+
     void enqueue(std::unique_ptr<detail::pool_job> job);
     void worker_main(std::latch& ready);
     std::unique_ptr<detail::pool_job> next_job();

@@ -5,6 +5,7 @@
 // only adds the value. wait() and as_completed() talk to the base through future_waiter.
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -64,6 +65,13 @@ public:
     std::exception_ptr exception(const deadline& until) const;
     void add_done_callback(callback fn);
 
+    // How long result()/exception()/wait() poll for completion before parking on the
+    // condition variable (default: not at all). An executor whose results usually land
+    // within microseconds sets it, because parking and being woken costs more than that; one
+    // whose work runs elsewhere (a child process) must not, since on a small machine the
+    // spinning caller steals the CPU the work needs. Call before sharing the future.
+    void set_wait_spin(std::chrono::nanoseconds spin) noexcept;
+
     waiter_registration add_waiter(future_waiter& waiter);
     void remove_waiter(future_waiter& waiter);  // no-op if not registered
 
@@ -83,7 +91,7 @@ protected:
     void wait_for_value(const deadline& until) const;
 
 private:
-    // Polls done_flag_ for a few microseconds (never past `until`) before a caller parks.
+    // Polls done_flag_ for wait_spin_ (never past `until`) before a caller parks.
     void spin_briefly(const deadline& until) const;
     bool is_done_locked() const;
     bool wait_locked(std::unique_lock<std::mutex>& lock, const deadline& until) const;
@@ -100,6 +108,7 @@ private:
     // Mirror of "done" for the short spin in wait(): lets a waiter that is about to be
     // answered skip parking on the condition variable. Written under mutex_.
     std::atomic<bool> done_flag_{false};
+    std::chrono::nanoseconds wait_spin_{0};     // set before the future is shared
     std::exception_ptr exception_;              // guarded by mutex_; set once
     std::vector<callback> callbacks_;           // guarded by mutex_; emptied when done
     std::vector<future_waiter*> waiters_;       // guarded by mutex_; not owned
