@@ -100,7 +100,7 @@ void event_loop::close() {
     std::deque<ready_entry> ready;
     ready.swap(ready_);
     ready.clear();
-    std::vector<timer_slot> slots;
+    std::deque<timer_slot> slots;
     slots.swap(timer_slots_);
     slots.clear();
     timer_heap_.clear();
@@ -172,6 +172,9 @@ void event_loop::call_soon_threadsafe(callback cb) {
         threadsafe_queue_.push_back(std::move(cb));
         // One eventfd write per batch: the loop drains the whole queue on one wake-up.
         wake = !std::exchange(wakeup_pending_, true);
+        if (wake) {
+            threadsafe_queued_.store(true, std::memory_order_release);
+        }
     }
     if (wake) {
         const std::uint64_t one = 1;
@@ -261,8 +264,16 @@ void event_loop::run_once() {
     //    until the earliest timer; else until an fd, a socket or another thread wakes us.
     const int timeout_ms = poll_timeout_ms();
 
-    // 2. Wait for I/O and run the readers and writers that are ready.
-    poll_and_dispatch_io(timeout_ms);
+    // 2. Wait for I/O and run the readers and writers that are ready. When work is ready
+    //    and nothing but our own wake-up fd is watched, the flag beside it says all that a
+    //    zero-timeout poll() would, without the system call (most of a pass's cost).
+    if (timeout_ms == 0 && watches_.size() == 1) {
+        if (threadsafe_queued_.load(std::memory_order_acquire)) {
+            drain_threadsafe_queue();
+        }
+    } else {
+        poll_and_dispatch_io(timeout_ms);
+    }
 
     // 3. Timers that are due join the ready queue behind what is already there.
     move_due_timers_to_ready();
@@ -338,6 +349,9 @@ void event_loop::move_due_timers_to_ready() {
     const auto later = [](const timer_entry& a, const timer_entry& b) {
         return a.when != b.when ? a.when > b.when : a.order > b.order;
     };
+    if (timer_heap_.empty()) {
+        return;  // spares the clock read on timer-free passes
+    }
     const double end_time = time() + clock_resolution_seconds;
     while (!timer_heap_.empty() && timer_heap_.front().when <= end_time) {
         std::pop_heap(timer_heap_.begin(), timer_heap_.end(), later);
@@ -394,6 +408,7 @@ void event_loop::drain_threadsafe_queue() {
         std::lock_guard lock(threadsafe_mutex_);
         batch.swap(threadsafe_queue_);
         wakeup_pending_ = false;
+        threadsafe_queued_.store(false, std::memory_order_relaxed);
     }
     for (auto& cb : batch) {
         ready_.push_back(ready_entry{std::move(cb), next_ready_seq_++, 0, 0});
@@ -481,19 +496,36 @@ bool event_loop::remove_watch(int fd, void* zsock, short events) {
 // ---------------------------------------------------------------- tasks
 
 void event_loop::register_task(detail::task_driver* t) {
-    live_tasks_.insert(t);
+    t->prev_live_ = nullptr;
+    t->next_live_ = live_tasks_;
+    if (live_tasks_ != nullptr) {
+        live_tasks_->prev_live_ = t;
+    }
+    live_tasks_ = t;
+    ++live_task_count_;
     t->registered_ = true;
 }
 
-void event_loop::unregister_task(detail::task_driver* t) noexcept { live_tasks_.erase(t); }
+void event_loop::unregister_task(detail::task_driver* t) noexcept {
+    if (t->prev_live_ != nullptr) {
+        t->prev_live_->next_live_ = t->next_live_;
+    } else {
+        live_tasks_ = t->next_live_;
+    }
+    if (t->next_live_ != nullptr) {
+        t->next_live_->prev_live_ = t->prev_live_;
+    }
+    t->prev_live_ = t->next_live_ = nullptr;
+    --live_task_count_;
+}
 
 void event_loop::destroy_pending_tasks() noexcept {
     // Each pending task's coroutine frame may hold futures whose callbacks hold the task:
     // destroying the frame breaks that cycle. Destroying one frame can finish off other
     // tasks, which unregister themselves, so take one at a time.
-    while (!live_tasks_.empty()) {
-        detail::task_driver* t = *live_tasks_.begin();
-        live_tasks_.erase(live_tasks_.begin());
+    while (live_tasks_ != nullptr) {
+        detail::task_driver* t = live_tasks_;
+        unregister_task(t);
         t->abandon();
     }
 }

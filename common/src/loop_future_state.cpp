@@ -19,7 +19,9 @@ bool future_base::cancel(const std::string& message) {
     if (done()) {
         return false;
     }
-    cancel_message_ = message;
+    if (!message.empty()) {
+        cancel_message_ = std::make_unique<std::string>(message);
+    }
     finish(future_status::cancelled);
     return true;
 }
@@ -69,7 +71,7 @@ void future_base::throw_if_not_value() {
 
 std::exception_ptr future_base::make_cancelled_error() const {
     return std::make_exception_ptr(
-        cancelled_error(cancel_message_.empty() ? "cancelled" : cancel_message_));
+        cancelled_error(cancel_message_ ? *cancel_message_ : std::string("cancelled")));
 }
 
 std::uint64_t future_base::add_callback(done_callback cb) {

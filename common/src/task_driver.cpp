@@ -28,13 +28,13 @@ task_driver& task_driver::require_current() {
 void task_driver::wait_on_future(future_base& f, std::coroutine_handle<> h) {
     resume_point_ = h;
     waiting_future_ = ref_ptr<future_base>(&f);
-    waiting_callback_id_ = f.add_callback([me = ref_ptr<future_base>(&self())](future_base&) {
+    f.add_callback([me = ref_ptr<future_base>(&self())](future_base&) {
         step_task(*me);
     });
     // A cancel() that arrived while the coroutine ran (it cancelled itself, or something it
     // called did) is delivered at this suspension, as asyncio's Task.__step cancels the new
     // _fut_waiter; otherwise the task would sit until the future completed.
-    if (must_cancel_ && f.cancel(cancel_message_)) {
+    if (must_cancel_ && f.cancel(pending_cancel_message())) {
         must_cancel_ = false;
     }
 }
@@ -62,7 +62,8 @@ void task_driver::yield_now(std::coroutine_handle<> h) {
 void task_driver::throw_if_cancel_requested() {
     if (must_cancel_) {
         must_cancel_ = false;
-        throw cancelled_error(cancel_message_.empty() ? "cancelled" : cancel_message_);
+        std::string message = pending_cancel_message();
+        throw cancelled_error(message.empty() ? "cancelled" : message);
     }
 }
 
@@ -78,13 +79,14 @@ bool task_driver::request_cancel(const std::string& message) {
         loop_->call_soon([me = ref_ptr<future_base>(&self())] { step_task(*me); });
     }
     must_cancel_ = true;
-    cancel_message_ = message;
+    if (!message.empty()) {
+        cancel_message_ = std::make_unique<std::string>(message);
+    }
     return true;
 }
 
 void task_driver::clear_wait() noexcept {
     waiting_future_ = nullptr;
-    waiting_callback_id_ = 0;
 }
 
 void task_driver::step() noexcept {

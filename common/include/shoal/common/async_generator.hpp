@@ -16,6 +16,7 @@
 #include <optional>
 #include <utility>
 
+#include "shoal/common/detail/small_object_pool.hpp"
 #include "shoal/common/errors.hpp"
 
 namespace shoal {
@@ -23,7 +24,7 @@ namespace shoal {
 template <class T>
 class [[nodiscard]] async_generator {
 public:
-    struct promise_type {
+    struct promise_type : detail::pool_allocated {
         // Hands control back to whoever awaited next(): on co_yield and at the end.
         struct to_consumer {
             bool await_ready() const noexcept { return false; }

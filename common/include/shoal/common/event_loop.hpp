@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <atomic>
 #include <unordered_set>
 #include <vector>
 
@@ -133,7 +134,7 @@ public:
     static event_loop* current_or_null() noexcept;
 
     // Number of tasks created and not yet finished (for tests and introspection).
-    std::size_t pending_task_count() const noexcept { return live_tasks_.size(); }
+    std::size_t pending_task_count() const noexcept { return live_task_count_; }
 
 private:
     friend class handle;
@@ -191,7 +192,7 @@ private:
     // skipped when popped; the heap is rebuilt when stale entries outnumber live ones, so
     // wait_for-style churn stays O(log n) per timer and memory stays bounded.
     std::vector<timer_entry> timer_heap_;
-    std::vector<timer_slot> timer_slots_;
+    std::deque<timer_slot> timer_slots_;  // a deque: growing never moves live callbacks
     std::vector<std::uint32_t> free_timer_slots_;
     std::size_t stale_timer_entries_ = 0;
     std::uint64_t next_timer_order_ = 0;
@@ -201,7 +202,8 @@ private:
     // zmq_pollitem_t array mirroring watches_; defined in the .cpp to keep zmq.h private.
     std::unique_ptr<poll_set> poll_set_;
     bool poll_set_dirty_ = true;
-    std::unordered_set<detail::task_driver*> live_tasks_;
+    detail::task_driver* live_tasks_ = nullptr;  // head of the drivers' intrusive list
+    std::size_t live_task_count_ = 0;
     exception_handler exception_handler_;
     std::shared_ptr<thread_pool_executor> default_executor_;
     bool running_ = false;
@@ -214,6 +216,8 @@ private:
     std::vector<callback> threadsafe_queue_;  // guarded by threadsafe_mutex_
     bool wakeup_pending_ = false;             // guarded by threadsafe_mutex_
     bool accepting_threadsafe_ = true;        // guarded by threadsafe_mutex_
+    // Mirrors wakeup_pending_ so that a busy loop can see queued work without a syscall.
+    std::atomic<bool> threadsafe_queued_{false};
 };
 
 }  // namespace shoal

@@ -12,6 +12,7 @@
 #include <utility>
 #include <variant>
 
+#include "shoal/common/detail/small_object_pool.hpp"
 #include "shoal/common/detail/task_driver.hpp"
 #include "shoal/common/errors.hpp"
 #include "shoal/common/event_loop.hpp"
@@ -25,7 +26,7 @@ class task;
 namespace detail {
 
 template <class T>
-class task_promise_base {
+class task_promise_base : public pool_allocated {
 public:
     std::suspend_always initial_suspend() const noexcept { return {}; }
 
@@ -188,7 +189,7 @@ protected:
         unregister();
         if (!task_.done()) {  // cancelled before it ever ran
             destroy_coroutine();
-            future_base::cancel(cancel_message_);
+            future_base::cancel(pending_cancel_message());
             return;
         }
         try {

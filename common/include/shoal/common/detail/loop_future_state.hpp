@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "shoal/common/detail/ref_ptr.hpp"
+#include "shoal/common/detail/small_object_pool.hpp"
 #include "shoal/common/detail/unique_function.hpp"
 #include "shoal/common/errors.hpp"
 
@@ -27,7 +29,7 @@ class task_driver;
 
 enum class future_status : std::uint8_t { pending, cancelled, finished };
 
-class future_base : public ref_counted {
+class future_base : public ref_counted, public pool_allocated {
 public:
     using done_callback = unique_function<void(future_base&)>;
 
@@ -83,7 +85,7 @@ private:
     bool exception_from_task_ = false;        // virtual calls are unsafe in the destructor
     std::uint64_t next_callback_id_ = 1;
     std::exception_ptr exception_;
-    std::string cancel_message_;
+    std::unique_ptr<std::string> cancel_message_;  // set by cancel(); rare, so kept out of line
     // Most futures have exactly one waiter (the awaiting task): keep it inline.
     std::optional<callback_entry> first_callback_;
     std::vector<callback_entry> more_callbacks_;

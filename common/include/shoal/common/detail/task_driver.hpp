@@ -10,6 +10,7 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "shoal/common/detail/loop_future_state.hpp"
@@ -71,15 +72,21 @@ protected:
     bool started_ = false;
     bool must_cancel_ = false;              // deliver cancelled_error at the next resume
     bool registered_ = false;
-    std::string cancel_message_;            // the message of the pending cancel request
+    std::unique_ptr<std::string> cancel_message_;  // of the pending cancel request, if any
+
+    // The message of the pending cancel request (empty if none was given).
+    std::string pending_cancel_message() const { return cancel_message_ ? *cancel_message_ : std::string(); }
 
 private:
     void clear_wait() noexcept;
 
     ref_ptr<future_base> waiting_future_;   // asyncio's _fut_waiter
-    std::uint64_t waiting_callback_id_ = 0;
     timer_handle waiting_timer_;
     bool waiting_on_timer_ = false;
+    // The loop's intrusive list of live tasks (asyncio's all_tasks): O(1) to join and
+    // leave, no allocation, unlike a hash set. Owned by the loop.
+    task_driver* prev_live_ = nullptr;
+    task_driver* next_live_ = nullptr;
 };
 
 }  // namespace shoal::detail

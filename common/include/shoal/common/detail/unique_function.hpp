@@ -17,7 +17,8 @@ class unique_function;
 template <class R, class... Args>
 class unique_function<R(Args...)> {
     static constexpr std::size_t inline_size = 3 * sizeof(void*);
-    static constexpr std::size_t inline_align = alignof(std::max_align_t);
+    // Pointer alignment keeps the object at four words; over-aligned callables go to the heap.
+    static constexpr std::size_t inline_align = alignof(void*);
 
     struct ops {
         R (*invoke)(void* self, Args&&... args);
