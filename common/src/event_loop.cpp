@@ -103,7 +103,7 @@ void event_loop::close() {
     std::deque<timer_slot> slots;
     slots.swap(timer_slots_);
     slots.clear();
-    timer_heap_.clear();
+    timers_.clear();
     free_timer_slots_.clear();
     destroy_pending_tasks();
     {
@@ -143,6 +143,11 @@ timer_handle event_loop::call_later(double delay_seconds, callback cb) {
 }
 
 timer_handle event_loop::call_at(double when, callback cb) {
+    const timer_ref ref = arm_timer(when, std::move(cb));
+    return timer_handle(this, ref.slot, ref.generation, when);
+}
+
+event_loop::timer_ref event_loop::arm_timer(double when, callback cb) {
     check_open();
     std::uint32_t slot;
     if (!free_timer_slots_.empty()) {
@@ -155,11 +160,8 @@ timer_handle event_loop::call_at(double when, callback cb) {
     timer_slot& s = timer_slots_[slot];
     s.cb = std::move(cb);
     s.armed = true;
-    timer_heap_.push_back(timer_entry{when, next_timer_order_++, slot, s.generation});
-    std::push_heap(timer_heap_.begin(), timer_heap_.end(), [](const auto& a, const auto& b) {
-        return a.when != b.when ? a.when > b.when : a.order > b.order;
-    });
-    return timer_handle(this, slot, s.generation, when);
+    timers_.push(detail::timer_entry{when, next_timer_order_++, slot, s.generation});
+    return timer_ref{slot, s.generation};
 }
 
 void event_loop::call_soon_threadsafe(callback cb) {
@@ -205,18 +207,15 @@ void event_loop::cancel_timer(std::uint32_t slot, std::uint32_t generation) {
     free_timer_slots_.push_back(slot);
     ++stale_timer_entries_;
     if (stale_timer_entries_ > min_stale_timers_to_compact &&
-        stale_timer_entries_ * 2 > timer_heap_.size()) {
+        stale_timer_entries_ * 2 > timers_.size()) {
         compact_timer_heap();
     }
 }
 
 void event_loop::compact_timer_heap() {
-    std::erase_if(timer_heap_, [this](const timer_entry& e) {
+    timers_.erase_if([this](const detail::timer_entry& e) {
         const timer_slot& s = timer_slots_[e.slot];
         return !s.armed || s.generation != e.generation;
-    });
-    std::make_heap(timer_heap_.begin(), timer_heap_.end(), [](const auto& a, const auto& b) {
-        return a.when != b.when ? a.when > b.when : a.order > b.order;
     });
     stale_timer_entries_ = 0;
 }
@@ -287,10 +286,10 @@ int event_loop::poll_timeout_ms() const {
         return 0;
     }
     // Skip stale heap entries without popping (const): the heap top may be cancelled.
-    if (timer_heap_.empty()) {
+    if (timers_.empty()) {
         return -1;
     }
-    const double delay = timer_heap_.front().when - time();
+    const double delay = timers_.top().when - time();
     if (delay <= 0) {
         return 0;
     }
@@ -346,17 +345,12 @@ void event_loop::rebuild_poll_set() {
 }
 
 void event_loop::move_due_timers_to_ready() {
-    const auto later = [](const timer_entry& a, const timer_entry& b) {
-        return a.when != b.when ? a.when > b.when : a.order > b.order;
-    };
-    if (timer_heap_.empty()) {
+    if (timers_.empty()) {
         return;  // spares the clock read on timer-free passes
     }
     const double end_time = time() + clock_resolution_seconds;
-    while (!timer_heap_.empty() && timer_heap_.front().when <= end_time) {
-        std::pop_heap(timer_heap_.begin(), timer_heap_.end(), later);
-        const timer_entry e = timer_heap_.back();
-        timer_heap_.pop_back();
+    while (!timers_.empty() && timers_.top().when <= end_time) {
+        const detail::timer_entry e = timers_.pop();
         const timer_slot& s = timer_slots_[e.slot];
         if (!s.armed || s.generation != e.generation) {
             if (stale_timer_entries_ > 0) --stale_timer_entries_;

@@ -26,10 +26,8 @@ bool future_base::cancel(const std::string& message) {
     return true;
 }
 
-void future_base::check_settleable() {
-    if (as_task_driver() != nullptr) {
-        throw invalid_state_error("Task does not support set_result() or set_exception()");
-    }
+void future_base::throw_task_not_settleable() {
+    throw invalid_state_error("Task does not support set_result() or set_exception()");
 }
 
 void future_base::set_exception(std::exception_ptr e) {
@@ -56,17 +54,15 @@ std::exception_ptr future_base::exception() {
     return exception_;
 }
 
-void future_base::throw_if_not_value() {
+void future_base::throw_not_value() {
     if (status_ == future_status::pending) {
         throw invalid_state_error("Result is not set.");
     }
     if (status_ == future_status::cancelled) {
         std::rethrow_exception(make_cancelled_error());
     }
-    if (exception_) {
-        log_unretrieved_ = false;
-        std::rethrow_exception(exception_);
-    }
+    log_unretrieved_ = false;
+    std::rethrow_exception(exception_);  // finished with an exception: the only case left
 }
 
 std::exception_ptr future_base::make_cancelled_error() const {
@@ -75,15 +71,19 @@ std::exception_ptr future_base::make_cancelled_error() const {
 }
 
 std::uint64_t future_base::add_callback(done_callback cb) {
-    const std::uint64_t id = next_callback_id_++;
+    const std::uint32_t id = next_callback_id_++;
     if (done()) {
         schedule_one(std::move(cb));
         return id;
     }
-    if (!first_callback_) {
-        first_callback_.emplace(callback_entry{id, std::move(cb)});
+    if (!first_fn_ && !more_callbacks_) {
+        first_id_ = id;
+        first_fn_ = std::move(cb);
     } else {
-        more_callbacks_.push_back(callback_entry{id, std::move(cb)});
+        if (!more_callbacks_) {
+            more_callbacks_ = std::make_unique<std::vector<callback_entry>>();
+        }
+        more_callbacks_->push_back(callback_entry{id, std::move(cb)});
     }
     return id;
 }
@@ -93,41 +93,40 @@ std::size_t future_base::remove_callback(std::uint64_t id) {
         return 0;  // already handed to the loop, as asyncio clears _callbacks when done
     }
     std::size_t removed = 0;
-    if (first_callback_ && first_callback_->id == id) {
-        first_callback_.reset();
+    if (first_fn_ && first_id_ == id) {
+        first_fn_ = nullptr;
         ++removed;
     }
-    removed += std::erase_if(more_callbacks_, [id](const callback_entry& e) { return e.id == id; });
+    if (more_callbacks_) {
+        removed += std::erase_if(*more_callbacks_, [id](const callback_entry& e) { return e.id == id; });
+    }
     return removed;
 }
 
-void future_base::finish(future_status status) {
-    status_ = status;
-    if (first_callback_ || !more_callbacks_.empty()) {
-        // One ready entry runs all callbacks in registration order; equivalent to asyncio's
-        // one entry per callback because nothing can run between them.
-        loop_->call_soon([self = ref_ptr<future_base>(this)] { self->run_callbacks(); });
-    }
+void future_base::schedule_callbacks() {
+    // One ready entry runs all callbacks in registration order; equivalent to asyncio's
+    // one entry per callback because nothing can run between them.
+    loop_->call_soon([self = ref_ptr<future_base>(this)] { self->run_callbacks(); });
 }
 
 void future_base::run_callbacks() noexcept {
-    std::optional<callback_entry> first = std::move(first_callback_);
-    first_callback_.reset();
-    std::vector<callback_entry> more = std::move(more_callbacks_);
-    more_callbacks_.clear();
-    auto run = [this](callback_entry& e) {
+    // Registration order: the inline one was added before any in the overflow vector.
+    done_callback first = std::move(first_fn_);
+    first_fn_ = nullptr;
+    std::unique_ptr<std::vector<callback_entry>> more = std::move(more_callbacks_);
+    auto run = [this](done_callback& fn) {
         try {
-            e.fn(*this);
+            fn(*this);
         } catch (...) {
             loop_->call_exception_handler(
                 exception_context{"Exception in future done-callback", std::current_exception()});
         }
     };
     if (first) {
-        run(*first);
+        run(first);
     }
-    for (auto& e : more) {
-        run(e);
+    if (more) {
+        for (auto& e : *more) run(e.fn);
     }
 }
 

@@ -1,95 +1,52 @@
 #include "shoal/common/detail/small_object_pool.hpp"
 
-#include <array>
-#include <new>
-
 namespace shoal::detail {
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool pool_enabled = true;
-#else
-constexpr bool pool_enabled = true;
-#endif
+// Set once this thread's lists are drained at exit: objects freed later in thread or program
+// exit (static destructors run after thread_local ones) go straight back to malloc.
+thread_local bool pool_gone = false;
 
-constexpr std::size_t granularity = 16;
-constexpr std::size_t max_pooled_size = 1024;
-constexpr std::size_t class_count = max_pooled_size / granularity;
-// Bounds what a thread keeps after a burst (100k tasks finishing at once): past this many
-// free blocks of one class, blocks go back to malloc.
-constexpr std::size_t max_free_per_class = 4096;
-
-struct free_block {
-    free_block* next;
-};
-
-// Set once this thread's lists are destroyed: objects freed later in thread or program exit
-// (static destructors run after thread_local ones) go straight back to malloc.
-thread_local bool lists_gone = false;
-
-class thread_pool_lists {
-public:
-    thread_pool_lists() = default;
-    thread_pool_lists(const thread_pool_lists&) = delete;
-    thread_pool_lists& operator=(const thread_pool_lists&) = delete;
-    ~thread_pool_lists() {
-        lists_gone = true;
-        for (std::size_t c = 0; c < class_count; ++c) {
-            while (free_block* b = heads_[c]) {
-                heads_[c] = b->next;
+// Registered on a thread's first slow-path call; returns the thread's free blocks at exit.
+struct pool_exit_hook {
+    pool_exit_hook() { tls_pool.enabled = true; }
+    pool_exit_hook(const pool_exit_hook&) = delete;
+    pool_exit_hook& operator=(const pool_exit_hook&) = delete;
+    ~pool_exit_hook() {
+        tls_pool.enabled = false;
+        pool_gone = true;
+        for (std::size_t c = 0; c < pool_class_count; ++c) {
+            while (pool_block* b = tls_pool.heads[c]) {
+                tls_pool.heads[c] = b->next;
                 ::operator delete(b);
             }
+            tls_pool.counts[c] = 0;
         }
     }
-
-    void* allocate(std::size_t cls) {
-        if (free_block* b = heads_[cls]) {
-            heads_[cls] = b->next;
-            --counts_[cls];
-            return b;
-        }
-        return ::operator new((cls + 1) * granularity);
-    }
-
-    void deallocate(void* p, std::size_t cls) noexcept {
-        if (counts_[cls] >= max_free_per_class) {
-            ::operator delete(p);
-            return;
-        }
-        auto* b = static_cast<free_block*>(p);
-        b->next = heads_[cls];
-        heads_[cls] = b;
-        ++counts_[cls];
-    }
-
-private:
-    std::array<free_block*, class_count> heads_{};
-    std::array<std::size_t, class_count> counts_{};
 };
 
-thread_local thread_pool_lists lists;
-
-std::size_t size_class(std::size_t size) noexcept { return (size - 1) / granularity; }
+void ensure_exit_hook() {
+    if (!tls_pool.enabled && !pool_gone) {
+        static thread_local pool_exit_hook hook;
+    }
+}
 
 }  // namespace
 
-void* pool_allocate(std::size_t size) {
-    if (!pool_enabled || lists_gone || size == 0 || size > max_pooled_size) {
+void* pool_allocate_slow(std::size_t size) {
+    if (!pool_enabled || size == 0 || size > pool_max_size) {
         return ::operator new(size);
     }
-    return lists.allocate(size_class(size));
+    ensure_exit_hook();
+    // Round up to the class size so the block can serve any request of its class later.
+    const std::size_t cls = (size - 1) / pool_granularity;
+    return ::operator new((cls + 1) * pool_granularity);
 }
 
-void pool_deallocate(void* p, std::size_t size) noexcept {
-    if (p == nullptr) {
-        return;
-    }
-    if (!pool_enabled || lists_gone || size == 0 || size > max_pooled_size) {
-        ::operator delete(p);
-        return;
-    }
-    lists.deallocate(p, size_class(size));
+void pool_deallocate_slow(void* p, std::size_t size) noexcept {
+    (void)size;
+    ::operator delete(p);
 }
 
 }  // namespace shoal::detail

@@ -46,12 +46,14 @@ void task_driver::wait_on_timer(double delay_seconds, std::coroutine_handle<> h)
     }
     resume_point_ = h;
     waiting_on_timer_ = true;
-    waiting_timer_ = loop_->call_later(delay_seconds, [me = ref_ptr<future_base>(&self())] {
+    const auto ref = loop_->arm_timer(loop_->time() + delay_seconds, [me = ref_ptr<future_base>(&self())] {
         if (task_driver* d = me->as_task_driver()) {
             d->waiting_on_timer_ = false;
             d->step();
         }
     });
+    waiting_timer_slot_ = ref.slot;
+    waiting_timer_generation_ = ref.generation;
 }
 
 void task_driver::yield_now(std::coroutine_handle<> h) {
@@ -74,7 +76,7 @@ bool task_driver::request_cancel(const std::string& message) {
         return true;
     }
     if (waiting_on_timer_) {
-        waiting_timer_.cancel();
+        loop_->cancel_timer(waiting_timer_slot_, waiting_timer_generation_);
         waiting_on_timer_ = false;
         loop_->call_soon([me = ref_ptr<future_base>(&self())] { step_task(*me); });
     }

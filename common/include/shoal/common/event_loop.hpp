@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "shoal/common/clock.hpp"
+#include "shoal/common/detail/timer_queue.hpp"
 #include "shoal/common/detail/unique_function.hpp"
 #include "shoal/common/handle.hpp"
 
@@ -152,12 +153,6 @@ private:
         std::uint32_t generation = 0;
         bool armed = false;
     };
-    struct timer_entry {
-        double when;
-        std::uint64_t order;  // ties broken by scheduling order
-        std::uint32_t slot;
-        std::uint32_t generation;
-    };
     struct io_watch;
     struct poll_set;
 
@@ -171,6 +166,13 @@ private:
     void run_callback(callback& cb, const char* what) noexcept;
     void cancel_ready(std::uint64_t seq);
     void cancel_timer(std::uint32_t slot, std::uint32_t generation);
+    // call_at for the runtime's own timers (sleep): the slot and generation only, 8 bytes
+    // instead of a timer_handle's 32, kept in every sleeping task.
+    struct timer_ref {
+        std::uint32_t slot;
+        std::uint32_t generation;
+    };
+    timer_ref arm_timer(double when, callback cb);
     void compact_timer_heap();
     void drain_threadsafe_queue();
     void add_watch(int fd, void* zsock, short events, callback cb);
@@ -187,11 +189,11 @@ private:
     std::uint64_t next_ready_seq_ = 1;       // seq given to the next call_soon
     std::uint64_t last_run_seq_ = 0;         // seq of the last ready entry taken off the queue
     std::unordered_set<std::uint64_t> cancelled_ready_;  // seqs cancelled while queued
-    // Timers: a binary min-heap of (when, order) over slots in a slab. Cancelling frees the
-    // slot at once (releasing the callback's captures) and leaves a stale heap entry that is
-    // skipped when popped; the heap is rebuilt when stale entries outnumber live ones, so
-    // wait_for-style churn stays O(log n) per timer and memory stays bounded.
-    std::vector<timer_entry> timer_heap_;
+    // Timers: entries ordered by (when, order) over slots in a slab. Cancelling frees the
+    // slot at once (releasing the callback's captures) and leaves a stale entry that is
+    // skipped when taken; the queue is purged when stale entries outnumber live ones, so
+    // wait_for-style churn stays cheap and memory stays bounded.
+    detail::timer_queue timers_;
     std::deque<timer_slot> timer_slots_;  // a deque: growing never moves live callbacks
     std::vector<std::uint32_t> free_timer_slots_;
     std::size_t stale_timer_entries_ = 0;

@@ -165,6 +165,7 @@ public:
     task_state(event_loop* loop, task<T> t) : future_state<T>(loop), task_driver(*loop), task_(std::move(t)) {
         top_ = task_.handle();
         resume_point_ = top_;
+        this->mark_as_task();
     }
     ~task_state() override {
         // Still registered and pending: close() dropped the timer or queued step that held

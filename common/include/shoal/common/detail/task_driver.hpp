@@ -15,7 +15,6 @@
 
 #include "shoal/common/detail/loop_future_state.hpp"
 #include "shoal/common/detail/ref_ptr.hpp"
-#include "shoal/common/handle.hpp"
 
 namespace shoal {
 class event_loop;
@@ -80,9 +79,10 @@ protected:
 private:
     void clear_wait() noexcept;
 
-    ref_ptr<future_base> waiting_future_;   // asyncio's _fut_waiter
-    timer_handle waiting_timer_;
     bool waiting_on_timer_ = false;
+    std::uint32_t waiting_timer_slot_ = 0;  // the sleep's timer, valid while waiting_on_timer_
+    std::uint32_t waiting_timer_generation_ = 0;
+    ref_ptr<future_base> waiting_future_;   // asyncio's _fut_waiter
     // The loop's intrusive list of live tasks (asyncio's all_tasks): O(1) to join and
     // leave, no allocation, unlike a hash set. Owned by the loop.
     task_driver* prev_live_ = nullptr;
