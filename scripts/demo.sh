@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHOAL_WERROR=ON >/dev/null
-cmake --build build/release --target seeds_tour >/dev/null
-exec build/release/examples/seeds_tour "$@"
+# Its own build tree, so that the test and benchmark scripts' options never clash with it.
+cmake -S . -B build/demo -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHOAL_BUILD_EXAMPLES=ON \
+  -DSHOAL_BUILD_TESTS=OFF -DSHOAL_BUILD_BENCH=OFF >/dev/null
+cmake --build build/demo --target seeds_tour >/dev/null
+exec build/demo/examples/seeds_tour "$@"

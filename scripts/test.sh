@@ -14,12 +14,12 @@ run_config() {
   echo "=== ${name}: tests ==="
 }
 
-run_config release -DCMAKE_BUILD_TYPE=RelWithDebInfo
-ctest --test-dir build/release --output-on-failure -j "${jobs}" --timeout 300
+run_config test-release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+ctest --test-dir build/test-release --output-on-failure -j "${jobs}" --timeout 300
 
-run_config asan -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=address -DSHOAL_BUILD_BENCH=OFF
-ctest --test-dir build/asan --output-on-failure -j "${jobs}" --timeout 600
+run_config test-asan -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=address -DSHOAL_BUILD_BENCH=OFF
+ctest --test-dir build/test-asan --output-on-failure -j "${jobs}" --timeout 600
 
 # TSan covers the tests labelled 'concurrent' (threads, cross-thread wake-ups, pools).
-run_config tsan -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=thread -DSHOAL_BUILD_BENCH=OFF -DSHOAL_BUILD_EXAMPLES=OFF
-ctest --test-dir build/tsan --output-on-failure -j "${jobs}" --timeout 600 -L concurrent
+run_config test-tsan -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=thread -DSHOAL_BUILD_BENCH=OFF -DSHOAL_BUILD_EXAMPLES=OFF
+ctest --test-dir build/test-tsan --output-on-failure -j "${jobs}" --timeout 600 -L concurrent
