@@ -23,3 +23,18 @@ bool drive_until_done(event_loop& loop, manual_clock& clock, const future<T>& f,
 }
 
 }  // namespace shoal::testing
+
+#include "loop_fixture.hpp"
+
+namespace shoal::testing {
+
+// loop_fixture plus drive(f): run passes on the manual clock until f is done.
+class driven_loop_fixture : public loop_fixture {
+protected:
+    template <class T>
+    bool drive(const future<T>& f) {
+        return drive_until_done(loop(), clock(), f);
+    }
+};
+
+}  // namespace shoal::testing

@@ -14,13 +14,7 @@ namespace {
 using shoal::future;
 using shoal::task;
 
-class AsCompletedTest : public shoal::testing::loop_fixture {
-protected:
-    template <class T>
-    bool drive(const future<T>& f) {
-        return shoal::testing::drive_until_done(loop(), clock(), f);
-    }
-};
+class AsCompletedTest : public shoal::testing::driven_loop_fixture {};
 
 task<int> value_after(double seconds, int value) {
     co_await shoal::sleep(seconds);

@@ -17,13 +17,7 @@ using shoal::async_generator;
 using shoal::future;
 using shoal::task;
 
-class AsyncGeneratorTest : public shoal::testing::loop_fixture {
-protected:
-    template <class T>
-    bool drive(const future<T>& f) {
-        return shoal::testing::drive_until_done(loop(), clock(), f);
-    }
-};
+class AsyncGeneratorTest : public shoal::testing::driven_loop_fixture {};
 
 // The seeds' Ticker: yields 0..to-1 with a sleep between values.
 async_generator<int> ticker(double delay, int to) {

@@ -13,20 +13,13 @@
 #include "shoal/common/future.hpp"
 #include "shoal/common/sleep.hpp"
 #include "shoal/common/task.hpp"
+#include "yield_passes.hpp"
 
 namespace {
 
-using log_t = std::vector<std::string>;
-
-// Lets the loop run `n` passes, so that woken coroutines get to run.
-shoal::task<void> yield_passes(int n) {
-    for (int i = 0; i < n; ++i) {
-        co_await shoal::sleep(0);
-    }
-}
-
-// Enough passes for every wake-up chain in these tests to settle.
-constexpr int settle_passes = 5;
+using log_t = shoal::testing::event_log;
+using shoal::testing::settle_passes;
+using shoal::testing::yield_passes;
 
 // Acquires, logs `name`, and keeps the slot (the test releases it).
 shoal::task<void> take_and_log(shoal::semaphore& sem, log_t& log, std::string name) {

@@ -15,12 +15,8 @@ using shoal::future;
 using shoal::task;
 using shoal::wait_result;
 
-class WaitTest : public shoal::testing::loop_fixture {
+class WaitTest : public shoal::testing::driven_loop_fixture {
 protected:
-    template <class T>
-    bool drive(const future<T>& f) {
-        return shoal::testing::drive_until_done(loop(), clock(), f);
-    }
     std::vector<future<int>> three_futures() {
         return {loop().create_future<int>(), loop().create_future<int>(), loop().create_future<int>()};
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "shoal/common/async_generator.hpp"
+#include "shoal/common/detail/done_callback_guard.hpp"
 #include "shoal/common/errors.hpp"
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/future.hpp"
@@ -44,35 +45,23 @@ async_generator<future<T>> as_completed(std::vector<future<T>> fs,
     }
     event_loop& loop = fs.front().get_loop();
     auto q = std::make_shared<detail::completion_queue<T>>();
-    std::vector<std::uint64_t> ids(fs.size(), 0);
+    detail::done_callback_guard<T> guard(fs);
     for (std::size_t i = 0; i < fs.size(); ++i) {
         if (fs[i].done()) {
             q->finished.push_back(fs[i]);
         } else {
-            ids[i] = fs[i].add_done_callback([q](future<T> f) {
+            guard.watch(i, [q](future<T> f) {
                 q->finished.push_back(std::move(f));
                 q->notify();
             });
         }
     }
-    timer_handle timer;
     if (timeout) {
-        timer = loop.call_later(*timeout, [q] {
+        guard.set_timer(loop.call_later(*timeout, [q] {
             q->timed_out = true;
             q->notify();
-        });
+        }));
     }
-    struct cleanup {
-        std::vector<future<T>>& fs;
-        std::vector<std::uint64_t>& ids;
-        timer_handle& timer;
-        ~cleanup() {
-            timer.cancel();
-            for (std::size_t i = 0; i < fs.size(); ++i) {
-                if (ids[i] != 0) fs[i].remove_done_callback(ids[i]);
-            }
-        }
-    } guard{fs, ids, timer};
 
     for (std::size_t yielded = 0; yielded < fs.size(); ++yielded) {
         while (q->finished.empty()) {

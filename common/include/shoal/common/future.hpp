@@ -94,6 +94,21 @@ private:
     detail::ref_ptr<detail::future_state<T>> state_;
 };
 
+namespace detail {
+// The result of a done future as a value: copied when T is copyable (others may read it
+// too), moved out otherwise.
+template <class T>
+T take_result(future<T>& f) {
+    if constexpr (std::is_void_v<T>) {
+        f.result();
+    } else if constexpr (std::is_copy_constructible_v<T>) {
+        return f.result();
+    } else {
+        return std::move(f.result());
+    }
+}
+}  // namespace detail
+
 template <class T>
 future<T> event_loop::create_future() {
     check_open();

@@ -244,13 +244,7 @@ T event_loop::run_until_complete(future<T> f) {
     if (!f.done()) {
         throw event_loop_error("Event loop stopped before Future completed.");
     }
-    if constexpr (std::is_void_v<T>) {
-        f.result();
-    } else if constexpr (std::is_copy_constructible_v<T>) {
-        return f.result();
-    } else {
-        return std::move(f.result());
-    }
+    return detail::take_result(f);
 }
 
 template <class T>

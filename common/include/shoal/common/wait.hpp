@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "shoal/common/detail/done_callback_guard.hpp"
 #include "shoal/common/future.hpp"
 #include "shoal/common/handle.hpp"
 #include "shoal/common/return_when.hpp"
@@ -72,29 +73,17 @@ task<wait_result<T>> wait(std::vector<future<T>> fs, std::optional<double> timeo
         for (const auto& f : fs) pending += f.done() ? 0 : 1;
         auto signal = std::make_shared<detail::wait_signal>(
             detail::wait_signal{loop.create_future<void>(), pending, when});
-        std::vector<std::uint64_t> ids(fs.size(), 0);
+        // Leave nothing behind, also when this coroutine is cancelled while waiting.
+        detail::done_callback_guard<T> guard(fs);
         for (std::size_t i = 0; i < fs.size(); ++i) {
             if (fs[i].done()) continue;
-            ids[i] = fs[i].add_done_callback([signal](const future<T>& f) {
+            guard.watch(i, [signal](const future<T>& f) {
                 signal->on_done(!f.cancelled() && f.state().has_exception());
             });
         }
-        timer_handle timer;
         if (timeout) {
-            timer = loop.call_later(*timeout, [signal] { signal->fire(); });
+            guard.set_timer(loop.call_later(*timeout, [signal] { signal->fire(); }));
         }
-        // Leave nothing behind, also when this coroutine is cancelled while waiting.
-        struct cleanup {
-            std::vector<future<T>>& fs;
-            std::vector<std::uint64_t>& ids;
-            timer_handle& timer;
-            ~cleanup() {
-                timer.cancel();
-                for (std::size_t i = 0; i < fs.size(); ++i) {
-                    if (ids[i] != 0) fs[i].remove_done_callback(ids[i]);
-                }
-            }
-        } guard{fs, ids, timer};
         co_await signal->wake;
     }
     wait_result<T> out;

@@ -34,17 +34,6 @@ task<void> until_done(future<T> f) {
     }
 }
 
-template <class T>
-T take_result(future<T>& f) {
-    if constexpr (std::is_void_v<T>) {
-        f.result();
-    } else if constexpr (std::is_copy_constructible_v<T>) {
-        return f.result();
-    } else {
-        return std::move(f.result());
-    }
-}
-
 }  // namespace detail
 
 template <class T>
