@@ -4,12 +4,15 @@
 
 #include "process_pool_child.hpp"
 
+#include <array>
+#include <cerrno>
 #include <cstdlib>
 #include <exception>
 #include <memory>
 #include <typeinfo>
 
 #include <cxxabi.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "process_pool_wire.hpp"
@@ -54,14 +57,49 @@ response call(const pool_wire::request& request, const function_registry::table&
     }
 }
 
+// Blocks for the next request's payload; false on EOF, a read error or a corrupt frame.
+// Waits in poll(POLLIN) rather than in read(): a reader blocked in read() on a unix stream
+// socket is woken (for nothing) each time the parent consumes a response this child wrote,
+// since that frees send-buffer space; poll's waiter ignores those POLLOUT wake-ups. Reads
+// whole chunks, so a request usually costs one poll and one read.
+bool read_request(int fd, pool_wire::frame_reader& reader, std::string& payload) {
+    for (;;) {
+        switch (reader.next(payload)) {
+        case pool_wire::frame_reader::status::frame:
+            return true;
+        case pool_wire::frame_reader::status::corrupt:
+            return false;
+        case pool_wire::frame_reader::status::need_more:
+            break;
+        }
+        pollfd readable{fd, POLLIN, 0};
+        if (::poll(&readable, 1, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        std::array<char, 64 * 1024> chunk;  // not zero-filled: read() writes what is used
+        const ssize_t n = ::read(fd, chunk.data(), chunk.size());
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        reader.append(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+    }
+}
+
 }  // namespace
 
 void run_pool_child(int fd, const function_registry::table& functions) {
     if (!pool_wire::write_all(fd, pool_wire::encode(response{response_kind::ready, 0, "", ""}))) {
         ::_exit(exit_protocol_error);
     }
+    pool_wire::frame_reader reader;
     std::string payload;
-    while (pool_wire::read_frame(fd, payload)) {
+    while (read_request(fd, reader, payload)) {
         const auto request = pool_wire::decode_request(payload);
         if (!request) {
             ::_exit(exit_protocol_error);

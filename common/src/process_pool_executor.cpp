@@ -1,15 +1,35 @@
 // shoal::process_pool_executor: children, sockets and the manager thread.
 //
 // Ownership: the manager thread alone touches children_ and queue_ (after the constructor has
-// handed them over by starting it). Other threads reach it through incoming_ and the flags
-// under mutex_, then poke wake_fd_ (an eventfd) so that poll() returns. Every poll() is
-// bounded by the nearest call deadline and max_poll_wait, so a lost wake-up costs at most
-// that long, never a hang.
+// handed them over by starting it), reads every child's socket, reaps, respawns, recycles and
+// enforces time limits. Other threads reach it through incoming_, lanes_ and the flags under
+// mutex_. Every poll() is bounded by the nearest call deadline and max_poll_wait, so a lost
+// wake-up costs at most that long, never a hang.
+//
+// Two ways for a call to reach a child:
+//   queued:  the submitter appends it to incoming_ and pokes wake_fd_ (an eventfd); the
+//            manager moves it to queue_ and dispatch() writes the request to an idle child.
+//   direct:  the submitter finds an idle lane (lanes_[i].idle, set by the manager), writes
+//            the request to that child's socket itself, under mutex_, and parks the call in
+//            lanes_[i].sent; no manager wake-up is needed to send. The manager adopts the
+//            call into children_[i].current (reclaim) before it reads that child's response,
+//            declares the child lost, or writes to or closes its socket. Only calls without a
+//            time limit whose frame fits direct_frame_limit go direct, and only while
+//            incoming_ is empty, so a direct call never overtakes a queued one.
+// Lane protocol (all under mutex_): the manager offers lane i (idle = true, fd = the child's
+// socket) only for a live child with no call while queue_ is empty and the pool is not
+// stopping; a submitter claims it by clearing idle; the manager takes every lane back
+// (reclaim_lanes_locked) whenever calls arrive in incoming_, before dispatch() sends, before
+// it closes or kills a child, and when the loop ends. So lanes_[i].fd is open whenever
+// lanes_[i].idle is true, and at most one request is ever outstanding per child. A direct
+// write that fails marks the lane lost and requeues the call through incoming_; the manager
+// then kills and replaces that child (the call did not run: it is retried elsewhere).
 //
 // Loop (run): take submissions -> respawn missing children -> dispatch to idle children ->
-// stop if shut down and drained -> poll -> read responses / notice deaths -> enforce time
-// limits. A child's death is noticed as EOF on its socket (the kernel closes it on exit),
-// then confirmed and explained by waitpid.
+// offer idle lanes -> stop if shut down and drained -> poll -> read responses / notice deaths
+// -> enforce time limits. A child's death is noticed as EOF on its socket (the kernel closes
+// it on exit), then confirmed and explained by waitpid. A child that answers is offered
+// again before its caller's future settles, so a caller that submits again at once finds it.
 
 #include "shoal/common/process_pool_executor.hpp"
 
@@ -53,6 +73,9 @@ constexpr auto child_exit_grace = std::chrono::seconds(2);
 // A parent write to a child that blocks this long means the child is stuck: treat it as lost.
 constexpr int send_timeout_seconds = 5;
 constexpr std::size_t read_chunk_bytes = 64 * 1024;
+// Larger direct requests go through the manager: a write under mutex_ must never block (an
+// idle child's socket buffer is empty and holds far more than this).
+constexpr std::size_t direct_frame_limit = 16 * 1024;
 
 [[noreturn]] void throw_errno(const char* what) {
     throw std::system_error(errno, std::generic_category(), what);
@@ -130,7 +153,17 @@ struct child_slot {
     std::optional<queued_call> current;   // the call it runs, if busy
     std::optional<clock::time_point> deadline;  // current's hard time limit
     std::size_t calls_done = 0;
+    bool lost_direct = false;  // a submitter's direct write to it failed (seen at reclaim)
+    bool offered = false;      // its lane was offered and not reclaimed since (it may be claimed)
     wire::frame_reader reader;
+};
+
+// A child as submitting threads see it (guarded by the manager's mutex_; see the top).
+struct direct_lane {
+    bool idle = false;  // a submitter may write one request to fd and claim the child
+    bool lost = false;  // a direct write failed: the manager must replace the child
+    int fd = -1;        // the child's socket; open while idle
+    std::optional<queued_call> sent;  // the call a submitter wrote, not yet adopted
 };
 
 }  // namespace
@@ -143,6 +176,7 @@ public:
     manager& operator=(const manager&) = delete;
 
     void enqueue(queued_call call);
+    bool try_direct_locked(queued_call& call);
     void shutdown(bool wait, bool cancel_futures);
     std::vector<pid_t> pids() const;
     std::size_t size() const noexcept { return size_; }
@@ -153,6 +187,11 @@ private:
     void take_submissions();
     void respawn_missing();
     void dispatch();
+    void offer_lanes();
+    void offer_lane(child_slot& child);
+    void reclaim_lane(child_slot& child);
+    void reclaim_lanes_locked();
+    std::size_t index_of(const child_slot& child) const;
     bool send_call(child_slot& child, queued_call call);
     bool drained() const;
     bool may_respawn() const;
@@ -185,11 +224,19 @@ private:
     bool cancel_requested_ = false;
     bool broken_ = false;  // the manager died of an internal error; calls fail at once
     std::vector<pid_t> pids_;
+    std::vector<direct_lane> lanes_;  // lanes_[i] belongs to children_[i]
 
     // -- manager thread only
     std::vector<child_slot> children_;
     std::deque<queued_call> queue_;  // accepted calls waiting for an idle child
     bool stopping_ = false;          // copy of shutting_down_ taken with the last submissions
+    // wake_fd_ fired (or may have): incoming_ and the flags need a look. Whoever changes them
+    // pokes wake_fd_ afterwards, so skipping take_submissions() (and mutex_, which a direct
+    // submitter may be holding) on passes without a poke loses nothing.
+    bool woken_ = true;
+    std::vector<pollfd> poll_fds_;           // reused by poll_once
+    std::vector<child_slot*> poll_owners_;   // poll_owners_[i] belongs to poll_fds_[i + 1]
+    std::unique_ptr<char[]> read_buffer_ = std::make_unique_for_overwrite<char[]>(read_chunk_bytes);
 
     std::mutex join_mutex_;  // one joiner at a time
     std::thread thread_;
@@ -211,6 +258,7 @@ process_pool_executor::manager::manager(std::size_t max_workers,
         throw_errno("eventfd");
     }
     children_.resize(max_workers);
+    lanes_.resize(max_workers);
     try {
         // Fork every child first (no pool thread exists yet), then wait for them together.
         for (auto& child : children_) {
@@ -245,6 +293,9 @@ void process_pool_executor::manager::enqueue(queued_call call) {
         broken = broken_;
         if (known && !broken) {
             call.id = next_id_++;
+            if (try_direct_locked(call)) {
+                return;
+            }
             incoming_.push_back(std::move(call));
         }
     }
@@ -299,9 +350,13 @@ void process_pool_executor::manager::publish_pids() {
 void process_pool_executor::manager::run() {
     try {
         for (;;) {
-            take_submissions();
+            if (woken_) {
+                woken_ = false;
+                take_submissions();
+            }
             respawn_missing();
             dispatch();
+            offer_lanes();
             if (drained()) {
                 break;
             }
@@ -314,6 +369,7 @@ void process_pool_executor::manager::run() {
         {
             std::lock_guard lock(mutex_);
             broken_ = true;
+            reclaim_lanes_locked();  // direct calls are failed below with the others
         }
         take_submissions();
         const auto error = std::make_exception_ptr(broken_process_pool(
@@ -326,6 +382,10 @@ void process_pool_executor::manager::run() {
         }
         fail_queued(error);
     }
+    {
+        std::lock_guard lock(mutex_);
+        reclaim_lanes_locked();  // no submitter may write to a socket stop_children closes
+    }
     stop_children();
 }
 
@@ -334,12 +394,24 @@ void process_pool_executor::manager::take_submissions() {
     bool cancel = false;
     {
         std::lock_guard lock(mutex_);
+        if (!incoming_.empty() || shutting_down_) {
+            // Queued calls go first and a stopping pool takes no direct calls: close the lanes,
+            // adopting any call written directly before this point.
+            reclaim_lanes_locked();
+        }
         fresh.swap(incoming_);
         stopping_ = shutting_down_;
         cancel = cancel_requested_;
     }
     for (auto& call : fresh) {
         queue_.push_back(std::move(call));
+    }
+    for (auto& child : children_) {
+        if (child.lost_direct && child.pid > 0) {
+            // A direct write failed (its call was requeued): the child may hold half a frame.
+            ::kill(child.pid, SIGKILL);
+            on_child_lost(child, "could not be sent a call");
+        }
     }
     if (cancel) {
         // Python's cancel_futures: calls not handed to a child yet are cancelled. A call put
@@ -377,6 +449,13 @@ void process_pool_executor::manager::respawn_missing() {
 }
 
 void process_pool_executor::manager::dispatch() {
+    if (queue_.empty()) {
+        return;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        reclaim_lanes_locked();  // no lane is offered while queue_ holds calls
+    }
     for (auto& child : children_) {
         while (!queue_.empty() && child.pid > 0 && !child.current) {
             queued_call call = std::move(queue_.front());
@@ -413,6 +492,98 @@ bool process_pool_executor::manager::send_call(child_slot& child, queued_call ca
     return false;
 }
 
+// ---------------------------------------------------------------- direct lanes
+
+std::size_t process_pool_executor::manager::index_of(const child_slot& child) const {
+    return static_cast<std::size_t>(&child - children_.data());
+}
+
+// Submitting thread, mutex_ held: writes `call` straight to an idle child (see the top). True
+// when the caller has nothing more to do: the call was sent, or was cancelled before it
+// started. False: queue it (a failed write has marked the lane lost for the manager).
+bool process_pool_executor::manager::try_direct_locked(queued_call& call) {
+    if (call.time_limit || !incoming_.empty() ||
+        call.name.size() + call.args.size() + 64 > direct_frame_limit) {
+        return false;
+    }
+    const auto lane = std::find_if(lanes_.begin(), lanes_.end(),
+                                   [](const direct_lane& candidate) { return candidate.idle; });
+    if (lane == lanes_.end()) {
+        return false;
+    }
+    if (!call.completion->start()) {
+        return true;  // cancelled before it started: skipped, as dispatch() does
+    }
+    call.started = true;
+    lane->idle = false;
+    const std::string frame =
+        wire::encode(wire::request{wire::request_kind::call, call.id, call.name, call.args});
+    if (wire::write_all(lane->fd, frame)) {
+        lane->sent = std::move(call);
+        return true;
+    }
+    lane->lost = true;
+    return false;
+}
+
+// Manager thread, mutex_ held: takes every lane back (see reclaim_lane).
+void process_pool_executor::manager::reclaim_lanes_locked() {
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+        auto& lane = lanes_[i];
+        auto& child = children_[i];
+        child.offered = false;
+        lane.idle = false;
+        if (lane.sent) {
+            child.current = std::move(*lane.sent);
+            lane.sent.reset();
+        }
+        if (lane.lost) {
+            child.lost_direct = true;
+            lane.lost = false;
+        }
+    }
+}
+
+// Manager thread: closes the child's lane and adopts a call a submitter wrote to it, so that
+// children_[i] is again the whole truth about the child until it is offered again.
+void process_pool_executor::manager::reclaim_lane(child_slot& child) {
+    const std::size_t i = index_of(child);
+    child.offered = false;
+    std::lock_guard lock(mutex_);
+    auto& lane = lanes_[i];
+    lane.idle = false;
+    if (lane.sent) {
+        child.current = std::move(*lane.sent);
+        lane.sent.reset();
+    }
+    if (lane.lost) {
+        child.lost_direct = true;
+        lane.lost = false;
+    }
+}
+
+// Manager thread: lets submitters write to `child` directly if it is live and idle, nothing
+// waits in queue_, and the pool is not stopping.
+void process_pool_executor::manager::offer_lane(child_slot& child) {
+    if (child.offered || child.pid <= 0 || child.current || child.lost_direct ||
+        !queue_.empty() || stopping_) {
+        return;  // already offered (idle, or claimed and awaiting reclaim), or not offerable
+    }
+    std::lock_guard lock(mutex_);
+    auto& lane = lanes_[index_of(child)];
+    if (!lane.sent && !lane.lost) {
+        lane.fd = child.fd;
+        lane.idle = true;
+        child.offered = true;
+    }
+}
+
+void process_pool_executor::manager::offer_lanes() {
+    for (auto& child : children_) {
+        offer_lane(child);
+    }
+}
+
 // During shutdown a lost child is still replaced while calls wait for one.
 bool process_pool_executor::manager::may_respawn() const { return !stopping_ || !queue_.empty(); }
 
@@ -435,9 +606,10 @@ std::chrono::milliseconds process_pool_executor::manager::poll_timeout() const {
 }
 
 void process_pool_executor::manager::poll_once() {
-    std::vector<pollfd> fds;
-    std::vector<child_slot*> owners;  // owners[i] belongs to fds[i + 1]
-    fds.reserve(children_.size() + 1);
+    auto& fds = poll_fds_;
+    auto& owners = poll_owners_;
+    fds.clear();
+    owners.clear();
     fds.push_back({wake_fd_, POLLIN, 0});
     for (auto& child : children_) {
         if (child.pid > 0) {
@@ -450,9 +622,11 @@ void process_pool_executor::manager::poll_once() {
         if (errno != EINTR) {
             throw_errno("poll");
         }
+        woken_ = true;
         return;
     }
     if ((fds[0].revents & POLLIN) != 0) {
+        woken_ = true;
         std::uint64_t count = 0;
         [[maybe_unused]] const auto drained_bytes = ::read(wake_fd_, &count, sizeof count);
     }
@@ -464,8 +638,11 @@ void process_pool_executor::manager::poll_once() {
 }
 
 void process_pool_executor::manager::read_from(child_slot& child) {
-    std::array<char, read_chunk_bytes> buffer{};
-    const ssize_t n = ::read(child.fd, buffer.data(), buffer.size());
+    if (!child.current) {
+        reclaim_lane(child);  // the answer may be to a call a submitter wrote directly
+    }
+    char* const buffer = read_buffer_.get();
+    const ssize_t n = ::read(child.fd, buffer, read_chunk_bytes);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
         return;
     }
@@ -473,7 +650,7 @@ void process_pool_executor::manager::read_from(child_slot& child) {
         on_child_lost(child, "died");
         return;
     }
-    child.reader.append(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    child.reader.append(std::string_view(buffer, static_cast<std::size_t>(n)));
     std::string payload;
     for (;;) {
         const pid_t pid = child.pid;
@@ -511,6 +688,8 @@ void process_pool_executor::manager::on_response(child_slot& child,
     if (max_tasks_per_child_ && child.calls_done >= *max_tasks_per_child_) {
         retire(child);
     }
+    // Before the future settles: a caller that submits again at once can go direct.
+    offer_lane(child);
     switch (response.kind) {
     case wire::response_kind::ok:
         call.completion->succeed(response.a);
@@ -526,6 +705,7 @@ void process_pool_executor::manager::on_response(child_slot& child,
 }
 
 void process_pool_executor::manager::on_child_lost(child_slot& child, const std::string& why) {
+    reclaim_lane(child);  // adopts a direct call: it is lost with the child
     ::close(child.fd);  // first, so a child stuck writing to us gets EPIPE and exits
     child.fd = -1;
     const pid_t pid = child.pid;
@@ -548,6 +728,7 @@ void process_pool_executor::manager::enforce_time_limits() {
         if (!child.current || !child.deadline || *child.deadline > now) {
             continue;
         }
+        reclaim_lane(child);
         ::kill(child.pid, SIGKILL);
         ::close(child.fd);
         child.fd = -1;
@@ -563,6 +744,7 @@ void process_pool_executor::manager::enforce_time_limits() {
 }
 
 void process_pool_executor::manager::retire(child_slot& child) {
+    reclaim_lane(child);
     // Best effort: a child that misses the stop frame still sees EOF once fd is closed.
     wire::write_all(child.fd, wire::encode(wire::request{wire::request_kind::stop, 0, "", ""}));
     ::close(child.fd);
@@ -645,12 +827,11 @@ void process_pool_executor::manager::await_ready(child_slot& slot) {
         if (left.count() <= 0 || ::poll(&fd, 1, static_cast<int>(left.count())) <= 0) {
             break;
         }
-        std::array<char, read_chunk_bytes> buffer{};
-        const ssize_t n = ::read(slot.fd, buffer.data(), buffer.size());
+        const ssize_t n = ::read(slot.fd, read_buffer_.get(), read_chunk_bytes);
         if (n <= 0) {
             break;
         }
-        slot.reader.append(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        slot.reader.append(std::string_view(read_buffer_.get(), static_cast<std::size_t>(n)));
     }
     ::close(slot.fd);
     const auto status = reap(slot.pid, clock::duration::zero());

@@ -291,4 +291,75 @@ TEST(ProcessPoolExecutor, ManyConcurrentCallsAllComplete) {
     }
 }
 
+// A submitter writes straight to an idle child's socket; here the child dies just before (or
+// while) it does. The call must either run (on a replacement) or fail as broken, never hang,
+// and the pool must stay usable.
+TEST(ProcessPoolExecutor, DirectSubmitRacingChildDeathNeverHangs) {
+    shoal::process_pool_executor pool(1, options_with());
+    for (int round = 0; round < 30; ++round) {
+        const pid_t victim = pool.submit(get_pid).result(20.0);
+        ASSERT_EQ(::kill(victim, SIGKILL), 0);
+        auto call = pool.submit(square, 3);
+        try {
+            EXPECT_EQ(call.result(20.0), 9);
+        } catch (const shoal::broken_process_pool&) {
+            // the request reached the child before it died
+        }
+    }
+    EXPECT_EQ(pool.submit(square, 5).result(20.0), 25);
+    EXPECT_EQ(pool.child_pids().size(), 1U);
+}
+
+TEST(ProcessPoolExecutor, ConcurrentSubmittersAllGetTheirOwnResults) {
+    shoal::process_pool_executor pool(2, options_with(7));  // recycling races the submitters
+    std::vector<std::thread> threads;
+    std::vector<int> wrong(4, 0);
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&pool, &wrong, t] {
+            for (long i = 0; i < 200; ++i) {
+                const long x = t * 1000 + i;
+                if (pool.submit(add, x, 1).result(20.0) != x + 1) {
+                    ++wrong[static_cast<std::size_t>(t)];
+                }
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    EXPECT_EQ(wrong, std::vector<int>(4, 0));
+}
+
+TEST(ProcessPoolExecutor, ShutdownRacingSubmittersSettlesEveryAcceptedCall) {
+    for (int round = 0; round < 10; ++round) {
+        shoal::process_pool_executor pool(1, options_with());
+        std::vector<shoal::concurrent::future<long>> accepted;
+        std::thread submitter([&pool, &accepted] {
+            for (long i = 0;; ++i) {
+                try {
+                    accepted.push_back(pool.submit(square, i));
+                } catch (const shoal::executor_shutdown_error&) {
+                    return;
+                }
+                if (i % 2 == 0) {
+                    // Wait now and then, so that the child is idle for the next (direct) call.
+                    try {
+                        (void)accepted.back().result(20.0);
+                    } catch (const shoal::cancelled_error&) {
+                    }
+                }
+            }
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        pool.shutdown(true, round % 2 == 1);
+        submitter.join();
+        for (std::size_t i = 0; i < accepted.size(); ++i) {
+            if (!accepted[i].cancelled()) {
+                const auto n = static_cast<long>(i);
+                EXPECT_EQ(accepted[i].result(0.0), n * n);
+            }
+        }
+    }
+}
+
 }  // namespace

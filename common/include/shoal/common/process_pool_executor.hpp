@@ -28,6 +28,14 @@
 // submit/map after shutdown throw executor_shutdown_error; construction failures throw
 // std::system_error (socketpair, fork) or broken_process_pool (a child never became ready).
 // Thread-safety: every member may be called from any thread concurrently.
+// Threads: one manager thread reads every child's answers, settles the futures, notices
+// deaths, enforces time limits and recycles children. submit() hands a call to it through a
+// queue and an eventfd, except when a child is idle and nothing is queued: then the
+// submitting thread writes the request to that child's socket itself (under the pool's
+// lock), which saves a thread hand-off per call; the manager still reads the answer. Calls
+// with a time limit, or with large arguments, always take the queue. The caller's result()
+// parks on the future's condition variable (no spinning: a spinning caller would steal the
+// CPU the child needs on a small machine). Details: process_pool_executor.cpp.
 
 #include <cstddef>
 #include <memory>
