@@ -123,11 +123,7 @@ void event_loop::close() {
     }
 }
 
-void event_loop::check_open() const {
-    if (closed_) {
-        throw event_loop_error("Event loop is closed");
-    }
-}
+void event_loop::throw_closed() { throw event_loop_error("Event loop is closed"); }
 
 // ---------------------------------------------------------------- scheduling
 

@@ -6,8 +6,8 @@
 
 namespace shoal::detail {
 
-future_base::~future_base() {
-    if (log_unretrieved_ && exception_) {
+void future_base::report_unretrieved() noexcept {
+    if (exception_) {
         const bool is_task = exception_from_task_;
         loop_->call_exception_handler(exception_context{
             is_task ? "Task exception was never retrieved" : "Future exception was never retrieved",

@@ -156,7 +156,10 @@ private:
     struct io_watch;
     struct poll_set;
 
-    void check_open() const;
+    void check_open() const {
+        if (closed_) throw_closed();
+    }
+    [[noreturn]] static void throw_closed();
     void run_once();
     int poll_timeout_ms() const;
     void poll_and_dispatch_io(int timeout_ms);

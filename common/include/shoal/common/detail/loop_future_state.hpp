@@ -37,7 +37,9 @@ public:
     future_base(const future_base&) = delete;
     future_base& operator=(const future_base&) = delete;
     // Reports an exception that nobody retrieved to the loop's exception handler.
-    ~future_base() override;
+    ~future_base() override {
+        if (log_unretrieved_) report_unretrieved();
+    }
 
     event_loop& loop() const noexcept { return *loop_; }
     future_status status() const noexcept { return status_; }
@@ -93,6 +95,7 @@ private:
     void schedule_callbacks();
     [[noreturn]] static void throw_task_not_settleable();
     [[noreturn]] void throw_not_value();
+    void report_unretrieved() noexcept;
     bool has_callbacks() const noexcept { return static_cast<bool>(first_fn_) || more_callbacks_; }
 
     // Layout: the flags first fill the tail padding of ref_counted; the whole state is

@@ -3,7 +3,8 @@
 // states, task states, coroutine frames). glibc's malloc costs more than the rest of a
 // resolved-future await; a per-thread list per 16-byte size class makes it a few
 // instructions, inlined here. Objects may be freed on another thread than the one that
-// allocated them: the block then joins that thread's list, which is still correct.
+// allocated them: the block then joins that thread's list, which is still correct. Blocks
+// come from 2 MiB-aligned arenas marked for transparent huge pages (see the .cpp).
 //
 // Under ASan/TSan the pool is bypassed so that the sanitizers see every allocation.
 
@@ -22,8 +23,9 @@ inline constexpr bool pool_enabled = true;
 inline constexpr std::size_t pool_granularity = 16;
 inline constexpr std::size_t pool_max_size = 1024;
 inline constexpr std::size_t pool_class_count = pool_max_size / pool_granularity;
-// Bounds what a thread keeps after a burst (100k tasks finishing at once): past this many
-// free blocks of one class, blocks go back to malloc.
+// Bounds what one thread keeps after a burst (100k tasks finishing at once): past this many
+// free blocks of one class, half go back to the central lists for other threads to reuse.
+// Memory is carved from arenas that are never returned: the pool keeps its peak size.
 inline constexpr std::uint32_t pool_max_free_per_class = 4096;
 
 struct pool_block {
