@@ -12,17 +12,13 @@
 #include <vector>
 
 #include "seed_examples.hpp"
+#include "text_lines.hpp"
 
 namespace seeds = shoal::seeds;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
+using shoal::testing::lines_of;
 
 // Lines that contain `needle`, in order.
 std::vector<std::string> grep(const std::vector<std::string>& lines, const std::string& needle) {

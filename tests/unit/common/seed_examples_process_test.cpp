@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "seed_examples.hpp"
+#include "text_lines.hpp"
 #include "shoal/common/function_registry.hpp"
 #include "shoal/common/process_pool_executor.hpp"
 
@@ -17,12 +18,7 @@ namespace seeds = shoal::seeds;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
+using shoal::testing::lines_of;
 
 std::set<std::string> item_lines(long iterations) {
     std::set<std::string> lines;

@@ -12,17 +12,13 @@
 #include <vector>
 
 #include "seed_examples.hpp"
+#include "text_lines.hpp"
 
 namespace seeds = shoal::seeds;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-}
+using shoal::testing::lines_of;
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
