@@ -103,10 +103,38 @@ std::size_t future_base::remove_callback(std::uint64_t id) {
     return removed;
 }
 
+namespace {
+// The ready entry that runs a done future's callbacks. If the loop drops it unrun (close()),
+// it drops the callbacks instead, as asyncio hands them out when it schedules them.
+class callbacks_runner {
+public:
+    explicit callbacks_runner(future_base* f) noexcept : f_(f) {}
+    callbacks_runner(callbacks_runner&&) noexcept = default;
+    callbacks_runner(const callbacks_runner&) = delete;
+    ~callbacks_runner() {
+        if (ref_ptr<future_base> f = std::move(f_)) f->drop_callbacks();
+    }
+    void operator()() {
+        ref_ptr<future_base> f = std::move(f_);
+        f->run_callbacks();
+    }
+
+private:
+    ref_ptr<future_base> f_;
+};
+}  // namespace
+
 void future_base::schedule_callbacks() {
     // One ready entry runs all callbacks in registration order; equivalent to asyncio's
     // one entry per callback because nothing can run between them.
-    loop_->call_soon([self = ref_ptr<future_base>(this)] { self->run_callbacks(); });
+    loop_->call_soon(callbacks_runner(this));
+}
+
+void future_base::drop_callbacks() noexcept {
+    // Moved out first: destroying them may release the last reference to this future.
+    done_callback first = std::move(first_fn_);
+    first_fn_ = nullptr;
+    std::unique_ptr<std::vector<callback_entry>> more = std::move(more_callbacks_);
 }
 
 void future_base::run_callbacks() noexcept {

@@ -126,6 +126,7 @@ void task_driver::abandon() noexcept {
     }
     clear_wait();
     destroy_coroutine();
+    self().drop_callbacks();  // the task can never finish now: release whoever waited on it
 }
 
 }  // namespace shoal::detail

@@ -83,10 +83,12 @@ private:
         if (!return_exceptions_ && !cancel_requested_) {
             if (child.cancelled()) {
                 future_base::set_exception(child.make_cancelled_error());
+                children_.clear();  // children hold us through their callbacks: no cycle
                 return;
             }
             if (child.has_exception()) {
                 future_base::set_exception(child.exception());
+                children_.clear();
                 return;
             }
         }

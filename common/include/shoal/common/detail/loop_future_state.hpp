@@ -74,6 +74,12 @@ public:
     // done); never inside set_result. Returns an id for remove_callback.
     std::uint64_t add_callback(done_callback cb);
     std::size_t remove_callback(std::uint64_t id);
+    // Destroys the callbacks without running them (the loop closed before they could run).
+    // Callbacks often hold whoever waits on this future, which may hold this future: not
+    // dropping them would leak both.
+    void drop_callbacks() noexcept;
+    // Runs the callbacks of a done future; called from the ready entry finish() scheduled.
+    void run_callbacks() noexcept;
 
 protected:
     // Moves the state to done and schedules the callbacks (if any: most resolved futures
@@ -90,7 +96,6 @@ private:
         std::uint32_t id;
         done_callback fn;
     };
-    void run_callbacks() noexcept;
     void schedule_one(done_callback cb);
     void schedule_callbacks();
     [[noreturn]] static void throw_task_not_settleable();
