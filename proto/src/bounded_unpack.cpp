@@ -13,12 +13,15 @@ const char* to_string(decode_errc code) noexcept {
     case decode_errc::too_many_elements: return "too_many_elements";
     case decode_errc::too_long: return "too_long";
     case decode_errc::trailing_bytes: return "trailing_bytes";
+    case decode_errc::bad_frames: return "bad_frames";
+    case decode_errc::bad_version: return "bad_version";
+    case decode_errc::bad_command: return "bad_command";
     }
     return "unknown";
 }
 
 decode_error::decode_error(decode_errc code, const std::string& detail)
-    : shoal::error(std::string("msgpack decode: ") + to_string(code) + ": " + detail), code_(code) {}
+    : shoal::error(std::string("SHOAL/1 decode: ") + to_string(code) + ": " + detail), code_(code) {}
 
 msgpack::object_handle unpack_bounded(std::string_view bytes, const decode_limits& limits) {
     if (bytes.size() > limits.max_bytes) {

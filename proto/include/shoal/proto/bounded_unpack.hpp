@@ -23,12 +23,15 @@ enum class decode_errc {
     too_many_elements, // an array or map header past max_elements or the body's size
     too_long,          // a str or bin header past its limit
     trailing_bytes,    // bytes left after the value
+    bad_frames,        // not exactly the frames a message has (envelope.hpp)
+    bad_version,       // frame 0 is not SHOAL1
+    bad_command,       // frame 1 is not one defined command byte
 };
 
 // The stable name of a code, as used in logs and in ERROR messages' text.
 const char* to_string(decode_errc code) noexcept;
 
-// Thrown by unpack_bounded: bad input from a peer, never a bug of ours.
+// Thrown by unpack_bounded and parse_envelope: bad input from a peer, never a bug of ours.
 class decode_error : public shoal::error {
 public:
     decode_error(decode_errc code, const std::string& detail);

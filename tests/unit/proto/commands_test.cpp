@@ -1,0 +1,44 @@
+#include "shoal/proto/commands.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+namespace {
+
+using shoal::proto::command;
+using shoal::proto::command_from_byte;
+using shoal::proto::command_name;
+
+TEST(Commands, EveryDefinedByteMapsBackToItsCommandWithAName) {
+    int defined = 0;
+    std::set<std::string> names;
+    for (int b = 0; b < 256; ++b) {
+        const auto c = command_from_byte(static_cast<std::uint8_t>(b));
+        if (!c) continue;
+        ++defined;
+        EXPECT_EQ(static_cast<int>(*c), b);
+        const std::string name(command_name(*c));
+        EXPECT_NE(name, "UNKNOWN");
+        names.insert(name);
+    }
+    EXPECT_EQ(defined, 19);  // PROTOCOL.md section 4 defines nineteen commands
+    EXPECT_EQ(names.size(), 19u);
+}
+
+TEST(Commands, ProtocolBytesMatchTheSpec) {
+    EXPECT_EQ(command_from_byte(0x10), command::submit);
+    EXPECT_EQ(command_from_byte(0x21), command::dispatch);
+    EXPECT_EQ(command_from_byte(0x22), command::done);
+    EXPECT_EQ(command_from_byte(0x3f), command::error);
+    EXPECT_EQ(command_name(command::heartbeat), "HEARTBEAT");
+}
+
+TEST(Commands, UndefinedBytesAreNotCommands) {
+    EXPECT_FALSE(command_from_byte(0x00).has_value());
+    EXPECT_FALSE(command_from_byte(0x24).has_value());
+    EXPECT_FALSE(command_from_byte(0xff).has_value());
+}
+
+}  // namespace
