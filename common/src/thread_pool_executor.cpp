@@ -85,9 +85,11 @@ void thread_pool_executor::enqueue(std::unique_ptr<detail::pool_job> job) {
         }
         jobs_.push_back(std::move(job));
         queued_.fetch_add(1, std::memory_order_release);
-        // A spinning worker will see the job without a wake-up; waking a parked one too
-        // would only make two threads race for it (a futex call and a context switch).
-        wake = parked_ > 0 && spinning_ == 0;
+        // Each spinning worker will take one queued job without a wake-up; wake a parked one
+        // only for jobs beyond that (waking one more would just race a spinner for a job).
+        // Skipping the wake whenever anyone spun lost jobs: one spinner took one of three
+        // quick submissions while the parked workers slept on.
+        wake = parked_ > 0 && jobs_.size() > spinning_;
     }
     if (wake) {
         work_or_stop_.notify_one();
