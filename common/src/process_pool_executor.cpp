@@ -193,6 +193,7 @@ private:
     void offer_lane(child_slot& child);
     void reclaim_lane(child_slot& child);
     void reclaim_lanes_locked();
+    void close_lane_locked(child_slot& child, direct_lane& lane);
     std::size_t index_of(const child_slot& child) const;
     bool send_call(child_slot& child, queued_call call);
     bool drained() const;
@@ -532,28 +533,13 @@ bool process_pool_executor::manager::try_direct_locked(queued_call& call) {
 // Manager thread, mutex_ held: takes every lane back (see reclaim_lane).
 void process_pool_executor::manager::reclaim_lanes_locked() {
     for (std::size_t i = 0; i < lanes_.size(); ++i) {
-        auto& lane = lanes_[i];
-        auto& child = children_[i];
-        child.offered = false;
-        lane.idle = false;
-        if (lane.sent) {
-            child.current = std::move(*lane.sent);
-            lane.sent.reset();
-        }
-        if (lane.lost) {
-            child.lost_direct = true;
-            lane.lost = false;
-        }
+        close_lane_locked(children_[i], lanes_[i]);
     }
 }
 
-// Manager thread: closes the child's lane and adopts a call a submitter wrote to it, so that
-// children_[i] is again the whole truth about the child until it is offered again.
-void process_pool_executor::manager::reclaim_lane(child_slot& child) {
-    const std::size_t i = index_of(child);
+// mutex_ held: closes one lane and moves what a submitter left in it into the child's slot.
+void process_pool_executor::manager::close_lane_locked(child_slot& child, direct_lane& lane) {
     child.offered = false;
-    std::lock_guard lock(mutex_);
-    auto& lane = lanes_[i];
     lane.idle = false;
     if (lane.sent) {
         child.current = std::move(*lane.sent);
@@ -563,6 +549,14 @@ void process_pool_executor::manager::reclaim_lane(child_slot& child) {
         child.lost_direct = true;
         lane.lost = false;
     }
+}
+
+// Manager thread: closes the child's lane and adopts a call a submitter wrote to it, so that
+// children_[i] is again the whole truth about the child until it is offered again.
+void process_pool_executor::manager::reclaim_lane(child_slot& child) {
+    const std::size_t i = index_of(child);
+    std::lock_guard lock(mutex_);
+    close_lane_locked(child, lanes_[i]);
 }
 
 // Manager thread: lets submitters write to `child` directly if it is live and idle, nothing
