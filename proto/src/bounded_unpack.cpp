@@ -16,6 +16,7 @@ const char* to_string(decode_errc code) noexcept {
     case decode_errc::bad_frames: return "bad_frames";
     case decode_errc::bad_version: return "bad_version";
     case decode_errc::bad_command: return "bad_command";
+    case decode_errc::bad_body: return "bad_body";
     }
     return "unknown";
 }

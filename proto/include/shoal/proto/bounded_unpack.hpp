@@ -26,6 +26,7 @@ enum class decode_errc {
     bad_frames,        // not exactly the frames a message has (envelope.hpp)
     bad_version,       // frame 0 is not SHOAL1
     bad_command,       // frame 1 is not one defined command byte
+    bad_body,          // valid msgpack, but not the command's array (codec.hpp)
 };
 
 // The stable name of a code, as used in logs and in ERROR messages' text.

@@ -1,0 +1,102 @@
+#pragma once
+// dealer_link: one client's or worker's connection to the broker, on a common/ event_loop
+// (PROTOCOL.md sections 6 and 7). It owns the DEALER socket and does the parts of the dialog
+// every peer shares:
+//   - HELLO on connect; the session starts at WELCOME (its heartbeat and liveness then rule);
+//   - HEARTBEAT when nothing else was sent for heartbeat_ms; any message from the broker
+//     counts as life;
+//   - the broker silent for heartbeat_ms * liveness, or answering ERROR not_registered (it
+//     restarted and forgot us): the session is lost, the socket is replaced, and HELLO is sent
+//     again after an exponential back-off (100 ms doubling to 5 s, with jitter).
+// Everything else is handed to the owner: connected() after each WELCOME (the first and every
+// reconnect: resend what is unanswered), message() for every other command, lost() when a
+// session ends.
+//
+// Thread-safety: none. Every member runs on the loop's thread.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include <zmq.hpp>
+
+#include "shoal/common/event_loop.hpp"
+#include "shoal/common/handle.hpp"
+#include "shoal/proto/messages.hpp"
+#include "shoal/proto/wire.hpp"
+
+namespace shoal::proto {
+
+struct dealer_link_options {
+    std::string endpoint;            // e.g. tcp://127.0.0.1:5555
+    hello greeting;                  // sent at every (re)connect
+    double reconnect_initial_s = 0.1;
+    double reconnect_max_s = 5.0;
+    // Used until the first WELCOME says otherwise.
+    std::uint32_t heartbeat_ms = 1000;
+    std::uint32_t liveness = 3;
+};
+
+struct dealer_link_events {
+    std::function<void(const welcome&)> connected;
+    std::function<void(command, std::string_view body)> message;
+    std::function<void(std::string_view why)> lost;
+};
+
+class dealer_link {
+public:
+    dealer_link(event_loop& loop, zmq::context_t& context, dealer_link_options options,
+                dealer_link_events events);
+    ~dealer_link();
+    dealer_link(const dealer_link&) = delete;
+    dealer_link& operator=(const dealer_link&) = delete;
+
+    // Connects and sends HELLO.
+    void start();
+    // Sends BYE (if in a session) and closes the socket; nothing is delivered afterwards.
+    void close(std::string_view reason = "closing");
+
+    // Sends one message if a session is up; false otherwise (the caller keeps it and resends
+    // after connected()).
+    bool send_raw(command cmd, std::string_view body);
+    template <class Message>
+    bool send(const Message& m) {
+        return send_raw(Message::cmd, encode(m));
+    }
+
+    bool in_session() const noexcept { return in_session_; }
+    const welcome& session() const noexcept { return session_; }
+    // Sessions started so far (1 after the first WELCOME).
+    std::uint64_t sessions() const noexcept { return sessions_; }
+
+private:
+    void open_socket();
+    void close_socket() noexcept;
+    void on_readable();
+    void handle(const received_message& msg);
+    void end_session(std::string_view why);
+    void schedule_reconnect();
+    void tick();
+    double heartbeat_s() const noexcept;
+
+    event_loop& loop_;
+    zmq::context_t& context_;
+    dealer_link_options options_;
+    dealer_link_events events_;
+    std::unique_ptr<zmq::socket_t> socket_;
+    welcome session_{};
+    bool in_session_ = false;
+    bool closed_ = false;
+    std::uint64_t sessions_ = 0;
+    double last_sent_ = 0;
+    double last_heard_ = 0;
+    double backoff_s_ = 0;
+    timer_handle tick_timer_;
+    timer_handle reconnect_timer_;
+    std::minstd_rand jitter_;
+};
+
+}  // namespace shoal::proto

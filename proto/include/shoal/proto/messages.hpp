@@ -1,0 +1,251 @@
+#pragma once
+// One struct per SHOAL/1 message (PROTOCOL.md section 5), each naming its command byte.
+// Field order here is the order on the wire. Payloads (task arguments, result values) are
+// opaque msgpack bytes the broker never opens.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "shoal/proto/commands.hpp"
+#include "shoal/proto/task_id.hpp"
+
+namespace shoal::proto {
+
+// Protocol minor version this code speaks (HELLO's protocol_minor).
+inline constexpr std::uint32_t protocol_minor = 0;
+inline constexpr std::string_view default_queue = "default";
+// Longest task or queue name (section 9).
+inline constexpr std::size_t max_name_bytes = 255;
+
+// A failure as data: the exception's type name, its message, and who raised it.
+struct error_info {
+    std::string type;     // e.g. "std::invalid_argument", or a code such as "unsupported"
+    std::string message;
+    std::string where;    // worker name, or "broker"
+    friend bool operator==(const error_info&, const error_info&) = default;
+};
+
+// Section 5.2. Absent options are nullopt; the broker refuses what it does not implement.
+struct task_options {
+    std::optional<std::uint32_t> priority;       // 0..9, higher first
+    std::optional<std::uint64_t> countdown_ms;
+    std::optional<std::uint64_t> eta_ms;          // unix epoch milliseconds
+    std::optional<std::uint64_t> expires_ms;      // unix epoch milliseconds
+    std::optional<std::uint64_t> time_limit_ms;   // hard limit on one attempt
+    std::optional<std::uint32_t> max_retries;
+    bool empty() const noexcept {
+        return !priority && !countdown_ms && !eta_ms && !expires_ms && !time_limit_ms &&
+               !max_retries;
+    }
+    friend bool operator==(const task_options&, const task_options&) = default;
+};
+
+// Section 5.3.
+enum class task_status : std::uint8_t { ok, failed, revoked, unknown_task, lost };
+const char* to_string(task_status s) noexcept;
+std::optional<task_status> task_status_from(std::string_view text) noexcept;
+
+struct outcome {
+    task_id id;
+    task_status status = task_status::ok;
+    std::string payload;  // the result's msgpack bytes when status is ok
+    error_info error;     // why, for every other status
+    friend bool operator==(const outcome&, const outcome&) = default;
+};
+
+// ---- handshake and liveness (any role) ----
+
+struct worker_details {
+    std::uint32_t slots = 1;
+    std::uint32_t prefetch = 0;
+    std::vector<std::string> task_names;
+    friend bool operator==(const worker_details&, const worker_details&) = default;
+};
+
+enum class peer_role : std::uint8_t { client, worker };
+
+struct hello {
+    static constexpr command cmd = command::hello;
+    peer_role role = peer_role::client;
+    std::string name;
+    std::uint32_t minor = protocol_minor;
+    worker_details worker;  // meaningful when role is worker; empty array on the wire otherwise
+    friend bool operator==(const hello&, const hello&) = default;
+};
+
+struct welcome {
+    static constexpr command cmd = command::welcome;
+    std::uint32_t heartbeat_ms = 1000;
+    std::uint32_t liveness = 3;
+    std::uint64_t max_message_bytes = 16u << 20;
+    std::uint32_t max_batch = 10'000;
+    friend bool operator==(const welcome&, const welcome&) = default;
+};
+
+struct heartbeat {
+    static constexpr command cmd = command::heartbeat;
+    friend bool operator==(const heartbeat&, const heartbeat&) = default;
+};
+
+struct bye {
+    static constexpr command cmd = command::bye;
+    std::string reason;
+    friend bool operator==(const bye&, const bye&) = default;
+};
+
+// ERROR codes (section 8): bad_version, bad_frames, bad_command, bad_body, too_large,
+// not_registered, unexpected, and the decode_errc names.
+struct error_reply {
+    static constexpr command cmd = command::error;
+    std::string code;
+    std::string message;
+    std::optional<task_id> related;
+    friend bool operator==(const error_reply&, const error_reply&) = default;
+};
+
+// ---- client <-> broker ----
+
+struct submitted_task {
+    task_id id;
+    std::string name;
+    std::string queue{default_queue};
+    std::string payload;  // msgpack array of arguments
+    task_options options;
+    friend bool operator==(const submitted_task&, const submitted_task&) = default;
+};
+
+struct submit {
+    static constexpr command cmd = command::submit;
+    std::vector<submitted_task> tasks;
+    friend bool operator==(const submit&, const submit&) = default;
+};
+
+struct refusal {
+    task_id id;
+    error_info error;  // error.type is the code: bad_task, unsupported, conflict, ...
+    friend bool operator==(const refusal&, const refusal&) = default;
+};
+
+struct accepted {
+    static constexpr command cmd = command::accepted;
+    std::vector<task_id> ids;
+    std::vector<refusal> refused;
+    friend bool operator==(const accepted&, const accepted&) = default;
+};
+
+struct result {
+    static constexpr command cmd = command::result;
+    std::vector<outcome> outcomes;
+    friend bool operator==(const result&, const result&) = default;
+};
+
+struct fetch {
+    static constexpr command cmd = command::fetch;
+    std::vector<task_id> ids;
+    friend bool operator==(const fetch&, const fetch&) = default;
+};
+
+enum class result_state : std::uint8_t { unknown, pending, done, expired };
+const char* to_string(result_state s) noexcept;
+std::optional<result_state> result_state_from(std::string_view text) noexcept;
+
+struct fetched_entry {
+    task_id id;
+    result_state state = result_state::unknown;
+    std::optional<outcome> outcome;  // set when state is done
+    friend bool operator==(const fetched_entry&, const fetched_entry&) = default;
+};
+
+struct fetched {
+    static constexpr command cmd = command::fetched;
+    std::vector<fetched_entry> entries;
+    friend bool operator==(const fetched&, const fetched&) = default;
+};
+
+struct revoke {
+    static constexpr command cmd = command::revoke;
+    std::vector<task_id> ids;
+    friend bool operator==(const revoke&, const revoke&) = default;
+};
+
+struct purge {
+    static constexpr command cmd = command::purge;
+    std::string queue;
+    friend bool operator==(const purge&, const purge&) = default;
+};
+
+struct purged {
+    static constexpr command cmd = command::purged;
+    std::string queue;
+    std::uint64_t count = 0;
+    friend bool operator==(const purged&, const purged&) = default;
+};
+
+struct inspect {
+    static constexpr command cmd = command::inspect;
+    std::string what;  // workers, queues, active
+    friend bool operator==(const inspect&, const inspect&) = default;
+};
+
+// REPORT's rows: flat maps of str -> int or str, one per worker, queue or task.
+using report_value = std::variant<std::int64_t, std::string>;
+struct report_field {
+    std::string key;
+    report_value value;
+    friend bool operator==(const report_field&, const report_field&) = default;
+};
+using report_row = std::vector<report_field>;
+
+struct report {
+    static constexpr command cmd = command::report;
+    std::string what;
+    std::vector<report_row> rows;
+    friend bool operator==(const report&, const report&) = default;
+};
+
+// ---- worker <-> broker ----
+
+struct ready {
+    static constexpr command cmd = command::ready;
+    std::uint32_t credit = 0;
+    friend bool operator==(const ready&, const ready&) = default;
+};
+
+struct dispatched_task {
+    task_id id;
+    std::string name;
+    std::string payload;
+    std::uint32_t attempt = 1;
+    task_options options;
+    friend bool operator==(const dispatched_task&, const dispatched_task&) = default;
+};
+
+struct dispatch {
+    static constexpr command cmd = command::dispatch;
+    std::vector<dispatched_task> tasks;
+    friend bool operator==(const dispatch&, const dispatch&) = default;
+};
+
+struct finished_task {
+    outcome result;
+    std::uint32_t attempt = 1;
+    friend bool operator==(const finished_task&, const finished_task&) = default;
+};
+
+struct done {
+    static constexpr command cmd = command::done;
+    std::vector<finished_task> finished;
+    std::uint32_t credit = 0;
+    friend bool operator==(const done&, const done&) = default;
+};
+
+struct cancel {
+    static constexpr command cmd = command::cancel;
+    std::vector<task_id> ids;
+    friend bool operator==(const cancel&, const cancel&) = default;
+};
+
+}  // namespace shoal::proto

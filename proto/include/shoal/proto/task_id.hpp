@@ -1,0 +1,49 @@
+#pragma once
+// task_id: the 16 bytes that name a task on the wire (PROTOCOL.md section 3). Clients choose
+// them (random UUIDv4 bits), so a repeated submit is recognisably the same task.
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace shoal::proto {
+
+struct task_id {
+    std::array<std::uint8_t, 16> bytes{};
+
+    // A fresh random id (UUIDv4 layout) from a per-thread generator seeded by the OS.
+    static task_id random();
+    // Parses 32 hex digits (dashes allowed, as in a UUID); nullopt if it is not one.
+    static std::optional<task_id> from_hex(std::string_view text);
+    // Takes exactly 16 raw bytes; nullopt for any other length.
+    static std::optional<task_id> from_bytes(std::string_view raw);
+
+    // 32 lowercase hex digits, no dashes: what logs, the CLI and JSON show.
+    std::string to_hex() const;
+    std::string_view as_bytes() const noexcept {
+        return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+    }
+
+    friend bool operator==(const task_id&, const task_id&) = default;
+    friend auto operator<=>(const task_id&, const task_id&) = default;
+};
+
+struct task_id_hash {
+    std::size_t operator()(const task_id& id) const noexcept {
+        // The bits are random already: two words folded are a good hash.
+        std::uint64_t a = 0;
+        std::uint64_t b = 0;
+        std::memcpy(&a, id.bytes.data(), 8);
+        std::memcpy(&b, id.bytes.data() + 8, 8);
+        return static_cast<std::size_t>(a ^ (b * 0x9e3779b97f4a7c15ULL));
+    }
+};
+
+}  // namespace shoal::proto
+
+template <>
+struct std::hash<shoal::proto::task_id> : shoal::proto::task_id_hash {};
