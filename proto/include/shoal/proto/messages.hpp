@@ -117,16 +117,20 @@ struct submitted_task {
     friend bool operator==(const submitted_task&, const submitted_task&) = default;
 };
 
-struct submit {
-    static constexpr command cmd = command::submit;
-    std::vector<submitted_task> tasks;
-    friend bool operator==(const submit&, const submit&) = default;
-};
-
 struct refusal {
     task_id id;
     error_info error;  // error.type is the code: bad_task, unsupported, conflict, ...
     friend bool operator==(const refusal&, const refusal&) = default;
+};
+
+struct submit {
+    static constexpr command cmd = command::submit;
+    std::vector<submitted_task> tasks;
+    // Filled by decode only, never encoded: tasks whose id was readable but whose other
+    // fields were not (code bad_task, or unsupported for an unknown option key). A bad task
+    // does not refuse its whole batch (PROTOCOL.md section 8); the broker refuses these.
+    std::vector<refusal> malformed;
+    friend bool operator==(const submit&, const submit&) = default;
 };
 
 struct accepted {
@@ -155,7 +159,7 @@ std::optional<result_state> result_state_from(std::string_view text) noexcept;
 struct fetched_entry {
     task_id id;
     result_state state = result_state::unknown;
-    std::optional<outcome> outcome;  // set when state is done
+    std::optional<proto::outcome> result;  // set when state is done
     friend bool operator==(const fetched_entry&, const fetched_entry&) = default;
 };
 

@@ -29,8 +29,8 @@ inline constexpr std::int64_t socket_max_frame_bytes = 64ll << 20;
 // Linger, high-water marks and the frame ceiling every Shoal socket uses.
 void configure_socket(zmq::socket_t& socket);
 
-// Sends one message. Blocking send (the high-water marks are large); returns false if the
-// socket refused it (ROUTER: unknown identity with ROUTER_MANDATORY; any: EAGAIN).
+// Sends one message without blocking; returns false if the socket refused it (its queue to
+// that peer is full, or, on a ROUTER_MANDATORY socket, the identity is not connected).
 bool send_message(zmq::socket_t& socket, command cmd, std::string_view body);
 bool send_routed(zmq::socket_t& router, std::string_view identity, command cmd,
                  std::string_view body);

@@ -1,0 +1,672 @@
+#include "shoal/proto/codec.hpp"
+
+#include <utility>
+
+#include "body_reader.hpp"
+
+namespace shoal::proto {
+
+using namespace detail;
+
+namespace {
+
+// ---- shared pieces ----
+
+void pack_error(string_packer& p, const error_info& e) {
+    p.pack_array(3);
+    pack_str(p, e.type);
+    pack_str(p, e.message);
+    pack_str(p, e.where);
+}
+
+error_info read_error(const msgpack::object& o, std::string_view field) {
+    const auto& a = read_array(o, 3, field);
+    return {read_str(a.ptr[0], SIZE_MAX, field), read_str(a.ptr[1], SIZE_MAX, field),
+            read_str(a.ptr[2], SIZE_MAX, field)};
+}
+
+void pack_ids(string_packer& p, const std::vector<task_id>& ids) {
+    p.pack_array(static_cast<std::uint32_t>(ids.size()));
+    for (const auto& id : ids) pack_task_id(p, id);
+}
+
+std::vector<task_id> read_ids(const msgpack::object& o, std::string_view field) {
+    const auto& a = read_array(o, 0, field);
+    std::vector<task_id> ids;
+    ids.reserve(a.size);
+    for (std::uint32_t i = 0; i < a.size; ++i) ids.push_back(read_task_id(a.ptr[i], field));
+    return ids;
+}
+
+// Options travel as a map of only the keys that are set.
+template <class F>
+void for_each_option(const task_options& o, F&& f) {
+    if (o.priority) f("priority", *o.priority);
+    if (o.countdown_ms) f("countdown_ms", *o.countdown_ms);
+    if (o.eta_ms) f("eta_ms", *o.eta_ms);
+    if (o.expires_ms) f("expires_ms", *o.expires_ms);
+    if (o.time_limit_ms) f("time_limit_ms", *o.time_limit_ms);
+    if (o.max_retries) f("max_retries", *o.max_retries);
+}
+
+void pack_options(string_packer& p, const task_options& o) {
+    std::uint32_t n = 0;
+    for_each_option(o, [&](const char*, std::uint64_t) { ++n; });
+    p.pack_map(n);
+    for_each_option(o, [&](const char* key, std::uint64_t value) {
+        pack_str(p, key);
+        p.pack(value);
+    });
+}
+
+// Throws decode_error bad_body for a bad shape or value; an unknown key is reported through
+// `unknown_key` (the caller decides: a per-task refusal `unsupported`).
+task_options read_options(const msgpack::object& o, std::string_view field,
+                          std::string* unknown_key) {
+    if (o.type != msgpack::type::MAP) bad_body(field, "options: not a map");
+    task_options opts;
+    const auto& m = o.via.map;
+    for (std::uint32_t i = 0; i < m.size; ++i) {
+        const auto key = read_str_view(m.ptr[i].key, max_name_bytes, "option key");
+        const auto& v = m.ptr[i].val;
+        if (key == "priority") {
+            const auto pr = read_u32(v, "priority");
+            if (pr > 9) bad_body("priority", "must be 0..9");
+            opts.priority = pr;
+        } else if (key == "countdown_ms") {
+            opts.countdown_ms = read_uint(v, key);
+        } else if (key == "eta_ms") {
+            opts.eta_ms = read_uint(v, key);
+        } else if (key == "expires_ms") {
+            opts.expires_ms = read_uint(v, key);
+        } else if (key == "time_limit_ms") {
+            opts.time_limit_ms = read_uint(v, key);
+        } else if (key == "max_retries") {
+            opts.max_retries = read_u32(v, key);
+        } else if (unknown_key != nullptr) {
+            *unknown_key = std::string(key);
+        } else {
+            bad_body(field, "unknown option '" + std::string(key) + "'");
+        }
+    }
+    return opts;
+}
+
+std::string read_name(const msgpack::object& o, std::string_view field) {
+    auto s = read_str(o, max_name_bytes, field);
+    if (s.empty()) bad_body(field, "empty");
+    return s;
+}
+
+void pack_outcome_fields(string_packer& p, const outcome& o) {
+    pack_task_id(p, o.id);
+    pack_str(p, to_string(o.status));
+    if (o.status == task_status::ok) {
+        pack_bin(p, o.payload);
+    } else {
+        pack_error(p, o.error);
+    }
+}
+
+outcome read_outcome_fields(const msgpack::object_array& a, std::string_view field) {
+    outcome out;
+    out.id = read_task_id(a.ptr[0], field);
+    const auto status = task_status_from(read_str_view(a.ptr[1], max_name_bytes, field));
+    if (!status) bad_body(field, "unknown status");
+    out.status = *status;
+    if (out.status == task_status::ok) {
+        out.payload = read_bin(a.ptr[2], field);
+    } else {
+        out.error = read_error(a.ptr[2], field);
+    }
+    return out;
+}
+
+void pack_outcome(string_packer& p, const outcome& o) {
+    p.pack_array(3);
+    pack_outcome_fields(p, o);
+}
+
+outcome read_outcome(const msgpack::object& o, std::string_view field) {
+    return read_outcome_fields(read_array(o, 3, field), field);
+}
+
+// Every encode: a packer writing into the returned string.
+template <class F>
+std::string packed(std::size_t reserve, F&& f) {
+    std::string out;
+    out.reserve(reserve);
+    string_writer writer{out};
+    string_packer p(writer);
+    f(p);
+    return out;
+}
+
+// The body's top-level array, with at least `min` elements.
+template <class F>
+auto with_body(std::string_view body, const decode_limits& limits, std::size_t min,
+               std::string_view what, F&& f) {
+    const auto handle = unpack_bounded(body, limits);
+    return f(read_array(handle.get(), min, what));
+}
+
+}  // namespace
+
+// ---- to_string ----
+
+const char* to_string(task_status s) noexcept {
+    switch (s) {
+    case task_status::ok: return "ok";
+    case task_status::failed: return "failed";
+    case task_status::revoked: return "revoked";
+    case task_status::unknown_task: return "unknown_task";
+    case task_status::lost: return "lost";
+    }
+    return "?";
+}
+
+std::optional<task_status> task_status_from(std::string_view t) noexcept {
+    for (auto s : {task_status::ok, task_status::failed, task_status::revoked,
+                   task_status::unknown_task, task_status::lost}) {
+        if (t == to_string(s)) return s;
+    }
+    return std::nullopt;
+}
+
+const char* to_string(result_state s) noexcept {
+    switch (s) {
+    case result_state::unknown: return "unknown";
+    case result_state::pending: return "pending";
+    case result_state::done: return "done";
+    case result_state::expired: return "expired";
+    }
+    return "?";
+}
+
+std::optional<result_state> result_state_from(std::string_view t) noexcept {
+    for (auto s : {result_state::unknown, result_state::pending, result_state::done,
+                   result_state::expired}) {
+        if (t == to_string(s)) return s;
+    }
+    return std::nullopt;
+}
+
+// ---- encode ----
+
+std::string encode(const hello& m) {
+    return packed(64 + m.name.size(), [&](string_packer& p) {
+        p.pack_array(4);
+        pack_str(p, m.role == peer_role::worker ? "worker" : "client");
+        pack_str(p, m.name);
+        p.pack(m.minor);
+        if (m.role == peer_role::worker) {
+            p.pack_array(3);
+            p.pack(m.worker.slots);
+            p.pack(m.worker.prefetch);
+            p.pack_array(static_cast<std::uint32_t>(m.worker.task_names.size()));
+            for (const auto& n : m.worker.task_names) pack_str(p, n);
+        } else {
+            p.pack_array(0);
+        }
+    });
+}
+
+std::string encode(const welcome& m) {
+    return packed(32, [&](string_packer& p) {
+        p.pack_array(4);
+        p.pack(m.heartbeat_ms);
+        p.pack(m.liveness);
+        p.pack(m.max_message_bytes);
+        p.pack(m.max_batch);
+    });
+}
+
+std::string encode(const heartbeat&) {
+    return packed(1, [](string_packer& p) { p.pack_array(0); });
+}
+
+std::string encode(const bye& m) {
+    return packed(8 + m.reason.size(), [&](string_packer& p) {
+        p.pack_array(1);
+        pack_str(p, m.reason);
+    });
+}
+
+std::string encode(const error_reply& m) {
+    return packed(32 + m.code.size() + m.message.size(), [&](string_packer& p) {
+        p.pack_array(3);
+        pack_str(p, m.code);
+        pack_str(p, m.message);
+        if (m.related) {
+            pack_task_id(p, *m.related);
+        } else {
+            p.pack_nil();
+        }
+    });
+}
+
+std::string encode(const submit& m) {
+    std::size_t size = 8;
+    for (const auto& t : m.tasks) size += 40 + t.name.size() + t.queue.size() + t.payload.size();
+    return packed(size, [&](string_packer& p) {
+        p.pack_array(1);
+        p.pack_array(static_cast<std::uint32_t>(m.tasks.size()));
+        for (const auto& t : m.tasks) {
+            p.pack_array(5);
+            pack_task_id(p, t.id);
+            pack_str(p, t.name);
+            pack_str(p, t.queue);
+            pack_bin(p, t.payload);
+            pack_options(p, t.options);
+        }
+    });
+}
+
+std::string encode(const accepted& m) {
+    return packed(8 + 18 * m.ids.size() + 64 * m.refused.size(), [&](string_packer& p) {
+        p.pack_array(2);
+        pack_ids(p, m.ids);
+        p.pack_array(static_cast<std::uint32_t>(m.refused.size()));
+        for (const auto& r : m.refused) {
+            p.pack_array(2);
+            pack_task_id(p, r.id);
+            pack_error(p, r.error);
+        }
+    });
+}
+
+std::string encode(const result& m) {
+    std::size_t size = 8;
+    for (const auto& o : m.outcomes) size += 32 + o.payload.size();
+    return packed(size, [&](string_packer& p) {
+        p.pack_array(1);
+        p.pack_array(static_cast<std::uint32_t>(m.outcomes.size()));
+        for (const auto& o : m.outcomes) pack_outcome(p, o);
+    });
+}
+
+std::string encode(const fetch& m) {
+    return packed(8 + 18 * m.ids.size(), [&](string_packer& p) {
+        p.pack_array(1);
+        pack_ids(p, m.ids);
+    });
+}
+
+std::string encode(const fetched& m) {
+    return packed(8 + 48 * m.entries.size(), [&](string_packer& p) {
+        p.pack_array(1);
+        p.pack_array(static_cast<std::uint32_t>(m.entries.size()));
+        for (const auto& e : m.entries) {
+            p.pack_array(3);
+            pack_task_id(p, e.id);
+            pack_str(p, to_string(e.state));
+            if (e.result) {
+                pack_outcome(p, *e.result);
+            } else {
+                p.pack_nil();
+            }
+        }
+    });
+}
+
+std::string encode(const revoke& m) {
+    return packed(8 + 18 * m.ids.size(), [&](string_packer& p) {
+        p.pack_array(1);
+        pack_ids(p, m.ids);
+    });
+}
+
+std::string encode(const purge& m) {
+    return packed(8 + m.queue.size(), [&](string_packer& p) {
+        p.pack_array(1);
+        pack_str(p, m.queue);
+    });
+}
+
+std::string encode(const purged& m) {
+    return packed(16 + m.queue.size(), [&](string_packer& p) {
+        p.pack_array(2);
+        pack_str(p, m.queue);
+        p.pack(m.count);
+    });
+}
+
+std::string encode(const inspect& m) {
+    return packed(8 + m.what.size(), [&](string_packer& p) {
+        p.pack_array(1);
+        pack_str(p, m.what);
+    });
+}
+
+std::string encode(const report& m) {
+    return packed(64 + 64 * m.rows.size(), [&](string_packer& p) {
+        p.pack_array(2);
+        pack_str(p, m.what);
+        p.pack_array(static_cast<std::uint32_t>(m.rows.size()));
+        for (const auto& row : m.rows) {
+            p.pack_map(static_cast<std::uint32_t>(row.size()));
+            for (const auto& f : row) {
+                pack_str(p, f.key);
+                if (const auto* i = std::get_if<std::int64_t>(&f.value)) {
+                    p.pack(*i);
+                } else {
+                    pack_str(p, std::get<std::string>(f.value));
+                }
+            }
+        }
+    });
+}
+
+std::string encode(const ready& m) {
+    return packed(8, [&](string_packer& p) {
+        p.pack_array(1);
+        p.pack(m.credit);
+    });
+}
+
+std::string encode(const dispatch& m) {
+    std::size_t size = 8;
+    for (const auto& t : m.tasks) size += 40 + t.name.size() + t.payload.size();
+    return packed(size, [&](string_packer& p) {
+        p.pack_array(1);
+        p.pack_array(static_cast<std::uint32_t>(m.tasks.size()));
+        for (const auto& t : m.tasks) {
+            p.pack_array(5);
+            pack_task_id(p, t.id);
+            pack_str(p, t.name);
+            pack_bin(p, t.payload);
+            p.pack(t.attempt);
+            pack_options(p, t.options);
+        }
+    });
+}
+
+std::string encode(const done& m) {
+    std::size_t size = 16;
+    for (const auto& f : m.finished) size += 40 + f.result.payload.size();
+    return packed(size, [&](string_packer& p) {
+        p.pack_array(2);
+        p.pack_array(static_cast<std::uint32_t>(m.finished.size()));
+        for (const auto& f : m.finished) {
+            p.pack_array(4);
+            pack_outcome_fields(p, f.result);
+            p.pack(f.attempt);
+        }
+        p.pack(m.credit);
+    });
+}
+
+std::string encode(const cancel& m) {
+    return packed(8 + 18 * m.ids.size(), [&](string_packer& p) {
+        p.pack_array(1);
+        pack_ids(p, m.ids);
+    });
+}
+
+// ---- decode ----
+
+template <>
+hello decode<hello>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 4, "HELLO", [](const msgpack::object_array& a) {
+        hello m;
+        const auto role = read_str_view(a.ptr[0], max_name_bytes, "role");
+        if (role == "worker") {
+            m.role = peer_role::worker;
+        } else if (role == "client") {
+            m.role = peer_role::client;
+        } else {
+            bad_body("role", "must be \"client\" or \"worker\"");
+        }
+        m.name = read_str(a.ptr[1], max_name_bytes, "name");
+        m.minor = read_u32(a.ptr[2], "protocol_minor");
+        const auto& details = read_array(a.ptr[3], 0, "details");
+        if (m.role == peer_role::worker) {
+            if (details.size < 3) bad_body("details", "a worker gives [slots, prefetch, names]");
+            m.worker.slots = read_u32(details.ptr[0], "slots");
+            m.worker.prefetch = read_u32(details.ptr[1], "prefetch");
+            const auto& names = read_array(details.ptr[2], 0, "task names");
+            m.worker.task_names.reserve(names.size);
+            for (std::uint32_t i = 0; i < names.size; ++i) {
+                m.worker.task_names.push_back(read_name(names.ptr[i], "task name"));
+            }
+        }
+        return m;
+    });
+}
+
+template <>
+welcome decode<welcome>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 4, "WELCOME", [](const msgpack::object_array& a) {
+        welcome m;
+        m.heartbeat_ms = read_u32(a.ptr[0], "heartbeat_ms");
+        m.liveness = read_u32(a.ptr[1], "liveness");
+        m.max_message_bytes = read_uint(a.ptr[2], "max_message_bytes");
+        m.max_batch = read_u32(a.ptr[3], "max_batch");
+        if (m.heartbeat_ms == 0 || m.liveness == 0 || m.max_batch == 0) {
+            bad_body("WELCOME", "heartbeat_ms, liveness and max_batch must be positive");
+        }
+        return m;
+    });
+}
+
+template <>
+heartbeat decode<heartbeat>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 0, "HEARTBEAT",
+                     [](const msgpack::object_array&) { return heartbeat{}; });
+}
+
+template <>
+bye decode<bye>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "BYE", [](const msgpack::object_array& a) {
+        return bye{read_str(a.ptr[0], SIZE_MAX, "reason")};
+    });
+}
+
+template <>
+error_reply decode<error_reply>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 3, "ERROR", [](const msgpack::object_array& a) {
+        error_reply m;
+        m.code = read_str(a.ptr[0], max_name_bytes, "code");
+        m.message = read_str(a.ptr[1], SIZE_MAX, "message");
+        if (!is_nil(a.ptr[2])) m.related = read_task_id(a.ptr[2], "related");
+        return m;
+    });
+}
+
+template <>
+submit decode<submit>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "SUBMIT", [](const msgpack::object_array& a) {
+        const auto& tasks = read_array(a.ptr[0], 0, "tasks");
+        submit m;
+        m.tasks.reserve(tasks.size);
+        for (std::uint32_t i = 0; i < tasks.size; ++i) {
+            // Without a readable id there is nothing to refuse by name: the body is bad.
+            const auto& t = read_array(tasks.ptr[i], 1, "task");
+            const task_id id = read_task_id(t.ptr[0], "task_id");
+            try {
+                if (t.size < 5) bad_body("task", "needs [task_id, name, queue, payload, options]");
+                submitted_task st;
+                st.id = id;
+                st.name = read_name(t.ptr[1], "name");
+                st.queue = read_name(t.ptr[2], "queue");
+                st.payload = read_bin(t.ptr[3], "payload");
+                std::string unknown;
+                st.options = read_options(t.ptr[4], "options", &unknown);
+                if (!unknown.empty()) {
+                    m.malformed.push_back(
+                        {id, {"unsupported", "unknown option '" + unknown + "'", "broker"}});
+                    continue;
+                }
+                m.tasks.push_back(std::move(st));
+            } catch (const decode_error& e) {
+                m.malformed.push_back({id, {"bad_task", e.what(), "broker"}});
+            }
+        }
+        return m;
+    });
+}
+
+template <>
+accepted decode<accepted>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 2, "ACCEPTED", [](const msgpack::object_array& a) {
+        accepted m;
+        m.ids = read_ids(a.ptr[0], "accepted ids");
+        const auto& refused = read_array(a.ptr[1], 0, "refused");
+        m.refused.reserve(refused.size);
+        for (std::uint32_t i = 0; i < refused.size; ++i) {
+            const auto& r = read_array(refused.ptr[i], 2, "refusal");
+            m.refused.push_back({read_task_id(r.ptr[0], "refusal"), read_error(r.ptr[1], "refusal")});
+        }
+        return m;
+    });
+}
+
+template <>
+result decode<result>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "RESULT", [](const msgpack::object_array& a) {
+        const auto& outs = read_array(a.ptr[0], 0, "outcomes");
+        result m;
+        m.outcomes.reserve(outs.size);
+        for (std::uint32_t i = 0; i < outs.size; ++i) m.outcomes.push_back(read_outcome(outs.ptr[i], "outcome"));
+        return m;
+    });
+}
+
+template <>
+fetch decode<fetch>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "FETCH", [](const msgpack::object_array& a) {
+        return fetch{read_ids(a.ptr[0], "ids")};
+    });
+}
+
+template <>
+fetched decode<fetched>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "FETCHED", [](const msgpack::object_array& a) {
+        const auto& entries = read_array(a.ptr[0], 0, "entries");
+        fetched m;
+        m.entries.reserve(entries.size);
+        for (std::uint32_t i = 0; i < entries.size; ++i) {
+            const auto& e = read_array(entries.ptr[i], 3, "entry");
+            fetched_entry fe;
+            fe.id = read_task_id(e.ptr[0], "entry");
+            const auto state = result_state_from(read_str_view(e.ptr[1], max_name_bytes, "state"));
+            if (!state) bad_body("state", "unknown state");
+            fe.state = *state;
+            if (fe.state == result_state::done) {
+                fe.result = read_outcome(e.ptr[2], "entry outcome");
+            } else if (!is_nil(e.ptr[2])) {
+                bad_body("entry", "an outcome without state done");
+            }
+            m.entries.push_back(std::move(fe));
+        }
+        return m;
+    });
+}
+
+template <>
+revoke decode<revoke>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "REVOKE", [](const msgpack::object_array& a) {
+        return revoke{read_ids(a.ptr[0], "ids")};
+    });
+}
+
+template <>
+purge decode<purge>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "PURGE", [](const msgpack::object_array& a) {
+        return purge{read_name(a.ptr[0], "queue")};
+    });
+}
+
+template <>
+purged decode<purged>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 2, "PURGED", [](const msgpack::object_array& a) {
+        return purged{read_name(a.ptr[0], "queue"), read_uint(a.ptr[1], "count")};
+    });
+}
+
+template <>
+inspect decode<inspect>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "INSPECT", [](const msgpack::object_array& a) {
+        return inspect{read_name(a.ptr[0], "what")};
+    });
+}
+
+template <>
+report decode<report>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 2, "REPORT", [](const msgpack::object_array& a) {
+        report m;
+        m.what = read_name(a.ptr[0], "what");
+        const auto& rows = read_array(a.ptr[1], 0, "rows");
+        m.rows.reserve(rows.size);
+        for (std::uint32_t i = 0; i < rows.size; ++i) {
+            if (rows.ptr[i].type != msgpack::type::MAP) bad_body("row", "not a map");
+            const auto& map = rows.ptr[i].via.map;
+            report_row row;
+            row.reserve(map.size);
+            for (std::uint32_t k = 0; k < map.size; ++k) {
+                report_field f;
+                f.key = read_str(map.ptr[k].key, max_name_bytes, "row key");
+                const auto& v = map.ptr[k].val;
+                if (v.type == msgpack::type::STR) {
+                    f.value = read_str(v, SIZE_MAX, f.key);
+                } else {
+                    f.value = read_int(v, f.key);
+                }
+                row.push_back(std::move(f));
+            }
+            m.rows.push_back(std::move(row));
+        }
+        return m;
+    });
+}
+
+template <>
+ready decode<ready>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "READY", [](const msgpack::object_array& a) {
+        return ready{read_u32(a.ptr[0], "credit")};
+    });
+}
+
+template <>
+dispatch decode<dispatch>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "DISPATCH", [](const msgpack::object_array& a) {
+        const auto& tasks = read_array(a.ptr[0], 0, "tasks");
+        dispatch m;
+        m.tasks.reserve(tasks.size);
+        for (std::uint32_t i = 0; i < tasks.size; ++i) {
+            const auto& t = read_array(tasks.ptr[i], 5, "task");
+            dispatched_task d;
+            d.id = read_task_id(t.ptr[0], "task_id");
+            d.name = read_name(t.ptr[1], "name");
+            d.payload = read_bin(t.ptr[2], "payload");
+            d.attempt = read_u32(t.ptr[3], "attempt");
+            d.options = read_options(t.ptr[4], "options", nullptr);
+            m.tasks.push_back(std::move(d));
+        }
+        return m;
+    });
+}
+
+template <>
+done decode<done>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 2, "DONE", [](const msgpack::object_array& a) {
+        const auto& items = read_array(a.ptr[0], 0, "finished");
+        done m;
+        m.finished.reserve(items.size);
+        for (std::uint32_t i = 0; i < items.size; ++i) {
+            const auto& f = read_array(items.ptr[i], 4, "finished task");
+            m.finished.push_back({read_outcome_fields(f, "finished task"), read_u32(f.ptr[3], "attempt")});
+        }
+        m.credit = read_u32(a.ptr[1], "credit");
+        return m;
+    });
+}
+
+template <>
+cancel decode<cancel>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "CANCEL", [](const msgpack::object_array& a) {
+        return cancel{read_ids(a.ptr[0], "ids")};
+    });
+}
+
+}  // namespace shoal::proto

@@ -1,0 +1,168 @@
+#include "shoal/proto/codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace {
+
+using namespace shoal::proto;
+
+task_id id_of(std::uint8_t seed) {
+    task_id id;
+    for (std::size_t i = 0; i < id.bytes.size(); ++i) id.bytes[i] = static_cast<std::uint8_t>(seed + i);
+    return id;
+}
+
+template <class M>
+void expect_round_trip(const M& m) {
+    EXPECT_EQ(decode<M>(encode(m)), m);
+}
+
+decode_errc error_of(auto&& fn) {
+    try {
+        fn();
+    } catch (const decode_error& e) {
+        return e.code();
+    }
+    ADD_FAILURE() << "decoded without error";
+    return decode_errc::malformed;
+}
+
+TEST(Codec, EveryMessageRoundTrips) {
+    expect_round_trip(hello{peer_role::client, "client-1", 0, {}});
+    expect_round_trip(hello{peer_role::worker, "w@h", 0, {4, 2, {"add", "count"}}});
+    expect_round_trip(welcome{250, 5, 1u << 20, 500});
+    expect_round_trip(heartbeat{});
+    expect_round_trip(bye{"draining"});
+    expect_round_trip(error_reply{"bad_body", "no", id_of(1)});
+    expect_round_trip(error_reply{"bad_version", "speak SHOAL1", std::nullopt});
+
+    task_options opts;
+    opts.priority = 7;
+    opts.time_limit_ms = 1500;
+    opts.eta_ms = 1'700'000'000'000ULL;
+    expect_round_trip(submit{{{id_of(1), "add", "default", "\x92\x02\x03", {}},
+                              {id_of(2), "count", "cpu", std::string("\x91\x00", 2), opts}},
+                             {}});
+    expect_round_trip(accepted{{id_of(1)}, {{id_of(2), {"conflict", "other body", "broker"}}}});
+    expect_round_trip(result{{{id_of(1), task_status::ok, "\x05", {}},
+                              {id_of(2), task_status::failed, "", {"std::runtime_error", "boom", "w1"}},
+                              {id_of(3), task_status::lost, "", {"lost", "worker died", "broker"}}}});
+    expect_round_trip(fetch{{id_of(1), id_of(2)}});
+    expect_round_trip(fetched{{{id_of(1), result_state::done, outcome{id_of(1), task_status::ok, "\x05", {}}},
+                               {id_of(2), result_state::pending, std::nullopt},
+                               {id_of(3), result_state::expired, std::nullopt},
+                               {id_of(4), result_state::unknown, std::nullopt}}});
+    expect_round_trip(shoal::proto::revoke{{id_of(9)}});
+    expect_round_trip(purge{"default"});
+    expect_round_trip(purged{"default", 12});
+    expect_round_trip(inspect{"workers"});
+    expect_round_trip(report{"queues", {{{"name", std::string("default")}, {"length", std::int64_t{3}}},
+                                        {{"delta", std::int64_t{-2}}}}});
+    expect_round_trip(ready{8});
+    expect_round_trip(dispatch{{{id_of(1), "add", "\x92\x01\x02", 2, opts}}});
+    expect_round_trip(done{{{{id_of(1), task_status::ok, "\x03", {}}, 1},
+                            {{id_of(2), task_status::unknown_task, "", {"unknown_task", "x", "w"}}, 3}},
+                           7});
+    expect_round_trip(cancel{{id_of(5)}});
+}
+
+TEST(Codec, TrailingArrayElementsFromALaterMinorVersionAreIgnored) {
+    // READY [credit, "future field"]
+    const std::string body = "\x92\x05\xa6" "future";
+    EXPECT_EQ(decode<ready>(body).credit, 5u);
+}
+
+TEST(Codec, AWrongShapeIsBadBodyNamingTheField) {
+    EXPECT_EQ(error_of([] { decode<ready>("\x91\xa1x"); }), decode_errc::bad_body);   // ["x"]
+    EXPECT_EQ(error_of([] { decode<ready>("\x90"); }), decode_errc::bad_body);        // []
+    EXPECT_EQ(error_of([] { decode<ready>("\x05"); }), decode_errc::bad_body);        // 5
+    EXPECT_EQ(error_of([] { decode<fetch>("\x91\x91\xc4\x03" "abc"); }), decode_errc::bad_body);
+    try {
+        decode<hello>(encode(hello{peer_role::client, "c", 0, {}}).replace(1, 7, "\xa6" "pirate"));
+        FAIL() << "decoded a bad role";
+    } catch (const decode_error& e) {
+        EXPECT_NE(std::string(e.what()).find("role"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Codec, AHeaderClaimingFourBillionElementsIsRejectedBeforeAllocating) {
+    // [array32 with 2^32-1 elements]: 5 bytes.
+    const std::string body = "\xdd\xff\xff\xff\xff";
+    EXPECT_EQ(error_of([&] { decode<submit>(body); }), decode_errc::too_many_elements);
+    // A nested claim inside a valid-looking SUBMIT.
+    const std::string nested = "\x91\xdd\xff\xff\xff\xff";
+    EXPECT_EQ(error_of([&] { decode<submit>(nested); }), decode_errc::too_many_elements);
+}
+
+TEST(Codec, ABatchOverTheLimitIsRefused) {
+    fetch big;
+    for (int i = 0; i < 11; ++i) big.ids.push_back(id_of(static_cast<std::uint8_t>(i)));
+    decode_limits limits;
+    limits.max_elements = 10;
+    EXPECT_EQ(error_of([&] { decode<fetch>(encode(big), limits); }), decode_errc::too_many_elements);
+    big.ids.pop_back();
+    EXPECT_EQ(decode<fetch>(encode(big), limits).ids.size(), 10u);
+}
+
+TEST(Codec, ABadTaskIsRefusedAloneNotItsWholeBatch) {
+    submit m{{{id_of(1), "add", "default", "\x90", {}},
+              {id_of(2), "add", "default", "\x90", {}},
+              {id_of(3), "add", "default", "\x90", {}}},
+             {}};
+    std::string body = encode(m);
+    // Make the second task's name empty: find its "add" (the second occurrence).
+    const auto first = body.find("\xa3" "add");
+    const auto second = body.find("\xa3" "add", first + 1);
+    body.replace(second, 4, "\xa0");
+    const auto out = decode<submit>(body);
+    ASSERT_EQ(out.tasks.size(), 2u);
+    EXPECT_EQ(out.tasks[0].id, id_of(1));
+    EXPECT_EQ(out.tasks[1].id, id_of(3));
+    ASSERT_EQ(out.malformed.size(), 1u);
+    EXPECT_EQ(out.malformed[0].id, id_of(2));
+    EXPECT_EQ(out.malformed[0].error.type, "bad_task");
+}
+
+TEST(Codec, AnUnknownOptionIsRefusedAsUnsupported) {
+    // One task whose options map is {"colour": 1}.
+    std::string body = "\x91\x91\x95\xc4\x10";
+    body += std::string(16, 'i');
+    body += "\xa3" "add" "\xa7" "default" "\xc4\x01\x90" "\x81\xa6" "colour" "\x01";
+    const auto out = decode<submit>(body);
+    EXPECT_TRUE(out.tasks.empty());
+    ASSERT_EQ(out.malformed.size(), 1u);
+    EXPECT_EQ(out.malformed[0].error.type, "unsupported");
+    EXPECT_NE(out.malformed[0].error.message.find("colour"), std::string::npos);
+}
+
+TEST(Codec, PriorityOutsideZeroToNineIsABadTask) {
+    task_options opts;
+    opts.priority = 12;
+    const auto out = decode<submit>(encode(submit{{{id_of(1), "add", "q", "\x90", opts}}, {}}));
+    ASSERT_EQ(out.malformed.size(), 1u);
+    EXPECT_EQ(out.malformed[0].error.type, "bad_task");
+}
+
+TEST(Codec, ANameLongerThan255BytesIsRefused) {
+    const auto out = decode<submit>(
+        encode(submit{{{id_of(1), std::string(256, 'n'), "q", "\x90", {}}}, {}}));
+    EXPECT_TRUE(out.tasks.empty());
+    ASSERT_EQ(out.malformed.size(), 1u);
+}
+
+TEST(TaskId, HexRoundTripsAndRandomIdsDiffer) {
+    const auto a = task_id::random();
+    const auto b = task_id::random();
+    EXPECT_NE(a, b);
+    EXPECT_EQ(task_id::from_hex(a.to_hex()), a);
+    EXPECT_EQ(a.to_hex().size(), 32u);
+    EXPECT_EQ((a.bytes[6] & 0xf0), 0x40);  // UUIDv4
+    EXPECT_FALSE(task_id::from_hex("xyz"));
+    EXPECT_FALSE(task_id::from_hex(std::string(33, 'a')));
+    EXPECT_TRUE(task_id::from_hex("123e4567-e89b-42d3-a456-426614174000"));
+    EXPECT_FALSE(task_id::from_bytes("short"));
+}
+
+}  // namespace
