@@ -47,8 +47,11 @@ public:
 
     ~two_hosts() {
         // Deleting a namespace deletes its end of the veth pair, and with it the other end.
-        std::system(("ip netns del " + a_ + " 2>/dev/null").c_str());
-        std::system(("ip netns del " + b_ + " 2>/dev/null").c_str());
+        for (const auto& ns : {a_, b_}) {
+            if (std::system(("ip netns del " + ns + " 2>/dev/null").c_str()) != 0) {
+                // Already gone (setup failed half way): nothing left to remove.
+            }
+        }
     }
 
     two_hosts(const two_hosts&) = delete;
