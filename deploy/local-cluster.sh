@@ -13,6 +13,7 @@
 #   --port P        broker port (default 0: a free one, printed)
 #   --threads N / --processes N   pools per worker (defaults 2 and 2)
 #   --logs DIR      daemons' logs (default: a temporary directory, removed at exit)
+#   --worker-arg A  one more argument for every worker (repeatable), e.g. --worker-arg --prefetch
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +24,7 @@ port=0
 threads=2
 processes=2
 logs=""
+worker_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bin) bin="$2"; shift 2 ;;
@@ -32,6 +34,7 @@ while [[ $# -gt 0 ]]; do
     --threads) threads="$2"; shift 2 ;;
     --processes) processes="$2"; shift 2 ;;
     --logs) logs="$2"; shift 2 ;;
+    --worker-arg) worker_args+=("$2"); shift 2 ;;
     up|run) break ;;
     *) echo "local-cluster: unknown option $1" >&2; exit 2 ;;
   esac
@@ -80,7 +83,8 @@ echo "broker  $endpoint (pid $BROKER_PID, log $logs/broker.log)" >&2
 
 for ((i = 1; i <= workers; i++)); do
   "$worker_exe" --broker "$endpoint" --tasks "$tasks" --name "worker-$i@$(hostname)" \
-    --threads "$threads" --processes "$processes" 2>"$logs/worker-$i.log" &
+    --threads "$threads" --processes "$processes" ${worker_args[@]+"${worker_args[@]}"} \
+    2>"$logs/worker-$i.log" &
   pids+=("$!")
   echo "worker  worker-$i (pid $!, log $logs/worker-$i.log)" >&2
 done
