@@ -1,0 +1,97 @@
+// shoal-broker: the broker daemon. Reads its settings (command line > environment > TOML
+// file > defaults, see broker/README.md), binds, serves until SIGINT or SIGTERM, exits 0.
+// Exit 2: a bad setting, or the endpoint cannot be bound.
+
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "shoal/broker/broker.hpp"
+#include "shoal/broker/config_loader.hpp"
+#include "shoal/common/event_loop.hpp"
+
+namespace {
+
+constexpr int exit_bad_config = 2;
+
+// SIGINT and SIGTERM arrive through a signalfd the loop watches: the handler is then plain
+// loop code, free of async-signal-safety limits. Blocked before any thread starts.
+int open_signal_fd() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return -1;
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Logs go to stderr: stdout's first line is the endpoint (--print-endpoint).
+    spdlog::set_default_logger(spdlog::stderr_color_mt("shoal-broker"));
+
+    shoal::broker::daemon_options options;
+    try {
+        options = shoal::broker::load_daemon_options(argc, argv,
+                                                     shoal::broker::process_environment());
+    } catch (const shoal::broker::config_error& e) {
+        std::fprintf(stderr, "shoal-broker: bad configuration: %s\n", e.what());
+        return exit_bad_config;
+    }
+    if (options.help) {
+        std::fputs(options.help->c_str(), stdout);
+        return 0;
+    }
+    spdlog::set_level(spdlog::level::from_str(options.config.log_level));
+    if (!options.config_file.empty()) {
+        spdlog::info("shoal-broker: read config file {}", options.config_file);
+    }
+
+    const int signal_fd = open_signal_fd();
+    if (signal_fd < 0) {
+        spdlog::critical("shoal-broker: cannot watch SIGINT/SIGTERM");
+        return 1;
+    }
+    int exit_code = 0;
+    {
+        shoal::event_loop loop;
+        shoal::broker::broker broker(loop, options.config);
+        std::string endpoint;
+        try {
+            endpoint = broker.bind();
+        } catch (const shoal::broker::broker_error& e) {
+            std::fprintf(stderr, "shoal-broker: %s\n", e.what());
+            ::close(signal_fd);
+            return exit_bad_config;
+        }
+        if (options.print_endpoint) {
+            std::printf("%s\n", endpoint.c_str());
+            std::fflush(stdout);
+        }
+        loop.add_reader(signal_fd, [&] {
+            signalfd_siginfo info{};
+            if (::read(signal_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return;
+            spdlog::info("shoal-broker: {} received, closing",
+                         info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+            broker.close();
+            loop.stop();
+        });
+        try {
+            loop.run_forever();
+        } catch (const std::exception& e) {
+            spdlog::critical("shoal-broker: event loop failed: {}", e.what());
+            exit_code = 1;
+        }
+        loop.remove_reader(signal_fd);
+        broker.close();
+    }
+    ::close(signal_fd);
+    return exit_code;
+}

@@ -1,0 +1,67 @@
+#pragma once
+// broker: the SHOAL/1 broker (PROTOCOL.md), single-threaded on a common/ event_loop, as
+// Redis is. It owns one ROUTER socket that clients and workers connect to, and everything
+// behind it: sessions and heartbeats, named queues, credit-based dispatch, the in-flight
+// table with attempt fencing, the result store, revoke, purge and inspect.
+//
+// Embedding it (tests, benchmarks, the daemon):
+//
+//     shoal::event_loop loop;
+//     shoal::broker::broker_config config;
+//     config.bind = "tcp://127.0.0.1:0";
+//     shoal::broker::broker b(loop, config);
+//     std::string endpoint = b.bind();   // e.g. tcp://127.0.0.1:41234
+//     loop.run_forever();                 // until loop.stop(); then b.close()
+//
+// embedded_broker.hpp runs one on a thread of its own.
+//
+// Thread-safety: none; every member runs on the loop's thread.
+
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "shoal/broker/broker_config.hpp"
+#include "shoal/broker/broker_stats.hpp"
+#include "shoal/common/errors.hpp"
+#include "shoal/common/event_loop.hpp"
+
+namespace shoal::broker {
+
+// The broker could not start (bind failed, bound twice).
+class broker_error : public shoal::error {
+public:
+    using shoal::error::error;
+};
+
+class broker_core;
+
+class broker {
+public:
+    // With a ZeroMQ context of its own, or one shared with other sockets of the process
+    // (which must outlive the broker; inproc:// endpoints need the same context).
+    broker(event_loop& loop, broker_config config);
+    broker(event_loop& loop, broker_config config, zmq::context_t& context);
+    ~broker();
+    broker(const broker&) = delete;
+    broker& operator=(const broker&) = delete;
+
+    // Binds config.bind, starts serving on the loop, and returns the real endpoint (the
+    // port chosen when config.bind asked for port 0). Throws broker_error.
+    std::string bind();
+    // Sends BYE to every peer, stops serving and closes the socket. Idempotent; the
+    // destructor calls it.
+    void close();
+
+    bool is_bound() const noexcept;
+    // The bound endpoint ("" before bind).
+    const std::string& endpoint() const noexcept;
+    const broker_config& config() const noexcept;
+    const broker_stats& stats() const noexcept;
+
+private:
+    std::unique_ptr<broker_core> core_;
+};
+
+}  // namespace shoal::broker

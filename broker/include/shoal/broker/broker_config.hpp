@@ -1,0 +1,33 @@
+#pragma once
+// broker_config: every setting of the broker, with its built-in default. broker/README.md
+// lists them with their command-line flags, environment variables and TOML keys;
+// config_loader.hpp reads them in one documented precedence.
+
+#include <cstdint>
+#include <string>
+
+#include "shoal/common/errors.hpp"
+
+namespace shoal::broker {
+
+struct broker_config {
+    std::string bind = "tcp://127.0.0.1:5555";  // port 0 (or *) picks a free port
+    std::uint32_t heartbeat_ms = 1000;          // WELCOME's heartbeat; silence filled after it
+    std::uint32_t liveness = 3;                 // heartbeats of silence before a peer is dead
+    std::uint64_t result_ttl_s = 3600;          // how long a result stays fetchable
+    std::uint64_t max_results = 5'000'000;      // results kept at most (oldest expire early)
+    std::uint64_t max_tombstones = 1'000'000;   // expired ids remembered (answer `expired`)
+    std::uint32_t max_attempts = 5;             // attempts lost to dead workers before `lost`
+    std::uint32_t max_batch = 10'000;           // tasks per DISPATCH / RESULT (WELCOME's)
+    std::uint64_t max_message_bytes = 16u << 20;  // largest message accepted or sent
+    std::uint32_t drain_max = 512;              // messages read per wake-up before replying
+    std::string log_level = "info";             // trace, debug, info, warn, error, critical, off
+};
+
+// A setting with a bad value, an unknown key, an unreadable file: the daemon exits 2.
+class config_error : public shoal::error {
+public:
+    using shoal::error::error;
+};
+
+}  // namespace shoal::broker

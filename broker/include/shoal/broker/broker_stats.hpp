@@ -1,0 +1,28 @@
+#pragma once
+// broker_stats: counters since the broker started, shown by INSPECT stats.
+
+#include <cstdint>
+
+namespace shoal::broker {
+
+struct broker_stats {
+    std::uint64_t submitted = 0;        // tasks accepted as new
+    std::uint64_t duplicates = 0;       // SUBMITs of a known id with the same body (not run again)
+    std::uint64_t refused = 0;          // tasks refused in ACCEPTED
+    std::uint64_t dispatched = 0;       // tasks sent to workers (each attempt counts)
+    std::uint64_t completed = 0;        // outcomes from workers that counted
+    std::uint64_t late_results = 0;     // DONEs ignored: a superseded attempt or a task not in flight
+    std::uint64_t revoked_results = 0;  // DONEs ignored because the task was revoked meanwhile
+    std::uint64_t requeued = 0;         // tasks put back in their queue after their worker died
+    std::uint64_t revoked = 0;          // tasks ended by REVOKE or PURGE
+    std::uint64_t unknown_task = 0;     // tasks failed at once: no registered worker offers the name
+    std::uint64_t lost = 0;             // tasks that ran out of attempts (max_attempts)
+    std::uint64_t expired = 0;          // results forgotten after their TTL
+    std::uint64_t workers_dead = 0;     // workers declared dead (silent past liveness)
+    std::uint64_t clients_dead = 0;     // clients declared dead
+    std::uint64_t invalid_messages = 0; // dropped as invalid (PROTOCOL.md section 8)
+    std::uint64_t unexpected_messages = 0;  // valid but not allowed (unexpected, not_registered)
+    std::uint64_t undelivered = 0;      // messages the socket refused (peer gone, or its queue full)
+};
+
+}  // namespace shoal::broker

@@ -1,0 +1,42 @@
+#pragma once
+// Loading broker_config from its four sources, in one precedence (highest first):
+//
+//     command line  >  environment (SHOAL_*)  >  config file (TOML)  >  built-in defaults
+//
+// Each source only overrides the settings it names. The config file is the one given by
+// --config, else by SHOAL_CONFIG; without either, none is read. Every value is checked where
+// it is read, and a bad one throws config_error naming its source, the setting and why.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "shoal/broker/broker_config.hpp"
+
+namespace shoal::broker {
+
+// Reads one environment variable (tests pass a map instead of the process environment).
+using env_lookup = std::function<std::optional<std::string>(std::string_view name)>;
+env_lookup process_environment();
+
+// Applies a TOML document's keys (flat, named as in README.md); unknown keys and values of
+// the wrong type or range throw config_error. `source` names the document in messages.
+void apply_toml(broker_config& config, std::string_view toml_text, std::string_view source);
+void apply_toml_file(broker_config& config, const std::string& path);
+// Applies the SHOAL_* variables that are set.
+void apply_environment(broker_config& config, const env_lookup& env);
+
+// What the daemon's command line asks for.
+struct daemon_options {
+    broker_config config;
+    bool print_endpoint = false;  // print the bound endpoint as stdout's first line
+    std::string config_file;      // the TOML file read, or empty
+    std::optional<std::string> help;  // --help: print this and exit 0
+};
+
+// Parses argv and builds the config in the precedence above. Throws config_error for an
+// unknown flag or a bad value anywhere.
+daemon_options load_daemon_options(int argc, const char* const* argv, const env_lookup& env);
+
+}  // namespace shoal::broker

@@ -1,0 +1,46 @@
+#pragma once
+// inspect: the REPORT rows for INSPECT (PROTOCOL.md sections 4 and 5). Each row is a flat map
+// of str -> int | str:
+//
+//   workers: name, identity (hex), slots, prefetch, credit (tasks it may be sent now), held
+//            (tasks it holds), done, late (its DONEs ignored as late or revoked), tasks (the
+//            names it offers, comma-separated), last_heard_ms (ms since its last message)
+//   queues:  name, length (tasks waiting; tasks held by workers are in `active`)
+//   active:  task (hex id), name, queue, worker (name), worker_identity (hex), attempt,
+//            revoked (1 if revoked while running, its CANCEL sent)
+//   stats:   one row: every broker_stats counter, plus the gauges peers, workers, clients,
+//            queued, active, results (stored, done), pending, tombstones
+//
+// `stats` is this broker's addition to SHOAL/1's three. At most max_rows rows are returned
+// (a receiver's decoder accepts no more elements than that in one array).
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include "shoal/broker/broker_stats.hpp"
+#include "shoal/broker/inflight_table.hpp"
+#include "shoal/broker/peer_table.hpp"
+#include "shoal/broker/result_store.hpp"
+#include "shoal/broker/task_queues.hpp"
+#include "shoal/proto/messages.hpp"
+
+namespace shoal::broker {
+
+struct inspect_sources {
+    const peer_table& peers;
+    const task_queues& queues;
+    const inflight_table& inflight;
+    const result_store& store;
+    const broker_stats& stats;
+    double now = 0;                // loop time, for last_heard_ms
+    std::size_t max_rows = 10'000;
+};
+
+// The report for `what`, or nullopt if `what` is not one of workers, queues, active, stats.
+std::optional<proto::report> build_report(std::string_view what, const inspect_sources& from);
+
+// Lowercase hex of raw bytes (routing identities).
+std::string to_hex(std::string_view bytes);
+
+}  // namespace shoal::broker

@@ -1,0 +1,154 @@
+#pragma once
+// task_queues: the named FIFO queues of tasks waiting for a worker.
+//
+// A named queue (the task's `queue` field) is stored as one lane per task name in it: a lane
+// holds that queue's tasks of one name, in submission order. A worker reads only the lanes of
+// the names its HELLO offered, so a task nobody here can run never blocks the tasks behind it
+// (no head-of-line blocking and no scanning). Across lanes the oldest head goes first (each
+// task carries its submission sequence number), so a queue still drains in FIFO order.
+//
+// Revoking a queued task is lazy: its lane counts one stale task, and the task is dropped when
+// it reaches the head (erasing from the middle of a deque would cost O(length)).
+//
+// Memory: a queued task is one 72-byte record in a deque plus its payload bytes (payloads of
+// up to 15 bytes live inside the record).
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "shoal/broker/name_table.hpp"
+#include "shoal/proto/task_id.hpp"
+
+namespace shoal::broker {
+
+inline constexpr std::uint64_t no_time_limit = UINT64_MAX;
+
+// One task waiting in a lane (or held by a worker, in the in-flight table).
+struct queued_task {
+    proto::task_id id;
+    std::uint32_t attempt = 1;                      // 1 for the first dispatch
+    std::uint64_t seq = 0;                          // submission order, kept across re-queues
+    std::uint64_t time_limit_ms = no_time_limit;    // the time_limit_ms option, if given
+    std::string payload;                            // the arguments, never decoded here
+};
+
+using lane_id = std::uint32_t;
+
+struct lane {
+    name_id queue = 0;  // in queue_names()
+    name_id name = 0;   // in task_names()
+    std::deque<queued_task> tasks;
+    std::size_t stale = 0;  // tasks in `tasks` revoked while queued, dropped at the head
+    std::size_t live() const noexcept { return tasks.size() - stale; }
+};
+
+class task_queues {
+public:
+    // The lane of (queue, name), created if new.
+    lane_id lane_for(std::string_view queue, std::string_view name);
+    // The lanes holding tasks of a name, in every queue; of a queue, for every name.
+    std::span<const lane_id> lanes_of_name(name_id name) const;
+    std::span<const lane_id> lanes_of_queue(name_id queue) const;
+
+    name_table& task_names() noexcept { return task_names_; }
+    const name_table& task_names() const noexcept { return task_names_; }
+    const name_table& queue_names() const noexcept { return queue_names_; }
+
+    const lane& at(lane_id id) const { return lanes_[id]; }
+    std::size_t lane_count() const noexcept { return lanes_.size(); }
+
+    // New tasks go to the back; a dead worker's tasks go back to the front (re-queue them in
+    // descending seq so the lane stays in submission order).
+    void push_back(lane_id id, queued_task&& task);
+    void push_front(lane_id id, queued_task&& task);
+    // One task of the lane was revoked while queued: it will be skipped when reached.
+    void mark_stale(lane_id id);
+
+    // Tasks that will still run (stale ones excluded), in all queues or in one.
+    std::size_t live_total() const noexcept { return total_ - stale_total_; }
+    std::size_t live_in_queue(name_id queue) const;
+
+    // Takes up to `max` tasks from `lanes`, oldest head first. For each head,
+    // take(lane_id, queued_task&) may move the task out and return true (it is popped), or
+    // return false to stop before it (it stays). is_live(const queued_task&) is consulted only
+    // in lanes holding stale tasks; a task it rejects is dropped. Returns how many were taken.
+    template <class IsLive, class Take>
+    std::size_t take_oldest(std::span<const lane_id> lanes, std::size_t max, IsLive&& is_live,
+                            Take&& take);
+
+    // Empties every lane of a queue (PURGE), calling sink(lane_id, queued_task&&) for each
+    // live task. Returns how many live tasks were removed.
+    template <class IsLive, class Sink>
+    std::size_t drain_queue(name_id queue, IsLive&& is_live, Sink&& sink);
+
+private:
+    void pop_front(lane& l);
+    static std::uint64_t key_of(name_id queue, name_id name) noexcept {
+        return (std::uint64_t{queue} << 32) | name;
+    }
+
+    name_table task_names_;
+    name_table queue_names_;
+    std::deque<lane> lanes_;  // a deque: adding a lane never moves another
+    std::unordered_map<std::uint64_t, lane_id> lane_by_key_;
+    std::vector<std::vector<lane_id>> lanes_by_name_;   // indexed by task name id
+    std::vector<std::vector<lane_id>> lanes_by_queue_;  // indexed by queue name id
+    std::size_t total_ = 0;        // records in every lane
+    std::size_t stale_total_ = 0;  // of which stale
+};
+
+template <class IsLive, class Take>
+std::size_t task_queues::take_oldest(std::span<const lane_id> lanes, std::size_t max,
+                                     IsLive&& is_live, Take&& take) {
+    std::size_t taken = 0;
+    while (taken < max) {
+        lane* best = nullptr;
+        lane_id best_id = 0;
+        for (const lane_id id : lanes) {
+            lane& l = lanes_[id];
+            if (l.tasks.empty()) continue;
+            if (best == nullptr || l.tasks.front().seq < best->tasks.front().seq) {
+                best = &l;
+                best_id = id;
+            }
+        }
+        if (best == nullptr) break;
+        queued_task& head = best->tasks.front();
+        if (best->stale > 0 && !is_live(static_cast<const queued_task&>(head))) {
+            --best->stale;
+            --stale_total_;
+            pop_front(*best);
+            continue;
+        }
+        if (!take(best_id, head)) break;
+        pop_front(*best);
+        ++taken;
+    }
+    return taken;
+}
+
+template <class IsLive, class Sink>
+std::size_t task_queues::drain_queue(name_id queue, IsLive&& is_live, Sink&& sink) {
+    std::size_t drained = 0;
+    for (const lane_id id : lanes_of_queue(queue)) {
+        lane& l = lanes_[id];
+        for (queued_task& t : l.tasks) {
+            if (l.stale > 0 && !is_live(static_cast<const queued_task&>(t))) continue;
+            sink(id, std::move(t));
+            ++drained;
+        }
+        total_ -= l.tasks.size();
+        stale_total_ -= l.stale;
+        l.stale = 0;
+        std::deque<queued_task>().swap(l.tasks);  // give the memory back
+    }
+    return drained;
+}
+
+}  // namespace shoal::broker

@@ -1,0 +1,22 @@
+#include "shoal/broker/broker.hpp"
+
+#include "broker_core.hpp"
+
+namespace shoal::broker {
+
+broker::broker(event_loop& loop, broker_config config)
+    : core_(std::make_unique<broker_core>(loop, std::move(config), nullptr)) {}
+
+broker::broker(event_loop& loop, broker_config config, zmq::context_t& context)
+    : core_(std::make_unique<broker_core>(loop, std::move(config), &context)) {}
+
+broker::~broker() = default;
+
+std::string broker::bind() { return core_->bind(); }
+void broker::close() { core_->close(); }
+bool broker::is_bound() const noexcept { return core_->is_bound(); }
+const std::string& broker::endpoint() const noexcept { return core_->endpoint(); }
+const broker_config& broker::config() const noexcept { return core_->config(); }
+const broker_stats& broker::stats() const noexcept { return core_->stats(); }
+
+}  // namespace shoal::broker

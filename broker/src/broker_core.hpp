@@ -1,0 +1,156 @@
+#pragma once
+// broker_core: the broker's state and message handling behind shoal::broker::broker.
+// Its member functions are split by concern:
+//   broker_core.cpp      socket, wake-ups (drain, then dispatch and flush), tick, sending
+//   sessions.cpp         HELLO, BYE, liveness, heartbeats, a worker's tasks re-queued
+//   client_commands.cpp  SUBMIT, FETCH, REVOKE, PURGE, INSPECT
+//   worker_commands.cpp  READY, DONE
+//   outcomes.cpp         finishing a task: store, push RESULT, batch and flush output
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <zmq.hpp>
+
+#include "log_limiter.hpp"
+#include "shoal/broker/broker_config.hpp"
+#include "shoal/broker/broker_stats.hpp"
+#include "shoal/broker/dispatcher.hpp"
+#include "shoal/broker/inflight_table.hpp"
+#include "shoal/broker/peer_table.hpp"
+#include "shoal/broker/result_store.hpp"
+#include "shoal/broker/task_queues.hpp"
+#include "shoal/common/clock.hpp"
+#include "shoal/common/event_loop.hpp"
+#include "shoal/common/handle.hpp"
+#include "shoal/proto/codec.hpp"
+#include "shoal/proto/wire.hpp"
+
+namespace shoal::broker {
+
+// The loop's time as a shoal::clock, for the result store.
+class loop_clock final : public shoal::clock {
+public:
+    explicit loop_clock(const event_loop& loop) : loop_(loop) {}
+    double now() const override { return loop_.time(); }
+
+private:
+    const event_loop& loop_;
+};
+
+class broker_core {
+public:
+    broker_core(event_loop& loop, broker_config config, zmq::context_t* shared_context);
+    ~broker_core();
+
+    std::string bind();
+    void close();
+    bool is_bound() const noexcept { return socket_ != nullptr; }
+    const std::string& endpoint() const noexcept { return endpoint_; }
+    const broker_config& config() const noexcept { return config_; }
+    const broker_stats& stats() const noexcept { return stats_; }
+
+private:
+    // ---- broker_core.cpp
+    void on_readable();
+    void handle(const proto::received_message& msg);
+    void route(proto::command cmd, std::string_view body, std::string_view identity, peer* p,
+               peer_ref ref);
+    void end_of_wakeup();
+    void schedule_tick();
+    void tick();
+    bool send_raw(peer& p, proto::command cmd, std::string_view body);
+    template <class Message>
+    bool send(peer& p, const Message& m) {
+        return send_raw(p, Message::cmd, proto::encode(m));
+    }
+    void send_error(std::string_view identity, std::string_view code, const std::string& message,
+                    std::optional<proto::task_id> related = std::nullopt);
+    void reject(std::string_view identity, const peer* p, std::string_view code,
+                const std::string& why);
+    // Logs one line of a kind, at most one per second per kind (section 8: a peer sending
+    // garbage in a loop must not flood the log).
+    template <class... Args>
+    void log_limited(std::string_view kind, fmt::format_string<Args...> format, Args&&... args) {
+        std::uint64_t suppressed = 0;
+        if (!log_limiter_.allow(kind, loop_.time(), suppressed)) return;
+        const std::string line = fmt::format(format, std::forward<Args>(args)...);
+        if (suppressed == 0) {
+            spdlog::warn("shoal-broker: {}", line);
+        } else {
+            spdlog::warn("shoal-broker: {} ({} similar lines suppressed)", line, suppressed);
+        }
+    }
+    std::string describe(std::string_view identity, const peer* p) const;
+
+    // ---- sessions.cpp
+    void on_hello(std::string_view identity, peer* existing, peer_ref existing_ref,
+                  std::string_view body);
+    void end_session(peer_ref ref, std::string_view why);
+    void take_back_tasks_of(peer_ref worker);
+    void check_peers(double now);
+
+    // ---- client_commands.cpp
+    void on_submit(peer_ref ref, peer& p, std::string_view body);
+    void accept_task(peer_ref ref, proto::submitted_task& t, proto::accepted& reply);
+    void on_fetch(peer_ref ref, peer& p, std::string_view body);
+    void on_revoke(std::string_view body);
+    void revoke_task(const proto::task_id& id);
+    void on_purge(peer& p, std::string_view body);
+    void on_inspect(std::string_view identity, peer& p, std::string_view body);
+
+    // ---- worker_commands.cpp
+    void on_ready(peer& p, std::string_view body);
+    void on_done(peer& p, std::string_view body);
+    void dispatch_all();
+
+    // ---- outcomes.cpp
+    void finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o);
+    void finish_by_broker(const proto::task_id& id, task_entry& entry, proto::task_status status,
+                          std::string code, std::string message);
+    void push_result(peer_ref to, const proto::outcome& o);
+    void watch(const proto::task_id& id, peer_ref client);
+    void queue_flush(peer_ref ref, peer& p);
+    void flush();
+    void flush_results(peer& p);
+    void flush_cancels(peer& p);
+    std::size_t message_budget() const noexcept;
+
+    event_loop& loop_;
+    broker_config config_;
+    proto::decode_limits limits_;
+    std::unique_ptr<zmq::context_t> own_context_;
+    zmq::context_t* context_;
+    std::unique_ptr<zmq::socket_t> socket_;
+    std::string endpoint_;
+    timer_handle tick_timer_;
+
+    loop_clock clock_;
+    peer_table peers_;
+    task_queues queues_;
+    inflight_table inflight_;
+    result_store store_;
+    dispatcher dispatcher_;
+    // Clients that asked (FETCH, or the same SUBMIT again) about a pending task they did not
+    // submit: they get its RESULT too. Kept only for such tasks, at most a few per task.
+    std::unordered_map<proto::task_id, std::vector<peer_ref>, proto::task_id_hash> watchers_;
+    broker_stats stats_;
+    log_limiter log_limiter_;
+
+    std::uint64_t next_seq_ = 1;
+    bool dispatch_needed_ = false;
+    std::size_t rotation_ = 0;           // first worker offered tasks, moves every wake-up
+    std::vector<peer_ref> flush_list_;   // peers with gathered output
+    dispatch_batch batch_;               // reused for every DISPATCH
+    proto::result result_batch_;         // reused for every RESULT
+};
+
+}  // namespace shoal::broker

@@ -1,0 +1,61 @@
+#include "shoal/broker/dispatcher.hpp"
+
+namespace shoal::broker {
+
+namespace {
+// Bytes a DISPATCH entry takes besides its name and payload (id, attempt, options, headers).
+constexpr std::size_t entry_overhead_bytes = 48;
+}  // namespace
+
+bool dispatcher::is_live(const queued_task& t) const {
+    const task_entry* e = store_.find(t.id);
+    return e != nullptr && !e->done && e->seq == t.seq;
+}
+
+std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max,
+                             std::size_t max_bytes, dispatch_batch& out) {
+    out.clear();
+    if (max == 0) return 0;
+    lanes_.clear();
+    for (const name_id n : w.worker.offered) {
+        const auto of_name = queues_.lanes_of_name(n);
+        lanes_.insert(lanes_.end(), of_name.begin(), of_name.end());
+    }
+    if (lanes_.empty()) return 0;
+    const auto& names = queues_.task_names();
+    return queues_.take_oldest(
+        lanes_, max, [this](const queued_task& t) { return is_live(t); },
+        [&](lane_id lane_of, queued_task& t) {
+            const std::string& name = names.name(queues_.at(lane_of).name);
+            const std::size_t bytes = t.payload.size() + name.size() + entry_overhead_bytes;
+            if (!out.entries.empty() && out.bytes + bytes > max_bytes) return false;
+            out.bytes += bytes;
+            proto::dispatched_task& d = out.message.tasks.emplace_back();
+            d.id = t.id;
+            d.name = name;
+            d.payload = std::move(t.payload);
+            d.attempt = t.attempt;
+            if (t.time_limit_ms != no_time_limit) d.options.time_limit_ms = t.time_limit_ms;
+            out.entries.push_back(&inflight_.add(ref, lane_of, std::move(t)));
+            return true;
+        });
+}
+
+void dispatcher::restore(dispatch_batch& batch) {
+    for (std::size_t i = 0; i < batch.entries.size(); ++i) {
+        batch.entries[i]->task.payload = std::move(batch.message.tasks[i].payload);
+    }
+}
+
+void dispatcher::undo(dispatch_batch& batch) {
+    // Highest seq first, so that pushing to the front leaves each lane in order.
+    for (std::size_t i = batch.entries.size(); i-- > 0;) {
+        inflight_task taken;
+        if (!inflight_.remove(batch.message.tasks[i].id, &taken)) continue;
+        taken.task.payload = std::move(batch.message.tasks[i].payload);
+        queues_.push_front(taken.lane, std::move(taken.task));
+    }
+    batch.clear();
+}
+
+}  // namespace shoal::broker

@@ -1,0 +1,139 @@
+#include "shoal/broker/inspect.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace shoal::broker {
+
+namespace {
+
+using proto::report_row;
+
+void put(report_row& row, std::string_view key, std::int64_t value) {
+    row.push_back({std::string(key), value});
+}
+void put(report_row& row, std::string_view key, std::uint64_t value) {
+    row.push_back({std::string(key), static_cast<std::int64_t>(value)});
+}
+void put(report_row& row, std::string_view key, std::string value) {
+    row.push_back({std::string(key), std::move(value)});
+}
+
+void workers(const inspect_sources& from, proto::report& out) {
+    const auto& names = from.queues.task_names();
+    for (const std::uint32_t slot : from.peers.worker_slots()) {
+        if (out.rows.size() >= from.max_rows) break;
+        const peer* p = from.peers.get(from.peers.ref_of(slot));
+        if (p == nullptr) continue;
+        const worker_info& w = p->worker;
+        std::string tasks;
+        for (const name_id n : w.offered) {
+            if (!tasks.empty()) tasks += ',';
+            tasks += names.name(n);
+        }
+        report_row row;
+        put(row, "name", p->name);
+        put(row, "identity", to_hex(p->identity));
+        put(row, "slots", std::uint64_t{w.slots});
+        put(row, "prefetch", std::uint64_t{w.prefetch});
+        put(row, "credit", w.credit.available());
+        put(row, "held", w.credit.held());
+        put(row, "done", w.done);
+        put(row, "late", w.late);
+        put(row, "tasks", std::move(tasks));
+        put(row, "last_heard_ms",
+            static_cast<std::int64_t>(std::llround((from.now - p->last_heard) * 1000.0)));
+        out.rows.push_back(std::move(row));
+    }
+}
+
+void queues(const inspect_sources& from, proto::report& out) {
+    const auto& queue_names = from.queues.queue_names();
+    for (name_id q = 0; q < queue_names.size() && out.rows.size() < from.max_rows; ++q) {
+        report_row row;
+        put(row, "name", queue_names.name(q));
+        put(row, "length", std::uint64_t{from.queues.live_in_queue(q)});
+        out.rows.push_back(std::move(row));
+    }
+}
+
+void active(const inspect_sources& from, proto::report& out) {
+    from.inflight.for_each([&](const inflight_task& t) {
+        if (out.rows.size() >= from.max_rows) return;
+        const lane& l = from.queues.at(t.lane);
+        const peer* w = from.peers.get(t.worker);
+        report_row row;
+        put(row, "task", t.task.id.to_hex());
+        put(row, "name", from.queues.task_names().name(l.name));
+        put(row, "queue", from.queues.queue_names().name(l.queue));
+        put(row, "worker", w != nullptr ? w->name : std::string("(gone)"));
+        put(row, "worker_identity", w != nullptr ? to_hex(w->identity) : std::string());
+        put(row, "attempt", std::uint64_t{t.task.attempt});
+        put(row, "revoked", std::int64_t{t.revoked ? 1 : 0});
+        out.rows.push_back(std::move(row));
+    });
+}
+
+void stats(const inspect_sources& from, proto::report& out) {
+    const broker_stats& s = from.stats;
+    report_row row;
+    put(row, "submitted", s.submitted);
+    put(row, "duplicates", s.duplicates);
+    put(row, "refused", s.refused);
+    put(row, "dispatched", s.dispatched);
+    put(row, "completed", s.completed);
+    put(row, "late_results", s.late_results);
+    put(row, "revoked_results", s.revoked_results);
+    put(row, "requeued", s.requeued);
+    put(row, "revoked", s.revoked);
+    put(row, "unknown_task", s.unknown_task);
+    put(row, "lost", s.lost);
+    put(row, "expired", s.expired);
+    put(row, "workers_dead", s.workers_dead);
+    put(row, "clients_dead", s.clients_dead);
+    put(row, "invalid_messages", s.invalid_messages);
+    put(row, "unexpected_messages", s.unexpected_messages);
+    put(row, "undelivered", s.undelivered);
+    put(row, "peers", std::uint64_t{from.peers.size()});
+    put(row, "workers", std::uint64_t{from.peers.worker_count()});
+    put(row, "clients", std::uint64_t{from.peers.client_count()});
+    put(row, "queued", std::uint64_t{from.queues.live_total()});
+    put(row, "active", std::uint64_t{from.inflight.size()});
+    put(row, "pending", std::uint64_t{from.store.pending_count()});
+    put(row, "results", std::uint64_t{from.store.done_count()});
+    put(row, "tombstones", std::uint64_t{from.store.tombstone_count()});
+    out.rows.push_back(std::move(row));
+}
+
+}  // namespace
+
+std::string to_hex(std::string_view bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+        const auto b = static_cast<unsigned char>(c);
+        out += digits[b >> 4];
+        out += digits[b & 0xf];
+    }
+    return out;
+}
+
+std::optional<proto::report> build_report(std::string_view what, const inspect_sources& from) {
+    proto::report out;
+    out.what = std::string(what);
+    if (what == "workers") {
+        workers(from, out);
+    } else if (what == "queues") {
+        queues(from, out);
+    } else if (what == "active") {
+        active(from, out);
+    } else if (what == "stats") {
+        stats(from, out);
+    } else {
+        return std::nullopt;
+    }
+    return out;
+}
+
+}  // namespace shoal::broker

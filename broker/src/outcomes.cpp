@@ -1,0 +1,115 @@
+// Finishing tasks: the outcome is stored for the TTL and pushed to the submitting client
+// (and to clients that asked about it), batched per client per wake-up (PROTOCOL.md 5.3).
+
+#include <algorithm>
+
+#include "broker_core.hpp"
+
+namespace shoal::broker {
+
+namespace {
+
+constexpr std::size_t max_watchers_per_task = 16;
+// Keep a peer's reusable buffers across wake-ups unless a burst made them this large.
+constexpr std::size_t max_kept_capacity = 4096;
+
+std::size_t outcome_bytes(const proto::outcome& o) {
+    return 48 + o.payload.size() + o.error.type.size() + o.error.message.size() +
+           o.error.where.size();
+}
+
+}  // namespace
+
+void broker_core::finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o) {
+    o.id = id;
+    push_result(entry.recipient, o);
+    if (!watchers_.empty()) {
+        if (const auto it = watchers_.find(id); it != watchers_.end()) {
+            for (const peer_ref w : it->second) {
+                if (w != entry.recipient) push_result(w, o);
+            }
+            watchers_.erase(it);
+        }
+    }
+    store_.complete(entry, std::move(o));
+}
+
+void broker_core::finish_by_broker(const proto::task_id& id, task_entry& entry,
+                                   proto::task_status status, std::string code,
+                                   std::string message) {
+    proto::outcome o;
+    o.id = id;
+    o.status = status;
+    o.error = proto::error_info{std::move(code), std::move(message), "broker"};
+    finish(id, entry, std::move(o));
+}
+
+void broker_core::push_result(peer_ref to, const proto::outcome& o) {
+    peer* p = peers_.get(to);
+    // A client that is gone finds its results in the store (FETCH after reconnecting).
+    if (p == nullptr || p->role != proto::peer_role::client) return;
+    p->results_out.push_back(o);
+    p->results_out_bytes += outcome_bytes(o);
+    queue_flush(to, *p);
+}
+
+void broker_core::watch(const proto::task_id& id, peer_ref client) {
+    std::vector<peer_ref>& list = watchers_[id];
+    if (list.size() >= max_watchers_per_task) return;
+    if (std::find(list.begin(), list.end(), client) == list.end()) list.push_back(client);
+}
+
+void broker_core::queue_flush(peer_ref ref, peer& p) {
+    if (p.flush_pending) return;
+    p.flush_pending = true;
+    flush_list_.push_back(ref);
+}
+
+void broker_core::flush() {
+    for (const peer_ref ref : flush_list_) {
+        peer* p = peers_.get(ref);
+        if (p == nullptr) continue;
+        p->flush_pending = false;
+        if (!p->results_out.empty()) flush_results(*p);
+        if (!p->cancels_out.empty()) flush_cancels(*p);
+    }
+    flush_list_.clear();
+}
+
+void broker_core::flush_results(peer& p) {
+    // One RESULT per client per wake-up, split only past max_batch or the message size.
+    auto& out = result_batch_.outcomes;
+    out.clear();
+    std::size_t bytes = 0;
+    for (proto::outcome& o : p.results_out) {
+        const std::size_t size = outcome_bytes(o);
+        if (!out.empty() && (out.size() >= config_.max_batch || bytes + size > message_budget())) {
+            send(p, result_batch_);
+            out.clear();
+            bytes = 0;
+        }
+        bytes += size;
+        out.push_back(std::move(o));
+    }
+    if (!out.empty()) send(p, result_batch_);
+    out.clear();
+    p.results_out.clear();
+    p.results_out_bytes = 0;
+    if (p.results_out.capacity() > max_kept_capacity) {
+        std::vector<proto::outcome>().swap(p.results_out);
+    }
+    if (out.capacity() > max_kept_capacity) std::vector<proto::outcome>().swap(out);
+}
+
+void broker_core::flush_cancels(peer& p) {
+    proto::cancel c;
+    for (std::size_t i = 0; i < p.cancels_out.size(); i += config_.max_batch) {
+        const std::size_t end = std::min(p.cancels_out.size(), i + config_.max_batch);
+        c.ids.assign(p.cancels_out.begin() + static_cast<std::ptrdiff_t>(i),
+                     p.cancels_out.begin() + static_cast<std::ptrdiff_t>(end));
+        send(p, c);
+    }
+    p.cancels_out.clear();
+}
+
+}  // namespace shoal::broker

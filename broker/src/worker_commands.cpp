@@ -1,0 +1,87 @@
+// A worker's commands, READY and DONE, and the DISPATCH they make room for (PROTOCOL.md
+// section 6).
+
+#include <algorithm>
+
+#include "broker_core.hpp"
+
+namespace shoal::broker {
+
+void broker_core::on_ready(peer& p, std::string_view body) {
+    const proto::ready m = proto::decode<proto::ready>(body, limits_);
+    p.worker.credit.grant(m.credit);
+    dispatch_needed_ = true;
+}
+
+void broker_core::on_done(peer& p, std::string_view body) {
+    proto::done m = proto::decode<proto::done>(body, limits_);
+    for (proto::finished_task& f : m.finished) {
+        const proto::task_id id = f.result.id;
+        inflight_task taken;
+        switch (inflight_.take_done(id, f.attempt, taken)) {
+        case done_verdict::current: {
+            // Normally taken.worker is this peer; if the worker reconnected under a new
+            // identity, the attempt still matches and the result still counts.
+            if (peer* holder = peers_.get(taken.worker)) {
+                holder->worker.credit.finished();
+                ++holder->worker.done;
+            }
+            task_entry* entry = store_.find(id);
+            if (entry != nullptr && !entry->done) {
+                ++stats_.completed;
+                f.result.error.where = f.result.error.where.empty() ? p.name : f.result.error.where;
+                finish(id, *entry, std::move(f.result));
+            }
+            break;
+        }
+        case done_verdict::revoked:
+            if (peer* holder = peers_.get(taken.worker)) holder->worker.credit.finished();
+            ++stats_.revoked_results;
+            ++p.worker.late;
+            spdlog::debug("shoal-broker: ignored the result of revoked task {} from '{}'",
+                          id.to_hex(), p.name);
+            break;
+        case done_verdict::late:
+            ++stats_.late_results;
+            ++p.worker.late;
+            log_limited("late", "ignored a late result for task {} attempt {} from worker '{}'",
+                        id.to_hex(), f.attempt, p.name);
+            break;
+        }
+    }
+    p.worker.credit.grant(m.credit);
+    dispatch_needed_ = true;
+}
+
+void broker_core::dispatch_all() {
+    if (!dispatch_needed_) return;
+    dispatch_needed_ = false;
+    const auto workers = peers_.worker_slots();
+    if (workers.empty() || queues_.live_total() == 0) return;
+    // Start with a different worker every wake-up, so that scarce tasks spread out.
+    const std::size_t n = workers.size();
+    const std::size_t start = rotation_++ % n;
+    for (std::size_t i = 0; i < n && queues_.live_total() > 0; ++i) {
+        const peer_ref ref = peers_.ref_of(workers[(start + i) % n]);
+        peer* w = peers_.get(ref);
+        if (w == nullptr) continue;
+        const std::uint64_t credit =
+            std::min<std::uint64_t>(w->worker.credit.available(), config_.max_batch);
+        if (credit == 0) continue;
+        const std::size_t taken = dispatcher_.fill(*w, ref, credit, message_budget(), batch_);
+        if (taken == 0) continue;
+        const std::string body = proto::encode(batch_.message);
+        if (send_raw(*w, proto::command::dispatch, body)) {
+            dispatcher::restore(batch_);
+            w->worker.credit.spend(taken);
+            stats_.dispatched += taken;
+        } else {
+            // Not sent (the worker is gone or not reading): the tasks wait for the next try.
+            dispatcher_.undo(batch_);
+            dispatch_needed_ = true;
+        }
+    }
+    batch_.clear();
+}
+
+}  // namespace shoal::broker
