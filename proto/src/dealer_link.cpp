@@ -37,7 +37,9 @@ void dealer_link::start() {
 
 void dealer_link::close(std::string_view reason) {
     if (closed_) return;
-    if (in_session_) send(bye{std::string(reason)});
+    if (in_session_ && send(bye{std::string(reason)}) && socket_) {
+        socket_->set(zmq::sockopt::linger, static_cast<int>(options_.close_linger_ms));
+    }
     closed_ = true;
     in_session_ = false;
     tick_timer_.cancel();

@@ -38,6 +38,9 @@ struct dealer_link_options {
     // Used until the first WELCOME says otherwise.
     std::uint32_t heartbeat_ms = 1000;
     std::uint32_t liveness = 3;
+    // In a session, close() gives what was sent last (results, the BYE) this long to leave
+    // before the socket goes (linger is otherwise 0); the context's destruction waits for it.
+    std::uint32_t close_linger_ms = 1000;
 };
 
 struct dealer_link_events {
@@ -56,7 +59,8 @@ public:
 
     // Connects and sends HELLO.
     void start();
-    // Sends BYE (if in a session) and closes the socket; nothing is delivered afterwards.
+    // Sends BYE (if in a session) and closes the socket, lingering close_linger_ms so that the
+    // BYE and the messages before it still leave; nothing is delivered afterwards.
     void close(std::string_view reason = "closing");
 
     // Sends one message if a session is up; false otherwise (the caller keeps it and resends
