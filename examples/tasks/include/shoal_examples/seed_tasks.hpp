@@ -1,0 +1,41 @@
+#pragma once
+// The seed task library: the tasks the README, the demo cluster and the integration tests
+// use. A client and a worker both include this header; the declarations are the contract.
+//
+//   task         signature                                   runs on        what it does
+//   add          long(long, long)                            loop           a + b (std::overflow_error on overflow)
+//   noop         void()                                      loop           nothing (for throughput runs)
+//   sleep        double(double seconds)                      loop           co_await shoal::sleep(seconds); returns seconds
+//   factorial    std::string(int n)                          thread pool    n! in decimal, exact (0 <= n <= 10000)
+//   fib          long(int n)                                 thread pool    Fibonacci by naive recursion (0 <= n <= 50): CPU time
+//   count        long(long number)                           process pool   the seeds' count loop: 10,000,000 * number
+//   word_count   std::map<std::string, int>(std::string)     thread pool    lower-cased words (letters and digits) counted
+//   fail         void(std::string message)                   thread pool    throws std::runtime_error(message)
+//
+// Link shoal_seed_tasks to compile them into your own worker (define_seed_tasks), or load
+// libshoal_seed_tasks_plugin.so into the stock daemon: shoal-worker --tasks <path>.
+
+#include <map>
+#include <string>
+
+#include "shoal/common/task_def.hpp"
+
+namespace shoal {
+class task_registry;
+}
+
+namespace shoal_examples {
+
+inline constexpr shoal::task_def<long(long, long)> add{"add"};
+inline constexpr shoal::task_def<void()> noop{"noop"};
+inline constexpr shoal::task_def<double(double)> sleep{"sleep"};
+inline constexpr shoal::task_def<std::string(int)> factorial{"factorial"};
+inline constexpr shoal::task_def<long(int)> fib{"fib"};
+inline constexpr shoal::task_def<long(long)> count{"count"};
+inline constexpr shoal::task_def<std::map<std::string, int>(std::string)> word_count{"word_count"};
+inline constexpr shoal::task_def<void(std::string)> fail{"fail"};
+
+// Defines every task above in `registry`, each on the place the table gives.
+void define_seed_tasks(shoal::task_registry& registry);
+
+}  // namespace shoal_examples

@@ -1,0 +1,91 @@
+#include "shoal_examples/seed_tasks.hpp"
+
+#include <cctype>
+#include <cstdint>
+#include <iomanip>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "seed_examples.hpp"
+#include "shoal/common/sleep.hpp"
+#include "shoal/common/task.hpp"
+#include "shoal/worker/task_registry.hpp"
+
+namespace shoal_examples {
+namespace {
+
+constexpr int max_factorial = 10'000;
+constexpr int max_fib = 50;
+
+shoal::task<long> add_numbers(long a, long b) {
+    long sum = 0;
+    if (__builtin_add_overflow(a, b, &sum)) throw std::overflow_error("add: the sum overflows a long");
+    co_return sum;
+}
+
+shoal::task<void> do_nothing() { co_return; }
+
+shoal::task<double> sleep_for(double seconds) {
+    co_await shoal::sleep(seconds);
+    co_return seconds;
+}
+
+// Schoolbook multiplication in base 1e9 limbs, least significant first.
+std::string factorial_of(int n) {
+    if (n < 0 || n > max_factorial) {
+        throw std::invalid_argument("factorial: n must be in 0.." + std::to_string(max_factorial));
+    }
+    std::vector<std::uint32_t> limbs{1};
+    for (int i = 2; i <= n; ++i) {
+        std::uint64_t carry = 0;
+        for (auto& limb : limbs) {
+            const std::uint64_t v = std::uint64_t{limb} * static_cast<std::uint64_t>(i) + carry;
+            limb = static_cast<std::uint32_t>(v % 1'000'000'000);
+            carry = v / 1'000'000'000;
+        }
+        for (; carry != 0; carry /= 1'000'000'000) limbs.push_back(static_cast<std::uint32_t>(carry % 1'000'000'000));
+    }
+    std::ostringstream text;
+    text << limbs.back();
+    for (auto it = limbs.rbegin() + 1; it != limbs.rend(); ++it) text << std::setw(9) << std::setfill('0') << *it;
+    return text.str();
+}
+
+long naive_fib(int n) { return n < 2 ? n : naive_fib(n - 1) + naive_fib(n - 2); }
+
+long fibonacci(int n) {
+    if (n < 0 || n > max_fib) throw std::invalid_argument("fib: n must be in 0.." + std::to_string(max_fib));
+    return naive_fib(n);
+}
+
+std::map<std::string, int> count_words(const std::string& text) {
+    std::map<std::string, int> counts;
+    std::string word;
+    for (const char c : text + ' ') {
+        const auto u = static_cast<unsigned char>(c);
+        if (std::isalnum(u)) {
+            word += static_cast<char>(std::tolower(u));
+        } else if (!word.empty()) {
+            ++counts[word];
+            word.clear();
+        }
+    }
+    return counts;
+}
+
+}  // namespace
+
+void define_seed_tasks(shoal::task_registry& registry) {
+    registry.define(add, add_numbers, shoal::run_on::loop);
+    registry.define(noop, do_nothing, shoal::run_on::loop);
+    registry.define(sleep, sleep_for, shoal::run_on::loop);
+    registry.define(factorial, factorial_of, shoal::run_on::thread_pool);
+    registry.define(fib, fibonacci, shoal::run_on::thread_pool);
+    registry.define(count, [](long number) { return shoal::seeds::count(number); }, shoal::run_on::process_pool);
+    registry.define(word_count, count_words, shoal::run_on::thread_pool);
+    registry.define(fail, [](const std::string& message) { throw std::runtime_error(message); },
+                    shoal::run_on::thread_pool);
+}
+
+}  // namespace shoal_examples

@@ -1,0 +1,56 @@
+#pragma once
+// worker_options: how a shoal::worker connects and how much work it takes. Every field has a
+// default; resolve() fills in the ones left unset (see worker/README.md for the reasoning).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace shoal {
+
+struct worker_options {
+    // The broker's ROUTER endpoint.
+    std::string broker = "tcp://127.0.0.1:5555";
+    // Shown in logs, inspect output and error triples; default worker-<pid>@<hostname>.
+    std::string name;
+    // Threads of the thread pool (started only if a task runs on it); default: CPU count.
+    std::optional<std::uint32_t> threads;
+    // Children of the process pool (started only if a task runs in it); default: CPU count.
+    std::optional<std::uint32_t> processes;
+    // Slots: how many tasks run at once, whatever their place; default threads + processes.
+    std::optional<std::uint32_t> concurrency;
+    // Tasks held beyond the slots, waiting locally so a slot never idles for a round trip;
+    // default: as many as the slots. 0: hold only what runs.
+    std::optional<std::uint32_t> prefetch;
+    // How long a drain (SIGTERM, SIGINT or stop()) may take before the worker leaves anyway.
+    double grace_seconds = 30.0;
+    // run() turns SIGTERM and SIGINT into a drain (and a second one into an immediate exit).
+    // Off for workers embedded in programs that handle signals themselves.
+    bool handle_signals = true;
+    // Heartbeat interval and liveness used until the broker's WELCOME says otherwise.
+    std::uint32_t heartbeat_ms = 1000;
+    std::uint32_t liveness = 3;
+};
+
+// The options with every default filled in and checked.
+struct resolved_worker_options {
+    std::string broker;
+    std::string name;
+    std::uint32_t threads = 1;
+    std::uint32_t processes = 1;
+    std::uint32_t slots = 1;
+    std::uint32_t prefetch = 1;
+    double grace_seconds = 30.0;
+    bool handle_signals = true;
+    std::uint32_t heartbeat_ms = 1000;
+    std::uint32_t liveness = 3;
+};
+
+// Fills in the defaults. Throws std::invalid_argument for values that cannot work (zero
+// slots, zero threads or processes given explicitly, a negative grace, an empty endpoint).
+resolved_worker_options resolve(const worker_options& options);
+
+// worker-<pid>@<hostname>, as Celery names its workers.
+std::string default_worker_name();
+
+}  // namespace shoal

@@ -1,0 +1,137 @@
+#include "worker_core.hpp"
+
+#include <csignal>
+
+#include <spdlog/spdlog.h>
+
+#include "shoal/common/errors.hpp"
+#include "shoal/common/task.hpp"
+
+namespace shoal::worker_detail {
+
+worker_core::worker_core(const worker_options& options)
+    : options_(resolve(options)),
+      gate_(std::make_shared<loop_gate>(loop_)),
+      ledger_(options_.slots + options_.prefetch) {}
+
+worker_core::~worker_core() {
+    gate_->close();
+    if (!loop_.is_closed() && !loop_.is_running()) {
+        // run() never ran, or threw half-way: release in the order shut_down() uses.
+        link_.reset();
+        jobs_.clear();
+        signals_.reset();
+        loop_.close();
+    }
+}
+
+int worker_core::run() {
+    if (ran_) throw event_loop_error("a shoal::worker runs once");
+    ran_ = true;
+    registry_.freeze();
+    if (registry_.size() == 0) spdlog::warn("worker {}: no tasks are defined", options_.name);
+    // Order matters: signals are blocked before any thread exists (every thread inherits the
+    // mask), and the process pool forks before the thread pool and ZeroMQ start theirs.
+    if (options_.handle_signals) {
+        signals_ = std::make_unique<signal_watcher>(loop_, std::initializer_list<int>{SIGTERM, SIGINT},
+                                                    [this](int signo) { on_signal(signo); });
+    }
+    start_pools();
+    connect();
+    spdlog::info("worker {}: {} task(s), {} slot(s), prefetch {}, broker {}", options_.name,
+                 registry_.size(), options_.slots, options_.prefetch, options_.broker);
+    loop_.run_forever();
+    shut_down();
+    return exit_code_;
+}
+
+void worker_core::stop() {
+    try {
+        loop_.call_soon_threadsafe([this] { begin_drain("stop() was called"); });
+    } catch (const event_loop_error&) {
+        // The worker has finished already.
+    }
+}
+
+void worker_core::start_pools() {
+    if (registry_.uses(execution_place::process_pool)) {
+        process_pool_options pool_options;
+        pool_options.registry = &registry_.process_functions();
+        processes_ = std::make_unique<process_pool_executor>(options_.processes, pool_options);
+    }
+    if (registry_.uses(execution_place::thread_pool)) {
+        threads_ = std::make_unique<thread_pool_executor>(options_.threads);
+    }
+}
+
+void worker_core::connect() {
+    proto::dealer_link_options link_options;
+    link_options.endpoint = options_.broker;
+    link_options.greeting.role = proto::peer_role::worker;
+    link_options.greeting.name = options_.name;
+    link_options.greeting.worker = {options_.slots, options_.prefetch, registry_.names()};
+    link_options.heartbeat_ms = options_.heartbeat_ms;
+    link_options.liveness = options_.liveness;
+    proto::dealer_link_events events;
+    events.connected = [this](const proto::welcome& w) { on_connected(w); };
+    events.message = [this](proto::command cmd, std::string_view body) { on_message(cmd, body); };
+    events.lost = [this](std::string_view why) { on_lost(why); };
+    context_ = std::make_unique<zmq::context_t>(1);
+    link_ = std::make_unique<proto::dealer_link>(loop_, *context_, std::move(link_options), std::move(events));
+    link_->start();
+}
+
+// Loop tasks still running when the worker leaves (grace expired): cancel them and give them
+// a few passes to unwind, so none is destroyed pending. Their outcomes are not reported: the
+// broker re-queues what it never got a result for.
+void worker_core::unwind_loop_tasks() {
+    for (auto& [number, j] : jobs_) {
+        if (j.loop_future.valid() && !j.loop_future.done()) j.loop_future.cancel("the worker is leaving");
+    }
+    for (int pass = 0; pass < 100 && loop_.pending_task_count() > 0; ++pass) {
+        loop_.stop();
+        loop_.run_forever();
+    }
+}
+
+void worker_core::shut_down() {
+    leaving_ = true;
+    unwind_loop_tasks();
+    link_.reset();
+    gate_->close();
+    bool threads_busy = false;
+    bool processes_busy = false;
+    for (const auto& [number, j] : jobs_) {
+        if (j.phase == job_phase::waiting) continue;
+        threads_busy = threads_busy || j.entry->place == execution_place::thread_pool;
+        processes_busy = processes_busy || j.entry->place == execution_place::process_pool;
+    }
+    if (processes_) {
+        if (processes_busy) {
+            spdlog::warn("worker {}: stopping process-pool children that still run tasks", options_.name);
+            processes_->shutdown(false, true);
+            kill_process_children();
+        }
+        processes_.reset();
+    }
+    if (threads_) {
+        threads_->shutdown(false, true);
+        if (threads_busy) {
+            // A thread cannot be stopped; joining it could wait forever. The pool is left to
+            // the process's exit (its threads touch nothing of the worker: see loop_gate).
+            spdlog::warn("worker {}: leaving without waiting for thread-pool tasks still running",
+                         options_.name);
+            static_cast<void>(threads_.release());
+        } else {
+            threads_.reset();
+        }
+    }
+    jobs_.clear();
+    waiting_.clear();
+    signals_.reset();
+    loop_.close();
+    context_.reset();
+    spdlog::info("worker {}: stopped", options_.name);
+}
+
+}  // namespace shoal::worker_detail

@@ -1,0 +1,122 @@
+#pragma once
+// worker_core: everything a shoal::worker does, behind the public class. Its members are
+// implemented by concern:
+//   worker_core.cpp          starting (signals, pools, link) and shutting down
+//   worker_session.cpp       the broker dialog: WELCOME, DISPATCH, CANCEL, ERROR
+//   worker_jobs.cpp          running jobs on their place, time limits, cancellation
+//   worker_results.cpp       outcomes into batched DONE messages, and credit
+//   worker_drain.cpp         SIGTERM/SIGINT/stop(): the drain and the grace period
+// Everything runs on the loop's thread except stop() and the pools' completion callbacks,
+// which come in through the loop_gate.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "credit_ledger.hpp"
+#include "job.hpp"
+#include "loop_gate.hpp"
+#include "signal_watcher.hpp"
+#include "shoal/common/event_loop.hpp"
+#include "shoal/common/process_pool_executor.hpp"
+#include "shoal/common/thread_pool_executor.hpp"
+#include "shoal/proto/dealer_link.hpp"
+#include "shoal/worker/task_registry.hpp"
+#include "shoal/worker/worker_options.hpp"
+
+namespace shoal::worker_detail {
+
+class worker_core {
+public:
+    explicit worker_core(const worker_options& options);
+    ~worker_core();
+    worker_core(const worker_core&) = delete;
+    worker_core& operator=(const worker_core&) = delete;
+
+    task_registry& registry() noexcept { return registry_; }
+    const resolved_worker_options& options() const noexcept { return options_; }
+    int run();
+    void stop();
+
+private:
+    // worker_core.cpp
+    void start_pools();
+    void connect();
+    void shut_down();
+    void unwind_loop_tasks();
+
+    // worker_session.cpp
+    void on_connected(const proto::welcome& session);
+    void on_message(proto::command cmd, std::string_view body);
+    void on_lost(std::string_view why);
+    void on_dispatch(std::string_view body);
+    void on_cancel(std::string_view body);
+    void on_error(std::string_view body);
+
+    // worker_jobs.cpp
+    void accept(proto::dispatched_task task);
+    void start_waiting();
+    void start(job& j);
+    void start_on_loop(job& j);
+    void start_on_thread_pool(job& j);
+    void start_on_process_pool(job& j);
+    void watch_pool_future(job& j);
+    void arm_time_limit(job& j);
+    void on_loop_finished(std::uint64_t number);
+    void on_pool_finished(std::uint64_t number, const concurrent::future<std::string>& done);
+    void on_time_limit(std::uint64_t number);
+    void cancel(std::uint64_t number);
+    void finish(std::uint64_t number, proto::outcome outcome);
+    std::size_t busy_jobs() const noexcept;
+
+    // worker_results.cpp
+    void report(proto::finished_task finished);
+    void schedule_flush();
+    void flush();
+    bool send_results();
+    void send_credit();
+
+    // worker_drain.cpp
+    void on_signal(int signo);
+    void begin_drain(std::string_view why);
+    void check_drained();
+    void on_grace_expired();
+    void leave(int exit_code);
+    [[noreturn]] void exit_now(int signo);
+    void kill_process_children() noexcept;
+
+    resolved_worker_options options_;
+    task_registry registry_;
+    // Declared before everything bound to it, so it is destroyed last.
+    event_loop loop_;
+    std::shared_ptr<loop_gate> gate_;
+    credit_ledger ledger_;
+
+    std::unique_ptr<signal_watcher> signals_;
+    std::unique_ptr<process_pool_executor> processes_;
+    std::unique_ptr<thread_pool_executor> threads_;
+    std::unique_ptr<zmq::context_t> context_;
+    std::unique_ptr<proto::dealer_link> link_;
+
+    std::map<std::uint64_t, job> jobs_;     // every job held, by number
+    std::deque<std::uint64_t> waiting_;     // numbers of waiting jobs, oldest first
+    std::uint64_t next_job_ = 1;
+    std::uint32_t running_ = 0;             // slots in use (running and abandoned jobs)
+    std::vector<proto::finished_task> results_;  // finished, not yet sent in a DONE
+    bool flush_scheduled_ = false;
+    timer_handle retry_timer_;
+
+    bool ran_ = false;
+    bool draining_ = false;
+    bool leaving_ = false;
+    int exit_code_ = 0;
+    timer_handle grace_timer_;
+};
+
+}  // namespace shoal::worker_detail

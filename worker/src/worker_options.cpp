@@ -1,0 +1,52 @@
+#include "shoal/worker/worker_options.hpp"
+
+#include <stdexcept>
+#include <thread>
+
+#include <unistd.h>
+
+namespace shoal {
+namespace {
+
+std::uint32_t cpu_count() noexcept {
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1u : n;
+}
+
+std::uint32_t positive(std::optional<std::uint32_t> value, std::uint32_t fallback, const char* what) {
+    if (!value) return fallback;
+    if (*value == 0) throw std::invalid_argument(std::string(what) + " must be at least 1");
+    return *value;
+}
+
+}  // namespace
+
+std::string default_worker_name() {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') {
+        return "worker-" + std::to_string(::getpid()) + "@localhost";
+    }
+    return "worker-" + std::to_string(::getpid()) + "@" + host;
+}
+
+resolved_worker_options resolve(const worker_options& options) {
+    resolved_worker_options r;
+    if (options.broker.empty()) throw std::invalid_argument("the broker endpoint is empty");
+    r.broker = options.broker;
+    r.name = options.name.empty() ? default_worker_name() : options.name;
+    r.threads = positive(options.threads, cpu_count(), "threads");
+    r.processes = positive(options.processes, cpu_count(), "processes");
+    r.slots = positive(options.concurrency, r.threads + r.processes, "concurrency");
+    r.prefetch = options.prefetch.value_or(r.slots);
+    if (!(options.grace_seconds >= 0)) throw std::invalid_argument("the grace period must be >= 0");
+    r.grace_seconds = options.grace_seconds;
+    r.handle_signals = options.handle_signals;
+    if (options.heartbeat_ms == 0 || options.liveness == 0) {
+        throw std::invalid_argument("heartbeat_ms and liveness must be at least 1");
+    }
+    r.heartbeat_ms = options.heartbeat_ms;
+    r.liveness = options.liveness;
+    return r;
+}
+
+}  // namespace shoal

@@ -1,0 +1,96 @@
+// The broker dialog (PROTOCOL.md section 6): credit after every WELCOME, DISPATCH in, CANCEL
+// in, ERROR logged. Bad input is logged and answered where it can be; it never stops the
+// worker.
+
+#include <spdlog/spdlog.h>
+
+#include "dispatch_reader.hpp"
+#include "shoal/proto/codec.hpp"
+#include "worker_core.hpp"
+
+namespace shoal::worker_detail {
+
+void worker_core::on_connected(const proto::welcome& session) {
+    ledger_.start_session();
+    const std::uint32_t credit = ledger_.grant();
+    if (!link_->send(proto::ready{credit})) ledger_.take_back(credit);
+    spdlog::info("worker {}: session {} with {} (heartbeat {} ms); holding {}, credit {}", options_.name,
+                 link_->sessions(), options_.broker, session.heartbeat_ms, ledger_.held(), credit);
+    flush();  // results finished while the broker was away
+}
+
+void worker_core::on_lost(std::string_view why) {
+    ledger_.end_session();
+    spdlog::warn("worker {}: lost the broker ({}); reconnecting, {} task(s) held", options_.name, why,
+                 jobs_.size());
+}
+
+void worker_core::on_message(proto::command cmd, std::string_view body) {
+    switch (cmd) {
+        case proto::command::dispatch:
+            on_dispatch(body);
+            return;
+        case proto::command::cancel:
+            on_cancel(body);
+            return;
+        case proto::command::error:
+            on_error(body);
+            return;
+        case proto::command::bye:
+            spdlog::info("worker {}: the broker said goodbye", options_.name);
+            return;
+        default:
+            spdlog::warn("worker {}: ignoring an unexpected {} from the broker", options_.name,
+                         proto::command_name(cmd));
+    }
+}
+
+void worker_core::on_dispatch(std::string_view body) {
+    dispatch_reading reading = read_dispatch(body, options_.name);
+    if (!reading.problem.empty()) {
+        spdlog::warn("worker {}: bad DISPATCH ({}): {} task(s) readable, {} refused, {} unidentified",
+                     options_.name, reading.problem, reading.tasks.size(), reading.refused.size(),
+                     reading.unidentified);
+    }
+    const std::uint64_t arrived = reading.tasks.size() + reading.refused.size() + reading.unidentified;
+    if (const std::uint64_t beyond = ledger_.dispatched(arrived); beyond > 0) {
+        spdlog::warn("worker {}: the broker sent {} task(s) beyond the credit granted", options_.name, beyond);
+    }
+    // Entries without an id cannot be reported or run; they no longer count as held.
+    ledger_.release(reading.unidentified);
+    for (auto& refused : reading.refused) report(std::move(refused));
+    for (auto& task : reading.tasks) accept(std::move(task));
+    start_waiting();
+}
+
+void worker_core::on_cancel(std::string_view body) {
+    proto::cancel request;
+    try {
+        request = proto::decode<proto::cancel>(body);
+    } catch (const std::exception& e) {
+        spdlog::warn("worker {}: bad CANCEL ignored: {}", options_.name, e.what());
+        return;
+    }
+    for (const auto& id : request.ids) {
+        std::vector<std::uint64_t> numbers;
+        for (const auto& [number, j] : jobs_) {
+            if (j.task.id == id) numbers.push_back(number);
+        }
+        if (numbers.empty()) {
+            spdlog::debug("worker {}: CANCEL for {}, which it does not hold", options_.name, id.to_hex());
+        }
+        for (const auto number : numbers) cancel(number);
+    }
+}
+
+void worker_core::on_error(std::string_view body) {
+    try {
+        const auto e = proto::decode<proto::error_reply>(body);
+        spdlog::warn("worker {}: the broker answered ERROR {}: {}{}", options_.name, e.code, e.message,
+                     e.related ? " (task " + e.related->to_hex() + ")" : std::string());
+    } catch (const std::exception& e) {
+        spdlog::warn("worker {}: bad ERROR from the broker: {}", options_.name, e.what());
+    }
+}
+
+}  // namespace shoal::worker_detail
