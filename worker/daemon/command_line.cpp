@@ -6,6 +6,13 @@
 
 namespace shoal::worker_daemon {
 
+namespace {
+
+// Upper bound for counts: far above any sane value, low enough that slots + prefetch fits.
+constexpr std::uint32_t max_count = 1u << 20;
+
+}  // namespace
+
 parse_outcome parse_command_line(int argc, char** argv) {
     CLI::App app{"shoal-worker: runs Shoal tasks for a broker.\n"
                  "SIGTERM or SIGINT drains (finishes held tasks within --grace, then exits 0);\n"
@@ -23,15 +30,16 @@ parse_outcome parse_command_line(int argc, char** argv) {
                    "a task library to load (a .so exporting shoal_register_tasks); repeatable")
         ->take_all();
     app.add_option("--threads", threads, "thread-pool threads (default: the CPU count)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1u, max_count));
     app.add_option("--processes", processes, "process-pool children (default: the CPU count)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1u, max_count));
     app.add_option("--concurrency,-c", concurrency,
                    "slots: tasks run at once, on any pool or the loop (default: threads + processes)")
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1u, max_count));
     app.add_option("--prefetch", prefetch,
                    "tasks held beyond the slots, waiting locally (default: the slot count; 0 holds "
-                   "only what runs)");
+                   "only what runs)")
+        ->check(CLI::Range(0u, max_count));
     app.add_option("--name,-n", c.options.name, "worker name (default: worker-<pid>@<hostname>)");
     app.add_option("--grace", c.options.grace_seconds, "seconds a drain may take before the worker leaves")
         ->capture_default_str()
