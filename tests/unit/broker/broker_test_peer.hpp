@@ -1,0 +1,264 @@
+#pragma once
+// test_peer: a raw ZeroMQ DEALER speaking SHOAL/1 to a broker under test, through proto's
+// send/receive and codec only (no dealer_link: the tests control every message). Each wait
+// is bounded in time, so a broker that does not answer fails the test instead of hanging it.
+
+#include <gtest/gtest.h>
+#include <zmq.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "shoal/broker/broker_config.hpp"
+#include "shoal/proto/codec.hpp"
+#include "shoal/proto/messages.hpp"
+#include "shoal/proto/wire.hpp"
+
+namespace shoal::broker::testing {
+
+// Short heartbeats so that liveness tests take a fraction of a second.
+inline broker_config fast_config() {
+    broker_config c;
+    c.bind = "tcp://127.0.0.1:0";
+    c.heartbeat_ms = 50;
+    c.liveness = 4;  // dead after 200 ms of silence
+    c.log_level = "warn";
+    return c;
+}
+
+inline proto::task_id id_of(std::uint32_t n) {
+    proto::task_id id;
+    id.bytes[0] = 0xab;
+    id.bytes[12] = static_cast<std::uint8_t>(n >> 24);
+    id.bytes[13] = static_cast<std::uint8_t>(n >> 16);
+    id.bytes[14] = static_cast<std::uint8_t>(n >> 8);
+    id.bytes[15] = static_cast<std::uint8_t>(n);
+    return id;
+}
+
+inline proto::submitted_task task(std::uint32_t n, std::string name = "add",
+                                  std::string payload = "\x92\x01\x02") {
+    proto::submitted_task t;
+    t.id = id_of(n);
+    t.name = std::move(name);
+    t.payload = std::move(payload);
+    return t;
+}
+
+struct raw_message {
+    proto::command cmd;
+    std::string body;
+};
+
+class test_peer;
+
+// Peers that are kept alive: while a test waits on any peer, each of these sends HEARTBEAT
+// every 20 ms, as a dealer_link would (tests are single-threaded, so a plain list).
+inline std::vector<test_peer*>& living_peers() {
+    static std::vector<test_peer*> peers;
+    return peers;
+}
+
+class test_peer {
+public:
+    test_peer(zmq::context_t& context, const std::string& endpoint)
+        : socket_(context, zmq::socket_type::dealer) {
+        proto::configure_socket(socket_);
+        socket_.connect(endpoint);
+    }
+    ~test_peer() { go_silent(); }
+    test_peer(const test_peer&) = delete;
+    test_peer& operator=(const test_peer&) = delete;
+
+    // From now on this peer sends heartbeats while any peer waits (after its HELLO).
+    void stay_alive() {
+        if (!alive_) living_peers().push_back(this);
+        alive_ = true;
+    }
+    // It stops (a worker that hangs or dies).
+    void go_silent() {
+        if (!alive_) return;
+        auto& all = living_peers();
+        all.erase(std::find(all.begin(), all.end(), this));
+        alive_ = false;
+    }
+    void heartbeat_if_due() {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_heartbeat_ < std::chrono::milliseconds(20)) return;
+        last_heartbeat_ = now;
+        (void)proto::send(socket_, proto::heartbeat{});
+    }
+
+    template <class M>
+    void send(const M& m) {
+        ASSERT_TRUE(proto::send(socket_, m)) << "send refused";
+    }
+    void send_raw(proto::command cmd, std::string_view body) {
+        ASSERT_TRUE(proto::send_message(socket_, cmd, body));
+    }
+    // Any frames at all, for invalid-input tests.
+    void send_frames(const std::vector<std::string>& frames) {
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+            socket_.send(zmq::buffer(frames[i]), flags);
+        }
+    }
+
+    // The next message within timeout_s, HEARTBEATs skipped unless asked for.
+    std::optional<raw_message> next(double timeout_s = 3.0, bool skip_heartbeats = true) {
+        const auto deadline = std::chrono::steady_clock::now() +
+                              std::chrono::duration<double>(timeout_s);
+        while (true) {
+            if (auto m = proto::receive(socket_, false)) {
+                const proto::envelope env = m->parse();
+                if (skip_heartbeats && env.cmd == proto::command::heartbeat) {
+                    ++heartbeats_seen;
+                    continue;
+                }
+                return raw_message{env.cmd, std::string(env.body)};
+            }
+            for (test_peer* p : living_peers()) p->heartbeat_if_due();
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            zmq_pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+            zmq_poll(&item, 1, static_cast<long>(std::min<long>(left.count(), 10)));
+        }
+    }
+
+    // The next message, which must be an M; the test fails (and a default M is returned)
+    // otherwise, naming what came instead.
+    template <class M>
+    M expect(double timeout_s = 3.0) {
+        const auto m = next(timeout_s);
+        if (!m) {
+            ADD_FAILURE() << "no " << proto::command_name(M::cmd) << " within " << timeout_s << " s";
+            return M{};
+        }
+        if (m->cmd != M::cmd) {
+            std::string detail;
+            if (m->cmd == proto::command::error) {
+                const auto e = proto::decode<proto::error_reply>(m->body);
+                detail = ": " + e.code + ": " + e.message;
+            }
+            ADD_FAILURE() << "expected " << proto::command_name(M::cmd) << ", got "
+                          << proto::command_name(m->cmd) << detail;
+            return M{};
+        }
+        return proto::decode<M>(m->body);
+    }
+
+    // True if nothing but heartbeats arrives for `seconds`.
+    bool quiet_for(double seconds) { return !next(seconds).has_value(); }
+
+    proto::welcome hello_client(std::string name = "client") {
+        proto::hello h;
+        h.role = proto::peer_role::client;
+        h.name = std::move(name);
+        send(h);
+        const auto w = expect<proto::welcome>();
+        stay_alive();
+        return w;
+    }
+    proto::welcome hello_worker(std::vector<std::string> names, std::uint32_t slots = 1,
+                                std::uint32_t prefetch = 0, std::string name = "worker") {
+        proto::hello h;
+        h.role = proto::peer_role::worker;
+        h.name = std::move(name);
+        h.worker = proto::worker_details{slots, prefetch, std::move(names)};
+        send(h);
+        const auto w = expect<proto::welcome>();
+        stay_alive();
+        return w;
+    }
+    // SUBMIT and its ACCEPTED.
+    proto::accepted submit(std::vector<proto::submitted_task> tasks) {
+        send(proto::submit{std::move(tasks), {}});
+        return expect<proto::accepted>();
+    }
+    // Reports tasks done with status ok, echoing each payload, and returns their credit.
+    void done_ok(const std::vector<proto::dispatched_task>& tasks, std::uint32_t credit) {
+        proto::done d;
+        for (const auto& t : tasks) {
+            d.finished.push_back({proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt});
+        }
+        d.credit = credit;
+        send(d);
+    }
+
+    // Collects RESULT outcomes until `count` arrived (or the time is up); `messages` counts
+    // the RESULT messages they came in.
+    std::vector<proto::outcome> results(std::size_t count, double timeout_s = 3.0,
+                                        int* messages = nullptr) {
+        std::vector<proto::outcome> out;
+        const auto deadline = std::chrono::steady_clock::now() +
+                              std::chrono::duration<double>(timeout_s);
+        while (out.size() < count) {
+            const double left = std::chrono::duration<double>(
+                                    deadline - std::chrono::steady_clock::now()).count();
+            if (left <= 0) break;
+            const auto m = next(left);
+            if (!m) break;
+            if (m->cmd != proto::command::result) {
+                ADD_FAILURE() << "expected RESULT, got " << proto::command_name(m->cmd);
+                continue;
+            }
+            if (messages != nullptr) ++*messages;
+            for (auto& o : proto::decode<proto::result>(m->body).outcomes) out.push_back(std::move(o));
+        }
+        EXPECT_EQ(out.size(), count) << "results that arrived";
+        return out;
+    }
+    // INSPECT and its REPORT.
+    proto::report inspect(const std::string& what) {
+        send(proto::inspect{what});
+        return expect<proto::report>();
+    }
+    proto::fetched fetch(std::vector<proto::task_id> ids) {
+        send(proto::fetch{std::move(ids)});
+        return expect<proto::fetched>();
+    }
+    // The ERROR that must come next.
+    proto::error_reply expect_error(double timeout_s = 3.0) { return expect<proto::error_reply>(timeout_s); }
+
+    zmq::socket_t& socket() noexcept { return socket_; }
+    int heartbeats_seen = 0;
+
+private:
+    zmq::socket_t socket_;
+    bool alive_ = false;
+    std::chrono::steady_clock::time_point last_heartbeat_{};
+};
+
+// Finds a field of a REPORT row.
+inline std::optional<proto::report_value> field(const proto::report_row& row, std::string_view key) {
+    for (const auto& f : row) {
+        if (f.key == key) return f.value;
+    }
+    return std::nullopt;
+}
+inline std::int64_t int_field(const proto::report_row& row, std::string_view key) {
+    const auto v = field(row, key);
+    if (!v || !std::holds_alternative<std::int64_t>(*v)) {
+        ADD_FAILURE() << "no int field " << key;
+        return -1;
+    }
+    return std::get<std::int64_t>(*v);
+}
+inline std::string str_field(const proto::report_row& row, std::string_view key) {
+    const auto v = field(row, key);
+    if (!v || !std::holds_alternative<std::string>(*v)) {
+        ADD_FAILURE() << "no str field " << key;
+        return {};
+    }
+    return std::get<std::string>(*v);
+}
+
+}  // namespace shoal::broker::testing

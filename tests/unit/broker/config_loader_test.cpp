@@ -1,0 +1,173 @@
+#include "shoal/broker/config_loader.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace shoal::broker;
+
+// The environment as a map: tests never touch the real one.
+env_lookup env_of(std::map<std::string, std::string> vars) {
+    return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
+        const auto it = vars.find(std::string(name));
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+    };
+}
+
+daemon_options load(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    std::vector<const char*> argv{"shoal-broker"};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    return load_daemon_options(static_cast<int>(argv.size()), argv.data(), env_of(std::move(env)));
+}
+
+// The message of the config_error that fn throws ("" and a failure if none).
+template <class F>
+std::string error_of(F&& fn) {
+    try {
+        fn();
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "no config_error";
+    return {};
+}
+
+class ConfigFile : public ::testing::Test {
+protected:
+    std::string write(const std::string& text) {
+        path_ = ::testing::TempDir() + "shoal_broker_config_" + std::to_string(::getpid()) + "_" +
+                std::to_string(counter_++) + ".toml";
+        std::ofstream(path_) << text;
+        files_.push_back(path_);
+        return path_;
+    }
+    void TearDown() override {
+        for (const auto& f : files_) std::remove(f.c_str());
+    }
+
+private:
+    std::string path_;
+    std::vector<std::string> files_;
+    int counter_ = 0;
+};
+
+TEST(ConfigLoader, DefaultsWithoutAnySource) {
+    const auto o = load({});
+    const broker_config defaults;
+    EXPECT_EQ(o.config.bind, "tcp://127.0.0.1:5555");
+    EXPECT_EQ(o.config.heartbeat_ms, 1000u);
+    EXPECT_EQ(o.config.liveness, 3u);
+    EXPECT_EQ(o.config.result_ttl_s, 3600u);
+    EXPECT_EQ(o.config.log_level, "info");
+    EXPECT_EQ(o.config.max_batch, defaults.max_batch);
+    EXPECT_FALSE(o.print_endpoint);
+    EXPECT_TRUE(o.config_file.empty());
+    EXPECT_FALSE(o.help.has_value());
+}
+
+TEST_F(ConfigFile, CommandLineBeatsEnvironmentBeatsFileBeatsDefaults) {
+    const std::string file = write(
+        "heartbeat_ms = 200\n"
+        "liveness = 7\n"
+        "result_ttl_s = 60\n"
+        "log_level = \"debug\"\n");
+    // File only.
+    auto o = load({"--config", file});
+    EXPECT_EQ(o.config.heartbeat_ms, 200u);
+    EXPECT_EQ(o.config.liveness, 7u);
+    EXPECT_EQ(o.config.log_level, "debug");
+    EXPECT_EQ(o.config_file, file);
+    // The environment beats the file, for the settings it names only.
+    o = load({"--config", file}, {{"SHOAL_HEARTBEAT_MS", "300"}, {"SHOAL_LOG_LEVEL", "warn"}});
+    EXPECT_EQ(o.config.heartbeat_ms, 300u);
+    EXPECT_EQ(o.config.log_level, "warn");
+    EXPECT_EQ(o.config.liveness, 7u);
+    EXPECT_EQ(o.config.result_ttl_s, 60u);
+    // The command line beats both.
+    o = load({"--config", file, "--heartbeat-ms", "400", "--bind", "tcp://127.0.0.1:0"},
+             {{"SHOAL_HEARTBEAT_MS", "300"}, {"SHOAL_BIND", "tcp://127.0.0.1:7000"}});
+    EXPECT_EQ(o.config.heartbeat_ms, 400u);
+    EXPECT_EQ(o.config.bind, "tcp://127.0.0.1:0");
+    EXPECT_EQ(o.config.liveness, 7u);
+    EXPECT_EQ(o.config.log_level, "debug");
+}
+
+TEST_F(ConfigFile, ShoalConfigNamesTheFileAndConfigFlagOverridesIt) {
+    const std::string a = write("liveness = 4\n");
+    const std::string b = write("liveness = 5\n");
+    EXPECT_EQ(load({}, {{"SHOAL_CONFIG", a}}).config.liveness, 4u);
+    EXPECT_EQ(load({"--config", b}, {{"SHOAL_CONFIG", a}}).config.liveness, 5u);
+}
+
+TEST_F(ConfigFile, UnknownKeyIsAnError) {
+    const std::string file = write("heartbeat_ms = 100\nheartbeat = 5\n");
+    const std::string why = error_of([&] { load({"--config", file}); });
+    EXPECT_NE(why.find("unknown key 'heartbeat'"), std::string::npos) << why;
+    EXPECT_NE(why.find(file), std::string::npos) << why;
+}
+
+TEST_F(ConfigFile, WrongTypeOrRangeIsAnError) {
+    EXPECT_NE(error_of([&] { load({"--config", write("liveness = \"3\"\n")}); })
+                  .find("liveness: must be an integer"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { load({"--config", write("bind = 5555\n")}); })
+                  .find("bind: must be a string"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { load({"--config", write("liveness = -1\n")}); })
+                  .find("must not be negative"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { load({"--config", write("max_batch = 20000\n")}); })
+                  .find("between 1 and 10000"),
+              std::string::npos);
+}
+
+TEST_F(ConfigFile, SyntaxErrorAndMissingFileAreErrors) {
+    const std::string bad = write("liveness = = 3\n");
+    EXPECT_NE(error_of([&] { load({"--config", bad}); }).find("line 1"), std::string::npos);
+    EXPECT_NE(error_of([&] { load({"--config", "/nonexistent/shoal.toml"}); }).find("cannot open"),
+              std::string::npos);
+}
+
+TEST(ConfigLoader, BadEnvironmentValueNamesTheVariable) {
+    const std::string why = error_of([] { load({}, {{"SHOAL_LIVENESS", "three"}}); });
+    EXPECT_NE(why.find("SHOAL_LIVENESS"), std::string::npos) << why;
+    EXPECT_NE(why.find("whole number"), std::string::npos) << why;
+    EXPECT_NE(error_of([] { load({}, {{"SHOAL_HEARTBEAT_MS", "5"}}); }).find("between 10"),
+              std::string::npos);
+    EXPECT_NE(error_of([] { load({}, {{"SHOAL_LOG_LEVEL", "loud"}}); }).find("one of"),
+              std::string::npos);
+}
+
+TEST(ConfigLoader, BadCommandLineIsAnError) {
+    EXPECT_NE(error_of([] { load({"--no-such-flag"}); }).find("command line"), std::string::npos);
+    EXPECT_NE(error_of([] { load({"--liveness", "-3"}); }).find("--liveness"), std::string::npos);
+    EXPECT_NE(error_of([] { load({"--bind", "localhost:5555"}); }).find("ZeroMQ endpoint"),
+              std::string::npos);
+    EXPECT_NE(error_of([] { load({"--max-batch", "12abc"}); }).find("whole number"),
+              std::string::npos);
+}
+
+TEST(ConfigLoader, PrintEndpointAndHelp) {
+    EXPECT_TRUE(load({"--print-endpoint"}).print_endpoint);
+    const auto help = load({"--help"});
+    ASSERT_TRUE(help.help.has_value());
+    EXPECT_NE(help.help->find("--heartbeat-ms"), std::string::npos);
+    EXPECT_NE(help.help->find("SHOAL_HEARTBEAT_MS"), std::string::npos);
+}
+
+TEST(ConfigLoader, ApplyTomlTextDirectly) {
+    broker_config c;
+    apply_toml(c, "bind = \"ipc:///tmp/shoal.sock\"\nmax_results = 10\n", "inline");
+    EXPECT_EQ(c.bind, "ipc:///tmp/shoal.sock");
+    EXPECT_EQ(c.max_results, 10u);
+}
+
+}  // namespace

@@ -1,0 +1,135 @@
+#include "shoal/broker/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include "manual_clock.hpp"
+
+namespace {
+
+using namespace shoal::broker;
+
+class DispatcherTest : public ::testing::Test {
+protected:
+    // Queues a task as the broker does: a pending store entry and a record in its lane.
+    shoal::proto::task_id submit(std::uint8_t n, const char* name, std::string payload = "args",
+                                 const char* queue = "default") {
+        shoal::proto::task_id id;
+        id.bytes[0] = n;
+        auto [entry, fresh] = store.add_pending(id);
+        EXPECT_TRUE(fresh);
+        const lane_id lane = queues.lane_for(queue, name);
+        entry->lane = lane;
+        entry->seq = ++seq;
+        queued_task t;
+        t.id = id;
+        t.seq = seq;
+        t.payload = std::move(payload);
+        queues.push_back(lane, std::move(t));
+        return id;
+    }
+    peer worker_offering(std::initializer_list<const char*> names) {
+        peer w;
+        w.role = shoal::proto::peer_role::worker;
+        for (const char* n : names) w.worker.offered.push_back(queues.task_names().intern(n));
+        return w;
+    }
+
+    shoal::testing::manual_clock clock;
+    task_queues queues;
+    inflight_table inflight;
+    result_store store{clock, result_store_limits{}};
+    dispatcher d{queues, inflight, store};
+    dispatch_batch batch;
+    std::uint64_t seq = 0;
+    const peer_ref ref{0, 1};
+};
+
+TEST_F(DispatcherTest, TakesOnlyOfferedNamesUpToTheCount) {
+    submit(1, "add");
+    submit(2, "mul");
+    submit(3, "add");
+    submit(4, "add");
+    const peer w = worker_offering({"add"});
+    EXPECT_EQ(d.fill(w, ref, 2, 1 << 20, batch), 2u);
+    ASSERT_EQ(batch.message.tasks.size(), 2u);
+    EXPECT_EQ(batch.message.tasks[0].id.bytes[0], 1);
+    EXPECT_EQ(batch.message.tasks[1].id.bytes[0], 3);
+    EXPECT_EQ(batch.message.tasks[0].name, "add");
+    EXPECT_EQ(batch.message.tasks[0].attempt, 1u);
+    EXPECT_EQ(batch.message.tasks[0].payload, "args");
+    EXPECT_EQ(inflight.size(), 2u);
+    EXPECT_EQ(queues.live_total(), 2u);  // mul and the last add
+}
+
+TEST_F(DispatcherTest, RestoreGivesPayloadsBackToTheInflightEntries) {
+    const auto id = submit(1, "add", "payload-bytes");
+    const peer w = worker_offering({"add"});
+    d.fill(w, ref, 1, 1 << 20, batch);
+    EXPECT_EQ(batch.message.tasks[0].payload, "payload-bytes");
+    dispatcher::restore(batch);
+    ASSERT_NE(inflight.find(id), nullptr);
+    EXPECT_EQ(inflight.find(id)->task.payload, "payload-bytes");
+    EXPECT_EQ(inflight.find(id)->worker, ref);
+}
+
+TEST_F(DispatcherTest, UndoPutsTheBatchBackInOrder) {
+    submit(1, "add");
+    submit(2, "add");
+    submit(3, "add");
+    const peer w = worker_offering({"add"});
+    d.fill(w, ref, 2, 1 << 20, batch);
+    d.undo(batch);
+    EXPECT_EQ(inflight.size(), 0u);
+    EXPECT_EQ(queues.live_total(), 3u);
+    d.fill(w, ref, 3, 1 << 20, batch);
+    ASSERT_EQ(batch.message.tasks.size(), 3u);
+    EXPECT_EQ(batch.message.tasks[0].id.bytes[0], 1);
+    EXPECT_EQ(batch.message.tasks[1].id.bytes[0], 2);
+    EXPECT_EQ(batch.message.tasks[0].payload, "args");
+}
+
+TEST_F(DispatcherTest, StopsAtTheByteBudgetButAlwaysTakesOne) {
+    submit(1, "add", std::string(1000, 'x'));
+    submit(2, "add", std::string(1000, 'y'));
+    const peer w = worker_offering({"add"});
+    EXPECT_EQ(d.fill(w, ref, 10, 1500, batch), 1u);
+    EXPECT_EQ(d.fill(w, ref, 10, 10, batch), 1u);  // one task bigger than the budget still goes
+}
+
+TEST_F(DispatcherTest, SkipsTasksRevokedWhileQueued) {
+    const auto id = submit(1, "add");
+    submit(2, "add");
+    task_entry* e = store.find(id);
+    store.complete(*e, {id, shoal::proto::task_status::revoked, "", {"revoked", "", "broker"}});
+    queues.mark_stale(e->lane);
+    const peer w = worker_offering({"add"});
+    EXPECT_EQ(d.fill(w, ref, 10, 1 << 20, batch), 1u);
+    EXPECT_EQ(batch.message.tasks[0].id.bytes[0], 2);
+}
+
+TEST_F(DispatcherTest, PassesTimeLimitOnly) {
+    const auto id = submit(1, "add");
+    (void)id;
+    queues.push_front(0, [] {
+        queued_task t;
+        t.id.bytes[0] = 9;
+        t.time_limit_ms = 1500;
+        return t;
+    }());
+    // Task 9 has no store entry: it is not live, but its lane has no stale count, so the
+    // dispatcher trusts the lane; what matters here is the option it carries.
+    const peer w = worker_offering({"add"});
+    d.fill(w, ref, 1, 1 << 20, batch);
+    ASSERT_EQ(batch.message.tasks.size(), 1u);
+    EXPECT_EQ(batch.message.tasks[0].options.time_limit_ms, 1500u);
+    EXPECT_FALSE(batch.message.tasks[0].options.priority.has_value());
+}
+
+TEST_F(DispatcherTest, WorkerOfferingNothingGetsNothing) {
+    submit(1, "add");
+    const peer w = worker_offering({"other"});
+    EXPECT_EQ(d.fill(w, ref, 10, 1 << 20, batch), 0u);
+    EXPECT_EQ(queues.live_total(), 1u);
+}
+
+}  // namespace
