@@ -1,0 +1,36 @@
+#pragma once
+// What every subcommand of the `shoal` CLI shares: the global options, the exit codes, and
+// connecting to the broker.
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "shoal/client/client.hpp"
+
+namespace shoal::cli {
+
+// Exit codes (README.md): scripts and health checks rely on them.
+enum exit_code : int {
+    exit_ok = 0,
+    exit_failed = 1,       // the task failed, is unknown or expired; status: no worker answers
+    exit_usage = 2,        // bad command line
+    exit_unreachable = 3,  // no answer from the broker within --timeout
+    exit_pending = 4,      // --wait: the task was still pending when --timeout passed
+};
+
+struct global_options {
+    std::string broker;     // --broker, env SHOAL_BROKER, default tcp://127.0.0.1:5555
+    bool json = false;      // --json: one JSON document on stdout
+    double timeout_s = 5.0;  // --timeout: for reaching the broker and for every wait
+    bool verbose = false;   // --verbose: the client library's logs on stderr
+};
+
+// A client connected to opts.broker, or nullptr after reporting "unreachable" (the caller
+// then exits with exit_unreachable).
+std::unique_ptr<client> connect(const global_options& opts);
+
+// Prints a failure: JSON {"error": message, ...} on stdout with --json, else on stderr.
+void report_error(const global_options& opts, const std::string& message);
+
+}  // namespace shoal::cli

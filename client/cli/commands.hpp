@@ -1,0 +1,35 @@
+#pragma once
+// The `shoal` subcommands; each returns the process's exit code (cli_context.hpp).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli_context.hpp"
+#include "shoal/proto/task_id.hpp"
+
+namespace shoal::cli {
+
+struct submit_args {
+    std::string task;
+    std::vector<std::string> args;  // one JSON value each
+    std::string queue;
+    bool wait = false;
+    std::optional<unsigned> priority;
+    std::optional<double> countdown_s;
+    std::optional<double> time_limit_s;
+    std::optional<unsigned> max_retries;
+};
+
+int run_submit(const global_options& opts, const submit_args& args);
+int run_result(const global_options& opts, const std::string& id, bool wait);
+int run_inspect(const global_options& opts, const std::string& what);
+int run_revoke(const global_options& opts, const std::string& id);
+int run_purge(const global_options& opts, const std::string& queue);
+int run_status(const global_options& opts);
+
+// A task id from the command line (32 hex digits, dashes allowed), or nullopt after
+// reporting the usage error.
+std::optional<proto::task_id> parse_task_id(const global_options& opts, const std::string& text);
+
+}  // namespace shoal::cli

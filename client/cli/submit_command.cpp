@@ -1,0 +1,112 @@
+// shoal submit TASK [ARGS...] [--queue Q] [--wait] [--priority N] [--countdown S]
+//                               [--time-limit S] [--max-retries N]
+
+#include <chrono>
+#include <iostream>
+
+#include "commands.hpp"
+#include "output.hpp"
+#include "shoal/client/json_msgpack.hpp"
+
+namespace shoal::cli {
+
+namespace {
+
+std::chrono::milliseconds millis(double seconds) {
+    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
+}
+
+submit_options options_from(const submit_args& args) {
+    submit_options o;
+    o.queue = args.queue;
+    o.priority = args.priority;
+    if (args.countdown_s) o.countdown = millis(*args.countdown_s);
+    if (args.time_limit_s) o.time_limit = millis(*args.time_limit_s);
+    o.max_retries = args.max_retries;
+    return o;
+}
+
+// Prints a failed future's error; returns the exit code.
+int report_failure(const global_options& opts, const std::string& id, std::exception_ptr error) {
+    std::string type = "error";
+    std::string message;
+    std::string where;
+    try {
+        std::rethrow_exception(error);
+    } catch (const remote_task_error& e) {
+        type = e.type();
+        message = e.what();
+        where = e.where();
+    } catch (const remote_error& e) {
+        type = e.code();
+        message = e.what();
+        where = e.where();
+    } catch (const cancelled_error& e) {
+        type = "revoked";
+        message = e.what();
+    } catch (const std::exception& e) {
+        message = e.what();
+    }
+    if (opts.json) {
+        print_json({{"id", id},
+                    {"status", type == "revoked" ? "revoked" : "failed"},
+                    {"error", {{"type", type}, {"message", message}, {"where", where}}}});
+    } else {
+        std::cerr << "shoal: task " << id << " failed: " << type << ": " << message
+                  << (where.empty() ? "" : " (on " + where + ")") << '\n';
+    }
+    return exit_failed;
+}
+
+}  // namespace
+
+int run_submit(const global_options& opts, const submit_args& args) {
+    std::string payload;
+    submit_options options;
+    try {
+        payload = json_args_to_msgpack(args.args);
+        options = options_from(args);
+        (void)detail::to_wire(options);  // bad values are usage errors, before connecting
+        detail::check_task_name(args.task);
+    } catch (const error& e) {
+        report_error(opts, e.what());
+        return exit_usage;
+    }
+    auto c = connect(opts);
+    if (!c) return exit_unreachable;
+
+    const auto f = c->submit_raw(args.task, std::move(payload), options);
+    const std::string id = f.id().to_hex();
+    if (!args.wait) {
+        // Do not exit before the broker has the task: closing now could lose it.
+        if (!c->flush(opts.timeout_s)) {
+            report_error(opts, "broker " + opts.broker + " did not acknowledge task " + id);
+            return exit_unreachable;
+        }
+        if (f.status() == remote_status::failed) return report_failure(opts, id, f.exception(0.0));
+        if (opts.json) {
+            print_json({{"id", id}, {"status", to_string(f.status())}});
+        } else {
+            std::cout << id << '\n';
+        }
+        return exit_ok;
+    }
+    if (!f.wait(opts.timeout_s)) {
+        report_error(opts, "task " + id + " still " + std::string(to_string(f.status())) +
+                               " after " + nlohmann::json(opts.timeout_s).dump() + " s");
+        return exit_pending;
+    }
+    if (f.cancelled()) return report_failure(opts, id, std::make_exception_ptr(cancelled_error("revoked")));
+    if (auto e = f.exception(0.0)) return report_failure(opts, id, e);
+    const raw_msgpack value = f.get(0.0);
+    if (opts.json) {
+        print_json({{"id", id}, {"status", "ok"}, {"result", payload_json(value.bytes)}});
+    } else {
+        std::cout << payload_json(value.bytes).dump(-1, ' ', false,
+                                                    nlohmann::json::error_handler_t::replace)
+                  << '\n';
+    }
+    return exit_ok;
+}
+
+}  // namespace shoal::cli

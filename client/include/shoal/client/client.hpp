@@ -1,0 +1,213 @@
+#pragma once
+// shoal::client: submits tasks to a Shoal cluster through its broker and returns remote
+// futures. An executor like thread_pool_executor and process_pool_executor (submit, map,
+// shutdown via close), but the work runs on the cluster's workers.
+//
+//   inline constexpr shoal::task_def<int(int, int)> add{"add"};   // shared header
+//
+//   shoal::client client("tcp://127.0.0.1:5555");
+//   shoal::remote_future<int> f = client.submit(add, 2, 3);         // checked at compile time
+//   int five = f.get(5.0);
+//   auto g = client.submit({.queue = "fast", .priority = 5}, add, 4, 5);
+//   std::vector<int> sums = client.map(add, std::vector<std::tuple<int, int>>{{1, 2}, {3, 4}});
+//
+// Threads: the client owns one I/O thread running a common/ event_loop, which owns the
+// DEALER socket (proto::dealer_link: HELLO/WELCOME, heartbeats, reconnect with back-off).
+// Every public member may be called from any thread, also from a task on an event_loop (none
+// of them blocks except wait_connected, flush, map and close). Submits from all threads are
+// queued and sent in batched SUBMIT messages once per turn of the I/O loop.
+//
+// Connection: the constructor returns at once; tasks submitted before the broker answers are
+// sent when it does. After a reconnect the client resends what the broker never acknowledged
+// (same task ids: the broker accepts a repeat idempotently) and asks again (FETCH) for every
+// result it still waits on; a task the broker no longer knows is submitted again
+// (at-least-once).
+//
+// Lifetime: close() (or the destructor) stops the I/O thread; it first waits up to
+// client_options::close_grace_s for the broker to acknowledge tasks already submitted.
+// Futures still pending then fail with client_closed_error; submits after close throw
+// executor_shutdown_error. Do not close the client from one of its own done callbacks.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "shoal/client/client_options.hpp"
+#include "shoal/client/combinators.hpp"
+#include "shoal/client/detail/remote_state.hpp"
+#include "shoal/client/errors.hpp"
+#include "shoal/client/fetch_result.hpp"
+#include "shoal/client/raw_msgpack.hpp"
+#include "shoal/client/remote_future.hpp"
+#include "shoal/client/submit_options.hpp"
+#include "shoal/common/concurrent_future.hpp"
+#include "shoal/common/detail/msgpack_codec.hpp"
+#include "shoal/common/task_def.hpp"
+#include "shoal/proto/messages.hpp"
+
+namespace shoal {
+
+namespace detail {
+// One task on its way from a submitting thread to the I/O thread.
+struct outgoing_task {
+    proto::submitted_task task;
+    std::shared_ptr<remote_state_base> state;
+};
+}  // namespace detail
+
+class client {
+public:
+    // Starts the I/O thread and connects to `endpoint` (e.g. "tcp://127.0.0.1:5555").
+    explicit client(std::string endpoint, client_options options = {});
+    ~client();
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    // ---- submitting ----
+
+    // Runs def(args...) on a worker. Arguments convert to the declared types at compile time.
+    template <class R, class... Args>
+    remote_future<R> submit(const task_def<R(Args...)>& def, std::type_identity_t<Args>... args) {
+        return submit(submit_options{}, def, std::move(args)...);
+    }
+
+    template <class R, class... Args>
+    remote_future<R> submit(const submit_options& options, const task_def<R(Args...)>& def,
+                            std::type_identity_t<Args>... args) {
+        auto [outgoing, future] = prepare<R>(def.name(), options,
+                                             detail::pack_arguments<std::decay_t<Args>...>(args...));
+        enqueue(std::move(outgoing));
+        return future;
+    }
+
+    // The untyped path for tools and other languages: `msgpack_args` is a msgpack array of
+    // the arguments; the result comes back as its msgpack bytes.
+    remote_future<raw_msgpack> submit_raw(std::string_view name, std::string msgpack_args,
+                                          const submit_options& options = {});
+
+    // Submits def(item...) for every item (the argument itself, or a tuple of the arguments
+    // for a task taking several) under one lock, and returns the futures in input order.
+    template <class R, class... Args, std::ranges::input_range Range>
+    std::vector<remote_future<R>> submit_many(const task_def<R(Args...)>& def, const Range& items,
+                                              const submit_options& options = {}) {
+        std::vector<remote_future<R>> futures;
+        std::vector<detail::outgoing_task> batch;
+        if constexpr (std::ranges::sized_range<Range>) {
+            futures.reserve(std::ranges::size(items));
+            batch.reserve(std::ranges::size(items));
+        }
+        for (const auto& item : items) {
+            std::string payload;
+            if constexpr (sizeof...(Args) == 1) {
+                payload = detail::pack_arguments<std::decay_t<Args>...>(item);
+            } else {
+                payload = std::apply(
+                    [](const std::decay_t<Args>&... args) {
+                        return detail::pack_arguments<std::decay_t<Args>...>(args...);
+                    },
+                    std::tuple<std::decay_t<Args>...>(item));
+            }
+            auto [outgoing, future] = prepare<R>(def.name(), options, std::move(payload));
+            batch.push_back(std::move(outgoing));
+            futures.push_back(std::move(future));
+        }
+        enqueue_many(std::move(batch));
+        return futures;
+    }
+
+    // Executor-style map: submit_many, then the results in input order. The timeout bounds
+    // the whole collection (timeout_error); the first error in input order is rethrown. On
+    // either, the tasks not yet collected are revoked.
+    template <class R, class... Args, std::ranges::input_range Range>
+    std::vector<R> map(const task_def<R(Args...)>& def, const Range& items,
+                       std::optional<double> timeout_seconds = {}) {
+        static_assert(!std::is_void_v<R>, "map collects results: the task must return one");
+        const auto until = concurrent::detail::deadline_after(timeout_seconds);
+        auto futures = submit_many(def, items);
+        std::vector<R> results;
+        results.reserve(futures.size());
+        try {
+            for (const auto& f : futures) {
+                results.push_back(f.get(concurrent::detail::seconds_until(until)));
+            }
+        } catch (...) {
+            for (std::size_t i = results.size(); i < futures.size(); ++i) futures[i].cancel();
+            throw;
+        }
+        return results;
+    }
+
+    // ---- results by id (from any client) ----
+
+    // Waits for the result of the task `id`, whoever submitted it. Fails with
+    // result_unknown_error if the broker has no record of it, result_expired_error if its
+    // result expired; a pending task is asked for again until done.
+    template <class T>
+    remote_future<T> fetch(const proto::task_id& id) {
+        auto state = std::make_shared<detail::remote_state<T>>(id, core_weak());
+        register_fetch(state);
+        return remote_future<T>(std::move(state));
+    }
+    // One question to the broker: the task's state now (unknown, pending, done, expired),
+    // with the outcome when done.
+    concurrent::future<fetch_result> fetch_state(const proto::task_id& id);
+
+    // ---- control ----
+
+    // Asks the broker to revoke the task (drop it from its queue, or cancel it on its
+    // worker). A future of this client for it becomes cancelled. No reply on the wire.
+    void revoke(const proto::task_id& id);
+    // Drops every task waiting in `queue`; the future gives how many were dropped.
+    concurrent::future<std::uint64_t> purge(std::string queue);
+    // The broker's report on "workers", "queues" or "active".
+    concurrent::future<proto::report> inspect(std::string what);
+
+    // ---- connection ----
+
+    // Blocks until a session with the broker is up (true) or the timeout passes (false).
+    bool wait_connected(std::optional<double> timeout_seconds = {});
+    bool connected() const noexcept;
+    // Blocks until the broker has acknowledged (accepted or refused) every task submitted
+    // so far and nothing submitted since is unacknowledged; false if the timeout passed or
+    // the client closed first.
+    bool flush(std::optional<double> timeout_seconds = {});
+    // Stops the I/O thread (see the header comment). Idempotent; any thread but the I/O one.
+    void close();
+    // Alias of close() for code written against the executors' interface.
+    void shutdown() { close(); }
+
+    const std::string& endpoint() const noexcept { return endpoint_; }
+
+private:
+    template <class R>
+    std::pair<detail::outgoing_task, remote_future<R>> prepare(std::string_view name,
+                                                              const submit_options& options,
+                                                              std::string payload) {
+        detail::outgoing_task out;
+        fill_task(out.task, name, options, std::move(payload));
+        auto state = std::make_shared<detail::remote_state<R>>(out.task.id, core_weak());
+        out.state = state;
+        return {std::move(out), remote_future<R>(std::move(state))};
+    }
+
+    // Non-template parts (client.cpp).
+    void fill_task(proto::submitted_task& task, std::string_view name,
+                   const submit_options& options, std::string payload) const;
+    std::weak_ptr<detail::client_core> core_weak() const noexcept;
+    void enqueue(detail::outgoing_task task);
+    void enqueue_many(std::vector<detail::outgoing_task> tasks);
+    void register_fetch(std::shared_ptr<detail::remote_state_base> state);
+
+    std::string endpoint_;
+    std::shared_ptr<detail::client_core> core_;
+};
+
+}  // namespace shoal

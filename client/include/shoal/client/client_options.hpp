@@ -1,0 +1,27 @@
+#pragma once
+// client_options: how a shoal::client talks to its broker. The defaults suit a LAN.
+
+#include <cstdint>
+#include <string>
+
+namespace shoal {
+
+struct client_options {
+    // Shown by the broker in logs and inspect; empty: "client-<pid>@<host>".
+    std::string name;
+    // Reconnect back-off after the broker is lost: starts here, doubles, capped (seconds).
+    double reconnect_initial_s = 0.1;
+    double reconnect_max_s = 5.0;
+    // Used until the broker's WELCOME says otherwise.
+    std::uint32_t heartbeat_ms = 1000;
+    std::uint32_t liveness = 3;
+    // A task the broker says is still pending after a reconnect, or a fetch() of another
+    // client's task, is asked for again after this long, doubling up to the cap (seconds).
+    double fetch_poll_initial_s = 0.1;
+    double fetch_poll_max_s = 2.0;
+    // close() waits this long for the broker to acknowledge tasks already submitted, so
+    // that submit-then-close does not lose them (seconds; 0: do not wait).
+    double close_grace_s = 2.0;
+};
+
+}  // namespace shoal

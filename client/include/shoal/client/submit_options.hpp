@@ -1,0 +1,41 @@
+#pragma once
+// submit_options: per-submit settings (PROTOCOL.md section 5.2), given before the task:
+//
+//   using namespace std::chrono_literals;
+//   auto f = client.submit({.queue = "fast", .priority = 7, .time_limit = 30s}, add, 2, 3);
+//
+// Every field is optional. The broker refuses what it does not implement (code
+// "unsupported"): the future then fails with task_refused. Values the protocol cannot carry
+// (priority above 9, a negative countdown, a name longer than 255 bytes) throw
+// invalid_submit_error at submit.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "shoal/proto/messages.hpp"
+
+namespace shoal {
+
+struct submit_options {
+    // Every member has an initializer, so designated initializers may leave any out.
+    std::string queue{};                                    // empty: "default"
+    std::optional<std::uint32_t> priority{};                // 0..9, higher runs first
+    std::optional<std::chrono::milliseconds> countdown{};  // do not run before now + countdown
+    std::optional<std::chrono::system_clock::time_point> eta{};      // do not run before
+    std::optional<std::chrono::system_clock::time_point> expires{};  // drop if not started by
+    std::optional<std::chrono::milliseconds> time_limit{};  // hard limit on one attempt
+    std::optional<std::uint32_t> max_retries{};             // re-runs after a failure
+};
+
+namespace detail {
+// The wire form; throws invalid_submit_error for values the protocol cannot carry.
+proto::task_options to_wire(const submit_options& options);
+// The queue name to send ("default" for empty); throws invalid_submit_error if too long.
+std::string queue_name(const submit_options& options);
+// Throws invalid_submit_error unless 1..255 bytes.
+void check_task_name(std::string_view name);
+}  // namespace detail
+
+}  // namespace shoal

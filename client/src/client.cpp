@@ -1,0 +1,98 @@
+#include "shoal/client/client.hpp"
+
+#include <utility>
+
+#include "client_core.hpp"
+
+namespace shoal {
+
+client::client(std::string endpoint, client_options options)
+    : endpoint_(endpoint),
+      core_(std::make_shared<detail::client_core>(std::move(endpoint), std::move(options))) {
+    core_->start();
+}
+
+client::~client() { close(); }
+
+void client::close() { core_->close(); }
+
+bool client::wait_connected(std::optional<double> timeout_seconds) {
+    return core_->wait_connected(timeout_seconds);
+}
+
+bool client::connected() const noexcept { return core_->connected(); }
+
+bool client::flush(std::optional<double> timeout_seconds) {
+    auto done = concurrent::make_future<bool>();
+    try {
+        core_->post([core = core_.get(), done] { core->add_flush_waiter(done); });
+    } catch (const executor_shutdown_error&) {
+        return false;
+    }
+    try {
+        return done.result(timeout_seconds);
+    } catch (const timeout_error&) {
+        return false;
+    } catch (const client_closed_error&) {
+        return false;
+    }
+}
+
+void client::fill_task(proto::submitted_task& task, std::string_view name,
+                       const submit_options& options, std::string payload) const {
+    detail::check_task_name(name);
+    task.id = proto::task_id::random();
+    task.name.assign(name);
+    task.queue = detail::queue_name(options);
+    task.payload = std::move(payload);
+    task.options = detail::to_wire(options);
+}
+
+std::weak_ptr<detail::client_core> client::core_weak() const noexcept { return core_; }
+
+void client::enqueue(detail::outgoing_task task) { core_->enqueue(std::move(task)); }
+
+void client::enqueue_many(std::vector<detail::outgoing_task> tasks) {
+    core_->enqueue_many(std::move(tasks));
+}
+
+remote_future<raw_msgpack> client::submit_raw(std::string_view name, std::string msgpack_args,
+                                              const submit_options& options) {
+    auto [outgoing, future] = prepare<raw_msgpack>(name, options, std::move(msgpack_args));
+    enqueue(std::move(outgoing));
+    return future;
+}
+
+void client::register_fetch(std::shared_ptr<detail::remote_state_base> state) {
+    core_->post([core = core_.get(), state = std::move(state)]() mutable {
+        core->add_fetch_waiter(std::move(state));
+    });
+}
+
+concurrent::future<fetch_result> client::fetch_state(const proto::task_id& id) {
+    auto reply = concurrent::make_future<fetch_result>();
+    core_->post([core = core_.get(), id, reply] { core->add_state_query(id, reply); });
+    return reply;
+}
+
+void client::revoke(const proto::task_id& id) {
+    core_->post([core = core_.get(), id] { core->revoke(id); });
+}
+
+concurrent::future<std::uint64_t> client::purge(std::string queue) {
+    auto reply = concurrent::make_future<std::uint64_t>();
+    core_->post([core = core_.get(), queue = std::move(queue), reply]() mutable {
+        core->add_purge(std::move(queue), reply);
+    });
+    return reply;
+}
+
+concurrent::future<proto::report> client::inspect(std::string what) {
+    auto reply = concurrent::make_future<proto::report>();
+    core_->post([core = core_.get(), what = std::move(what), reply]() mutable {
+        core->add_inspect(std::move(what), reply);
+    });
+    return reply;
+}
+
+}  // namespace shoal

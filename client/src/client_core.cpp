@@ -1,0 +1,515 @@
+#include "client_core.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "batch_sender.hpp"
+#include "default_client_name.hpp"
+#include "shoal/client/errors.hpp"
+#include "shoal/common/errors.hpp"
+#include "shoal/proto/codec.hpp"
+
+namespace shoal::detail {
+
+namespace {
+
+proto::dealer_link_options link_options(const std::string& endpoint, const client_options& o) {
+    proto::dealer_link_options out;
+    out.endpoint = endpoint;
+    out.greeting.role = proto::peer_role::client;
+    out.greeting.name = o.name.empty() ? default_client_name() : o.name;
+    out.reconnect_initial_s = o.reconnect_initial_s;
+    out.reconnect_max_s = o.reconnect_max_s;
+    out.heartbeat_ms = o.heartbeat_ms;
+    out.liveness = o.liveness;
+    return out;
+}
+
+std::exception_ptr closed_error() {
+    return std::make_exception_ptr(client_closed_error());
+}
+
+}  // namespace
+
+client_core::client_core(std::string endpoint, client_options options)
+    : endpoint_(std::move(endpoint)),
+      options_(std::move(options)),
+      context_(1),
+      loop_(std::make_unique<event_loop>()),
+      poll_interval_s_(options_.fetch_poll_initial_s) {
+    proto::dealer_link_events events;
+    events.connected = [this](const proto::welcome& w) { on_connected(w); };
+    events.lost = [this](std::string_view why) { on_lost(why); };
+    events.message = [this](proto::command cmd, std::string_view body) { on_message(cmd, body); };
+    link_ = std::make_unique<proto::dealer_link>(*loop_, context_, link_options(endpoint_, options_),
+                                                 std::move(events));
+}
+
+client_core::~client_core() {
+    // close() ran (the client's destructor calls it) and the thread is gone; anything else
+    // here is a bug, but never leave a joinable thread to std::terminate.
+    if (thread_.joinable()) {
+        if (std::this_thread::get_id() == thread_id_) {
+            thread_.detach();
+        } else {
+            thread_.join();
+        }
+    }
+}
+
+void client_core::start() {
+    // The thread holds the core: a close() issued from the I/O thread itself (a done
+    // callback destroying the client) lets it finish on its own.
+    thread_ = std::thread([self = shared_from_this()] { self->run(); });
+    thread_id_ = thread_.get_id();
+}
+
+void client_core::run() {
+    try {
+        link_->start();
+    } catch (const std::exception& e) {
+        // A malformed endpoint: the session never starts; waits time out, close() works.
+        spdlog::error("shoal client: cannot connect to {}: {}", endpoint_, e.what());
+    }
+    while (!finished_) {
+        loop_->run_forever();
+    }
+    link_.reset();  // closes the socket on the thread that used it
+    loop_->close();
+}
+
+// ---------------------------------------------------------------- any thread
+
+void client_core::schedule_drain_locked() {
+    if (drain_scheduled_) return;
+    drain_scheduled_ = true;
+    loop_->call_soon_threadsafe([this] { drain(); });
+}
+
+void client_core::enqueue(outgoing_task task) {
+    std::lock_guard lock(outbox_mutex_);
+    if (!accepting_) throw executor_shutdown_error("cannot submit to a closed shoal::client");
+    outbox_tasks_.push_back(std::move(task));
+    schedule_drain_locked();
+}
+
+void client_core::enqueue_many(std::vector<outgoing_task> tasks) {
+    if (tasks.empty()) return;
+    std::lock_guard lock(outbox_mutex_);
+    if (!accepting_) throw executor_shutdown_error("cannot submit to a closed shoal::client");
+    if (outbox_tasks_.empty()) {
+        outbox_tasks_ = std::move(tasks);
+    } else {
+        outbox_tasks_.insert(outbox_tasks_.end(), std::make_move_iterator(tasks.begin()),
+                             std::make_move_iterator(tasks.end()));
+    }
+    schedule_drain_locked();
+}
+
+void client_core::post(callback op) {
+    std::lock_guard lock(outbox_mutex_);
+    if (!accepting_) throw executor_shutdown_error("the shoal::client is closed");
+    outbox_ops_.push_back(std::move(op));
+    schedule_drain_locked();
+}
+
+void client_core::post_if_open(callback op) noexcept {
+    try {
+        std::lock_guard lock(outbox_mutex_);
+        if (!accepting_) return;
+        outbox_ops_.push_back(std::move(op));
+        schedule_drain_locked();
+    } catch (const std::exception& e) {
+        spdlog::error("shoal client: could not queue an operation: {}", e.what());
+    }
+}
+
+bool client_core::wait_connected(std::optional<double> timeout_seconds) {
+    const auto until = concurrent::detail::deadline_after(timeout_seconds);
+    std::unique_lock lock(state_mutex_);
+    const auto ready = [this] { return closed_ || connected_.load(std::memory_order_acquire); };
+    if (!until) {
+        state_changed_.wait(lock, ready);
+    } else {
+        state_changed_.wait_until(lock, *until, ready);
+    }
+    return connected_.load(std::memory_order_acquire);
+}
+
+void client_core::close() {
+    {
+        std::lock_guard lock(outbox_mutex_);
+        if (accepting_) {
+            accepting_ = false;
+            loop_->call_soon_threadsafe([this] { begin_close(); });
+        }
+    }
+    std::lock_guard join_lock(join_mutex_);
+    if (!thread_.joinable()) return;
+    if (std::this_thread::get_id() == thread_id_) {
+        thread_.detach();  // it holds the core and finishes the close by itself
+        return;
+    }
+    thread_.join();
+}
+
+// ---------------------------------------------------------------- I/O thread: outbox
+
+void client_core::drain() {
+    {
+        std::lock_guard lock(outbox_mutex_);
+        draining_tasks_.swap(outbox_tasks_);
+        draining_ops_.swap(outbox_ops_);
+        drain_scheduled_ = false;
+    }
+    fresh_.clear();
+    for (auto& t : draining_tasks_) {
+        if (t.state->cancel_requested()) continue;  // cancelled before it left this process
+        if (own_task* own = tasks_.add(std::move(t))) fresh_.push_back(own);
+    }
+    draining_tasks_.clear();
+    send_tasks(fresh_);
+    fresh_.clear();
+    for (auto& op : draining_ops_) {
+        try {
+            op();
+        } catch (const std::exception& e) {
+            spdlog::error("shoal client: operation failed on the I/O thread: {}", e.what());
+        }
+    }
+    draining_ops_.clear();
+    send_revokes();
+    check_acknowledged();
+}
+
+// ---------------------------------------------------------------- I/O thread: operations
+
+void client_core::add_fetch_waiter(std::shared_ptr<remote_state_base> state) {
+    const proto::task_id id = state->id();
+    if (finished_) {
+        state->fail(closed_error());
+        return;
+    }
+    fetches_.add_waiter(std::move(state));
+    poll_interval_s_ = options_.fetch_poll_initial_s;
+    send_fetches({id});
+}
+
+void client_core::add_state_query(const proto::task_id& id, concurrent::future<fetch_result> reply) {
+    fetches_.add_query(id, std::move(reply));
+    send_fetches({id});
+}
+
+void client_core::add_inspect(std::string what, concurrent::future<proto::report> reply) {
+    proto::inspect msg{what};
+    control_.add_inspect(std::move(what), std::move(reply));
+    if (link_->in_session()) link_->send(msg);
+}
+
+void client_core::add_purge(std::string queue, concurrent::future<std::uint64_t> reply) {
+    proto::purge msg{queue};
+    control_.add_purge(std::move(queue), std::move(reply));
+    if (link_->in_session()) link_->send(msg);
+}
+
+void client_core::add_flush_waiter(concurrent::future<bool> reply) {
+    flush_waiters_.push_back(std::move(reply));
+    check_acknowledged();
+}
+
+void client_core::revoke(const proto::task_id& id) {
+    if (own_task* own = tasks_.find(id)) {
+        own->state->cancel_local();
+        tasks_.erase(own);
+    }
+    fetches_.cancel_waiters(id);
+    poll_ids_.erase(id);
+    revokes_.push_back(id);  // sent at the end of this drain (send_revokes)
+}
+
+// ---------------------------------------------------------------- I/O thread: link events
+
+void client_core::on_connected(const proto::welcome& session) {
+    spdlog::debug("shoal client: session {} with {} (heartbeat {} ms, batch {})",
+                  link_->sessions(), endpoint_, session.heartbeat_ms, session.max_batch);
+    poll_interval_s_ = options_.fetch_poll_initial_s;
+    resend_everything();
+    set_connected(true);
+}
+
+void client_core::on_lost(std::string_view why) {
+    spdlog::info("shoal client: lost the broker at {}: {}", endpoint_, why);
+    set_connected(false);
+    if (closing_) finish_close();  // nobody left to acknowledge what close() waits for
+}
+
+void client_core::resend_everything() {
+    if (!link_->in_session()) return;
+    // 1. Unacknowledged tasks, in submission order (the broker accepts repeats idempotently).
+    send_tasks(tasks_.unaccepted_in_order());
+    // 2. Results we still wait on, which may have been pushed while the link was down.
+    std::vector<proto::task_id> ids = tasks_.accepted_ids();
+    std::vector<proto::task_id> more = fetches_.ids();
+    ids.insert(ids.end(), more.begin(), more.end());
+    send_fetches(std::move(ids));
+    // 3. Revokes and requests the old session never carried.
+    send_revokes();
+    control_.for_each_request([this](const proto::inspect& m) { link_->send(m); },
+                              [this](const proto::purge& m) { link_->send(m); });
+}
+
+void client_core::on_message(proto::command cmd, std::string_view body) {
+    try {
+        switch (cmd) {
+        case proto::command::accepted:
+            on_accepted(proto::decode<proto::accepted>(body));
+            break;
+        case proto::command::result:
+            on_result(proto::decode<proto::result>(body));
+            break;
+        case proto::command::fetched:
+            on_fetched(proto::decode<proto::fetched>(body));
+            break;
+        case proto::command::report:
+            if (!control_.on_report(proto::decode<proto::report>(body))) {
+                spdlog::debug("shoal client: REPORT nobody asked for");
+            }
+            break;
+        case proto::command::purged:
+            if (!control_.on_purged(proto::decode<proto::purged>(body))) {
+                spdlog::debug("shoal client: PURGED nobody asked for");
+            }
+            break;
+        case proto::command::error:
+            on_error(proto::decode<proto::error_reply>(body));
+            break;
+        case proto::command::bye:
+            spdlog::info("shoal client: the broker said BYE: {}",
+                         proto::decode<proto::bye>(body).reason);
+            break;
+        default:
+            spdlog::warn("shoal client: unexpected {} from the broker ignored",
+                         proto::command_name(cmd));
+            break;
+        }
+    } catch (const proto::decode_error& e) {
+        spdlog::warn("shoal client: dropped a bad {} from the broker: {}",
+                     proto::command_name(cmd), e.what());
+    }
+    check_acknowledged();
+}
+
+// ---------------------------------------------------------------- I/O thread: replies
+
+void client_core::on_accepted(const proto::accepted& msg) {
+    for (const auto& id : msg.ids) {
+        if (own_task* own = tasks_.find(id)) tasks_.mark_accepted(*own);
+    }
+    for (const auto& r : msg.refused) {
+        if (own_task* own = tasks_.find(r.id)) {
+            auto state = own->state;
+            tasks_.erase(own);
+            state->fail(std::make_exception_ptr(task_refused(
+                r.error.type, r.error.message.empty() ? "refused by the broker" : r.error.message,
+                r.error.where.empty() ? "broker" : r.error.where)));
+        }
+    }
+}
+
+void client_core::on_result(const proto::result& msg) {
+    for (const auto& o : msg.outcomes) settle(o);
+}
+
+void client_core::settle(const proto::outcome& outcome) {
+    if (own_task* own = tasks_.find(outcome.id)) {
+        auto state = std::move(own->state);
+        tasks_.erase(own);
+        state->complete(outcome);
+    }
+    fetches_.complete(outcome);
+    poll_ids_.erase(outcome.id);
+}
+
+void client_core::on_fetched(const proto::fetched& msg) {
+    std::vector<proto::task_id> forgotten;  // accepted, but the broker lost them
+    for (const auto& entry : msg.entries) {
+        fetches_.answer_queries(entry);
+        own_task* own = tasks_.find(entry.id);
+        switch (entry.state) {
+        case proto::result_state::done:
+            if (entry.result) {
+                proto::outcome o = *entry.result;
+                o.id = entry.id;
+                settle(o);
+            } else {
+                spdlog::warn("shoal client: FETCHED done without an outcome for {}",
+                             entry.id.to_hex());
+            }
+            break;
+        case proto::result_state::pending:
+            if (own || fetches_.has_waiters(entry.id)) {
+                poll_ids_.insert(entry.id);
+                poll_later();
+            }
+            break;
+        case proto::result_state::unknown:
+            if (own && own->accepted) {
+                tasks_.mark_unaccepted(*own);
+                forgotten.push_back(entry.id);
+            }
+            fetches_.fail(entry.id, std::make_exception_ptr(result_unknown_error(
+                                        "the broker has no record of task " + entry.id.to_hex())));
+            break;
+        case proto::result_state::expired: {
+            const auto error = std::make_exception_ptr(
+                result_expired_error("the result of task " + entry.id.to_hex() + " expired"));
+            if (own) {
+                auto state = own->state;
+                tasks_.erase(own);
+                state->fail(error);
+            }
+            fetches_.fail(entry.id, error);
+            break;
+        }
+        }
+    }
+    // Looked up again: a later entry of the same message may have settled one of them.
+    std::vector<own_task*> resubmit;
+    for (const auto& id : forgotten) {
+        own_task* own = tasks_.find(id);
+        if (own && !own->accepted) resubmit.push_back(own);
+    }
+    if (!resubmit.empty()) {
+        spdlog::info("shoal client: the broker forgot {} task(s); submitting them again",
+                     resubmit.size());
+        send_tasks(resubmit);
+    }
+}
+
+void client_core::on_error(const proto::error_reply& msg) {
+    if (!msg.related) {
+        spdlog::warn("shoal client: the broker answered ERROR {}: {}", msg.code, msg.message);
+        return;
+    }
+    const auto error = std::make_exception_ptr(broker_error(msg.code, msg.message, "broker"));
+    if (own_task* own = tasks_.find(*msg.related)) {
+        auto state = own->state;
+        tasks_.erase(own);
+        state->fail(error);
+    }
+    fetches_.fail(*msg.related, error);
+}
+
+// ---------------------------------------------------------------- I/O thread: sending
+
+void client_core::send_tasks(const std::vector<own_task*>& tasks) {
+    if (tasks.empty() || !link_->in_session()) return;  // the next WELCOME sends them
+    if (!send_submits(*link_, tasks_, tasks)) schedule_resend();
+}
+
+void client_core::send_fetches(std::vector<proto::task_id> ids) {
+    if (ids.empty() || !link_->in_session()) return;  // the next WELCOME asks again
+    if (!send_ids<proto::fetch>(*link_, ids)) schedule_resend();
+}
+
+void client_core::send_revokes() {
+    if (revokes_.empty() || !link_->in_session()) return;  // kept for the next session
+    if (send_ids<proto::revoke>(*link_, revokes_)) {
+        revokes_.clear();
+    } else {
+        schedule_resend();
+    }
+}
+
+void client_core::schedule_resend() {
+    // The socket's queue was full (or the session ended under us): try again shortly.
+    // Everything unanswered is repeated; the broker treats repeats idempotently.
+    if (resend_armed_ || finished_) return;
+    resend_armed_ = true;
+    resend_timer_ = loop_->call_later(0.05, [this] {
+        resend_armed_ = false;
+        resend_everything();
+    });
+}
+
+void client_core::poll_later() {
+    if (poll_armed_ || finished_) return;
+    poll_armed_ = true;
+    poll_timer_ = loop_->call_later(poll_interval_s_, [this] {
+        poll_armed_ = false;
+        poll_now();
+    });
+}
+
+void client_core::poll_now() {
+    std::vector<proto::task_id> ids;
+    for (const auto& id : poll_ids_) {
+        if (tasks_.find(id) || fetches_.has_waiters(id)) ids.push_back(id);
+    }
+    poll_ids_.clear();
+    poll_interval_s_ = std::min(poll_interval_s_ * 2, options_.fetch_poll_max_s);
+    send_fetches(std::move(ids));  // when not in a session, the next WELCOME asks anyway
+}
+
+// ---------------------------------------------------------------- I/O thread: closing
+
+void client_core::check_acknowledged() {
+    if (tasks_.unacknowledged() != 0) return;
+    for (auto& w : flush_waiters_) {
+        try {
+            w.set_result(true);
+        } catch (const invalid_state_error&) {
+        }
+    }
+    flush_waiters_.clear();
+    if (closing_) finish_close();
+}
+
+void client_core::begin_close() {
+    drain();  // what was submitted before close() still goes out
+    closing_ = true;
+    if (link_->in_session() && tasks_.unacknowledged() > 0 && options_.close_grace_s > 0) {
+        close_timer_ = loop_->call_later(options_.close_grace_s, [this] { finish_close(); });
+        return;  // check_acknowledged() finishes as soon as the broker has acknowledged all
+    }
+    finish_close();
+}
+
+void client_core::finish_close() {
+    if (finished_) return;
+    finished_ = true;
+    close_timer_.cancel();
+    poll_timer_.cancel();
+    resend_timer_.cancel();
+    link_->close("client closed");
+    const auto error = closed_error();
+    tasks_.fail_all(error);
+    fetches_.fail_all(error);
+    control_.fail_all(error);
+    for (auto& w : flush_waiters_) {
+        try {
+            w.set_result(false);
+        } catch (const invalid_state_error&) {
+        }
+    }
+    flush_waiters_.clear();
+    {
+        std::lock_guard lock(state_mutex_);
+        closed_ = true;
+        connected_.store(false, std::memory_order_release);
+    }
+    state_changed_.notify_all();
+    loop_->stop();
+}
+
+void client_core::set_connected(bool up) {
+    {
+        std::lock_guard lock(state_mutex_);
+        connected_.store(up, std::memory_order_release);
+    }
+    state_changed_.notify_all();
+}
+
+}  // namespace shoal::detail

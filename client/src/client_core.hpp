@@ -1,0 +1,148 @@
+#pragma once
+// client_core: everything behind shoal::client. One I/O thread runs an event_loop that owns
+// the dealer_link (the socket); other threads reach it only through the outbox below.
+//
+// Outbox: submitting threads append tasks (and control operations) under one mutex and, when
+// the outbox was empty, schedule one drain() with call_soon_threadsafe. drain() runs on the
+// I/O thread once per loop turn, takes everything queued, and sends it as batched SUBMITs:
+// many threads and many calls become few messages.
+//
+// I/O thread state (no locks): the task table (own tasks by id), the fetch table (fetches
+// and state queries by id), control requests, the ids to poll again, revokes not yet sent.
+// Connection events: at every WELCOME, unacknowledged tasks are sent again in submission
+// order, accepted ones are FETCHed (results pushed while the link was down are not lost),
+// and outstanding requests are repeated.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "control_requests.hpp"
+#include "fetch_table.hpp"
+#include "shoal/client/client.hpp"
+#include "shoal/client/client_options.hpp"
+#include "shoal/common/event_loop.hpp"
+#include "shoal/common/handle.hpp"
+#include "shoal/proto/dealer_link.hpp"
+#include "task_table.hpp"
+
+namespace shoal::detail {
+
+class client_core : public std::enable_shared_from_this<client_core> {
+public:
+    client_core(std::string endpoint, client_options options);
+    ~client_core();
+    client_core(const client_core&) = delete;
+    client_core& operator=(const client_core&) = delete;
+
+    // Starts the I/O thread (once, right after construction).
+    void start();
+
+    // ---- any thread ----
+    // Throw executor_shutdown_error once the client is closing.
+    void enqueue(outgoing_task task);
+    void enqueue_many(std::vector<outgoing_task> tasks);
+    void post(callback op);
+    // Like post, but silently does nothing once closing (revokes from cancel()).
+    void post_if_open(callback op) noexcept;
+
+    bool wait_connected(std::optional<double> timeout_seconds);
+    bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
+    // Idempotent. Joins the I/O thread, unless called on it (then it finishes by itself).
+    void close();
+
+    // ---- I/O thread (from posted operations) ----
+    void add_fetch_waiter(std::shared_ptr<remote_state_base> state);
+    void add_state_query(const proto::task_id& id, concurrent::future<fetch_result> reply);
+    void add_inspect(std::string what, concurrent::future<proto::report> reply);
+    void add_purge(std::string queue, concurrent::future<std::uint64_t> reply);
+    void add_flush_waiter(concurrent::future<bool> reply);
+    void revoke(const proto::task_id& id);
+
+private:
+    void run();
+    void schedule_drain_locked();
+    void drain();
+
+    // dealer_link events
+    void on_connected(const proto::welcome& session);
+    void on_lost(std::string_view why);
+    void on_message(proto::command cmd, std::string_view body);
+
+    // replies
+    void on_accepted(const proto::accepted& msg);
+    void on_result(const proto::result& msg);
+    void on_fetched(const proto::fetched& msg);
+    void on_error(const proto::error_reply& msg);
+    void settle(const proto::outcome& outcome);
+
+    // sending
+    void send_tasks(const std::vector<own_task*>& tasks);
+    void send_fetches(std::vector<proto::task_id> ids);
+    void send_revokes();
+    void schedule_resend();
+    void resend_everything();
+    void poll_later();
+    void poll_now();
+
+    // acknowledgements and closing
+    void check_acknowledged();
+    void begin_close();
+    void finish_close();
+    void set_connected(bool up);
+
+    const std::string endpoint_;
+    const client_options options_;
+
+    // Owned here, used by the I/O thread only (constructed before it starts).
+    zmq::context_t context_;
+    std::unique_ptr<event_loop> loop_;
+    std::unique_ptr<proto::dealer_link> link_;
+    std::thread thread_;
+    std::thread::id thread_id_;
+    std::mutex join_mutex_;
+
+    // ---- shared with other threads ----
+    std::mutex outbox_mutex_;
+    std::vector<outgoing_task> outbox_tasks_;  // guarded by outbox_mutex_
+    std::vector<callback> outbox_ops_;         // guarded by outbox_mutex_
+    bool drain_scheduled_ = false;             // guarded by outbox_mutex_
+    bool accepting_ = true;                    // guarded by outbox_mutex_
+
+    std::atomic<bool> connected_{false};
+    std::mutex state_mutex_;
+    std::condition_variable state_changed_;  // connected_ or closed_ changed
+    bool closed_ = false;                    // guarded by state_mutex_
+
+    // ---- I/O thread only ----
+    std::vector<outgoing_task> draining_tasks_;  // swapped with outbox_tasks_: keeps capacity
+    std::vector<callback> draining_ops_;
+    std::vector<own_task*> fresh_;
+    task_table tasks_;
+    fetch_table fetches_;
+    control_requests control_;
+    std::vector<concurrent::future<bool>> flush_waiters_;
+    std::vector<proto::task_id> revokes_;  // to send at the end of this drain or next session
+    std::unordered_set<proto::task_id, proto::task_id_hash> poll_ids_;
+    double poll_interval_s_;
+    timer_handle poll_timer_;
+    bool poll_armed_ = false;
+    timer_handle resend_timer_;
+    bool resend_armed_ = false;
+    timer_handle close_timer_;
+    bool closing_ = false;
+    bool finished_ = false;
+};
+
+}  // namespace shoal::detail

@@ -1,0 +1,77 @@
+#include "control_requests.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "shoal/common/errors.hpp"
+
+namespace shoal::detail {
+
+namespace {
+
+// The asker may have cancelled its future: then nobody listens, which is fine.
+template <class Future, class Value>
+void answer(Future& reply, Value&& value) {
+    try {
+        reply.set_result(std::forward<Value>(value));
+    } catch (const invalid_state_error&) {
+    }
+}
+
+}  // namespace
+
+void control_requests::add_inspect(std::string what, concurrent::future<proto::report> reply) {
+    inspects_.push_back({std::move(what), std::move(reply)});
+}
+
+void control_requests::add_purge(std::string queue, concurrent::future<std::uint64_t> reply) {
+    purges_.push_back({std::move(queue), std::move(reply)});
+}
+
+bool control_requests::on_report(proto::report report) {
+    const auto it = std::find_if(inspects_.begin(), inspects_.end(),
+                                 [&](const inspect_request& r) { return r.what == report.what; });
+    if (it == inspects_.end()) return false;
+    auto reply = std::move(it->reply);
+    inspects_.erase(it);
+    answer(reply, std::move(report));
+    return true;
+}
+
+bool control_requests::on_purged(const proto::purged& purged) {
+    const auto it = std::find_if(purges_.begin(), purges_.end(),
+                                 [&](const purge_request& r) { return r.queue == purged.queue; });
+    if (it == purges_.end()) return false;
+    auto reply = std::move(it->reply);
+    purges_.erase(it);
+    answer(reply, purged.count);
+    return true;
+}
+
+void control_requests::for_each_request(
+    const std::function<void(const proto::inspect&)>& send_inspect,
+    const std::function<void(const proto::purge&)>& send_purge) const {
+    for (const auto& r : inspects_) send_inspect(proto::inspect{r.what});
+    for (const auto& r : purges_) send_purge(proto::purge{r.queue});
+}
+
+void control_requests::fail_all(const std::exception_ptr& error) {
+    auto inspects = std::move(inspects_);
+    auto purges = std::move(purges_);
+    inspects_.clear();
+    purges_.clear();
+    for (auto& r : inspects) {
+        try {
+            r.reply.set_exception(error);
+        } catch (const invalid_state_error&) {
+        }
+    }
+    for (auto& r : purges) {
+        try {
+            r.reply.set_exception(error);
+        } catch (const invalid_state_error&) {
+        }
+    }
+}
+
+}  // namespace shoal::detail

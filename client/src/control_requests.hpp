@@ -1,0 +1,47 @@
+#pragma once
+// control_requests: INSPECT and PURGE waiting for their REPORT / PURGED (I/O thread only).
+// The replies carry no request id, so each is matched to the oldest request with the same
+// `what` or queue: the broker answers one connection's requests in order. After a reconnect
+// every outstanding request is sent again (the old session's replies are gone with it).
+
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <string>
+
+#include "shoal/common/concurrent_future.hpp"
+#include "shoal/proto/messages.hpp"
+
+namespace shoal::detail {
+
+class control_requests {
+public:
+    void add_inspect(std::string what, concurrent::future<proto::report> reply);
+    void add_purge(std::string queue, concurrent::future<std::uint64_t> reply);
+
+    // False when no request was waiting for this reply.
+    bool on_report(proto::report report);
+    bool on_purged(const proto::purged& purged);
+
+    // Calls send for every outstanding request, oldest first.
+    void for_each_request(const std::function<void(const proto::inspect&)>& send_inspect,
+                          const std::function<void(const proto::purge&)>& send_purge) const;
+
+    void fail_all(const std::exception_ptr& error);
+
+private:
+    struct inspect_request {
+        std::string what;
+        concurrent::future<proto::report> reply;
+    };
+    struct purge_request {
+        std::string queue;
+        concurrent::future<std::uint64_t> reply;
+    };
+
+    std::deque<inspect_request> inspects_;
+    std::deque<purge_request> purges_;
+};
+
+}  // namespace shoal::detail

@@ -1,0 +1,303 @@
+#pragma once
+// fake_broker: the broker's side of SHOAL/1 played by a test, on a raw ROUTER socket bound to
+// a free port on 127.0.0.1. Two ways to use it:
+//   - step by step, in the test's thread: next()/expect<M>() read what the client sent,
+//     send() answers (for batching, reconnect and refusal scenarios);
+//   - serve(): a thread that answers like a tiny broker with built-in tasks (add, echo, fail,
+//     sleep_ms; anything else is unknown_task), for the combinator and future tests.
+// Every wait is bounded; a timeout or an unexpected command throws, failing the test.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <msgpack.hpp>
+#include <zmq.hpp>
+
+#include "shoal/client/client_options.hpp"
+#include "shoal/common/detail/msgpack_codec.hpp"
+#include "shoal/proto/codec.hpp"
+#include "shoal/proto/messages.hpp"
+#include "shoal/proto/wire.hpp"
+
+namespace shoal::testing {
+
+// Client options that keep tests short: close() waits little for acknowledgements, and
+// pending fetches are asked again quickly.
+inline client_options quick_options() {
+    client_options o;
+    o.close_grace_s = 0.2;
+    o.fetch_poll_initial_s = 0.02;
+    o.fetch_poll_max_s = 0.1;
+    o.reconnect_initial_s = 0.02;
+    o.reconnect_max_s = 0.1;
+    return o;
+}
+
+struct incoming {
+    std::string identity;
+    proto::command cmd;
+    std::string body;
+};
+
+class fake_broker {
+public:
+    fake_broker() : router_(context_, zmq::socket_type::router) {
+        proto::configure_socket(router_);
+        router_.bind("tcp://127.0.0.1:0");
+        endpoint_ = router_.get(zmq::sockopt::last_endpoint);
+    }
+    ~fake_broker() { stop(); }
+    fake_broker(const fake_broker&) = delete;
+    fake_broker& operator=(const fake_broker&) = delete;
+
+    const std::string& endpoint() const { return endpoint_; }
+
+    // ---- step by step (test thread; not while serve() runs) ----
+
+    // The next message, skipping HEARTBEATs unless asked; nullopt after the timeout.
+    std::optional<incoming> next(double timeout_s = 3.0, bool skip_heartbeats = true) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+        while (true) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                until - std::chrono::steady_clock::now());
+            if (left.count() < 0) return std::nullopt;
+            zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
+            zmq::poll(&item, 1, std::min(left, std::chrono::milliseconds(50)));
+            while (auto m = proto::receive(router_, true)) {
+                const auto env = m->parse();
+                if (skip_heartbeats && env.cmd == proto::command::heartbeat) continue;
+                return incoming{m->identity, env.cmd, std::string(env.body)};
+            }
+        }
+    }
+
+    // The next message, which must be an M (HEARTBEATs skipped); throws otherwise.
+    template <class M>
+    std::pair<std::string, M> expect(double timeout_s = 3.0) {
+        auto m = next(timeout_s);
+        if (!m) {
+            throw std::runtime_error(std::string("fake_broker: no ") +
+                                     std::string(proto::command_name(M::cmd)) + " within the timeout");
+        }
+        if (m->cmd != M::cmd) {
+            throw std::runtime_error(std::string("fake_broker: expected ") +
+                                     std::string(proto::command_name(M::cmd)) + ", got " +
+                                     std::string(proto::command_name(m->cmd)));
+        }
+        return {m->identity, proto::decode<M>(m->body)};
+    }
+
+    // Collects Ms until `count` items (tasks or ids, via size_of) arrived; throws on timeout.
+    template <class M, class SizeOf>
+    std::vector<M> expect_items(std::size_t count, SizeOf size_of, double timeout_s = 3.0) {
+        std::vector<M> out;
+        std::size_t seen = 0;
+        while (seen < count) {
+            auto [id, m] = expect<M>(timeout_s);
+            seen += size_of(m);
+            out.push_back(std::move(m));
+        }
+        return out;
+    }
+
+    template <class M>
+    void send(const std::string& identity, const M& m) {
+        proto::send_to(router_, identity, m);
+    }
+
+    // Any bytes as the body of `cmd`: for malformed messages.
+    void send_raw(const std::string& identity, proto::command cmd, std::string_view body) {
+        proto::send_routed(router_, identity, cmd, body);
+    }
+
+    // HELLO -> WELCOME; returns the client's identity.
+    std::string handshake(proto::welcome w = welcome_for_tests()) {
+        auto [identity, hello] = expect<proto::hello>();
+        if (hello.role != proto::peer_role::client) throw std::runtime_error("not a client HELLO");
+        send(identity, w);
+        return identity;
+    }
+
+    static proto::welcome welcome_for_tests() {
+        proto::welcome w;
+        w.heartbeat_ms = 1000;
+        w.liveness = 5;
+        return w;
+    }
+
+    // ---- serve(): a background thread answering like a tiny broker ----
+
+    void serve() {
+        running_ = true;
+        server_ = std::thread([this] {
+            while (running_.load()) serve_once();
+        });
+    }
+    void stop() {
+        running_ = false;
+        if (server_.joinable()) server_.join();
+    }
+
+    // Counters the tests check (read after stop(), or atomically while serving).
+    std::atomic<int> submits{0};
+    std::atomic<int> tasks_seen{0};
+    std::atomic<int> revokes_seen{0};
+    std::atomic<int> fetches_seen{0};
+
+    // The outcome built-in task `name` gives for the msgpack argument list `payload`.
+    static proto::outcome run_builtin(const proto::task_id& id, const std::string& name,
+                                      const std::string& payload) {
+        proto::outcome o;
+        o.id = id;
+        const auto handle = msgpack::unpack(payload.data(), payload.size());
+        const auto& args = handle.get().via.array;
+        if (name == "add") {
+            std::int64_t sum = 0;
+            for (std::uint32_t i = 0; i < args.size; ++i) sum += args.ptr[i].as<std::int64_t>();
+            o.payload = detail::pack_result(sum);
+        } else if (name == "echo" || name == "sleep_ms") {
+            o.payload = args.size > 0 ? pack_object(args.ptr[0]) : detail::pack_nil();
+        } else if (name == "fail") {
+            o.status = proto::task_status::failed;
+            o.error = {"std::runtime_error", "boom", "worker-7"};
+        } else {
+            o.status = proto::task_status::unknown_task;
+            o.error = {"unknown_task", "no worker can run '" + name + "'", "broker"};
+        }
+        return o;
+    }
+
+private:
+    static std::string pack_object(const msgpack::object& o) {
+        msgpack::sbuffer buffer;
+        msgpack::pack(buffer, o);
+        return std::string(buffer.data(), buffer.size());
+    }
+
+    struct delayed {
+        std::chrono::steady_clock::time_point due;
+        std::string identity;
+        proto::outcome outcome;
+    };
+
+    void serve_once() {
+        const auto m = next(0.005, true);
+        const auto now = std::chrono::steady_clock::now();
+        // Results due now, in due order.
+        for (auto it = delayed_.begin(); it != delayed_.end();) {
+            if (it->due <= now) {
+                finish(it->identity, std::move(it->outcome));
+                it = delayed_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (!m) return;
+        switch (m->cmd) {
+        case proto::command::hello:
+            send(m->identity, welcome_for_tests());
+            break;
+        case proto::command::submit: {
+            ++submits;
+            const auto s = proto::decode<proto::submit>(m->body);
+            proto::accepted acc;
+            for (const auto& t : s.tasks) acc.ids.push_back(t.id);
+            send(m->identity, acc);
+            for (const auto& t : s.tasks) {
+                ++tasks_seen;
+                auto o = run_builtin(t.id, t.name, t.payload);
+                auto due = now;
+                if (t.name == "sleep_ms") {
+                    const auto h = msgpack::unpack(t.payload.data(), t.payload.size());
+                    due += std::chrono::milliseconds(h.get().via.array.ptr[0].as<std::int64_t>());
+                }
+                pending_.emplace(t.id, m->identity);
+                delayed_.push_back({due, m->identity, std::move(o)});
+            }
+            break;
+        }
+        case proto::command::revoke: {
+            const auto r = proto::decode<proto::revoke>(m->body);
+            for (const auto& id : r.ids) {
+                ++revokes_seen;
+                for (auto it = delayed_.begin(); it != delayed_.end(); ++it) {
+                    if (it->outcome.id == id) {
+                        delayed_.erase(it);
+                        break;
+                    }
+                }
+                proto::outcome o;
+                o.id = id;
+                o.status = proto::task_status::revoked;
+                o.error = {"revoked", "revoked by a client", "broker"};
+                if (pending_.count(id)) finish(pending_[id], std::move(o));
+            }
+            break;
+        }
+        case proto::command::fetch: {
+            ++fetches_seen;
+            const auto f = proto::decode<proto::fetch>(m->body);
+            proto::fetched reply;
+            for (const auto& id : f.ids) {
+                proto::fetched_entry e;
+                e.id = id;
+                if (const auto it = store_.find(id); it != store_.end()) {
+                    e.state = proto::result_state::done;
+                    e.result = it->second;
+                } else if (pending_.count(id)) {
+                    e.state = proto::result_state::pending;
+                }
+                reply.entries.push_back(std::move(e));
+            }
+            send(m->identity, reply);
+            break;
+        }
+        case proto::command::inspect: {
+            const auto q = proto::decode<proto::inspect>(m->body);
+            proto::report r;
+            r.what = q.what;
+            if (q.what == "workers") {
+                r.rows.push_back({{"name", std::string("worker-7")}, {"slots", std::int64_t{4}}});
+            }
+            send(m->identity, r);
+            break;
+        }
+        case proto::command::purge: {
+            const auto p = proto::decode<proto::purge>(m->body);
+            send(m->identity, proto::purged{p.queue, 3});
+            break;
+        }
+        default:
+            break;
+        }
+    }
+
+    void finish(const std::string& identity, proto::outcome o) {
+        pending_.erase(o.id);
+        store_[o.id] = o;
+        proto::result r;
+        r.outcomes.push_back(std::move(o));
+        send(identity, r);
+    }
+
+    zmq::context_t context_;
+    zmq::socket_t router_;
+    std::string endpoint_;
+    std::atomic<bool> running_{false};
+    std::thread server_;
+    // serve() state, its thread only.
+    std::vector<delayed> delayed_;
+    std::map<proto::task_id, std::string> pending_;  // id -> submitter
+    std::map<proto::task_id, proto::outcome> store_;
+};
+
+}  // namespace shoal::testing
