@@ -68,8 +68,10 @@ std::string broker_core::bind() {
 void broker_core::close() {
     if (!socket_) return;
     std::vector<peer_ref> everyone;
+    // Best effort: peers that are gone already are not worth a warning.
+    const std::string bye = proto::encode(proto::bye{"broker closing"});
     peers_.for_each([&](peer_ref ref, peer& p) {
-        send(p, proto::bye{"broker closing"});
+        (void)proto::send_routed(*socket_, p.identity, proto::command::bye, bye);
         everyone.push_back(ref);
     });
     loop_.remove_zmq_reader(socket_->handle());
@@ -89,17 +91,24 @@ void broker_core::schedule_tick() {
 
 void broker_core::tick() {
     if (!socket_) return;
-    const double now = loop_.time();
-    check_peers(now);
+    // Messages already waiting in our socket are signs of life too: read them before judging
+    // liveness, so that a busy stretch of ours never declares a live peer dead.
+    drain();
+    check_peers(loop_.time());
     stats_.expired += store_.expire();
     end_of_wakeup();
     schedule_tick();
 }
 
 void broker_core::on_readable() {
-    // Drain a bounded number of messages, then answer in batches: one DISPATCH per worker
-    // and one RESULT per client for the whole wake-up. The loop polls level-triggered, so
-    // what is left is read on the next pass, after timers had their turn.
+    drain();
+    end_of_wakeup();
+}
+
+void broker_core::drain() {
+    // A bounded number of messages, then the caller answers in batches: one DISPATCH per
+    // worker and one RESULT per client for the whole wake-up. The loop polls level-triggered,
+    // so what is left is read on the next pass, after timers had their turn.
     for (std::uint32_t i = 0; i < config_.drain_max && socket_; ++i) {
         std::optional<proto::received_message> msg;
         try {
@@ -111,7 +120,6 @@ void broker_core::on_readable() {
         if (!msg) break;
         handle(*msg);
     }
-    end_of_wakeup();
 }
 
 void broker_core::end_of_wakeup() {

@@ -61,6 +61,7 @@ public:
 private:
     // ---- broker_core.cpp
     void on_readable();
+    void drain();
     void handle(const proto::received_message& msg);
     void route(proto::command cmd, std::string_view body, std::string_view identity, peer* p,
                peer_ref ref);

@@ -65,20 +65,24 @@ void broker_core::dispatch_all() {
         const peer_ref ref = peers_.ref_of(workers[(start + i) % n]);
         peer* w = peers_.get(ref);
         if (w == nullptr) continue;
-        const std::uint64_t credit =
-            std::min<std::uint64_t>(w->worker.credit.available(), config_.max_batch);
-        if (credit == 0) continue;
-        const std::size_t taken = dispatcher_.fill(*w, ref, credit, message_budget(), batch_);
-        if (taken == 0) continue;
-        const std::string body = proto::encode(batch_.message);
-        if (send_raw(*w, proto::command::dispatch, body)) {
+        // Normally one DISPATCH per worker; more only when a message's size (or max_batch)
+        // cut the batch short of the worker's credit.
+        while (true) {
+            const std::uint64_t credit =
+                std::min<std::uint64_t>(w->worker.credit.available(), config_.max_batch);
+            if (credit == 0) break;
+            const std::size_t taken = dispatcher_.fill(*w, ref, credit, message_budget(), batch_);
+            if (taken == 0) break;
+            const std::string body = proto::encode(batch_.message);
+            if (!send_raw(*w, proto::command::dispatch, body)) {
+                // Not sent (the worker is gone or not reading): the tasks wait for a retry.
+                dispatcher_.undo(batch_);
+                dispatch_needed_ = true;
+                break;
+            }
             dispatcher::restore(batch_);
             w->worker.credit.spend(taken);
             stats_.dispatched += taken;
-        } else {
-            // Not sent (the worker is gone or not reading): the tasks wait for the next try.
-            dispatcher_.undo(batch_);
-            dispatch_needed_ = true;
         }
     }
     batch_.clear();

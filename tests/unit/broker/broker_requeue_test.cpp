@@ -1,0 +1,155 @@
+// A worker that dies: its tasks go back to the front of their queue with attempt + 1, a late
+// DONE for the old attempt is ignored and counted, and the dead worker must HELLO again.
+
+#include <gtest/gtest.h>
+
+#include "broker_test_peer.hpp"
+#include "shoal/broker/embedded_broker.hpp"
+
+namespace {
+
+using namespace shoal::broker;
+using namespace shoal::broker::testing;
+namespace proto = shoal::proto;
+
+proto::done done_of(const proto::dispatched_task& t, std::string payload, std::uint32_t credit) {
+    proto::done d;
+    d.finished.push_back({proto::outcome{t.id, proto::task_status::ok, std::move(payload), {}}, t.attempt});
+    d.credit = credit;
+    return d;
+}
+
+TEST(BrokerRequeue, DeadWorkersTasksRunAgainWithTheNextAttempt) {
+    embedded_broker broker(fast_config());
+    zmq::context_t ctx;
+    test_peer client(ctx, broker.endpoint());
+    client.hello_client();
+    test_peer doomed(ctx, broker.endpoint());
+    doomed.hello_worker({"add"}, 2, 0, "doomed");
+    doomed.send(proto::ready{2});
+    client.inspect("workers");  // the READY is in
+    client.submit({task(1), task(2), task(3)});
+    const auto first = doomed.expect<proto::dispatch>();
+    ASSERT_EQ(first.tasks.size(), 2u);
+    EXPECT_EQ(first.tasks[0].attempt, 1u);
+
+    const auto active = client.inspect("active");
+    ASSERT_EQ(active.rows.size(), 2u);
+    EXPECT_EQ(str_field(active.rows[0], "worker"), "doomed");
+    EXPECT_EQ(int_field(active.rows[0], "attempt"), 1);
+
+    doomed.go_silent();  // hangs: no heartbeats, no DONE
+    test_peer rescuer(ctx, broker.endpoint());
+    rescuer.hello_worker({"add"}, 3, 0, "rescuer");
+    rescuer.send(proto::ready{3});
+    // Task 3 goes to the rescuer at once; tasks 1 and 2 once the doomed worker is declared
+    // dead (200 ms), back at the front of the queue with attempt 2.
+    std::vector<proto::dispatched_task> got;
+    for (int i = 0; i < 3 && got.size() < 3; ++i) {
+        const auto d = rescuer.expect<proto::dispatch>(2.0);
+        got.insert(got.end(), d.tasks.begin(), d.tasks.end());
+    }
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(got[0].id, id_of(3));
+    EXPECT_EQ(got[0].attempt, 1u);
+    EXPECT_EQ(got[1].id, id_of(1));
+    EXPECT_EQ(got[1].attempt, 2u);
+    EXPECT_EQ(got[2].id, id_of(2));
+    EXPECT_EQ(got[2].attempt, 2u);
+
+    // The doomed worker wakes up and reports attempt 1: it has no session any more.
+    doomed.send(done_of(first.tasks[0], "stale", 1));
+    EXPECT_EQ(doomed.expect_error().code, "not_registered");
+    // It says HELLO again and reports again: the attempt is superseded, so it is ignored.
+    doomed.hello_worker({"add"}, 2, 0, "doomed-again");
+    doomed.send(done_of(first.tasks[0], "stale", 1));
+    // The rescuer's results count.
+    for (const auto& t : got) rescuer.send(done_of(t, "fresh", 1));
+    const auto results = client.results(3);
+    for (const auto& o : results) {
+        EXPECT_EQ(o.status, proto::task_status::ok);
+        EXPECT_EQ(o.payload, "fresh");
+    }
+    const auto f = client.fetch({id_of(1)});
+    EXPECT_EQ(f.entries.at(0).result->payload, "fresh");
+
+    const auto stats = client.inspect("stats").rows.at(0);
+    EXPECT_EQ(int_field(stats, "late_results"), 1);
+    EXPECT_EQ(int_field(stats, "requeued"), 2);
+    EXPECT_EQ(int_field(stats, "workers_dead"), 1);
+    EXPECT_EQ(int_field(stats, "completed"), 3);
+    for (const auto& row : client.inspect("workers").rows) {
+        if (str_field(row, "name") == "doomed-again") {
+            EXPECT_EQ(int_field(row, "late"), 1);
+        }
+    }
+}
+
+TEST(BrokerRequeue, LateDoneAfterRequeueButBeforeRedispatchIsIgnored) {
+    embedded_broker broker(fast_config());
+    zmq::context_t ctx;
+    test_peer client(ctx, broker.endpoint());
+    client.hello_client();
+    test_peer doomed(ctx, broker.endpoint());
+    doomed.hello_worker({"add"}, 1, 0, "doomed");
+    doomed.send(proto::ready{1});
+    client.inspect("workers");
+    client.submit({task(1)});
+    const auto d = doomed.expect<proto::dispatch>();
+    doomed.go_silent();
+    EXPECT_TRUE(client.quiet_for(0.35));  // the client heartbeats meanwhile
+    EXPECT_EQ(int_field(client.inspect("queues").rows.at(0), "length"), 1);  // back in line
+    doomed.hello_worker({"add"}, 1, 0, "doomed-again");
+    doomed.send(done_of(d.tasks[0], "stale", 0));  // attempt 1: no credit returned
+    EXPECT_EQ(client.fetch({id_of(1)}).entries.at(0).state, proto::result_state::pending);
+    doomed.send(proto::ready{1});
+    const auto again = doomed.expect<proto::dispatch>();
+    ASSERT_EQ(again.tasks.size(), 1u);
+    EXPECT_EQ(again.tasks[0].attempt, 2u);
+    doomed.send(done_of(again.tasks[0], "fresh", 1));
+    const auto r = client.results(1);
+    EXPECT_EQ(r.at(0).payload, "fresh");
+}
+
+TEST(BrokerRequeue, ATaskThatOutlivesMaxAttemptsIsLost) {
+    auto config = fast_config();
+    config.max_attempts = 1;
+    embedded_broker broker(config);
+    zmq::context_t ctx;
+    test_peer client(ctx, broker.endpoint());
+    client.hello_client();
+    test_peer doomed(ctx, broker.endpoint());
+    doomed.hello_worker({"add"}, 1, 0, "doomed");
+    doomed.send(proto::ready{1});
+    client.inspect("workers");
+    client.submit({task(1)});
+    doomed.expect<proto::dispatch>();
+    doomed.go_silent();
+    const auto r = client.results(1, 2.0);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].status, proto::task_status::lost);
+    EXPECT_EQ(r[0].error.where, "broker");
+}
+
+TEST(BrokerRequeue, ByeAlsoReQueuesWhatTheWorkerHeld) {
+    embedded_broker broker(fast_config());
+    zmq::context_t ctx;
+    test_peer client(ctx, broker.endpoint());
+    client.hello_client();
+    test_peer leaving(ctx, broker.endpoint());
+    leaving.hello_worker({"add"}, 1, 0, "leaving");
+    leaving.send(proto::ready{1});
+    client.inspect("workers");
+    client.submit({task(1)});
+    leaving.expect<proto::dispatch>();
+    leaving.send(proto::bye{"shutting down"});
+    leaving.go_silent();
+    test_peer next(ctx, broker.endpoint());
+    next.hello_worker({"add"});
+    next.send(proto::ready{1});
+    const auto d = next.expect<proto::dispatch>();
+    ASSERT_EQ(d.tasks.size(), 1u);
+    EXPECT_EQ(d.tasks[0].attempt, 2u);
+}
+
+}  // namespace
