@@ -37,8 +37,8 @@ parse_outcome parse_command_line(int argc, char** argv) {
                    "slots: tasks run at once, on any pool or the loop (default: threads + processes)")
         ->check(CLI::Range(1u, max_count));
     app.add_option("--prefetch", prefetch,
-                   "tasks held beyond the slots, waiting locally (default: the slot count; 0 holds "
-                   "only what runs)")
+                   "tasks held beyond the slots, waiting locally (default: 4 per slot; 0 holds only "
+                   "what runs)")
         ->check(CLI::Range(0u, max_count));
     app.add_option("--name,-n", c.options.name, "worker name (default: worker-<pid>@<hostname>)");
     app.add_option("--grace", c.options.grace_seconds, "seconds a drain may take before the worker leaves")

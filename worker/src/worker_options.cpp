@@ -8,6 +8,10 @@
 namespace shoal {
 namespace {
 
+// Celery's default prefetch multiplier: enough tasks in hand that a worker never idles for
+// a round trip to the broker when its tasks are short (see worker/README.md).
+constexpr std::uint32_t default_prefetch_per_slot = 4;
+
 std::uint32_t cpu_count() noexcept {
     const unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 1u : n;
@@ -37,7 +41,7 @@ resolved_worker_options resolve(const worker_options& options) {
     r.threads = positive(options.threads, cpu_count(), "threads");
     r.processes = positive(options.processes, cpu_count(), "processes");
     r.slots = positive(options.concurrency, r.threads + r.processes, "concurrency");
-    r.prefetch = options.prefetch.value_or(r.slots);
+    r.prefetch = options.prefetch.value_or(default_prefetch_per_slot * r.slots);
     if (!(options.grace_seconds >= 0)) throw std::invalid_argument("the grace period must be >= 0");
     r.grace_seconds = options.grace_seconds;
     r.handle_signals = options.handle_signals;

@@ -20,7 +20,8 @@ struct worker_options {
     // Slots: how many tasks run at once, whatever their place; default threads + processes.
     std::optional<std::uint32_t> concurrency;
     // Tasks held beyond the slots, waiting locally so a slot never idles for a round trip;
-    // default: as many as the slots. 0: hold only what runs.
+    // default: 4 per slot (Celery's prefetch multiplier). 0: hold only what runs (best for
+    // long tasks, which then go to whichever worker is free).
     std::optional<std::uint32_t> prefetch;
     // How long a drain (SIGTERM, SIGINT or stop()) may take before the worker leaves anyway.
     double grace_seconds = 30.0;
