@@ -5,8 +5,7 @@
 namespace shoal::broker {
 
 inflight_task& inflight_table::add(peer_ref worker, lane_id lane, queued_task&& task) {
-    const proto::task_id id = task.id;
-    inflight_task& entry = tasks_[id];
+    inflight_task& entry = *tasks_.try_emplace(task.id).first;
     entry.task = std::move(task);
     entry.lane = lane;
     entry.worker = worker;
@@ -14,38 +13,36 @@ inflight_task& inflight_table::add(peer_ref worker, lane_id lane, queued_task&& 
     return entry;
 }
 
-inflight_task* inflight_table::find(const proto::task_id& id) {
-    const auto it = tasks_.find(id);
-    return it == tasks_.end() ? nullptr : &it->second;
-}
+inflight_task* inflight_table::find(const proto::task_id& id) { return tasks_.find(id); }
 
 done_verdict inflight_table::take_done(const proto::task_id& id, std::uint32_t attempt,
                                        inflight_task& taken) {
-    const auto it = tasks_.find(id);
-    if (it == tasks_.end() || it->second.task.attempt != attempt) return done_verdict::late;
-    const bool revoked = it->second.revoked;
-    taken = std::move(it->second);
-    tasks_.erase(it);
+    inflight_task* entry = tasks_.find(id);
+    if (entry == nullptr || entry->task.attempt != attempt) return done_verdict::late;
+    const bool revoked = entry->revoked;
+    taken = std::move(*entry);
+    tasks_.erase(id);
     return revoked ? done_verdict::revoked : done_verdict::current;
 }
 
 bool inflight_table::remove(const proto::task_id& id, inflight_task* taken) {
-    const auto it = tasks_.find(id);
-    if (it == tasks_.end()) return false;
-    if (taken != nullptr) *taken = std::move(it->second);
-    tasks_.erase(it);
+    inflight_task* entry = tasks_.find(id);
+    if (entry == nullptr) return false;
+    if (taken != nullptr) *taken = std::move(*entry);
+    tasks_.erase(id);
     return true;
 }
 
 std::vector<inflight_task> inflight_table::take_all_of(peer_ref worker) {
+    std::vector<proto::task_id> ids;
+    tasks_.for_each([&](const proto::task_id& id, const inflight_task& t) {
+        if (t.worker == worker) ids.push_back(id);
+    });
     std::vector<inflight_task> out;
-    for (auto it = tasks_.begin(); it != tasks_.end();) {
-        if (it->second.worker == worker) {
-            out.push_back(std::move(it->second));
-            it = tasks_.erase(it);
-        } else {
-            ++it;
-        }
+    out.reserve(ids.size());
+    for (const proto::task_id& id : ids) {
+        out.push_back(std::move(*tasks_.find(id)));
+        tasks_.erase(id);
     }
     std::sort(out.begin(), out.end(), [](const inflight_task& a, const inflight_task& b) {
         return a.task.seq > b.task.seq;

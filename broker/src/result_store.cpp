@@ -5,19 +5,12 @@ namespace shoal::broker {
 result_store::result_store(const shoal::clock& clock, result_store_limits limits)
     : clock_(clock), limits_(limits), tombstones_(limits.max_tombstones, limits.ttl_s) {}
 
-task_entry* result_store::find(const proto::task_id& id) {
-    const auto it = entries_.find(id);
-    return it == entries_.end() ? nullptr : &it->second;
-}
+task_entry* result_store::find(const proto::task_id& id) { return entries_.find(id); }
 
-const task_entry* result_store::find(const proto::task_id& id) const {
-    const auto it = entries_.find(id);
-    return it == entries_.end() ? nullptr : &it->second;
-}
+const task_entry* result_store::find(const proto::task_id& id) const { return entries_.find(id); }
 
 std::pair<task_entry*, bool> result_store::add_pending(const proto::task_id& id) {
-    auto [it, inserted] = entries_.try_emplace(id);
-    return {&it->second, inserted};
+    return entries_.try_emplace(id);
 }
 
 bool result_store::complete(task_entry& entry, proto::outcome&& o) {
@@ -78,6 +71,8 @@ std::size_t result_store::expire() {
         ++expired;
     }
     tombstones_.trim(now);
+    // The broker holds no task_entry* across ticks, so values may move now.
+    if (expired > 0) entries_.compact_if_sparse();
     return expired;
 }
 

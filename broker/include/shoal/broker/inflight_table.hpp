@@ -8,10 +8,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <unordered_map>
 #include <vector>
 
 #include "shoal/broker/peer_ref.hpp"
+#include "shoal/broker/task_id_map.hpp"
 #include "shoal/broker/task_queues.hpp"
 #include "shoal/proto/task_id.hpp"
 
@@ -48,11 +48,11 @@ public:
     // f(const inflight_task&) for every entry.
     template <class F>
     void for_each(F&& f) const {
-        for (const auto& [id, t] : tasks_) f(t);
+        tasks_.for_each([&](const proto::task_id&, const inflight_task& t) { f(t); });
     }
 
 private:
-    std::unordered_map<proto::task_id, inflight_task, proto::task_id_hash> tasks_;
+    task_id_map<inflight_task> tasks_;
 };
 
 }  // namespace shoal::broker

@@ -4,8 +4,8 @@
 // expired (a tombstone). The store answers FETCH (unknown, pending, done, expired), spots a
 // repeated SUBMIT by the body's fingerprint, and remembers whom to tell (the submitter).
 //
-// Memory: one hash-map node per task (about 110 bytes with the allocator's overhead), plus
-// the result's bytes once done, plus 24 bytes in the expiry queue. Done results beyond
+// Memory: one task_id_map entry per task (88 bytes in its slab plus 8-16 bytes of index),
+// plus the result's bytes once done, plus 24 bytes in the expiry queue. Done results beyond
 // max_results expire early, oldest first, so a flood of results cannot exhaust memory.
 //
 // Time comes from an injected shoal::clock (the broker passes its loop's time; tests pass a
@@ -16,10 +16,10 @@
 #include <deque>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include "shoal/broker/peer_ref.hpp"
+#include "shoal/broker/task_id_map.hpp"
 #include "shoal/broker/task_queues.hpp"
 #include "shoal/broker/tombstones.hpp"
 #include "shoal/common/clock.hpp"
@@ -79,7 +79,7 @@ private:
 
     const shoal::clock& clock_;
     result_store_limits limits_;
-    std::unordered_map<proto::task_id, task_entry, proto::task_id_hash> entries_;
+    task_id_map<task_entry> entries_;
     std::deque<expiry> expiry_;  // one per done entry, in completion order (the TTL is fixed)
     tombstones tombstones_;
 };

@@ -1,0 +1,129 @@
+#include "shoal/broker/task_id_map.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+using shoal::broker::task_id_map;
+using shoal::proto::task_id;
+
+task_id id_of(std::uint64_t n) {
+    task_id id;
+    for (int i = 0; i < 8; ++i) id.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
+    return id;
+}
+
+TEST(TaskIdMap, InsertFindErase) {
+    task_id_map<std::string> m;
+    EXPECT_EQ(m.find(id_of(1)), nullptr);
+    auto [v, fresh] = m.try_emplace(id_of(1));
+    ASSERT_TRUE(fresh);
+    *v = "one";
+    auto [again, fresh_again] = m.try_emplace(id_of(1));
+    EXPECT_FALSE(fresh_again);
+    EXPECT_EQ(again, v);
+    EXPECT_EQ(*m.find(id_of(1)), "one");
+    EXPECT_EQ(m.size(), 1u);
+    EXPECT_TRUE(m.erase(id_of(1)));
+    EXPECT_FALSE(m.erase(id_of(1)));
+    EXPECT_EQ(m.find(id_of(1)), nullptr);
+    EXPECT_TRUE(m.empty());
+}
+
+TEST(TaskIdMap, ErasedValuesAreResetAndSlotsReused) {
+    task_id_map<std::string> m;
+    *m.try_emplace(id_of(1)).first = std::string(100, 'x');
+    m.erase(id_of(1));
+    auto [v, fresh] = m.try_emplace(id_of(2));
+    EXPECT_TRUE(fresh);
+    EXPECT_TRUE(v->empty());
+    EXPECT_EQ(m.slab_size(), 1u);
+}
+
+TEST(TaskIdMap, PointersStayValidWhileTheMapGrows) {
+    task_id_map<int> m;
+    int* first = m.try_emplace(id_of(0)).first;
+    *first = 42;
+    for (std::uint64_t i = 1; i < 10'000; ++i) *m.try_emplace(id_of(i)).first = static_cast<int>(i);
+    EXPECT_EQ(*first, 42);
+    EXPECT_EQ(m.find(id_of(0)), first);
+}
+
+TEST(TaskIdMap, AgreesWithUnorderedMapUnderRandomChurn) {
+    // Colliding hashes included: ids that differ only in bytes the hash folds together.
+    std::mt19937_64 rng(12345);
+    task_id_map<std::uint64_t> m;
+    std::unordered_map<task_id, std::uint64_t> ref;
+    for (int step = 0; step < 200'000; ++step) {
+        const std::uint64_t key = rng() % 5000;
+        const task_id id = id_of(key * 0x9e3779b97f4a7c15ULL);
+        switch (rng() % 3) {
+        case 0: {
+            auto [v, fresh] = m.try_emplace(id);
+            const bool ref_fresh = ref.find(id) == ref.end();
+            ASSERT_EQ(fresh, ref_fresh);
+            if (fresh) {
+                *v = key;
+                ref[id] = key;
+            }
+            break;
+        }
+        case 1:
+            ASSERT_EQ(m.erase(id), ref.erase(id) == 1);
+            break;
+        default: {
+            const std::uint64_t* v = m.find(id);
+            const auto it = ref.find(id);
+            ASSERT_EQ(v != nullptr, it != ref.end());
+            if (v != nullptr) {
+                ASSERT_EQ(*v, it->second);
+            }
+        }
+        }
+        ASSERT_EQ(m.size(), ref.size());
+    }
+    std::size_t seen = 0;
+    m.for_each([&](const task_id& id, std::uint64_t& v) {
+        ++seen;
+        EXPECT_EQ(ref.at(id), v);
+    });
+    EXPECT_EQ(seen, ref.size());
+}
+
+TEST(TaskIdMap, CompactGivesBackTheSlabAndKeepsEveryEntry) {
+    task_id_map<std::uint64_t> m;
+    for (std::uint64_t i = 0; i < 10'000; ++i) *m.try_emplace(id_of(i)).first = i;
+    for (std::uint64_t i = 0; i < 10'000; ++i) {
+        if (i % 10 != 0) m.erase(id_of(i));
+    }
+    EXPECT_EQ(m.slab_size(), 10'000u);
+    m.compact_if_sparse();
+    EXPECT_EQ(m.slab_size(), 1'000u);
+    EXPECT_EQ(m.size(), 1'000u);
+    for (std::uint64_t i = 0; i < 10'000; ++i) {
+        const std::uint64_t* v = m.find(id_of(i));
+        if (i % 10 == 0) {
+            ASSERT_NE(v, nullptr);
+            EXPECT_EQ(*v, i);
+        } else {
+            EXPECT_EQ(v, nullptr);
+        }
+    }
+    *m.try_emplace(id_of(20'000)).first = 7;  // still usable after compaction
+    EXPECT_EQ(*m.find(id_of(20'000)), 7u);
+}
+
+TEST(TaskIdMap, CompactLeavesADenseMapAlone) {
+    task_id_map<int> m;
+    for (std::uint64_t i = 0; i < 1000; ++i) m.try_emplace(id_of(i));
+    int* p = m.find(id_of(5));
+    m.compact_if_sparse();
+    EXPECT_EQ(m.find(id_of(5)), p);
+}
+
+}  // namespace
