@@ -29,7 +29,10 @@ void broker_core::on_done(peer& p, std::string_view body) {
             task_entry* entry = store_.find(id);
             if (entry != nullptr && !entry->done) {
                 ++stats_.completed;
-                f.result.error.where = f.result.error.where.empty() ? p.name : f.result.error.where;
+                // A failure the worker did not sign is signed with its name.
+                if (f.result.status != proto::task_status::ok && f.result.error.where.empty()) {
+                    f.result.error.where = p.name;
+                }
                 finish(id, *entry, std::move(f.result));
             }
             break;
