@@ -1,5 +1,6 @@
 #include "batch_sender.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -23,7 +24,11 @@ std::size_t encoded_size_bound(const proto::submitted_task& t) {
 
 class submit_batch {
 public:
-    explicit submit_batch(proto::dealer_link& link) : link_(link) {}
+    submit_batch(proto::dealer_link& link, std::size_t capacity) : link_(link) {
+        // Growing the vector would move every task again at each doubling.
+        message_.tasks.reserve(capacity);
+        owners_.reserve(capacity);
+    }
 
     std::size_t count() const noexcept { return owners_.size(); }
     std::size_t bytes() const noexcept { return bytes_; }
@@ -64,7 +69,7 @@ bool send_submits(proto::dealer_link& link, task_table& table, const std::vector
     const std::size_t budget = session.max_message_bytes > 2 * message_overhead
                                    ? static_cast<std::size_t>(session.max_message_bytes) - message_overhead
                                    : message_overhead;
-    submit_batch batch(link);
+    submit_batch batch(link, std::min(tasks.size(), max_batch));
     for (own_task* owner : tasks) {
         const std::size_t size = encoded_size_bound(owner->task);
         if (size > budget) {

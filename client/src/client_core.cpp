@@ -323,13 +323,9 @@ void client_core::on_result(const proto::result& msg) {
 }
 
 void client_core::settle(const proto::outcome& outcome) {
-    if (own_task* own = tasks_.find(outcome.id)) {
-        auto state = std::move(own->state);
-        tasks_.erase(own);
-        state->complete(outcome);
-    }
-    fetches_.complete(outcome);
-    poll_ids_.erase(outcome.id);
+    if (auto own = tasks_.take(outcome.id)) own->state->complete(outcome);
+    if (!fetches_.empty()) fetches_.complete(outcome);
+    if (!poll_ids_.empty()) poll_ids_.erase(outcome.id);
 }
 
 void client_core::on_fetched(const proto::fetched& msg) {

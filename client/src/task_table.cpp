@@ -48,6 +48,13 @@ void task_table::erase(own_task* task) {
     tasks_.erase(id);
 }
 
+std::optional<own_task> task_table::take(const proto::task_id& id) {
+    auto node = tasks_.extract(id);
+    if (node.empty()) return std::nullopt;
+    if (!node.mapped().accepted) --unacknowledged_;
+    return std::move(node.mapped());
+}
+
 std::vector<own_task*> task_table::unaccepted_in_order() {
     std::vector<own_task*> out;
     out.reserve(unacknowledged_);

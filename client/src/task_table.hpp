@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +18,18 @@
 #include "shoal/proto/task_id.hpp"
 
 namespace shoal::detail {
+
+// Ids are random: two words compared, not a call to memcmp per probe.
+struct task_id_equal {
+    bool operator()(const proto::task_id& a, const proto::task_id& b) const noexcept {
+        std::uint64_t a0, a1, b0, b1;
+        std::memcpy(&a0, a.bytes.data(), 8);
+        std::memcpy(&a1, a.bytes.data() + 8, 8);
+        std::memcpy(&b0, b.bytes.data(), 8);
+        std::memcpy(&b1, b.bytes.data() + 8, 8);
+        return a0 == b0 && a1 == b1;
+    }
+};
 
 struct own_task {
     std::shared_ptr<remote_state_base> state;
@@ -33,6 +47,8 @@ public:
     // The broker forgot an accepted task: it counts as unacknowledged again.
     void mark_unaccepted(own_task& task) noexcept;
     void erase(own_task* task);
+    // Removes the task and hands it over (one lookup: the result path).
+    std::optional<own_task> take(const proto::task_id& id);
 
     // Unacknowledged tasks in submission order, to send again.
     std::vector<own_task*> unaccepted_in_order();
@@ -44,7 +60,7 @@ public:
     void fail_all(const std::exception_ptr& error);
 
 private:
-    std::unordered_map<proto::task_id, own_task, proto::task_id_hash> tasks_;
+    std::unordered_map<proto::task_id, own_task, proto::task_id_hash, task_id_equal> tasks_;
     std::uint64_t next_seq_ = 0;
     std::size_t unacknowledged_ = 0;
 };

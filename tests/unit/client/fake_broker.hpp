@@ -239,7 +239,10 @@ private:
                 o.id = id;
                 o.status = proto::task_status::revoked;
                 o.error = {"revoked", "revoked by a client", "broker"};
-                if (pending_.count(id)) finish(pending_[id], std::move(o));
+                if (const auto it = pending_.find(id); it != pending_.end()) {
+                    const std::string submitter = it->second;  // finish() erases the entry
+                    finish(submitter, std::move(o));
+                }
             }
             break;
         }

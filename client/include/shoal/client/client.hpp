@@ -42,6 +42,7 @@
 
 #include "shoal/client/client_options.hpp"
 #include "shoal/client/combinators.hpp"
+#include "shoal/client/detail/call_codec.hpp"
 #include "shoal/client/detail/remote_state.hpp"
 #include "shoal/client/errors.hpp"
 #include "shoal/client/fetch_result.hpp"
@@ -49,7 +50,6 @@
 #include "shoal/client/remote_future.hpp"
 #include "shoal/client/submit_options.hpp"
 #include "shoal/common/concurrent_future.hpp"
-#include "shoal/common/detail/msgpack_codec.hpp"
 #include "shoal/common/task_def.hpp"
 #include "shoal/proto/messages.hpp"
 
@@ -83,7 +83,7 @@ public:
     remote_future<R> submit(const submit_options& options, const task_def<R(Args...)>& def,
                             std::type_identity_t<Args>... args) {
         auto [outgoing, future] = prepare<R>(def.name(), options,
-                                             detail::pack_arguments<std::decay_t<Args>...>(args...));
+                                             detail::pack_call_arguments<std::decay_t<Args>...>(args...));
         enqueue(std::move(outgoing));
         return future;
     }
@@ -107,11 +107,11 @@ public:
         for (const auto& item : items) {
             std::string payload;
             if constexpr (sizeof...(Args) == 1) {
-                payload = detail::pack_arguments<std::decay_t<Args>...>(item);
+                payload = detail::pack_call_arguments<std::decay_t<Args>...>(item);
             } else {
                 payload = std::apply(
                     [](const std::decay_t<Args>&... args) {
-                        return detail::pack_arguments<std::decay_t<Args>...>(args...);
+                        return detail::pack_call_arguments<std::decay_t<Args>...>(args...);
                     },
                     std::tuple<std::decay_t<Args>...>(item));
             }

@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "shoal/client/detail/call_codec.hpp"
 #include "shoal/client/raw_msgpack.hpp"
 #include "shoal/client/remote_status.hpp"
 #include "shoal/common/concurrent_future.hpp"
@@ -67,7 +68,7 @@ private:
 // How a result's payload becomes a T.
 template <class T>
 struct result_decoder {
-    static T decode(std::string_view payload) { return unpack_result<T>(payload); }
+    static T decode(std::string_view payload) { return unpack_call_result<T>(payload); }
 };
 template <>
 struct result_decoder<raw_msgpack> {
