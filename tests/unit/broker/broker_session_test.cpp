@@ -155,4 +155,13 @@ TEST(BrokerSession, EmbeddedBrokerStopsCleanlyAndSaysBye) {
     b.reset();
 }
 
+TEST(BrokerSession, EmbeddedBrokerCallSeesWhatPeersDid) {
+    embedded_broker b(fast_config());
+    zmq::context_t ctx;
+    test_peer client(ctx, b.endpoint());
+    client.hello_client();
+    client.submit({task(1), task(2)});
+    EXPECT_EQ(b.call([](broker& x) { return x.stats().submitted; }), 2u);
+}
+
 }  // namespace
