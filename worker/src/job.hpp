@@ -5,6 +5,7 @@
 #include <string>
 
 #include "shoal/common/concurrent_future.hpp"
+#include "shoal/common/detail/task_driver.hpp"
 #include "shoal/common/future.hpp"
 #include "shoal/common/handle.hpp"
 #include "shoal/proto/messages.hpp"
@@ -28,6 +29,9 @@ struct job {
     concurrent::future<std::string> pool_future;   // the pools: the call's future
     timer_handle time_limit;                       // armed while a limited loop/thread task runs
     bool limit_passed = false;                     // the time limit fired
+    bool parked = false;                           // a loop task awaiting without its slot
+    detail::task_driver* driver = nullptr;         // run_on::loop: the task's driver (its key
+                                                   // for worker_context::release_slot)
 };
 
 }  // namespace shoal::worker_detail

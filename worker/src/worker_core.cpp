@@ -6,6 +6,7 @@
 
 #include "shoal/common/errors.hpp"
 #include "shoal/common/task.hpp"
+#include "worker_context_scope.hpp"
 
 namespace shoal::worker_detail {
 
@@ -18,8 +19,10 @@ worker_core::~worker_core() {
     gate_->close();
     if (!loop_.is_closed() && !loop_.is_running()) {
         // run() never ran, or threw half-way: release in the order shut_down() uses.
+        close_client();
         link_.reset();
         jobs_.clear();
+        resuming_.clear();
         signals_.reset();
         loop_.close();
     }
@@ -38,6 +41,7 @@ int worker_core::run() {
     }
     start_pools();
     connect();
+    const worker_context_scope scope(worker_context_);
     spdlog::info("worker {}: {} task(s), {} slot(s), prefetch {}, broker {}", options_.name,
                  registry_.size(), options_.slots, options_.prefetch, options_.broker);
     loop_.run_forever();
@@ -97,6 +101,8 @@ void worker_core::unwind_loop_tasks() {
 void worker_core::shut_down() {
     leaving_ = true;
     unwind_loop_tasks();
+    // The client's thread posts into our loop: it stops before the loop closes.
+    close_client();
     link_.reset();
     gate_->close();
     bool threads_busy = false;
@@ -128,6 +134,8 @@ void worker_core::shut_down() {
     }
     jobs_.clear();
     waiting_.clear();
+    resuming_.clear();
+    loop_jobs_.clear();
     signals_.reset();
     loop_.close();
     context_.reset();

@@ -6,6 +6,7 @@
 //   worker_jobs.cpp          running jobs on their place, time limits, cancellation
 //   worker_results.cpp       outcomes into batched DONE messages, and credit
 //   worker_drain.cpp         SIGTERM/SIGINT/stop(): the drain and the grace period
+//   worker_subtasks.cpp      worker_context: the client, slots given back while awaiting
 // Everything runs on the loop's thread except stop() and the pools' completion callbacks,
 // which come in through the loop_gate.
 
@@ -14,6 +15,8 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <unordered_map>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -27,7 +30,9 @@
 #include "shoal/common/process_pool_executor.hpp"
 #include "shoal/common/thread_pool_executor.hpp"
 #include "shoal/proto/dealer_link.hpp"
+#include "shoal/client/client.hpp"
 #include "shoal/worker/task_registry.hpp"
+#include "shoal/worker/worker_context.hpp"
 #include "shoal/worker/worker_options.hpp"
 
 namespace shoal::worker_detail {
@@ -44,12 +49,18 @@ public:
     int run();
     void stop();
 
+    // worker_subtasks.cpp (worker_context's members land here)
+    shoal::client& client();
+    std::uint64_t release_slot();
+    future<void> reclaim_slot(std::uint64_t number);
+
 private:
     // worker_core.cpp
     void start_pools();
     void connect();
     void shut_down();
     void unwind_loop_tasks();
+    void close_client() noexcept;
 
     // worker_session.cpp
     void on_connected(const proto::welcome& session);
@@ -74,6 +85,7 @@ private:
     void cancel(std::uint64_t number);
     void finish(std::uint64_t number, proto::outcome outcome);
     std::size_t busy_jobs() const noexcept;
+    void resume_parked();
 
     // worker_results.cpp
     void report(proto::finished_task finished);
@@ -103,9 +115,14 @@ private:
     std::unique_ptr<thread_pool_executor> threads_;
     std::unique_ptr<zmq::context_t> context_;
     std::unique_ptr<proto::dealer_link> link_;
+    std::unique_ptr<shoal::client> client_;  // made by the first worker_context::client()
+    worker_context worker_context_{*this};
 
     std::map<std::uint64_t, job> jobs_;     // every job held, by number
     std::deque<std::uint64_t> waiting_;     // numbers of waiting jobs, oldest first
+    // Parked loop tasks whose subtasks are done, waiting for a slot (before waiting_).
+    std::deque<std::pair<std::uint64_t, future<void>>> resuming_;
+    std::unordered_map<detail::task_driver*, std::uint64_t> loop_jobs_;  // driver -> job
     std::uint64_t next_job_ = 1;
     std::uint32_t running_ = 0;             // slots in use (running and abandoned jobs)
     std::vector<proto::finished_task> results_;  // finished, not yet sent in a DONE

@@ -36,7 +36,9 @@ void worker_core::accept(proto::dispatched_task task) {
 }
 
 void worker_core::start_waiting() {
-    while (running_ < options_.slots && !waiting_.empty() && !leaving_) {
+    if (leaving_) return;
+    resume_parked();  // tasks that already started go first
+    while (running_ < options_.slots && !waiting_.empty()) {
         const std::uint64_t number = waiting_.front();
         waiting_.pop_front();
         const auto it = jobs_.find(number);
@@ -70,6 +72,8 @@ void worker_core::start(job& j) {
 void worker_core::start_on_loop(job& j) {
     j.loop_future = loop_.create_task(j.entry->make_coroutine(std::move(j.task.payload)));
     const std::uint64_t number = j.number;
+    j.driver = j.loop_future.state().as_task_driver();
+    loop_jobs_[j.driver] = number;
     j.loop_future.add_done_callback([this, number](const future<std::string>&) { on_loop_finished(number); });
     arm_time_limit(j);
 }
@@ -199,7 +203,12 @@ void worker_core::cancel(std::uint64_t number) {
 void worker_core::finish(std::uint64_t number, proto::outcome outcome) {
     const auto it = jobs_.find(number);
     if (it == jobs_.end()) return;
-    if (it->second.phase != job_phase::waiting) --running_;
+    if (it->second.parked) {
+        ledger_.acquire(1);  // its credit went back when it parked; the report releases it again
+    } else if (it->second.phase != job_phase::waiting) {
+        --running_;
+    }
+    if (it->second.driver != nullptr) loop_jobs_.erase(it->second.driver);
     const std::uint32_t attempt = it->second.task.attempt;
     jobs_.erase(it);
     report({std::move(outcome), attempt});

@@ -8,9 +8,13 @@
 #include <vector>
 
 #include "seed_examples.hpp"
+#include "shoal/client/combinators.hpp"
+#include "shoal/common/gather.hpp"
 #include "shoal/common/sleep.hpp"
 #include "shoal/common/task.hpp"
+#include "shoal/worker/subtask.hpp"
 #include "shoal/worker/task_registry.hpp"
+#include "shoal/worker/worker_context.hpp"
 
 namespace shoal_examples {
 namespace {
@@ -74,6 +78,24 @@ std::map<std::string, int> count_words(const std::string& text) {
     return counts;
 }
 
+// Pairs summed by `add` subtasks, round after round, until one number is left. Each round's
+// subtasks run anywhere in the cluster (this worker included: the slot is given back while
+// they run).
+shoal::task<long> add_all_numbers(std::vector<long> numbers) {
+    if (numbers.empty()) co_return 0;
+    shoal::client& client = shoal::worker_context::current().client();
+    while (numbers.size() > 1) {
+        std::vector<shoal::remote_future<long>> round;
+        for (std::size_t i = 0; i + 1 < numbers.size(); i += 2) {
+            round.push_back(client.submit(add, numbers[i], numbers[i + 1]));
+        }
+        std::vector<long> sums = co_await shoal::without_slot(shoal::gather(shoal::wrap_futures(round)));
+        if (numbers.size() % 2 == 1) sums.push_back(numbers.back());
+        numbers = std::move(sums);
+    }
+    co_return numbers.front();
+}
+
 }  // namespace
 
 void define_seed_tasks(shoal::task_registry& registry) {
@@ -86,6 +108,7 @@ void define_seed_tasks(shoal::task_registry& registry) {
     registry.define(word_count, count_words, shoal::run_on::thread_pool);
     registry.define(fail, [](const std::string& message) { throw std::runtime_error(message); },
                     shoal::run_on::thread_pool);
+    registry.define(add_all, add_all_numbers, shoal::run_on::loop);
 }
 
 }  // namespace shoal_examples

@@ -91,6 +91,11 @@ public:
     void send(const Message& m) {
         ASSERT_TRUE(proto::send_to(router_, identity_, m));
     }
+    // To another peer than the worker handshake() met (e.g. the worker's subtask client).
+    template <class Message>
+    void send_to(const std::string& identity, const Message& m) {
+        ASSERT_TRUE(proto::send_to(router_, identity, m));
+    }
     void send_raw(proto::command cmd, std::string_view body) {
         ASSERT_TRUE(proto::send_routed(router_, identity_, cmd, body));
     }

@@ -11,12 +11,15 @@
 //   count        long(long number)                           process pool   the seeds' count loop: 10,000,000 * number
 //   word_count   std::map<std::string, int>(std::string)     thread pool    lower-cased words (letters and digits) counted
 //   fail         void(std::string message)                   thread pool    throws std::runtime_error(message)
+//   add_all      long(std::vector<long>)                     loop           the sum, as rounds of `add` subtasks awaited
+//                                                                           without a slot (a tree: log2(n) rounds)
 //
 // Link shoal_seed_tasks to compile them into your own worker (define_seed_tasks), or load
 // libshoal_seed_tasks_plugin.so into the stock daemon: shoal-worker --tasks <path>.
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "shoal/common/task_def.hpp"
 
@@ -34,6 +37,7 @@ inline constexpr shoal::task_def<long(int)> fib{"fib"};
 inline constexpr shoal::task_def<long(long)> count{"count"};
 inline constexpr shoal::task_def<std::map<std::string, int>(std::string)> word_count{"word_count"};
 inline constexpr shoal::task_def<void(std::string)> fail{"fail"};
+inline constexpr shoal::task_def<long(std::vector<long>)> add_all{"add_all"};
 
 // Defines every task above in `registry`, each on the place the table gives.
 void define_seed_tasks(shoal::task_registry& registry);
