@@ -7,11 +7,12 @@
 
 namespace shoal::cli {
 
-std::unique_ptr<client> connect(const global_options& opts) {
+std::unique_ptr<client> connect(const global_options& opts, bool quiet) {
     client_options options;
     options.name = "shoal-cli-" + std::to_string(::getpid());
     auto c = std::make_unique<client>(opts.broker, options);
     if (!c->wait_connected(opts.timeout_s)) {
+        if (quiet) return nullptr;
         report_error(opts, "broker " + opts.broker + " unreachable (no answer within " +
                                nlohmann::json(opts.timeout_s).dump() + " s)");
         return nullptr;

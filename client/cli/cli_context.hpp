@@ -26,9 +26,9 @@ struct global_options {
     bool verbose = false;   // --verbose: the client library's logs on stderr
 };
 
-// A client connected to opts.broker, or nullptr after reporting "unreachable" (the caller
-// then exits with exit_unreachable).
-std::unique_ptr<client> connect(const global_options& opts);
+// A client connected to opts.broker, or nullptr after reporting "unreachable" (unless quiet:
+// the caller then reports it itself) and the caller exits with exit_unreachable.
+std::unique_ptr<client> connect(const global_options& opts, bool quiet = false);
 
 // Prints a failure: JSON {"error": message, ...} on stdout with --json, else on stderr.
 void report_error(const global_options& opts, const std::string& message);

@@ -9,9 +9,13 @@
 namespace shoal::cli {
 
 int run_status(const global_options& opts) {
-    auto c = connect(opts);
+    auto c = connect(opts, true);
     if (!c) {
-        if (opts.json) print_json({{"broker", opts.broker}, {"up", false}, {"workers", 0}});
+        if (opts.json) {
+            print_json({{"broker", opts.broker}, {"up", false}, {"workers", 0}});
+        } else {
+            std::cout << "broker " << opts.broker << ": unreachable\n";
+        }
         return exit_unreachable;
     }
     proto::report report;

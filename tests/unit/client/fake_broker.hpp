@@ -27,6 +27,7 @@
 #include "shoal/proto/codec.hpp"
 #include "shoal/proto/messages.hpp"
 #include "shoal/proto/wire.hpp"
+#include "tsan_suppressions.hpp"
 
 namespace shoal::testing {
 
