@@ -46,8 +46,8 @@ public:
     // shoal::error if the worker cannot start (it ran before; a pool failed to start).
     int run();
 
-    // Starts a drain, as the first SIGTERM does. Any thread; before run(), run() drains at
-    // once after connecting.
+    // Starts a drain, as the first SIGTERM does. Any thread; called before run(), run()
+    // returns 0 at once (nothing is held yet).
     void stop();
 
 private:
