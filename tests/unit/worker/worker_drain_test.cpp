@@ -113,13 +113,25 @@ TEST(WorkerDrain, StopWithNothingHeldLeavesAtOnce) {
     EXPECT_EQ(w.wait(5.0), 0);
 }
 
-TEST(WorkerDrain, AWorkerRunsOnce) {
+TEST(WorkerDrain, AWorkerRunsOnceAndTakesNoDefinitionsOnceStarted) {
     fake_broker broker;
     worker_thread w(test_options(broker, 1, 0), define_tasks);
     ASSERT_TRUE(broker.handshake());
     w.worker().stop();
     EXPECT_EQ(w.wait(5.0), 0);
     EXPECT_THROW(w.worker().run(), shoal::error);
+    EXPECT_THROW(w.worker().registry().define(shoal::task_def<int()>{"late"}, [] { return 1; }),
+                 shoal::registry_frozen_error);
+}
+
+TEST(WorkerDrain, StopBeforeRunMakesRunReturnAtOnce) {
+    fake_broker broker;
+    shoal::worker w(test_options(broker, 1, 0));
+    define_tasks(w.registry());
+    w.stop();
+    const auto started = steady::now();
+    EXPECT_EQ(w.run(), 0);
+    EXPECT_LT(seconds_since(started), 2.0);
 }
 
 }  // namespace
