@@ -33,7 +33,7 @@ public:
     std::size_t count() const noexcept { return owners_.size(); }
     std::size_t bytes() const noexcept { return bytes_; }
 
-    void add(own_task* owner, std::size_t size) {
+    void add(remote_state_base* owner, std::size_t size) {
         message_.tasks.push_back(std::move(owner->task));
         owners_.push_back(owner);
         bytes_ += size;
@@ -55,13 +55,14 @@ public:
 private:
     proto::dealer_link& link_;
     proto::submit message_;
-    std::vector<own_task*> owners_;
+    std::vector<remote_state_base*> owners_;
     std::size_t bytes_ = 0;
 };
 
 }  // namespace
 
-bool send_submits(proto::dealer_link& link, task_table& table, const std::vector<own_task*>& tasks) {
+bool send_submits(proto::dealer_link& link, task_table& table,
+                  const std::vector<remote_state_base*>& tasks) {
     if (tasks.empty()) return true;
     if (!link.in_session()) return false;
     const proto::welcome& session = link.session();
@@ -70,14 +71,14 @@ bool send_submits(proto::dealer_link& link, task_table& table, const std::vector
                                    ? static_cast<std::size_t>(session.max_message_bytes) - message_overhead
                                    : message_overhead;
     submit_batch batch(link, std::min(tasks.size(), max_batch));
-    for (own_task* owner : tasks) {
+    for (remote_state_base* owner : tasks) {
         const std::size_t size = encoded_size_bound(owner->task);
         if (size > budget) {
-            owner->state->fail(std::make_exception_ptr(payload_too_large(
+            owner->fail(std::make_exception_ptr(payload_too_large(
                 "task '" + owner->task.name + "' takes about " + std::to_string(size) +
                 " bytes; the broker accepts messages up to " +
                 std::to_string(session.max_message_bytes))));
-            table.erase(owner);
+            table.erase(owner->id());  // the last use of owner: the table may drop it
             continue;
         }
         if (batch.count() == max_batch || batch.bytes() + size > budget) {

@@ -11,10 +11,12 @@
 
 namespace shoal::detail {
 
-// Sends `tasks` as SUBMIT messages, in order. A task too large for any message fails with
-// payload_too_large and is erased from `table`. False if the link refused a message (not in
-// a session, or its queue is full): the tasks stay unacknowledged and are sent again later.
-bool send_submits(proto::dealer_link& link, task_table& table, const std::vector<own_task*>& tasks);
+// Sends the tasks of `states` as SUBMIT messages, in order. A task too large for any message
+// fails with payload_too_large and is erased from `table`. False if the link refused a
+// message (not in a session, or its queue is full): the tasks stay unacknowledged and are
+// sent again later.
+bool send_submits(proto::dealer_link& link, task_table& table,
+                  const std::vector<remote_state_base*>& states);
 
 // Sends FETCH or REVOKE messages for `ids`, max_batch at a time; false if the link refused one.
 template <class Message>

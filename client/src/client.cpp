@@ -38,10 +38,11 @@ bool client::flush(std::optional<double> timeout_seconds) {
     }
 }
 
-void client::fill_task(proto::submitted_task& task, std::string_view name,
-                       const submit_options& options, std::string payload) const {
+void client::fill_task(proto::submitted_task& task, const proto::task_id& id,
+                       std::string_view name, const submit_options& options,
+                       std::string payload) const {
     detail::check_task_name(name);
-    task.id = proto::task_id::random();
+    task.id = id;
     task.name.assign(name);
     task.queue = detail::queue_name(options);
     task.payload = std::move(payload);

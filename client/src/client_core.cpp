@@ -166,8 +166,11 @@ void client_core::drain() {
     }
     fresh_.clear();
     for (auto& t : draining_tasks_) {
-        if (t.state->cancel_requested()) continue;  // cancelled before it left this process
-        if (own_task* own = tasks_.add(std::move(t))) fresh_.push_back(own);
+        if (t.state->cancel_requested()) {  // cancelled before it left this process
+            t.state->release_task();
+            continue;
+        }
+        if (remote_state_base* state = tasks_.add(std::move(t))) fresh_.push_back(state);
     }
     draining_tasks_.clear();
     send_tasks(fresh_);
@@ -220,10 +223,7 @@ void client_core::add_flush_waiter(concurrent::future<bool> reply) {
 }
 
 void client_core::revoke(const proto::task_id& id) {
-    if (own_task* own = tasks_.find(id)) {
-        own->state->cancel_local();
-        tasks_.erase(own);
-    }
+    if (auto own = tasks_.take(id)) own->state->cancel_local();
     fetches_.cancel_waiters(id);
     poll_ids_.erase(id);
     revokes_.push_back(id);  // sent at the end of this drain (send_revokes)
@@ -308,10 +308,8 @@ void client_core::on_accepted(const proto::accepted& msg) {
         if (own_task* own = tasks_.find(id)) tasks_.mark_accepted(*own);
     }
     for (const auto& r : msg.refused) {
-        if (own_task* own = tasks_.find(r.id)) {
-            auto state = own->state;
-            tasks_.erase(own);
-            state->fail(std::make_exception_ptr(task_refused(
+        if (auto own = tasks_.take(r.id)) {
+            own->state->fail(std::make_exception_ptr(task_refused(
                 r.error.type, r.error.message.empty() ? "refused by the broker" : r.error.message,
                 r.error.where.empty() ? "broker" : r.error.where)));
         }
@@ -361,21 +359,17 @@ void client_core::on_fetched(const proto::fetched& msg) {
         case proto::result_state::expired: {
             const auto error = std::make_exception_ptr(
                 result_expired_error("the result of task " + entry.id.to_hex() + " expired"));
-            if (own) {
-                auto state = own->state;
-                tasks_.erase(own);
-                state->fail(error);
-            }
+            if (auto taken = tasks_.take(entry.id)) taken->state->fail(error);
             fetches_.fail(entry.id, error);
             break;
         }
         }
     }
     // Looked up again: a later entry of the same message may have settled one of them.
-    std::vector<own_task*> resubmit;
+    std::vector<remote_state_base*> resubmit;
     for (const auto& id : forgotten) {
         own_task* own = tasks_.find(id);
-        if (own && !own->accepted) resubmit.push_back(own);
+        if (own && !own->accepted) resubmit.push_back(own->state.get());
     }
     if (!resubmit.empty()) {
         spdlog::info("shoal client: the broker forgot {} task(s); submitting them again",
@@ -390,17 +384,13 @@ void client_core::on_error(const proto::error_reply& msg) {
         return;
     }
     const auto error = std::make_exception_ptr(broker_error(msg.code, msg.message, "broker"));
-    if (own_task* own = tasks_.find(*msg.related)) {
-        auto state = own->state;
-        tasks_.erase(own);
-        state->fail(error);
-    }
+    if (auto own = tasks_.take(*msg.related)) own->state->fail(error);
     fetches_.fail(*msg.related, error);
 }
 
 // ---------------------------------------------------------------- I/O thread: sending
 
-void client_core::send_tasks(const std::vector<own_task*>& tasks) {
+void client_core::send_tasks(const std::vector<remote_state_base*>& tasks) {
     if (tasks.empty() || !link_->in_session()) return;  // the next WELCOME sends them
     if (!send_submits(*link_, tasks_, tasks)) schedule_resend();
 }

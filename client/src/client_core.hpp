@@ -88,7 +88,7 @@ private:
     void settle(const proto::outcome& outcome);
 
     // sending
-    void send_tasks(const std::vector<own_task*>& tasks);
+    void send_tasks(const std::vector<remote_state_base*>& tasks);
     void send_fetches(std::vector<proto::task_id> ids);
     void send_revokes();
     void schedule_resend();
@@ -128,7 +128,7 @@ private:
     // ---- I/O thread only ----
     std::vector<outgoing_task> draining_tasks_;  // swapped with outbox_tasks_: keeps capacity
     std::vector<callback> draining_ops_;
-    std::vector<own_task*> fresh_;
+    std::vector<remote_state_base*> fresh_;
     task_table tasks_;
     fetch_table fetches_;
     control_requests control_;

@@ -7,26 +7,21 @@
 
 namespace shoal::detail {
 
-own_task* task_table::add(outgoing_task&& outgoing) {
-    const proto::task_id id = outgoing.task.id;
-    auto [it, inserted] = tasks_.try_emplace(id);
+remote_state_base* task_table::add(outgoing_task&& outgoing) {
+    const proto::task_id id = outgoing.state->id();
+    auto [entry, inserted] = tasks_.try_emplace(id);
     if (!inserted) {
         // 122 random bits make this a bug somewhere, not bad luck: fail the newcomer only.
+        outgoing.state->release_task();
         outgoing.state->fail(std::make_exception_ptr(
             invalid_submit_error("task id " + id.to_hex() + " is already in use")));
         return nullptr;
     }
-    own_task& entry = it->second;
-    entry.state = std::move(outgoing.state);
-    entry.task = std::move(outgoing.task);
-    entry.seq = next_seq_++;
+    entry->state = std::move(outgoing.state);
+    entry->seq = next_seq_++;
+    entry->accepted = false;
     ++unacknowledged_;
-    return &entry;
-}
-
-own_task* task_table::find(const proto::task_id& id) {
-    const auto it = tasks_.find(id);
-    return it == tasks_.end() ? nullptr : &it->second;
+    return entry->state.get();
 }
 
 void task_table::mark_accepted(own_task& task) noexcept {
@@ -42,45 +37,50 @@ void task_table::mark_unaccepted(own_task& task) noexcept {
     ++unacknowledged_;
 }
 
-void task_table::erase(own_task* task) {
-    if (!task->accepted) --unacknowledged_;
-    const proto::task_id id = task->task.id;  // a copy: the key must outlive the erase
-    tasks_.erase(id);
-}
+void task_table::erase(const proto::task_id& id) { (void)take(id); }
 
 std::optional<own_task> task_table::take(const proto::task_id& id) {
-    auto node = tasks_.extract(id);
-    if (node.empty()) return std::nullopt;
-    if (!node.mapped().accepted) --unacknowledged_;
-    return std::move(node.mapped());
+    auto task = tasks_.take(id);
+    if (!task) return std::nullopt;
+    if (!task->accepted) --unacknowledged_;
+    task->state->release_task();
+    return task;
 }
 
-std::vector<own_task*> task_table::unaccepted_in_order() {
-    std::vector<own_task*> out;
-    out.reserve(unacknowledged_);
-    for (auto& [id, entry] : tasks_) {
-        if (!entry.accepted) out.push_back(&entry);
-    }
-    std::sort(out.begin(), out.end(),
-              [](const own_task* a, const own_task* b) { return a->seq < b->seq; });
+std::vector<remote_state_base*> task_table::unaccepted_in_order() const {
+    std::vector<std::pair<std::uint64_t, remote_state_base*>> found;
+    found.reserve(unacknowledged_);
+    tasks_.for_each([&](const proto::task_id&, const own_task& t) {
+        if (!t.accepted) found.emplace_back(t.seq, t.state.get());
+    });
+    std::sort(found.begin(), found.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<remote_state_base*> out;
+    out.reserve(found.size());
+    for (const auto& [seq, state] : found) out.push_back(state);
     return out;
 }
 
 std::vector<proto::task_id> task_table::accepted_ids() const {
     std::vector<proto::task_id> out;
     out.reserve(tasks_.size() - unacknowledged_);
-    for (const auto& [id, entry] : tasks_) {
-        if (entry.accepted) out.push_back(id);
-    }
+    tasks_.for_each([&](const proto::task_id& id, const own_task& t) {
+        if (t.accepted) out.push_back(id);
+    });
     return out;
 }
 
 void task_table::fail_all(const std::exception_ptr& error) {
-    // Move the table out first: a done callback may run client code that looks back in.
-    auto tasks = std::move(tasks_);
+    // Empty the table first: a done callback may run client code that looks back in.
+    std::vector<std::shared_ptr<remote_state_base>> states;
+    states.reserve(tasks_.size());
+    tasks_.for_each([&](const proto::task_id&, own_task& t) { states.push_back(std::move(t.state)); });
     tasks_.clear();
     unacknowledged_ = 0;
-    for (auto& [id, entry] : tasks) entry.state->fail(error);
+    for (auto& s : states) {
+        s->release_task();
+        s->fail(error);
+    }
 }
 
 }  // namespace shoal::detail

@@ -56,9 +56,8 @@
 namespace shoal {
 
 namespace detail {
-// One task on its way from a submitting thread to the I/O thread.
+// One task on its way from a submitting thread to the I/O thread (the task is in the state).
 struct outgoing_task {
-    proto::submitted_task task;
     std::shared_ptr<remote_state_base> state;
 };
 }  // namespace detail
@@ -191,15 +190,14 @@ private:
     std::pair<detail::outgoing_task, remote_future<R>> prepare(std::string_view name,
                                                               const submit_options& options,
                                                               std::string payload) {
-        detail::outgoing_task out;
-        fill_task(out.task, name, options, std::move(payload));
-        auto state = std::make_shared<detail::remote_state<R>>(out.task.id, core_weak());
-        out.state = state;
+        auto state = std::make_shared<detail::remote_state<R>>(proto::task_id::random(), core_weak());
+        fill_task(state->task, state->id(), name, options, std::move(payload));
+        detail::outgoing_task out{state};
         return {std::move(out), remote_future<R>(std::move(state))};
     }
 
     // Non-template parts (client.cpp).
-    void fill_task(proto::submitted_task& task, std::string_view name,
+    void fill_task(proto::submitted_task& task, const proto::task_id& id, std::string_view name,
                    const submit_options& options, std::string payload) const;
     std::weak_ptr<detail::client_core> core_weak() const noexcept;
     void enqueue(detail::outgoing_task task);

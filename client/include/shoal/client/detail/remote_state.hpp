@@ -54,6 +54,13 @@ public:
 
     virtual concurrent::detail::future_state_base& base() const = 0;
 
+    // The task as sent: filled by the submitting thread, then owned by the I/O thread (the
+    // outbox's mutex hands it over), which keeps it until the answer arrives so that it can
+    // be sent again, and then releases it. Kept here rather than in the I/O thread's table
+    // so that the table stays small enough to stay in cache.
+    proto::submitted_task task;
+    void release_task() noexcept { task = proto::submitted_task{}; }
+
 protected:
     // Decodes the payload into T and sets it; a payload of the wrong type fails the future.
     virtual void set_value(std::string_view payload) = 0;
