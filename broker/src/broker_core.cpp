@@ -76,6 +76,8 @@ void broker_core::close() {
     });
     loop_.remove_zmq_reader(socket_->handle());
     tick_timer_.cancel();
+    // A moment for the BYEs to leave; peers that do not read are not waited for longer.
+    socket_->set(zmq::sockopt::linger, 100);
     socket_->close();
     socket_.reset();
     spdlog::info("shoal-broker: closed {} ({} sessions, {} tasks queued, {} running)", endpoint_,
@@ -91,13 +93,13 @@ void broker_core::schedule_tick() {
 
 void broker_core::tick() {
     if (!socket_) return;
+    schedule_tick();  // first: whatever happens below, the broker keeps ticking
     // Messages already waiting in our socket are signs of life too: read them before judging
     // liveness, so that a busy stretch of ours never declares a live peer dead.
     drain();
     check_peers(loop_.time());
     stats_.expired += store_.expire();
     end_of_wakeup();
-    schedule_tick();
 }
 
 void broker_core::on_readable() {

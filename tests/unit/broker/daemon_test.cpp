@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -123,6 +122,14 @@ private:
     bool exited_ = false;
 };
 
+// tcp://127.0.0.1:PORT with a real (non-zero) port.
+bool is_loopback_endpoint_with_port(const std::string& e) {
+    const std::string prefix = "tcp://127.0.0.1:";
+    if (e.rfind(prefix, 0) != 0 || e.size() == prefix.size()) return false;
+    const std::string port = e.substr(prefix.size());
+    return port[0] != '0' && port.find_first_not_of("0123456789") == std::string::npos;
+}
+
 class Daemon : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -136,7 +143,7 @@ TEST_F(Daemon, PortZeroPrintsTheBoundEndpointFirstAndServes) {
     daemon_process d({"--bind", "tcp://127.0.0.1:0", "--print-endpoint", "--heartbeat-ms", "100"}, {});
     const auto endpoint = d.first_line(10.0);
     ASSERT_TRUE(endpoint.has_value()) << d.stderr_text();
-    EXPECT_TRUE(std::regex_match(*endpoint, std::regex(R"(tcp://127\.0\.0\.1:[1-9][0-9]*)"))) << *endpoint;
+    EXPECT_TRUE(is_loopback_endpoint_with_port(*endpoint)) << *endpoint;
     zmq::context_t ctx;
     test_peer client(ctx, *endpoint);
     EXPECT_EQ(client.hello_client().heartbeat_ms, 100u);
