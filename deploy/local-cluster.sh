@@ -89,12 +89,18 @@ for ((i = 1; i <= workers; i++)); do
   echo "worker  worker-$i (pid $!, log $logs/worker-$i.log)" >&2
 done
 
-# Ready when the broker reports every worker.
-for _ in $(seq 200); do
-  n=$("$cli_exe" --broker "$endpoint" inspect workers --json 2>/dev/null | grep -o '"name"' | wc -l || true)
-  [[ "$n" -ge "$workers" ]] && break
+# Ready when the broker reports every worker (at most 20 s).
+ready=0
+for _ in $(seq 400); do
+  n=$("$cli_exe" inspect workers --json --broker "$endpoint" 2>/dev/null | grep -o '"name"' | wc -l || true)
+  if [[ "$n" -ge "$workers" ]]; then ready=1; break; fi
   sleep 0.05
 done
+if [[ $ready != 1 ]]; then
+  echo "local-cluster: only $n of $workers workers registered; their logs:" >&2
+  tail -n 20 "$logs"/worker-*.log >&2
+  exit 1
+fi
 echo "cluster ready: $workers workers" >&2
 
 export SHOAL_BROKER="$endpoint"

@@ -44,7 +44,7 @@ echo "running the relay's round trips ..." >&2
 "$relay" client "$relay_endpoint" "$round_trips" >"$out/relay.json"
 
 # --- Shoal: the same path through a real broker and worker ----------------------------------
-cluster=("$root/deploy/local-cluster.sh" --bin "$build_dir" --workers 1 --threads 1 --processes 0)
+cluster=("$root/deploy/local-cluster.sh" --bin "$build_dir" --workers 1 --threads 1 --processes 1)
 echo "running Shoal's round trips ..." >&2
 "${cluster[@]}" run "$build_dir/bench/cluster_client" latency "$round_trips" >"$out/latency.json"
 echo "running Shoal's throughput ($tasks no-op tasks) ..." >&2

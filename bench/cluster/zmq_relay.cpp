@@ -66,10 +66,22 @@ int run_client(const std::string& endpoint, int n) {
     zmq::context_t ctx;
     zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
     dealer.set(zmq::sockopt::linger, 0);
-    dealer.set(zmq::sockopt::rcvtimeo, 5000);
+    dealer.set(zmq::sockopt::rcvtimeo, 100);
     dealer.connect(endpoint);
     // A request the size of a SHOAL/1 no-op submit body.
     const std::string request(40, 'x');
+    // The router drops requests until the echo worker has said hello: ask until one returns.
+    bool answered = false;
+    for (int attempt = 0; attempt < 100 && !answered; ++attempt) {
+        dealer.send(zmq::buffer(request), zmq::send_flags::none);
+        zmq::message_t reply;
+        answered = dealer.recv(reply).has_value();
+    }
+    if (!answered) {
+        std::fprintf(stderr, "zmq_relay: no reply in 10 s (is the echo worker up?)\n");
+        return 1;
+    }
+    dealer.set(zmq::sockopt::rcvtimeo, 5000);
     std::vector<double> us;
     us.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n + 100; ++i) {
