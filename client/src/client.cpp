@@ -23,6 +23,7 @@ bool client::wait_connected(std::optional<double> timeout_seconds) {
 bool client::connected() const noexcept { return core_->connected(); }
 
 bool client::flush(std::optional<double> timeout_seconds) {
+    core_->forbid_blocking_on_io_thread("flush()");
     auto done = concurrent::make_future<bool>();
     try {
         core_->post([core = core_.get(), done] { core->add_flush_waiter(done); });

@@ -126,7 +126,16 @@ void client_core::post_if_open(callback op) noexcept {
     }
 }
 
+void client_core::forbid_blocking_on_io_thread(const char* what) const {
+    if (on_io_thread()) {
+        throw invalid_state_error(std::string(what) +
+                                  " on the client's own I/O thread (in a done callback) would "
+                                  "wait for itself");
+    }
+}
+
 bool client_core::wait_connected(std::optional<double> timeout_seconds) {
+    forbid_blocking_on_io_thread("wait_connected()");
     const auto until = concurrent::detail::deadline_after(timeout_seconds);
     std::unique_lock lock(state_mutex_);
     const auto ready = [this] { return closed_ || connected_.load(std::memory_order_acquire); };

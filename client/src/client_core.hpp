@@ -59,6 +59,9 @@ public:
 
     bool wait_connected(std::optional<double> timeout_seconds);
     bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
+    bool on_io_thread() const noexcept { return std::this_thread::get_id() == thread_id_; }
+    // Throws invalid_state_error on the I/O thread: a blocking call there waits for itself.
+    void forbid_blocking_on_io_thread(const char* what) const;
     // Idempotent. Joins the I/O thread, unless called on it (then it finishes by itself).
     void close();
 

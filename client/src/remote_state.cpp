@@ -39,6 +39,16 @@ bool remote_state_base::cancel() {
     return true;
 }
 
+void remote_state_base::check_can_block(std::optional<double> timeout_seconds) const {
+    if (timeout_seconds && *timeout_seconds <= 0) return;  // a poll never waits
+    if (base().done()) return;
+    if (auto core = core_.lock(); core && core->on_io_thread()) {
+        throw invalid_state_error(
+            "waiting for a pending remote future on the client's own I/O thread (in a done "
+            "callback) would wait forever: only that thread can deliver its result");
+    }
+}
+
 void remote_state_base::complete(const proto::outcome& outcome) {
     const auto& e = outcome.error;
     switch (outcome.status) {

@@ -300,6 +300,35 @@ TEST_F(RemoteFuture, EmptyHandlesAndBadSubmitsThrowTypedErrors) {
     EXPECT_THROW(c.submit({.time_limit = std::chrono::milliseconds(0)}, add, 1, 2), invalid_submit_error);
 }
 
+TEST_F(RemoteFuture, BlockingInsideADoneCallbackThrowsInsteadOfHanging) {
+    broker_.serve();
+    client c(broker_.endpoint(), shoal::testing::quick_options());
+    auto slow = c.submit(sleep_ms, 2000);
+    std::atomic<int> refused{0};
+    std::atomic<int> polled{0};
+    auto f = c.submit(add, 1, 2);
+    f.add_done_callback([&](remote_future<int>) {
+        // On the I/O thread: waiting for another pending result there could never end.
+        try {
+            slow.get(1.0);
+        } catch (const invalid_state_error&) {
+            ++refused;
+        }
+        try {
+            c.flush(1.0);
+        } catch (const invalid_state_error&) {
+            ++refused;
+        }
+        if (!slow.wait(0.0)) ++polled;  // a poll does not block, so it is allowed
+    });
+    ASSERT_EQ(f.get(3.0), 3);
+    for (int i = 0; i < 200 && refused.load() + polled.load() < 3; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(refused.load(), 2);
+    EXPECT_EQ(polled.load(), 1);
+}
+
 TEST_F(RemoteFuture, AnUnknownTaskNameFailsWithUnknownTaskError) {
     broker_.serve();
     client c(broker_.endpoint(), shoal::testing::quick_options());

@@ -18,7 +18,8 @@
 // Thread-safety: every member may be called from any thread. Done callbacks run exactly once:
 // on the client's I/O thread when the answer arrives, in the thread that calls cancel(), or
 // at once in the calling thread if the future is already done. A callback must not block
-// (it holds up every other result) and must not close the client; it may submit.
+// (it holds up every other result) and must not close the client; it may submit. Waiting
+// there for a pending remote future throws invalid_state_error instead of hanging.
 
 #include <exception>
 #include <memory>
@@ -54,10 +55,12 @@ public:
 
     // Blocks until done (at most timeout_seconds if given); returns the value or throws.
     T get(std::optional<double> timeout_seconds = {}) const {
+        state().check_can_block(timeout_seconds);
         return state().future().result(timeout_seconds);
     }
     // Blocks until done (at most timeout_seconds); returns done().
     bool wait(std::optional<double> timeout_seconds = {}) const {
+        state().check_can_block(timeout_seconds);
         return state().base().wait(concurrent::detail::deadline_after(timeout_seconds));
     }
     bool done() const { return state().future().done(); }
@@ -65,6 +68,7 @@ public:
     // Blocks like get(); the error the future failed with, or nullptr after a value.
     // Throws timeout_error, or cancelled_error once revoked.
     std::exception_ptr exception(std::optional<double> timeout_seconds = {}) const {
+        state().check_can_block(timeout_seconds);
         return state().future().exception(timeout_seconds);
     }
 

@@ -44,6 +44,9 @@ public:
     // Any thread: cancels the local future and asks the broker to revoke the task. False if
     // the future was already done with a value or an error.
     bool cancel();
+    // Before a blocking wait: throws invalid_state_error if the future is pending and this is
+    // the client's I/O thread (a done callback), which alone could settle it.
+    void check_can_block(std::optional<double> timeout_seconds) const;
 
     // I/O thread only.
     void mark_accepted() noexcept { accepted_.store(true, std::memory_order_release); }
