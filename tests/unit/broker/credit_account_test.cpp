@@ -25,27 +25,29 @@ TEST(CreditAccount, ReadyGrantsTokensAndDispatchSpendsThem) {
     EXPECT_EQ(c.held(), 1u);
 }
 
-TEST(CreditAccount, NeverMoreThanSlotsPlusPrefetchOutstanding) {
+TEST(CreditAccount, TokensNeverExceedSlotsPlusPrefetch) {
     credit_account c(2, 1);
-    c.grant(1000);  // a worker promising too much
+    c.grant(1000);  // a worker promising too much gets slots + prefetch
     EXPECT_EQ(c.available(), 3u);
     c.spend(3);
-    c.grant(5);  // tokens again, but nothing came back
     EXPECT_EQ(c.available(), 0u);
-    c.finished();
-    EXPECT_EQ(c.available(), 1u);
+    c.grant(1000);  // and again: never more than that many at once
+    EXPECT_EQ(c.available(), 3u);
 }
 
-TEST(CreditAccount, PrefetchZeroHoldsAtMostSlots) {
+TEST(CreditAccount, TokensAreTrustedWhileTasksAreHeld) {
+    // Prefetch 0, one slot: the task held waits on a subtask and gives its slot back with a
+    // token; the broker sends the next task (the subtask itself, possibly) though one is held.
     credit_account c(1, 0);
+    c.grant(1);
+    c.spend(1);
+    EXPECT_EQ(c.available(), 0u);
     c.grant(1);
     EXPECT_EQ(c.available(), 1u);
     c.spend(1);
-    EXPECT_EQ(c.available(), 0u);
-    c.grant(1);  // READY sent again while still busy: still only one at a time
-    EXPECT_EQ(c.available(), 0u);
-    c.finished();
-    EXPECT_EQ(c.available(), 1u);
+    EXPECT_EQ(c.held(), 2u);
+    c.finished(2);
+    EXPECT_EQ(c.held(), 0u);
 }
 
 TEST(CreditAccount, RefundGivesBackAnUnsentDispatch) {

@@ -3,10 +3,12 @@
 //
 // Credit is a count of tokens, not a level: READY [n] and DONE's credit each add n, and every
 // task dispatched spends one. A worker that starts with READY [slots + prefetch] and returns
-// one token per finished task therefore never holds more than slots + prefetch. The broker
-// does not rely on that: whatever a worker sends, it never has more than slots + prefetch
-// tasks outstanding (with prefetch 0, at most slots), which also makes a worker that resends
-// an absolute level with READY safe.
+// one token per finished task therefore never holds more than slots + prefetch tasks that it
+// runs or keeps waiting. The broker trusts the tokens rather than counting held tasks: a
+// worker whose coroutine task waits on subtasks gives that task's slot back (returns a token)
+// while it waits, so it may then hold more tasks than slots + prefetch, and only it knows.
+// Tokens are capped at slots + prefetch, so a worker that resends an absolute level with
+// READY, or sends too much, still never gets more than that many tasks at once.
 
 #include <algorithm>
 #include <cstdint>
@@ -22,9 +24,7 @@ public:
     // READY [n] or DONE's credit n.
     void grant(std::uint64_t n) noexcept { credit_ = std::min(capacity_, credit_ + std::min(n, capacity_)); }
     // Tasks that may be dispatched now.
-    std::uint64_t available() const noexcept {
-        return std::min(credit_, capacity_ - std::min(capacity_, held_));
-    }
+    std::uint64_t available() const noexcept { return credit_; }
     // n tasks were dispatched (n <= available()).
     void spend(std::uint64_t n) noexcept {
         credit_ -= std::min(credit_, n);
