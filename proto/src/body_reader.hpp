@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include <msgpack.hpp>
 
@@ -88,5 +90,22 @@ inline void pack_bin(string_packer& p, std::string_view b) {
 }
 
 inline void pack_task_id(string_packer& p, const task_id& id) { pack_bin(p, id.as_bytes()); }
+
+// A list on the wire: the array header, then pack_one(element) for each element.
+template <class Range, class F>
+void pack_list(string_packer& p, const Range& items, F&& pack_one) {
+    p.pack_array(static_cast<std::uint32_t>(std::size(items)));
+    for (const auto& item : items) pack_one(item);
+}
+
+// A list of any length, read_one(element) for each element (which throws bad_body itself).
+template <class F>
+auto read_list(const msgpack::object& o, std::string_view field, F&& read_one) {
+    const auto& a = read_array(o, 0, field);
+    std::vector<std::decay_t<decltype(read_one(a.ptr[0]))>> out;
+    out.reserve(a.size);
+    for (std::uint32_t i = 0; i < a.size; ++i) out.push_back(read_one(a.ptr[i]));
+    return out;
+}
 
 }  // namespace shoal::proto::detail

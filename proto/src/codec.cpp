@@ -26,16 +26,11 @@ error_info read_error(const msgpack::object& o, std::string_view field) {
 }
 
 void pack_ids(string_packer& p, const std::vector<task_id>& ids) {
-    p.pack_array(static_cast<std::uint32_t>(ids.size()));
-    for (const auto& id : ids) pack_task_id(p, id);
+    pack_list(p, ids, [&](const task_id& id) { pack_task_id(p, id); });
 }
 
 std::vector<task_id> read_ids(const msgpack::object& o, std::string_view field) {
-    const auto& a = read_array(o, 0, field);
-    std::vector<task_id> ids;
-    ids.reserve(a.size);
-    for (std::uint32_t i = 0; i < a.size; ++i) ids.push_back(read_task_id(a.ptr[i], field));
-    return ids;
+    return read_list(o, field, [&](const msgpack::object& e) { return read_task_id(e, field); });
 }
 
 // Options travel as a map of only the keys that are set.
@@ -131,6 +126,11 @@ outcome read_outcome(const msgpack::object& o, std::string_view field) {
     return read_outcome_fields(read_array(o, 3, field), field);
 }
 
+// FETCH, REVOKE and CANCEL: a body that is just [[task_id, ...]].
+std::string encode_id_list(const std::vector<task_id>& ids);
+template <class Message>
+Message decode_id_list(std::string_view body, const decode_limits& limits, std::string_view what);
+
 // Every encode: a packer writing into the returned string.
 template <class F>
 std::string packed(std::size_t reserve, F&& f) {
@@ -193,6 +193,24 @@ std::optional<result_state> result_state_from(std::string_view t) noexcept {
 
 // ---- encode ----
 
+namespace {
+
+std::string encode_id_list(const std::vector<task_id>& ids) {
+    return packed(8 + 18 * ids.size(), [&](string_packer& p) {
+        p.pack_array(1);
+        pack_ids(p, ids);
+    });
+}
+
+template <class Message>
+Message decode_id_list(std::string_view body, const decode_limits& limits, std::string_view what) {
+    return with_body(body, limits, 1, what, [](const msgpack::object_array& a) {
+        return Message{read_ids(a.ptr[0], "ids")};
+    });
+}
+
+}  // namespace
+
 std::string encode(const hello& m) {
     return packed(64 + m.name.size(), [&](string_packer& p) {
         p.pack_array(4);
@@ -203,8 +221,7 @@ std::string encode(const hello& m) {
             p.pack_array(3);
             p.pack(m.worker.slots);
             p.pack(m.worker.prefetch);
-            p.pack_array(static_cast<std::uint32_t>(m.worker.task_names.size()));
-            for (const auto& n : m.worker.task_names) pack_str(p, n);
+            pack_list(p, m.worker.task_names, [&](const std::string& n) { pack_str(p, n); });
         } else {
             p.pack_array(0);
         }
@@ -250,15 +267,14 @@ std::string encode(const submit& m) {
     for (const auto& t : m.tasks) size += 40 + t.name.size() + t.queue.size() + t.payload.size();
     return packed(size, [&](string_packer& p) {
         p.pack_array(1);
-        p.pack_array(static_cast<std::uint32_t>(m.tasks.size()));
-        for (const auto& t : m.tasks) {
+        pack_list(p, m.tasks, [&](const submitted_task& t) {
             p.pack_array(5);
             pack_task_id(p, t.id);
             pack_str(p, t.name);
             pack_str(p, t.queue);
             pack_bin(p, t.payload);
             pack_options(p, t.options);
-        }
+        });
     });
 }
 
@@ -266,12 +282,11 @@ std::string encode(const accepted& m) {
     return packed(8 + 18 * m.ids.size() + 64 * m.refused.size(), [&](string_packer& p) {
         p.pack_array(2);
         pack_ids(p, m.ids);
-        p.pack_array(static_cast<std::uint32_t>(m.refused.size()));
-        for (const auto& r : m.refused) {
+        pack_list(p, m.refused, [&](const refusal& r) {
             p.pack_array(2);
             pack_task_id(p, r.id);
             pack_error(p, r.error);
-        }
+        });
     });
 }
 
@@ -280,23 +295,16 @@ std::string encode(const result& m) {
     for (const auto& o : m.outcomes) size += 32 + o.payload.size();
     return packed(size, [&](string_packer& p) {
         p.pack_array(1);
-        p.pack_array(static_cast<std::uint32_t>(m.outcomes.size()));
-        for (const auto& o : m.outcomes) pack_outcome(p, o);
+        pack_list(p, m.outcomes, [&](const outcome& o) { pack_outcome(p, o); });
     });
 }
 
-std::string encode(const fetch& m) {
-    return packed(8 + 18 * m.ids.size(), [&](string_packer& p) {
-        p.pack_array(1);
-        pack_ids(p, m.ids);
-    });
-}
+std::string encode(const fetch& m) { return encode_id_list(m.ids); }
 
 std::string encode(const fetched& m) {
     return packed(8 + 48 * m.entries.size(), [&](string_packer& p) {
         p.pack_array(1);
-        p.pack_array(static_cast<std::uint32_t>(m.entries.size()));
-        for (const auto& e : m.entries) {
+        pack_list(p, m.entries, [&](const fetched_entry& e) {
             p.pack_array(3);
             pack_task_id(p, e.id);
             pack_str(p, to_string(e.state));
@@ -305,16 +313,11 @@ std::string encode(const fetched& m) {
             } else {
                 p.pack_nil();
             }
-        }
+        });
     });
 }
 
-std::string encode(const revoke& m) {
-    return packed(8 + 18 * m.ids.size(), [&](string_packer& p) {
-        p.pack_array(1);
-        pack_ids(p, m.ids);
-    });
-}
+std::string encode(const revoke& m) { return encode_id_list(m.ids); }
 
 std::string encode(const purge& m) {
     return packed(8 + m.queue.size(), [&](string_packer& p) {
@@ -342,8 +345,7 @@ std::string encode(const report& m) {
     return packed(64 + 64 * m.rows.size(), [&](string_packer& p) {
         p.pack_array(2);
         pack_str(p, m.what);
-        p.pack_array(static_cast<std::uint32_t>(m.rows.size()));
-        for (const auto& row : m.rows) {
+        pack_list(p, m.rows, [&](const report_row& row) {
             p.pack_map(static_cast<std::uint32_t>(row.size()));
             for (const auto& f : row) {
                 pack_str(p, f.key);
@@ -353,7 +355,7 @@ std::string encode(const report& m) {
                     pack_str(p, std::get<std::string>(f.value));
                 }
             }
-        }
+        });
     });
 }
 
@@ -369,15 +371,14 @@ std::string encode(const dispatch& m) {
     for (const auto& t : m.tasks) size += 40 + t.name.size() + t.payload.size();
     return packed(size, [&](string_packer& p) {
         p.pack_array(1);
-        p.pack_array(static_cast<std::uint32_t>(m.tasks.size()));
-        for (const auto& t : m.tasks) {
+        pack_list(p, m.tasks, [&](const dispatched_task& t) {
             p.pack_array(5);
             pack_task_id(p, t.id);
             pack_str(p, t.name);
             pack_bin(p, t.payload);
             p.pack(t.attempt);
             pack_options(p, t.options);
-        }
+        });
     });
 }
 
@@ -386,22 +387,16 @@ std::string encode(const done& m) {
     for (const auto& f : m.finished) size += 40 + f.result.payload.size();
     return packed(size, [&](string_packer& p) {
         p.pack_array(2);
-        p.pack_array(static_cast<std::uint32_t>(m.finished.size()));
-        for (const auto& f : m.finished) {
+        pack_list(p, m.finished, [&](const finished_task& f) {
             p.pack_array(4);
             pack_outcome_fields(p, f.result);
             p.pack(f.attempt);
-        }
+        });
         p.pack(m.credit);
     });
 }
 
-std::string encode(const cancel& m) {
-    return packed(8 + 18 * m.ids.size(), [&](string_packer& p) {
-        p.pack_array(1);
-        pack_ids(p, m.ids);
-    });
-}
+std::string encode(const cancel& m) { return encode_id_list(m.ids); }
 
 // ---- decode ----
 
@@ -424,11 +419,9 @@ hello decode<hello>(std::string_view body, const decode_limits& limits) {
             if (details.size < 3) bad_body("details", "a worker gives [slots, prefetch, names]");
             m.worker.slots = read_u32(details.ptr[0], "slots");
             m.worker.prefetch = read_u32(details.ptr[1], "prefetch");
-            const auto& names = read_array(details.ptr[2], 0, "task names");
-            m.worker.task_names.reserve(names.size);
-            for (std::uint32_t i = 0; i < names.size; ++i) {
-                m.worker.task_names.push_back(read_name(names.ptr[i], "task name"));
-            }
+            m.worker.task_names = read_list(details.ptr[2], "task names", [](const msgpack::object& n) {
+                return read_name(n, "task name");
+            });
         }
         return m;
     });
@@ -511,12 +504,10 @@ accepted decode<accepted>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 2, "ACCEPTED", [](const msgpack::object_array& a) {
         accepted m;
         m.ids = read_ids(a.ptr[0], "accepted ids");
-        const auto& refused = read_array(a.ptr[1], 0, "refused");
-        m.refused.reserve(refused.size);
-        for (std::uint32_t i = 0; i < refused.size; ++i) {
-            const auto& r = read_array(refused.ptr[i], 2, "refusal");
-            m.refused.push_back({read_task_id(r.ptr[0], "refusal"), read_error(r.ptr[1], "refusal")});
-        }
+        m.refused = read_list(a.ptr[1], "refused", [](const msgpack::object& o) {
+            const auto& r = read_array(o, 2, "refusal");
+            return refusal{read_task_id(r.ptr[0], "refusal"), read_error(r.ptr[1], "refusal")};
+        });
         return m;
     });
 }
@@ -524,29 +515,21 @@ accepted decode<accepted>(std::string_view body, const decode_limits& limits) {
 template <>
 result decode<result>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 1, "RESULT", [](const msgpack::object_array& a) {
-        const auto& outs = read_array(a.ptr[0], 0, "outcomes");
-        result m;
-        m.outcomes.reserve(outs.size);
-        for (std::uint32_t i = 0; i < outs.size; ++i) m.outcomes.push_back(read_outcome(outs.ptr[i], "outcome"));
-        return m;
+        return result{read_list(a.ptr[0], "outcomes",
+                                [](const msgpack::object& o) { return read_outcome(o, "outcome"); })};
     });
 }
 
 template <>
 fetch decode<fetch>(std::string_view body, const decode_limits& limits) {
-    return with_body(body, limits, 1, "FETCH", [](const msgpack::object_array& a) {
-        return fetch{read_ids(a.ptr[0], "ids")};
-    });
+    return decode_id_list<fetch>(body, limits, "FETCH");
 }
 
 template <>
 fetched decode<fetched>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 1, "FETCHED", [](const msgpack::object_array& a) {
-        const auto& entries = read_array(a.ptr[0], 0, "entries");
-        fetched m;
-        m.entries.reserve(entries.size);
-        for (std::uint32_t i = 0; i < entries.size; ++i) {
-            const auto& e = read_array(entries.ptr[i], 3, "entry");
+        return fetched{read_list(a.ptr[0], "entries", [](const msgpack::object& o) {
+            const auto& e = read_array(o, 3, "entry");
             fetched_entry fe;
             fe.id = read_task_id(e.ptr[0], "entry");
             const auto state = result_state_from(read_str_view(e.ptr[1], max_name_bytes, "state"));
@@ -557,17 +540,14 @@ fetched decode<fetched>(std::string_view body, const decode_limits& limits) {
             } else if (!is_nil(e.ptr[2])) {
                 bad_body("entry", "an outcome without state done");
             }
-            m.entries.push_back(std::move(fe));
-        }
-        return m;
+            return fe;
+        })};
     });
 }
 
 template <>
 revoke decode<revoke>(std::string_view body, const decode_limits& limits) {
-    return with_body(body, limits, 1, "REVOKE", [](const msgpack::object_array& a) {
-        return revoke{read_ids(a.ptr[0], "ids")};
-    });
+    return decode_id_list<revoke>(body, limits, "REVOKE");
 }
 
 template <>
@@ -596,11 +576,9 @@ report decode<report>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 2, "REPORT", [](const msgpack::object_array& a) {
         report m;
         m.what = read_name(a.ptr[0], "what");
-        const auto& rows = read_array(a.ptr[1], 0, "rows");
-        m.rows.reserve(rows.size);
-        for (std::uint32_t i = 0; i < rows.size; ++i) {
-            if (rows.ptr[i].type != msgpack::type::MAP) bad_body("row", "not a map");
-            const auto& map = rows.ptr[i].via.map;
+        m.rows = read_list(a.ptr[1], "rows", [](const msgpack::object& o) {
+            if (o.type != msgpack::type::MAP) bad_body("row", "not a map");
+            const auto& map = o.via.map;
             report_row row;
             row.reserve(map.size);
             for (std::uint32_t k = 0; k < map.size; ++k) {
@@ -614,8 +592,8 @@ report decode<report>(std::string_view body, const decode_limits& limits) {
                 }
                 row.push_back(std::move(f));
             }
-            m.rows.push_back(std::move(row));
-        }
+            return row;
+        });
         return m;
     });
 }
@@ -630,33 +608,27 @@ ready decode<ready>(std::string_view body, const decode_limits& limits) {
 template <>
 dispatch decode<dispatch>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 1, "DISPATCH", [](const msgpack::object_array& a) {
-        const auto& tasks = read_array(a.ptr[0], 0, "tasks");
-        dispatch m;
-        m.tasks.reserve(tasks.size);
-        for (std::uint32_t i = 0; i < tasks.size; ++i) {
-            const auto& t = read_array(tasks.ptr[i], 5, "task");
+        return dispatch{read_list(a.ptr[0], "tasks", [](const msgpack::object& o) {
+            const auto& t = read_array(o, 5, "task");
             dispatched_task d;
             d.id = read_task_id(t.ptr[0], "task_id");
             d.name = read_name(t.ptr[1], "name");
             d.payload = read_bin(t.ptr[2], "payload");
             d.attempt = read_u32(t.ptr[3], "attempt");
             d.options = read_options(t.ptr[4], "options", nullptr);
-            m.tasks.push_back(std::move(d));
-        }
-        return m;
+            return d;
+        })};
     });
 }
 
 template <>
 done decode<done>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 2, "DONE", [](const msgpack::object_array& a) {
-        const auto& items = read_array(a.ptr[0], 0, "finished");
         done m;
-        m.finished.reserve(items.size);
-        for (std::uint32_t i = 0; i < items.size; ++i) {
-            const auto& f = read_array(items.ptr[i], 4, "finished task");
-            m.finished.push_back({read_outcome_fields(f, "finished task"), read_u32(f.ptr[3], "attempt")});
-        }
+        m.finished = read_list(a.ptr[0], "finished", [](const msgpack::object& o) {
+            const auto& f = read_array(o, 4, "finished task");
+            return finished_task{read_outcome_fields(f, "finished task"), read_u32(f.ptr[3], "attempt")};
+        });
         m.credit = read_u32(a.ptr[1], "credit");
         return m;
     });
@@ -664,9 +636,7 @@ done decode<done>(std::string_view body, const decode_limits& limits) {
 
 template <>
 cancel decode<cancel>(std::string_view body, const decode_limits& limits) {
-    return with_body(body, limits, 1, "CANCEL", [](const msgpack::object_array& a) {
-        return cancel{read_ids(a.ptr[0], "ids")};
-    });
+    return decode_id_list<cancel>(body, limits, "CANCEL");
 }
 
 }  // namespace shoal::proto

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "process/local_cluster.hpp"
+#include "process/report_fields.hpp"
 #include "process/wait_until.hpp"
 #include "shoal/client/client.hpp"
 #include "shoal_examples/seed_tasks.hpp"
@@ -15,17 +16,9 @@
 namespace {
 
 using namespace shoal_examples;
+using shoal::testing::field;
 using shoal::testing::local_cluster;
 using shoal::testing::wait_until;
-
-std::string field(const shoal::proto::report_row& row, const std::string& key) {
-    for (const auto& f : row) {
-        if (f.key != key) continue;
-        if (const auto* s = std::get_if<std::string>(&f.value)) return *s;
-        return std::to_string(std::get<std::int64_t>(f.value));
-    }
-    return {};
-}
 
 // The worker running `id`, from INSPECT active; empty while nobody runs it.
 std::string worker_running(shoal::client& client, const shoal::proto::task_id& id) {

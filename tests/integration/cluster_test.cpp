@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "process/local_cluster.hpp"
+#include "process/report_fields.hpp"
 #include "process/wait_until.hpp"
 #include "shoal/client/client.hpp"
 #include "shoal/common/runtime.hpp"
@@ -19,24 +20,9 @@
 namespace {
 
 using namespace shoal_examples;
+using shoal::testing::column;
 using shoal::testing::local_cluster;
 using shoal::testing::wait_until;
-
-// The value of `key` in each row of an INSPECT report.
-std::vector<std::string> column(const shoal::proto::report& r, const std::string& key) {
-    std::vector<std::string> out;
-    for (const auto& row : r.rows) {
-        for (const auto& f : row) {
-            if (f.key != key) continue;
-            if (const auto* s = std::get_if<std::string>(&f.value)) {
-                out.push_back(*s);
-            } else {
-                out.push_back(std::to_string(std::get<std::int64_t>(f.value)));
-            }
-        }
-    }
-    return out;
-}
 
 class ClusterTest : public ::testing::Test {
 protected:
