@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
 jobs=$(nproc)
+# ccache hits whatever folder the clone is in (CI clones afresh each time).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 run_config() {
   local name=$1; shift
   echo "=== ${name}: configure and build ==="
