@@ -27,23 +27,9 @@ using shoal::proto::task_status;
 using steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-fs::path build_root() { return fs::read_symlink("/proc/self/exe").parent_path().parent_path(); }
-
-std::string worker_exe() {
-#ifdef SHOAL_WORKER_EXE
-    return SHOAL_WORKER_EXE;
-#else
-    return (build_root() / "worker" / "shoal-worker").string();
-#endif
-}
-
-std::string seed_plugin() {
-#ifdef SHOAL_SEED_TASKS_PLUGIN
-    return SHOAL_SEED_TASKS_PLUGIN;
-#else
-    return (build_root() / "examples" / "tasks" / "libshoal_seed_tasks_plugin.so").string();
-#endif
-}
+// Both paths come from tests/CMakeLists.txt, which also builds the daemon and the plugin first.
+std::string worker_exe() { return SHOAL_WORKER_EXE; }
+std::string seed_plugin() { return SHOAL_SEED_TASKS_PLUGIN; }
 
 // A child process, killed and reaped by the destructor if still running.
 class daemon_process {
