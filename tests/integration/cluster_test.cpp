@@ -178,21 +178,26 @@ TEST_F(ClusterTest, AnotherClientFetchesAResultById) {
     EXPECT_EQ(state.state, shoal::proto::result_state::unknown);
 }
 
-TEST_F(ClusterTest, RevokeAQueuedTaskMeansItNeverRuns) {
-    // Fill every slot with long sleeps, then revoke one still queued behind them.
-    std::vector<shoal::remote_future<double>> blockers;
-    for (int i = 0; i < 16; ++i) blockers.push_back(client_->submit(shoal_examples::sleep, 1.0));
-    auto victim = client_->submit(add, 1, 2);
-    // Acknowledged by the broker first (a task cancelled before it was even sent is just
-    // dropped by the client, and the broker never hears of it).
-    ASSERT_TRUE(client_->flush(10.0));
+TEST(Revoke, AQueuedTaskNeverRuns) {
+    // No worker yet: the task waits in its queue, acknowledged by the broker.
+    local_cluster cluster;
+    ASSERT_FALSE(cluster.endpoint().empty());
+    shoal::client client(cluster.endpoint());
+    auto victim = client.submit(add, 1, 2);
+    auto survivor = client.submit(add, 2, 2);
+    ASSERT_TRUE(client.flush(10.0));
     EXPECT_TRUE(victim.cancel());
     EXPECT_THROW(victim.get(30.0), shoal::cancelled_error);
-    shoal::concurrent::wait(blockers, 60.0);
-    const auto state = client_->fetch_state(victim.id()).result(30.0);
+    // A worker joins: it runs the survivor, never the victim, whose stored outcome is revoked.
+    cluster.add_worker("w1");
+    EXPECT_EQ(survivor.get(30.0), 4);
+    const auto state = client.fetch_state(victim.id()).result(30.0);
     EXPECT_EQ(state.state, shoal::proto::result_state::done);
     ASSERT_TRUE(state.outcome);
     EXPECT_EQ(state.outcome->status, shoal::proto::task_status::revoked);
+    const auto done = column(client.inspect("workers").result(5.0), "done");
+    ASSERT_EQ(done.size(), 1u);
+    EXPECT_EQ(done[0], "1") << "the worker ran something besides the survivor";
 }
 
 }  // namespace
