@@ -29,10 +29,8 @@ namespace {
 using namespace shoal::broker::testing;
 namespace proto = shoal::proto;
 
-std::string daemon_path() {
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe");
-    return (exe.parent_path().parent_path() / "broker" / "shoal-broker").string();
-}
+// From tests/CMakeLists.txt, which also builds the daemon before this test.
+std::string daemon_path() { return SHOAL_BROKER_EXE; }
 
 // A child process with stdout and stderr on pipes.
 class daemon_process {
@@ -133,9 +131,7 @@ bool is_loopback_endpoint_with_port(const std::string& e) {
 class Daemon : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!std::filesystem::exists(daemon_path())) {
-            GTEST_SKIP() << "shoal-broker not built at " << daemon_path();
-        }
+        ASSERT_TRUE(std::filesystem::exists(daemon_path())) << "shoal-broker not built at " << daemon_path();
     }
 };
 
