@@ -21,3 +21,9 @@ endif()
 find_package(CLI11 CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)  # the client's JSON <-> msgpack (shoal CLI)
+
+# hiredis 0.14 ships no usable CMake target: pkg-config's imported target instead. Includes
+# are written <hiredis/hiredis.h>, so the parent of pkg-config's include dir is what we need.
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+add_library(shoal_hiredis INTERFACE)
+target_link_libraries(shoal_hiredis INTERFACE PkgConfig::HIREDIS)
