@@ -47,6 +47,8 @@ broker_core::~broker_core() { close(); }
 
 std::string broker_core::bind() {
     if (socket_) throw broker_error("broker: already bound to " + endpoint_);
+    // With Redis, what it holds is recovered before anyone can connect.
+    if (!config_.redis.empty() && !durable_) open_durable();
     auto socket = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
     proto::configure_socket(*socket);
     // Sending to a peer that is gone fails instead of vanishing silently: counted, logged.
@@ -76,6 +78,7 @@ void broker_core::close() {
     });
     loop_.remove_zmq_reader(socket_->handle());
     tick_timer_.cancel();
+    if (durable_) durable_->stop();
     // A moment for the BYEs to leave; peers that do not read are not waited for longer.
     socket_->set(zmq::sockopt::linger, 100);
     socket_->close();
@@ -126,8 +129,12 @@ void broker_core::drain() {
 
 void broker_core::end_of_wakeup() {
     if (!socket_) return;
+    if (durable_) write_submits();
     dispatch_all();
     flush();
+    // After the submit script: a task revoked in this wake-up has its result stored after
+    // its record.
+    if (durable_) durable_->flush();
 }
 
 void broker_core::handle(const proto::received_message& msg) {

@@ -6,6 +6,8 @@
 //   client_commands.cpp  SUBMIT, FETCH, REVOKE, PURGE, INSPECT
 //   worker_commands.cpp  READY, DONE
 //   outcomes.cpp         finishing a task: store, push RESULT, batch and flush output
+//   durability.cpp       with Redis: recovery at startup, tasks written before ACCEPTED,
+//                        results pushed once stored, FETCH of results only Redis has
 
 #include <cstdint>
 #include <memory>
@@ -24,6 +26,7 @@
 #include "shoal/broker/broker_config.hpp"
 #include "shoal/broker/broker_stats.hpp"
 #include "shoal/broker/dispatcher.hpp"
+#include "shoal/broker/durable/durable_store.hpp"
 #include "shoal/broker/inflight_table.hpp"
 #include "shoal/broker/peer_table.hpp"
 #include "shoal/broker/result_store.hpp"
@@ -101,12 +104,52 @@ private:
 
     // ---- client_commands.cpp
     void on_submit(peer_ref ref, peer& p, std::string_view body);
+    // A refusal for what is wrong with the task itself, or nullopt.
+    std::optional<proto::refusal> refusal_for(const proto::submitted_task& t) const;
     void accept_task(peer_ref ref, proto::submitted_task& t, proto::accepted& reply);
+    // A known id submitted again with the same body: accepted, not run again.
+    void accept_duplicate(peer_ref ref, const proto::task_id& id, task_entry& entry,
+                          proto::accepted& reply);
+    // Fails at once (unknown_task) if workers are registered and none offers the name.
+    bool fail_if_unknown_name(const proto::task_id& id, task_entry& entry, std::string_view name);
+    void enqueue(task_entry& entry, std::string_view queue, std::string_view name,
+                 queued_task&& q);
     void on_fetch(peer_ref ref, peer& p, std::string_view body);
     void on_revoke(std::string_view body);
     void revoke_task(const proto::task_id& id);
     void on_purge(peer& p, std::string_view body);
     void on_inspect(std::string_view identity, peer& p, std::string_view body);
+
+    // ---- durability.cpp
+    // The SUBMITs of one wake-up whose tasks go to Redis in one write.
+    struct submit_write {
+        struct waiting_submit {
+            peer_ref client;
+            proto::accepted reply;
+            std::vector<proto::task_id> duplicates;  // of tasks another write is storing
+        };
+        struct fresh_task {
+            std::size_t submit = 0;  // index in submits
+            proto::task_id id;
+            std::string queue;
+            std::string name;
+            queued_task task;
+        };
+        std::vector<waiting_submit> submits;
+        std::vector<fresh_task> tasks;
+        std::vector<std::pair<proto::task_id, std::string>> records;  // parallel to tasks
+        bool settled = false;
+    };
+
+    void open_durable();
+    void recover(recovery&& r);
+    void submit_durably(peer_ref ref, proto::submit& m, proto::accepted&& reply);
+    void write_submits();
+    void settle_submits(submit_write& w, bool written, const std::string& failure,
+                        std::vector<submit_answer>& answers);
+    void on_results_stored(const std::vector<proto::task_id>& ids);
+    void fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entry>&& entries);
+    std::string_view redis_state() const noexcept;
 
     // ---- worker_commands.cpp
     void on_ready(peer& p, std::string_view body);
@@ -152,6 +195,12 @@ private:
     std::vector<peer_ref> flush_list_;   // peers with gathered output
     dispatch_batch batch_;               // reused for every DISPATCH
     proto::result result_batch_;         // reused for every RESULT
+
+    // With Redis (durability.cpp): the store, the SUBMITs of this wake-up waiting for their
+    // tasks' write, and the last write sent (later SUBMITs of ids it holds wait for it).
+    std::unique_ptr<durable_store> durable_;
+    std::unique_ptr<submit_write> gathering_;
+    std::weak_ptr<submit_write> last_write_;
 };
 
 }  // namespace shoal::broker

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "shoal/broker/redis/redis_url.hpp"
+
 namespace shoal::broker {
 
 namespace {
@@ -42,9 +44,19 @@ std::string check_log_level(std::string_view v) {
     return "must be one of trace, debug, info, warn, error, critical, off";
 }
 
+std::string check_redis_url(std::string_view v) {
+    if (v.empty()) return {};  // no Redis: everything in memory
+    try {
+        (void)parse_redis_url(v);
+        return {};
+    } catch (const redis_error& e) {
+        return e.what();
+    }
+}
+
 constexpr std::uint64_t u32_max = UINT32_MAX;
 
-const std::array<setting, 11> settings{{
+const std::array<setting, 14> settings{{
     {"bind", "SHOAL_BIND", "--bind", "Endpoint to bind (port 0 picks a free port)",
      &broker_config::bind, 0, 0, check_endpoint},
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
@@ -74,6 +86,16 @@ const std::array<setting, 11> settings{{
     {"log_level", "SHOAL_LOG_LEVEL", "--log-level",
      "trace, debug, info, warn, error, critical or off", &broker_config::log_level, 0, 0,
      check_log_level},
+    {"redis", "SHOAL_REDIS", "--redis",
+     "Redis for durable tasks and results: redis://[:password@]host:port[/db] or "
+     "unix:///path (empty: in memory only)",
+     &broker_config::redis, 0, 0, check_redis_url},
+    {"redis_result_ttl_s", "SHOAL_REDIS_RESULT_TTL_S", "--redis-result-ttl-s",
+     "Seconds Redis keeps a result", &broker_config::redis_result_ttl_s, 1,
+     10ull * 365 * 86400},
+    {"redis_timeout_ms", "SHOAL_REDIS_TIMEOUT_MS", "--redis-timeout-ms",
+     "Milliseconds every Redis call may take before Redis counts as hung",
+     &broker_config::redis_timeout_ms, 10, 600'000},
 }};
 
 constexpr std::string_view config_env = "SHOAL_CONFIG";

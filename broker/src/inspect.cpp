@@ -94,6 +94,8 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "invalid_messages", s.invalid_messages);
     put(row, "unexpected_messages", s.unexpected_messages);
     put(row, "undelivered", s.undelivered);
+    put(row, "recovered", s.recovered);
+    put(row, "unavailable", s.unavailable);
     put(row, "peers", std::uint64_t{from.peers.size()});
     put(row, "workers", std::uint64_t{from.peers.worker_count()});
     put(row, "clients", std::uint64_t{from.peers.client_count()});
@@ -102,6 +104,8 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "pending", std::uint64_t{from.store.pending_count()});
     put(row, "results", std::uint64_t{from.store.done_count()});
     put(row, "tombstones", std::uint64_t{from.store.tombstone_count()});
+    put(row, "redis", std::string(from.redis_state));
+    put(row, "results_unwritten", std::uint64_t{from.results_unwritten});
     out.rows.push_back(std::move(row));
 }
 

@@ -22,6 +22,13 @@ std::size_t outcome_bytes(const proto::outcome& o) {
 
 void broker_core::finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o) {
     o.id = id;
+    if (durable_) {
+        // Told to clients once Redis has it (on_results_stored): a result a client saw is
+        // never one a broker restart could forget.
+        durable_->stage_result(id, encode_result_record(entry.body_hash, o));
+        store_.complete(entry, std::move(o));
+        return;
+    }
     push_result(entry.recipient, o);
     if (!watchers_.empty()) {
         if (const auto it = watchers_.find(id); it != watchers_.end()) {

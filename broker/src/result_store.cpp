@@ -26,6 +26,12 @@ bool result_store::complete(task_entry& entry, proto::outcome&& o) {
     return true;
 }
 
+bool result_store::forget_pending(const proto::task_id& id) {
+    const task_entry* entry = entries_.find(id);
+    if (entry == nullptr || entry->done) return false;
+    return entries_.erase(id);
+}
+
 proto::outcome result_store::outcome_of(const proto::task_id& id, const task_entry& entry) {
     proto::outcome o;
     o.id = id;

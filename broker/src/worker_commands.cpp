@@ -84,6 +84,11 @@ void broker_core::dispatch_all() {
                 break;
             }
             dispatcher::restore(batch_);
+            if (durable_) {
+                for (const inflight_task* t : batch_.entries) {
+                    durable_->stage_lease(t->task.id, t->task.attempt);
+                }
+            }
             w->worker.credit.spend(taken);
             stats_.dispatched += taken;
         }

@@ -22,6 +22,10 @@ struct broker_config {
     std::uint64_t max_message_bytes = 16u << 20;  // largest message accepted or sent
     std::uint32_t drain_max = 512;              // messages read per wake-up before replying
     std::string log_level = "info";             // trace, debug, info, warn, error, critical, off
+    // Durability (broker/README.md, "Redis"): empty keeps everything in memory.
+    std::string redis;                          // redis://[:password@]host:port[/db], unix:///path
+    std::uint64_t redis_result_ttl_s = 86'400;  // how long Redis keeps a result
+    std::uint32_t redis_timeout_ms = 2000;      // every Redis call; past it Redis counts as hung
 };
 
 // A setting with a bad value, an unknown key, an unreadable file: the daemon exits 2.

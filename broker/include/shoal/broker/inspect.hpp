@@ -9,7 +9,8 @@
 //   active:  task (hex id), name, queue, worker (name), worker_identity (hex), attempt,
 //            revoked (1 if revoked while running, its CANCEL sent)
 //   stats:   one row: every broker_stats counter, plus the gauges peers, workers, clients,
-//            queued, active, results (stored, done), pending, tombstones
+//            queued, active, results (stored, done), pending, tombstones, redis (off, up,
+//            connecting, down), results_unwritten (waiting for Redis)
 //
 // `stats` is this broker's addition to SHOAL/1's three. At most max_rows rows are returned
 // (a receiver's decoder accepts no more elements than that in one array).
@@ -35,6 +36,8 @@ struct inspect_sources {
     const broker_stats& stats;
     double now = 0;                // loop time, for last_heard_ms
     std::size_t max_rows = 10'000;
+    std::string_view redis_state = "off";  // off (memory only), up, connecting, down
+    std::uint64_t results_unwritten = 0;   // results waiting for Redis
 };
 
 // The report for `what`, or nullopt if `what` is not one of workers, queues, active, stats.

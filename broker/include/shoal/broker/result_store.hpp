@@ -33,6 +33,7 @@ struct task_entry {
     std::uint64_t seq = 0;        // the queued record's seq: tells this submission from an older one
     lane_id lane = 0;             // where the record waits while queued (lazy revoke)
     bool done = false;
+    bool awaiting_write = false;  // durable mode: written to Redis, not yet confirmed
     proto::task_status status = proto::task_status::ok;  // once done
     std::string payload;                                  // once done with status ok
     std::unique_ptr<proto::error_info> error;             // once done with another status
@@ -55,6 +56,9 @@ public:
     // Stores the outcome of `entry` (the entry of o.id) and starts its TTL. False, and
     // nothing changes, if the entry is done already (the first outcome wins).
     bool complete(task_entry& entry, proto::outcome&& o);
+    // Forgets a pending entry: a task whose durable write failed was never accepted. False
+    // if the id is unknown or done.
+    bool forget_pending(const proto::task_id& id);
 
     // The stored outcome of a done entry, as RESULT and FETCHED carry it.
     static proto::outcome outcome_of(const proto::task_id& id, const task_entry& entry);

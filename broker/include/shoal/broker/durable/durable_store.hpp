@@ -1,0 +1,127 @@
+#pragma once
+// durable_store: the broker's tasks and results in Redis (broker/README.md, "Redis").
+//
+// Keys:
+//   shoal:tasks             hash: task id (hex) -> task record, from acceptance to its end
+//   shoal:leases            hash: task id (hex) -> the attempt a worker was last given
+//   shoal:result:<id hex>   string: result record, with the result TTL
+//
+// A task is written (the submit script) before its SUBMIT is acknowledged; a lease is
+// recorded at each dispatch; a result is stored with SET NX (the first terminal write wins,
+// a second value is never stored) in the same pipeline that deletes the task and its lease.
+// A broker that starts again reads shoal:tasks and shoal:leases back (recover) and runs what
+// has no result yet.
+//
+// Writes go out as pipelines through redis_connection, so one wake-up of the broker costs
+// one round trip whatever it wrote. Results that could not be written (Redis down) are kept
+// and written again once Redis is back; tasks that could not be written are refused by the
+// broker (the client may retry); leases are best effort (a lost lease only means a recovered
+// task counts one attempt less).
+//
+// Thread-safety: none; the broker's loop thread only.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shoal/broker/durable/durable_records.hpp"
+#include "shoal/broker/redis/redis_connection.hpp"
+#include "shoal/broker/redis/redis_url.hpp"
+#include "shoal/common/event_loop.hpp"
+#include "shoal/proto/task_id.hpp"
+
+namespace shoal::broker {
+
+struct durable_options {
+    redis_endpoint endpoint;
+    std::uint64_t result_ttl_s = 86'400;  // how long Redis keeps a result
+    double timeout_s = 2.0;               // every Redis call
+};
+
+// A task found in Redis at startup, to run again.
+struct recovered_task {
+    task_record record;
+    std::uint32_t leased_attempt = 0;  // the attempt last dispatched; 0 if never
+};
+
+struct recovery {
+    std::vector<recovered_task> tasks;  // in submission order
+    std::size_t finished = 0;           // tasks whose result was stored but not their cleanup
+    std::size_t unreadable = 0;         // records left alone because they do not decode
+    std::vector<std::string> warnings;  // durability_warnings
+};
+
+// What Redis says of one task the submit script was given.
+struct submit_answer {
+    enum class kind { stored, pending, conflict, finished };
+    kind verdict = kind::stored;
+    std::optional<proto::outcome> outcome;  // finished: the stored result
+};
+
+class durable_store {
+public:
+    durable_store(event_loop& loop, durable_options options);
+
+    // At startup, blocking: connects (throws redis_error with a clear message if it cannot),
+    // checks Redis's settings and reads back every unfinished task.
+    recovery open();
+    // Starts the non-blocking connection serving uses.
+    void start();
+    void stop();
+    bool is_up() const noexcept { return connection_.is_up(); }
+    redis_connection& connection() noexcept { return connection_; }
+
+    // ---- tasks: each written unless its id has a stored task or result already
+    using submit_callback = std::function<void(bool written, const std::string& failure,
+                                               std::vector<submit_answer>& answers)>;
+    // Records stay in the order given; answers come in that order. False when Redis is not up.
+    bool write_tasks(const std::vector<std::pair<proto::task_id, std::string>>& records,
+                     submit_callback done);
+
+    // ---- leases
+    void stage_lease(const proto::task_id& id, std::uint32_t attempt);
+
+    // ---- results: kept until Redis confirms them; on_results_stored tells which
+    void stage_result(const proto::task_id& id, std::string record);
+    std::function<void(const std::vector<proto::task_id>& ids)> on_results_stored;
+    std::size_t unwritten_results() const noexcept { return staged_results_.size() + sending_results_; }
+
+    // Sends what was staged (leases, results) as one pipeline. Called once per wake-up.
+    void flush();
+
+    // ---- fetch: stored results by id (nullopt: none stored)
+    using fetch_callback = std::function<void(bool answered, std::vector<std::optional<proto::outcome>>& results)>;
+    bool fetch_results(const std::vector<proto::task_id>& ids, fetch_callback done);
+
+    // The result TTL in milliseconds, as SET's PX takes it.
+    std::uint64_t result_ttl_ms() const noexcept { return options_.result_ttl_s * 1000; }
+
+private:
+    struct staged_result {
+        proto::task_id id;
+        std::string record;
+    };
+
+    event_loop& loop_;
+    durable_options options_;
+    redis_connection connection_;
+    void flush_leases();
+    void flush_results();
+
+    std::vector<std::pair<proto::task_id, std::uint32_t>> staged_leases_;
+    std::deque<staged_result> staged_results_;
+    std::size_t sending_results_ = 0;  // in pipelines not answered yet
+    double results_held_until_ = 0;    // after a failed write: not before this time
+    timer_handle retry_timer_;
+};
+
+// The Redis keys, for tools and tests.
+inline constexpr const char* tasks_key = "shoal:tasks";
+inline constexpr const char* leases_key = "shoal:leases";
+std::string result_key(const proto::task_id& id);
+
+}  // namespace shoal::broker

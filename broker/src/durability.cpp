@@ -1,0 +1,294 @@
+// With Redis (broker/README.md, "Redis"): the broker's side of durability.
+//
+//   startup     recovery: every task Redis holds without a result is queued again, its
+//               attempt one past its last lease
+//   SUBMIT      new tasks are written (the submit script) before ACCEPTED; a task is queued
+//               only once Redis has it; if Redis cannot take it, it is refused `unavailable`
+//               (retryable: nothing was stored, nothing will run)
+//   outcomes    stored in memory at once, pushed to clients once Redis has stored them
+//   FETCH       ids this broker does not know (or forgot) are looked up in Redis
+
+#include <algorithm>
+
+#include "broker_core.hpp"
+#include "shoal/broker/broker.hpp"
+#include "submit_rules.hpp"
+
+namespace shoal::broker {
+
+namespace {
+
+proto::refusal unavailable(const proto::task_id& id, const std::string& why) {
+    return refuse(id, "unavailable",
+                  fmt::format("the broker cannot store tasks right now ({}); nothing was "
+                              "accepted: submit again later",
+                              why));
+}
+
+}  // namespace
+
+void broker_core::open_durable() {
+    durable_options options;
+    options.endpoint = parse_redis_url(config_.redis);
+    options.result_ttl_s = config_.redis_result_ttl_s;
+    options.timeout_s = config_.redis_timeout_ms / 1000.0;
+    durable_ = std::make_unique<durable_store>(loop_, options);
+    recovery r;
+    try {
+        r = durable_->open();
+    } catch (const redis_error& e) {
+        durable_.reset();
+        throw broker_error(e.what());
+    }
+    for (const std::string& w : r.warnings) spdlog::warn("shoal-broker: {}", w);
+    spdlog::info("shoal-broker: durable with Redis at {}: {} unfinished tasks recovered{}{}",
+                 options.endpoint.describe(), r.tasks.size(),
+                 r.finished > 0 ? fmt::format(", {} finished ones cleaned up", r.finished) : "",
+                 r.unreadable > 0 ? fmt::format(", {} unreadable left alone", r.unreadable) : "");
+    recover(std::move(r));
+    durable_->on_results_stored = [this](const std::vector<proto::task_id>& ids) {
+        on_results_stored(ids);
+    };
+    durable_->connection().on_down = [this](const std::string& why) {
+        spdlog::warn("shoal-broker: refusing new tasks until Redis is back ({})", why);
+    };
+    durable_->start();
+}
+
+void broker_core::recover(recovery&& r) {
+    for (recovered_task& t : r.tasks) {
+        auto [entry, fresh] = store_.add_pending(t.record.task.id);
+        if (!fresh) continue;
+        entry->body_hash = t.record.body_hash;
+        entry->seq = t.record.seq;
+        next_seq_ = std::max(next_seq_, t.record.seq + 1);
+        ++stats_.recovered;
+        queued_task q;
+        q.id = t.record.task.id;
+        // A task that was running when the broker died runs again as a new attempt, so that
+        // a late result of the old one is told apart.
+        q.attempt = t.leased_attempt + 1;
+        if (t.record.task.options.time_limit_ms) q.time_limit_ms = *t.record.task.options.time_limit_ms;
+        if (q.attempt > config_.max_attempts) {
+            ++stats_.lost;
+            finish_by_broker(q.id, *entry, proto::task_status::lost, "lost",
+                             fmt::format("{} attempts ended without a result", t.leased_attempt));
+            continue;
+        }
+        q.payload = std::move(t.record.task.payload);
+        enqueue(*entry, t.record.task.queue, t.record.task.name, std::move(q));
+    }
+}
+
+void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted&& reply) {
+    if (!gathering_) gathering_ = std::make_unique<submit_write>();
+    submit_write& w = *gathering_;
+    const std::size_t index = w.submits.size();
+    w.submits.push_back({ref, std::move(reply), {}});
+    proto::accepted& now = w.submits.back().reply;
+    std::size_t waiting = 0;
+    for (proto::submitted_task& t : m.tasks) {
+        if (auto refusal = refusal_for(t)) {
+            now.refused.push_back(std::move(*refusal));
+            continue;
+        }
+        const std::uint64_t hash = body_hash(t);
+        if (task_entry* known = store_.find(t.id)) {
+            if (known->body_hash != hash) {
+                now.refused.push_back(refuse(
+                    t.id, "conflict", "this task id was already submitted with another body"));
+            } else if (known->awaiting_write) {
+                w.submits.back().duplicates.push_back(t.id);  // answered once it is stored
+                ++waiting;
+            } else {
+                accept_duplicate(ref, t.id, *known, now);
+            }
+            continue;
+        }
+        if (!durable_->is_up()) {
+            ++stats_.unavailable;
+            now.refused.push_back(unavailable(t.id, fmt::format("Redis is {}", redis_state())));
+            continue;
+        }
+        task_entry* entry = store_.add_pending(t.id).first;
+        entry->body_hash = hash;
+        entry->recipient = ref;
+        entry->seq = next_seq_++;
+        if (fail_if_unknown_name(t.id, *entry, t.name)) {
+            // Over already: only its result is stored.
+            ++stats_.submitted;
+            now.ids.push_back(t.id);
+            continue;
+        }
+        entry->awaiting_write = true;
+        w.records.emplace_back(t.id, encode_task_record(hash, entry->seq, t));
+        submit_write::fresh_task f;
+        f.submit = index;
+        f.id = t.id;
+        f.queue = std::move(t.queue);
+        f.name = std::move(t.name);
+        f.task.id = t.id;
+        if (t.options.time_limit_ms) f.task.time_limit_ms = *t.options.time_limit_ms;
+        f.task.payload = std::move(t.payload);
+        w.tasks.push_back(std::move(f));
+        ++waiting;
+    }
+    if (waiting == 0) {
+        // Nothing of it waits for Redis: answered now.
+        proto::accepted done = std::move(w.submits.back().reply);
+        w.submits.pop_back();
+        stats_.refused += done.refused.size();
+        if (peer* p = peers_.get(ref)) send(*p, done);
+    }
+}
+
+void broker_core::write_submits() {
+    if (!gathering_) return;
+    std::shared_ptr<submit_write> w(std::move(gathering_));
+    if (w->records.empty()) {
+        // Only duplicates of tasks being written: they are answered with the last write, which
+        // Redis answers after every earlier one.
+        if (auto last = last_write_.lock(); last && !last->settled) {
+            for (auto& s : w->submits) last->submits.push_back(std::move(s));
+            return;
+        }
+        std::vector<submit_answer> none;
+        settle_submits(*w, true, {}, none);
+        return;
+    }
+    const bool sent = durable_->write_tasks(
+        w->records, [this, w](bool written, const std::string& failure,
+                              std::vector<submit_answer>& answers) {
+            settle_submits(*w, written, failure, answers);
+            end_of_wakeup();
+        });
+    if (!sent) {
+        std::vector<submit_answer> none;
+        settle_submits(*w, false, fmt::format("Redis is {}", redis_state()), none);
+        return;
+    }
+    last_write_ = w;
+}
+
+void broker_core::settle_submits(submit_write& w, bool written, const std::string& failure,
+                                 std::vector<submit_answer>& answers) {
+    w.settled = true;
+    w.records.clear();
+    for (std::size_t i = 0; i < w.tasks.size(); ++i) {
+        submit_write::fresh_task& f = w.tasks[i];
+        proto::accepted& reply = w.submits[f.submit].reply;
+        task_entry* entry = store_.find(f.id);
+        if (entry == nullptr) continue;  // cannot happen: awaiting entries are never expired
+        if (!written) {
+            if (!entry->done) store_.forget_pending(f.id);
+            ++stats_.unavailable;
+            reply.refused.push_back(unavailable(f.id, failure));
+            continue;
+        }
+        entry->awaiting_write = false;
+        const submit_answer& a = answers[i];
+        switch (a.verdict) {
+        case submit_answer::kind::stored:
+        case submit_answer::kind::pending:  // stored by an earlier broker: ours to run now
+            ++stats_.submitted;
+            reply.ids.push_back(f.id);
+            if (!entry->done) enqueue(*entry, f.queue, f.name, std::move(f.task));
+            break;
+        case submit_answer::kind::conflict:
+            if (!entry->done) store_.forget_pending(f.id);
+            reply.refused.push_back(
+                refuse(f.id, "conflict", "this task id was already submitted with another body"));
+            break;
+        case submit_answer::kind::finished:
+            // Run and stored before this broker started: the stored result is the answer.
+            ++stats_.duplicates;
+            reply.ids.push_back(f.id);
+            if (!entry->done && a.outcome) {
+                proto::outcome o = *a.outcome;
+                o.id = f.id;
+                push_result(entry->recipient, o);
+                store_.complete(*entry, std::move(o));
+            }
+            break;
+        }
+    }
+    for (submit_write::waiting_submit& s : w.submits) {
+        for (const proto::task_id& id : s.duplicates) {
+            task_entry* entry = store_.find(id);
+            if (entry == nullptr || entry->awaiting_write) {
+                ++stats_.unavailable;
+                s.reply.refused.push_back(unavailable(id, "its first submission was not stored"));
+            } else {
+                accept_duplicate(s.client, id, *entry, s.reply);
+            }
+        }
+        stats_.refused += s.reply.refused.size();
+        if (peer* p = peers_.get(s.client)) send(*p, s.reply);
+    }
+}
+
+void broker_core::on_results_stored(const std::vector<proto::task_id>& ids) {
+    for (const proto::task_id& id : ids) {
+        const task_entry* entry = store_.find(id);
+        if (entry == nullptr || !entry->done) continue;
+        const proto::outcome o = result_store::outcome_of(id, *entry);
+        push_result(entry->recipient, o);
+        if (watchers_.empty()) continue;
+        if (const auto it = watchers_.find(id); it != watchers_.end()) {
+            for (const peer_ref w : it->second) {
+                if (w != entry->recipient) push_result(w, o);
+            }
+            watchers_.erase(it);
+        }
+    }
+    end_of_wakeup();
+}
+
+void broker_core::fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entry>&& entries) {
+    auto asked = std::make_shared<std::vector<proto::fetched_entry>>(std::move(entries));
+    std::vector<proto::task_id> ids;
+    ids.reserve(asked->size());
+    for (const auto& e : *asked) ids.push_back(e.id);
+    const auto answer = [this, ref, asked](bool answered,
+                                           std::vector<std::optional<proto::outcome>>& results) {
+        peer* p = peers_.get(ref);
+        if (p == nullptr) return;
+        proto::fetched reply;
+        for (std::size_t i = 0; i < asked->size(); ++i) {
+            proto::fetched_entry& e = (*asked)[i];
+            if (!answered) {
+                // Not known here, and Redis cannot say: not an answer yet; the client asks again.
+                e.state = proto::result_state::pending;
+            } else if (results[i]) {
+                e.state = proto::result_state::done;
+                e.result = std::move(results[i]);
+                e.result->id = e.id;
+            }
+            reply.entries.push_back(std::move(e));
+            if (reply.entries.size() >= config_.max_batch) {
+                send(*p, reply);
+                reply.entries.clear();
+            }
+        }
+        if (!reply.entries.empty()) send(*p, reply);
+    };
+    if (!durable_->fetch_results(ids, answer)) {
+        std::vector<std::optional<proto::outcome>> none;
+        answer(false, none);
+    }
+}
+
+std::string_view broker_core::redis_state() const noexcept {
+    if (!durable_) return "off";
+    switch (durable_->connection().current()) {
+    case redis_connection::state::up:
+        return "up";
+    case redis_connection::state::connecting:
+        return "connecting";
+    case redis_connection::state::down:
+        break;
+    }
+    return "down";
+}
+
+}  // namespace shoal::broker

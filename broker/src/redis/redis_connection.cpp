@@ -1,0 +1,254 @@
+#include "shoal/broker/redis/redis_connection.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+#include <fmt/format.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+namespace shoal::broker {
+
+// The C callbacks hiredis calls, forwarding to the connection in their privdata.
+struct redis_connection_hooks {
+    static redis_connection& of(void* privdata) { return *static_cast<redis_connection*>(privdata); }
+
+    static void add_read(void* privdata) {
+        redis_connection& c = of(privdata);
+        if (c.reading_ || c.fd_ < 0) return;
+        c.reading_ = true;
+        c.loop_.add_reader(c.fd_, [&c] {
+            if (c.context_ != nullptr) redisAsyncHandleRead(c.context_);
+        });
+    }
+    static void del_read(void* privdata) {
+        redis_connection& c = of(privdata);
+        if (!c.reading_) return;
+        c.reading_ = false;
+        c.loop_.remove_reader(c.fd_);
+    }
+    static void add_write(void* privdata) {
+        redis_connection& c = of(privdata);
+        if (c.writing_ || c.fd_ < 0) return;
+        c.writing_ = true;
+        c.loop_.add_writer(c.fd_, [&c] {
+            if (c.context_ != nullptr) redisAsyncHandleWrite(c.context_);
+        });
+    }
+    static void del_write(void* privdata) {
+        redis_connection& c = of(privdata);
+        if (!c.writing_) return;
+        c.writing_ = false;
+        c.loop_.remove_writer(c.fd_);
+    }
+    // hiredis frees the context (our redisAsyncFree, or its own after an error): the one
+    // place every kind of disconnection passes through.
+    static void cleanup(void* privdata) {
+        redis_connection& c = of(privdata);
+        del_read(privdata);
+        del_write(privdata);
+        if (c.down_reason_.empty() && c.context_ != nullptr && c.context_->errstr != nullptr &&
+            c.context_->errstr[0] != '\0') {
+            c.down_reason_ = c.context_->errstr;
+        }
+        c.on_context_gone();
+    }
+    static void on_connect(const redisAsyncContext* ac, int status) {
+        if (status == REDIS_OK || ac->data == nullptr) return;
+        redis_connection& c = of(ac->data);
+        if (c.down_reason_.empty()) {
+            c.down_reason_ = fmt::format("cannot connect: {}", ac->errstr != nullptr ? ac->errstr : "?");
+        }
+    }
+    static void on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
+        if (ac->data == nullptr) return;
+        of(ac->data).on_reply(static_cast<redis_connection::batch*>(privdata), reply);
+    }
+};
+
+redis_connection::redis_connection(event_loop& loop, redis_connection_options options)
+    : loop_(loop), options_(std::move(options)), backoff_s_(options_.min_backoff_s) {}
+
+redis_connection::~redis_connection() { stop(); }
+
+void redis_connection::start() {
+    if (!stopped_) return;
+    stopped_ = false;
+    connect();
+}
+
+void redis_connection::stop() {
+    stopped_ = true;
+    reconnect_timer_.cancel();
+    deadline_timer_.cancel();
+    // Pipelines in flight are dropped without a call: whoever stops us is going away.
+    for (auto& b : batches_) b->done = nullptr;
+    if (context_ != nullptr) {
+        down_reason_ = "stopped";
+        redisAsyncFree(context_);  // ends in cleanup -> on_context_gone
+    }
+    batches_.clear();
+}
+
+void redis_connection::connect() {
+    if (stopped_ || context_ != nullptr) return;
+    const redis_endpoint& e = options_.endpoint;
+    redisAsyncContext* ac = e.is_unix() ? redisAsyncConnectUnix(e.unix_path.c_str())
+                                        : redisAsyncConnect(e.host.c_str(), e.port);
+    if (ac == nullptr || ac->err != 0) {
+        down_reason_ = fmt::format("cannot connect: {}", ac != nullptr ? ac->errstr : "out of memory");
+        if (ac != nullptr) redisAsyncFree(ac);
+        schedule_reconnect();
+        return;
+    }
+    context_ = ac;
+    fd_ = ac->c.fd;
+    down_reason_.clear();
+    ac->data = this;
+    ac->ev.data = this;
+    ac->ev.addRead = &redis_connection_hooks::add_read;
+    ac->ev.delRead = &redis_connection_hooks::del_read;
+    ac->ev.addWrite = &redis_connection_hooks::add_write;
+    ac->ev.delWrite = &redis_connection_hooks::del_write;
+    ac->ev.cleanup = &redis_connection_hooks::cleanup;
+    redisAsyncSetConnectCallback(ac, &redis_connection_hooks::on_connect);
+    state_ = state::connecting;
+    // The connect completes when the socket turns writable.
+    redis_connection_hooks::add_write(this);
+    deadline_timer_ = loop_.call_later(std::min(0.25, options_.timeout_s / 4), [this] { check_deadlines(); });
+    handshake();
+}
+
+void redis_connection::handshake() {
+    const redis_endpoint& e = options_.endpoint;
+    redis_pipeline p;
+    if (!e.password.empty()) {
+        if (e.user.empty()) {
+            p.add("AUTH", e.password);
+        } else {
+            p.add("AUTH", e.user, e.password);
+        }
+    }
+    if (e.db != 0) p.add("SELECT", std::uint64_t(e.db));
+    p.add("PING");
+    send_batch(p, [this](redis_batch_result&& r) {
+        if (!r.delivered) return;  // the connection is gone already; it will retry
+        for (const redis_reply& reply : r.replies) {
+            if (reply.is_error()) {
+                fail_connection(fmt::format("Redis refused the handshake: {}", reply.str));
+                return;
+            }
+        }
+        state_ = state::up;
+        backoff_s_ = options_.min_backoff_s;
+        if (reconnects_ > 0) {
+            spdlog::info("shoal-broker: Redis at {} is back", options_.endpoint.describe());
+        }
+        if (on_up) on_up();
+    });
+}
+
+bool redis_connection::send(const redis_pipeline& pipeline, batch_callback done) {
+    if (state_ != state::up || pipeline.empty()) return false;
+    return send_batch(pipeline, std::move(done));
+}
+
+bool redis_connection::send_batch(const redis_pipeline& pipeline, batch_callback done) {
+    auto b = std::make_unique<batch>();
+    b->deadline = loop_.time() + options_.timeout_s;
+    b->done = std::move(done);
+    b->result.replies.reserve(pipeline.size());
+    batch* raw = b.get();
+    batches_.push_back(std::move(b));
+    for (std::size_t i = 0; i < pipeline.size(); ++i) {
+        const std::string_view cmd = pipeline.command(i);
+        if (redisAsyncFormattedCommand(context_, &redis_connection_hooks::on_reply, raw,
+                                       cmd.data(), cmd.size()) != REDIS_OK) {
+            // The context is disconnecting: what was appended fails with it.
+            raw->result.failure = "the connection is closing";
+            break;
+        }
+        ++raw->expected;
+    }
+    if (raw->expected == 0) {
+        batches_.pop_back();
+        return false;
+    }
+    return true;
+}
+
+void redis_connection::on_reply(batch* b, void* reply) {
+    if (reply == nullptr) {
+        // The context is being freed: every pending command is called back without a reply.
+        if (b->result.failure.empty()) {
+            b->result.failure = down_reason_.empty() ? "connection lost" : down_reason_;
+        }
+    } else if (b->result.failure.empty()) {
+        b->result.replies.push_back(redis_reply::from(*static_cast<redisReply*>(reply)));
+    }
+    // Count replies and failures alike: the batch ends when every command is accounted for.
+    ++b->seen;
+    if (b->seen < b->expected) return;
+    assert(!batches_.empty() && batches_.front().get() == b);
+    std::unique_ptr<batch> finished = std::move(batches_.front());
+    batches_.pop_front();
+    finished->result.delivered = finished->result.failure.empty();
+    if (!finished->done) return;
+    if (finished->result.delivered) {
+        finished->done(std::move(finished->result));
+    } else {
+        // Inside hiredis's teardown: the failure is told from the loop, once it is over.
+        std::shared_ptr<batch> later(std::move(finished));
+        loop_.call_soon([later] { later->done(std::move(later->result)); });
+    }
+}
+
+void redis_connection::check_deadlines() {
+    if (context_ == nullptr) return;
+    deadline_timer_ = loop_.call_later(std::min(0.25, options_.timeout_s / 4), [this] { check_deadlines(); });
+    if (!batches_.empty() && batches_.front()->deadline <= loop_.time()) {
+        fail_connection(fmt::format("no reply within {:.1f} s (Redis hung or unreachable)",
+                                    options_.timeout_s));
+    }
+}
+
+void redis_connection::fail_connection(const std::string& why) {
+    if (context_ == nullptr) return;
+    if (down_reason_.empty()) down_reason_ = why;
+    redisAsyncContext* ac = context_;
+    redisAsyncFree(ac);  // inside a callback, hiredis frees once the callback returns
+}
+
+void redis_connection::on_context_gone() {
+    const bool was_live = state_ != state::down;
+    const bool was_up = state_ == state::up;
+    context_ = nullptr;
+    fd_ = -1;
+    state_ = state::down;
+    deadline_timer_.cancel();
+    const std::string why = down_reason_.empty() ? "connection lost" : down_reason_;
+    if (was_up) {
+        spdlog::warn("shoal-broker: lost Redis at {}: {}", options_.endpoint.describe(), why);
+    } else if (was_live) {
+        spdlog::debug("shoal-broker: Redis at {} not ready: {}", options_.endpoint.describe(), why);
+    }
+    if (stopped_) return;
+    if (was_up && on_down) on_down(why);
+    schedule_reconnect();
+}
+
+void redis_connection::schedule_reconnect() {
+    if (stopped_) return;
+    // Jitter spreads many brokers' retries; the cap keeps recovery within seconds.
+    std::uniform_real_distribution<double> spread(0.5, 1.0);
+    const double delay = backoff_s_ * spread(jitter_);
+    backoff_s_ = std::min(options_.max_backoff_s, backoff_s_ * 2);
+    ++reconnects_;
+    reconnect_timer_ = loop_.call_later(delay, [this] {
+        down_reason_.clear();
+        connect();
+    });
+}
+
+}  // namespace shoal::broker

@@ -1,0 +1,25 @@
+#pragma once
+// What a SUBMIT's task must satisfy to be accepted, and its fingerprint (idempotence).
+
+#include <cstdint>
+#include <string>
+
+#include "shoal/proto/messages.hpp"
+
+namespace shoal::broker {
+
+// A fingerprint of everything a SUBMIT says about a task but its id: the same id with the
+// same fingerprint is the same task sent again (idempotent), with another one a conflict.
+// Stored in Redis with the task, so it must not change between runs: it is built on
+// libstdc++'s std::hash of bytes, which is a fixed-seed Murmur hash.
+std::uint64_t body_hash(const proto::submitted_task& t);
+
+// The options this broker does not implement yet, named; empty if none is set.
+std::string unsupported_options(const proto::task_options& o);
+
+// A name or queue must be 1..255 bytes.
+bool bad_name(const std::string& s);
+
+proto::refusal refuse(const proto::task_id& id, const char* code, std::string message);
+
+}  // namespace shoal::broker
