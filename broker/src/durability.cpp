@@ -174,12 +174,14 @@ void broker_core::settle_submits(submit_write& w, bool written, const std::strin
                                  std::vector<submit_answer>& answers) {
     w.settled = true;
     w.records.clear();
+    std::vector<proto::task_id> refused_unsure;
     for (std::size_t i = 0; i < w.tasks.size(); ++i) {
         submit_write::fresh_task& f = w.tasks[i];
         proto::accepted& reply = w.submits[f.submit].reply;
         task_entry* entry = store_.find(f.id);
         if (entry == nullptr) continue;  // cannot happen: awaiting entries are never expired
         if (!written) {
+            refused_unsure.push_back(f.id);
             if (!entry->done) store_.forget_pending(f.id);
             ++stats_.unavailable;
             reply.refused.push_back(unavailable(f.id, failure));
@@ -212,6 +214,8 @@ void broker_core::settle_submits(submit_write& w, bool written, const std::strin
             break;
         }
     }
+    // A write that failed may still have been stored (its answer was lost): undone.
+    if (!refused_unsure.empty()) durable_->forget_tasks(refused_unsure);
     for (submit_write::waiting_submit& s : w.submits) {
         for (const proto::task_id& id : s.duplicates) {
             task_entry* entry = store_.find(id);

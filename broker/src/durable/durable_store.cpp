@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -15,12 +16,19 @@ namespace {
 
 // Writes each task unless its id is known: a stored result (the task is over: its record
 // comes back), a stored task with the same body hash (pending) or another one (conflict).
-// ARGV: the result key prefix, the tasks key, then (id hex, record) pairs. One answer per
-// task: "N" stored now, "P" pending already, "C" conflict, or the stored result record.
+// ARGV: the result key prefix, the tasks key, a deadline (ms since the epoch), then (id hex,
+// record) pairs. One answer per task: "N" stored now, "P" pending already, "C" conflict, or
+// the stored result record; or "LATE" and nothing written when the script runs after the
+// deadline: a Redis that was stopped (SIGSTOP) and resumes runs what it had received, but the
+// broker gave up on that write and refused its tasks, which must then not be stored.
 constexpr std::string_view submit_script = R"lua(
-local prefix, tasks = ARGV[1], ARGV[2]
+local prefix, tasks, deadline = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local now = redis.call('TIME')
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > deadline then
+  return 'LATE'
+end
 local out = {}
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local id, rec = ARGV[i], ARGV[i + 1]
   local head = string.sub(rec, 1, 9)
   local done = redis.call('GET', prefix .. id)
@@ -162,13 +170,19 @@ void durable_store::stop() {
 bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std::string>>& records,
                                 submit_callback done) {
     if (records.empty() || !connection_.is_up()) return false;
+    flush_forgotten();  // before any write that could store one of them again
     redis_pipeline p;
-    p.begin(3 + 2 + 2 * records.size());
+    p.begin(3 + 3 + 2 * records.size());
     p.arg("EVAL");
     p.arg(submit_script);
     p.arg("0");
     p.arg(result_prefix);
     p.arg(tasks_key);
+    // The connection gives up after timeout_s; the script must not write after that.
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    p.arg(static_cast<std::uint64_t>(now_ms.count()) +
+          static_cast<std::uint64_t>(options_.timeout_s * 1000));
     for (const auto& [id, record] : records) {
         p.arg(id.to_hex());
         p.arg(record);
@@ -179,6 +193,9 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
         if (!r.delivered) return done(false, r.failure, answers);
         const redis_reply& reply = r.replies.front();
         if (reply.is_error()) return done(false, reply.str, answers);
+        if (reply.type == redis_reply::kind::string && reply.str == "LATE") {
+            return done(false, "Redis ran the write after its deadline", answers);
+        }
         if (reply.type != redis_reply::kind::array || reply.elements.size() != expected) {
             return done(false, "the submit script answered something unexpected", answers);
         }
@@ -205,6 +222,27 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
     });
 }
 
+void durable_store::forget_tasks(const std::vector<proto::task_id>& ids) {
+    forgotten_.insert(forgotten_.end(), ids.begin(), ids.end());
+}
+
+void durable_store::flush_forgotten() {
+    if (forgotten_.empty()) return;
+    auto ids = std::make_shared<std::vector<proto::task_id>>(std::move(forgotten_));
+    forgotten_.clear();
+    redis_pipeline p;
+    p.begin(2 + ids->size());
+    p.arg("HDEL");
+    p.arg(tasks_key);
+    for (const proto::task_id& id : *ids) p.arg(id.to_hex());
+    const bool sent = connection_.send(p, [this, ids](redis_batch_result&& r) {
+        if (r.delivered && !r.replies.front().is_error()) return;
+        // Still unsure: kept, sent again before the next write.
+        forgotten_.insert(forgotten_.begin(), ids->begin(), ids->end());
+    });
+    if (!sent) forgotten_.insert(forgotten_.begin(), ids->begin(), ids->end());
+}
+
 void durable_store::stage_lease(const proto::task_id& id, std::uint32_t attempt) {
     staged_leases_.emplace_back(id, attempt);
 }
@@ -218,6 +256,7 @@ void durable_store::flush() {
         staged_leases_.clear();  // best effort: a lost lease costs a recovered task one attempt
         return;
     }
+    flush_forgotten();
     flush_leases();
     flush_results();
 }

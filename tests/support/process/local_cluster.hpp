@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,18 +30,20 @@ public:
     explicit local_cluster(std::vector<std::string> broker_args = {},
                            std::vector<std::string> prefix = {},
                            std::string bind = "tcp://127.0.0.1:0") {
-        std::vector<std::string> argv = prefix;
-        argv.insert(argv.end(), {cluster_paths::broker(), "--bind", bind, "--print-endpoint",
-                                 "--heartbeat-ms", "100", "--liveness", "3"});
-        argv.insert(argv.end(), broker_args.begin(), broker_args.end());
-        broker_ = child_process::spawn(argv);
-        const auto line = broker_.read_line(20.0);
-        if (!line || line->rfind("tcp://", 0) != 0) {
-            ADD_FAILURE() << "the broker did not print its endpoint (got '" << line.value_or("<nothing>")
-                          << "')";
-            return;
-        }
-        endpoint_ = *line;
+        broker_prefix_ = std::move(prefix);
+        broker_args_ = std::move(broker_args);
+        start_broker(bind);
+    }
+
+    // SIGKILL, as a crash: no BYE, nothing flushed.
+    void kill_broker() {
+        broker_.signal(SIGKILL);
+        (void)broker_.wait(10.0);
+    }
+    // Starts the broker again on the endpoint it had (clients and workers reconnect to it).
+    bool restart_broker() {
+        const std::string same = endpoint_;
+        return start_broker(same) && endpoint_ == same;
     }
 
     const std::string& endpoint() const noexcept { return endpoint_; }
@@ -76,6 +80,24 @@ public:
     }
 
 private:
+    bool start_broker(const std::string& bind) {
+        std::vector<std::string> argv = broker_prefix_;
+        argv.insert(argv.end(), {cluster_paths::broker(), "--bind", bind, "--print-endpoint",
+                                 "--heartbeat-ms", "100", "--liveness", "3"});
+        argv.insert(argv.end(), broker_args_.begin(), broker_args_.end());
+        broker_ = child_process::spawn(argv);
+        const auto line = broker_.read_line(20.0);
+        if (!line || line->rfind("tcp://", 0) != 0) {
+            ADD_FAILURE() << "the broker did not print its endpoint (got '" << line.value_or("<nothing>")
+                          << "')";
+            return false;
+        }
+        endpoint_ = *line;
+        return true;
+    }
+
+    std::vector<std::string> broker_prefix_;
+    std::vector<std::string> broker_args_;
     child_process broker_;
     std::string endpoint_;
     std::vector<child_process> workers_;

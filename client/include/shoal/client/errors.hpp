@@ -5,7 +5,9 @@
 //   remote_task_error    the task raised on a worker (outcome `failed`): type() and what() as
 //                        the worker reported them, where() the worker's name
 //   task_refused         the broker refused the task at submit (ACCEPTED's refused list);
-//                        code() is e.g. "unsupported", "bad_task", "conflict"
+//                        code() is e.g. "unsupported", "bad_task", "conflict", or
+//                        "unavailable" (retryable(): a durable broker could not store it;
+//                        nothing will run; submit it again later)
 //   unknown_task_error   no worker can run the task's name (outcome `unknown_task`)
 //   task_lost_error      every attempt ended with a worker's death (outcome `lost`)
 //   result_unknown_error fetch: the broker has no record of this task id
@@ -49,6 +51,8 @@ private:
 class task_refused : public remote_error {
 public:
     using remote_error::remote_error;
+    // The refusal is temporary (the broker's Redis is down): the same submit may succeed later.
+    bool retryable() const noexcept { return code() == "unavailable"; }
 };
 
 class unknown_task_error : public remote_error {

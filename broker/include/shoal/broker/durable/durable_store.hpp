@@ -82,6 +82,11 @@ public:
     bool write_tasks(const std::vector<std::pair<proto::task_id, std::string>>& records,
                      submit_callback done);
 
+    // Tasks whose write failed without an answer (the connection dropped or timed out after
+    // sending): they may be stored although they were refused. Deleted from Redis before the
+    // next write, once Redis is back.
+    void forget_tasks(const std::vector<proto::task_id>& ids);
+
     // ---- leases
     void stage_lease(const proto::task_id& id, std::uint32_t attempt);
 
@@ -109,9 +114,11 @@ private:
     event_loop& loop_;
     durable_options options_;
     redis_connection connection_;
+    void flush_forgotten();
     void flush_leases();
     void flush_results();
 
+    std::vector<proto::task_id> forgotten_;
     std::vector<std::pair<proto::task_id, std::uint32_t>> staged_leases_;
     std::deque<staged_result> staged_results_;
     std::size_t sending_results_ = 0;  // in pipelines not answered yet

@@ -1,0 +1,287 @@
+// The broker with Redis (a real redis-server per test, started by the fixture): tasks stored
+// before ACCEPTED, results stored once (first write wins) and pushed after, recovery by a
+// broker started again, idempotence across restarts, leases, Redis going away and coming
+// back, and clear failures at startup. Raw SHOAL/1 peers drive an embedded broker, so every
+// message is the test's choice.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "broker_test_peer.hpp"
+#include "process/wait_until.hpp"
+#include "redis/redis_server.hpp"
+#include "shoal/broker/durable/durable_records.hpp"
+#include "shoal/broker/durable/durable_store.hpp"
+#include "shoal/broker/embedded_broker.hpp"
+#include "shoal/broker/redis/redis_sync.hpp"
+
+namespace {
+
+using namespace shoal::broker;
+using namespace shoal::broker::testing;
+using shoal::testing::redis_server;
+using shoal::testing::redis_server_options;
+using shoal::testing::wait_until;
+namespace proto = shoal::proto;
+
+class DurableBroker : public ::testing::Test {
+protected:
+    broker_config config() const {
+        broker_config c = fast_config();
+        c.liveness = 20;  // 1 s: a busy machine must not make peers look dead
+        c.redis = redis.url();
+        c.redis_result_ttl_s = 600;
+        c.redis_timeout_ms = 500;
+        return c;
+    }
+    void start_broker() {
+        broker = std::make_unique<embedded_broker>(config());
+        client = std::make_unique<test_peer>(ctx, broker->endpoint());
+        client->hello_client();
+    }
+    void restart_broker() {
+        client.reset();
+        broker.reset();
+        start_broker();
+    }
+    std::unique_ptr<test_peer> worker(std::uint32_t credit = 10) {
+        auto w = std::make_unique<test_peer>(ctx, broker->endpoint());
+        w->hello_worker({"add"}, 1, 100);
+        w->send(proto::ready{credit});
+        return w;
+    }
+    std::string stored_task(std::uint32_t n) {
+        return redis.command({"HEXISTS", tasks_key, id_of(n).to_hex()});
+    }
+    std::string stored_result(std::uint32_t n) { return redis.command({"GET", result_key(id_of(n))}); }
+
+    redis_server redis;
+    zmq::context_t ctx;
+    std::unique_ptr<embedded_broker> broker;
+    std::unique_ptr<test_peer> client;
+};
+
+TEST_F(DurableBroker, ATaskIsStoredWhenAcceptedAndItsResultReplacesIt) {
+    start_broker();
+    const auto a = client->submit({task(1)});
+    ASSERT_EQ(a.ids.size(), 1u);
+    EXPECT_EQ(stored_task(1), "1") << "ACCEPTED came before Redis had the task";
+
+    auto w = worker();
+    const auto d = w->expect<proto::dispatch>();
+    ASSERT_EQ(d.tasks.size(), 1u);
+    EXPECT_EQ(redis.command({"HGET", leases_key, id_of(1).to_hex()}), "1");
+    w->done_ok(d.tasks, 1);
+    const auto results = client->results(1);
+    ASSERT_EQ(results.size(), 1u);
+    // The RESULT came after Redis stored it: the record is there, the task and lease gone.
+    const std::string stored = stored_result(1);
+    ASSERT_NE(stored, "(nil)");
+    EXPECT_EQ(decode_result_record(stored).outcome.payload, "\x92\x01\x02");
+    EXPECT_EQ(stored_task(1), "0");
+    EXPECT_EQ(redis.command({"HEXISTS", leases_key, id_of(1).to_hex()}), "0");
+    const int ttl = std::stoi(redis.command({"TTL", result_key(id_of(1))}));
+    EXPECT_GT(ttl, 590);
+    EXPECT_LE(ttl, 600);
+}
+
+TEST_F(DurableBroker, ABrokerStartedAgainRunsWhatWasQueuedAndServesStoredResults) {
+    start_broker();
+    client->submit({task(1), task(2), task(3)});
+    {
+        auto w = worker(1);
+        const auto d = w->expect<proto::dispatch>();
+        ASSERT_EQ(d.tasks.size(), 1u);
+        ASSERT_EQ(d.tasks[0].id, id_of(1));
+        w->done_ok(d.tasks, 0);
+        ASSERT_EQ(client->results(1).size(), 1u);
+        w->send(proto::bye{"done"});
+    }
+    restart_broker();
+    // Task 1's result comes from Redis; 2 and 3 are queued again and run.
+    auto f = client->fetch({id_of(1), id_of(2), id_of(99)});
+    std::map<proto::task_id, proto::fetched_entry> by_id;
+    for (int round = 0; round < 2 && by_id.size() < 3; ++round) {
+        for (auto& e : f.entries) by_id[e.id] = e;
+        if (by_id.size() < 3) f = client->expect<proto::fetched>();
+    }
+    ASSERT_EQ(by_id.size(), 3u);
+    EXPECT_EQ(by_id[id_of(1)].state, proto::result_state::done);
+    ASSERT_TRUE(by_id[id_of(1)].result.has_value());
+    EXPECT_EQ(by_id[id_of(1)].result->payload, "\x92\x01\x02");
+    EXPECT_EQ(by_id[id_of(2)].state, proto::result_state::pending);
+    EXPECT_EQ(by_id[id_of(99)].state, proto::result_state::unknown);
+
+    auto w = worker();
+    std::vector<proto::dispatched_task> got;
+    while (got.size() < 2) {
+        const auto d = w->expect<proto::dispatch>();
+        got.insert(got.end(), d.tasks.begin(), d.tasks.end());
+    }
+    EXPECT_EQ(got[0].id, id_of(2));
+    EXPECT_EQ(got[1].id, id_of(3));
+    EXPECT_EQ(got[0].attempt, 1u);
+    w->done_ok(got, 2);
+    // The asking client hears of task 2 (it FETCHed it while pending).
+    EXPECT_EQ(client->results(1).at(0).id, id_of(2));
+    EXPECT_TRUE(wait_until([&] { return stored_result(3) != "(nil)"; }, 5.0));
+    EXPECT_EQ(redis.command({"HLEN", tasks_key}), "0");
+}
+
+TEST_F(DurableBroker, ATaskThatWasRunningWhenTheBrokerStoppedRunsAgainAsTheNextAttempt) {
+    start_broker();
+    client->submit({task(1)});
+    {
+        auto w = worker();
+        ASSERT_EQ(w->expect<proto::dispatch>().tasks.at(0).attempt, 1u);
+        ASSERT_TRUE(wait_until(
+            [&] { return redis.command({"HGET", leases_key, id_of(1).to_hex()}) == "1"; }, 5.0));
+        restart_broker();  // the worker never reports
+    }
+    auto w = worker();
+    const auto d = w->expect<proto::dispatch>();
+    ASSERT_EQ(d.tasks.size(), 1u);
+    EXPECT_EQ(d.tasks[0].id, id_of(1));
+    EXPECT_EQ(d.tasks[0].attempt, 2u);
+}
+
+TEST_F(DurableBroker, ARepeatedSubmitAfterARestartIsAnsweredFromTheStoredResult) {
+    start_broker();
+    client->submit({task(1)});
+    {
+        auto w = worker();
+        const auto d = w->expect<proto::dispatch>();
+        w->done_ok(d.tasks, 1);
+        ASSERT_EQ(client->results(1).size(), 1u);
+        w->send(proto::bye{"done"});
+    }
+    restart_broker();
+    auto w = worker();
+    // Same id, same body: accepted, answered from Redis, not run again.
+    const auto again = client->submit({task(1)});
+    ASSERT_EQ(again.ids.size(), 1u);
+    EXPECT_TRUE(again.refused.empty());
+    const auto results = client->results(1);
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0].payload, "\x92\x01\x02");
+    EXPECT_TRUE(w->quiet_for(0.3)) << "a finished task was dispatched again";
+    // Same id, another body: refused, and the stored result is untouched.
+    const auto other = client->submit({task(1, "add", "\x92\x05\x05")});
+    ASSERT_EQ(other.refused.size(), 1u);
+    EXPECT_EQ(other.refused[0].error.type, "conflict");
+    EXPECT_EQ(decode_result_record(stored_result(1)).outcome.payload, "\x92\x01\x02");
+}
+
+TEST_F(DurableBroker, AConflictWithATaskStoredBeforeTheRestartIsRefused) {
+    start_broker();
+    client->submit({task(1)});  // no worker: stays queued
+    restart_broker();
+    const auto same = client->submit({task(1)});
+    EXPECT_EQ(same.ids.size(), 1u);
+    const auto other = client->submit({task(1, "add", "\x92\x07\x07")});
+    ASSERT_EQ(other.refused.size(), 1u);
+    EXPECT_EQ(other.refused[0].error.type, "conflict");
+    auto w = worker();
+    const auto d = w->expect<proto::dispatch>();
+    ASSERT_EQ(d.tasks.size(), 1u);
+    EXPECT_EQ(d.tasks[0].payload, "\x92\x01\x02");
+    EXPECT_TRUE(w->quiet_for(0.3)) << "the task ran twice";
+}
+
+TEST_F(DurableBroker, WhileRedisIsDownSubmitsAreRefusedRetryablyAndAcceptedOnceItIsBack) {
+    start_broker();
+    auto w = worker();
+    redis.stop();
+    std::uint32_t n = 100;
+    proto::accepted refused;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            refused = client->submit({task(++n)});
+            return refused.refused.size() == 1;
+        },
+        5.0));
+    EXPECT_EQ(refused.refused[0].error.type, "unavailable");
+    EXPECT_NE(refused.refused[0].error.message.find("submit again later"), std::string::npos);
+    const auto stats = client->inspect("stats");
+    EXPECT_NE(str_field(stats.rows.at(0), "redis"), "up");
+
+    redis.restart();
+    proto::accepted accepted;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            accepted = client->submit({task(++n)});
+            return accepted.ids.size() == 1;
+        },
+        10.0))
+        << "the broker did not reconnect to Redis by itself";
+    EXPECT_EQ(str_field(client->inspect("stats").rows.at(0), "redis"), "up");
+    // What was refused was not stored, and runs nowhere; what was accepted runs.
+    EXPECT_EQ(stored_task(101), "0");
+    const auto d = w->expect<proto::dispatch>(5.0);
+    ASSERT_EQ(d.tasks.size(), 1u);
+    EXPECT_EQ(d.tasks[0].id, id_of(n));
+}
+
+TEST_F(DurableBroker, ResultsFinishedWhileRedisIsDownAreStoredAndToldOnceItIsBack) {
+    start_broker();
+    client->submit({task(1)});
+    auto w = worker();
+    const auto d = w->expect<proto::dispatch>();
+    redis.stop();
+    w->done_ok(d.tasks, 1);
+    // Not told before it is stored.
+    EXPECT_TRUE(client->quiet_for(0.5));
+    redis.restart();
+    const auto results = client->results(1, 10.0);
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_NE(stored_result(1), "(nil)");
+    EXPECT_EQ(stored_task(1), "0");
+}
+
+TEST_F(DurableBroker, StartingWithoutAReachableRedisFailsWithAClearMessage) {
+    broker_config c = config();
+    redis.stop();
+    try {
+        embedded_broker b(c);
+        FAIL() << "the broker started without its Redis";
+    } catch (const broker_error& e) {
+        EXPECT_NE(std::string(e.what()).find("cannot connect to Redis"), std::string::npos) << e.what();
+    }
+}
+
+TEST(DurableBrokerStartup, AWrongPasswordFailsWithAClearMessage) {
+    redis_server_options o;
+    o.password = "right";
+    redis_server redis(o);
+    broker_config c = fast_config();
+    c.redis = "redis://:wrong@127.0.0.1:" + std::to_string(redis.port());
+    try {
+        embedded_broker b(c);
+        FAIL() << "the broker started with a wrong password";
+    } catch (const broker_error& e) {
+        EXPECT_NE(std::string(e.what()).find("refused the password"), std::string::npos) << e.what();
+    }
+    c.redis = redis.url();
+    embedded_broker ok(c);  // the right one works
+    EXPECT_FALSE(ok.endpoint().empty());
+}
+
+TEST(DurableBrokerStartup, RedisSettingsThatCouldLoseOrEvictTasksAreWarnedAbout) {
+    redis_server_options risky;
+    risky.appendonly = false;
+    risky.maxmemory_policy = "allkeys-lru";
+    redis_server bad(risky);
+    redis_sync to_bad(parse_redis_url(bad.url()), 2.0);
+    const auto warnings = durability_warnings(to_bad);
+    ASSERT_EQ(warnings.size(), 2u);
+    EXPECT_NE(warnings[0].find("maxmemory-policy is 'allkeys-lru'"), std::string::npos);
+    EXPECT_NE(warnings[1].find("persistence off"), std::string::npos);
+
+    redis_server good;  // appendonly yes, noeviction
+    redis_sync to_good(parse_redis_url(good.url()), 2.0);
+    EXPECT_TRUE(durability_warnings(to_good).empty());
+}
+
+}  // namespace
