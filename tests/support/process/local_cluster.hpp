@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include <optional>
@@ -82,8 +83,11 @@ public:
 private:
     bool start_broker(const std::string& bind) {
         std::vector<std::string> argv = broker_prefix_;
-        argv.insert(argv.end(), {cluster_paths::broker(), "--bind", bind, "--print-endpoint",
-                                 "--heartbeat-ms", "100", "--liveness", "3"});
+        argv.insert(argv.end(), {cluster_paths::broker(), "--bind", bind, "--print-endpoint"});
+        // Fast heartbeats unless the test sets its own liveness.
+        if (std::find(broker_args_.begin(), broker_args_.end(), "--liveness") == broker_args_.end()) {
+            argv.insert(argv.end(), {"--heartbeat-ms", "100", "--liveness", "3"});
+        }
         argv.insert(argv.end(), broker_args_.begin(), broker_args_.end());
         broker_ = child_process::spawn(argv);
         const auto line = broker_.read_line(20.0);
