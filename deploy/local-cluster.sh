@@ -14,6 +14,8 @@
 #   --threads N / --processes N   pools per worker (defaults 2 and 2)
 #   --logs DIR      daemons' logs (default: a temporary directory, removed at exit)
 #   --worker-arg A  one more argument for every worker (repeatable), e.g. --worker-arg --prefetch
+#   --broker-arg A  one more argument for the broker (repeatable), e.g. --broker-arg --redis
+#                   --broker-arg redis://127.0.0.1:6379 for durable tasks and results
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,6 +27,7 @@ threads=2
 processes=2
 logs=""
 worker_args=()
+broker_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --bin) bin="$2"; shift 2 ;;
@@ -35,6 +38,7 @@ while [[ $# -gt 0 ]]; do
     --processes) processes="$2"; shift 2 ;;
     --logs) logs="$2"; shift 2 ;;
     --worker-arg) worker_args+=("$2"); shift 2 ;;
+    --broker-arg) broker_args+=("$2"); shift 2 ;;
     up|run) break ;;
     *) echo "local-cluster: unknown option $1" >&2; exit 2 ;;
   esac
@@ -76,7 +80,7 @@ trap stop_all EXIT
 trap 'exit 130' INT TERM
 
 # The broker prints its bound endpoint first on stdout.
-coproc BROKER { exec "$broker_exe" --bind "tcp://127.0.0.1:${port}" --print-endpoint 2>"$logs/broker.log"; }
+coproc BROKER { exec "$broker_exe" --bind "tcp://127.0.0.1:${port}" --print-endpoint ${broker_args[@]+"${broker_args[@]}"} 2>"$logs/broker.log"; }
 pids+=("$BROKER_PID")
 read -r -t 20 endpoint <&"${BROKER[0]}" || { echo "local-cluster: the broker did not start; see below" >&2; cat "$logs/broker.log" >&2; exit 1; }
 echo "broker  $endpoint (pid $BROKER_PID, log $logs/broker.log)" >&2

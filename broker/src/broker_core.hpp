@@ -145,8 +145,7 @@ private:
     void recover(recovery&& r);
     void submit_durably(peer_ref ref, proto::submit& m, proto::accepted&& reply);
     void write_submits();
-    void settle_submits(submit_write& w, bool written, const std::string& failure,
-                        std::vector<submit_answer>& answers);
+    void settle_submits(submit_write& w, std::vector<submit_answer>& answers);
     void on_results_stored(const std::vector<proto::task_id>& ids);
     void fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entry>&& entries);
     std::string_view redis_state() const noexcept;

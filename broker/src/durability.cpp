@@ -153,25 +153,25 @@ void broker_core::write_submits() {
             return;
         }
         std::vector<submit_answer> none;
-        settle_submits(*w, true, {}, none);
+        settle_submits(*w, none);
         return;
     }
-    const bool sent = durable_->write_tasks(
-        w->records, [this, w](bool written, const std::string& failure,
-                              std::vector<submit_answer>& answers) {
-            settle_submits(*w, written, failure, answers);
-            end_of_wakeup();
-        });
+    const bool sent = durable_->write_tasks(w->records, [this, w](std::vector<submit_answer>& answers) {
+        settle_submits(*w, answers);
+        end_of_wakeup();
+    });
     if (!sent) {
-        std::vector<submit_answer> none;
-        settle_submits(*w, false, fmt::format("Redis is {}", redis_state()), none);
+        submit_answer not_stored;
+        not_stored.verdict = submit_answer::kind::not_stored;
+        not_stored.failure = fmt::format("Redis is {}", redis_state());
+        std::vector<submit_answer> answers(w->records.size(), not_stored);
+        settle_submits(*w, answers);
         return;
     }
     last_write_ = w;
 }
 
-void broker_core::settle_submits(submit_write& w, bool written, const std::string& failure,
-                                 std::vector<submit_answer>& answers) {
+void broker_core::settle_submits(submit_write& w, std::vector<submit_answer>& answers) {
     w.settled = true;
     w.records.clear();
     std::vector<proto::task_id> refused_unsure;
@@ -180,15 +180,15 @@ void broker_core::settle_submits(submit_write& w, bool written, const std::strin
         proto::accepted& reply = w.submits[f.submit].reply;
         task_entry* entry = store_.find(f.id);
         if (entry == nullptr) continue;  // cannot happen: awaiting entries are never expired
-        if (!written) {
+        const submit_answer& a = answers[i];
+        if (a.verdict == submit_answer::kind::not_stored) {
             refused_unsure.push_back(f.id);
             if (!entry->done) store_.forget_pending(f.id);
             ++stats_.unavailable;
-            reply.refused.push_back(unavailable(f.id, failure));
+            reply.refused.push_back(unavailable(f.id, a.failure));
             continue;
         }
         entry->awaiting_write = false;
-        const submit_answer& a = answers[i];
         switch (a.verdict) {
         case submit_answer::kind::stored:
         case submit_answer::kind::pending:  // stored by an earlier broker: ours to run now
@@ -211,6 +211,8 @@ void broker_core::settle_submits(submit_write& w, bool written, const std::strin
                 push_result(entry->recipient, o);
                 store_.complete(*entry, std::move(o));
             }
+            break;
+        case submit_answer::kind::not_stored:
             break;
         }
     }

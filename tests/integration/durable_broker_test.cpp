@@ -72,7 +72,9 @@ TEST_F(DurableBroker, ATaskIsStoredWhenAcceptedAndItsResultReplacesIt) {
     auto w = worker();
     const auto d = w->expect<proto::dispatch>();
     ASSERT_EQ(d.tasks.size(), 1u);
-    EXPECT_EQ(redis.command({"HGET", leases_key, id_of(1).to_hex()}), "1");
+    // The lease is recorded in the same wake-up's pipeline, right after the DISPATCH left.
+    EXPECT_TRUE(wait_until(
+        [&] { return redis.command({"HGET", leases_key, id_of(1).to_hex()}) == "1"; }, 5.0));
     w->done_ok(d.tasks, 1);
     const auto results = client->results(1);
     ASSERT_EQ(results.size(), 1u);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -16,19 +15,17 @@ namespace {
 
 // Writes each task unless its id is known: a stored result (the task is over: its record
 // comes back), a stored task with the same body hash (pending) or another one (conflict).
-// ARGV: the result key prefix, the tasks key, a deadline (ms since the epoch), then (id hex,
-// record) pairs. One answer per task: "N" stored now, "P" pending already, "C" conflict, or
-// the stored result record; or "LATE" and nothing written when the script runs after the
-// deadline: a Redis that was stopped (SIGSTOP) and resumes runs what it had received, but the
-// broker gave up on that write and refused its tasks, which must then not be stored.
+// ARGV: the result key prefix, the tasks key, the fence key and this connection's fence, then
+// (id hex, record) pairs. One answer per task: "N" stored now, "P" pending already, "C"
+// conflict, or the stored result record. Or "LATE", and nothing written, when the fence is not
+// ours: the script was sent on a connection the broker has given up on (Redis was stopped
+// and runs what it had received on resuming) and its tasks were refused, so they must not be
+// stored. Each connection sets its own fence first thing (durable_store::durable_store).
 constexpr std::string_view submit_script = R"lua(
-local prefix, tasks, deadline = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local now = redis.call('TIME')
-if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) > deadline then
-  return 'LATE'
-end
+local prefix, tasks = ARGV[1], ARGV[2]
+if redis.call('GET', ARGV[3]) ~= ARGV[4] then return 'LATE' end
 local out = {}
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local id, rec = ARGV[i], ARGV[i + 1]
   local head = string.sub(rec, 1, 9)
   local done = redis.call('GET', prefix .. id)
@@ -43,6 +40,10 @@ for i = 4, #ARGV, 2 do
 end
 return out
 )lua";
+
+constexpr std::string_view fence_key = "shoal:fence";
+// Tasks per script call: Redis runs a script without serving anyone else meanwhile.
+constexpr std::size_t tasks_per_script = 1000;
 
 constexpr std::string_view result_prefix = "shoal:result:";
 constexpr std::size_t max_results_per_pipeline = 10'000;
@@ -77,6 +78,11 @@ durable_store::durable_store(event_loop& loop, durable_options options)
     connection_.on_up = [this] {
         results_held_until_ = 0;
         flush();
+    };
+    // A fresh fence per connection, set before anything else it sends (see submit_script).
+    connection_.on_handshake = [this](redis_pipeline& p) {
+        fence_ = proto::task_id::random().to_hex();
+        p.add("SET", fence_key, fence_);
     };
 }
 
@@ -172,53 +178,65 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
     if (records.empty() || !connection_.is_up()) return false;
     flush_forgotten();  // before any write that could store one of them again
     redis_pipeline p;
-    p.begin(3 + 3 + 2 * records.size());
-    p.arg("EVAL");
-    p.arg(submit_script);
-    p.arg("0");
-    p.arg(result_prefix);
-    p.arg(tasks_key);
-    // The connection gives up after timeout_s; the script must not write after that.
-    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    p.arg(static_cast<std::uint64_t>(now_ms.count()) +
-          static_cast<std::uint64_t>(options_.timeout_s * 1000));
-    for (const auto& [id, record] : records) {
-        p.arg(id.to_hex());
-        p.arg(record);
+    std::vector<std::size_t> sizes;  // tasks per script call
+    for (std::size_t first = 0; first < records.size(); first += tasks_per_script) {
+        const std::size_t n = std::min(tasks_per_script, records.size() - first);
+        sizes.push_back(n);
+        p.begin(3 + 4 + 2 * n);
+        p.arg("EVAL");
+        p.arg(submit_script);
+        p.arg("0");
+        p.arg(result_prefix);
+        p.arg(tasks_key);
+        p.arg(fence_key);
+        p.arg(fence_);
+        for (std::size_t i = first; i < first + n; ++i) {
+            p.arg(records[i].first.to_hex());
+            p.arg(records[i].second);
+        }
     }
-    const std::size_t expected = records.size();
-    return connection_.send(p, [expected, done = std::move(done)](redis_batch_result&& r) {
+    return connection_.send(p, [sizes, done = std::move(done)](redis_batch_result&& r) {
         std::vector<submit_answer> answers;
-        if (!r.delivered) return done(false, r.failure, answers);
-        const redis_reply& reply = r.replies.front();
-        if (reply.is_error()) return done(false, reply.str, answers);
-        if (reply.type == redis_reply::kind::string && reply.str == "LATE") {
-            return done(false, "Redis ran the write after its deadline", answers);
-        }
-        if (reply.type != redis_reply::kind::array || reply.elements.size() != expected) {
-            return done(false, "the submit script answered something unexpected", answers);
-        }
-        answers.reserve(expected);
-        for (const redis_reply& e : reply.elements) {
-            submit_answer a;
-            if (e.str == "N") {
-                a.verdict = submit_answer::kind::stored;
-            } else if (e.str == "P") {
-                a.verdict = submit_answer::kind::pending;
-            } else if (e.str == "C") {
-                a.verdict = submit_answer::kind::conflict;
-            } else {
-                a.verdict = submit_answer::kind::finished;
-                try {
-                    a.outcome = decode_result_record(e.str).outcome;
-                } catch (const proto::decode_error& err) {
-                    spdlog::error("shoal-broker: a stored result is unreadable: {}", err.what());
-                }
+        for (std::size_t call = 0; call < sizes.size(); ++call) {
+            // Each script call stands alone: one may fail while the others stored their tasks.
+            std::string failure;
+            const redis_reply* reply = r.delivered ? &r.replies[call] : nullptr;
+            if (reply == nullptr) {
+                failure = r.failure;
+            } else if (reply->is_error()) {
+                failure = reply->str;
+            } else if (reply->type == redis_reply::kind::string && reply->str == "LATE") {
+                failure = "the write reached Redis after the broker gave up on it";
+            } else if (reply->type != redis_reply::kind::array || reply->elements.size() != sizes[call]) {
+                failure = "the submit script answered something unexpected";
             }
-            answers.push_back(std::move(a));
+            for (std::size_t i = 0; i < sizes[call]; ++i) {
+                submit_answer a;
+                if (!failure.empty()) {
+                    a.verdict = submit_answer::kind::not_stored;
+                    a.failure = failure;
+                    answers.push_back(std::move(a));
+                    continue;
+                }
+                const redis_reply& e = reply->elements[i];
+                if (e.str == "N") {
+                    a.verdict = submit_answer::kind::stored;
+                } else if (e.str == "P") {
+                    a.verdict = submit_answer::kind::pending;
+                } else if (e.str == "C") {
+                    a.verdict = submit_answer::kind::conflict;
+                } else {
+                    a.verdict = submit_answer::kind::finished;
+                    try {
+                        a.outcome = decode_result_record(e.str).outcome;
+                    } catch (const proto::decode_error& err) {
+                        spdlog::error("shoal-broker: a stored result is unreadable: {}", err.what());
+                    }
+                }
+                answers.push_back(std::move(a));
+            }
         }
-        done(true, {}, answers);
+        done(answers);
     });
 }
 

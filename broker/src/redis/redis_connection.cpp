@@ -132,6 +132,7 @@ void redis_connection::handshake() {
     }
     if (e.db != 0) p.add("SELECT", std::uint64_t(e.db));
     p.add("PING");
+    if (on_handshake) on_handshake(p);
     send_batch(p, [this](redis_batch_result&& r) {
         if (!r.delivered) return;  // the connection is gone already; it will retry
         for (const redis_reply& reply : r.replies) {
@@ -156,7 +157,7 @@ bool redis_connection::send(const redis_pipeline& pipeline, batch_callback done)
 
 bool redis_connection::send_batch(const redis_pipeline& pipeline, batch_callback done) {
     auto b = std::make_unique<batch>();
-    b->deadline = loop_.time() + options_.timeout_s;
+    b->sent_at = loop_.time();
     b->done = std::move(done);
     b->result.replies.reserve(pipeline.size());
     batch* raw = b.get();
@@ -184,8 +185,11 @@ void redis_connection::on_reply(batch* b, void* reply) {
         if (b->result.failure.empty()) {
             b->result.failure = down_reason_.empty() ? "connection lost" : down_reason_;
         }
-    } else if (b->result.failure.empty()) {
-        b->result.replies.push_back(redis_reply::from(*static_cast<redisReply*>(reply)));
+    } else {
+        last_reply_at_ = loop_.time();
+        if (b->result.failure.empty()) {
+            b->result.replies.push_back(redis_reply::from(*static_cast<redisReply*>(reply)));
+        }
     }
     // Count replies and failures alike: the batch ends when every command is accounted for.
     ++b->seen;
@@ -207,8 +211,11 @@ void redis_connection::on_reply(batch* b, void* reply) {
 void redis_connection::check_deadlines() {
     if (context_ == nullptr) return;
     deadline_timer_ = loop_.call_later(std::min(0.25, options_.timeout_s / 4), [this] { check_deadlines(); });
-    if (!batches_.empty() && batches_.front()->deadline <= loop_.time()) {
-        fail_connection(fmt::format("no reply within {:.1f} s (Redis hung or unreachable)",
+    if (batches_.empty()) return;
+    // Waiting since the oldest pipeline was sent, or since the last reply if one came after.
+    const double waiting_since = std::max(batches_.front()->sent_at, last_reply_at_);
+    if (loop_.time() - waiting_since >= options_.timeout_s) {
+        fail_connection(fmt::format("no reply for {:.1f} s (Redis hung or unreachable)",
                                     options_.timeout_s));
     }
 }
@@ -228,12 +235,12 @@ void redis_connection::on_context_gone() {
     state_ = state::down;
     deadline_timer_.cancel();
     const std::string why = down_reason_.empty() ? "connection lost" : down_reason_;
+    if (stopped_) return;
     if (was_up) {
         spdlog::warn("shoal-broker: lost Redis at {}: {}", options_.endpoint.describe(), why);
     } else if (was_live) {
         spdlog::debug("shoal-broker: Redis at {} not ready: {}", options_.endpoint.describe(), why);
     }
-    if (stopped_) return;
     if (was_up && on_down) on_down(why);
     schedule_reconnect();
 }

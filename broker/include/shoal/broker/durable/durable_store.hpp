@@ -57,9 +57,10 @@ struct recovery {
 
 // What Redis says of one task the submit script was given.
 struct submit_answer {
-    enum class kind { stored, pending, conflict, finished };
+    enum class kind { stored, pending, conflict, finished, not_stored };
     kind verdict = kind::stored;
     std::optional<proto::outcome> outcome;  // finished: the stored result
+    std::string failure;                    // not_stored: why
 };
 
 class durable_store {
@@ -76,9 +77,9 @@ public:
     redis_connection& connection() noexcept { return connection_; }
 
     // ---- tasks: each written unless its id has a stored task or result already
-    using submit_callback = std::function<void(bool written, const std::string& failure,
-                                               std::vector<submit_answer>& answers)>;
-    // Records stay in the order given; answers come in that order. False when Redis is not up.
+    using submit_callback = std::function<void(std::vector<submit_answer>& answers)>;
+    // Records stay in the order given; one answer each, in that order (not_stored for those
+    // whose write failed). False, and no call, when Redis is not up.
     bool write_tasks(const std::vector<std::pair<proto::task_id, std::string>>& records,
                      submit_callback done);
 
@@ -122,6 +123,7 @@ private:
     std::vector<std::pair<proto::task_id, std::uint32_t>> staged_leases_;
     std::deque<staged_result> staged_results_;
     std::size_t sending_results_ = 0;  // in pipelines not answered yet
+    std::string fence_;                // this connection's (see submit_script)
     double results_held_until_ = 0;    // after a failed write: not before this time
     timer_handle retry_timer_;
 };

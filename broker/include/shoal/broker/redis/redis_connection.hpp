@@ -4,10 +4,11 @@
 // so Redis never blocks the broker's thread.
 //
 // Work is sent as pipelines: every command of a redis_pipeline is written at once and one
-// callback receives every reply, in order. Each pipeline has a deadline (timeout_s); when the
-// oldest one passes it, Redis is taken as hung (stopped, partitioned): the connection is
-// dropped, every pipeline in flight fails, and reconnecting starts, with exponential back-off
-// and jitter, until a handshake (AUTH, SELECT, PING) succeeds again.
+// callback receives every reply, in order. Redis is taken as hung (stopped, partitioned) when
+// work is waiting and no reply at all came for timeout_s (a deep pipeline that Redis answers
+// steadily is slow, not hung): the connection is dropped, every pipeline in flight fails, and
+// reconnecting starts, with exponential back-off and jitter, until a handshake (AUTH, SELECT,
+// PING, and the caller's own commands: on_handshake) succeeds again.
 //
 // States: down (waiting to reconnect) -> connecting (handshake sent) -> up. send() refuses
 // work unless up, so nothing piles up while Redis is away: callers decide what waits.
@@ -33,7 +34,7 @@ namespace shoal::broker {
 
 struct redis_connection_options {
     redis_endpoint endpoint;
-    double timeout_s = 2.0;       // a pipeline without every reply by then: Redis is hung
+    double timeout_s = 2.0;       // work waiting and no reply for this long: Redis is hung
     double min_backoff_s = 0.05;  // first reconnect delay, doubled up to max_backoff_s
     double max_backoff_s = 2.0;
 };
@@ -73,12 +74,15 @@ public:
     // down (with why), from the loop.
     std::function<void()> on_up;
     std::function<void(const std::string& why)> on_down;
+    // Adds the caller's commands to every handshake (after PING), e.g. a fencing token that
+    // must be in place before anything else this connection sends.
+    std::function<void(redis_pipeline&)> on_handshake;
 
 private:
     struct batch {
         std::size_t expected = 0;  // commands sent
         std::size_t seen = 0;      // of which answered (or failed)
-        double deadline = 0;
+        double sent_at = 0;
         redis_batch_result result;
         batch_callback done;
     };
@@ -106,6 +110,7 @@ private:
     std::deque<std::unique_ptr<batch>> batches_;
     double backoff_s_ = 0;
     std::size_t reconnects_ = 0;
+    double last_reply_at_ = 0;  // loop time of the last reply: progress
     timer_handle reconnect_timer_;
     timer_handle deadline_timer_;
     std::minstd_rand jitter_{std::random_device{}()};
