@@ -1,4 +1,4 @@
-// shoal inspect workers|queues|active: the broker's report, one row per line.
+// shoal inspect workers|queues|active|stats: the broker's report, one row per line.
 
 #include <iostream>
 

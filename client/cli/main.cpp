@@ -66,10 +66,11 @@ int main(int argc, char** argv) {
     result_cmd->add_flag("--wait,-w", result_wait, "wait while the task is pending");
 
     std::string what;
-    auto* inspect_cmd = app.add_subcommand("inspect", "the broker's view of workers, queues or active tasks");
-    inspect_cmd->add_option("what", what, "workers, queues or active")
+    auto* inspect_cmd = app.add_subcommand(
+        "inspect", "the broker's view of workers, queues, active tasks or its counters (stats)");
+    inspect_cmd->add_option("what", what, "workers, queues, active or stats")
         ->required()
-        ->check(CLI::IsMember({"workers", "queues", "active"}));
+        ->check(CLI::IsMember({"workers", "queues", "active", "stats"}));
 
     std::string revoke_id;
     auto* revoke_cmd = app.add_subcommand("revoke", "revoke a task (drop it, or stop it on its worker)");

@@ -90,6 +90,16 @@ TEST_F(CliTest, PurgeDropsQueuedTasksAndInspectShowsQueues) {
     EXPECT_NE(r.out.find("3"), std::string::npos) << r.out;
 }
 
+TEST_F(CliTest, InspectStatsShowsTheBrokersCounters) {
+    ASSERT_EQ(cluster_.cli({"submit", "add", "1", "1", "--queue", "later"}).status, 0);
+    const auto r = cluster_.cli({"inspect", "stats", "--json"});
+    ASSERT_EQ(r.status, 0) << r.out;
+    const auto doc = nlohmann::json::parse(r.out);
+    ASSERT_EQ(doc["rows"].size(), 1u) << r.out;
+    EXPECT_EQ(doc["rows"][0]["submitted"], 1);
+    EXPECT_EQ(doc["rows"][0]["redis"], "off");  // this cluster keeps everything in memory
+}
+
 TEST_F(CliTest, AnUnreachableBrokerIsExitThree) {
     shoal::testing::child_process p = shoal::testing::child_process::spawn(
         {shoal::testing::cluster_paths::cli(), "status", "--broker", "tcp://127.0.0.1:1", "--timeout", "0.5"});
