@@ -159,6 +159,8 @@ private:
     void finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o);
     void finish_by_broker(const proto::task_id& id, task_entry& entry, proto::task_status status,
                           std::string code, std::string message);
+    // The submitter and every client watching the task get its RESULT.
+    void tell(const proto::task_id& id, peer_ref recipient, const proto::outcome& o);
     void push_result(peer_ref to, const proto::outcome& o);
     void watch(const proto::task_id& id, peer_ref client);
     void queue_flush(peer_ref ref, peer& p);

@@ -208,7 +208,7 @@ void broker_core::settle_submits(submit_write& w, std::vector<submit_answer>& an
             if (!entry->done && a.outcome) {
                 proto::outcome o = *a.outcome;
                 o.id = f.id;
-                push_result(entry->recipient, o);
+                tell(f.id, entry->recipient, o);
                 store_.complete(*entry, std::move(o));
             }
             break;
@@ -237,15 +237,7 @@ void broker_core::on_results_stored(const std::vector<proto::task_id>& ids) {
     for (const proto::task_id& id : ids) {
         const task_entry* entry = store_.find(id);
         if (entry == nullptr || !entry->done) continue;
-        const proto::outcome o = result_store::outcome_of(id, *entry);
-        push_result(entry->recipient, o);
-        if (watchers_.empty()) continue;
-        if (const auto it = watchers_.find(id); it != watchers_.end()) {
-            for (const peer_ref w : it->second) {
-                if (w != entry->recipient) push_result(w, o);
-            }
-            watchers_.erase(it);
-        }
+        tell(id, entry->recipient, result_store::outcome_of(id, *entry));
     }
     end_of_wakeup();
 }

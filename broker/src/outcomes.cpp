@@ -29,16 +29,19 @@ void broker_core::finish(const proto::task_id& id, task_entry& entry, proto::out
         store_.complete(entry, std::move(o));
         return;
     }
-    push_result(entry.recipient, o);
-    if (!watchers_.empty()) {
-        if (const auto it = watchers_.find(id); it != watchers_.end()) {
-            for (const peer_ref w : it->second) {
-                if (w != entry.recipient) push_result(w, o);
-            }
-            watchers_.erase(it);
-        }
-    }
+    tell(id, entry.recipient, o);
     store_.complete(entry, std::move(o));
+}
+
+void broker_core::tell(const proto::task_id& id, peer_ref recipient, const proto::outcome& o) {
+    push_result(recipient, o);
+    if (watchers_.empty()) return;
+    if (const auto it = watchers_.find(id); it != watchers_.end()) {
+        for (const peer_ref w : it->second) {
+            if (w != recipient) push_result(w, o);
+        }
+        watchers_.erase(it);
+    }
 }
 
 void broker_core::finish_by_broker(const proto::task_id& id, task_entry& entry,
