@@ -242,6 +242,16 @@ TEST_F(DurableBroker, ResultsFinishedWhileRedisIsDownAreStoredAndToldOnceItIsBac
     EXPECT_EQ(stored_task(1), "0");
 }
 
+TEST_F(DurableBroker, AUnixSocketServesAsWellAsTcp) {
+    broker_config c = config();
+    c.redis = redis.unix_url();
+    embedded_broker b(c);
+    test_peer peer(ctx, b.endpoint());
+    peer.hello_client();
+    ASSERT_EQ(peer.submit({task(1)}).ids.size(), 1u);
+    EXPECT_EQ(stored_task(1), "1");
+}
+
 TEST_F(DurableBroker, StartingWithoutAReachableRedisFailsWithAClearMessage) {
     broker_config c = config();
     redis.stop();

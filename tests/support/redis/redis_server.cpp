@@ -255,7 +255,11 @@ std::string redis_server::start_once(bool& port_clash) {
                                   "--daemonize",
                                   "no",
                                   "--logfile",
-                                  log_path};
+                                  log_path,
+                                  "--unixsocket",
+                                  socket_path(),
+                                  "--unixsocketperm",
+                                  "700"};
     if (!options_.password.empty()) argv.insert(argv.end(), {"--requirepass", options_.password});
     if (!options_.maxmemory_policy.empty()) {
         argv.insert(argv.end(), {"--maxmemory-policy", options_.maxmemory_policy});
@@ -339,6 +343,10 @@ bool redis_server::running() { return process_.running(); }
 std::string redis_server::command(const std::vector<std::string>& argv, double timeout_s) {
     return render(*exec(port_, options_.password, argv, timeout_s));
 }
+
+std::string redis_server::socket_path() const { return dir_ + "/redis.sock"; }
+
+std::string redis_server::unix_url() const { return "unix://" + socket_path(); }
 
 std::vector<std::string> redis_server::command_list(const std::vector<std::string>& argv,
                                                     double timeout_s) {

@@ -38,6 +38,9 @@ public:
     // redis://127.0.0.1:PORT, or redis://:PASSWORD@127.0.0.1:PORT when a password is set
     // (the password as given, not percent-encoded: use URL-safe passwords in tests).
     std::string url() const;
+    // It listens on a Unix socket in its directory too: unix:///tmp/.../redis.sock
+    std::string socket_path() const;
+    std::string unix_url() const;
 
     // SIGKILL, and reaped: nothing is flushed beyond what redis had already written.
     void kill9();

@@ -190,6 +190,17 @@ TEST_F(Daemon, BadValuesExitTwoWithAClearMessage) {
     }
 }
 
+TEST_F(Daemon, AnUnreachableRedisExitsTwoWithAClearMessage) {
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    daemon_process d({"--bind", "tcp://127.0.0.1:0", "--redis", "redis://127.0.0.1:1"}, {});
+    EXPECT_EQ(d.wait_exit(10.0), 2);
+    EXPECT_NE(d.stderr_text().find("cannot connect to Redis at redis://127.0.0.1:1/0"), std::string::npos)
+        << d.stderr_text();
+    daemon_process bad_url({"--redis", "http://x"}, {});
+    EXPECT_EQ(bad_url.wait_exit(10.0), 2);
+    EXPECT_NE(bad_url.stderr_text().find("must start with redis://"), std::string::npos);
+}
+
 TEST_F(Daemon, AnEndpointInUseExitsTwo) {
     daemon_process first({"--bind", "tcp://127.0.0.1:0", "--print-endpoint"}, {});
     const auto endpoint = first.first_line(10.0);
