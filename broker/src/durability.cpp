@@ -49,6 +49,7 @@ void broker_core::open_durable() {
     durable_->on_results_stored = [this](const std::vector<proto::task_id>& ids) {
         on_results_stored(ids);
     };
+    durable_->on_up = [this] { end_of_wakeup(); };
     durable_->connection().on_down = [this](const std::string& why) {
         spdlog::warn("shoal-broker: refusing new tasks until Redis is back ({})", why);
     };
@@ -105,7 +106,9 @@ void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted
             }
             continue;
         }
-        if (!durable_->is_up()) {
+        // While (re)connecting the task waits for the handshake (at most the Redis timeout);
+        // only a Redis known to be down refuses at once.
+        if (durable_->connection().current() == redis_connection::state::down) {
             ++stats_.unavailable;
             now.refused.push_back(unavailable(t.id, fmt::format("Redis is {}", redis_state())));
             continue;
@@ -144,6 +147,8 @@ void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted
 
 void broker_core::write_submits() {
     if (!gathering_) return;
+    // Sent once the handshake is over (on_up), or refused by the tick if it fails.
+    if (durable_->connection().current() == redis_connection::state::connecting) return;
     std::shared_ptr<submit_write> w(std::move(gathering_));
     if (w->records.empty()) {
         // Only duplicates of tasks being written: they are answered with the last write, which

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <unordered_map>
 
 #include <spdlog/spdlog.h>
@@ -21,10 +22,32 @@ namespace {
 // ours: the script was sent on a connection the broker has given up on (Redis was stopped
 // and runs what it had received on resuming) and its tasks were refused, so they must not be
 // stored. Each connection sets its own fence first thing (durable_store::durable_store).
+//
+// The common case (no id known: new tasks from a live client) takes four calls per script,
+// whatever its size: EXISTS over every result key, HMGET over every task field, and one HSET
+// of them all. Only when some id is known does it go task by task.
 constexpr std::string_view submit_script = R"lua(
 local prefix, tasks = ARGV[1], ARGV[2]
 if redis.call('GET', ARGV[3]) ~= ARGV[4] then return 'LATE' end
 local out = {}
+local results, fields, writes = {}, {}, {}
+for i = 5, #ARGV, 2 do
+  results[#results + 1] = prefix .. ARGV[i]
+  fields[#fields + 1] = ARGV[i]
+  writes[#writes + 1] = ARGV[i]
+  writes[#writes + 1] = ARGV[i + 1]
+end
+if redis.call('EXISTS', unpack(results)) == 0 then
+  local known = false
+  for _, v in ipairs(redis.call('HMGET', tasks, unpack(fields))) do
+    if v then known = true break end
+  end
+  if not known then
+    redis.call('HSET', tasks, unpack(writes))
+    for i = 1, #fields do out[i] = 'N' end
+    return out
+  end
+end
 for i = 5, #ARGV, 2 do
   local id, rec = ARGV[i], ARGV[i + 1]
   local head = string.sub(rec, 1, 9)
@@ -78,6 +101,7 @@ durable_store::durable_store(event_loop& loop, durable_options options)
     connection_.on_up = [this] {
         results_held_until_ = 0;
         flush();
+        if (on_up) on_up();
     };
     // A fresh fence per connection, set before anything else it sends (see submit_script).
     connection_.on_handshake = [this](redis_pipeline& p) {
@@ -308,8 +332,12 @@ void durable_store::flush_results() {
             staged_results_.pop_front();
         }
         redis_pipeline p;
-        const std::string ttl = std::to_string(result_ttl_ms());
-        for (const staged_result& s : *batch) p.add("SET", result_key(s.id), s.record, "NX", "PX", ttl);
+        // An absolute expiry (PXAT): Redis rewrites a relative PX into one for its AOF anyway.
+        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch());
+        const std::string expires_at =
+            std::to_string(static_cast<std::uint64_t>(now_ms.count()) + result_ttl_ms());
+        for (const staged_result& s : *batch) p.add("SET", result_key(s.id), s.record, "NX", "PXAT", expires_at);
         // The task and its lease go in the same pipeline, after the result: a broker that dies
         // in between leaves a task whose result exists, which recovery cleans up.
         for (const char* key : {tasks_key, leases_key}) {

@@ -49,7 +49,7 @@ public:
             futures_.push_back(client_->submit(shoal_examples::add, i, i));
             expected_.push_back(2 * i);
         }
-        client_->flush();
+        client_->flush(10.0);  // bounded: a refusal or an acceptance comes within the Redis timeout
     }
 
     std::size_t finished() const {

@@ -94,6 +94,8 @@ public:
     // ---- results: kept until Redis confirms them; on_results_stored tells which
     void stage_result(const proto::task_id& id, std::string record);
     std::function<void(const std::vector<proto::task_id>& ids)> on_results_stored;
+    // Redis is up (again), after the store flushed what it kept.
+    std::function<void()> on_up;
     std::size_t unwritten_results() const noexcept { return staged_results_.size() + sending_results_; }
 
     // Sends what was staged (leases, results) as one pipeline. Called once per wake-up.
@@ -103,7 +105,7 @@ public:
     using fetch_callback = std::function<void(bool answered, std::vector<std::optional<proto::outcome>>& results)>;
     bool fetch_results(const std::vector<proto::task_id>& ids, fetch_callback done);
 
-    // The result TTL in milliseconds, as SET's PX takes it.
+    // The result TTL in milliseconds (SET's PXAT is now plus this).
     std::uint64_t result_ttl_ms() const noexcept { return options_.result_ttl_s * 1000; }
 
 private:
