@@ -184,6 +184,7 @@ char proc_state(pid_t pid) {
 }  // namespace
 
 redis_server::redis_server(redis_server_options options) : options_(std::move(options)) {
+    // mkdtemp's template: it replaces the six trailing X with a unique name.
     char tmpl[] = "/tmp/shoal-redis-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) {
         throw std::runtime_error(std::string("redis_server: mkdtemp: ") + std::strerror(errno));
