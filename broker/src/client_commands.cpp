@@ -48,12 +48,8 @@ void broker_core::accept_task(peer_ref ref, proto::submitted_task& t, proto::acc
     reply.ids.push_back(t.id);
     ++stats_.submitted;
     if (fail_if_unknown_name(t.id, *entry, t.name)) return;
-    queued_task q;
-    q.id = t.id;
-    if (t.options.time_limit_ms) q.time_limit_ms = *t.options.time_limit_ms;
-    q.payload = std::move(t.payload);
     entry->seq = next_seq_++;
-    enqueue(*entry, t.queue, t.name, std::move(q));
+    enqueue(*entry, t.queue, t.name, queued_from(t));
 }
 
 void broker_core::accept_duplicate(peer_ref ref, const proto::task_id& id, task_entry& entry,

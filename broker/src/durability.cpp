@@ -64,20 +64,16 @@ void broker_core::recover(recovery&& r) {
         entry->seq = t.record.seq;
         next_seq_ = std::max(next_seq_, t.record.seq + 1);
         ++stats_.recovered;
-        queued_task q;
-        q.id = t.record.task.id;
         // A task that was running when the broker died runs again as a new attempt, so that
         // a late result of the old one is told apart.
-        q.attempt = t.leased_attempt + 1;
-        if (t.record.task.options.time_limit_ms) q.time_limit_ms = *t.record.task.options.time_limit_ms;
-        if (q.attempt > config_.max_attempts) {
+        const std::uint32_t attempt = t.leased_attempt + 1;
+        if (attempt > config_.max_attempts) {
             ++stats_.lost;
-            finish_by_broker(q.id, *entry, proto::task_status::lost, "lost",
+            finish_by_broker(t.record.task.id, *entry, proto::task_status::lost, "lost",
                              fmt::format("{} attempts ended without a result", t.leased_attempt));
             continue;
         }
-        q.payload = std::move(t.record.task.payload);
-        enqueue(*entry, t.record.task.queue, t.record.task.name, std::move(q));
+        enqueue(*entry, t.record.task.queue, t.record.task.name, queued_from(t.record.task, attempt));
     }
 }
 
@@ -130,9 +126,7 @@ void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted
         f.id = t.id;
         f.queue = std::move(t.queue);
         f.name = std::move(t.name);
-        f.task.id = t.id;
-        if (t.options.time_limit_ms) f.task.time_limit_ms = *t.options.time_limit_ms;
-        f.task.payload = std::move(t.payload);
+        f.task = queued_from(t);
         w.tasks.push_back(std::move(f));
         ++waiting;
     }

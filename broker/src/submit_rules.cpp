@@ -56,4 +56,13 @@ proto::refusal refuse(const proto::task_id& id, const char* code, std::string me
     return proto::refusal{id, proto::error_info{code, std::move(message), "broker"}};
 }
 
+queued_task queued_from(proto::submitted_task& t, std::uint32_t attempt) {
+    queued_task q;
+    q.id = t.id;
+    q.attempt = attempt;
+    if (t.options.time_limit_ms) q.time_limit_ms = *t.options.time_limit_ms;
+    q.payload = std::move(t.payload);
+    return q;
+}
+
 }  // namespace shoal::broker

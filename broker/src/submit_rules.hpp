@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "shoal/broker/task_queues.hpp"
 #include "shoal/proto/messages.hpp"
 
 namespace shoal::broker {
@@ -21,5 +22,8 @@ std::string unsupported_options(const proto::task_options& o);
 bool bad_name(const std::string& s);
 
 proto::refusal refuse(const proto::task_id& id, const char* code, std::string message);
+
+// The queue record of a submitted task (its payload moved out of `t`); seq is set on enqueue.
+queued_task queued_from(proto::submitted_task& t, std::uint32_t attempt = 1);
 
 }  // namespace shoal::broker

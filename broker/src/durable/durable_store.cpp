@@ -346,12 +346,16 @@ void durable_store::flush_results() {
             p.arg(key);
             for (const staged_result& s : *batch) p.arg(s.id.to_hex());
         }
-        const auto retry_later = [this, batch](const std::string& why) {
-            spdlog::warn("shoal-broker: {} results not stored in Redis yet ({}); retrying",
-                         batch->size(), why);
+        // Not stored: back to the front, in their order, for the next attempt.
+        const auto put_back = [this, batch] {
             for (auto it = batch->rbegin(); it != batch->rend(); ++it) {
                 staged_results_.push_front(std::move(*it));
             }
+        };
+        const auto retry_later = [this, batch, put_back](const std::string& why) {
+            spdlog::warn("shoal-broker: {} results not stored in Redis yet ({}); retrying",
+                         batch->size(), why);
+            put_back();
             results_held_until_ = loop_.time() + result_retry_delay_s;
             retry_timer_ = loop_.call_later(result_retry_delay_s, [this] { flush(); });
         };
@@ -371,9 +375,7 @@ void durable_store::flush_results() {
         });
         if (!sent) {
             sending_results_ -= batch->size();
-            for (auto it = batch->rbegin(); it != batch->rend(); ++it) {
-                staged_results_.push_front(std::move(*it));
-            }
+            put_back();
             return;
         }
     }
