@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 
 #include "broker_test_peer.hpp"
@@ -21,11 +22,17 @@ protected:
     test_peer client{ctx, broker.endpoint()};
     void SetUp() override { client.hello_client(); }
 
-    // Waits until the broker has taken in a worker's READY (INSPECT answers after it).
+    // Waits until the broker has taken in a worker's READY. The worker's and the client's
+    // messages come over different connections, so one INSPECT may overtake the READY: ask
+    // again until the credit shows, for at most 3 s.
     void sync_credit(std::int64_t expected) {
-        const auto r = client.inspect("workers");
-        std::int64_t credit = 0;
-        for (const auto& row : r.rows) credit += int_field(row, "credit");
+        std::int64_t credit = -1;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+        while (std::chrono::steady_clock::now() < deadline) {
+            credit = 0;
+            for (const auto& row : client.inspect("workers").rows) credit += int_field(row, "credit");
+            if (credit == expected) return;
+        }
         EXPECT_EQ(credit, expected);
     }
 };
