@@ -153,6 +153,7 @@ private:
     // ---- worker_commands.cpp
     void on_ready(peer& p, std::string_view body);
     void on_done(peer& p, std::string_view body);
+    bool reported_by_another(const proto::task_id& id, std::uint32_t attempt, const peer& p);
     void dispatch_all();
 
     // ---- outcomes.cpp

@@ -93,6 +93,8 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "clients_dead", s.clients_dead);
     put(row, "invalid_messages", s.invalid_messages);
     put(row, "unexpected_messages", s.unexpected_messages);
+    put(row, "repeated_hellos", s.repeated_hellos);
+    put(row, "foreign_results", s.foreign_results);
     put(row, "undelivered", s.undelivered);
     put(row, "recovered", s.recovered);
     put(row, "unavailable", s.unavailable);

@@ -10,13 +10,17 @@ namespace shoal::broker {
 void broker_core::on_hello(std::string_view identity, peer* existing, peer_ref existing_ref,
                            std::string_view body) {
     proto::hello h = proto::decode<proto::hello>(body, limits_);
-    // A peer that says HELLO again restarted its side: whatever it held is re-queued.
-    if (existing != nullptr) end_session(existing_ref, "said HELLO again");
     const bool worker = h.role == proto::peer_role::worker;
     if (worker && h.worker.slots == 0) {
+        // Refused before anything changes: an existing session goes on as it was.
         ++stats_.invalid_messages;
         send_error(identity, "bad_body", "HELLO: a worker needs at least one slot");
         return;
+    }
+    // A peer that says HELLO again restarted its side: whatever it held is re-queued.
+    if (existing != nullptr) {
+        ++stats_.repeated_hellos;
+        end_session(existing_ref, "said HELLO again");
     }
     const peer_ref ref = peers_.add(identity, h.name, h.role, loop_.time());
     peer& p = *peers_.get(ref);

@@ -13,10 +13,25 @@ void broker_core::on_ready(peer& p, std::string_view body) {
     dispatch_needed_ = true;
 }
 
+// The current attempt of a task in flight at another live worker: not this one's to report.
+// A worker that reconnected under a new identity keeps its name, so its results still count.
+bool broker_core::reported_by_another(const proto::task_id& id, std::uint32_t attempt,
+                                      const peer& p) {
+    const inflight_task* held = inflight_.find(id);
+    if (held == nullptr || held->task.attempt != attempt) return false;  // late, or unknown
+    const peer* holder = peers_.get(held->worker);
+    if (holder == nullptr || holder == &p || holder->name == p.name) return false;
+    ++stats_.foreign_results;
+    log_limited("foreign", "ignored a result for task {} from worker '{}': it was dispatched to '{}'",
+                id.to_hex(), p.name, holder->name);
+    return true;
+}
+
 void broker_core::on_done(peer& p, std::string_view body) {
     proto::done m = proto::decode<proto::done>(body, limits_);
     for (proto::finished_task& f : m.finished) {
         const proto::task_id id = f.result.id;
+        if (reported_by_another(id, f.attempt, p)) continue;
         inflight_task taken;
         switch (inflight_.take_done(id, f.attempt, taken)) {
         case done_verdict::current: {

@@ -22,6 +22,8 @@ struct broker_stats {
     std::uint64_t clients_dead = 0;     // clients declared dead
     std::uint64_t invalid_messages = 0; // dropped as invalid (PROTOCOL.md section 8)
     std::uint64_t unexpected_messages = 0;  // valid but not allowed (unexpected, not_registered)
+    std::uint64_t repeated_hellos = 0;  // HELLOs on an established session (that session ended first)
+    std::uint64_t foreign_results = 0;  // DONEs ignored: the task's attempt is in flight at another worker
     std::uint64_t recovered = 0;        // tasks read back from Redis at startup
     std::uint64_t unavailable = 0;      // tasks refused because Redis could not store them
     std::uint64_t undelivered = 0;      // messages the socket refused (peer gone, or its queue full)
