@@ -160,6 +160,18 @@ env_lookup process_environment() {
 }
 
 void apply_toml(broker_config& config, std::string_view toml_text, std::string_view source) {
+    // toml++ 3.3 (Debian 12) reaches __builtin_unreachable(), undefined behaviour, when it
+    // checks some non-ASCII characters for whitespace (marzer/tomlplusplus#190 and #295; found
+    // by tests/fuzz). Every setting is ASCII, so the file must be too, comments included.
+    std::size_t line = 1;
+    std::size_t column = 1;
+    for (const char c : toml_text) {
+        if (static_cast<unsigned char>(c) >= 0x80) {
+            fail(source, fmt::format("line {}, column {}: only ASCII characters are allowed", line, column));
+        }
+        column = c == '\n' ? 1 : column + 1;
+        line += c == '\n' ? 1 : 0;
+    }
     toml::table table;
     try {
         table = toml::parse(toml_text, source);

@@ -184,6 +184,10 @@ void config_corpus() {
     write(target, "bad_table.toml", "[broker]\nbind = \"tcp://127.0.0.1:5555\"\n");
     write(target, "bad_syntax.toml", "bind = \"tcp://127.0.0.1:5555\n");
     write(target, "bad_redis.toml", "redis = \"redis://host:99999\"\n");
+    // Regressions: toml++ 3.3 reached __builtin_unreachable() on these (non-ASCII where it
+    // looks for whitespace); apply_toml now refuses non-ASCII text first.
+    write(target, "regress_toml_unreachable_fefe.toml", "E=\xef\xbb\xbe[");
+    write(target, "regress_toml_unreachable_latin1.toml", "s = \"\"\"\\\n\xc2\xa7\"\"\"\n");
     write(target, "env_all", "#env\nSHOAL_BIND=tcp://0.0.0.0:5555\nSHOAL_LIVENESS=5\n"
                              "SHOAL_LOG_LEVEL=warn\nSHOAL_REDIS=redis://127.0.0.1\n");
     write(target, "env_bad_number", "#env\nSHOAL_MAX_BATCH=10k\n");
