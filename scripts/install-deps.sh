@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libcpp-httplib-dev
   nlohmann-json3-dev libexpected-dev
   python3 python3-zmq python3-msgpack
+  clang libclang-rt-14-dev
   iproute2 procps
 )
 

@@ -25,3 +25,6 @@ ctest --test-dir build/test-asan --output-on-failure -j "${jobs}" --timeout 600
 # TSan covers the tests labelled 'concurrent' (threads, cross-thread wake-ups, pools).
 run_config test-tsan -DCMAKE_BUILD_TYPE=Debug -DSHOAL_SANITIZE=thread -DSHOAL_BUILD_BENCH=OFF -DSHOAL_BUILD_EXAMPLES=OFF
 ctest --test-dir build/test-tsan --output-on-failure -j "${jobs}" --timeout 600 -L concurrent
+
+# libFuzzer targets for every decoder (tests/fuzz/README.md): replay the seed corpus, fuzz 20 s each.
+tests/fuzz/run.sh 20
