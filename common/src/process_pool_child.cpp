@@ -18,6 +18,7 @@
 
 #include "process_pool_wire.hpp"
 #include "shoal/common/errors.hpp"
+#include "this_task_child.hpp"
 
 namespace shoal::detail {
 namespace {
@@ -46,8 +47,12 @@ response call(const pool_wire::request& request, const function_registry::table&
         return {response_kind::unknown_function, request.id, "",
                 "no function named '" + request.name + "' is registered in the child"};
     }
+    this_task_child::begin_call();
     try {
         return {response_kind::ok, request.id, it->second(request.args), ""};
+    } catch (const retry_task& e) {
+        return {response_kind::retry, request.id,
+                e.countdown() ? std::to_string(e.countdown()->count()) : std::string(), e.what()};
     } catch (const task_error& e) {
         return {response_kind::error, request.id, e.type(), e.what()};
     } catch (const std::exception& e) {
@@ -104,6 +109,7 @@ bool read_request(int fd, pool_wire::frame_reader& reader, std::string& payload)
 }  // namespace
 
 void run_pool_child(int fd, const function_registry::table& functions) {
+    this_task_child::install();  // before ready: no stop signal comes before a call
     if (!pool_wire::write_all(fd, pool_wire::encode(response{response_kind::ready, 0, "", ""}))) {
         ::_exit(exit_protocol_error);
     }

@@ -27,7 +27,10 @@
 //
 // Loop (run): take submissions -> respawn missing children -> dispatch to idle children ->
 // offer idle lanes -> stop if shut down and drained -> poll -> read responses / notice deaths
-// -> enforce time limits. A child's death is noticed as EOF on its socket (the kernel closes
+// -> enforce time limits (a soft limit: SIGUSR1 to the child; a hard one: SIGKILL). Terminate
+// requests (process_pool_executor::terminate) arrive with the submissions: the manager looks
+// for the call among the children's current calls (adopting direct calls first) and kills
+// that child as at a hard limit. A child's death is noticed as EOF on its socket (the kernel closes
 // it on exit), then confirmed and explained by waitpid. A child that answers is offered
 // again before its caller's future settles, so a caller that submits again at once finds it.
 
@@ -57,6 +60,7 @@
 #include "process_pool_child.hpp"
 #include "process_pool_wire.hpp"
 #include "shoal/common/errors.hpp"
+#include "this_task_child.hpp"
 
 namespace shoal {
 namespace {
@@ -144,6 +148,7 @@ struct queued_call {
     std::string name;
     std::string args;  // msgpack array
     std::optional<double> time_limit;
+    std::optional<double> soft_time_limit;
     std::unique_ptr<detail::call_completion> completion;
     bool started = false;  // completion->start() succeeded (the future is running)
 };
@@ -154,6 +159,7 @@ struct child_slot {
     int fd = -1;     // the parent's end of the socketpair
     std::optional<queued_call> current;   // the call it runs, if busy
     std::optional<clock::time_point> deadline;  // current's hard time limit
+    std::optional<clock::time_point> soft_deadline;  // current's soft limit, until signalled
     std::size_t calls_done = 0;
     bool lost_direct = false;  // a submitter's direct write to it failed (seen at reclaim)
     bool offered = false;      // its lane was offered and not reclaimed since (it may be claimed)
@@ -178,6 +184,7 @@ public:
     manager& operator=(const manager&) = delete;
 
     void enqueue(queued_call call);
+    void request_termination(std::shared_ptr<const void> state);
     bool try_direct_locked(queued_call& call);
     void shutdown(bool wait, bool cancel_futures);
     std::vector<pid_t> pids() const;
@@ -203,6 +210,8 @@ private:
     void on_response(child_slot& child, const wire::response& response);
     void on_child_lost(child_slot& child, const std::string& why);
     void enforce_time_limits();
+    void terminate_calls(const std::vector<std::shared_ptr<const void>>& states);
+    void kill_running(child_slot& child, const std::exception_ptr& error);
     void retire(child_slot& child);
     void close_and_respawn(child_slot& child);
     void spawn(child_slot& slot);
@@ -222,6 +231,8 @@ private:
     // -- shared with submitting threads, guarded by mutex_
     mutable std::mutex mutex_;
     std::deque<queued_call> incoming_;
+    // Futures whose calls to terminate (their states; call_completion::key is the address).
+    std::vector<std::shared_ptr<const void>> terminations_;
     std::uint64_t next_id_ = 1;
     bool shutting_down_ = false;
     bool cancel_requested_ = false;
@@ -333,6 +344,15 @@ void process_pool_executor::manager::shutdown(bool wait, bool cancel_futures) {
     }
 }
 
+void process_pool_executor::manager::request_termination(std::shared_ptr<const void> state) {
+    {
+        std::lock_guard lock(mutex_);
+        terminations_.push_back(std::move(state));
+    }
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
+}
+
 std::vector<pid_t> process_pool_executor::manager::pids() const {
     std::lock_guard lock(mutex_);
     return pids_;
@@ -395,20 +415,26 @@ void process_pool_executor::manager::run() {
 
 void process_pool_executor::manager::take_submissions() {
     std::deque<queued_call> fresh;
+    std::vector<std::shared_ptr<const void>> terminations;
     bool cancel = false;
     {
         std::lock_guard lock(mutex_);
-        if (!incoming_.empty() || shutting_down_) {
+        // A call to terminate may have been written directly: adopt it to find it.
+        if (!incoming_.empty() || shutting_down_ || !terminations_.empty()) {
             // Queued calls go first and a stopping pool takes no direct calls: close the lanes,
             // adopting any call written directly before this point.
             reclaim_lanes_locked();
         }
         fresh.swap(incoming_);
+        terminations.swap(terminations_);
         stopping_ = shutting_down_;
         cancel = cancel_requested_;
     }
     for (auto& call : fresh) {
         queue_.push_back(std::move(call));
+    }
+    if (!terminations.empty()) {
+        terminate_calls(terminations);
     }
     for (auto& child : children_) {
         if (child.lost_direct && child.pid > 0) {
@@ -484,6 +510,9 @@ bool process_pool_executor::manager::send_call(child_slot& child, queued_call ca
     if (call.time_limit) {
         child.deadline = concurrent::detail::deadline_after(call.time_limit);
     }
+    if (call.soft_time_limit) {
+        child.soft_deadline = concurrent::detail::deadline_after(call.soft_time_limit);
+    }
     child.current = std::move(call);
     if (wire::write_all(child.fd, frame)) {
         return true;
@@ -492,6 +521,7 @@ bool process_pool_executor::manager::send_call(child_slot& child, queued_call ca
     queue_.push_front(std::move(*child.current));
     child.current.reset();
     child.deadline.reset();
+    child.soft_deadline.reset();
     on_child_lost(child, "could not be sent the call");
     return false;
 }
@@ -506,7 +536,7 @@ std::size_t process_pool_executor::manager::index_of(const child_slot& child) co
 // when the caller has nothing more to do: the call was sent, or was cancelled before it
 // started. False: queue it (a failed write has marked the lane lost for the manager).
 bool process_pool_executor::manager::try_direct_locked(queued_call& call) {
-    if (call.time_limit || !incoming_.empty() ||
+    if (call.time_limit || call.soft_time_limit || !incoming_.empty() ||
         call.name.size() + call.args.size() + 64 > direct_frame_limit) {
         return false;
     }
@@ -594,8 +624,10 @@ std::chrono::milliseconds process_pool_executor::manager::poll_timeout() const {
     auto wait = std::chrono::duration_cast<clock::duration>(max_poll_wait);
     const auto now = clock::now();
     for (const auto& child : children_) {
-        if (child.deadline) {
-            wait = std::min(wait, std::max(*child.deadline - now, clock::duration::zero()));
+        for (const auto& limit : {child.deadline, child.soft_deadline}) {
+            if (limit) {
+                wait = std::min(wait, std::max(*limit - now, clock::duration::zero()));
+            }
         }
     }
     // Round up: waking a little late is fine, waking early would spin until the deadline.
@@ -692,6 +724,7 @@ void process_pool_executor::manager::on_response(child_slot& child,
     queued_call call = std::move(*child.current);
     child.current.reset();
     child.deadline.reset();
+    child.soft_deadline.reset();
     ++child.calls_done;
     // A recycled child is replaced before the future settles, as in on_child_lost.
     if (max_tasks_per_child_ && child.calls_done >= *max_tasks_per_child_) {
@@ -704,8 +737,26 @@ void process_pool_executor::manager::on_response(child_slot& child,
         call.completion->succeed(response.a);
         break;
     case wire::response_kind::error:
-        call.completion->fail(std::make_exception_ptr(task_error(response.a, response.b)));
+        // The runtime's own limit type comes back as itself, so `catch (time_limit_exceeded&)`
+        // works across the process boundary; anything else keeps its name in a task_error.
+        if (response.a == "shoal::soft_time_limit_exceeded") {
+            call.completion->fail(std::make_exception_ptr(soft_time_limit_exceeded(response.b)));
+        } else {
+            call.completion->fail(std::make_exception_ptr(task_error(response.a, response.b)));
+        }
         break;
+    case wire::response_kind::retry: {
+        std::optional<std::chrono::milliseconds> countdown;
+        if (!response.a.empty()) {
+            try {
+                countdown = std::chrono::milliseconds(std::stoll(response.a));
+            } catch (const std::exception&) {
+                // Our own child wrote it: unreadable only if memory was corrupted. No countdown.
+            }
+        }
+        call.completion->fail(std::make_exception_ptr(retry_task(countdown, response.b)));
+        break;
+    }
     case wire::response_kind::unknown_function:
     case wire::response_kind::ready:  // never valid here; report rather than hang the caller
         call.completion->fail(std::make_exception_ptr(unknown_function_error(response.b)));
@@ -734,22 +785,54 @@ void process_pool_executor::manager::on_child_lost(child_slot& child, const std:
 void process_pool_executor::manager::enforce_time_limits() {
     const auto now = clock::now();
     for (auto& child : children_) {
-        if (!child.current || !child.deadline || *child.deadline > now) {
+        if (!child.current) {
             continue;
         }
-        reclaim_lane(child);
-        ::kill(child.pid, SIGKILL);
-        ::close(child.fd);
-        child.fd = -1;
+        if (child.soft_deadline && *child.soft_deadline <= now) {
+            // Once per call; the child's handler sets the flag this_task::stop_requested() reads.
+            child.soft_deadline.reset();
+            ::kill(child.pid, detail::this_task_child::stop_signal);
+        }
+        if (!child.deadline || *child.deadline > now) {
+            continue;
+        }
         const pid_t pid = child.pid;
-        reap(pid, child_exit_grace);
-        queued_call late = std::move(*child.current);
-        close_and_respawn(child);
-        late.completion->fail(std::make_exception_ptr(time_limit_exceeded(
-            "call to '" + late.name + "' exceeded its time limit of " +
-            seconds_text(late.time_limit.value_or(0.0)) + "; child " + std::to_string(pid) +
-            " was killed")));
+        const std::string& name = child.current->name;
+        kill_running(child, std::make_exception_ptr(time_limit_exceeded(
+                                "call to '" + name + "' exceeded its time limit of " +
+                                seconds_text(child.current->time_limit.value_or(0.0)) +
+                                "; child " + std::to_string(pid) + " was killed")));
     }
+}
+
+void process_pool_executor::manager::terminate_calls(
+    const std::vector<std::shared_ptr<const void>>& states) {
+    for (auto& child : children_) {
+        const auto matches = [&child](const std::shared_ptr<const void>& state) {
+            return state.get() == child.current->completion->key();
+        };
+        if (!child.current || child.pid <= 0 ||
+            std::none_of(states.begin(), states.end(), matches)) {
+            continue;  // a call not running (finished, or never ours) is left alone
+        }
+        const pid_t pid = child.pid;
+        kill_running(child, std::make_exception_ptr(terminated_error(
+                                "call to '" + child.current->name + "' was terminated; child " +
+                                std::to_string(pid) + " was killed")));
+    }
+}
+
+// Kills the child running a call, replaces it, then fails the call with `error`.
+void process_pool_executor::manager::kill_running(child_slot& child,
+                                                  const std::exception_ptr& error) {
+    reclaim_lane(child);
+    ::kill(child.pid, SIGKILL);
+    ::close(child.fd);
+    child.fd = -1;
+    reap(child.pid, child_exit_grace);
+    queued_call late = std::move(*child.current);
+    close_and_respawn(child);
+    late.completion->fail(error);
 }
 
 void process_pool_executor::manager::retire(child_slot& child) {
@@ -910,6 +993,10 @@ std::vector<pid_t> process_pool_executor::child_pids() const { return manager_->
 
 std::size_t process_pool_executor::max_workers() const noexcept { return manager_->size(); }
 
+void process_pool_executor::request_termination(std::shared_ptr<const void> state) {
+    manager_->request_termination(std::move(state));
+}
+
 void process_pool_executor::enqueue(std::string name, std::string msgpack_args,
                                     const call_options& options,
                                     std::unique_ptr<detail::call_completion> completion) {
@@ -917,6 +1004,7 @@ void process_pool_executor::enqueue(std::string name, std::string msgpack_args,
     call.name = std::move(name);
     call.args = std::move(msgpack_args);
     call.time_limit = options.time_limit;
+    call.soft_time_limit = options.soft_time_limit;
     call.completion = std::move(completion);
     manager_->enqueue(std::move(call));
 }

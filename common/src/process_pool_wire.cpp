@@ -114,7 +114,7 @@ std::optional<request> decode_request(std::string_view payload) {
 std::optional<response> decode_response(std::string_view payload) {
     auto fields = decode_fields(payload);
     if (!fields || fields->kind < static_cast<std::uint8_t>(response_kind::ready) ||
-        fields->kind > static_cast<std::uint8_t>(response_kind::unknown_function)) {
+        fields->kind > static_cast<std::uint8_t>(response_kind::retry)) {
         return std::nullopt;
     }
     return response{static_cast<response_kind>(fields->kind), fields->id, std::move(fields->a),

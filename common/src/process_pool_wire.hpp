@@ -10,6 +10,8 @@
 //       ok:               a = msgpack result bytes
 //       error:            a = exception type name, b = message
 //       unknown_function: b = message
+//       retry:            the function threw shoal::retry_task: a = its countdown in
+//                         milliseconds as decimal digits ("" for none), b = its reason
 // Dialog: child sends ready; then strictly alternating request/response; a stop request (or
 // EOF) ends the child with exit status 0.
 
@@ -21,7 +23,7 @@
 namespace shoal::detail::pool_wire {
 
 enum class request_kind : std::uint8_t { call = 1, stop = 2 };
-enum class response_kind : std::uint8_t { ready = 1, ok = 2, error = 3, unknown_function = 4 };
+enum class response_kind : std::uint8_t { ready = 1, ok = 2, error = 3, unknown_function = 4, retry = 5 };
 
 struct request {
     request_kind kind = request_kind::call;

@@ -3,6 +3,8 @@
 // shoal::error, so `catch (const shoal::error&)` catches them all; the names follow
 // Python's asyncio and concurrent.futures.
 
+#include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -61,6 +63,47 @@ public:
 class time_limit_exceeded : public error {
 public:
     using error::error;
+};
+
+// A task ran past its soft time limit. Thrown by the task itself (a thread- or process-pool
+// function that sees shoal::this_task::stop_requested(), this_task.hpp), so it may stop
+// cleanly; derives from time_limit_exceeded so that one catch serves both limits.
+class soft_time_limit_exceeded : public time_limit_exceeded {
+public:
+    explicit soft_time_limit_exceeded(const std::string& message =
+                                          "the task ran past its soft time limit")
+        : time_limit_exceeded(message) {}
+};
+
+// A running call was stopped on request (process_pool_executor::terminate): its child was
+// killed and replaced.
+class terminated_error : public error {
+public:
+    explicit terminated_error(const std::string& message = "terminated on request")
+        : error(message) {}
+};
+
+// Thrown by a task that asks to be run again: a worker reports it as failed with error type
+// "shoal::retry", the reason as message and the countdown (how long to wait before the next
+// attempt) when given; the broker decides whether to retry (max_retries).
+//     throw shoal::retry_task(std::chrono::seconds(5), "the upstream API is rate-limited");
+//     throw shoal::retry_task("try again");      // the broker's own delay
+class retry_task : public error {
+public:
+    explicit retry_task(std::string reason = "the task asked to be retried")
+        : error(reason) {}
+    explicit retry_task(std::optional<std::chrono::milliseconds> countdown,
+                        std::string reason = "the task asked to be retried")
+        : error(reason), countdown_(countdown) {
+        if (countdown_ && countdown_->count() < 0) countdown_ = std::chrono::milliseconds(0);
+    }
+    // How long to wait before the next attempt; nullopt leaves it to the broker.
+    const std::optional<std::chrono::milliseconds>& countdown() const noexcept { return countdown_; }
+    // The reason (what()).
+    std::string reason() const { return what(); }
+
+private:
+    std::optional<std::chrono::milliseconds> countdown_;
 };
 
 // No function is registered under the name a caller used.

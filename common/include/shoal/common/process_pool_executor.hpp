@@ -1,7 +1,8 @@
 #pragma once
 // shoal::process_pool_executor: runs registered functions (function_registry) by name in
 // pre-started child processes, with Python's ProcessPoolExecutor semantics plus what a task
-// queue needs: a hard per-call time limit and recycling children after N calls.
+// queue needs: soft and hard per-call time limits, terminating a running call, and recycling
+// children after N calls.
 //
 //     inline constexpr shoal::task_def<long(long)> square{"square"};
 //     shoal::function_registry::global().define(square, [](long x) { return x * x; });
@@ -24,7 +25,13 @@
 //   broken_process_pool     the child died during the call (signal or exit status named);
 //                           the child is replaced and the pool stays usable;
 //   time_limit_exceeded     the call outlived call_options::time_limit; the child is killed
-//                           with SIGKILL and replaced.
+//                           with SIGKILL and replaced;
+//   terminated_error        terminate(future) killed the child running the call (replaced);
+//   soft_time_limit_exceeded, retry_task  the function threw one: rebuilt as that type (with
+//                           retry_task's countdown), so callers catch them as in one process.
+// Soft limits: at call_options::soft_time_limit the pool sends the child SIGUSR1; the
+// function sees shoal::this_task::stop_requested() (this_task.hpp) and may stop. The flag is
+// reset before every call. SIGUSR1 is taken in children for this: functions must not use it.
 // submit/map after shutdown throw executor_shutdown_error; construction failures throw
 // std::system_error (socketpair, fork) or broken_process_pool (a child never became ready).
 // Thread-safety: every member may be called from any thread concurrently.
@@ -67,6 +74,8 @@ struct process_pool_options {
 struct call_options {
     // Hard limit in seconds on the call's run time in the child (time queued not counted).
     std::optional<double> time_limit;
+    // Soft limit in seconds: the child is asked to stop (this_task::stop_requested()).
+    std::optional<double> soft_time_limit{};
 };
 
 class process_pool_executor {
@@ -121,6 +130,21 @@ public:
         return detail::collect_results(futures, until);
     }
 
+    // Stops `call` (a future this pool returned): a queued call is cancelled; a running one
+    // has its child killed (SIGKILL) and replaced, and its future fails with terminated_error.
+    // Returns false if the call was done already. Asynchronous: the manager thread kills the
+    // child soon after; a call that finishes first keeps its own outcome, and a future that
+    // is not this pool's is left alone.
+    template <class R>
+    bool terminate(const concurrent::future<R>& call) {
+        if (call.cancel()) return true;
+        if (call.done()) return false;
+        // The state is held until the manager has looked, so its address (the key) cannot be
+        // reused by another call's future meanwhile.
+        request_termination(concurrent::detail::future_access::base(call).shared_from_this());
+        return true;
+    }
+
     // Stops accepting calls. cancel_futures cancels calls not yet sent to a child; other
     // queued calls still run. wait blocks until every call is done and every child reaped
     // (the destructor always waits). Idempotent.
@@ -135,6 +159,7 @@ private:
 
     void enqueue(std::string name, std::string msgpack_args, const call_options& options,
                  std::unique_ptr<detail::call_completion> completion);
+    void request_termination(std::shared_ptr<const void> state);
 
     std::unique_ptr<manager> manager_;
 };

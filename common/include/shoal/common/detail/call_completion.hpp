@@ -21,6 +21,8 @@ public:
     virtual void succeed(std::string_view msgpack_result) = 0;
     virtual void fail(std::exception_ptr error) = 0;
     virtual void cancel() = 0;
+    // Identifies the caller's future (its shared state), for process_pool_executor::terminate.
+    virtual const void* key() const noexcept = 0;
 };
 
 // A future<R>; for R = std::string on the untyped path, see raw_completion.
@@ -43,6 +45,9 @@ public:
     }
     void fail(std::exception_ptr error) override { future_.set_exception(std::move(error)); }
     void cancel() override { future_.cancel(); }
+    const void* key() const noexcept override {
+        return &concurrent::detail::future_access::base(future_);
+    }
 
 private:
     concurrent::future<R> future_;
@@ -59,6 +64,9 @@ public:
     }
     void fail(std::exception_ptr error) override { future_.set_exception(std::move(error)); }
     void cancel() override { future_.cancel(); }
+    const void* key() const noexcept override {
+        return &concurrent::detail::future_access::base(future_);
+    }
 
 private:
     concurrent::future<std::string> future_;
