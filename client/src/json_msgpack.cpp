@@ -23,8 +23,13 @@ using json = nlohmann::json;
 json parse_json(std::string_view text) {
     // The callback sees every value's depth as it is parsed: refuse deep input before it is
     // built (nlohmann's own recursion elsewhere would otherwise follow it).
-    const json::parser_callback_t depth_guard = [](int depth, json::parse_event_t, json&) {
-        if (depth > static_cast<int>(max_json_depth)) {
+    // A container's start is reported at its parent's depth: count the container itself, so
+    // that 65 nested empty arrays are refused here as msgpack_to_json refuses them (found by
+    // tests/fuzz).
+    const json::parser_callback_t depth_guard = [](int depth, json::parse_event_t event, json&) {
+        const bool opens = event == json::parse_event_t::array_start ||
+                           event == json::parse_event_t::object_start;
+        if (depth + (opens ? 1 : 0) > static_cast<int>(max_json_depth)) {
             throw json_conversion_error("JSON nested deeper than " + std::to_string(max_json_depth));
         }
         return true;

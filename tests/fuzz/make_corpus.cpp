@@ -205,6 +205,10 @@ void json_corpus() {
     write(target, "bad_json", "[1,");
     write(target, "bad_two_values", "1 2");
     write(target, "bad_deep", std::string(80, '[') + std::string(80, ']'));
+    // At the depth limit (max_json_depth), and one past it: json_to_msgpack accepted 65 nested
+    // empty arrays that msgpack_to_json then refused, until its depth guard counted containers.
+    write(target, "deep_limit", std::string(62, '[') + "{\"a\": [1]}" + std::string(62, ']'));
+    write(target, "regress_deep_empty_arrays", std::string(65, '[') + std::string(65, ']'));
     // msgpack to JSON: what workers return, and what a C++ result can hold.
     msgpack::sbuffer buf;
     msgpack::packer<msgpack::sbuffer> p(buf);
