@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev libexpected-dev
   python3 python3-zmq python3-msgpack
   clang libclang-rt-14-dev
-  iproute2 procps
+  iproute2 iptables procps
 )
 
 missing=()

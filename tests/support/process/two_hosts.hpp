@@ -3,7 +3,7 @@
 // a is 10.R.S.1, host b is 10.R.S.2 (R.S from the test's pid, so parallel tests differ);
 // programs run on a host through `ip netns exec`. Everything is removed in the destructor.
 // Making namespaces needs root (CAP_SYS_ADMIN); when it fails, available() is false and why()
-// says what failed, so the test can skip that case alone.
+// says what failed, and the test fails with that reason (the project never skips).
 
 #include <unistd.h>
 
@@ -61,6 +61,9 @@ public:
     const std::string& why() const noexcept { return why_; }
     std::string address_a() const { return subnet_ + ".1"; }
     std::string address_b() const { return subnet_ + ".2"; }
+    // The namespaces' names, for `ip netns exec` (e.g. a firewall rule on one host).
+    const std::string& namespace_a() const noexcept { return a_; }
+    const std::string& namespace_b() const noexcept { return b_; }
     // argv prefixes that run a program on host a or b.
     std::vector<std::string> on_a() const { return {"/usr/sbin/ip", "netns", "exec", a_}; }
     std::vector<std::string> on_b() const { return {"/usr/sbin/ip", "netns", "exec", b_}; }
