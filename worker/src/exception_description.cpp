@@ -21,6 +21,8 @@ exception_description describe(std::exception_ptr error) {
     if (!error) return {"unknown", "no exception"};
     try {
         std::rethrow_exception(error);
+    } catch (const retry_task& e) {
+        return {retry_type, e.what()};
     } catch (const task_error& e) {
         return {e.type(), e.what()};
     } catch (const std::exception& e) {

@@ -1,12 +1,16 @@
 #pragma once
 // What a task's exception becomes on the wire: the demangled dynamic type name and the
 // message. A shoal::task_error keeps the type it carries (the original exception's, from a
-// process-pool child, or shoal::argument_error from the codec).
+// process-pool child, or shoal::argument_error from the codec); a shoal::retry_task becomes
+// retry_type.
 
 #include <exception>
 #include <string>
 
 namespace shoal::worker_detail {
+
+// The error type of a task that threw shoal::retry_task (its message is the reason).
+inline constexpr const char* retry_type = "shoal::retry";
 
 struct exception_description {
     std::string type;     // e.g. "std::invalid_argument"

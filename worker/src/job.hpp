@@ -2,6 +2,7 @@
 // job: one dispatched task while the worker holds it, from DISPATCH to its outcome.
 
 #include <cstdint>
+#include <stop_token>
 #include <string>
 
 #include "shoal/common/concurrent_future.hpp"
@@ -28,7 +29,12 @@ struct job {
     future<std::string> loop_future;               // run_on::loop: the task's handle
     concurrent::future<std::string> pool_future;   // the pools: the call's future
     timer_handle time_limit;                       // armed while a limited loop/thread task runs
+    timer_handle soft_limit;                       // the same for soft_time_limit_ms
     bool limit_passed = false;                     // the time limit fired
+    bool soft_passed = false;                      // the soft time limit fired
+    bool revoke_requested = false;                 // CANCEL reached it while it ran
+    bool terminate_requested = false;              // ... with terminate, on the process pool
+    std::stop_source stop;                         // run_on::thread_pool: this_task's token
     bool parked = false;                           // a loop task awaiting without its slot
     detail::task_driver* driver = nullptr;         // run_on::loop: the task's driver (its key
                                                    // for worker_context::release_slot)

@@ -1,6 +1,7 @@
 #include "outcomes.hpp"
 
 #include "exception_description.hpp"
+#include "shoal/common/errors.hpp"
 
 namespace shoal::worker_detail {
 namespace {
@@ -35,6 +36,23 @@ proto::outcome error_outcome(const proto::task_id& id, proto::task_status status
 proto::outcome failed_outcome(const proto::task_id& id, std::exception_ptr error, const std::string& worker) {
     auto [type, message] = describe(std::move(error));
     return error_outcome(id, proto::task_status::failed, std::move(type), std::move(message), worker);
+}
+
+std::optional<std::uint64_t> retry_countdown_ms(const std::exception_ptr& error) {
+    if (!error) return std::nullopt;
+    try {
+        std::rethrow_exception(error);
+    } catch (const retry_task& e) {
+        if (!e.countdown()) return std::nullopt;
+        return static_cast<std::uint64_t>(e.countdown()->count());  // never negative
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+std::string limit_message(std::uint64_t limit_ms, bool soft) {
+    return std::string("the task ran past its ") + (soft ? "soft " : "") + "time limit of " +
+           std::to_string(limit_ms) + " ms";
 }
 
 }  // namespace shoal::worker_detail

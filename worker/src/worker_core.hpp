@@ -15,6 +15,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <string_view>
@@ -82,8 +83,11 @@ private:
     void on_loop_finished(std::uint64_t number);
     void on_pool_finished(std::uint64_t number, const concurrent::future<std::string>& done);
     void on_time_limit(std::uint64_t number);
-    void cancel(std::uint64_t number);
-    void finish(std::uint64_t number, proto::outcome outcome);
+    void on_soft_time_limit(std::uint64_t number);
+    void cancel(std::uint64_t number, bool terminate);
+    void finish(std::uint64_t number, proto::outcome outcome,
+                std::optional<std::uint64_t> retry_countdown_ms = {});
+    void finish_failed(std::uint64_t number, std::exception_ptr error);
     std::size_t busy_jobs() const noexcept;
     void resume_parked();
 

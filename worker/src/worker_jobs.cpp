@@ -1,18 +1,48 @@
-// Running jobs: a slot each, on the loop, the thread pool or the process pool; time limits;
-// cancellation. Each job ends in exactly one finish() (or, past a thread's time limit, one
-// report and a slot kept until the thread returns).
+// Running jobs: a slot each, on the loop, the thread pool or the process pool; soft and hard
+// time limits; cancellation and terminate. Each job ends in exactly one finish() (or, past a
+// thread's time limit, one report and a slot kept until the thread returns).
+//
+// Soft limit (soft_time_limit_ms): a loop task is cancelled with soft_limit_cancel_message (it
+// may catch cancelled_error and go on); a thread task's stop token is requested
+// (this_task::stop_requested()); a process task's child is signalled by the pool. Hard limit
+// (time_limit_ms): a loop task is cancelled; a thread task is reported failed and keeps its
+// slot until it returns (its token is requested too); the pool kills a process task's child.
 
 #include <spdlog/spdlog.h>
 
 #include "outcomes.hpp"
+#include "shoal/common/errors.hpp"
 #include "shoal/common/task.hpp"
+#include "shoal/common/this_task.hpp"
+#include "shoal/worker/time_limits.hpp"
 #include "worker_core.hpp"
 
 namespace shoal::worker_detail {
 namespace {
 
-double limit_seconds(const job& j) {
-    return static_cast<double>(*j.task.options.time_limit_ms) / 1000.0;
+double seconds(std::uint64_t ms) { return static_cast<double>(ms) / 1000.0; }
+
+// Whether `error` is the pool's own hard-limit error (not a soft limit the task threw).
+bool is_hard_limit(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const soft_time_limit_exceeded&) {
+        return false;
+    } catch (const time_limit_exceeded&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+bool is_terminated(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const terminated_error&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
 }
 
 }  // namespace
@@ -24,7 +54,7 @@ void worker_core::accept(proto::dispatched_task task) {
         report({error_outcome(task.id, proto::task_status::unknown_task, unknown_task_type,
                               "worker " + options_.name + " has no task named '" + task.name + "'",
                               options_.name),
-                task.attempt});
+                task.attempt, {}});
         return;
     }
     const std::uint64_t number = next_job_++;
@@ -65,7 +95,7 @@ void worker_core::start(job& j) {
         }
     } catch (...) {
         // Submitting failed (a pool shut down, memory): the task fails, the worker goes on.
-        finish(number, failed_outcome(j.task.id, std::current_exception(), options_.name));
+        finish_failed(number, std::current_exception());
     }
 }
 
@@ -80,14 +110,20 @@ void worker_core::start_on_loop(job& j) {
 
 void worker_core::start_on_thread_pool(job& j) {
     j.pool_future = threads_->submit(
-        [call = j.entry->call, payload = std::move(j.task.payload)] { return (*call)(payload); });
+        [call = j.entry->call, payload = std::move(j.task.payload), token = j.stop.get_token()] {
+            this_task::stop_scope scope(token);
+            return (*call)(payload);
+        });
     watch_pool_future(j);
     arm_time_limit(j);
 }
 
 void worker_core::start_on_process_pool(job& j) {
-    call_options limits;
-    if (j.task.options.time_limit_ms) limits.time_limit = limit_seconds(j);  // the pool enforces it
+    call_options limits;  // the pool enforces both
+    if (j.task.options.time_limit_ms) limits.time_limit = seconds(*j.task.options.time_limit_ms);
+    if (j.task.options.soft_time_limit_ms) {
+        limits.soft_time_limit = seconds(*j.task.options.soft_time_limit_ms);
+    }
     j.pool_future = processes_->submit_raw(j.task.name, std::move(j.task.payload), limits);
     watch_pool_future(j);
 }
@@ -101,8 +137,31 @@ void worker_core::watch_pool_future(job& j) {
 }
 
 void worker_core::arm_time_limit(job& j) {
-    if (!j.task.options.time_limit_ms) return;
-    j.time_limit = loop_.call_later(limit_seconds(j), [this, number = j.number] { on_time_limit(number); });
+    const std::uint64_t number = j.number;
+    if (j.task.options.time_limit_ms) {
+        j.time_limit = loop_.call_later(seconds(*j.task.options.time_limit_ms),
+                                        [this, number] { on_time_limit(number); });
+    }
+    if (j.task.options.soft_time_limit_ms) {
+        j.soft_limit = loop_.call_later(seconds(*j.task.options.soft_time_limit_ms),
+                                        [this, number] { on_soft_time_limit(number); });
+    }
+}
+
+void worker_core::on_soft_time_limit(std::uint64_t number) {
+    const auto it = jobs_.find(number);
+    if (it == jobs_.end() || it->second.phase != job_phase::running) return;
+    job& j = it->second;
+    j.soft_passed = true;
+    spdlog::info("worker {}: task {} ({}) passed its soft time limit of {} ms; asking it to stop",
+                 options_.name, j.task.id.to_hex(), j.task.name, *j.task.options.soft_time_limit_ms);
+    if (j.entry->place == execution_place::loop) {
+        // Catchable: the coroutine may clean up and return; is_soft_time_limit tells it apart.
+        j.loop_future.cancel(std::string(soft_limit_cancel_message) + ": " +
+                             limit_message(*j.task.options.soft_time_limit_ms, true));
+    } else {
+        j.stop.request_stop();  // the thread task's this_task::stop_requested()
+    }
 }
 
 void worker_core::on_time_limit(std::uint64_t number) {
@@ -114,6 +173,7 @@ void worker_core::on_time_limit(std::uint64_t number) {
         j.loop_future.cancel("time limit exceeded");  // on_loop_finished reports it
         return;
     }
+    j.stop.request_stop();  // all a thread can be told
     // A thread cannot be interrupted: fail the task now, and keep its slot (and its place
     // under the credit) until the thread returns.
     spdlog::warn("worker {}: task {} ({}) passed its time limit of {} ms; its thread keeps running",
@@ -121,10 +181,8 @@ void worker_core::on_time_limit(std::uint64_t number) {
     j.phase = job_phase::abandoned;
     ledger_.acquire(1);
     report({error_outcome(j.task.id, proto::task_status::failed, time_limit_type,
-                          "the task ran past its time limit of " +
-                              std::to_string(*j.task.options.time_limit_ms) + " ms",
-                          options_.name),
-            j.task.attempt});
+                          limit_message(*j.task.options.time_limit_ms, false), options_.name),
+            j.task.attempt, {}});
 }
 
 void worker_core::on_loop_finished(std::uint64_t number) {
@@ -132,19 +190,24 @@ void worker_core::on_loop_finished(std::uint64_t number) {
     if (it == jobs_.end() || leaving_) return;
     job& j = it->second;
     j.time_limit.cancel();
+    j.soft_limit.cancel();
     future<std::string> done = j.loop_future;
     if (done.cancelled()) {
+        // The last cause wins: a hard limit, then a revoke, then the soft limit.
         if (j.limit_passed) {
             finish(number, error_outcome(j.task.id, proto::task_status::failed, time_limit_type,
-                                         "the task ran past its time limit of " +
-                                             std::to_string(*j.task.options.time_limit_ms) + " ms",
+                                         limit_message(*j.task.options.time_limit_ms, false),
+                                         options_.name));
+        } else if (j.soft_passed && !j.revoke_requested) {
+            finish(number, error_outcome(j.task.id, proto::task_status::failed, soft_time_limit_type,
+                                         limit_message(*j.task.options.soft_time_limit_ms, true),
                                          options_.name));
         } else {
             finish(number, error_outcome(j.task.id, proto::task_status::revoked, revoked_type,
                                          "revoked", options_.name));
         }
     } else if (std::exception_ptr error = done.exception()) {
-        finish(number, failed_outcome(j.task.id, error, options_.name));
+        finish_failed(number, error);
     } else {
         finish(number, ok_outcome(j.task.id, std::move(done.result())));
     }
@@ -166,17 +229,32 @@ void worker_core::on_pool_finished(std::uint64_t number, const concurrent::futur
         return;
     }
     j.time_limit.cancel();
+    j.soft_limit.cancel();
     if (done.cancelled()) {
         finish(number, error_outcome(j.task.id, proto::task_status::revoked, revoked_type, "revoked",
                                      options_.name));
     } else if (std::exception_ptr error = done.exception()) {
-        finish(number, failed_outcome(j.task.id, error, options_.name));
+        if (j.terminate_requested && is_terminated(error)) {
+            finish(number, error_outcome(j.task.id, proto::task_status::revoked, revoked_type,
+                                         "revoked: terminated, its process was killed", options_.name));
+        } else if (j.revoke_requested && j.entry->place == execution_place::thread_pool) {
+            // Revoked with terminate, its stop token requested: it stopped by throwing.
+            finish(number, error_outcome(j.task.id, proto::task_status::revoked, revoked_type,
+                                         "revoked: the task stopped on request", options_.name));
+        } else if (j.entry->place == execution_place::process_pool && j.task.options.time_limit_ms &&
+                   is_hard_limit(error)) {
+            finish(number, error_outcome(j.task.id, proto::task_status::failed, time_limit_type,
+                                         limit_message(*j.task.options.time_limit_ms, false),
+                                         options_.name));
+        } else {
+            finish_failed(number, error);
+        }
     } else {
         finish(number, ok_outcome(j.task.id, done.result()));
     }
 }
 
-void worker_core::cancel(std::uint64_t number) {
+void worker_core::cancel(std::uint64_t number, bool terminate) {
     const auto it = jobs_.find(number);
     if (it == jobs_.end()) return;
     job& j = it->second;
@@ -191,16 +269,40 @@ void worker_core::cancel(std::uint64_t number) {
             break;
     }
     if (j.entry->place == execution_place::loop) {
+        j.revoke_requested = true;
         j.loop_future.cancel("revoked");  // on_loop_finished reports it
-    } else if (!j.pool_future.cancel()) {
-        // Queued in the pool, cancel() succeeds and on_pool_finished reports it; running, the
-        // call cannot be stopped (yet): it finishes and reports its own outcome.
-        spdlog::info("worker {}: task {} runs in the {} and cannot be revoked; it will finish",
-                     options_.name, j.task.id.to_hex(), to_string(j.entry->place));
+        return;
     }
+    if (j.pool_future.cancel()) return;  // queued in the pool: on_pool_finished reports it
+    if (!terminate) {
+        // Running, without terminate: it finishes and reports its own outcome.
+        spdlog::info("worker {}: task {} runs in the {}; revoked without terminate, it will finish",
+                     options_.name, j.task.id.to_hex(), to_string(j.entry->place));
+        return;
+    }
+    j.revoke_requested = true;
+    if (j.entry->place == execution_place::process_pool) {
+        // The pool kills the child and fails the call with terminated_error: reported revoked.
+        j.terminate_requested = true;
+        processes_->terminate(j.pool_future);
+        return;
+    }
+    // A thread cannot be killed: its stop token is requested. If it then throws, it is
+    // reported revoked; if it returns a value, that is its outcome.
+    spdlog::info("worker {}: task {} runs on a thread, which cannot be killed; its stop token is "
+                 "requested", options_.name, j.task.id.to_hex());
+    j.stop.request_stop();
 }
 
-void worker_core::finish(std::uint64_t number, proto::outcome outcome) {
+void worker_core::finish_failed(std::uint64_t number, std::exception_ptr error) {
+    const auto it = jobs_.find(number);
+    if (it == jobs_.end()) return;
+    auto countdown = retry_countdown_ms(error);
+    finish(number, failed_outcome(it->second.task.id, std::move(error), options_.name), countdown);
+}
+
+void worker_core::finish(std::uint64_t number, proto::outcome outcome,
+                         std::optional<std::uint64_t> retry_countdown) {
     const auto it = jobs_.find(number);
     if (it == jobs_.end()) return;
     if (it->second.parked) {
@@ -211,7 +313,7 @@ void worker_core::finish(std::uint64_t number, proto::outcome outcome) {
     if (it->second.driver != nullptr) loop_jobs_.erase(it->second.driver);
     const std::uint32_t attempt = it->second.task.attempt;
     jobs_.erase(it);
-    report({std::move(outcome), attempt});
+    report({std::move(outcome), attempt, retry_countdown});
     start_waiting();
 }
 

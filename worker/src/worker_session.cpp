@@ -79,7 +79,7 @@ void worker_core::on_cancel(std::string_view body) {
         if (numbers.empty()) {
             spdlog::debug("worker {}: CANCEL for {}, which it does not hold", options_.name, id.to_hex());
         }
-        for (const auto number : numbers) cancel(number);
+        for (const auto number : numbers) cancel(number, request.terminate);
     }
 }
 
