@@ -451,8 +451,7 @@ protected:
         }
     }
 
-    // A fake worker (test_peer) offering only "hostile_task": the real worker never takes
-    // those, so which task goes where is up to the test.
+    // Waits until INSPECT workers shows the (fake) worker with this much credit.
     void wait_for_credit(const std::string& worker_name, std::int64_t credit) {
         const bool ok = wait_until(
             [&] {
@@ -484,6 +483,8 @@ protected:
         return {};
     }
 
+    // The fake workers (test_peer) offer only "hostile_task" or "hostile_nobody": the real
+    // worker never takes those, so which task goes where is up to each test.
     // Liveness 2 s (heartbeats every 100 ms): a test peer that is briefly not polled, e.g.
     // on a loaded machine or under ASan, is not declared dead in the middle of a case.
     local_cluster cluster_{{"--heartbeat-ms", "100", "--liveness", "20"}};
@@ -1087,7 +1088,13 @@ TEST_F(HostileInputTest, DoneForUnknownOrAnotherWorkersTasksIsIgnoredAndCounted)
     EXPECT_EQ(f.entries[0].result->payload, "genuine");
     EXPECT_EQ(f.entries[1].state, proto::result_state::pending);
     for (std::size_t i = 2; i < all.size(); ++i) EXPECT_EQ(f.entries[i].state, proto::result_state::unknown);
-    // The per-worker view says the same: the other worker reported nothing that counted.
+    // The per-worker view says the same: only the holder reported a result that counted.
+    std::map<std::string, std::int64_t> done_by;
+    for (const auto& row : client.inspect("workers").rows) {
+        done_by[str_field(row, "name")] = shoal::broker::testing::int_field(row, "done");
+    }
+    EXPECT_EQ(done_by["holder"], 1);
+    EXPECT_EQ(done_by["other"], 0);
     expect_a_good_client_is_served("DONE for unknown and foreign tasks");
 }
 
