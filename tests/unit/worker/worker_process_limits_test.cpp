@@ -7,7 +7,7 @@
 //               without terminate the task finishes;
 //   retry_task: the countdown survives the trip from the child.
 // Not a _concurrent test: forking under TSan is unsupported (the loop and thread-pool cases
-// are in worker_time_limit_concurrent_test.cpp).
+// are in worker_time_limit_test.cpp).
 #include "fake_broker.hpp"
 
 #include <chrono>

@@ -6,6 +6,10 @@
 //   thread: this_task::stop_requested() turns true at the soft limit (and at the hard limit,
 //           and on a revoke with terminate); what the task then does is its outcome.
 //   both:   shoal::retry_task -> failed, "shoal::retry", the reason, retry_countdown_ms.
+// Not a _concurrent test, like the other worker tests: the fake broker's and the worker's
+// ZeroMQ traffic trips TSan inside the uninstrumented libzmq (it passes clean with libzmq
+// suppressed). The cross-thread stop-token path is covered under TSan by
+// tests/unit/common/this_task_concurrent_test.cpp.
 #include "fake_broker.hpp"
 
 #include <chrono>
