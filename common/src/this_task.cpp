@@ -65,6 +65,8 @@ namespace detail::this_task_child {
 
 void install() noexcept {
     child_mode = true;
+    // fork() copied the forking thread's thread-locals: a scope of the parent's is not ours.
+    current_token = nullptr;
     struct sigaction action {};
     action.sa_handler = on_stop_signal;
     sigemptyset(&action.sa_mask);

@@ -105,6 +105,14 @@ TEST(ProcessPoolLimits, TheChildSeesItsSoftLimitAndMayReturn) {
     EXPECT_EQ(pool.submit(poll_stop, 100).result(20.0), -1);
 }
 
+TEST(ProcessPoolLimits, AChildDoesNotInheritItsCreatorsStopScope) {
+    std::stop_source source;
+    source.request_stop();
+    shoal::this_task::stop_scope scope(source.get_token());  // forked from this thread
+    shoal::process_pool_executor pool(1, options());
+    EXPECT_FALSE(pool.submit(stop_at_start).result(20.0));
+}
+
 TEST(ProcessPoolLimits, ASoftLimitTheChildThrowsComesBackAsItsType) {
     shoal::process_pool_executor pool(1, options());
     shoal::call_options limits;
