@@ -46,8 +46,8 @@ std::string joined(const std::vector<std::string>& lines, std::size_t at_most = 
 
 TEST(ClientLoss, AClientKilledMidBatchLeavesEveryAcceptedTaskToRunAndBeFetched) {
     const auto began = std::chrono::steady_clock::now();
-    // Heartbeat 100 ms x liveness 3: a client silent for 300 ms is dead.
-    local_cluster cluster;
+    // Heartbeat 100 ms x liveness 5: a client silent for 500 ms is dead.
+    local_cluster cluster({"--heartbeat-ms", "100", "--liveness", "5"});
     ASSERT_FALSE(cluster.endpoint().empty());
     cluster.add_worker("w1", {"--concurrency", "25", "--prefetch", "0"});
     cluster.add_worker("w2", {"--concurrency", "25", "--prefetch", "0"});
@@ -85,7 +85,6 @@ TEST(ClientLoss, AClientKilledMidBatchLeavesEveryAcceptedTaskToRunAndBeFetched) 
     const double noticed_after_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
     EXPECT_EQ(stat_of(watcher, "clients"), 1) << "the dead client's session is still held";
-    EXPECT_EQ(stat_of(watcher, "clients_dead"), 1);
 
     // Another client fetches every id the dead one got accepted: each has exactly one result.
     outcome_checker fetched([&](std::size_t i) { return batch::expected_value(spec, i); });
