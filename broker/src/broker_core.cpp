@@ -36,7 +36,10 @@ broker_core::broker_core(event_loop& loop, broker_config config, zmq::context_t*
       context_(shared_context),
       clock_(loop),
       store_(clock_, store_limits_for(config_)),
-      dispatcher_(queues_, inflight_, store_) {
+      dispatcher_(queues_, inflight_, store_, rates_) {
+    for (const rate_limit_spec& spec : parse_rate_limits(config_.rate_limits)) {
+        rates_.set(queues_.task_names().intern(spec.name), spec.per_second);
+    }
     if (context_ == nullptr) {
         own_context_ = std::make_unique<zmq::context_t>(1);
         context_ = own_context_.get();
@@ -78,6 +81,7 @@ void broker_core::close() {
     });
     loop_.remove_zmq_reader(socket_->handle());
     tick_timer_.cancel();
+    control_timer_.cancel();
     if (durable_) durable_->stop();
     // A moment for the BYEs to leave; peers that do not read are not waited for longer.
     socket_->set(zmq::sockopt::linger, 100);
@@ -204,6 +208,9 @@ void broker_core::route(proto::command cmd, std::string_view body, std::string_v
         break;
     case command::revoke:
         if (client) return on_revoke(body);
+        break;
+    case command::requeue:
+        if (client) return on_requeue(*p, body);
         break;
     case command::purge:
         if (client) return on_purge(*p, body);

@@ -6,12 +6,15 @@
 //   client_commands.cpp  SUBMIT, FETCH, REVOKE, PURGE, INSPECT
 //   worker_commands.cpp  READY, DONE
 //   outcomes.cpp         finishing a task: store, push RESULT, batch and flush output
+//   task_control.cpp     admission (priority, countdown, eta, expiry), retries, dead
+//                        letters and REQUEUE, the timer for what the broker holds
 //   durability.cpp       with Redis: recovery at startup, tasks written before ACCEPTED,
 //                        results pushed once stored, FETCH of results only Redis has
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +28,10 @@
 #include "log_limiter.hpp"
 #include "shoal/broker/broker_config.hpp"
 #include "shoal/broker/broker_stats.hpp"
+#include "shoal/broker/dead_letters.hpp"
+#include "shoal/broker/delayed_tasks.hpp"
+#include "shoal/broker/expiry_watch.hpp"
+#include "shoal/broker/rate_limits.hpp"
 #include "shoal/broker/dispatcher.hpp"
 #include "shoal/broker/durable/durable_store.hpp"
 #include "shoal/broker/inflight_table.hpp"
@@ -36,6 +43,7 @@
 #include "shoal/common/handle.hpp"
 #include "shoal/proto/codec.hpp"
 #include "shoal/proto/wire.hpp"
+#include "submit_rules.hpp"
 
 namespace shoal::broker {
 
@@ -112,11 +120,10 @@ private:
                           proto::accepted& reply);
     // Fails at once (unknown_task) if workers are registered and none offers the name.
     bool fail_if_unknown_name(const proto::task_id& id, task_entry& entry, std::string_view name);
-    void enqueue(task_entry& entry, std::string_view queue, std::string_view name,
-                 queued_task&& q);
+    void on_requeue(peer& p, std::string_view body);
     void on_fetch(peer_ref ref, peer& p, std::string_view body);
     void on_revoke(std::string_view body);
-    void revoke_task(const proto::task_id& id);
+    void revoke_task(const proto::task_id& id, bool terminate);
     void on_purge(peer& p, std::string_view body);
     void on_inspect(std::string_view identity, peer& p, std::string_view body);
 
@@ -134,6 +141,7 @@ private:
             std::string queue;
             std::string name;
             queued_task task;
+            admission admit;
         };
         std::vector<waiting_submit> submits;
         std::vector<fresh_task> tasks;
@@ -149,6 +157,20 @@ private:
     void on_results_stored(const std::vector<proto::task_id>& ids);
     void fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entry>&& entries);
     std::string_view redis_state() const noexcept;
+
+    // ---- task_control.cpp
+    // Queues a new task, or holds it until its countdown/eta, or fails it as expired.
+    void enqueue(task_entry& entry, std::string_view queue, std::string_view name,
+                 queued_task&& q, const admission& a);
+    // The task waits in the broker until `due`, then joins its lane.
+    void hold(task_entry& entry, double due, lane_id lane, queued_task&& q);
+    // A failed attempt: runs again later if its policy says so (true), else false.
+    bool retry_if_asked(task_entry& entry, inflight_task& taken, proto::finished_task& f);
+    void set_aside(task_entry& entry, lane_id lane, queued_task&& q, std::string reason);
+    // Releases due held tasks, expires tasks past their expiry; re-arms the timer.
+    void on_control_timer();
+    void arm_control_timer();
+    double epoch_to_loop(std::uint64_t epoch_ms) const;
 
     // ---- worker_commands.cpp
     void on_ready(peer& p, std::string_view body);
@@ -167,7 +189,7 @@ private:
     void queue_flush(peer_ref ref, peer& p);
     void flush();
     void flush_results(peer& p);
-    void flush_cancels(peer& p);
+    void flush_cancels(peer& p, std::vector<proto::task_id>& ids, bool terminate);
     std::size_t message_budget() const noexcept;
 
     event_loop& loop_;
@@ -184,7 +206,15 @@ private:
     task_queues queues_;
     inflight_table inflight_;
     result_store store_;
+    rate_limits rates_;
     dispatcher dispatcher_;
+    delayed_tasks delayed_;
+    expiry_watch expiries_;
+    dead_letters dead_;
+    timer_handle control_timer_;
+    double control_timer_at_ = 0;  // when control_timer_ fires, if armed
+    double rate_wake_up_ = 0;      // when a rate-limited name that was passed over has a token
+    std::mt19937_64 random_{std::random_device{}()};
     // Clients that asked (FETCH, or the same SUBMIT again) about a pending task they did not
     // submit: they get its RESULT too. Kept only for such tasks, at most a few per task.
     std::unordered_map<proto::task_id, std::vector<peer_ref>, proto::task_id_hash> watchers_;

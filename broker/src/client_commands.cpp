@@ -20,9 +20,11 @@ void broker_core::on_submit(peer_ref ref, peer& p, std::string_view body) {
 std::optional<proto::refusal> broker_core::refusal_for(const proto::submitted_task& t) const {
     if (bad_name(t.name)) return refuse(t.id, "bad_task", "name: must be 1..255 bytes");
     if (bad_name(t.queue)) return refuse(t.id, "bad_task", "queue: must be 1..255 bytes");
-    if (const std::string names = unsupported_options(t.options); !names.empty()) {
-        return refuse(t.id, "unsupported",
-                      fmt::format("option(s) not supported by this broker yet: {}", names));
+    if (t.options.time_limit_ms && *t.options.time_limit_ms == 0) {
+        return refuse(t.id, "bad_task", "time_limit_ms: must be positive");
+    }
+    if (t.options.soft_time_limit_ms && *t.options.soft_time_limit_ms == 0) {
+        return refuse(t.id, "bad_task", "soft_time_limit_ms: must be positive");
     }
     return std::nullopt;
 }
@@ -49,7 +51,7 @@ void broker_core::accept_task(peer_ref ref, proto::submitted_task& t, proto::acc
     ++stats_.submitted;
     if (fail_if_unknown_name(t.id, *entry, t.name)) return;
     entry->seq = next_seq_++;
-    enqueue(*entry, t.queue, t.name, queued_from(t));
+    enqueue(*entry, t.queue, t.name, queued_from(t), admission_of(t.options));
 }
 
 void broker_core::accept_duplicate(peer_ref ref, const proto::task_id& id, task_entry& entry,
@@ -76,15 +78,6 @@ bool broker_core::fail_if_unknown_name(const proto::task_id& id, task_entry& ent
     finish_by_broker(id, entry, proto::task_status::unknown_task, "unknown_task",
                      fmt::format("no worker offers task '{}'", name));
     return true;
-}
-
-void broker_core::enqueue(task_entry& entry, std::string_view queue, std::string_view name,
-                          queued_task&& q) {
-    const lane_id lane = queues_.lane_for(queue, name);
-    entry.lane = lane;
-    q.seq = entry.seq;
-    queues_.push_back(lane, std::move(q));
-    dispatch_needed_ = true;
 }
 
 void broker_core::on_fetch(peer_ref ref, peer& p, std::string_view body) {
@@ -126,10 +119,10 @@ void broker_core::on_fetch(peer_ref ref, peer& p, std::string_view body) {
 
 void broker_core::on_revoke(std::string_view body) {
     const proto::revoke m = proto::decode<proto::revoke>(body, limits_);
-    for (const proto::task_id& id : m.ids) revoke_task(id);
+    for (const proto::task_id& id : m.ids) revoke_task(id, m.terminate);
 }
 
-void broker_core::revoke_task(const proto::task_id& id) {
+void broker_core::revoke_task(const proto::task_id& id, bool terminate) {
     task_entry* entry = store_.find(id);
     if (entry == nullptr || entry->done) return;  // unknown, or over already: nothing to stop
     if (entry->awaiting_write) {
@@ -142,12 +135,12 @@ void broker_core::revoke_task(const proto::task_id& id) {
         // The worker is told to stop; it still reports the task in DONE, which is ignored.
         running->revoked = true;
         if (peer* w = peers_.get(running->worker)) {
-            w->cancels_out.push_back(id);
+            (terminate ? w->terminates_out : w->cancels_out).push_back(id);
             queue_flush(running->worker, *w);
         }
-    } else {
+    } else if (!entry->held) {
         queues_.mark_stale(entry->lane);  // dropped when it reaches the head of its lane
-    }
+    }  // a held task (countdown, retry wait) is dropped when its time comes
     ++stats_.revoked;
     finish_by_broker(id, *entry, proto::task_status::revoked, "revoked", "revoked by a client");
 }
@@ -175,15 +168,18 @@ void broker_core::on_purge(peer& p, std::string_view body) {
 
 void broker_core::on_inspect(std::string_view identity, peer& p, std::string_view body) {
     const proto::inspect m = proto::decode<proto::inspect>(body, limits_);
-    inspect_sources from{peers_,  queues_,    inflight_,         store_,
-                         stats_,  loop_.time(), config_.max_batch};
+    inspect_sources from{peers_, queues_, inflight_, store_, stats_, dead_, rates_};
+    from.held = delayed_.size();
+    from.now = loop_.time();
+    from.max_rows = config_.max_batch;
     from.redis_state = redis_state();
     if (durable_) from.results_unwritten = durable_->unwritten_results();
     std::optional<proto::report> report = build_report(m.what, from);
     if (!report) {
         ++stats_.invalid_messages;
         send_error(identity, "bad_body",
-                   fmt::format("INSPECT: unknown '{}' (workers, queues, active or stats)", m.what));
+                   fmt::format("INSPECT: unknown '{}' (workers, queues, active, dead, limits or stats)",
+                               m.what));
         return;
     }
     send(p, *report);

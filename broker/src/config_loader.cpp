@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "shoal/broker/rate_limits.hpp"
 #include "shoal/broker/redis/redis_url.hpp"
 
 namespace shoal::broker {
@@ -56,7 +57,16 @@ std::string check_redis_url(std::string_view v) {
 
 constexpr std::uint64_t u32_max = UINT32_MAX;
 
-const std::array<setting, 14> settings{{
+std::string check_rate_limits(std::string_view v) {
+    try {
+        (void)parse_rate_limits(v);
+        return {};
+    } catch (const config_error& e) {
+        return e.what();
+    }
+}
+
+const std::array<setting, 15> settings{{
     {"bind", "SHOAL_BIND", "--bind", "Endpoint to bind (port 0 picks a free port)",
      &broker_config::bind, 0, 0, check_endpoint},
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
@@ -73,8 +83,11 @@ const std::array<setting, 14> settings{{
      "Expired result ids remembered (they answer 'expired')", &broker_config::max_tombstones,
      0, u32_max},
     {"max_attempts", "SHOAL_MAX_ATTEMPTS", "--max-attempts",
-     "Attempts lost to dead workers before a task ends 'lost'", &broker_config::max_attempts,
-     1, 1000},
+     "Delivery limit: attempts lost to dead workers before a task is dead-lettered",
+     &broker_config::max_attempts, 1, 1000},
+    {"rate_limits", "SHOAL_RATE_LIMITS", "--rate-limits",
+     "Tasks per second per task name, whole cluster: NAME=N/s (or /m, /h), comma-separated",
+     &broker_config::rate_limits, 0, 0, check_rate_limits},
     {"max_batch", "SHOAL_MAX_BATCH", "--max-batch", "Most tasks per DISPATCH or RESULT",
      &broker_config::max_batch, 1, 10'000},
     {"max_message_bytes", "SHOAL_MAX_MESSAGE_BYTES", "--max-message-bytes",

@@ -13,7 +13,7 @@ bool dispatcher::is_live(const queued_task& t) const {
 }
 
 std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max,
-                             std::size_t max_bytes, dispatch_batch& out) {
+                             std::size_t max_bytes, double now, dispatch_batch& out) {
     out.clear();
     if (max == 0) return 0;
     lanes_.clear();
@@ -26,18 +26,25 @@ std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max,
     return queues_.take_oldest(
         lanes_, max, [this](const queued_task& t) { return is_live(t); },
         [&](lane_id lane_of, queued_task& t) {
-            const std::string& name = names.name(queues_.at(lane_of).name);
+            const name_id name_of = queues_.at(lane_of).name;
+            const std::string& name = names.name(name_of);
             const std::size_t bytes = t.payload.size() + name.size() + entry_overhead_bytes;
-            if (!out.entries.empty() && out.bytes + bytes > max_bytes) return false;
+            if (!out.entries.empty() && out.bytes + bytes > max_bytes) return task_queues::take_result::stop;
+            if (rates_.limited(name_of) && !rates_.try_take(name_of, now)) {
+                return task_queues::take_result::skip_lane;
+            }
             out.bytes += bytes;
             proto::dispatched_task& d = out.message.tasks.emplace_back();
             d.id = t.id;
             d.name = name;
             d.payload = std::move(t.payload);
             d.attempt = t.attempt;
-            if (t.time_limit_ms != no_time_limit) d.options.time_limit_ms = t.time_limit_ms;
+            if (t.extras) {
+                d.options.time_limit_ms = t.extras->time_limit_ms;
+                d.options.soft_time_limit_ms = t.extras->soft_time_limit_ms;
+            }
             out.entries.push_back(&inflight_.add(ref, lane_of, std::move(t)));
-            return true;
+            return task_queues::take_result::taken;
         });
 }
 

@@ -66,14 +66,10 @@ void broker_core::recover(recovery&& r) {
         ++stats_.recovered;
         // A task that was running when the broker died runs again as a new attempt, so that
         // a late result of the old one is told apart.
+        // Its countdown, if any, counts again from now; eta and expiry are absolute.
         const std::uint32_t attempt = t.leased_attempt + 1;
-        if (attempt > config_.max_attempts) {
-            ++stats_.lost;
-            finish_by_broker(t.record.task.id, *entry, proto::task_status::lost, "lost",
-                             fmt::format("{} attempts ended without a result", t.leased_attempt));
-            continue;
-        }
-        enqueue(*entry, t.record.task.queue, t.record.task.name, queued_from(t.record.task, attempt));
+        const admission a = admission_of(t.record.task.options);
+        enqueue(*entry, t.record.task.queue, t.record.task.name, queued_from(t.record.task, attempt), a);
     }
 }
 
@@ -126,6 +122,7 @@ void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted
         f.id = t.id;
         f.queue = std::move(t.queue);
         f.name = std::move(t.name);
+        f.admit = admission_of(t.options);
         f.task = queued_from(t);
         w.tasks.push_back(std::move(f));
         ++waiting;
@@ -193,7 +190,7 @@ void broker_core::settle_submits(submit_write& w, std::vector<submit_answer>& an
         case submit_answer::kind::pending:  // stored by an earlier broker: ours to run now
             ++stats_.submitted;
             reply.ids.push_back(f.id);
-            if (!entry->done) enqueue(*entry, f.queue, f.name, std::move(f.task));
+            if (!entry->done) enqueue(*entry, f.queue, f.name, std::move(f.task), f.admit);
             break;
         case submit_answer::kind::conflict:
             if (!entry->done) store_.forget_pending(f.id);

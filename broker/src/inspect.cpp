@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include <fmt/format.h>
+
 namespace shoal::broker {
 
 namespace {
@@ -74,6 +76,32 @@ void active(const inspect_sources& from, proto::report& out) {
     });
 }
 
+void dead(const inspect_sources& from, proto::report& out) {
+    from.dead.for_each([&](const dead_letter& d) {
+        if (out.rows.size() >= from.max_rows) return;
+        const lane& l = from.queues.at(d.lane);
+        report_row row;
+        put(row, "task", d.task.id.to_hex());
+        put(row, "name", from.queues.task_names().name(l.name));
+        put(row, "queue", from.queues.queue_names().name(l.queue));
+        put(row, "priority", std::uint64_t{l.priority});
+        put(row, "attempts", std::uint64_t{d.task.attempt});
+        put(row, "reason", d.reason);
+        put(row, "age_s", static_cast<std::int64_t>(std::llround(from.now - d.at)));
+        out.rows.push_back(std::move(row));
+    });
+}
+
+void limits(const inspect_sources& from, proto::report& out) {
+    from.rates.for_each([&](name_id n, double per_second, double) {
+        if (out.rows.size() >= from.max_rows) return;
+        report_row row;
+        put(row, "name", from.queues.task_names().name(n));
+        put(row, "per_second", fmt::format("{:g}", per_second));
+        out.rows.push_back(std::move(row));
+    });
+}
+
 void stats(const inspect_sources& from, proto::report& out) {
     const broker_stats& s = from.stats;
     report_row row;
@@ -88,6 +116,10 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "revoked", s.revoked);
     put(row, "unknown_task", s.unknown_task);
     put(row, "lost", s.lost);
+    put(row, "dead_lettered", s.dead_lettered);
+    put(row, "requeued_dead", s.requeued_dead);
+    put(row, "retried", s.retried);
+    put(row, "expired_tasks", s.expired_tasks);
     put(row, "expired", s.expired);
     put(row, "workers_dead", s.workers_dead);
     put(row, "clients_dead", s.clients_dead);
@@ -102,7 +134,9 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "workers", std::uint64_t{from.peers.worker_count()});
     put(row, "clients", std::uint64_t{from.peers.client_count()});
     put(row, "queued", std::uint64_t{from.queues.live_total()});
+    put(row, "held", std::uint64_t{from.held});
     put(row, "active", std::uint64_t{from.inflight.size()});
+    put(row, "dead", std::uint64_t{from.dead.size()});
     put(row, "pending", std::uint64_t{from.store.pending_count()});
     put(row, "results", std::uint64_t{from.store.done_count()});
     put(row, "tombstones", std::uint64_t{from.store.tombstone_count()});
@@ -134,6 +168,10 @@ std::optional<proto::report> build_report(std::string_view what, const inspect_s
         queues(from, out);
     } else if (what == "active") {
         active(from, out);
+    } else if (what == "dead") {
+        dead(from, out);
+    } else if (what == "limits") {
+        limits(from, out);
     } else if (what == "stats") {
         stats(from, out);
     } else {

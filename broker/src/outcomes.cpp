@@ -81,7 +81,8 @@ void broker_core::flush() {
         if (p == nullptr) continue;
         p->flush_pending = false;
         if (!p->results_out.empty()) flush_results(*p);
-        if (!p->cancels_out.empty()) flush_cancels(*p);
+        if (!p->cancels_out.empty()) flush_cancels(*p, p->cancels_out, false);
+        if (!p->terminates_out.empty()) flush_cancels(*p, p->terminates_out, true);
     }
     flush_list_.clear();
 }
@@ -111,15 +112,16 @@ void broker_core::flush_results(peer& p) {
     if (out.capacity() > max_kept_capacity) std::vector<proto::outcome>().swap(out);
 }
 
-void broker_core::flush_cancels(peer& p) {
+void broker_core::flush_cancels(peer& p, std::vector<proto::task_id>& ids, bool terminate) {
     proto::cancel c;
-    for (std::size_t i = 0; i < p.cancels_out.size(); i += config_.max_batch) {
-        const std::size_t end = std::min(p.cancels_out.size(), i + config_.max_batch);
-        c.ids.assign(p.cancels_out.begin() + static_cast<std::ptrdiff_t>(i),
-                     p.cancels_out.begin() + static_cast<std::ptrdiff_t>(end));
+    c.terminate = terminate;
+    for (std::size_t i = 0; i < ids.size(); i += config_.max_batch) {
+        const std::size_t end = std::min(ids.size(), i + config_.max_batch);
+        c.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(i),
+                     ids.begin() + static_cast<std::ptrdiff_t>(end));
         send(p, c);
     }
-    p.cancels_out.clear();
+    ids.clear();
 }
 
 }  // namespace shoal::broker

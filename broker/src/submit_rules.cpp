@@ -32,22 +32,24 @@ std::uint64_t body_hash(const proto::submitted_task& t) {
     x = mix_option(x, o.expires_ms);
     x = mix_option(x, o.time_limit_ms);
     x = mix_option(x, o.max_retries);
+    // Options added later are mixed in only when set, so that the fingerprints of tasks
+    // without them (stored in Redis) stay what they were.
+    if (o.soft_time_limit_ms) x = mix(x, 1'000 + *o.soft_time_limit_ms);
+    if (o.retry_delay_ms) x = mix(x, 2'000 + *o.retry_delay_ms);
+    if (o.retry_backoff_max_ms) x = mix(x, 3'000 + *o.retry_backoff_max_ms);
+    if (o.retry_backoff) x = mix(x, 4'000 + (*o.retry_backoff ? 1 : 0));
+    if (o.retry_jitter) x = mix(x, 5'000 + (*o.retry_jitter ? 1 : 0));
+    for (const std::string& type : o.retry_on) x = mix(x, h(type));
     return x;
 }
 
-std::string unsupported_options(const proto::task_options& o) {
-    std::string names;
-    const auto note = [&](bool set, const char* name) {
-        if (!set) return;
-        if (!names.empty()) names += ", ";
-        names += name;
-    };
-    note(o.priority.has_value(), "priority");
-    note(o.countdown_ms.has_value(), "countdown_ms");
-    note(o.eta_ms.has_value(), "eta_ms");
-    note(o.expires_ms.has_value(), "expires_ms");
-    note(o.max_retries.has_value(), "max_retries");
-    return names;
+admission admission_of(const proto::task_options& o) {
+    admission a;
+    a.priority = o.priority.value_or(default_priority);
+    a.countdown_ms = o.countdown_ms;
+    a.eta_ms = o.eta_ms;
+    a.expires_ms = o.expires_ms;
+    return a;
 }
 
 bool bad_name(const std::string& s) { return s.empty() || s.size() > proto::max_name_bytes; }
@@ -60,7 +62,7 @@ queued_task queued_from(proto::submitted_task& t, std::uint32_t attempt) {
     queued_task q;
     q.id = t.id;
     q.attempt = attempt;
-    if (t.options.time_limit_ms) q.time_limit_ms = *t.options.time_limit_ms;
+    q.extras = extras_from(t.options);
     q.payload = std::move(t.payload);
     return q;
 }

@@ -2,6 +2,7 @@
 // What a SUBMIT's task must satisfy to be accepted, and its fingerprint (idempotence).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "shoal/broker/task_queues.hpp"
@@ -15,15 +16,23 @@ namespace shoal::broker {
 // libstdc++'s std::hash of bytes, which is a fixed-seed Murmur hash.
 std::uint64_t body_hash(const proto::submitted_task& t);
 
-// The options this broker does not implement yet, named; empty if none is set.
-std::string unsupported_options(const proto::task_options& o);
+// What acts when a task is queued (and is not kept with it): its lane's priority, when it
+// may start, and when it may no longer start.
+struct admission {
+    std::uint32_t priority = default_priority;
+    std::optional<std::uint64_t> countdown_ms;
+    std::optional<std::uint64_t> eta_ms;      // unix epoch milliseconds
+    std::optional<std::uint64_t> expires_ms;  // unix epoch milliseconds
+};
+admission admission_of(const proto::task_options& o);
 
 // A name or queue must be 1..255 bytes.
 bool bad_name(const std::string& s);
 
 proto::refusal refuse(const proto::task_id& id, const char* code, std::string message);
 
-// The queue record of a submitted task (its payload moved out of `t`); seq is set on enqueue.
+// The queue record of a submitted task (its payload moved out of `t`, its time limits and
+// retry policy into extras); seq is set on enqueue.
 queued_task queued_from(proto::submitted_task& t, std::uint32_t attempt = 1);
 
 }  // namespace shoal::broker

@@ -1,16 +1,21 @@
 #include "shoal/broker/task_queues.hpp"
 
+#include <algorithm>
+
 namespace shoal::broker {
 
-lane_id task_queues::lane_for(std::string_view queue, std::string_view name) {
+lane_id task_queues::lane_for(std::string_view queue, std::string_view name,
+                              std::uint32_t priority) {
     const name_id q = queue_names_.intern(queue);
     const name_id n = task_names_.intern(name);
-    const std::uint64_t key = key_of(q, n);
+    priority = std::min(priority, max_priority);
+    const std::uint64_t key = key_of(q, n, priority);
     if (const auto it = lane_by_key_.find(key); it != lane_by_key_.end()) return it->second;
     const auto id = static_cast<lane_id>(lanes_.size());
     lane& l = lanes_.emplace_back();
     l.queue = q;
     l.name = n;
+    l.priority = priority;
     lane_by_key_.emplace(key, id);
     if (lanes_by_name_.size() <= n) lanes_by_name_.resize(n + 1);
     if (lanes_by_queue_.size() <= q) lanes_by_queue_.resize(q + 1);

@@ -48,6 +48,9 @@ void broker_core::on_done(peer& p, std::string_view body) {
                 if (f.result.status != proto::task_status::ok && f.result.error.where.empty()) {
                     f.result.error.where = p.name;
                 }
+                // A task's exception is an outcome like any other: retried if its policy
+                // says so, else told as it is.
+                if (retry_if_asked(*entry, taken, f)) break;
                 finish(id, *entry, std::move(f.result));
             }
             break;
@@ -89,7 +92,8 @@ void broker_core::dispatch_all() {
             const std::uint64_t credit =
                 std::min<std::uint64_t>(w->worker.credit.available(), config_.max_batch);
             if (credit == 0) break;
-            const std::size_t taken = dispatcher_.fill(*w, ref, credit, message_budget(), batch_);
+            const std::size_t taken =
+                dispatcher_.fill(*w, ref, credit, message_budget(), loop_.time(), batch_);
             if (taken == 0) break;
             const std::string body = proto::encode(batch_.message);
             if (!send_raw(*w, proto::command::dispatch, body)) {
@@ -109,6 +113,7 @@ void broker_core::dispatch_all() {
         }
     }
     batch_.clear();
+    arm_control_timer();  // a rate-limited name passed over gets a wake-up
 }
 
 }  // namespace shoal::broker

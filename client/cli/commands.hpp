@@ -18,13 +18,19 @@ struct submit_args {
     std::optional<unsigned> priority;
     std::optional<double> countdown_s;
     std::optional<double> time_limit_s;
+    std::optional<double> soft_time_limit_s;
+    std::optional<double> expires_s;
     std::optional<unsigned> max_retries;
+    std::optional<double> retry_delay_s;
+    bool retry_backoff = false;
+    std::vector<std::string> retry_on;
 };
 
 int run_submit(const global_options& opts, const submit_args& args);
 int run_result(const global_options& opts, const std::string& id, bool wait);
 int run_inspect(const global_options& opts, const std::string& what);
-int run_revoke(const global_options& opts, const std::string& id);
+int run_revoke(const global_options& opts, const std::string& id, bool terminate);
+int run_retry(const global_options& opts, const std::string& id);
 int run_purge(const global_options& opts, const std::string& queue);
 int run_status(const global_options& opts);
 

@@ -2,10 +2,13 @@
 //
 //   shoal [--broker URL] [--json] [--timeout S] <command> ...
 //     submit TASK [ARGS...] [--wait] [--queue Q] [--priority N] [--countdown S]
-//                           [--time-limit S] [--max-retries N]
+//                           [--expires S] [--time-limit S] [--soft-time-limit S]
+//                           [--max-retries N] [--retry-delay S] [--retry-backoff]
+//                           [--retry-on TYPE]...
 //     result ID [--wait]
-//     inspect workers|queues|active
-//     revoke ID
+//     inspect workers|queues|active|dead|limits|stats
+//     revoke ID [--terminate]
+//     retry ID
 //     purge QUEUE
 //     status
 //
@@ -57,7 +60,16 @@ int main(int argc, char** argv) {
         ->check(CLI::NonNegativeNumber);
     submit_cmd->add_option("--time-limit", submit.time_limit_s, "hard limit in seconds on one attempt")
         ->check(CLI::PositiveNumber);
+    submit_cmd->add_option("--soft-time-limit", submit.soft_time_limit_s,
+                           "seconds after which the task is asked to stop")
+        ->check(CLI::PositiveNumber);
+    submit_cmd->add_option("--expires", submit.expires_s, "do not start after this many seconds")
+        ->check(CLI::NonNegativeNumber);
     submit_cmd->add_option("--max-retries", submit.max_retries, "re-runs after a failure");
+    submit_cmd->add_option("--retry-delay", submit.retry_delay_s, "seconds before a retry (default 1)")
+        ->check(CLI::NonNegativeNumber);
+    submit_cmd->add_flag("--retry-backoff", submit.retry_backoff, "double the delay for each retry");
+    submit_cmd->add_option("--retry-on", submit.retry_on, "retry only on this error type (repeatable)");
 
     std::string result_id;
     bool result_wait = false;
@@ -68,13 +80,19 @@ int main(int argc, char** argv) {
     std::string what;
     auto* inspect_cmd = app.add_subcommand(
         "inspect", "the broker's view of workers, queues, active tasks or its counters (stats)");
-    inspect_cmd->add_option("what", what, "workers, queues, active or stats")
+    inspect_cmd->add_option("what", what, "workers, queues, active, dead, limits or stats")
         ->required()
-        ->check(CLI::IsMember({"workers", "queues", "active", "stats"}));
+        ->check(CLI::IsMember({"workers", "queues", "active", "dead", "limits", "stats"}));
 
     std::string revoke_id;
+    bool terminate = false;
     auto* revoke_cmd = app.add_subcommand("revoke", "revoke a task (drop it, or stop it on its worker)");
     revoke_cmd->add_option("id", revoke_id, "task id")->required();
+    revoke_cmd->add_flag("--terminate", terminate, "kill a running process-pool task's child");
+
+    std::string retry_id;
+    auto* retry_cmd = app.add_subcommand("retry", "run a dead-lettered task again (see inspect dead)");
+    retry_cmd->add_option("id", retry_id, "task id")->required();
 
     std::string queue;
     auto* purge_cmd = app.add_subcommand("purge", "drop every task waiting in a queue");
@@ -95,7 +113,8 @@ int main(int argc, char** argv) {
         if (*submit_cmd) return run_submit(opts, submit);
         if (*result_cmd) return run_result(opts, result_id, result_wait);
         if (*inspect_cmd) return run_inspect(opts, what);
-        if (*revoke_cmd) return run_revoke(opts, revoke_id);
+        if (*revoke_cmd) return run_revoke(opts, revoke_id, terminate);
+        if (*retry_cmd) return run_retry(opts, retry_id);
         if (*purge_cmd) return run_purge(opts, queue);
         if (*status_cmd) return run_status(opts);
     } catch (const std::exception& e) {

@@ -1,6 +1,6 @@
-// shoal revoke ID: asks the broker to revoke a task. REVOKE has no reply, so a FETCH follows
-// on the same connection: its answer proves the REVOKE arrived (the broker answers in order)
-// and shows the task's state.
+// shoal revoke ID [--terminate]: asks the broker to revoke a task. REVOKE has no reply, so a
+// FETCH follows on the same connection: its answer proves the REVOKE arrived (the broker
+// answers in order) and shows the task's state.
 
 #include <iostream>
 
@@ -9,12 +9,12 @@
 
 namespace shoal::cli {
 
-int run_revoke(const global_options& opts, const std::string& id_text) {
+int run_revoke(const global_options& opts, const std::string& id_text, bool terminate) {
     const auto id = parse_task_id(opts, id_text);
     if (!id) return exit_usage;
     auto c = connect(opts);
     if (!c) return exit_unreachable;
-    c->revoke(*id);
+    c->revoke(*id, terminate);
     fetch_result state;
     try {
         state = c->fetch_state(*id).result(opts.timeout_s);

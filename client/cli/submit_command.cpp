@@ -22,7 +22,15 @@ submit_options options_from(const submit_args& args) {
     o.priority = args.priority;
     if (args.countdown_s) o.countdown = millis(*args.countdown_s);
     if (args.time_limit_s) o.time_limit = millis(*args.time_limit_s);
+    if (args.soft_time_limit_s) o.soft_time_limit = millis(*args.soft_time_limit_s);
+    if (args.expires_s) {
+        o.expires = std::chrono::system_clock::now() +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(millis(*args.expires_s));
+    }
     o.max_retries = args.max_retries;
+    if (args.retry_delay_s) o.retry_delay = millis(*args.retry_delay_s);
+    if (args.retry_backoff) o.retry_backoff = true;
+    o.retry_on = args.retry_on;
     return o;
 }
 

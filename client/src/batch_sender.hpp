@@ -20,13 +20,15 @@ bool send_submits(proto::dealer_link& link, task_table& table,
 
 // Sends FETCH or REVOKE messages for `ids`, max_batch at a time; false if the link refused one.
 template <class Message>
-bool send_ids(proto::dealer_link& link, const std::vector<proto::task_id>& ids) {
+bool send_ids(proto::dealer_link& link, const std::vector<proto::task_id>& ids,
+              void (*prepare)(Message&) = nullptr) {
     const std::size_t batch = link.session().max_batch == 0 ? 1 : link.session().max_batch;
     for (std::size_t i = 0; i < ids.size(); i += batch) {
         Message m;
         const std::size_t end = i + batch < ids.size() ? i + batch : ids.size();
         m.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(i),
                      ids.begin() + static_cast<std::ptrdiff_t>(end));
+        if (prepare != nullptr) prepare(m);
         if (!link.send(m)) return false;
     }
     return true;

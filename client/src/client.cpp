@@ -77,8 +77,12 @@ concurrent::future<fetch_result> client::fetch_state(const proto::task_id& id) {
     return reply;
 }
 
-void client::revoke(const proto::task_id& id) {
-    core_->post([core = core_.get(), id] { core->revoke(id); });
+void client::revoke(const proto::task_id& id, bool terminate) {
+    core_->post([core = core_.get(), id, terminate] { core->revoke(id, terminate); });
+}
+
+void client::requeue(const proto::task_id& id) {
+    core_->post([core = core_.get(), id] { core->requeue(id); });
 }
 
 concurrent::future<std::uint64_t> client::purge(std::string queue) {

@@ -231,11 +231,16 @@ void client_core::add_flush_waiter(concurrent::future<bool> reply) {
     check_acknowledged();
 }
 
-void client_core::revoke(const proto::task_id& id) {
+void client_core::revoke(const proto::task_id& id, bool terminate) {
     if (auto own = tasks_.take(id)) own->state->cancel_local();
     fetches_.cancel_waiters(id);
     poll_ids_.erase(id);
-    revokes_.push_back(id);  // sent at the end of this drain (send_revokes)
+    // Sent at the end of this drain (send_revokes).
+    (terminate ? terminates_ : revokes_).push_back(id);
+}
+
+void client_core::requeue(const proto::task_id& id) {
+    requeues_.push_back(id);  // sent at the end of this drain (send_revokes)
 }
 
 // ---------------------------------------------------------------- I/O thread: link events
@@ -410,12 +415,19 @@ void client_core::send_fetches(std::vector<proto::task_id> ids) {
 }
 
 void client_core::send_revokes() {
-    if (revokes_.empty() || !link_->in_session()) return;  // kept for the next session
-    if (send_ids<proto::revoke>(*link_, revokes_)) {
-        revokes_.clear();
-    } else {
-        schedule_resend();
-    }
+    if (!link_->in_session()) return;  // kept for the next session
+    const auto send_all = [&](auto message_tag, std::vector<proto::task_id>& ids, auto prepare) {
+        using message = decltype(message_tag);
+        if (ids.empty()) return;
+        if (send_ids<message>(*link_, ids, prepare)) {
+            ids.clear();
+        } else {
+            schedule_resend();
+        }
+    };
+    send_all(proto::revoke{}, revokes_, static_cast<void (*)(proto::revoke&)>(nullptr));
+    send_all(proto::revoke{}, terminates_, +[](proto::revoke& m) { m.terminate = true; });
+    send_all(proto::requeue{}, requeues_, static_cast<void (*)(proto::requeue&)>(nullptr));
 }
 
 void client_core::schedule_resend() {

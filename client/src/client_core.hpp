@@ -71,7 +71,8 @@ public:
     void add_inspect(std::string what, concurrent::future<proto::report> reply);
     void add_purge(std::string queue, concurrent::future<std::uint64_t> reply);
     void add_flush_waiter(concurrent::future<bool> reply);
-    void revoke(const proto::task_id& id);
+    void revoke(const proto::task_id& id, bool terminate);
+    void requeue(const proto::task_id& id);
 
 private:
     void run();
@@ -137,6 +138,8 @@ private:
     control_requests control_;
     std::vector<concurrent::future<bool>> flush_waiters_;
     std::vector<proto::task_id> revokes_;  // to send at the end of this drain or next session
+    std::vector<proto::task_id> terminates_;  // revokes with terminate, likewise
+    std::vector<proto::task_id> requeues_;    // dead letters to run again, likewise
     std::unordered_set<proto::task_id, proto::task_id_hash> poll_ids_;
     double poll_interval_s_;
     timer_handle poll_timer_;

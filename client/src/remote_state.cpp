@@ -34,7 +34,7 @@ bool remote_state_base::cancel() {
     if (!base().cancel()) return false;  // already finished: nothing to revoke
     if (auto core = core_.lock()) {
         const proto::task_id id = id_;
-        core->post_if_open([c = core.get(), id] { c->revoke(id); });
+        core->post_if_open([c = core.get(), id] { c->revoke(id, false); });
     }
     return true;
 }
@@ -56,6 +56,12 @@ void remote_state_base::complete(const proto::outcome& outcome) {
         set_value(outcome.payload);
         return;
     case proto::task_status::failed:
+        if (e.type == "shoal::time_limit_exceeded" || e.type == "shoal::soft_time_limit_exceeded") {
+            // The same type a local pool raises, so one catch serves both.
+            fail(std::make_exception_ptr(
+                time_limit_exceeded(e.message + " (worker " + or_default(e.where, "unknown") + ")")));
+            return;
+        }
         fail(std::make_exception_ptr(
             remote_task_error(or_default(e.type, "unknown"), e.message, or_default(e.where, "unknown"))));
         return;
@@ -68,8 +74,14 @@ void remote_state_base::complete(const proto::outcome& outcome) {
             or_default(e.where, "broker"))));
         return;
     case proto::task_status::lost:
+        // code() "dead_letter" when the broker set the task aside (`shoal inspect dead`).
         fail(std::make_exception_ptr(task_lost_error(
-            "lost", or_default(e.message, "every attempt ended with its worker's death"),
+            or_default(e.type, "lost"), or_default(e.message, "every attempt ended with its worker's death"),
+            or_default(e.where, "broker"))));
+        return;
+    case proto::task_status::expired:
+        fail(std::make_exception_ptr(task_expired_error(
+            "expired", or_default(e.message, "the task expired before it started"),
             or_default(e.where, "broker"))));
         return;
     }

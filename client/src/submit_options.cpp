@@ -36,7 +36,26 @@ proto::task_options to_wire(const submit_options& o) {
         if (o.time_limit->count() <= 0) throw invalid_submit_error("time_limit must be positive");
         w.time_limit_ms = static_cast<std::uint64_t>(o.time_limit->count());
     }
+    if (o.soft_time_limit) {
+        if (o.soft_time_limit->count() <= 0) throw invalid_submit_error("soft_time_limit must be positive");
+        w.soft_time_limit_ms = static_cast<std::uint64_t>(o.soft_time_limit->count());
+    }
     w.max_retries = o.max_retries;
+    if (o.retry_delay) w.retry_delay_ms = non_negative_millis(*o.retry_delay, "retry_delay");
+    if (o.retry_backoff_max) {
+        w.retry_backoff_max_ms = non_negative_millis(*o.retry_backoff_max, "retry_backoff_max");
+    }
+    w.retry_backoff = o.retry_backoff;
+    w.retry_jitter = o.retry_jitter;
+    if (o.retry_on.size() > proto::max_retry_on) {
+        throw invalid_submit_error("retry_on names more than 32 error types");
+    }
+    for (const std::string& type : o.retry_on) {
+        if (type.empty() || type.size() > proto::max_name_bytes) {
+            throw invalid_submit_error("retry_on: an error type name must be 1..255 bytes");
+        }
+    }
+    w.retry_on = o.retry_on;
     return w;
 }
 

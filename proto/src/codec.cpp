@@ -33,25 +33,57 @@ std::vector<task_id> read_ids(const msgpack::object& o, std::string_view field) 
     return read_list(o, field, [&](const msgpack::object& e) { return read_task_id(e, field); });
 }
 
-// Options travel as a map of only the keys that are set.
+std::string read_name(const msgpack::object& o, std::string_view field) {
+    auto s = read_str(o, max_name_bytes, field);
+    if (s.empty()) bad_body(field, "empty");
+    return s;
+}
+
+// Options travel as a map of only the keys that are set: uints, two bools, and retry_on,
+// an array of error type names.
 template <class F>
-void for_each_option(const task_options& o, F&& f) {
+void for_each_uint_option(const task_options& o, F&& f) {
     if (o.priority) f("priority", *o.priority);
     if (o.countdown_ms) f("countdown_ms", *o.countdown_ms);
     if (o.eta_ms) f("eta_ms", *o.eta_ms);
     if (o.expires_ms) f("expires_ms", *o.expires_ms);
     if (o.time_limit_ms) f("time_limit_ms", *o.time_limit_ms);
+    if (o.soft_time_limit_ms) f("soft_time_limit_ms", *o.soft_time_limit_ms);
     if (o.max_retries) f("max_retries", *o.max_retries);
+    if (o.retry_delay_ms) f("retry_delay_ms", *o.retry_delay_ms);
+    if (o.retry_backoff_max_ms) f("retry_backoff_max_ms", *o.retry_backoff_max_ms);
+}
+
+template <class F>
+void for_each_bool_option(const task_options& o, F&& f) {
+    if (o.retry_backoff) f("retry_backoff", *o.retry_backoff);
+    if (o.retry_jitter) f("retry_jitter", *o.retry_jitter);
 }
 
 void pack_options(string_packer& p, const task_options& o) {
-    std::uint32_t n = 0;
-    for_each_option(o, [&](const char*, std::uint64_t) { ++n; });
+    std::uint32_t n = o.retry_on.empty() ? 0 : 1;
+    for_each_uint_option(o, [&](const char*, std::uint64_t) { ++n; });
+    for_each_bool_option(o, [&](const char*, bool) { ++n; });
     p.pack_map(n);
-    for_each_option(o, [&](const char* key, std::uint64_t value) {
+    for_each_uint_option(o, [&](const char* key, std::uint64_t value) {
         pack_str(p, key);
         p.pack(value);
     });
+    for_each_bool_option(o, [&](const char* key, bool value) {
+        pack_str(p, key);
+        p.pack(value);
+    });
+    if (!o.retry_on.empty()) {
+        pack_str(p, "retry_on");
+        pack_list(p, o.retry_on, [&](const std::string& type) { pack_str(p, type); });
+    }
+}
+
+bool read_flag(const msgpack::object& v, std::string_view field) {
+    if (v.type == msgpack::type::BOOLEAN) return v.via.boolean;
+    const auto n = read_uint(v, field);
+    if (n > 1) bad_body(field, "must be true, false, 0 or 1");
+    return n == 1;
 }
 
 // Throws decode_error bad_body for a bad shape or value; an unknown key is reported through
@@ -76,8 +108,23 @@ task_options read_options(const msgpack::object& o, std::string_view field,
             opts.expires_ms = read_uint(v, key);
         } else if (key == "time_limit_ms") {
             opts.time_limit_ms = read_uint(v, key);
+        } else if (key == "soft_time_limit_ms") {
+            opts.soft_time_limit_ms = read_uint(v, key);
         } else if (key == "max_retries") {
             opts.max_retries = read_u32(v, key);
+        } else if (key == "retry_delay_ms") {
+            opts.retry_delay_ms = read_uint(v, key);
+        } else if (key == "retry_backoff_max_ms") {
+            opts.retry_backoff_max_ms = read_uint(v, key);
+        } else if (key == "retry_backoff") {
+            opts.retry_backoff = read_flag(v, key);
+        } else if (key == "retry_jitter") {
+            opts.retry_jitter = read_flag(v, key);
+        } else if (key == "retry_on") {
+            opts.retry_on = read_list(v, key, [](const msgpack::object& e) {
+                return read_name(e, "retry_on");
+            });
+            if (opts.retry_on.size() > max_retry_on) bad_body(key, "more than 32 error types");
         } else if (unknown_key != nullptr) {
             *unknown_key = std::string(key);
         } else {
@@ -87,11 +134,6 @@ task_options read_options(const msgpack::object& o, std::string_view field,
     return opts;
 }
 
-std::string read_name(const msgpack::object& o, std::string_view field) {
-    auto s = read_str(o, max_name_bytes, field);
-    if (s.empty()) bad_body(field, "empty");
-    return s;
-}
 
 void pack_outcome_fields(string_packer& p, const outcome& o) {
     pack_task_id(p, o.id);
@@ -126,8 +168,9 @@ outcome read_outcome(const msgpack::object& o, std::string_view field) {
     return read_outcome_fields(read_array(o, 3, field), field);
 }
 
-// FETCH, REVOKE and CANCEL: a body that is just [[task_id, ...]].
-std::string encode_id_list(const std::vector<task_id>& ids);
+// FETCH and REQUEUE: a body that is just [[task_id, ...]]; REVOKE and CANCEL add a terminate
+// flag, [[task_id, ...], terminate], sent only when true.
+std::string encode_id_list(const std::vector<task_id>& ids, bool terminate = false);
 template <class Message>
 Message decode_id_list(std::string_view body, const decode_limits& limits, std::string_view what);
 
@@ -161,13 +204,14 @@ const char* to_string(task_status s) noexcept {
     case task_status::revoked: return "revoked";
     case task_status::unknown_task: return "unknown_task";
     case task_status::lost: return "lost";
+    case task_status::expired: return "expired";
     }
     return "?";
 }
 
 std::optional<task_status> task_status_from(std::string_view t) noexcept {
     for (auto s : {task_status::ok, task_status::failed, task_status::revoked,
-                   task_status::unknown_task, task_status::lost}) {
+                   task_status::unknown_task, task_status::lost, task_status::expired}) {
         if (t == to_string(s)) return s;
     }
     return std::nullopt;
@@ -195,10 +239,22 @@ std::optional<result_state> result_state_from(std::string_view t) noexcept {
 
 namespace {
 
-std::string encode_id_list(const std::vector<task_id>& ids) {
+std::string encode_id_list(const std::vector<task_id>& ids, bool terminate) {
     return packed(8 + 18 * ids.size(), [&](string_packer& p) {
-        p.pack_array(1);
+        p.pack_array(terminate ? 2 : 1);
         pack_ids(p, ids);
+        if (terminate) p.pack(true);
+    });
+}
+
+template <class Message>
+Message decode_id_list_with_flag(std::string_view body, const decode_limits& limits,
+                                 std::string_view what) {
+    return with_body(body, limits, 1, what, [](const msgpack::object_array& a) {
+        Message m;
+        m.ids = read_ids(a.ptr[0], "ids");
+        if (a.size > 1) m.terminate = read_flag(a.ptr[1], "terminate");
+        return m;
     });
 }
 
@@ -317,7 +373,9 @@ std::string encode(const fetched& m) {
     });
 }
 
-std::string encode(const revoke& m) { return encode_id_list(m.ids); }
+std::string encode(const revoke& m) { return encode_id_list(m.ids, m.terminate); }
+
+std::string encode(const requeue& m) { return encode_id_list(m.ids); }
 
 std::string encode(const purge& m) {
     return packed(8 + m.queue.size(), [&](string_packer& p) {
@@ -388,15 +446,16 @@ std::string encode(const done& m) {
     return packed(size, [&](string_packer& p) {
         p.pack_array(2);
         pack_list(p, m.finished, [&](const finished_task& f) {
-            p.pack_array(4);
+            p.pack_array(f.retry_countdown_ms ? 5 : 4);
             pack_outcome_fields(p, f.result);
             p.pack(f.attempt);
+            if (f.retry_countdown_ms) p.pack(*f.retry_countdown_ms);
         });
         p.pack(m.credit);
     });
 }
 
-std::string encode(const cancel& m) { return encode_id_list(m.ids); }
+std::string encode(const cancel& m) { return encode_id_list(m.ids, m.terminate); }
 
 // ---- decode ----
 
@@ -547,7 +606,12 @@ fetched decode<fetched>(std::string_view body, const decode_limits& limits) {
 
 template <>
 revoke decode<revoke>(std::string_view body, const decode_limits& limits) {
-    return decode_id_list<revoke>(body, limits, "REVOKE");
+    return decode_id_list_with_flag<revoke>(body, limits, "REVOKE");
+}
+
+template <>
+requeue decode<requeue>(std::string_view body, const decode_limits& limits) {
+    return decode_id_list<requeue>(body, limits, "REQUEUE");
 }
 
 template <>
@@ -627,7 +691,9 @@ done decode<done>(std::string_view body, const decode_limits& limits) {
         done m;
         m.finished = read_list(a.ptr[0], "finished", [](const msgpack::object& o) {
             const auto& f = read_array(o, 4, "finished task");
-            return finished_task{read_outcome_fields(f, "finished task"), read_u32(f.ptr[3], "attempt")};
+            finished_task t{read_outcome_fields(f, "finished task"), read_u32(f.ptr[3], "attempt"), {}};
+            if (f.size > 4) t.retry_countdown_ms = read_uint(f.ptr[4], "retry_countdown_ms");
+            return t;
         });
         m.credit = read_u32(a.ptr[1], "credit");
         return m;
@@ -636,7 +702,7 @@ done decode<done>(std::string_view body, const decode_limits& limits) {
 
 template <>
 cancel decode<cancel>(std::string_view body, const decode_limits& limits) {
-    return decode_id_list<cancel>(body, limits, "CANCEL");
+    return decode_id_list_with_flag<cancel>(body, limits, "CANCEL");
 }
 
 }  // namespace shoal::proto

@@ -67,6 +67,7 @@ void decode_as(command cmd, std::string_view body, const decode_limits& limits) 
     case command::fetch: return round_trip<sp::fetch>(body, limits);
     case command::fetched: return round_trip<sp::fetched>(body, limits);
     case command::revoke: return round_trip<sp::revoke>(body, limits);
+    case command::requeue: return round_trip<sp::requeue>(body, limits);
     case command::purge: return round_trip<sp::purge>(body, limits);
     case command::purged: return round_trip<sp::purged>(body, limits);
     case command::inspect: return round_trip<sp::inspect>(body, limits);

@@ -187,7 +187,7 @@ public:
     void done_ok(const std::vector<proto::dispatched_task>& tasks, std::uint32_t credit) {
         proto::done d;
         for (const auto& t : tasks) {
-            d.finished.push_back({proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt});
+            d.finished.push_back({proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt, {}});
         }
         d.credit = credit;
         send(d);

@@ -162,30 +162,46 @@ TEST_F(BrokerDispatch, UnknownTaskFailsAtOnceWhenWorkersExist) {
     EXPECT_EQ(f.entries.at(0).result->status, proto::task_status::unknown_task);
 }
 
-TEST_F(BrokerDispatch, OptionsTimeLimitIsPassedOthersAreRefused) {
+TEST_F(BrokerDispatch, EveryOptionIsAcceptedAndTimeLimitsGoToTheWorker) {
     test_peer worker(ctx, broker.endpoint());
     worker.hello_worker({"add"});
     worker.send(proto::ready{1});
     sync_credit(1);
     auto limited = task(1);
     limited.options.time_limit_ms = 1500;
+    limited.options.soft_time_limit_ms = 1000;
+    limited.options.max_retries = 2;
+    limited.options.retry_on = {"std::runtime_error"};
     auto prioritised = task(2);
     prioritised.options.priority = 5;
     auto delayed = task(3);
-    delayed.options.countdown_ms = 10;
-    auto retried = task(4);
-    retried.options.max_retries = 2;
-    const auto acc = client.submit({limited, prioritised, delayed, retried});
-    ASSERT_EQ(acc.ids.size(), 1u);
-    ASSERT_EQ(acc.refused.size(), 3u);
-    for (const auto& r : acc.refused) {
-        EXPECT_EQ(r.error.type, "unsupported");
-        EXPECT_EQ(r.error.where, "broker");
-    }
-    EXPECT_NE(acc.refused[0].error.message.find("priority"), std::string::npos);
+    delayed.options.countdown_ms = 60'000;
+    const auto acc = client.submit({limited, prioritised, delayed});
+    ASSERT_EQ(acc.ids.size(), 3u);
+    EXPECT_TRUE(acc.refused.empty());
     const auto d = worker.expect<proto::dispatch>();
     ASSERT_EQ(d.tasks.size(), 1u);
-    EXPECT_EQ(d.tasks[0].options.time_limit_ms, 1500u);
+    // The priority-5 task goes first; the others' options stay in the broker.
+    EXPECT_EQ(d.tasks[0].id, id_of(2));
+    EXPECT_TRUE(d.tasks[0].options.empty());
+    worker.done_ok(d.tasks, 1);
+    const auto second = worker.expect<proto::dispatch>();
+    ASSERT_EQ(second.tasks.size(), 1u);
+    EXPECT_EQ(second.tasks[0].id, id_of(1));
+    EXPECT_EQ(second.tasks[0].options.time_limit_ms, 1500u);
+    EXPECT_EQ(second.tasks[0].options.soft_time_limit_ms, 1000u);
+    EXPECT_FALSE(second.tasks[0].options.max_retries.has_value());  // the broker retries
+}
+
+TEST_F(BrokerDispatch, ZeroTimeLimitsAreRefused) {
+    auto zero = task(1);
+    zero.options.time_limit_ms = 0;
+    auto zero_soft = task(2);
+    zero_soft.options.soft_time_limit_ms = 0;
+    const auto acc = client.submit({zero, zero_soft});
+    EXPECT_TRUE(acc.ids.empty());
+    ASSERT_EQ(acc.refused.size(), 2u);
+    for (const auto& r : acc.refused) EXPECT_EQ(r.error.type, "bad_task");
 }
 
 TEST_F(BrokerDispatch, MalformedTasksAreRefusedOneByOne) {

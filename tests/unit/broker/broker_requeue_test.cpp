@@ -14,7 +14,7 @@ namespace proto = shoal::proto;
 
 proto::done done_of(const proto::dispatched_task& t, std::string payload, std::uint32_t credit) {
     proto::done d;
-    d.finished.push_back({proto::outcome{t.id, proto::task_status::ok, std::move(payload), {}}, t.attempt});
+    d.finished.push_back({proto::outcome{t.id, proto::task_status::ok, std::move(payload), {}}, t.attempt, {}});
     d.credit = credit;
     return d;
 }
@@ -111,7 +111,7 @@ TEST(BrokerRequeue, LateDoneAfterRequeueButBeforeRedispatchIsIgnored) {
     EXPECT_EQ(r.at(0).payload, "fresh");
 }
 
-TEST(BrokerRequeue, ATaskThatOutlivesMaxAttemptsIsLost) {
+TEST(BrokerRequeue, ATaskThatOutlivesMaxAttemptsIsDeadLettered) {
     auto config = fast_config();
     config.max_attempts = 1;
     embedded_broker broker(config);
@@ -128,6 +128,7 @@ TEST(BrokerRequeue, ATaskThatOutlivesMaxAttemptsIsLost) {
     const auto r = client.results(1, 2.0);
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].status, proto::task_status::lost);
+    EXPECT_EQ(r[0].error.type, "dead_letter");
     EXPECT_EQ(r[0].error.where, "broker");
 }
 

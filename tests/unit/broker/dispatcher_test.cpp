@@ -12,12 +12,12 @@ class DispatcherTest : public ::testing::Test {
 protected:
     // Queues a task as the broker does: a pending store entry and a record in its lane.
     shoal::proto::task_id submit(std::uint8_t n, const char* name, std::string payload = "args",
-                                 const char* queue = "default") {
+                                 const char* queue = "default", std::uint32_t priority = 0) {
         shoal::proto::task_id id;
         id.bytes[0] = n;
         auto [entry, fresh] = store.add_pending(id);
         EXPECT_TRUE(fresh);
-        const lane_id lane = queues.lane_for(queue, name);
+        const lane_id lane = queues.lane_for(queue, name, priority);
         entry->lane = lane;
         entry->seq = ++seq;
         queued_task t;
@@ -26,6 +26,9 @@ protected:
         t.payload = std::move(payload);
         queues.push_back(lane, std::move(t));
         return id;
+    }
+    shoal::proto::task_id submit_with_priority(std::uint8_t n, const char* name, std::uint32_t p) {
+        return submit(n, name, "args", "default", p);
     }
     peer worker_offering(std::initializer_list<const char*> names) {
         peer w;
@@ -38,7 +41,9 @@ protected:
     task_queues queues;
     inflight_table inflight;
     result_store store{clock, result_store_limits{}};
-    dispatcher d{queues, inflight, store};
+    rate_limits rates;
+    double now = 100.0;
+    dispatcher d{queues, inflight, store, rates};
     dispatch_batch batch;
     std::uint64_t seq = 0;
     const peer_ref ref{0, 1};
@@ -50,7 +55,7 @@ TEST_F(DispatcherTest, TakesOnlyOfferedNamesUpToTheCount) {
     submit(3, "add");
     submit(4, "add");
     const peer w = worker_offering({"add"});
-    EXPECT_EQ(d.fill(w, ref, 2, 1 << 20, batch), 2u);
+    EXPECT_EQ(d.fill(w, ref, 2, 1 << 20, now, batch), 2u);
     ASSERT_EQ(batch.message.tasks.size(), 2u);
     EXPECT_EQ(batch.message.tasks[0].id.bytes[0], 1);
     EXPECT_EQ(batch.message.tasks[1].id.bytes[0], 3);
@@ -64,7 +69,7 @@ TEST_F(DispatcherTest, TakesOnlyOfferedNamesUpToTheCount) {
 TEST_F(DispatcherTest, RestoreGivesPayloadsBackToTheInflightEntries) {
     const auto id = submit(1, "add", "payload-bytes");
     const peer w = worker_offering({"add"});
-    d.fill(w, ref, 1, 1 << 20, batch);
+    d.fill(w, ref, 1, 1 << 20, now, batch);
     EXPECT_EQ(batch.message.tasks[0].payload, "payload-bytes");
     dispatcher::restore(batch);
     ASSERT_NE(inflight.find(id), nullptr);
@@ -77,11 +82,11 @@ TEST_F(DispatcherTest, UndoPutsTheBatchBackInOrder) {
     submit(2, "add");
     submit(3, "add");
     const peer w = worker_offering({"add"});
-    d.fill(w, ref, 2, 1 << 20, batch);
+    d.fill(w, ref, 2, 1 << 20, now, batch);
     d.undo(batch);
     EXPECT_EQ(inflight.size(), 0u);
     EXPECT_EQ(queues.live_total(), 3u);
-    d.fill(w, ref, 3, 1 << 20, batch);
+    d.fill(w, ref, 3, 1 << 20, now, batch);
     ASSERT_EQ(batch.message.tasks.size(), 3u);
     EXPECT_EQ(batch.message.tasks[0].id.bytes[0], 1);
     EXPECT_EQ(batch.message.tasks[1].id.bytes[0], 2);
@@ -92,8 +97,8 @@ TEST_F(DispatcherTest, StopsAtTheByteBudgetButAlwaysTakesOne) {
     submit(1, "add", std::string(1000, 'x'));
     submit(2, "add", std::string(1000, 'y'));
     const peer w = worker_offering({"add"});
-    EXPECT_EQ(d.fill(w, ref, 10, 1500, batch), 1u);
-    EXPECT_EQ(d.fill(w, ref, 10, 10, batch), 1u);  // one task bigger than the budget still goes
+    EXPECT_EQ(d.fill(w, ref, 10, 1500, now, batch), 1u);
+    EXPECT_EQ(d.fill(w, ref, 10, 10, now, batch), 1u);  // one task bigger than the budget still goes
 }
 
 TEST_F(DispatcherTest, SkipsTasksRevokedWhileQueued) {
@@ -103,7 +108,7 @@ TEST_F(DispatcherTest, SkipsTasksRevokedWhileQueued) {
     store.complete(*e, {id, shoal::proto::task_status::revoked, "", {"revoked", "", "broker"}});
     queues.mark_stale(e->lane);
     const peer w = worker_offering({"add"});
-    EXPECT_EQ(d.fill(w, ref, 10, 1 << 20, batch), 1u);
+    EXPECT_EQ(d.fill(w, ref, 10, 1 << 20, now, batch), 1u);
     EXPECT_EQ(batch.message.tasks[0].id.bytes[0], 2);
 }
 
@@ -113,22 +118,56 @@ TEST_F(DispatcherTest, PassesTimeLimitOnly) {
     queues.push_front(0, [] {
         queued_task t;
         t.id.bytes[0] = 9;
-        t.time_limit_ms = 1500;
+        t.extras = std::make_unique<task_extras>();
+        t.extras->time_limit_ms = 1500;
+        t.extras->soft_time_limit_ms = 700;
         return t;
     }());
     // Task 9 has no store entry: it is not live, but its lane has no stale count, so the
     // dispatcher trusts the lane; what matters here is the option it carries.
     const peer w = worker_offering({"add"});
-    d.fill(w, ref, 1, 1 << 20, batch);
+    d.fill(w, ref, 1, 1 << 20, now, batch);
     ASSERT_EQ(batch.message.tasks.size(), 1u);
     EXPECT_EQ(batch.message.tasks[0].options.time_limit_ms, 1500u);
+    EXPECT_EQ(batch.message.tasks[0].options.soft_time_limit_ms, 700u);
     EXPECT_FALSE(batch.message.tasks[0].options.priority.has_value());
+}
+
+TEST_F(DispatcherTest, HigherPriorityFirstThenOldest) {
+    const auto low_old = submit(1, "add");
+    const auto high_new = submit_with_priority(2, "add", 7);
+    const auto mid = submit_with_priority(3, "add", 3);
+    const auto high_newer = submit_with_priority(4, "add", 7);
+    const peer w = worker_offering({"add"});
+    ASSERT_EQ(d.fill(w, ref, 10, 1 << 20, now, batch), 4u);
+    EXPECT_EQ(batch.message.tasks[0].id, high_new);
+    EXPECT_EQ(batch.message.tasks[1].id, high_newer);
+    EXPECT_EQ(batch.message.tasks[2].id, mid);
+    EXPECT_EQ(batch.message.tasks[3].id, low_old);
+}
+
+TEST_F(DispatcherTest, ARateLimitedNameIsPassedOverAndTheRestFlows) {
+    rates.set(queues.task_names().intern("slow"), 2.0);  // a bucket of one token
+    submit(1, "slow");
+    submit(2, "slow");
+    submit(3, "add");
+    const peer w = worker_offering({"add", "slow"});
+    ASSERT_EQ(d.fill(w, ref, 10, 1 << 20, now, batch), 2u);  // one slow, then add
+    EXPECT_EQ(batch.message.tasks[0].id.bytes[0], 1);
+    EXPECT_EQ(batch.message.tasks[1].id.bytes[0], 3);
+    const auto wake = rates.take_wake_up();
+    ASSERT_TRUE(wake.has_value());
+    EXPECT_NEAR(*wake, now + 0.5, 1e-9);  // the next token of 2/s
+    dispatcher::restore(batch);
+    ASSERT_EQ(d.fill(w, ref, 10, 1 << 20, now + 0.25, batch), 0u);  // not yet
+    ASSERT_EQ(d.fill(w, ref, 10, 1 << 20, now + 0.5, batch), 1u);
+    EXPECT_EQ(batch.message.tasks[0].id.bytes[0], 2);
 }
 
 TEST_F(DispatcherTest, WorkerOfferingNothingGetsNothing) {
     submit(1, "add");
     const peer w = worker_offering({"other"});
-    EXPECT_EQ(d.fill(w, ref, 10, 1 << 20, batch), 0u);
+    EXPECT_EQ(d.fill(w, ref, 10, 1 << 20, now, batch), 0u);
     EXPECT_EQ(queues.live_total(), 1u);
 }
 

@@ -33,7 +33,7 @@ std::vector<taken> take(task_queues& q, std::vector<lane_id> lanes, std::size_t 
         },
         [&](lane_id l, queued_task& t) {
             out.push_back({l, t.id.bytes[0]});
-            return true;
+            return task_queues::take_result::taken;
         });
     return out;
 }
@@ -90,9 +90,47 @@ TEST(TaskQueues, TakesAtMostMaxAndStopsWhenTheSinkSaysSo) {
     std::vector<lane_id> lanes{a};
     const std::size_t n = q.take_oldest(
         lanes, 10, [](const queued_task&) { return true; },
-        [](lane_id, queued_task& t) { return t.id.bytes[0] != 4; });
+        [](lane_id, queued_task& t) {
+            return t.id.bytes[0] != 4 ? task_queues::take_result::taken : task_queues::take_result::stop;
+        });
     EXPECT_EQ(n, 1u);  // 3 taken, 4 refused and left at the head
     EXPECT_EQ(q.at(a).tasks.front().id.bytes[0], 4);
+}
+
+TEST(TaskQueues, ASkippedLaneIsPassedOverAndTheOthersStillGive) {
+    task_queues q;
+    const lane_id a = q.lane_for("default", "add");
+    const lane_id b = q.lane_for("default", "mul");
+    q.push_back(a, make(1, 1));
+    q.push_back(a, make(2, 2));
+    q.push_back(b, make(3, 3));
+    std::vector<lane_id> lanes{a, b};
+    std::vector<std::uint8_t> got;
+    const std::size_t n = q.take_oldest(
+        lanes, 10, [](const queued_task&) { return true; },
+        [&](lane_id l, queued_task& t) {
+            if (l == a) return task_queues::take_result::skip_lane;
+            got.push_back(t.id.bytes[0]);
+            return task_queues::take_result::taken;
+        });
+    EXPECT_EQ(n, 1u);
+    EXPECT_EQ(got, std::vector<std::uint8_t>{3});
+    EXPECT_EQ(q.at(a).tasks.size(), 2u);  // untouched
+}
+
+TEST(TaskQueues, EachPriorityHasItsLaneAndHigherGoesFirst) {
+    task_queues q;
+    const lane_id low = q.lane_for("default", "add", 0);
+    const lane_id high = q.lane_for("default", "add", 9);
+    const lane_id clamped = q.lane_for("default", "add", 42);  // above 9: 9
+    EXPECT_NE(low, high);
+    EXPECT_EQ(high, clamped);
+    q.push_back(low, make(1, 1));
+    q.push_back(high, make(2, 2));
+    const auto out = take(q, {low, high}, 2);
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].id, 2);
+    EXPECT_EQ(out[1].id, 1);
 }
 
 TEST(TaskQueues, PushFrontPutsReQueuedTasksFirst) {

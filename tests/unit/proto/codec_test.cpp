@@ -42,6 +42,11 @@ TEST(Codec, EveryMessageRoundTrips) {
     opts.priority = 7;
     opts.time_limit_ms = 1500;
     opts.eta_ms = 1'700'000'000'000ULL;
+    opts.soft_time_limit_ms = 900;
+    opts.max_retries = 3;
+    opts.retry_backoff = true;
+    opts.retry_jitter = false;
+    opts.retry_on = {"std::runtime_error", "shoal::time_limit_exceeded"};
     expect_round_trip(submit{{{id_of(1), "add", "default", "\x92\x02\x03", {}},
                               {id_of(2), "count", "cpu", std::string("\x91\x00", 2), opts}},
                              {}});
@@ -54,7 +59,7 @@ TEST(Codec, EveryMessageRoundTrips) {
                                {id_of(2), result_state::pending, std::nullopt},
                                {id_of(3), result_state::expired, std::nullopt},
                                {id_of(4), result_state::unknown, std::nullopt}}});
-    expect_round_trip(shoal::proto::revoke{{id_of(9)}});
+    expect_round_trip(shoal::proto::revoke{{id_of(9)}, false});
     expect_round_trip(purge{"default"});
     expect_round_trip(purged{"default", 12});
     expect_round_trip(inspect{"workers"});
@@ -62,10 +67,15 @@ TEST(Codec, EveryMessageRoundTrips) {
                                         {{"delta", std::int64_t{-2}}}}});
     expect_round_trip(ready{8});
     expect_round_trip(dispatch{{{id_of(1), "add", "\x92\x01\x02", 2, opts}}});
-    expect_round_trip(done{{{{id_of(1), task_status::ok, "\x03", {}}, 1},
-                            {{id_of(2), task_status::unknown_task, "", {"unknown_task", "x", "w"}}, 3}},
+    expect_round_trip(done{{{{id_of(1), task_status::ok, "\x03", {}}, 1, {}},
+                            {{id_of(2), task_status::unknown_task, "", {"unknown_task", "x", "w"}}, 3, {}},
+                            {{id_of(3), task_status::failed, "", {"shoal::retry", "again", "w"}}, 2, 1500}},
                            7});
-    expect_round_trip(cancel{{id_of(5)}});
+    expect_round_trip(cancel{{id_of(5)}, false});
+    expect_round_trip(cancel{{id_of(5)}, true});
+    expect_round_trip(shoal::proto::revoke{{id_of(6), id_of(7)}, true});
+    expect_round_trip(requeue{{id_of(8)}});
+    expect_round_trip(result{{{id_of(9), task_status::expired, "", {"expired", "too late", "broker"}}}});
 }
 
 TEST(Codec, TrailingArrayElementsFromALaterMinorVersionAreIgnored) {

@@ -17,10 +17,12 @@ struct broker_config {
     std::uint64_t result_ttl_s = 3600;          // how long a result stays fetchable
     std::uint64_t max_results = 5'000'000;      // results kept at most (oldest expire early)
     std::uint64_t max_tombstones = 1'000'000;   // expired ids remembered (answer `expired`)
-    std::uint32_t max_attempts = 5;             // attempts lost to dead workers before `lost`
+    std::uint32_t max_attempts = 5;             // delivery limit: attempts lost to dead workers
+                                                // before the task is dead-lettered
     std::uint32_t max_batch = 10'000;           // tasks per DISPATCH / RESULT (WELCOME's)
     std::uint64_t max_message_bytes = 16u << 20;  // largest message accepted or sent
     std::uint32_t drain_max = 512;              // messages read per wake-up before replying
+    std::string rate_limits;                    // "add=10/s,fetch=5/m": whole cluster
     std::string log_level = "info";             // trace, debug, info, warn, error, critical, off
     // Durability (broker/README.md, "Redis"): empty keeps everything in memory.
     std::string redis;                          // redis://[:password@]host:port[/db], unix:///path

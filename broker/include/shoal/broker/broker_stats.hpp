@@ -17,6 +17,10 @@ struct broker_stats {
     std::uint64_t revoked = 0;          // tasks ended by REVOKE or PURGE
     std::uint64_t unknown_task = 0;     // tasks failed at once: no registered worker offers the name
     std::uint64_t lost = 0;             // tasks that ran out of attempts (max_attempts)
+    std::uint64_t dead_lettered = 0;    // tasks set aside after killing max_attempts workers
+    std::uint64_t requeued_dead = 0;    // dead letters run again by REQUEUE
+    std::uint64_t retried = 0;          // failed attempts run again by their retry policy
+    std::uint64_t expired_tasks = 0;    // tasks whose expiry passed before they started
     std::uint64_t expired = 0;          // results forgotten after their TTL
     std::uint64_t workers_dead = 0;     // workers declared dead (silent past liveness)
     std::uint64_t clients_dead = 0;     // clients declared dead

@@ -6,13 +6,15 @@
 // bytes than a message may hold. Each task taken moves into the in-flight table; its payload
 // moves into the message for encoding and goes back into the in-flight entry afterwards
 // (restore), so no payload is copied. A batch that could not be sent goes back to the front
-// of its lanes (undo).
+// of its lanes (undo). A task name under a rate limit is taken only while its bucket has a
+// token; otherwise its lanes are passed over and the rest still flows.
 
 #include <cstddef>
 #include <vector>
 
 #include "shoal/broker/inflight_table.hpp"
 #include "shoal/broker/peer_table.hpp"
+#include "shoal/broker/rate_limits.hpp"
 #include "shoal/broker/result_store.hpp"
 #include "shoal/broker/task_queues.hpp"
 #include "shoal/proto/messages.hpp"
@@ -33,14 +35,16 @@ struct dispatch_batch {
 
 class dispatcher {
 public:
-    dispatcher(task_queues& queues, inflight_table& inflight, const result_store& store)
-        : queues_(queues), inflight_(inflight), store_(store) {}
+    dispatcher(task_queues& queues, inflight_table& inflight, const result_store& store,
+               rate_limits& rates)
+        : queues_(queues), inflight_(inflight), store_(store), rates_(rates) {}
 
     // Moves up to `max` tasks for worker `w` into `out` (cleared first) and the in-flight
     // table. Stops before a task that would take the batch past max_bytes, unless the batch
-    // is still empty. Returns the number of tasks taken.
+    // is still empty. `now` is the loop's time, for rate limits. Returns the number of tasks
+    // taken.
     std::size_t fill(const peer& w, peer_ref ref, std::size_t max, std::size_t max_bytes,
-                     dispatch_batch& out);
+                     double now, dispatch_batch& out);
     // After encoding: the payloads go back to the in-flight entries.
     static void restore(dispatch_batch& batch);
     // The batch was not sent: its tasks leave the in-flight table and go back to the front of
@@ -55,6 +59,7 @@ private:
     task_queues& queues_;
     inflight_table& inflight_;
     const result_store& store_;
+    rate_limits& rates_;
     std::vector<lane_id> lanes_;  // scratch: the worker's lanes
 };
 

@@ -8,11 +8,15 @@
 //   queues:  name, length (tasks waiting; tasks held by workers are in `active`)
 //   active:  task (hex id), name, queue, worker (name), worker_identity (hex), attempt,
 //            revoked (1 if revoked while running, its CANCEL sent)
+//   dead:    task (hex id), name, queue, priority, attempts, reason, age_s (dead letters,
+//            oldest first)
+//   limits:  name, per_second (the rate limits, per task name)
 //   stats:   one row: every broker_stats counter, plus the gauges peers, workers, clients,
-//            queued, active, results (stored, done), pending, tombstones, redis (off, up,
-//            connecting, down), results_unwritten (waiting for Redis)
+//            queued, held (waiting for a countdown, eta or retry), active, dead, results
+//            (stored, done), pending, tombstones, redis (off, up, connecting, down),
+//            results_unwritten (waiting for Redis)
 //
-// `stats` is this broker's addition to SHOAL/1's three. At most max_rows rows are returned
+// `dead`, `limits` and `stats` are this broker's additions to SHOAL/1's three. At most max_rows rows are returned
 // (a receiver's decoder accepts no more elements than that in one array).
 
 #include <cstddef>
@@ -20,6 +24,8 @@
 #include <string_view>
 
 #include "shoal/broker/broker_stats.hpp"
+#include "shoal/broker/dead_letters.hpp"
+#include "shoal/broker/rate_limits.hpp"
 #include "shoal/broker/inflight_table.hpp"
 #include "shoal/broker/peer_table.hpp"
 #include "shoal/broker/result_store.hpp"
@@ -34,13 +40,17 @@ struct inspect_sources {
     const inflight_table& inflight;
     const result_store& store;
     const broker_stats& stats;
+    const dead_letters& dead;
+    const rate_limits& rates;
+    std::size_t held = 0;          // tasks waiting in the broker for their time
     double now = 0;                // loop time, for last_heard_ms
     std::size_t max_rows = 10'000;
     std::string_view redis_state = "off";  // off (memory only), up, connecting, down
     std::uint64_t results_unwritten = 0;   // results waiting for Redis
 };
 
-// The report for `what`, or nullopt if `what` is not one of workers, queues, active, stats.
+// The report for `what`, or nullopt if `what` is not one of workers, queues, active, dead,
+// limits, stats.
 std::optional<proto::report> build_report(std::string_view what, const inspect_sources& from);
 
 // Lowercase hex of raw bytes (routing identities).

@@ -48,6 +48,7 @@ struct peer {
     std::vector<proto::outcome> results_out;
     std::size_t results_out_bytes = 0;
     std::vector<proto::task_id> cancels_out;
+    std::vector<proto::task_id> terminates_out;  // CANCEL with terminate (revoke --terminate)
     bool flush_pending = false;
 };
 

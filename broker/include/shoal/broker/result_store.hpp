@@ -34,6 +34,8 @@ struct task_entry {
     lane_id lane = 0;             // where the record waits while queued (lazy revoke)
     bool done = false;
     bool awaiting_write = false;  // durable mode: written to Redis, not yet confirmed
+    bool held = false;            // waiting in the broker (countdown, eta, retry), not in a lane
+    bool dead_lettered = false;   // set aside after killing its workers; pending until retried
     proto::task_status status = proto::task_status::ok;  // once done
     std::string payload;                                  // once done with status ok
     std::unique_ptr<proto::error_info> error;             // once done with another status

@@ -7,15 +7,21 @@
 // (no head-of-line blocking and no scanning). Across lanes the oldest head goes first (each
 // task carries its submission sequence number), so a queue still drains in FIFO order.
 //
+// Priorities (0..9, higher first): each priority of a (queue, name) has its own lane, and a
+// worker takes from its lanes the highest priority first, then the oldest. Priority acts only
+// on tasks still here: what a worker already holds (its prefetch) runs in the order it came.
+//
 // Revoking a queued task is lazy: its lane counts one stale task, and the task is dropped when
 // it reaches the head (erasing from the middle of a deque would cost O(length)).
 //
 // Memory: a queued task is one 72-byte record in a deque plus its payload bytes (payloads of
-// up to 15 bytes live inside the record).
+// up to 15 bytes live inside the record), plus its task_extras when it has any.
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <iterator>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,26 +29,31 @@
 #include <vector>
 
 #include "shoal/broker/name_table.hpp"
+#include "shoal/broker/task_extras.hpp"
 #include "shoal/proto/task_id.hpp"
 
 namespace shoal::broker {
 
-inline constexpr std::uint64_t no_time_limit = UINT64_MAX;
-
 // One task waiting in a lane (or held by a worker, in the in-flight table).
 struct queued_task {
     proto::task_id id;
-    std::uint32_t attempt = 1;                      // 1 for the first dispatch
-    std::uint64_t seq = 0;                          // submission order, kept across re-queues
-    std::uint64_t time_limit_ms = no_time_limit;    // the time_limit_ms option, if given
-    std::string payload;                            // the arguments, never decoded here
+    std::uint32_t attempt = 1;    // 1 for the first dispatch; every dispatch after adds one
+    std::uint16_t retries = 0;    // failed attempts run again (retry policy)
+    std::uint16_t deaths = 0;     // attempts that ended with their worker's death
+    std::uint64_t seq = 0;        // submission order, kept across re-queues
+    std::unique_ptr<task_extras> extras;  // time limits and retry policy, if any
+    std::string payload;          // the arguments, never decoded here
 };
 
 using lane_id = std::uint32_t;
 
+inline constexpr std::uint32_t default_priority = 0;
+inline constexpr std::uint32_t max_priority = 9;
+
 struct lane {
     name_id queue = 0;  // in queue_names()
     name_id name = 0;   // in task_names()
+    std::uint32_t priority = default_priority;
     std::deque<queued_task> tasks;
     std::size_t stale = 0;  // tasks in `tasks` revoked while queued, dropped at the head
     std::size_t live() const noexcept { return tasks.size() - stale; }
@@ -50,8 +61,9 @@ struct lane {
 
 class task_queues {
 public:
-    // The lane of (queue, name), created if new.
-    lane_id lane_for(std::string_view queue, std::string_view name);
+    // The lane of (queue, name, priority), created if new.
+    lane_id lane_for(std::string_view queue, std::string_view name,
+                     std::uint32_t priority = default_priority);
     // The lanes holding tasks of a name, in every queue; of a queue, for every name.
     std::span<const lane_id> lanes_of_name(name_id name) const;
     std::span<const lane_id> lanes_of_queue(name_id queue) const;
@@ -74,10 +86,15 @@ public:
     std::size_t live_total() const noexcept { return total_ - stale_total_; }
     std::size_t live_in_queue(name_id queue) const;
 
-    // Takes up to `max` tasks from `lanes`, oldest head first. For each head,
-    // take(lane_id, queued_task&) may move the task out and return true (it is popped), or
-    // return false to stop before it (it stays). is_live(const queued_task&) is consulted only
-    // in lanes holding stale tasks; a task it rejects is dropped. Returns how many were taken.
+    // What take() does with the head it is offered.
+    enum class take_result { taken, stop, skip_lane };
+
+    // Takes up to `max` tasks from `lanes` (at most 64 lanes are skipped), highest priority
+    // first, then oldest head. For each head, take(lane_id, queued_task&) moves the task out
+    // and returns taken (it is popped), or returns stop (it stays, and taking ends), or
+    // skip_lane (it stays, and this lane is passed over for the rest of this call).
+    // is_live(const queued_task&) is consulted only in lanes holding stale tasks; a task it
+    // rejects is dropped. Returns how many were taken.
     template <class IsLive, class Take>
     std::size_t take_oldest(std::span<const lane_id> lanes, std::size_t max, IsLive&& is_live,
                             Take&& take);
@@ -89,8 +106,8 @@ public:
 
 private:
     void pop_front(lane& l);
-    static std::uint64_t key_of(name_id queue, name_id name) noexcept {
-        return (std::uint64_t{queue} << 32) | name;
+    static std::uint64_t key_of(name_id queue, name_id name, std::uint32_t priority) noexcept {
+        return (std::uint64_t{queue} << 36) | (std::uint64_t{priority} << 32) | name;
     }
 
     name_table task_names_;
@@ -107,13 +124,23 @@ template <class IsLive, class Take>
 std::size_t task_queues::take_oldest(std::span<const lane_id> lanes, std::size_t max,
                                      IsLive&& is_live, Take&& take) {
     std::size_t taken = 0;
+    lane_id skipped[64];
+    std::size_t skipped_count = 0;
+    const auto is_skipped = [&](lane_id id) {
+        for (std::size_t i = 0; i < skipped_count; ++i) {
+            if (skipped[i] == id) return true;
+        }
+        return false;
+    };
     while (taken < max) {
         lane* best = nullptr;
         lane_id best_id = 0;
         for (const lane_id id : lanes) {
             lane& l = lanes_[id];
             if (l.tasks.empty()) continue;
-            if (best == nullptr || l.tasks.front().seq < best->tasks.front().seq) {
+            if (skipped_count > 0 && is_skipped(id)) continue;
+            if (best == nullptr || l.priority > best->priority ||
+                (l.priority == best->priority && l.tasks.front().seq < best->tasks.front().seq)) {
                 best = &l;
                 best_id = id;
             }
@@ -126,7 +153,13 @@ std::size_t task_queues::take_oldest(std::span<const lane_id> lanes, std::size_t
             pop_front(*best);
             continue;
         }
-        if (!take(best_id, head)) break;
+        const take_result r = take(best_id, head);
+        if (r == take_result::stop) break;
+        if (r == take_result::skip_lane) {
+            if (skipped_count == std::size(skipped)) break;
+            skipped[skipped_count++] = best_id;
+            continue;
+        }
         pop_front(*best);
         ++taken;
     }

@@ -163,10 +163,15 @@ public:
 
     // Asks the broker to revoke the task (drop it from its queue, or cancel it on its
     // worker). A future of this client for it becomes cancelled. No reply on the wire.
-    void revoke(const proto::task_id& id);
+    // With terminate, a running process-pool task's child is killed rather than left to
+    // finish (Celery's revoke(terminate=True)).
+    void revoke(const proto::task_id& id, bool terminate = false);
+    // Runs a dead-lettered task again (`shoal inspect dead` lists them); its new result can
+    // be fetched by id. An id that is not a dead letter is ignored.
+    void requeue(const proto::task_id& id);
     // Drops every task waiting in `queue`; the future gives how many were dropped.
     concurrent::future<std::uint64_t> purge(std::string queue);
-    // The broker's report on "workers", "queues" or "active".
+    // The broker's report on "workers", "queues", "active", "dead", "limits" or "stats".
     concurrent::future<proto::report> inspect(std::string what);
 
     // ---- connection ----

@@ -9,7 +9,11 @@
 //                        "unavailable" (retryable(): a durable broker could not store it;
 //                        nothing will run; submit it again later)
 //   unknown_task_error   no worker can run the task's name (outcome `unknown_task`)
-//   task_lost_error      every attempt ended with a worker's death (outcome `lost`)
+//   time_limit_exceeded  (common's) the task ran past its hard or soft time limit: what()
+//                        names the limit and the worker
+//   task_lost_error      every attempt ended with a worker's death (outcome `lost`); code()
+//                        is "dead_letter" when the broker set it aside for `shoal retry`
+//   task_expired_error   the task's expiry passed before it started (outcome `expired`)
 //   result_unknown_error fetch: the broker has no record of this task id
 //   result_expired_error fetch: the result existed but its time to live passed
 //   broker_error         the broker answered ERROR about this task or request
@@ -61,6 +65,11 @@ public:
 };
 
 class task_lost_error : public remote_error {
+public:
+    using remote_error::remote_error;
+};
+
+class task_expired_error : public remote_error {
 public:
     using remote_error::remote_error;
 };

@@ -29,6 +29,7 @@ std::string encode(const result& m);
 std::string encode(const fetch& m);
 std::string encode(const fetched& m);
 std::string encode(const revoke& m);
+std::string encode(const requeue& m);
 std::string encode(const purge& m);
 std::string encode(const purged& m);
 std::string encode(const inspect& m);

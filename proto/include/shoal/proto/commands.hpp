@@ -26,6 +26,7 @@ enum class command : std::uint8_t {
     purged = 0x17,
     inspect = 0x18,
     report = 0x19,
+    requeue = 0x1a,
     ready = 0x20,
     dispatch = 0x21,
     done = 0x22,

@@ -28,23 +28,33 @@ struct error_info {
     friend bool operator==(const error_info&, const error_info&) = default;
 };
 
-// Section 5.2. Absent options are nullopt; the broker refuses what it does not implement.
+// Section 5.2. Absent options are nullopt (or empty); the broker refuses what it does not
+// implement.
 struct task_options {
     std::optional<std::uint32_t> priority;       // 0..9, higher first
     std::optional<std::uint64_t> countdown_ms;
     std::optional<std::uint64_t> eta_ms;          // unix epoch milliseconds
     std::optional<std::uint64_t> expires_ms;      // unix epoch milliseconds
     std::optional<std::uint64_t> time_limit_ms;   // hard limit on one attempt
+    std::optional<std::uint64_t> soft_time_limit_ms;  // the task is asked to stop
     std::optional<std::uint32_t> max_retries;
+    std::optional<std::uint64_t> retry_delay_ms;      // first retry's countdown
+    std::optional<std::uint64_t> retry_backoff_max_ms;
+    std::optional<bool> retry_backoff;                // the delay doubles per retry
+    std::optional<bool> retry_jitter;                 // each delay drawn from [delay/2, delay]
+    std::vector<std::string> retry_on;                // error types retried; empty: any
     bool empty() const noexcept {
         return !priority && !countdown_ms && !eta_ms && !expires_ms && !time_limit_ms &&
-               !max_retries;
+               !soft_time_limit_ms && !max_retries && !retry_delay_ms && !retry_backoff_max_ms &&
+               !retry_backoff && !retry_jitter && retry_on.empty();
     }
     friend bool operator==(const task_options&, const task_options&) = default;
 };
+// At most this many error types in retry_on.
+inline constexpr std::size_t max_retry_on = 32;
 
 // Section 5.3.
-enum class task_status : std::uint8_t { ok, failed, revoked, unknown_task, lost };
+enum class task_status : std::uint8_t { ok, failed, revoked, unknown_task, lost, expired };
 const char* to_string(task_status s) noexcept;
 std::optional<task_status> task_status_from(std::string_view text) noexcept;
 
@@ -172,7 +182,15 @@ struct fetched {
 struct revoke {
     static constexpr command cmd = command::revoke;
     std::vector<task_id> ids;
+    bool terminate = false;  // a running process-pool task is killed, not left to finish
     friend bool operator==(const revoke&, const revoke&) = default;
+};
+
+// Dead-lettered tasks to run again (`shoal retry ID`); answered by ACCEPTED.
+struct requeue {
+    static constexpr command cmd = command::requeue;
+    std::vector<task_id> ids;
+    friend bool operator==(const requeue&, const requeue&) = default;
 };
 
 struct purge {
@@ -236,6 +254,8 @@ struct dispatch {
 struct finished_task {
     outcome result;
     std::uint32_t attempt = 1;
+    // The task asked for its own retry (error type shoal::retry), to run again after this.
+    std::optional<std::uint64_t> retry_countdown_ms = std::nullopt;
     friend bool operator==(const finished_task&, const finished_task&) = default;
 };
 
@@ -249,6 +269,7 @@ struct done {
 struct cancel {
     static constexpr command cmd = command::cancel;
     std::vector<task_id> ids;
+    bool terminate = false;  // kill a running process-pool task's child
     friend bool operator==(const cancel&, const cancel&) = default;
 };
 

@@ -1,0 +1,173 @@
+// What the broker holds back and brings back (PROTOCOL.md section 5.2): tasks waiting for
+// their countdown or eta, tasks past their expiry, failed attempts that are retried after a
+// back-off, and tasks set aside as dead letters after killing their workers (REQUEUE brings
+// them back). One timer serves them all, armed for the earliest thing due.
+
+#include <chrono>
+#include <limits>
+
+#include "broker_core.hpp"
+
+namespace shoal::broker {
+
+namespace {
+
+std::uint64_t epoch_ms_now() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+}
+
+}  // namespace
+
+double broker_core::epoch_to_loop(std::uint64_t epoch_ms) const {
+    const std::uint64_t now_ms = epoch_ms_now();
+    const double from_now = epoch_ms >= now_ms ? static_cast<double>(epoch_ms - now_ms) / 1000.0
+                                               : -static_cast<double>(now_ms - epoch_ms) / 1000.0;
+    return loop_.time() + from_now;
+}
+
+void broker_core::enqueue(task_entry& entry, std::string_view queue, std::string_view name,
+                          queued_task&& q, const admission& a) {
+    const lane_id lane = queues_.lane_for(queue, name, a.priority);
+    entry.lane = lane;
+    q.seq = entry.seq;
+    const double now = loop_.time();
+    if (a.expires_ms) {
+        const double at = epoch_to_loop(*a.expires_ms);
+        if (at <= now) {
+            ++stats_.expired_tasks;
+            finish_by_broker(q.id, entry, proto::task_status::expired, "expired",
+                             "the task's expiry passed before it was queued");
+            return;
+        }
+        expiries_.add(at, q.id, entry.seq);
+        arm_control_timer();
+    }
+    double due = now;
+    if (a.eta_ms) due = std::max(due, epoch_to_loop(*a.eta_ms));
+    if (a.countdown_ms) due = std::max(due, now + static_cast<double>(*a.countdown_ms) / 1000.0);
+    if (due > now) {
+        hold(entry, due, lane, std::move(q));
+        return;
+    }
+    queues_.push_back(lane, std::move(q));
+    dispatch_needed_ = true;
+}
+
+void broker_core::hold(task_entry& entry, double due, lane_id lane, queued_task&& q) {
+    entry.held = true;
+    entry.lane = lane;
+    delayed_.add(due, lane, std::move(q));
+    arm_control_timer();
+}
+
+bool broker_core::retry_if_asked(task_entry& entry, inflight_task& taken, proto::finished_task& f) {
+    const retry_decision d = decide_retry(taken.task.extras.get(), f, taken.task.retries, random_);
+    if (d.give_up) f.result.error = *d.give_up;
+    if (!d.retry) return false;
+    ++stats_.retried;
+    queued_task q = std::move(taken.task);
+    ++q.retries;
+    ++q.attempt;  // a DONE still coming for the failed attempt is late
+    spdlog::debug("shoal-broker: task {} failed ({}); retry {} in {:.3f} s", q.id.to_hex(),
+                  f.result.error.type, q.retries, d.delay_s);
+    if (d.delay_s <= 0) {
+        queues_.push_back(taken.lane, std::move(q));
+        dispatch_needed_ = true;
+    } else {
+        hold(entry, loop_.time() + d.delay_s, taken.lane, std::move(q));
+    }
+    return true;
+}
+
+void broker_core::set_aside(task_entry& entry, lane_id lane, queued_task&& q, std::string reason) {
+    // The submitter's future fails with the reason now; the task stays pending (FETCH says
+    // so) until an operator runs it again with REQUEUE. With Redis its record stays too, so a
+    // restarted broker tries it again.
+    ++stats_.dead_lettered;
+    spdlog::warn("shoal-broker: task {} set aside as a dead letter: {}", q.id.to_hex(), reason);
+    proto::outcome o;
+    o.id = q.id;
+    o.status = proto::task_status::lost;
+    o.error = proto::error_info{"dead_letter", reason, "broker"};
+    tell(q.id, entry.recipient, o);
+    entry.dead_lettered = true;
+    if (auto dropped = dead_.add(dead_letter{lane, std::move(q), std::move(reason), loop_.time()})) {
+        // Past the bound the oldest letter ends for good: its outcome is stored.
+        if (task_entry* old = store_.find(dropped->task.id); old != nullptr && !old->done) {
+            old->dead_lettered = false;
+            finish_by_broker(dropped->task.id, *old, proto::task_status::lost, "dead_letter",
+                             dropped->reason);
+        }
+    }
+}
+
+void broker_core::on_requeue(peer& p, std::string_view body) {
+    const proto::requeue m = proto::decode<proto::requeue>(body, limits_);
+    proto::accepted reply;
+    for (const proto::task_id& id : m.ids) {
+        task_entry* entry = store_.find(id);
+        std::optional<dead_letter> letter = dead_.take(id);
+        if (!letter || entry == nullptr || entry->done) {
+            reply.refused.push_back(refuse(id, "not_dead", "no dead-lettered task has this id"));
+            continue;
+        }
+        entry->dead_lettered = false;
+        queued_task q = std::move(letter->task);
+        q.deaths = 0;
+        ++q.attempt;
+        entry->lane = letter->lane;
+        queues_.push_back(letter->lane, std::move(q));
+        dispatch_needed_ = true;
+        ++stats_.requeued_dead;
+        reply.ids.push_back(id);
+        spdlog::info("shoal-broker: client '{}' requeued dead letter {}", p.name, id.to_hex());
+    }
+    send(p, reply);
+}
+
+void broker_core::on_control_timer() {
+    control_timer_at_ = 0;
+    const double now = loop_.time();
+    delayed_.release_due(now, [&](lane_id lane, queued_task&& q) {
+        task_entry* entry = store_.find(q.id);
+        // Revoked, expired or purged while held: it simply does not come back.
+        if (entry == nullptr || entry->done || entry->seq != q.seq) return;
+        entry->held = false;
+        queues_.push_back(lane, std::move(q));
+        dispatch_needed_ = true;
+    });
+    expiries_.take_due(now, [&](const expiry_watch::entry& e) {
+        task_entry* entry = store_.find(e.id);
+        if (entry == nullptr || entry->done || entry->seq != e.seq) return;
+        if (inflight_.find(e.id) != nullptr || entry->dead_lettered) return;  // it started
+        if (!entry->held) queues_.mark_stale(entry->lane);
+        ++stats_.expired_tasks;
+        finish_by_broker(e.id, *entry, proto::task_status::expired, "expired",
+                         "the task's expiry passed before it started");
+    });
+    if (rate_wake_up_ != 0 && rate_wake_up_ <= now) {
+        rate_wake_up_ = 0;
+        dispatch_needed_ = true;  // a rate-limited name has a token again
+    }
+    arm_control_timer();
+    end_of_wakeup();
+}
+
+void broker_core::arm_control_timer() {
+    double at = std::numeric_limits<double>::infinity();
+    if (const auto d = delayed_.next_due()) at = std::min(at, *d);
+    if (const auto e = expiries_.next_at()) at = std::min(at, *e);
+    if (const auto r = rates_.take_wake_up()) {
+        rate_wake_up_ = rate_wake_up_ == 0 ? *r : std::min(rate_wake_up_, *r);
+    }
+    if (rate_wake_up_ != 0) at = std::min(at, rate_wake_up_);
+    if (at == std::numeric_limits<double>::infinity()) return;
+    if (control_timer_at_ != 0 && control_timer_at_ <= at) return;  // armed early enough
+    control_timer_.cancel();
+    control_timer_at_ = at;
+    control_timer_ = loop_.call_at(at, [this] { on_control_timer(); });
+}
+
+}  // namespace shoal::broker
