@@ -166,6 +166,9 @@ private:
     void hold(task_entry& entry, double due, lane_id lane, queued_task&& q);
     // A failed attempt: runs again later if its policy says so (true), else false.
     bool retry_if_asked(task_entry& entry, inflight_task& taken, proto::finished_task& f);
+    // An attempt that killed what ran it (its worker, or its process-pool child): the task
+    // runs again at the front of its lane, or past the delivery limit is set aside.
+    void lose_attempt(task_entry& entry, lane_id lane, queued_task&& q, std::string_view how);
     void set_aside(task_entry& entry, lane_id lane, queued_task&& q, std::string reason);
     // Releases due held tasks, expires tasks past their expiry; re-arms the timer.
     void on_control_timer();

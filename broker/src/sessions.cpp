@@ -68,18 +68,7 @@ void broker_core::take_back_tasks_of(peer_ref worker) {
         if (t.revoked) continue;  // its outcome, revoked, is stored already
         task_entry* entry = store_.find(t.task.id);
         if (entry == nullptr || entry->done) continue;
-        // The delivery limit: a task that keeps killing its workers is set aside.
-        if (++t.task.deaths >= config_.max_attempts) {
-            set_aside(*entry, t.lane, std::move(t.task),
-                      fmt::format("its worker died during each of {} attempts (delivery limit {})",
-                                  t.task.deaths, config_.max_attempts));
-            continue;
-        }
-        // A new attempt: a DONE still coming for the old one is late and ignored.
-        ++t.task.attempt;
-        ++stats_.requeued;
-        queues_.push_front(t.lane, std::move(t.task));
-        dispatch_needed_ = true;
+        lose_attempt(*entry, t.lane, std::move(t.task), "its worker died");
     }
 }
 

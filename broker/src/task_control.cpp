@@ -81,6 +81,22 @@ bool broker_core::retry_if_asked(task_entry& entry, inflight_task& taken, proto:
     return true;
 }
 
+void broker_core::lose_attempt(task_entry& entry, lane_id lane, queued_task&& q,
+                               std::string_view how) {
+    if (++q.deaths >= config_.max_attempts) {
+        const std::uint16_t deaths = q.deaths;
+        set_aside(entry, lane, std::move(q),
+                  fmt::format("{} during each of {} attempts (delivery limit {})", how, deaths,
+                              config_.max_attempts));
+        return;
+    }
+    // A new attempt: a DONE still coming for the old one is late and ignored.
+    ++q.attempt;
+    ++stats_.requeued;
+    queues_.push_front(lane, std::move(q));
+    dispatch_needed_ = true;
+}
+
 void broker_core::set_aside(task_entry& entry, lane_id lane, queued_task&& q, std::string reason) {
     // The submitter's future fails with the reason now; the task stays pending (FETCH says
     // so) until an operator runs it again with REQUEUE. With Redis its record stays too, so a

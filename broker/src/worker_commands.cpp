@@ -48,6 +48,14 @@ void broker_core::on_done(peer& p, std::string_view body) {
                 if (f.result.status != proto::task_status::ok && f.result.error.where.empty()) {
                     f.result.error.where = p.name;
                 }
+                // A process-pool child that died running it (a crash, not an exception)
+                // counts toward the delivery limit, as a worker's death does.
+                if (f.result.status == proto::task_status::failed &&
+                    f.result.error.type == crashed_child_type) {
+                    lose_attempt(*entry, taken.lane, std::move(taken.task),
+                                 "its process died (" + f.result.error.message + ")");
+                    break;
+                }
                 // A task's exception is an outcome like any other: retried if its policy
                 // says so, else told as it is.
                 if (retry_if_asked(*entry, taken, f)) break;

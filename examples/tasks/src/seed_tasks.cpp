@@ -1,6 +1,7 @@
 #include "shoal_examples/seed_tasks.hpp"
 
 #include <cctype>
+#include <csignal>
 #include <cstdint>
 #include <iomanip>
 #include <sstream>
@@ -109,6 +110,8 @@ void define_seed_tasks(shoal::task_registry& registry) {
     registry.define(fail, [](const std::string& message) { throw std::runtime_error(message); },
                     shoal::run_on::thread_pool);
     registry.define(add_all, add_all_numbers, shoal::run_on::loop);
+    // A poison task: its process-pool child dies of SIGSEGV every time.
+    registry.define(crash, [](long) -> long { std::raise(SIGSEGV); return 0; }, shoal::run_on::process_pool);
 }
 
 }  // namespace shoal_examples
