@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <memory>
 #include <string>
 
@@ -130,6 +132,50 @@ TEST_F(DurableBroker, ABrokerStartedAgainRunsWhatWasQueuedAndServesStoredResults
     EXPECT_EQ(client->results(1).at(0).id, id_of(2));
     EXPECT_TRUE(wait_until([&] { return stored_result(3) != "(nil)"; }, 5.0));
     EXPECT_EQ(redis.command({"HLEN", tasks_key}), "0");
+}
+
+TEST_F(DurableBroker, RevocationsSurviveARestart) {
+    start_broker();
+    auto held = task(1);
+    held.options.countdown_ms = 60'000;  // held by the broker
+    client->submit({held, task(2), task(3)});  // 2 and 3 queued: no worker yet
+    client->send(proto::revoke{{id_of(1), id_of(2)}, false});
+    const auto told = client->results(2);
+    for (const auto& o : told) EXPECT_EQ(o.status, proto::task_status::revoked);
+    // Stored as results, the task records gone: a restarted broker does not run them.
+    EXPECT_EQ(decode_result_record(stored_result(1)).outcome.status, proto::task_status::revoked);
+    EXPECT_EQ(decode_result_record(stored_result(2)).outcome.status, proto::task_status::revoked);
+    EXPECT_EQ(stored_task(1), "0");
+    EXPECT_EQ(stored_task(3), "1");
+    restart_broker();
+    auto w = worker();
+    const auto d = w->expect<proto::dispatch>();
+    ASSERT_EQ(d.tasks.size(), 1u);
+    EXPECT_EQ(d.tasks[0].id, id_of(3));
+    EXPECT_TRUE(w->quiet_for(0.3));
+    const auto f = client->fetch({id_of(1), id_of(2)});
+    ASSERT_EQ(f.entries.size(), 2u);
+    for (const auto& e : f.entries) {
+        EXPECT_EQ(e.state, proto::result_state::done);
+        ASSERT_TRUE(e.result.has_value());
+        EXPECT_EQ(e.result->status, proto::task_status::revoked);
+    }
+}
+
+TEST_F(DurableBroker, AHeldTaskKeepsItsEtaAcrossARestart) {
+    start_broker();
+    auto later = task(1);
+    const auto eta = std::chrono::system_clock::now() + std::chrono::milliseconds(1500);
+    later.options.eta_ms = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(eta.time_since_epoch()).count());
+    client->submit({later});
+    restart_broker();
+    auto w = worker();
+    EXPECT_TRUE(w->quiet_for(0.5));  // still held after the restart
+    const auto d = w->expect<proto::dispatch>(5.0);
+    ASSERT_EQ(d.tasks.size(), 1u);
+    EXPECT_EQ(d.tasks[0].id, id_of(1));
+    EXPECT_GE(std::chrono::system_clock::now(), eta - std::chrono::milliseconds(50));
 }
 
 TEST_F(DurableBroker, ATaskThatWasRunningWhenTheBrokerStoppedRunsAgainAsTheNextAttempt) {
