@@ -12,7 +12,8 @@
 //            oldest first)
 //   limits:  name, per_second (the rate limits, per task name)
 //   stats:   one row: every broker_stats counter, plus the gauges peers, workers, clients,
-//            queued, held (waiting for a countdown, eta or retry), active, dead, results
+//            queued, held (waiting for a countdown, eta or retry; one revoked or expired
+//            meanwhile is counted until its time comes), active, dead, results
 //            (stored, done), pending, tombstones, redis (off, up, connecting, down),
 //            results_unwritten (waiting for Redis)
 //
