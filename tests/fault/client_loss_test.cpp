@@ -25,6 +25,7 @@ using shoal::testing::child_process;
 using shoal::testing::count_log_lines;
 using shoal::testing::field;
 using shoal::testing::local_cluster;
+using shoal::testing::joined;
 using shoal::testing::outcome_checker;
 using shoal::testing::scratch_dir;
 using shoal::testing::wait_until;
@@ -35,13 +36,6 @@ long stat_of(shoal::client& client, const std::string& key) {
     if (report.rows.empty()) return -1;
     const std::string v = field(report.rows[0], key);
     return v.empty() ? -1 : std::stol(v);
-}
-
-std::string joined(const std::vector<std::string>& lines, std::size_t at_most = 20) {
-    std::string out;
-    for (std::size_t i = 0; i < lines.size() && i < at_most; ++i) out += "\n  " + lines[i];
-    if (lines.size() > at_most) out += "\n  ... and " + std::to_string(lines.size() - at_most) + " more";
-    return out;
 }
 
 TEST(ClientLoss, AClientKilledMidBatchLeavesEveryAcceptedTaskToRunAndBeFetched) {

@@ -37,6 +37,7 @@ using shoal::testing::count_log_lines;
 using shoal::testing::inspect_through_cli;
 using shoal::testing::link_cut;
 using shoal::testing::local_cluster;
+using shoal::testing::joined;
 using shoal::testing::outcome_checker;
 using shoal::testing::scratch_dir;
 using shoal::testing::two_hosts;
@@ -104,13 +105,6 @@ protected:
     scratch_dir dir_;
     std::optional<local_cluster> cluster_;
 };
-
-std::string joined(const std::vector<std::string>& lines, std::size_t at_most = 20) {
-    std::string out;
-    for (std::size_t i = 0; i < lines.size() && i < at_most; ++i) out += "\n  " + lines[i];
-    if (lines.size() > at_most) out += "\n  ... and " + std::to_string(lines.size() - at_most) + " more";
-    return out;
-}
 
 TEST_F(NetworkFault, ASilentPartitionKillsTheWorkerItsTasksRunElsewhereAndItsLateResultsAreIgnored) {
     // Liveness 5 x 100 ms: silent for 500 ms, a peer is dead (a shorter window declares

@@ -149,4 +149,12 @@ inline std::size_t count_log_lines(const std::string& path, const std::string& t
     return n;
 }
 
+// A checker's breaches (or any lines) for a failure message, the first `at_most` of them.
+inline std::string joined(const std::vector<std::string>& lines, std::size_t at_most = 20) {
+    std::string out;
+    for (std::size_t i = 0; i < lines.size() && i < at_most; ++i) out += "\n  " + lines[i];
+    if (lines.size() > at_most) out += "\n  ... and " + std::to_string(lines.size() - at_most) + " more";
+    return out;
+}
+
 }  // namespace shoal::testing
