@@ -22,11 +22,13 @@ namespace shoal::testing {
 
 class durable_cluster {
 public:
-    explicit durable_cluster(redis_server_options redis_options, double redis_timeout_s = 1.0)
+    // Heartbeats every 100 ms; a worker is dead after `liveness` silent periods.
+    explicit durable_cluster(redis_server_options redis_options, double redis_timeout_s = 1.0,
+                             int liveness = 10)
         : redis_(redis_options),
           cluster_({"--redis", redis_.url(), "--redis-timeout-ms",
-                    std::to_string(static_cast<int>(redis_timeout_s * 1000)), "--heartbeat-ms", "100", "--liveness", "10",
-                    "--log-level", "warn"}) {
+                    std::to_string(static_cast<int>(redis_timeout_s * 1000)), "--heartbeat-ms", "100",
+                    "--liveness", std::to_string(liveness), "--log-level", "warn"}) {
         if (cluster_.endpoint().empty()) return;
         cluster_.add_worker("w1", {"--log-level", "warn"});
         cluster_.add_worker("w2", {"--log-level", "warn"});
