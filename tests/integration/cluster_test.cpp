@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
@@ -142,6 +143,18 @@ TEST_F(ClusterTest, EveryPoolRunsItsTasks) {
     EXPECT_EQ(client_->submit(factorial, 20).get(30.0), "2432902008176640000"); // threads
     EXPECT_EQ(client_->submit(fib, 20).get(30.0), 6765);                       // threads
     EXPECT_EQ(client_->submit(count, 0).get(60.0), 0);                          // processes
+}
+
+TEST_F(ClusterTest, SpinBusyWaitsAtLeastWhatItIsAskedAndRefusesANegativeTime) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(client_->submit(spin, 0.05).get(30.0), 0.05);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+    try {
+        client_->submit(spin, -1.0).get(30.0);
+        FAIL() << "spin accepted a negative time";
+    } catch (const shoal::remote_task_error& e) {
+        EXPECT_EQ(e.type(), "std::invalid_argument");
+    }
 }
 
 TEST_F(ClusterTest, MapReturnsResultsInOrder) {

@@ -1,6 +1,7 @@
 #include "shoal_examples/seed_tasks.hpp"
 
 #include <cctype>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <iomanip>
@@ -97,6 +98,15 @@ shoal::task<long> add_all_numbers(std::vector<long> numbers) {
     co_return numbers.front();
 }
 
+// Busy, not asleep: the thread is taken for the whole time, as a computation would take it.
+double spin_for(double seconds) {
+    if (!(seconds >= 0.0 && seconds <= 60.0)) throw std::invalid_argument("spin: seconds must be in 0..60");
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < end) {
+    }
+    return seconds;
+}
+
 }  // namespace
 
 void define_seed_tasks(shoal::task_registry& registry) {
@@ -112,6 +122,7 @@ void define_seed_tasks(shoal::task_registry& registry) {
     registry.define(add_all, add_all_numbers, shoal::run_on::loop);
     // A poison task: its process-pool child dies of SIGSEGV every time.
     registry.define(crash, [](long) -> long { std::raise(SIGSEGV); return 0; }, shoal::run_on::process_pool);
+    registry.define(spin, spin_for, shoal::run_on::thread_pool);
 }
 
 }  // namespace shoal_examples

@@ -12,8 +12,10 @@
 //   word_count   std::map<std::string, int>(std::string)     thread pool    lower-cased words (letters and digits) counted
 //   fail         void(std::string message)                   thread pool    throws std::runtime_error(message)
 //   add_all      long(std::vector<long>)                     loop           the sum, as rounds of `add` subtasks awaited
-//   crash        long(long)                                  process pool   never returns: its child dies of SIGSEGV
 //                                                                           without a slot (a tree: log2(n) rounds)
+//   crash        long(long)                                  process pool   never returns: its child dies of SIGSEGV
+//   spin         double(double seconds)                      thread pool    busy-waits that long, returns it: a CPU task of
+//                                                                           known length (bench/: task granularity)
 //
 // Link shoal_seed_tasks to compile them into your own worker (define_seed_tasks), or load
 // libshoal_seed_tasks_plugin.so into the stock daemon: shoal-worker --tasks <path>.
@@ -40,6 +42,7 @@ inline constexpr shoal::task_def<std::map<std::string, int>(std::string)> word_c
 inline constexpr shoal::task_def<void(std::string)> fail{"fail"};
 inline constexpr shoal::task_def<long(std::vector<long>)> add_all{"add_all"};
 inline constexpr shoal::task_def<long(long)> crash{"crash"};
+inline constexpr shoal::task_def<double(double)> spin{"spin"};
 
 // Defines every task above in `registry`, each on the place the table gives.
 void define_seed_tasks(shoal::task_registry& registry);

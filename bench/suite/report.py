@@ -1,0 +1,352 @@
+"""The run's results as a table (stdout and the Markdown report), JSON, and PNG plots drawn with
+matplotlib (Debian's python3-matplotlib). Every figure is printed with Shoal's ratio to each
+peer, oriented so that "12x" always means Shoal is 12 times better."""
+
+import copy
+import datetime
+import json
+import math
+import os
+
+PEERS = ["celery", "dask", "rq"]
+NAMES = {"shoal": "Shoal", "celery": "Celery", "dask": "Dask", "rq": "RQ"}
+
+
+def get(d, *keys):
+    for k in keys:
+        if not isinstance(d, dict) or k not in d or d[k] is None:
+            return None
+        d = d[k]
+    return d
+
+
+def usable(r):
+    """A measurement that finished and lost nothing."""
+    return isinstance(r, dict) and r.get("complete", True) and not r.get("failed") and "skipped" not in r
+
+
+def metg_of(points):
+    """Task Bench's METG: the smallest task duration still at >= 50% efficiency, interpolated on
+    log(duration) between the two points around 50%; None if no point reached 50%."""
+    pts = sorted((p for p in points or [] if p.get("efficiency") is not None), key=lambda p: -p["task_s"])
+    best = None
+    for a, b in zip(pts, pts[1:] + [None]):
+        if a["efficiency"] < 0.5:
+            break
+        best = a["task_s"]
+        if b is not None and b["efficiency"] < 0.5:
+            t = (a["efficiency"] - 0.5) / (a["efficiency"] - b["efficiency"])
+            best = math.exp(math.log(a["task_s"]) + t * (math.log(b["task_s"]) - math.log(a["task_s"])))
+            break
+    return best
+
+
+def best_of(runs, key, higher):
+    """The best value of `key` over a peer's configurations (pools), and which one it was."""
+    found = [(r[key], pool) for pool, r in (runs or {}).items() if usable(r) and r.get(key) is not None]
+    if not found:
+        return None, None
+    return (max if higher else min)(found)
+
+
+class Row:
+    def __init__(self, figure, unit, higher, values, target="", ok=None, note=""):
+        self.figure, self.unit, self.higher = figure, unit, higher
+        self.values = values  # system -> number or None
+        self.target, self.ok, self.note = target, ok, note
+
+    def ratio(self, peer):
+        s, p = self.values.get("shoal"), self.values.get(peer)
+        if not s or not p:
+            return None
+        return s / p if self.higher else p / s
+
+
+def fmt(v, unit):
+    if v is None:
+        return "n/a"
+    if unit == "tasks/s" or unit == "msg/s":
+        return f"{v:,.0f}"
+    if unit == "us":
+        return f"{v:,.0f}" if v >= 100 else f"{v:.1f}"
+    if unit == "s":
+        return f"{v:.3f}" if v < 10 else f"{v:,.1f}"
+    if unit == "B":
+        return f"{v:,.0f}"
+    if unit == "x":
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def rows_of(res):
+    rows = []
+    shoal = res.get("shoal", {})
+    peers = [p for p in PEERS if p in res]
+
+    # 1. throughput
+    for n in sorted(int(k) for k in get(shoal, "throughput") or {}):
+        vals = {"shoal": get(shoal, "throughput", str(n), "tasks_per_s")}
+        notes = []
+        for p in peers:
+            # The peer's run at this size, or else its largest (said in the notes).
+            runs = get(res[p], "throughput") or {}
+            sizes = sorted({int(k) for r in runs.values() for k, v in r.items() if usable(v)})
+            at = n if n in sizes else (sizes[-1] if sizes else n)
+            per_pool = {pool: r.get(str(at)) for pool, r in runs.items()}
+            vals[p], pool = best_of(per_pool, "tasks_per_s", True)
+            if pool and pool != "default":
+                notes.append(f"{NAMES[p]}'s best: {pool}")
+            notes += [f"{NAMES[p]} ({pool}) ran {r['tasks']:,} tasks" for pool, r in per_pool.items()
+                      if usable(r) and r.get("tasks") != n]
+            notes += [f"{NAMES[p]} ({pool}) not run: {r['skipped']}" for pool, r in
+                      ((pool, r.get(str(n))) for pool, r in runs.items()) if isinstance(r, dict) and "skipped" in r]
+        target, ok = "", None
+        if n == 100_000:
+            target = ">= 300,000/s and >= 200x Celery"
+            ok = bool(vals["shoal"] and vals["shoal"] >= 300_000 and vals.get("celery")
+                      and vals["shoal"] / vals["celery"] >= 200)
+        rows.append(Row(f"no-op throughput, {n:,} tasks, 2 workers", "tasks/s", True, vals, target, ok, "; ".join(notes)))
+
+    # 2. latency
+    for q, target_x in (("p50", 4), ("p99", 10), ("p999", None)):
+        vals = {"shoal": get(shoal, "latency", f"{q}_us")}
+        for p in peers:
+            vals[p], _ = best_of(get(res[p], "latency"), f"{q}_us", False)
+        target = f">= {target_x}x below Celery" if target_x else ""
+        ok = None
+        if target_x:
+            ok = bool(vals["shoal"] and vals.get("celery") and vals["celery"] / vals["shoal"] >= target_x)
+        n = get(shoal, "latency", "round_trips")
+        rows.append(Row(f"round trip {q} ({n or '?':,} sequential)", "us", False, vals, target, ok))
+
+    # 3. CPU-bound batch
+    vals = {"shoal": get(shoal, "cpu", "speedup")}
+    for p in peers:
+        vals[p], _ = best_of(get(res[p], "cpu"), "speedup", True)
+    ok = bool(vals["shoal"] and vals["shoal"] >= 1.9 and get(shoal, "cpu", "results_ok"))
+    seq = get(shoal, "cpu", "sequential_s")
+    rows.append(Row("count example: speedup, 2 workers vs sequential", "x", True, vals, ">= 1.9x", ok,
+                    f"Shoal's 10 tasks: {seq:.3f} s sequential (C++ counts 10^7 in ms; Python in ~0.4 s)" if seq else ""))
+
+    # 4. C10K
+    vals = {"shoal": get(shoal, "c10k", "wall_s")}
+    notes = []
+    for p in peers:
+        r = get(res[p], "c10k")
+        vals[p] = r.get("wall_s") if usable(r) and r.get("tasks") == get(shoal, "c10k", "tasks") else None
+        if isinstance(r, dict):
+            if r.get("wall_s") is None and r.get("projected_s"):
+                notes.append(f"{NAMES[p]}: cannot overlap them, projected {r['projected_s']:,.0f} s")
+            elif usable(r) and r.get("tasks") != get(shoal, "c10k", "tasks"):
+                notes.append(f"{NAMES[p]}: {r.get('tasks'):,} tasks in {r.get('wall_s', 0):.2f} s")
+    ok = bool(vals["shoal"] and vals["shoal"] <= 1.1)
+    n = get(shoal, "c10k", "tasks")
+    rows.append(Row(f"C10K: {n or 10_000:,} tasks sleeping 1 s at once, wall", "s", False, vals, "<= 1.1 s", ok,
+                    "; ".join(notes)))
+
+    # 5. scaling
+    for w in sorted({int(k) for k in get(shoal, "scaling", "loopback") or {}}):
+        vals = {"shoal": get(shoal, "scaling", "loopback", str(w), "tasks_per_s")}
+        for p in peers:
+            r = get(res[p], "scaling", str(w))
+            vals[p] = r.get("tasks_per_s") if usable(r) else None
+        n = get(shoal, "scaling", "loopback", str(w), "tasks")
+        rows.append(Row(f"scaling: {w} worker process(es), {n or 0:,} no-op tasks", "tasks/s", True, vals))
+        net = get(shoal, "scaling", "netns", str(w), "tasks_per_s")
+        if net:
+            rows.append(Row(f"scaling: {w} worker(s), each in its own network namespace", "tasks/s", True,
+                            {"shoal": net}))
+
+    # 6. durable mode
+    for mode in ("memory", "everysec", "always"):
+        r = get(shoal, "durable", mode)
+        if not r:
+            continue
+        vals = {"shoal": r.get("tasks_per_s")}
+        for p in ("celery", "rq"):
+            if p in peers:
+                vals[p], _ = best_of({k: v.get(str(FIRST_PEER_N(res, p))) for k, v in (get(res[p], "throughput") or {}).items()},
+                                     "tasks_per_s", True)
+        label = {"memory": "in memory (no Redis)", "everysec": "Redis, appendfsync everysec",
+                 "always": "Redis, appendfsync always"}[mode]
+        target, ok = "", None
+        if mode != "memory":
+            target = ">= 50x Celery"
+            ok = bool(vals["shoal"] and vals.get("celery") and vals["shoal"] / vals["celery"] >= 50)
+        rows.append(Row(f"durable: {label}, {r.get('tasks', 0):,} tasks", "tasks/s", True, vals, target, ok,
+                        "peers: their best no-op throughput (Celery and RQ keep tasks in Redis too)" if mode != "memory" else ""))
+
+    # 7. memory
+    q = get(shoal, "memory", "queued")
+    if q or any(get(res[p], "queued_memory") for p in peers):
+        vals = {"shoal": get(q, "bytes_per_task")}
+        notes = [f"Shoal: {get(q, 'tasks') or 0:,} queued, RSS {get(q, 'rss_after_kb') or 0:,} KiB"] if q else []
+        for p in peers:
+            r = get(res[p], "queued_memory")
+            vals[p] = r.get("bytes_per_task") if usable(r) else None
+            if usable(r):
+                notes.append(f"{NAMES[p]}: {r.get('tasks', 0):,} in {r.get('where', '?').split('(')[0].strip()}")
+        rows.append(Row("memory per queued task", "B", False, vals, "", None, "; ".join(notes)))
+    i = get(shoal, "memory", "inflight")
+    if i:
+        rows.append(Row(f"worker memory per in-flight coroutine task ({i.get('active', 0):,} running)", "B", False,
+                        {"shoal": i.get("bytes_per_task")}, "", None,
+                        f"worker RSS {i.get('rss_before_kb', 0):,} -> {i.get('rss_after_kb', 0):,} KiB; peers: no "
+                        "comparable coroutine worker (see C10K)"))
+
+    # 8. METG
+    vals = {"shoal": metg_of(get(shoal, "metg", "points"))}
+    for p in peers:
+        found = [metg_of(r.get("points")) for r in (get(res[p], "metg") or {}).values() if isinstance(r, dict)]
+        found = [f for f in found if f]
+        vals[p] = min(found) if found else None
+    vals = {k: (v * 1e6 if v else None) for k, v in vals.items()}
+    rows.append(Row("METG(50%): smallest task at 50% efficiency, 2 workers", "us", False, vals))
+    return rows
+
+
+def FIRST_PEER_N(res, peer):
+    runs = get(res[peer], "throughput") or {}
+    sizes = sorted({int(k) for r in runs.values() for k in r})
+    return sizes[0] if sizes else 0
+
+
+def floor_rows(res):
+    f = res.get("floor") or {}
+    shoal = res.get("shoal", {})
+    rows = []
+    if f.get("messages_per_s"):
+        thr = get(shoal, "throughput")
+        n, s = max(((int(k), v["tasks_per_s"]) for k, v in (thr or {}).items() if usable(v)), default=(0, None))
+        rows.append(("no-op throughput vs relay messages/s", s, f["messages_per_s"], "msg/s",
+                     f"{s / f['messages_per_s']:.2f}" if s else "n/a",
+                     f"Shoal at {n:,} tasks; the relay sends one message per task, Shoal batches tasks into messages"))
+    for q in ("p50", "p99", "p999"):
+        s = get(shoal, "latency", f"{q}_us")
+        if f.get(f"{q}_us"):
+            rows.append((f"round trip {q}", s, f[f"{q}_us"], "us", f"{f[f'{q}_us'] / s:.2f}" if s else "n/a",
+                         "fraction = relay / Shoal (1.0 = as fast as the bare transport)"))
+    return rows
+
+
+def table(res):
+    rows = rows_of(res)
+    peers = [p for p in PEERS if p in res]
+    head = ["figure", "unit", "Shoal"] + [NAMES[p] for p in peers] + [f"vs {NAMES[p]}" for p in peers] + ["target", "result"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r.figure, r.unit, fmt(r.values.get("shoal"), r.unit)]
+        cells += [fmt(r.values.get(p), r.unit) for p in peers]
+        cells += [f"{r.ratio(p):,.1f}x" if r.ratio(p) else "" for p in peers]
+        cells += [r.target, "" if r.ok is None else ("PASS" if r.ok else "MISS")]
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = [f"- {r.figure}: {r.note}" for r in rows if r.note]
+    out = "\n".join(lines)
+    out += "\n\nRatios read \"Shoal is N times better\" (higher throughput, or lower time and memory).\n"
+    if notes:
+        out += "\n" + "\n".join(notes) + "\n"
+    fr = floor_rows(res)
+    if fr:
+        out += "\n| the floor: bare ZeroMQ relay | Shoal | relay | unit | Shoal as a fraction of the relay | how |\n|---|---|---|---|---|---|\n"
+        for name, s, relay, unit, frac, how in fr:
+            out += f"| {name} | {fmt(s, unit)} | {fmt(relay, unit)} | {unit} | {frac} | {how} |\n"
+    meta = res.get("meta", {})
+    out += (f"\nRun {meta.get('date')} on {meta.get('host')} ({meta.get('cpus')} CPUs), "
+            f"{'quick' if meta.get('quick') else 'full'} mode, {meta.get('seconds', 0):.0f} s; load average "
+            f"{' '.join(meta.get('load_before', []))} before, {' '.join(meta.get('load_after', []))} after. "
+            f"Peers: {', '.join(f'{k} {v}' for k, v in meta.get('versions', {}).items())}.\n")
+    if res.get("errors"):
+        out += "\nFailed measurements:\n" + "\n".join(f"- {e['what']}: {e['error']}" for e in res["errors"]) + "\n"
+    return out
+
+
+def samples(res):
+    out = {}
+    for system in ["shoal"] + PEERS:
+        lat = get(res, system, "latency")
+        if system == "shoal":
+            if lat and lat.get("samples_us"):
+                out["Shoal"] = lat["samples_us"]
+            continue
+        for pool, r in (lat or {}).items():
+            if isinstance(r, dict) and r.get("samples_us"):
+                out[NAMES[system] + ("" if pool == "default" else f" ({pool})")] = r["samples_us"]
+    return out
+
+
+def plots(res, stem):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    # Throughput vs workers.
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    series = {"Shoal": get(res, "shoal", "scaling", "loopback"),
+              "Shoal (netns)": get(res, "shoal", "scaling", "netns")}
+    for p in PEERS:
+        s = get(res, p, "scaling")
+        if s:
+            series[f"{NAMES[p]} ({s.get('pool')})" if s.get("pool") else NAMES[p]] = {k: v for k, v in s.items() if k != "pool"}
+    for name, s in series.items():
+        pts = sorted((int(w), r["tasks_per_s"]) for w, r in (s or {}).items() if usable(r) and r.get("tasks_per_s"))
+        if pts:
+            ax.plot([w for w, _ in pts], [t for _, t in pts], marker="o", label=name)
+    ax.set_xlabel("worker processes")
+    ax.set_ylabel("no-op tasks/s")
+    ax.set_yscale("log")
+    ax.set_xticks([1, 2, 4])
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    ax.set_title("Throughput vs workers")
+    fig.tight_layout()
+    fig.savefig(stem + "-throughput.png", dpi=100)
+    plt.close(fig)
+    made.append(stem + "-throughput.png")
+
+    # Latency distribution: CDF of every round trip.
+    data = samples(res)
+    if data:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for name, xs in data.items():
+            xs = sorted(xs)
+            ax.plot(xs, [(i + 1) / len(xs) for i in range(len(xs))], label=f"{name} (n={len(xs):,})")
+        ax.set_xscale("log")
+        ax.set_xlabel("round trip (us), log scale")
+        ax.set_ylabel("fraction of round trips")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+        ax.set_title("Round-trip latency distribution")
+        fig.tight_layout()
+        fig.savefig(stem + "-latency.png", dpi=100)
+        plt.close(fig)
+        made.append(stem + "-latency.png")
+    return made
+
+
+def write(res, out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    when = datetime.datetime.fromisoformat(res["meta"]["date"])
+    stem = os.path.join(out_dir, when.strftime("%Y-%m-%d-%H%M") + ("-quick" if res["meta"].get("quick") else ""))
+    try:
+        pngs = plots(res, stem)
+    except Exception as e:  # a plot is not worth losing the run's figures for
+        res.setdefault("errors", []).append({"what": "plots", "error": str(e)})
+        pngs = []
+    slim = copy.deepcopy(res)
+    for system in ["shoal"] + PEERS:
+        lat = get(slim, system, "latency")
+        for r in ([lat] if system == "shoal" else list((lat or {}).values())):
+            if isinstance(r, dict):
+                r.pop("samples_us", None)
+    with open(stem + ".json", "w") as f:
+        json.dump(slim, f, indent=1)
+    with open(stem + ".md", "w") as f:
+        f.write(f"# Shoal beside Celery, Dask and RQ: {res['meta']['date']}\n\n")
+        f.write("Made by `bench/run" + (" --quick" if res["meta"].get("quick") else "") + "`; every figure below "
+                "comes from this one run on this machine. The raw figures are in "
+                f"`{os.path.basename(stem)}.json`.\n\n")
+        f.write(table(res))
+        for png in pngs:
+            f.write(f"\n![{os.path.basename(png)}]({os.path.basename(png)})\n")
+    return {"json": stem + ".json", "md": stem + ".md", "png": pngs}

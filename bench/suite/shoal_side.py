@@ -1,0 +1,167 @@
+"""Shoal's side of every figure: a real shoal-broker and real shoal-worker processes (the
+Release build), driven by bench/cluster/cluster_client, one cluster per measurement."""
+
+import os
+import subprocess
+import tempfile
+import time
+
+from procs import Proc, RedisServer, log, rss_kib, run_json
+
+
+class Build:
+    def __init__(self, root):
+        self.root = root
+        self.broker = os.path.join(root, "broker", "shoal-broker")
+        self.worker = os.path.join(root, "worker", "shoal-worker")
+        self.cli = os.path.join(root, "client", "shoal")
+        self.tasks = os.path.join(root, "examples", "tasks", "libshoal_seed_tasks_plugin.so")
+        self.client = os.path.join(root, "bench", "cluster_client")
+        self.relay = os.path.join(root, "bench", "zmq_relay")
+
+
+class Cluster:
+    """A broker and `workers` workers. With `hosts` (netns.Hosts) the broker and the client run
+    in the hub namespace and worker i in namespace i; otherwise all on loopback."""
+
+    def __init__(self, build, workers=2, threads=1, processes=1, worker_args=(), broker_args=(), hosts=None):
+        self.build = build
+        self.hosts = hosts
+        self.logs = tempfile.mkdtemp(prefix="shoal-bench-")
+        self.workers = []
+        hub = hosts.on_hub() if hosts else []
+        address = hosts.hub_address if hosts else "127.0.0.1"
+        self.broker = Proc([*hub, build.broker, "--bind", f"tcp://{address}:0", "--print-endpoint",
+                            "--log-level", "warn", *broker_args],
+                           stdout=subprocess.PIPE, stderr=open(os.path.join(self.logs, "broker.log"), "w"))
+        self.endpoint = self.broker.read_line(20)
+        if not self.endpoint or not self.endpoint.startswith("tcp://"):
+            self.stop()
+            raise RuntimeError(f"shoal-broker did not start (log: {self._tail('broker.log')})")
+        for i in range(workers):
+            prefix = hosts.on_worker(i) if hosts else []
+            self.workers.append(Proc([*prefix, build.worker, "--broker", self.endpoint, "--tasks", build.tasks,
+                                      "--name", f"bench-{i}", "--threads", str(threads), "--processes",
+                                      str(processes), "--log-level", "warn", *worker_args],
+                                     stderr=open(os.path.join(self.logs, f"worker-{i}.log"), "w")))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.registered() >= workers:
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"only {self.registered()} of {workers} workers registered")
+
+    def registered(self):
+        hub = self.hosts.on_hub() if self.hosts else []
+        r = subprocess.run([*hub, self.build.cli, "inspect", "workers", "--json", "--broker", self.endpoint],
+                           capture_output=True, text=True, timeout=20)
+        return r.stdout.count('"name"')
+
+    def client(self, *args, timeout_s=600):
+        hub = self.hosts.on_hub() if self.hosts else []
+        env = dict(os.environ, SHOAL_BROKER=self.endpoint)
+        return run_json([*hub, self.build.client, *map(str, args)], timeout_s, env=env)
+
+    def _tail(self, name):
+        try:
+            with open(os.path.join(self.logs, name)) as f:
+                return " | ".join(f.read().strip().splitlines()[-3:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        for w in self.workers:
+            w.stop(grace_s=5.0)
+        self.broker.stop(grace_s=5.0)
+        subprocess.run(["rm", "-rf", self.logs])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# Workers for no-op throughput keep many tasks at hand, so that the broker is never waited for.
+WIDE = ("--concurrency", "1024", "--prefetch", "1024")
+
+
+def throughput(build, tasks, workers=2, hosts=None, broker_args=()):
+    with Cluster(build, workers=workers, worker_args=WIDE, hosts=hosts, broker_args=broker_args) as c:
+        return c.client("throughput", tasks)
+
+
+def latency(build, round_trips):
+    with Cluster(build, workers=2) as c:
+        return c.client("latency", round_trips)
+
+
+def cpu(build, tasks=10):
+    # Two workers, each with a one-child process pool: the seeds' count runs in the children.
+    with Cluster(build, workers=2, threads=1, processes=1, worker_args=("--concurrency", "1")) as c:
+        return c.client("cpu", tasks)
+
+
+def c10k(build, tasks, sleep_s=1.0):
+    per_worker = str(tasks)
+    with Cluster(build, workers=2, worker_args=("--concurrency", per_worker, "--prefetch", "0")) as c:
+        return c.client("c10k", tasks, sleep_s)
+
+
+def queued_memory(build, tasks):
+    """The broker's RSS with `tasks` no-op tasks queued (no worker: they stay queued)."""
+    with Cluster(build, workers=0) as c:
+        before = rss_kib(c.broker.pid)
+        c.client("fill", tasks)
+        after = rss_kib(c.broker.pid)
+    return {"tasks": tasks, "rss_before_kb": before, "rss_after_kb": after,
+            "bytes_per_task": (after - before) * 1024 / tasks, "where": "shoal-broker RSS"}
+
+
+def inflight_memory(build, tasks):
+    """One worker's RSS with `tasks` coroutine tasks (sleep 60 s) running at once."""
+    with Cluster(build, workers=1, worker_args=("--concurrency", str(tasks), "--prefetch", "0")) as c:
+        r = c.client("inflight", tasks, c.workers[0].pid)
+    r["bytes_per_task"] = (r["rss_after_kb"] - r["rss_before_kb"]) * 1024 / tasks
+    return r
+
+
+def metg(build, ideal_wall_s):
+    # Two workers, one compute thread each (spin runs on the thread pool), each holding one task
+    # beyond the running one: enough to hide a round trip, too few for one worker to take a
+    # whole batch while the other idles.
+    with Cluster(build, workers=2, threads=1, processes=1,
+                 worker_args=("--concurrency", "1", "--prefetch", "1")) as c:
+        return c.client("metg", 2, ideal_wall_s)
+
+
+def durable(build, tasks, scratch):
+    """The same no-op batch in memory, then with Redis at appendfsync everysec, then always."""
+    out = {"memory": throughput(build, tasks)}
+    for fsync in ("everysec", "always"):
+        redis = RedisServer(os.path.join(scratch, f"redis-{fsync}"), appendonly=True, appendfsync=fsync)
+        try:
+            out[fsync] = throughput(build, tasks, broker_args=("--redis", redis.url))
+            out[fsync]["left_in_redis"] = int(redis.cli("hlen", "shoal:tasks") or 0)
+        finally:
+            redis.stop()
+    return out
+
+
+def relay(build, round_trips, messages):
+    """The floor: a bare ZeroMQ DEALER-ROUTER-DEALER relay, three processes like Shoal's path."""
+    router = Proc([build.relay, "router", "tcp://127.0.0.1:0"], stdout=subprocess.PIPE)
+    echo = None
+    try:
+        endpoint = router.read_line(10)
+        if not endpoint:
+            raise RuntimeError("zmq_relay router did not start")
+        echo = Proc([build.relay, "echo", endpoint])
+        rt = run_json([build.relay, "client", endpoint, str(round_trips)], 300)
+        thr = run_json([build.relay, "throughput", endpoint, str(messages)], 300)
+        return {**rt, **thr}
+    finally:
+        if echo:
+            echo.stop()
+        router.stop()
