@@ -28,7 +28,8 @@ How the workers run. The peer starts them itself, cwd = bench/peers, as
 It waits (bounded) until every worker answers app.control.ping, then warms them (2 x W noop
 tasks done) before any clock starts. It stops each worker by pid: SIGTERM, SIGKILL after a 5 s
 grace, then SIGKILL to the worker's whole process group (no orphaned prefork children); also on
-an exception and on SIGTERM/SIGINT to the peer. It FLUSHDBs its Redis db when it starts and
+an exception and on SIGTERM/SIGINT/SIGHUP to the peer (peer_common.py, which holds what the
+three peers share). It FLUSHDBs its Redis db when it starts and
 before it exits (so a figure that stopped on its limit leaves no queued tasks behind).
 
 Celery configuration (celery_tasks.py): JSON serialisation, early acks (task_acks_late False),
@@ -96,25 +97,24 @@ bench/peers, PYTHONDONTWRITEBYTECODE=1; nothing is needed from the caller. Worke
 root (Celery prints a SecurityWarning on stderr; harmless with JSON-only content).
 """
 
-import argparse
-import json
 import math
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PYTHON = "/usr/bin/python3"
-STOP_GRACE_S = 5.0
+from peer_common import (LATENCY_WARMUPS, PEERS_DIR, PYTHON, STOP_GRACE_S, Deadline,
+                         Interrupted, LimitReached, begin_cleanup, build_parser, child_pythonpath,
+                         deferred_signals, emit, finish_output, install_signal_handlers, log,
+                         metg_durations, metg_of, metg_sweep_done, new_output, percentile,
+                         set_log_name, stop_processes)
+from peer_common import parse_args as parse_args_common
+
 READY_LIMIT_S = 60.0
 PING_TIMEOUT_S = 0.2  # one ping round while waiting for the workers to come up
 GEVENT_READY_LIMIT_S = 30.0  # then c10k falls back to the probe
-DEFAULT_DURATIONS = [0.1, 0.0316, 0.01, 0.00316, 0.001, 0.000316, 0.0001]
 DEFAULT_PREFETCH = {"throughput": 64, "latency": 1, "cpu": 1, "c10k": 1, "metg": 1}
-COUNT_LOOP = 10_000_000
 # A `--pool solo` worker with prefetch count 1 (multiplier 1 x concurrency 1) runs exactly one
 # task and then never issues another BRPOP (Celery 5.2.6, kombu 5.2.4, Redis transport,
 # --without-heartbeat): observed here, 50 tasks left queued and both solo workers idle. With 2
@@ -124,71 +124,6 @@ SOLO_MIN_PREFETCH = 2
 # ResultSet.join_native(interval=...): with the Redis backend it sleeps this once after its
 # first MGET (celery/backends/base.py get_many, max_iterations=1); the default is 0.5 s.
 JOIN_INTERVAL_S = 0.001
-
-
-def log(*parts):
-    print("[celery_peer]", *parts, file=sys.stderr, flush=True)
-
-
-class Interrupted(BaseException):
-    """SIGTERM or SIGINT reached the peer."""
-
-
-class _SignalState:
-    interrupted = False  # a signal arrived (later ones are ignored)
-    pending = False      # it arrived inside signals_deferred and is raised on leaving it
-    depth = 0
-
-
-def on_signal(signum, _frame):
-    # Raise Interrupted once; later signals are ignored so that the clean-up can finish. The
-    # handler stays installed (never SIG_IGN, never a blocked mask): both are inherited by
-    # the worker processes, which must still see their own SIGTERM.
-    if _SignalState.interrupted:
-        return
-    _SignalState.interrupted = True
-    if _SignalState.depth > 0:
-        _SignalState.pending = True
-        return
-    raise Interrupted(f"signal {signum}")
-
-
-class signals_deferred:
-    """Within this block a SIGTERM/SIGINT is held back and raised as Interrupted at its end
-    (around starting a worker and its bookkeeping, and around stopping the workers)."""
-
-    def __enter__(self):
-        _SignalState.depth += 1
-        return self
-
-    def __exit__(self, *exc):
-        _SignalState.depth -= 1
-        if _SignalState.depth == 0 and _SignalState.pending:
-            _SignalState.pending = False
-            raise Interrupted("signal during a deferred section")
-        return False
-
-
-class Deadline:
-    def __init__(self, seconds):
-        self.start = time.monotonic()
-        self.seconds = seconds
-
-    def remaining(self):
-        return self.seconds - (time.monotonic() - self.start)
-
-    def expired(self):
-        return self.remaining() <= 0
-
-
-def min_deadline(deadline, seconds):
-    """A deadline that ends `seconds` from now, or at `deadline` if that is sooner."""
-    d = Deadline(min(seconds, deadline.remaining()))
-    return d
-
-
-class LimitReached(Exception):
-    pass
 
 
 class WorkerStartError(RuntimeError):
@@ -202,18 +137,11 @@ def redis_client(url):
     return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5)
 
 
-def check_loopback(url):
-    from urllib.parse import urlparse
-    host = urlparse(url).hostname
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit(f"celery_peer: --redis must be on loopback, got host {host!r}")
-
-
 def load_tasks(url):
     os.environ["SHOAL_BENCH_CELERY_REDIS"] = url
     sys.dont_write_bytecode = True
-    if HERE not in sys.path:
-        sys.path.insert(0, HERE)
+    if PEERS_DIR not in sys.path:
+        sys.path.insert(0, PEERS_DIR)
     import celery_tasks
     return celery_tasks
 
@@ -247,14 +175,14 @@ class Workers:
     def __enter__(self):
         env = dict(os.environ)
         env["SHOAL_BENCH_CELERY_REDIS"] = self.url
-        env["PYTHONPATH"] = HERE + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env["PYTHONPATH"] = child_pythonpath()
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["SHOAL_BENCH_CELERY_SHARED_BACKEND"] = "1" if self.shared_backend else "0"
         try:
             for name, cmd in self.commands():
                 cmd = cmd + ["-n", name]
-                with signals_deferred():  # no Interrupted between the fork and the bookkeeping
-                    proc = subprocess.Popen(cmd, cwd=HERE, env=env, stdin=subprocess.DEVNULL,
+                with deferred_signals():  # no Interrupted between the fork and the bookkeeping
+                    proc = subprocess.Popen(cmd, cwd=PEERS_DIR, env=env, stdin=subprocess.DEVNULL,
                                             stdout=sys.stderr.fileno(),
                                             stderr=sys.stderr.fileno(),
                                             start_new_session=True)
@@ -310,7 +238,7 @@ class Workers:
 
     def stop(self):
         # SIGTERM/SIGINT wait until every worker is gone (then Interrupted is raised).
-        with signals_deferred():
+        with deferred_signals():
             self._stop()
 
     def _stop(self):
@@ -324,28 +252,9 @@ class Workers:
                                      socket_connect_timeout=2).delete("celery")
             except Exception as e:
                 log(f"could not empty the queue before the stop: {e!r}")
-        for proc in self.procs:
-            if proc.poll() is None:
-                try:
-                    os.kill(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        end = time.monotonic() + STOP_GRACE_S
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=max(0.05, end - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log(f"worker pid {proc.pid} still up after {STOP_GRACE_S} s: SIGKILL")
-        for proc in self.procs:
-            # The worker's session: its prefork children or anything else it started.
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                log(f"worker pid {proc.pid} did not die after SIGKILL")
+        # SIGTERM to each worker's pid (a prefork worker's warm shutdown stops its children),
+        # then SIGKILL to its whole session: no orphaned prefork children.
+        stop_processes(self.procs, STOP_GRACE_S)
         if self.procs:
             log(f"workers stopped in {time.monotonic() - started:.2f} s")
         self.procs = []
@@ -417,14 +326,7 @@ def base_output(name, args, extra_config=None):
               "redis_url": args.redis, "limit_s": args.limit_s}
     if extra_config:
         config.update(extra_config)
-    return {"peer": "celery", "subcommand": name, "config": config, "complete": True}
-
-
-def percentile(sorted_samples, q):
-    if not sorted_samples:
-        return None
-    index = max(0, math.ceil(q * len(sorted_samples)) - 1)
-    return sorted_samples[min(index, len(sorted_samples) - 1)]
+    return new_output("celery", config, subcommand=name)
 
 
 # --- subcommands ---------------------------------------------------------------------------
@@ -459,29 +361,27 @@ def cmd_throughput(args, tasks, deadline):
                 "seconds": seconds, "tasks_per_s": done / seconds if seconds > 0 else None,
                 "failed": failed, "submitted": len(results), "done": done,
                 "submit_s": submitted_s, **cpu})
-    if notes:
-        out["complete"] = False
-        out["note"] = "; ".join(notes)
-    return out
+    return finish_output(out, not notes, notes)
 
 
 def cmd_latency(args, tasks, deadline):
     out = base_output("latency", args, {"pool": args.pool, "workers": args.workers,
                                         "prefetch_multiplier": args.prefetch,
-                                        "warmups": 50, "call": "add.apply_async((1, 2)).get()"})
+                                        "warmups": LATENCY_WARMUPS,
+                                        "call": "add.apply_async((1, 2)).get()"})
     from celery.exceptions import TimeoutError as CeleryTimeout
     samples, wrong, notes = [], 0, []
     with Workers(args.redis, args.pool, args.workers, args.prefetch) as workers:
         workers.wait_ready(tasks.app, deadline)
         try:
-            for i in range(50 + args.round_trips):
+            for i in range(LATENCY_WARMUPS + args.round_trips):
                 remaining = deadline.remaining()
                 if remaining <= 0:
                     raise LimitReached()
                 t0 = time.perf_counter_ns()
                 value = tasks.add.apply_async((1, 2)).get(timeout=min(remaining, 60.0))
                 t1 = time.perf_counter_ns()
-                if i >= 50:
+                if i >= LATENCY_WARMUPS:
                     samples.append((t1 - t0) / 1000.0)
                     if value != 3:
                         wrong += 1
@@ -495,19 +395,16 @@ def cmd_latency(args, tasks, deadline):
                 "p99_us": percentile(ordered, 0.99), "p999_us": percentile(ordered, 0.999),
                 "mean_us": sum(samples) / len(samples) if samples else None,
                 "wrong": wrong, "samples_us": [round(s, 1) for s in samples]})
-    if notes:
-        out["complete"] = False
-        out["note"] = "; ".join(notes)
-    return out
+    return finish_output(out, not notes, notes)
 
 
 def cmd_cpu(args, tasks, deadline):
     out = base_output("cpu", args, {"pool": args.pool, "workers": args.workers,
                                     "prefetch_multiplier": args.prefetch,
-                                    "count_loop": COUNT_LOOP})
+                                    "count_loop": tasks.COUNT_LOOP})
     from celery.exceptions import TimeoutError as CeleryTimeout
     numbers = list(range(1, args.tasks + 1))
-    expected = {n: COUNT_LOOP * n for n in numbers}
+    expected = {n: tasks.COUNT_LOOP * n for n in numbers}
     ok, notes = True, []
     sequential_s = parallel_s = None
     with Workers(args.redis, args.pool, args.workers, args.prefetch) as workers:
@@ -540,10 +437,7 @@ def cmd_cpu(args, tasks, deadline):
     out.update({"tasks": args.tasks, "sequential_s": sequential_s, "parallel_s": parallel_s,
                 "speedup": (sequential_s / parallel_s) if sequential_s and parallel_s else None,
                 "results_ok": bool(ok) and not notes, "worker_cpu_s": worker_cpu_s})
-    if notes:
-        out["complete"] = False
-        out["note"] = "; ".join(notes)
-    return out
+    return finish_output(out, not notes, notes)
 
 
 def gevent_usable():
@@ -585,7 +479,7 @@ def c10k_gevent(args, tasks, deadline):
     notes = []
     with Workers(args.redis, "gevent", 1, args.prefetch, concurrency=args.tasks,
                  shared_backend=not args.stock_backend) as workers:
-        workers.wait_ready(tasks.app, min_deadline(deadline, GEVENT_READY_LIMIT_S))
+        workers.wait_ready(tasks.app, deadline.capped(GEVENT_READY_LIMIT_S))
         warm_up(tasks, 1, deadline)
         cpu0, wcpu0 = time.process_time(), workers.cpu_seconds()
         start = time.perf_counter()
@@ -609,10 +503,8 @@ def c10k_gevent(args, tasks, deadline):
     out.update({"tasks": args.tasks, "wall_s": wall if not notes else None,
                 "projected_s": None, "how": how, "submit_s": submit_s, "done": done,
                 "failed": failed, **cpu})
-    if notes:
-        out["complete"] = False
-        out["note"] = "; ".join(notes) + f" (elapsed {wall:.2f} s)"
-    return out
+    return finish_output(out, not notes,
+                         "; ".join(notes) + f" (elapsed {wall:.2f} s)" if notes else None)
 
 
 def c10k_probe(args, tasks, deadline, pool, notes):
@@ -637,9 +529,8 @@ def c10k_probe(args, tasks, deadline, pool, notes):
         notes.append(f"probe: {done} done, {failed} failed, timed out: {timed_out}")
     out.update({"tasks": args.tasks, "wall_s": None, "projected_s": projected,
                 "how": f"probe, --pool {pool} x {args.workers}", "probe_tasks": probe,
-                "probe_wall_s": probe_wall, "complete": not (timed_out or failed),
-                "note": "; ".join(notes)})
-    return out
+                "probe_wall_s": probe_wall})
+    return finish_output(out, not (timed_out or failed), notes)
 
 
 def cmd_queued_memory(args, tasks, deadline):
@@ -681,47 +572,22 @@ def cmd_queued_memory(args, tasks, deadline):
                 "where": "redis used_memory; the tasks are the messages of the broker list "
                          "'celery' (no result keys until a worker runs them)",
                 "queue_len": queue_len})
-    if notes:
-        out["complete"] = False
-        out["note"] = "; ".join(notes)
-    return out
-
-
-def metg_from_points(points):
-    """Smallest d with efficiency >= 0.5, interpolated on log(d) towards the next smaller d."""
-    ordered = sorted(points, key=lambda p: -p["task_s"])
-    best = None
-    for i, p in enumerate(ordered):
-        if p["efficiency"] is not None and p["efficiency"] >= 0.5:
-            best = i
-    if best is None:
-        return None
-    hi = ordered[best]
-    if best + 1 >= len(ordered) or ordered[best + 1]["efficiency"] is None:
-        return hi["task_s"]
-    lo = ordered[best + 1]
-    e_hi, e_lo = hi["efficiency"], lo["efficiency"]
-    if e_hi == e_lo:
-        return hi["task_s"]
-    t = (e_hi - 0.5) / (e_hi - e_lo)
-    return math.exp(math.log(hi["task_s"]) + t * (math.log(lo["task_s"]) - math.log(hi["task_s"])))
+    return finish_output(out, not notes, notes)
 
 
 def cmd_metg(args, tasks, deadline):
-    durations = ([float(x) for x in args.durations.split(",") if x.strip()]
-                 if args.durations else list(DEFAULT_DURATIONS))
+    durations = metg_durations(args.durations)
     k = args.tasks_per_point
     out = base_output("metg", args, {"pool": args.pool, "workers": args.workers,
                                      "prefetch_multiplier": args.prefetch,
                                      "tasks_per_point": k, "durations": durations,
                                      "stop_rule": "two points after the first below 0.5"})
     points, notes = [], []
-    below_at = None
     with Workers(args.redis, args.pool, args.workers, args.prefetch) as workers:
         workers.wait_ready(tasks.app, deadline)
         warm_up(tasks, args.workers, deadline)
-        for index, d in enumerate(durations):
-            if below_at is not None and index > below_at + 2:
+        for d in durations:
+            if metg_sweep_done(points):
                 break
             if deadline.expired():
                 notes.append(f"limit {args.limit_s} s reached before d = {d}")
@@ -742,58 +608,26 @@ def cmd_metg(args, tasks, deadline):
             points.append({"task_s": d, "tasks": k, "wall_s": wall,
                            "efficiency": efficiency})
             log(f"metg d={d} wall={wall:.3f} s efficiency={efficiency:.3f}")
-            if efficiency < 0.5 and below_at is None:
-                below_at = index
-    out.update({"points": points, "metg_s": metg_from_points(points)})
-    if notes:
-        out["complete"] = False
-        out["note"] = "; ".join(notes)
-    return out
+    out.update({"points": points, "metg_s": metg_of(points)})
+    return finish_output(out, not notes, notes)
 
 
 # --- main ----------------------------------------------------------------------------------
 
 def parse_args(argv):
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--redis", required=True, help="redis://127.0.0.1:PORT/DB")
-    common.add_argument("--workers", type=int, default=2)
-    common.add_argument("--limit-s", type=float, default=120.0)
-    common.add_argument("--prefetch", type=int, default=None,
-                        help="worker_prefetch_multiplier (default per figure)")
-    common.add_argument("--quick", action="store_true", help="accepted; shrinks nothing")
-
-    parser = argparse.ArgumentParser(description="The Celery peer of bench/run.")
-    sub = parser.add_subparsers(dest="command", required=True)
     pools = ["prefork", "solo"]
-
-    p = sub.add_parser("throughput", parents=[common])
-    p.add_argument("--tasks", type=int, default=10000)
-    p.add_argument("--pool", choices=pools, default="prefork")
-
-    p = sub.add_parser("latency", parents=[common])
-    p.add_argument("--round-trips", type=int, default=1000)
-    p.add_argument("--pool", choices=pools, default="prefork")
-
-    p = sub.add_parser("cpu", parents=[common])
-    p.add_argument("--tasks", type=int, default=10)
-    p.add_argument("--pool", choices=pools, default="prefork")
-
-    p = sub.add_parser("c10k", parents=[common])
-    p.add_argument("--tasks", type=int, default=10000)
-    p.add_argument("--sleep", type=float, default=1.0)
-    p.add_argument("--pool", choices=["gevent"] + pools, default="gevent")
-    p.add_argument("--stock-backend", action="store_true",
-                   help="gevent: keep Celery 5.2.6's result backend per greenlet (slow)")
-
-    p = sub.add_parser("queued-memory", parents=[common])
-    p.add_argument("--tasks", type=int, default=100000)
-
-    p = sub.add_parser("metg", parents=[common])
-    p.add_argument("--pool", choices=pools, default="prefork")
-    p.add_argument("--durations", default=None)
-    p.add_argument("--tasks-per-point", type=int, default=50)
-
-    args = parser.parse_args(argv)
+    pool = {"choices": pools, "default": "prefork"}
+    parser, subs = build_parser(
+        "celery", "The Celery peer of bench/run.",
+        pools={"throughput": pool, "latency": pool, "cpu": pool, "metg": pool,
+               "c10k": {"choices": ["gevent"] + pools, "default": "gevent"}},
+        tasks_per_point=50, redis_help="redis://127.0.0.1:PORT/DB")
+    for p in subs.values():
+        p.add_argument("--prefetch", type=int, default=None,
+                       help="worker_prefetch_multiplier (default per figure)")
+    subs["c10k"].add_argument("--stock-backend", action="store_true",
+                              help="gevent: keep Celery 5.2.6's result backend per greenlet (slow)")
+    args = parse_args_common(parser, argv)
     args.prefetch_note = None
     if args.prefetch is None:
         args.prefetch = DEFAULT_PREFETCH.get(args.command, 4)
@@ -805,11 +639,8 @@ def parse_args(argv):
                               f"not {args.prefetch}: with 1 a solo worker stops consuming "
                               f"after its first task (Celery 5.2.6, kombu 5.2.4, Redis)")
         args.prefetch = SOLO_MIN_PREFETCH
-    for name in ("workers", "prefetch"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be >= 1")
-    if getattr(args, "tasks", 1) < 1 or getattr(args, "round_trips", 1) < 1:
-        parser.error("sizes must be >= 1")
+    if args.prefetch < 1:
+        parser.error("--prefetch must be >= 1")
     return args
 
 
@@ -818,10 +649,9 @@ COMMANDS = {"throughput": cmd_throughput, "latency": cmd_latency, "cpu": cmd_cpu
 
 
 def main(argv):
+    set_log_name("celery_peer")
     args = parse_args(argv)
-    check_loopback(args.redis)
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    install_signal_handlers()
     deadline = Deadline(args.limit_s)
     r = redis_client(args.redis)
     try:
@@ -836,11 +666,12 @@ def main(argv):
         out = COMMANDS[args.command](args, tasks, deadline)
     except Interrupted as e:
         log(f"interrupted ({e}); workers stopped")
-        return 143
+        return e.exit_code
     except Exception as e:
         log(f"{args.command} failed: {e!r}")
         return 1
     finally:
+        begin_cleanup()
         try:
             r.flushdb()
         except Exception as e:
@@ -848,7 +679,7 @@ def main(argv):
     if args.prefetch_note:
         out.setdefault("config", {})["prefetch_note"] = args.prefetch_note
     out["run_s"] = time.monotonic() - started
-    print(json.dumps(out), flush=True)
+    emit(out)
     return 0
 
 

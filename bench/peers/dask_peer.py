@@ -69,10 +69,13 @@ Bounds and clean-up
 --limit-s (default 120) bounds the whole invocation including cluster start: every wait
 uses what is left of it; on the limit the run stops, cleans up and prints what it got with
 "complete": false and a "note" (exit 0 if something was measured, 1 if not). A SIGALRM
-backstop fires 10 s after the limit in case something blocks without a timeout. SIGTERM
-and SIGINT: cleanup, partial JSON, exit 143 / 130. Cleanup: client.close, cluster.close
-(bounded), then every remaining descendant process of this one (psutil, by pid): SIGTERM,
-3 s grace, SIGKILL. The queued-memory scheduler gets PR_SET_PDEATHSIG (SIGTERM) too, and
+backstop fires 10 s after the limit in case something blocks without a timeout. SIGTERM,
+SIGINT and SIGHUP: cleanup, partial JSON, exit 143 / 130 / 129. Cleanup: client.close,
+cluster.close (bounded), then every remaining descendant process of this one (psutil, by pid):
+SIGTERM, 3 s grace, SIGKILL. The queued-memory scheduler runs in a session of its own and is
+stopped first (SIGTERM by pid, SIGKILL to its group after 5 s; peer_common.stop_processes, and
+peer_common.py holds the rest of what the three peers share); it gets PR_SET_PDEATHSIG
+(SIGTERM) too, and
 Dask's worker processes exit by themselves when this process dies (AsyncProcess watches its
 parent). An orchestrator should allow --limit-s + 30 s before it kills this script.
 
@@ -102,9 +105,7 @@ included, and cpu's 10 x count(n) takes ~10 s of CPU whatever the peer. A quick 
 must fit 40 s should pass --tasks 500 to throughput, and skip the probe-only c10k.
 """
 
-import argparse
 import gc
-import json
 import logging
 import math
 import os
@@ -114,46 +115,22 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from peer_common import (LATENCY_WARMUPS, PEERS_DIR, STOP_GRACE_S, SUBCOMMANDS, Deadline,
+                         Interrupted, LimitReached, begin_cleanup, build_parser, child_pythonpath,
+                         emit, finish_output, install_signal_handlers, interrupt, log,
+                         metg_durations, metg_of, metg_sweep_done, new_output, percentile,
+                         set_log_name, stop_processes)
+from peer_common import parse_args as parse_args_common
+
 PEER = "dask"
-COUNT_RESULT = 10000000  # count(n) returns COUNT_RESULT * n
-LATENCY_WARMUPS = 50
 HARD_LIMIT_GRACE_S = 10.0
 CLOSE_TIMEOUT_S = 10
 REAP_GRACE_S = 3.0
 
 
-_T0 = time.monotonic()
-
-
-def log(*args):
-    print(f"dask_peer [{time.monotonic() - _T0:7.2f} s]:", *args, file=sys.stderr, flush=True)
-
-
-class Interrupted(BaseException):
-    """Raised from a signal handler (SIGTERM, SIGINT, the SIGALRM backstop)."""
-
-    def __init__(self, why, exit_code):
-        super().__init__(why)
-        self.why = why
-        self.exit_code = exit_code
-
-
-class LimitReached(Exception):
-    """A bounded wait ran out of --limit-s."""
-
-
-_cleaning = False
-
-
-def _on_signal(signum, frame):
-    if _cleaning:
-        log(f"signal {signum} during cleanup: ignored, cleanup is bounded")
-        return
-    if signum == signal.SIGALRM:
-        raise Interrupted("hard limit (--limit-s + %g s) reached" % HARD_LIMIT_GRACE_S, 1)
-    name = signal.Signals(signum).name
-    raise Interrupted(f"stopped by {name}", 128 + signum)
+def _on_alarm(signum, _frame):
+    # The backstop: --limit-s + HARD_LIMIT_GRACE_S, in case something blocks without a timeout.
+    interrupt(signum, f"hard limit (--limit-s + {HARD_LIMIT_GRACE_S:g} s) reached", exit_code=1)
 
 
 class Run:
@@ -161,9 +138,8 @@ class Run:
 
     def __init__(self, args):
         self.args = args
-        self.t_start = time.monotonic()
-        self.deadline = self.t_start + args.limit_s
-        self.out = {"peer": PEER, "config": {}, "complete": False}
+        self.deadline = Deadline(args.limit_s)
+        self.out = new_output(PEER, complete=False)
         self.notes = []
         self.measured = False
         self.client = None
@@ -173,10 +149,7 @@ class Run:
 
     def left(self):
         """Seconds left before --limit-s; raises LimitReached when none."""
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise LimitReached(f"--limit-s {self.args.limit_s:g} reached")
-        return left
+        return self.deadline.left()
 
     def note(self, text):
         self.notes.append(text)
@@ -227,8 +200,7 @@ class Run:
         del fs
 
     def cleanup(self):
-        global _cleaning
-        _cleaning = True
+        begin_cleanup()
         signal.setitimer(signal.ITIMER_REAL, 0)
         t = time.monotonic()
         if self.client is not None:
@@ -243,24 +215,11 @@ class Run:
                 log(f"cluster.close: {e!r}")
         log(f"client and cluster closed in {time.monotonic() - t:.2f} s")
         if self.scheduler_proc is not None:
-            stop_pid(self.scheduler_proc)
+            stop_processes([self.scheduler_proc], STOP_GRACE_S)
         reap_descendants()
         if self.tmpdir is not None:
             import shutil
             shutil.rmtree(self.tmpdir, ignore_errors=True)
-
-
-def stop_pid(proc):
-    """SIGTERM a subprocess.Popen, SIGKILL after a grace."""
-    if proc.poll() is not None:
-        return
-    try:
-        proc.terminate()
-        proc.wait(timeout=REAP_GRACE_S + 2)
-    except subprocess.TimeoutExpired:
-        log(f"pid {proc.pid} ignored SIGTERM: SIGKILL")
-        proc.kill()
-        proc.wait(timeout=5)
 
 
 def reap_descendants():
@@ -321,13 +280,6 @@ def gather_finished(client, fs):
     """Fetch the results of the finished futures into this process; returns them in order."""
     done = [f for f in fs if f.status == "finished"]
     return client.gather(done, errors="skip") if done else []
-
-
-def nearest_rank(sorted_values, p):
-    if not sorted_values:
-        return None
-    k = max(1, math.ceil(p * len(sorted_values)))
-    return sorted_values[min(k, len(sorted_values)) - 1]
 
 
 def r6(x):
@@ -400,8 +352,8 @@ def cmd_latency(run):
         if i >= LATENCY_WARMUPS:
             samples.append(round(dt / 1000.0, 1))
     s = sorted(samples)
-    run.out.update({"p50_us": nearest_rank(s, 0.50), "p99_us": nearest_rank(s, 0.99),
-                    "p999_us": nearest_rank(s, 0.999),
+    run.out.update({"p50_us": percentile(s, 0.50), "p99_us": percentile(s, 0.99),
+                    "p999_us": percentile(s, 0.999),
                     "mean_us": round(sum(s) / len(s), 1) if s else None,
                     "wrong_results": wrong})
     run.measured = bool(samples)
@@ -427,7 +379,7 @@ def cmd_cpu(run):
         t0 = time.perf_counter()
         for n in ns:
             r = client.submit(dask_tasks.count, n, pure=False).result(timeout=run.left())
-            ok = ok and r == COUNT_RESULT * n
+            ok = ok and r == dask_tasks.COUNT_LOOP * n
             done += 1
         seq = time.perf_counter() - t0
         run.out["sequential_s"] = r6(seq)
@@ -440,14 +392,14 @@ def cmd_cpu(run):
             raise LimitReached()
         rs = client.gather(fs)
         par = time.perf_counter() - t0
-        ok = ok and rs == [COUNT_RESULT * n for n in ns]
+        ok = ok and rs == [dask_tasks.COUNT_LOOP * n for n in ns]
     except (TimeoutError, LimitReached):
         run.out["results_ok"] = False
         run.note(f"--limit-s {a.limit_s:g} reached in the {phase} run, {done} of {k} count(n) done")
         return False
     run.out.update({"parallel_s": r6(par), "speedup": round(seq / par, 3), "results_ok": ok})
     if not ok:
-        run.note("a count(n) result was not 10000000 * n")
+        run.note(f"a count(n) result was not {dask_tasks.COUNT_LOOP} * n")
     return ok
 
 
@@ -550,7 +502,7 @@ def cmd_queued_memory(run):
          "--port", "0", "--dashboard-address", "127.0.0.1:0", "--no-dashboard", "--no-jupyter",
          "--scheduler-file", sfile],
         stdin=subprocess.DEVNULL, stdout=2, stderr=2, cwd=run.tmpdir, env=env,
-        preexec_fn=_set_pdeathsig)
+        start_new_session=True, preexec_fn=_set_pdeathsig)
     while not os.path.exists(sfile):
         if run.scheduler_proc.poll() is not None:
             raise RuntimeError(f"dask scheduler exited with {run.scheduler_proc.returncode}")
@@ -614,47 +566,18 @@ def cmd_queued_memory(run):
     return held >= n
 
 
-def spin_durations(start=0.1, stop=0.0001):
-    out, k = [], 0
-    while True:
-        d = start * 10 ** (-k / 2)
-        if d < stop * 0.99:
-            return out
-        out.append(float(f"{d:.3g}"))
-        k += 1
-
-
-def metg_of(points):
-    """The smallest d whose efficiency is still >= 0.5, interpolated on log(d) between the two
-    points around 0.5 (points in decreasing d)."""
-    pts = sorted(points, key=lambda p: -p["task_s"])
-    last_ok = None
-    for i, p in enumerate(pts):
-        if p["efficiency"] >= 0.5:
-            last_ok = i
-        elif last_ok is not None and i == last_ok + 1:
-            hi, lo = pts[last_ok], p
-            f = (0.5 - hi["efficiency"]) / (lo["efficiency"] - hi["efficiency"])
-            ld = math.log(hi["task_s"]) + f * (math.log(lo["task_s"]) - math.log(hi["task_s"]))
-            return math.exp(ld)
-    if last_ok is None:
-        return None
-    return pts[last_ok]["task_s"]  # never fell below 0.5 after it: no interpolation
-
-
 def cmd_metg(run):
     import dask_tasks
 
     a = run.args
     w, k = a.workers, a.tasks_per_point
-    durations = ([float(x) for x in a.durations.split(",") if x.strip()]
-                 if a.durations else spin_durations())
+    durations = metg_durations(a.durations)
     points = []
     run.out.update({"points": points, "metg_s": None, "workers": w, "tasks_per_point": k})
     run.start_cluster(w)
     run.warm_up()
     client = run.client
-    below, complete = 0, True
+    complete = True
     for d in durations:
         t0 = time.perf_counter()
         fs = client.map(dask_tasks.spin, [d] * k, pure=False)
@@ -669,10 +592,8 @@ def cmd_metg(run):
         points.append({"task_s": d, "tasks": k, "wall_s": r6(wall), "efficiency": round(eff, 4)})
         run.measured = True
         log(f"metg point d={d:g}: wall {wall:.4f} s, efficiency {eff:.3f}")
-        if eff < 0.5 or below:
-            below += 1
-            if below > 2:
-                break
+        if metg_sweep_done(points):
+            break
     m = metg_of(points)
     run.out["metg_s"] = r6(m)
     if points and m is not None and all(p["efficiency"] >= 0.5 for p in points):
@@ -691,38 +612,14 @@ COMMANDS = {
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="dask_peer.py", description=__doc__.split("\n")[0])
-    p.add_argument("subcommand", choices=sorted(COMMANDS))
-    p.add_argument("--redis", help="accepted and ignored: Dask needs no broker")
-    p.add_argument("--pool", help="accepted and ignored: Dask has no pool option")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--limit-s", type=float, default=120.0)
-    p.add_argument("--quick", action="store_true", help="accepted, shrinks nothing")
-    p.add_argument("--tasks", type=int)
-    p.add_argument("--round-trips", type=int, default=1000)
-    p.add_argument("--sleep", type=float, default=1.0)
-    p.add_argument("--threads-per-worker", type=int, default=None,
-                   help="c10k only: task slots per worker (default ceil(tasks/workers))")
-    p.add_argument("--durations", help="metg: comma-separated task durations in seconds")
-    p.add_argument("--tasks-per-point", type=int, default=100)
-    a = p.parse_args(argv)
-    defaults = {"throughput": 10000, "cpu": 10, "c10k": 10000, "queued-memory": 100000,
-                "metg": None, "latency": None}
-    if a.tasks is None:
-        a.tasks = defaults[a.subcommand]
-    for name in ("workers", "round_trips", "tasks_per_point"):
-        if getattr(a, name) is not None and getattr(a, name) < 1:
-            p.error(f"--{name.replace('_', '-')} must be >= 1")
-    if a.tasks is not None and a.tasks < 1:
-        p.error("--tasks must be >= 1")
-    if a.limit_s <= 0 or a.sleep < 0:
-        p.error("--limit-s must be > 0 and --sleep >= 0")
-    return a
-
-
-def child_pythonpath():
-    parts = [HERE] + [x for x in os.environ.get("PYTHONPATH", "").split(os.pathsep) if x]
-    return os.pathsep.join(dict.fromkeys(parts))
+    ignored = {"default": None, "help": "accepted and ignored: Dask has no pool option"}
+    p, subs = build_parser(PEER, __doc__.split("\n")[0],
+                           pools={name: ignored for name in SUBCOMMANDS},
+                           tasks_per_point=100, redis_required=False,
+                           redis_help="accepted and ignored: Dask needs no broker")
+    subs["c10k"].add_argument("--threads-per-worker", type=int, default=None,
+                              help="task slots per worker (default ceil(tasks/workers))")
+    return parse_args_common(p, argv, check_redis=False)
 
 
 def main(argv):
@@ -731,13 +628,14 @@ def main(argv):
     json_fd = os.dup(1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    set_log_name("dask_peer")
     a = parse_args(argv)
 
-    if HERE not in sys.path:
-        sys.path.insert(0, HERE)
+    if PEERS_DIR not in sys.path:
+        sys.path.insert(0, PEERS_DIR)
     os.environ["PYTHONPATH"] = child_pythonpath()
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM):
-        signal.signal(sig, _on_signal)
+    install_signal_handlers()
+    signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, a.limit_s + HARD_LIMIT_GRACE_S)
 
     run = Run(a)
@@ -748,19 +646,19 @@ def main(argv):
         import distributed
 
         run.out["config"].update({
-            "subcommand": a.subcommand,
+            "subcommand": a.command,
             "distributed": distributed.__version__,
             "dask": dask.__version__,
             "python": sys.version.split()[0],
-            "workers": 0 if a.subcommand == "queued-memory" else a.workers,
-            "threads_per_worker": None if a.subcommand == "queued-memory" else 1,
+            "workers": 0 if a.command == "queued-memory" else a.workers,
+            "threads_per_worker": None if a.command == "queued-memory" else 1,
             "processes": True,
             "host": "127.0.0.1",
             "limit_s": a.limit_s,
         })
         if a.pool:
             run.out["config"]["pool_ignored"] = a.pool
-        complete = bool(COMMANDS[a.subcommand](run))
+        complete = bool(COMMANDS[a.command](run))
     except LimitReached as e:
         run.note(str(e))
     except Interrupted as e:
@@ -776,15 +674,13 @@ def main(argv):
         t = time.monotonic()
         run.cleanup()
         log(f"cleanup took {time.monotonic() - t:.2f} s")
-    run.out["complete"] = complete and exit_code == 0
-    if run.notes:
-        run.out["note"] = "; ".join(run.notes)
-    run.out["config"]["elapsed_s"] = round(time.monotonic() - run.t_start, 3)
+    finish_output(run.out, complete and exit_code == 0, run.notes)
+    run.out["config"]["elapsed_s"] = round(time.monotonic() - run.deadline.start, 3)
     if exit_code == 0 and not run.measured:
         exit_code = 1
         log("nothing measured")
     with os.fdopen(json_fd, "w") as f:
-        f.write(json.dumps(run.out) + "\n")
+        emit(run.out, f)
     return exit_code
 
 

@@ -8,6 +8,8 @@ The bodies are the contract's (bench/peers/README.md), the same as in the other 
 import asyncio
 import time
 
+COUNT_LOOP = 10_000_000  # seed 002's count example
+
 
 def noop(_index=None):
     """The contract's noop(). The ignored optional argument only lets client.map, which needs
@@ -21,7 +23,7 @@ def add(a, b):
 
 def count(n):
     """Seed 002's count example: the same 10,000,000-step loop for every n."""
-    for i in range(0, 10000000):
+    for i in range(0, COUNT_LOOP):
         i = i + 1
     return i * n
 

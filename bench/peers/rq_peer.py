@@ -20,10 +20,12 @@ One JSON object on stdout, logs on stderr. The workers are W processes of
 forking `Worker`, one work horse forked per job; `--pool simple` = `rq.SimpleWorker`, no fork),
 each in a session of its own (start_new_session), on a queue of this run's own, with
 bench/peers on their PYTHONPATH so that they import rq_tasks. They are up and warmed (all W
-registered, then 2 x W noop jobs finished) before any clock starts. They are stopped by process
-group, SIGTERM then SIGKILL after a grace, and the fork worker's work horses (which setsid()
-into sessions of their own) are tracked with psutil and stopped by pid too; this also runs on
-an exception and on SIGTERM/SIGINT/SIGHUP to this script.
+registered, then 2 x W noop jobs finished) before any clock starts. They are stopped by pid,
+SIGTERM, then SIGKILL to the worker's process group after a grace, and the fork worker's work
+horses (which setsid() into sessions of their own) are tracked with psutil and stopped by pid
+too; this also runs on an exception and on SIGTERM/SIGINT/SIGHUP to this script. What the three
+peers share (signals, the limit, percentiles, METG, options, the JSON skeleton, stopping
+processes) is in peer_common.py.
 
 How results are awaited (RQ has no blocking result wait):
   - latency and cpu's sequential part: job.get_status() (one HGET) in a loop with a 0.5 ms
@@ -47,9 +49,6 @@ redis-py 4.3.4, Python 3.11), wall time of the whole command including worker st
     throughput is the slow part (a fork per job): about 300 tasks keep it to a few seconds.
 """
 
-import argparse
-import json
-import math
 import os
 import platform
 import secrets
@@ -57,58 +56,19 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.parse
 
-PEERS_DIR = os.path.dirname(os.path.abspath(__file__))
-PYTHON = "/usr/bin/python3"
-WARMUPS_LATENCY = 50
+from peer_common import (LATENCY_WARMUPS, PEERS_DIR, PYTHON, STOP_GRACE_S, SUBCOMMANDS,
+                         Deadline, Interrupted, LimitReached, begin_cleanup, build_parser,
+                         child_pythonpath, deferred_signals, emit, finish_output,
+                         install_signal_handlers, log, metg_durations, metg_of, metg_sweep_done,
+                         new_output, percentile, set_log_name, stop_processes)
+from peer_common import parse_args as parse_args_common
+
 CHUNK = 1000                  # jobs per enqueue_many pipeline
 LATENCY_POLL_S = 0.0005       # job.get_status() poll interval for latency / sequential cpu
 THROUGHPUT_POLL_S = 0.005     # registry poll interval for throughput
 BATCH_POLL_S = 0.001          # registry poll interval for cpu (parallel), c10k, metg
-STOP_GRACE_S = 5.0            # SIGTERM -> SIGKILL
 READY_LIMIT_S = 30.0          # workers registered and warmed
-DEFAULT_DURATIONS = [0.1, 0.0316, 0.01, 0.00316, 0.001, 0.000316, 0.0001]
-
-# --- signals: SIGTERM/SIGINT/SIGHUP become an exception, so every `finally` stops workers -------
-
-
-class Interrupted(BaseException):
-    """Raised by the signal handler; a BaseException so that no `except Exception` eats it."""
-
-    def __init__(self, signum):
-        super().__init__(f"signal {signum}")
-        self.signum = signum
-
-
-_state = {"stopping": False, "defer": 0, "pending": None}
-
-
-def _on_signal(signum, frame):
-    if _state["stopping"]:
-        return  # already cleaning up: let the cleanup finish (it is bounded)
-    if _state["defer"]:
-        _state["pending"] = signum
-        return
-    raise Interrupted(signum)
-
-
-class deferred_signals:
-    """Holds a signal back while a worker is being started, so that its Popen is recorded."""
-
-    def __enter__(self):
-        _state["defer"] += 1
-
-    def __exit__(self, *exc):
-        _state["defer"] -= 1
-        if not _state["defer"] and _state["pending"] is not None and not _state["stopping"]:
-            signum, _state["pending"] = _state["pending"], None
-            raise Interrupted(signum)
-        return False
-
-
-def log(msg):
-    print(f"rq_peer: {msg}", file=sys.stderr, flush=True)
 
 
 # --- imports that need the system Python's packages ----------------------------------------------
@@ -127,21 +87,6 @@ except ImportError as e:  # pragma: no cover
     print(f"rq_peer: cannot import ({e}); run with /usr/bin/python3 (python3-rq, python3-redis, "
           "python3-psutil)", file=sys.stderr)
     sys.exit(2)
-
-
-class LimitReached(Exception):
-    pass
-
-
-class Deadline:
-    def __init__(self, seconds):
-        self.end = time.monotonic() + seconds
-
-    def remaining(self):
-        return self.end - time.monotonic()
-
-    def expired(self):
-        return time.monotonic() >= self.end
 
 
 def as_text(v):
@@ -168,7 +113,7 @@ class Workers:
 
     def start(self):
         env = dict(os.environ)
-        env["PYTHONPATH"] = PEERS_DIR + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env["PYTHONPATH"] = child_pythonpath()
         for i in range(self.count):
             with deferred_signals():
                 self.procs.append(subprocess.Popen(
@@ -191,53 +136,33 @@ class Workers:
             except psutil.Error:
                 pass
 
-    @staticmethod
-    def _signal_group(p, sig):
-        try:
-            os.killpg(p.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    @staticmethod
-    def _signal_proc(c, sig):
-        try:
-            if c.is_running():  # psutil checks the create time: no signal to a reused pid
-                c.send_signal(sig)
-        except psutil.Error:
-            pass
+    def _signal_tracked(self, sig):
+        for c in list(self.tracked.values()):
+            try:
+                if c.is_running():  # psutil checks the create time: no signal to a reused pid
+                    c.send_signal(sig)
+            except psutil.Error:
+                pass
 
     def stop(self):
         if not self.procs:
             return
         self._track()
-        for p in self.alive():
-            self._signal_group(p, signal.SIGTERM)
-        for c in list(self.tracked.values()):
-            self._signal_proc(c, signal.SIGTERM)  # a horse's SIGTERM is SIG_DFL: it ends
-        end = time.monotonic() + STOP_GRACE_S
-        while self.alive() and time.monotonic() < end:
-            self._track()
-            time.sleep(0.02)
-        for p in self.alive():
-            log(f"worker {p.pid} still up after {STOP_GRACE_S} s: SIGKILL")
-            self._signal_group(p, signal.SIGKILL)
-        self._track()
-        for c in list(self.tracked.values()):
-            self._signal_proc(c, signal.SIGKILL)
-        for p in self.procs:
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                log(f"worker {p.pid} did not exit after SIGKILL")
-        psutil.wait_procs([c for c in self.tracked.values()], timeout=2)
+        # Each worker: SIGTERM by pid, SIGKILL to its group after the grace. The work horses
+        # (in sessions of their own) by pid too: a horse's SIGTERM is SIG_DFL, so it ends.
+        stop_processes(self.procs, STOP_GRACE_S,
+                       after_term=lambda: self._signal_tracked(signal.SIGTERM),
+                       during_grace=self._track)
+        self._signal_tracked(signal.SIGKILL)
+        psutil.wait_procs(list(self.tracked.values()), timeout=2)
         self.procs = []
 
     def wait_ready(self, conn, queue, deadline):
         """All W registered on the queue, then 2 x W noop jobs done (bounded)."""
-        end = min(deadline.end, time.monotonic() + READY_LIMIT_S)
+        ready = deadline.capped(READY_LIMIT_S)
         while Worker.count(connection=conn, queue=queue) < self.count:
             self.check_alive()
-            if time.monotonic() >= end:
+            if ready.expired():
                 raise LimitReached("workers did not register in time")
             time.sleep(0.02)
         jobs = [queue.enqueue(rq_tasks.noop, result_ttl=3600) for _ in range(2 * self.count)]
@@ -248,7 +173,7 @@ class Workers:
             if any(s == JobStatus.FAILED for s in st):
                 raise RuntimeError("a warm-up job failed (is rq_tasks importable by the workers?)")
             self.check_alive()
-            if time.monotonic() >= end:
+            if ready.expired():
                 raise LimitReached("warm-up jobs did not finish in time")
             time.sleep(0.005)
 
@@ -320,13 +245,6 @@ def enqueue_chunked(queue, func, args_list, ttl, deadline=None):
     return jobs
 
 
-def percentile(sorted_samples, q):
-    if not sorted_samples:
-        return None
-    k = max(0, min(len(sorted_samples) - 1, math.ceil(q * len(sorted_samples)) - 1))
-    return sorted_samples[k]
-
-
 # --- the run: redis, queue, workers, config ------------------------------------------------------
 
 
@@ -358,7 +276,7 @@ class Run:
     def config(self, **extra):
         info = self.conn.info("server")
         cfg = {
-            "subcommand": self.args.cmd,
+            "subcommand": self.args.command,
             "workers": self.args.workers,
             "pool": self.args.pool,
             "worker_class": "rq.SimpleWorker" if self.args.pool == "simple" else "rq.Worker (fork per job)",
@@ -370,18 +288,14 @@ class Run:
             "redis_server": info.get("redis_version"),
             "python": platform.python_version(),
         }
-        if self.args.cmd == "queued-memory":
+        if self.args.command == "queued-memory":
             cfg.update(workers=0, pool=None, worker_class=None)
         cfg.update(extra)
         return cfg
 
 
 def result(run, complete, note=None, **fields):
-    out = {"peer": "rq", "config": run.config(), "complete": complete}
-    out.update(fields)
-    if note:
-        out["note"] = note
-    return out
+    return finish_output(new_output("rq", run.config(), **fields), complete, note)
 
 
 # --- subcommands ---------------------------------------------------------------------------------
@@ -419,21 +333,21 @@ def cmd_latency(run):
     run.start_workers()
     samples, complete, note = [], True, None
     try:
-        for i in range(WARMUPS_LATENCY + a.round_trips):
+        for i in range(LATENCY_WARMUPS + a.round_trips):
             t0 = time.perf_counter_ns()
             job = run.queue.enqueue(rq_tasks.add, 1, 2, result_ttl=run.ttl)
             value = wait_one(job, run.deadline)
             t1 = time.perf_counter_ns()
             if value != 3:
                 raise RuntimeError(f"add(1, 2) returned {value!r}")
-            if i >= WARMUPS_LATENCY:
+            if i >= LATENCY_WARMUPS:
                 samples.append((t1 - t0) / 1000.0)
     except LimitReached:
         complete = False
         note = f"limit of {a.limit_s} s reached after {len(samples)} of {a.round_trips} round trips"
     s = sorted(samples)
     poll = (f"Queue.enqueue then job.get_status() polled with a {LATENCY_POLL_S * 1e3:g} ms sleep, "
-            f"job.return_value() once finished; {WARMUPS_LATENCY} warm-ups not counted")
+            f"job.return_value() once finished; {LATENCY_WARMUPS} warm-ups not counted")
     note = poll if note is None else f"{note}; {poll}"
     return result(run, complete, note, round_trips=len(samples), p50_us=percentile(s, 0.50),
                   p99_us=percentile(s, 0.99), p999_us=percentile(s, 0.999), samples_us=samples)
@@ -527,27 +441,13 @@ def cmd_queued_memory(run):
     return out
 
 
-def metg_from(points):
-    """Smallest d with efficiency >= 0.5, interpolated on log(d) at the first crossing."""
-    for i, p in enumerate(points):
-        if p["efficiency"] < 0.5:
-            if i == 0:
-                return None
-            q = points[i - 1]
-            la, lb = math.log(q["task_s"]), math.log(p["task_s"])
-            f = (0.5 - q["efficiency"]) / (p["efficiency"] - q["efficiency"])
-            return math.exp(la + f * (lb - la))
-    return points[-1]["task_s"] if points else None
-
-
 def cmd_metg(run):
     a = run.args
-    durations = ([float(x) for x in a.durations.split(",") if x.strip()] if a.durations
-                 else DEFAULT_DURATIONS)
+    durations = metg_durations(a.durations)
     run.start_workers()
-    points, below, complete, failed = [], 0, True, 0
+    points, complete, failed = [], True, 0
     for d in durations:
-        if below >= 2:
+        if metg_sweep_done(points):
             break
         counts = Counts(run.conn, run.queue)
         t0 = time.perf_counter()
@@ -563,16 +463,15 @@ def cmd_metg(run):
         eff = len(jobs) * d / (a.workers * wall)
         points.append({"task_s": d, "tasks": len(jobs), "wall_s": wall, "efficiency": eff})
         log(f"metg d={d:g} s: wall {wall:.3f} s, efficiency {eff:.3f}")
-        below += eff < 0.5
     note = (f"{a.tasks_per_point} spin(d) per point via enqueue_many, completion polled every "
-            f"{BATCH_POLL_S * 1e3:g} ms on registry counts; stops after two points below 0.5")
+            f"{BATCH_POLL_S * 1e3:g} ms on registry counts; stops two points after the first below 0.5")
     if failed:
         note += f"; {failed} job(s) failed"
     if not complete:
         note += f"; limit of {a.limit_s} s reached at d = {d:g} s"
     if points and all(p["efficiency"] >= 0.5 for p in points):
         note += "; efficiency never fell below 0.5: metg_s is the smallest d tried (an upper bound)"
-    return result(run, complete, note, workers=a.workers, points=points, metg_s=metg_from(points),
+    return result(run, complete, note, workers=a.workers, points=points, metg_s=metg_of(points),
                   failed=failed)
 
 
@@ -580,40 +479,11 @@ def cmd_metg(run):
 
 
 def parse_args(argv):
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--redis", required=True, help="redis://127.0.0.1:PORT/DB (loopback only)")
-    common.add_argument("--workers", type=int, default=2)
-    common.add_argument("--pool", choices=["fork", "simple"], default="fork",
-                        help="fork: rq.Worker (a work horse per job); simple: rq.SimpleWorker")
-    common.add_argument("--limit-s", type=float, default=120.0)
-    common.add_argument("--quick", action="store_true", help="accepted, changes nothing")
-    p = argparse.ArgumentParser(description="RQ peer of bench/run (see bench/peers/README.md)")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("throughput", parents=[common])
-    s.add_argument("--tasks", type=int, default=10000)
-    s = sub.add_parser("latency", parents=[common])
-    s.add_argument("--round-trips", type=int, default=1000)
-    s = sub.add_parser("cpu", parents=[common])
-    s.add_argument("--tasks", type=int, default=10)
-    s = sub.add_parser("c10k", parents=[common])
-    s.add_argument("--tasks", type=int, default=10000)
-    s.add_argument("--sleep", type=float, default=1.0)
-    s = sub.add_parser("queued-memory", parents=[common])
-    s.add_argument("--tasks", type=int, default=100000)
-    s = sub.add_parser("metg", parents=[common])
-    s.add_argument("--durations", default=None, help="comma-separated seconds, largest first")
-    s.add_argument("--tasks-per-point", type=int, default=40)
-    args = p.parse_args(argv)
-    host = urllib.parse.urlparse(args.redis).hostname
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        p.error(f"--redis must be a loopback URL, got host {host!r}")
-    if args.workers < 1 or args.limit_s <= 0 or getattr(args, "tasks", 1) < 1:
-        p.error("--workers, --tasks and --limit-s must be positive")
-    if args.cmd == "latency" and args.round_trips < 1:
-        p.error("--round-trips must be positive")
-    if args.cmd == "metg" and args.tasks_per_point < 1:
-        p.error("--tasks-per-point must be positive")
-    return args
+    pool = {"choices": ["fork", "simple"], "default": "fork",
+            "help": "fork: rq.Worker (a work horse per job); simple: rq.SimpleWorker"}
+    p, _ = build_parser("rq", "RQ peer of bench/run (see bench/peers/README.md)",
+                        pools={name: pool for name in SUBCOMMANDS}, tasks_per_point=40)
+    return parse_args_common(p, argv)
 
 
 COMMANDS = {"throughput": cmd_throughput, "latency": cmd_latency, "cpu": cmd_cpu, "c10k": cmd_c10k,
@@ -621,17 +491,17 @@ COMMANDS = {"throughput": cmd_throughput, "latency": cmd_latency, "cpu": cmd_cpu
 
 
 def main(argv):
+    set_log_name("rq_peer")
     args = parse_args(argv)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, _on_signal)
+    install_signal_handlers()
     run = None
     rc = 0
     try:
         run = Run(args)
-        out = COMMANDS[args.cmd](run)
+        out = COMMANDS[args.command](run)
     except Interrupted as e:
-        log(f"stopped by signal {e.signum}")
-        rc = 128 + e.signum
+        log(e.why)
+        rc = e.exit_code
     except LimitReached as e:
         log(f"could not measure: {e} (limit {args.limit_s} s)")
         rc = 1
@@ -639,15 +509,13 @@ def main(argv):
         log(f"could not measure: {type(e).__name__}: {e}")
         rc = 1
     finally:
-        _state["stopping"] = True
+        begin_cleanup()
         if run is not None:
             t = time.perf_counter()
             run.stop()
             log(f"workers stopped in {time.perf_counter() - t:.2f} s")
     if rc == 0:
-        json.dump(out, sys.stdout)
-        sys.stdout.write("\n")
-        sys.stdout.flush()
+        emit(out)
     return rc
 
 

@@ -5,8 +5,12 @@ peer, oriented so that "12x" always means Shoal is 12 times better."""
 import copy
 import datetime
 import json
-import math
 import os
+import sys
+
+# The one METG of the repository: bench/peers/peer_common.py (the peers compute it with it too).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
+from peer_common import metg_of  # noqa: E402
 
 PEERS = ["celery", "dask", "rq"]
 NAMES = {"shoal": "Shoal", "celery": "Celery", "dask": "Dask", "rq": "RQ"}
@@ -23,22 +27,6 @@ def get(d, *keys):
 def usable(r):
     """A measurement that finished and lost nothing."""
     return isinstance(r, dict) and r.get("complete", True) and not r.get("failed") and "skipped" not in r
-
-
-def metg_of(points):
-    """Task Bench's METG: the smallest task duration still at >= 50% efficiency, interpolated on
-    log(duration) between the two points around 50%; None if no point reached 50%."""
-    pts = sorted((p for p in points or [] if p.get("efficiency") is not None), key=lambda p: -p["task_s"])
-    best = None
-    for a, b in zip(pts, pts[1:] + [None]):
-        if a["efficiency"] < 0.5:
-            break
-        best = a["task_s"]
-        if b is not None and b["efficiency"] < 0.5:
-            t = (a["efficiency"] - 0.5) / (a["efficiency"] - b["efficiency"])
-            best = math.exp(math.log(a["task_s"]) + t * (math.log(b["task_s"]) - math.log(a["task_s"])))
-            break
-    return best
 
 
 def best_of(runs, key, higher):
