@@ -31,12 +31,12 @@ FIGURES = ["floor", "throughput", "latency", "cpu", "c10k", "scaling", "durable"
 FULL = {
     "shoal_throughput": [10_000, 100_000, 1_000_000],
     "peer_throughput": [10_000, 100_000],
-    "peer_skip_larger_after_s": 30,  # a peer whose 10k run took longer is not run at 100k
+    "peer_skip_larger_after_s": 20,  # a peer whose 10k run took longer is not run at 100k
     "shoal_latency": 10_000, "peer_latency": 10_000,
     "c10k": 10_000, "peer_c10k": 10_000,
-    "scaling_workers": [1, 2, 4], "shoal_scaling": 100_000, "peer_scaling": 10_000,
+    "scaling_workers": [1, 2, 4], "shoal_scaling": 100_000, "peer_scaling": 5_000,
     "durable": 100_000,
-    "shoal_queued": 1_000_000, "peer_queued": 100_000, "inflight": 100_000,
+    "shoal_queued": 1_000_000, "peer_queued": 20_000, "inflight": 100_000,
     "metg_wall_s": 0.5, "peer_metg_tasks": 40,
     "relay_round_trips": 10_000, "relay_messages": 1_000_000,
     "peer_limit_s": 300,
@@ -135,6 +135,9 @@ class Run:
                                                     f"{(prev or {}).get('seconds', 0):.0f} s"}
                             continue
                     m = sizes_for(peer, pool, "throughput", n)
+                    if i > 0 and m == sizes_for(peer, pool, "throughput", self.plan["peer_throughput"][i - 1]):
+                        r[str(n)] = {"skipped": f"capped at {m:,} tasks, run above"}
+                        continue
                     r[str(n)] = self.attempt(f"{peer} {pool or ''} throughput {m}", lambda m=m, pool=pool, peer=peer:
                                              self.peer(peer).run("throughput", self.plan["peer_limit_s"], pool,
                                                                  tasks=m, workers=2))
@@ -152,7 +155,12 @@ class Run:
                                                                            round_trips=n, workers=2))
 
     def cpu(self):
-        self.results["shoal"]["cpu"] = self.attempt("shoal cpu", lambda: shoal_side.cpu(self.build))
+        # Shoal's ten tasks take milliseconds (C++ counts to 10^7 that fast), so one run is at the
+        # mercy of a single scheduling hiccup: the median of three is reported, all three kept.
+        runs = [self.attempt(f"shoal cpu, run {i + 1}", lambda: shoal_side.cpu(self.build)) for i in range(3)]
+        runs = sorted((r for r in runs if r), key=lambda r: r["speedup"])
+        if runs:
+            self.results["shoal"]["cpu"] = dict(runs[len(runs) // 2], runs=runs)
         for peer in self.args.peers:
             runs = self.results[peer].setdefault("cpu", {})
             pools = self.peer_pools(peer) if self.plan["peer_pools"] == "all" else [self.best_pool(peer)]
