@@ -7,8 +7,8 @@
 //                                      every sample (us)
 //   cluster_client fill N              N no-op tasks, waiting only for the broker's
 //                                      acknowledgement (no worker needed): the memory figure
-//   cluster_client cpu N               seed 002's count example: count(1..N) one at a time,
-//                                      then all at once; the speedup
+//   cluster_client cpu N [ROUNDS]      seed 002's count example: count(1..N) one at a time,
+//                                      then all at once, each loop run ROUNDS times; the speedup
 //   cluster_client c10k N SECONDS      N sleep(SECONDS) coroutine tasks at once; wall time
 //   cluster_client inflight N PID      N sleep(60) tasks held by the worker with pid PID; its
 //                                      resident memory before and once they all run
@@ -103,22 +103,25 @@ int fill(shoal::client& client, std::size_t n) {
 }
 
 // Seed 002: count(n) counts to 10,000,000 and returns that times n; ten of them, each the same
-// work, first one after another, then all at once over the workers' process pools.
-int cpu(shoal::client& client, long n) {
+// work, first one after another, then all at once over the workers' process pools. `rounds`
+// runs the loop that many times over per task (count_longer), so that a task takes about as
+// long as Python's count does: C++ counts to 10^7 in milliseconds.
+int cpu(shoal::client& client, long n, long rounds) {
     const auto expected = [](long i) { return 10'000'000L * i; };
-    bool ok = client.submit(shoal_examples::count, 1).get(60.0) == expected(1);  // warm the pools
+    const auto submit = [&](long i) { return client.submit(shoal_examples::count_longer, i, rounds); };
+    bool ok = submit(1).get(60.0) == expected(1);  // warm the pools
     const auto sequential_start = clock_type::now();
-    for (long i = 1; i <= n; ++i) ok = ok && client.submit(shoal_examples::count, i).get(60.0) == expected(i);
+    for (long i = 1; i <= n; ++i) ok = ok && submit(i).get(600.0) == expected(i);
     const double sequential = seconds_since(sequential_start);
     const auto parallel_start = clock_type::now();
     std::vector<shoal::remote_future<long>> all;
-    for (long i = 1; i <= n; ++i) all.push_back(client.submit(shoal_examples::count, i));
-    const auto results = shoal::concurrent::gather(all, 60.0);
+    for (long i = 1; i <= n; ++i) all.push_back(submit(i));
+    const auto results = shoal::concurrent::gather(all, 600.0);
     const double parallel = seconds_since(parallel_start);
     for (long i = 1; i <= n; ++i) ok = ok && results[static_cast<std::size_t>(i - 1)] == expected(i);
-    std::printf("{\"tasks\": %ld, \"sequential_s\": %.4f, \"parallel_s\": %.4f, \"speedup\": %.3f, "
-                "\"results_ok\": %s}\n",
-                n, sequential, parallel, sequential / parallel, ok ? "true" : "false");
+    std::printf("{\"tasks\": %ld, \"rounds\": %ld, \"sequential_s\": %.4f, \"parallel_s\": %.4f, "
+                "\"speedup\": %.3f, \"results_ok\": %s}\n",
+                n, rounds, sequential, parallel, sequential / parallel, ok ? "true" : "false");
     return ok ? 0 : 1;
 }
 
@@ -201,7 +204,7 @@ int metg(shoal::client& client, int workers, double ideal_wall_s) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: cluster_client throughput|latency|fill|cpu N | c10k N SECONDS | "
+        std::fprintf(stderr, "usage: cluster_client throughput|latency|fill N | cpu N [ROUNDS] | c10k N SECONDS | "
                              "inflight N WORKER_PID | metg WORKERS WALL_S\n");
         return 2;
     }
@@ -217,7 +220,7 @@ int main(int argc, char** argv) {
         if (mode == "throughput") return throughput(client, n);
         if (mode == "latency") return latency(client, n);
         if (mode == "fill") return fill(client, n);
-        if (mode == "cpu") return cpu(client, static_cast<long>(n));
+        if (mode == "cpu") return cpu(client, static_cast<long>(n), argc == 4 ? std::stol(argv[3]) : 1);
         if (mode == "c10k" && argc == 4) return c10k(client, n, std::stod(argv[3]));
         if (mode == "inflight" && argc == 4) return inflight(client, n, std::stoi(argv[3]));
         if (mode == "metg" && argc == 4) return metg(client, static_cast<int>(n), std::stod(argv[3]));

@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 
-from procs import Proc, RedisServer, log, rss_kib, run_json
+from procs import Proc, RedisServer, rss_kib, run_json
 
 
 class Build:
@@ -97,10 +97,10 @@ def latency(build, round_trips):
         return c.client("latency", round_trips)
 
 
-def cpu(build, tasks=10):
+def cpu(build, tasks=10, rounds=1):
     # Two workers, each with a one-child process pool: the seeds' count runs in the children.
     with Cluster(build, workers=2, threads=1, processes=1, worker_args=("--concurrency", "1")) as c:
-        return c.client("cpu", tasks)
+        return c.client("cpu", tasks, rounds)
 
 
 def c10k(build, tasks, sleep_s=1.0):

@@ -143,6 +143,7 @@ TEST_F(ClusterTest, EveryPoolRunsItsTasks) {
     EXPECT_EQ(client_->submit(factorial, 20).get(30.0), "2432902008176640000"); // threads
     EXPECT_EQ(client_->submit(fib, 20).get(30.0), 6765);                       // threads
     EXPECT_EQ(client_->submit(count, 0).get(60.0), 0);                          // processes
+    EXPECT_EQ(client_->submit(count_longer, 3, 2).get(60.0), 30'000'000);        // processes
 }
 
 TEST_F(ClusterTest, SpinBusyWaitsAtLeastWhatItIsAskedAndRefusesANegativeTime) {

@@ -9,6 +9,8 @@
 //   factorial    std::string(int n)                          thread pool    n! in decimal, exact (0 <= n <= 10000)
 //   fib          long(int n)                                 thread pool    Fibonacci by naive recursion (0 <= n <= 50): CPU time
 //   count        long(long number)                           process pool   the seeds' count loop: 10,000,000 * number
+//   count_longer long(long number, long rounds)              process pool   the same loop run 10,000,000 * rounds times
+//                                                                           (1..1000), same result: more of the same work
 //   word_count   std::map<std::string, int>(std::string)     thread pool    lower-cased words (letters and digits) counted
 //   fail         void(std::string message)                   thread pool    throws std::runtime_error(message)
 //   add_all      long(std::vector<long>)                     loop           the sum, as rounds of `add` subtasks awaited
@@ -38,6 +40,7 @@ inline constexpr shoal::task_def<double(double)> sleep{"sleep"};
 inline constexpr shoal::task_def<std::string(int)> factorial{"factorial"};
 inline constexpr shoal::task_def<long(int)> fib{"fib"};
 inline constexpr shoal::task_def<long(long)> count{"count"};
+inline constexpr shoal::task_def<long(long, long)> count_longer{"count_longer"};
 inline constexpr shoal::task_def<std::map<std::string, int>(std::string)> word_count{"word_count"};
 inline constexpr shoal::task_def<void(std::string)> fail{"fail"};
 inline constexpr shoal::task_def<long(std::vector<long>)> add_all{"add_all"};

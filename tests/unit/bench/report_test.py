@@ -1,0 +1,95 @@
+"""bench/suite/report.py and bench/peers/peer_common.py: the figures bench/run prints are
+computed right (METG, ratios' direction, which runs count, the missed targets)."""
+
+import os
+import sys
+import unittest
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
+sys.path[:0] = [os.path.join(ROOT, "bench", "suite"), os.path.join(ROOT, "bench", "peers")]
+
+import peer_common  # noqa: E402
+import report  # noqa: E402
+
+
+def run_with(**shoal):
+    """A minimal results object: Shoal's figures as given, Celery's fixed."""
+    return {
+        "meta": {"date": "2026-11-22T00:00:00", "cpus": 2, "quick": True},
+        "shoal": shoal,
+        "floor": {"p50_us": 100.0, "p99_us": 200.0, "messages_per_s": 400_000},
+        "celery": {
+            "throughput": {"prefork": {"10000": {"tasks": 10000, "tasks_per_s": 400.0, "failed": 0}},
+                           "solo": {"10000": {"tasks": 10000, "tasks_per_s": 500.0, "failed": 0}}},
+            "latency": {"prefork": {"p50_us": 2000.0, "p99_us": 5000.0, "p999_us": 9000.0},
+                        "solo": {"p50_us": 1500.0, "p99_us": 6000.0, "p999_us": 8000.0}},
+        },
+        "errors": [],
+    }
+
+
+class MetgTest(unittest.TestCase):
+    def test_interpolates_on_log_duration_between_the_points_around_half(self):
+        # 0.9 at 10 ms, 0.3 at 1 ms: 0.5 is two thirds of the way down, on a log scale.
+        got = peer_common.metg_of([{"task_s": 0.01, "efficiency": 0.9}, {"task_s": 0.001, "efficiency": 0.3}])
+        self.assertAlmostEqual(got, 10 ** (-2 - 2 / 3), places=9)
+
+    def test_takes_the_smallest_duration_that_reached_half_in_any_order(self):
+        points = [{"task_s": 0.001, "efficiency": 0.2}, {"task_s": 0.1, "efficiency": 0.95},
+                  {"task_s": 0.01, "efficiency": 0.5}]
+        self.assertAlmostEqual(peer_common.metg_of(points), 0.01)
+
+    def test_is_none_when_nothing_reached_half_and_the_smallest_when_all_did(self):
+        self.assertIsNone(peer_common.metg_of([{"task_s": 0.1, "efficiency": 0.4}]))
+        self.assertIsNone(peer_common.metg_of([]))
+        self.assertEqual(peer_common.metg_of([{"task_s": 0.1, "efficiency": 0.9},
+                                              {"task_s": 0.01, "efficiency": 0.7}]), 0.01)
+
+    def test_the_report_uses_the_same_function(self):
+        self.assertIs(report.metg_of, peer_common.metg_of)
+
+
+class RowsTest(unittest.TestCase):
+    def rows(self, **shoal):
+        return {r.figure.split(",")[0].split(" (")[0]: r for r in report.rows_of(run_with(**shoal))}
+
+    def test_throughput_ratio_is_shoal_over_the_peers_best_pool(self):
+        rows = self.rows(throughput={"10000": {"tasks": 10000, "tasks_per_s": 100_000.0, "failed": 0}})
+        row = rows["no-op throughput"]
+        self.assertEqual(row.values["celery"], 500.0)  # solo beat prefork
+        self.assertAlmostEqual(row.ratio("celery"), 200.0)
+
+    def test_latency_ratio_is_the_peer_over_shoal_and_targets_are_judged(self):
+        rows = self.rows(latency={"round_trips": 10, "p50_us": 500.0, "p99_us": 1000.0, "p999_us": 2000.0})
+        p50, p99 = rows["round trip p50"], rows["round trip p99"]
+        self.assertEqual(p50.values["celery"], 1500.0)  # the best pool at each quantile
+        self.assertAlmostEqual(p50.ratio("celery"), 3.0)
+        self.assertFalse(p50.ok)  # 3x, the target is 4x
+        self.assertAlmostEqual(p99.ratio("celery"), 5.0)
+        self.assertFalse(p99.ok)
+        rows = self.rows(latency={"round_trips": 10, "p50_us": 300.0, "p99_us": 400.0, "p999_us": 500.0})
+        self.assertTrue(rows["round trip p50"].ok)
+        self.assertTrue(rows["round trip p99"].ok)
+
+    def test_a_run_that_failed_or_did_not_finish_does_not_count(self):
+        self.assertFalse(report.usable({"tasks_per_s": 9e9, "failed": 3}))
+        self.assertFalse(report.usable({"tasks_per_s": 9e9, "complete": False}))
+        self.assertFalse(report.usable({"skipped": "too slow"}))
+        self.assertTrue(report.usable({"tasks_per_s": 1.0, "failed": 0, "complete": True}))
+        res = run_with()
+        res["celery"]["throughput"]["solo"]["10000"]["failed"] = 1
+        res["shoal"] = {"throughput": {"10000": {"tasks": 10000, "tasks_per_s": 100_000.0, "failed": 0}}}
+        row = [r for r in report.rows_of(res) if r.figure.startswith("no-op throughput")][0]
+        self.assertEqual(row.values["celery"], 400.0)
+
+    def test_c10k_passes_only_within_1_1_s_and_a_miss_is_explained(self):
+        self.assertTrue(self.rows(c10k={"tasks": 10000, "sleep_s": 1.0, "wall_s": 1.09, "failed": 0})["C10K: 10"].ok)
+        res = run_with(c10k={"tasks": 10000, "sleep_s": 1.0, "wall_s": 1.2, "failed": 0},
+                       throughput={"10000": {"tasks": 10000, "seconds": 0.08, "tasks_per_s": 125_000.0, "failed": 0}})
+        text = report.table(res)
+        self.assertIn("| <= 1.1 s | MISS |", text)
+        self.assertIn("C10K: 0.200 s beyond the 1 s sleep", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
