@@ -88,6 +88,9 @@ def rows_of(res):
                       if usable(r) and r.get("tasks") != n]
             notes += [f"{NAMES[p]} ({pool}) not run: {r['skipped']}" for pool, r in
                       ((pool, r.get(str(n))) for pool, r in runs.items()) if isinstance(r, dict) and "skipped" in r]
+        runs = get(shoal, "throughput", str(n), "runs")
+        if runs:
+            notes.insert(0, "Shoal: median of " + ", ".join(f"{r['tasks_per_s']:,.0f}" for r in runs))
         target, ok = "", None
         if n == 100_000:
             target = ">= 300,000/s and >= 200x Celery"
