@@ -236,13 +236,21 @@ def misses_explained(res, rows):
     missed = {r.figure.split(" (")[0].split(",")[0]: r for r in rows if r.ok is False}
     celery_p50 = next((r.values.get("celery") for r in rows if r.figure.startswith("round trip p50")), None)
     celery_p99 = next((r.values.get("celery") for r in rows if r.figure.startswith("round trip p99")), None)
-    if (any(k.startswith("round trip") for k in missed) and floor.get("p50_us") and celery_p50
-            and get(shoal, "latency", "p50_us")):
-        out.append(f"Round trips: the bare ZeroMQ relay (three processes, no protocol, no bookkeeping) took "
-                   f"{floor['p50_us']:,.0f} us at p50 and {floor['p99_us']:,.0f} us at p99 in this run, only "
-                   f"{celery_p50 / floor['p50_us']:.1f}x and {(celery_p99 or 0) / floor['p99_us']:.1f}x below Celery: "
-                   f"on this machine the transport's own wake-ups, not Shoal's work, set the floor. Shoal's p50 was "
-                   f"{get(shoal, 'latency', 'p50_us') / floor['p50_us']:.2f}x the relay's.")
+    for q, target_x, celery in (("p50", 4, celery_p50), ("p99", 10, celery_p99)):
+        row = missed.get(f"round trip {q}")
+        ours, bare = get(shoal, "latency", f"{q}_us"), floor.get(f"{q}_us")
+        if not row or not ours or not bare or not celery:
+            continue
+        text = (f"Round trip {q}: the bare ZeroMQ relay (three processes, no protocol, no bookkeeping) took "
+                f"{bare:,.0f} us in this run, {celery / bare:.1f}x below Celery, and Shoal {ours / bare:.2f}x the "
+                f"relay's time. ")
+        if celery / bare < target_x:
+            text += (f"Even the bare transport misses {target_x}x here: this machine's wake-ups, not Shoal's work, "
+                     f"set the floor.")
+        else:
+            text += (f"The transport allows {target_x}x here; Shoal's own hops (the caller hands the task to the "
+                     f"client's I/O thread and is woken by it; broker and worker loops) cost the rest.")
+        out.append(text)
     thr = [r for r in rows if r.figure.startswith("no-op throughput") and r.ok is False]
     if thr and floor.get("messages_per_s"):
         best = max((v["tasks_per_s"] for v in (get(shoal, "throughput") or {}).values() if usable(v)), default=0)
@@ -356,6 +364,28 @@ def plots(res, stem):
     return made
 
 
+def rewrite(json_path):
+    """The Markdown report again from a run's JSON (the plots, drawn from samples the JSON does
+    not keep, stay as they are): python3 bench/suite/report.py bench/results/<run>.json"""
+    with open(json_path) as f:
+        res = json.load(f)
+    stem = json_path[:-len(".json")]
+    pngs = [p for p in (stem + "-throughput.png", stem + "-latency.png") if os.path.exists(p)]
+    write_markdown(res, stem, pngs)
+    return stem + ".md"
+
+
+def write_markdown(res, stem, pngs):
+    with open(stem + ".md", "w") as f:
+        f.write(f"# Shoal beside Celery, Dask and RQ: {res['meta']['date']}\n\n")
+        f.write("Made by `bench/run" + (" --quick" if res["meta"].get("quick") else "") + "`; every figure below "
+                "comes from this one run on this machine. The raw figures are in "
+                f"`{os.path.basename(stem)}.json`.\n\n")
+        f.write(table(res))
+        for png in pngs:
+            f.write(f"\n![{os.path.basename(png)}]({os.path.basename(png)})\n")
+
+
 def write(res, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     when = datetime.datetime.fromisoformat(res["meta"]["date"])
@@ -373,12 +403,9 @@ def write(res, out_dir):
                 r.pop("samples_us", None)
     with open(stem + ".json", "w") as f:
         json.dump(slim, f, indent=1)
-    with open(stem + ".md", "w") as f:
-        f.write(f"# Shoal beside Celery, Dask and RQ: {res['meta']['date']}\n\n")
-        f.write("Made by `bench/run" + (" --quick" if res["meta"].get("quick") else "") + "`; every figure below "
-                "comes from this one run on this machine. The raw figures are in "
-                f"`{os.path.basename(stem)}.json`.\n\n")
-        f.write(table(res))
-        for png in pngs:
-            f.write(f"\n![{os.path.basename(png)}]({os.path.basename(png)})\n")
+    write_markdown(res, stem, pngs)
     return {"json": stem + ".json", "md": stem + ".md", "png": pngs}
+
+
+if __name__ == "__main__":
+    print(rewrite(sys.argv[1]))
