@@ -314,6 +314,16 @@ def samples(res):
     return out
 
 
+def finish_plot(plt, fig, ax, title, path):
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plots(res, stem):
     import matplotlib
     matplotlib.use("Agg")
@@ -336,13 +346,7 @@ def plots(res, stem):
     ax.set_ylabel("no-op tasks/s")
     ax.set_yscale("log")
     ax.set_xticks([1, 2, 4])
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    ax.set_title("Throughput vs workers")
-    fig.tight_layout()
-    fig.savefig(stem + "-throughput.png", dpi=100)
-    plt.close(fig)
-    made.append(stem + "-throughput.png")
+    made.append(finish_plot(plt, fig, ax, "Throughput vs workers", stem + "-throughput.png"))
 
     # Latency distribution: CDF of every round trip.
     data = samples(res)
@@ -354,13 +358,7 @@ def plots(res, stem):
         ax.set_xscale("log")
         ax.set_xlabel("round trip (us), log scale")
         ax.set_ylabel("fraction of round trips")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend()
-        ax.set_title("Round-trip latency distribution")
-        fig.tight_layout()
-        fig.savefig(stem + "-latency.png", dpi=100)
-        plt.close(fig)
-        made.append(stem + "-latency.png")
+        made.append(finish_plot(plt, fig, ax, "Round-trip latency distribution", stem + "-latency.png"))
     return made
 
 
