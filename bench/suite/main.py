@@ -265,6 +265,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="every figure, small sizes: under 3 minutes")
     parser.add_argument("--peers", default="celery,dask,rq", help="comma-separated; empty for Shoal alone")
     parser.add_argument("--only", default=",".join(FIGURES), help="comma-separated figures: " + ", ".join(FIGURES))
+    parser.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "results"),
                         help="where the dated report, JSON and plots go (default bench/results)")
     args = parser.parse_args()
@@ -285,8 +286,12 @@ def main():
     finally:
         stop_all()
     paths = report.write(results, args.out)
-    print(report.table(results))
-    print(f"\nJSON:   {paths['json']}\nreport: {paths['md']}\nplots:  {', '.join(paths['png'])}")
+    if args.json:
+        with open(paths["json"]) as f:
+            print(f.read())
+    else:
+        print(report.table(results))
+    print(f"JSON:   {paths['json']}\nreport: {paths['md']}\nplots:  {', '.join(paths['png'])}", file=sys.stderr)
     return 1 if results["errors"] else 0
 
 
