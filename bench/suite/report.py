@@ -67,6 +67,11 @@ def fmt(v, unit):
 
 
 def rows_of(res):
+    """Every figure of the run; a figure that was not run (bench/run --only) has no row."""
+    return [r for r in _all_rows(res) if any(v is not None for v in r.values.values())]
+
+
+def _all_rows(res):
     rows = []
     shoal = res.get("shoal", {})
     peers = [p for p in PEERS if p in res]
@@ -330,8 +335,9 @@ def plots(res, stem):
     import matplotlib.pyplot as plt
 
     made = []
-    # Throughput vs workers.
+    # Throughput vs workers (not drawn when the scaling figure was not run).
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    drawn = 0
     series = {"Shoal": get(res, "shoal", "scaling", "loopback"),
               "Shoal (netns)": get(res, "shoal", "scaling", "netns")}
     for p in PEERS:
@@ -342,11 +348,15 @@ def plots(res, stem):
         pts = sorted((int(w), r["tasks_per_s"]) for w, r in (s or {}).items() if usable(r) and r.get("tasks_per_s"))
         if pts:
             ax.plot([w for w, _ in pts], [t for _, t in pts], marker="o", label=name)
+            drawn += 1
     ax.set_xlabel("worker processes")
     ax.set_ylabel("no-op tasks/s")
     ax.set_yscale("log")
     ax.set_xticks([1, 2, 4])
-    made.append(finish_plot(plt, fig, ax, "Throughput vs workers", stem + "-throughput.png"))
+    if drawn:
+        made.append(finish_plot(plt, fig, ax, "Throughput vs workers", stem + "-throughput.png"))
+    else:
+        plt.close(fig)
 
     # Latency distribution: CDF of every round trip.
     data = samples(res)

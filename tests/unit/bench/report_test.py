@@ -82,6 +82,12 @@ class RowsTest(unittest.TestCase):
         row = [r for r in report.rows_of(res) if r.figure.startswith("no-op throughput")][0]
         self.assertEqual(row.values["celery"], 400.0)
 
+    def test_a_figure_that_was_not_run_has_no_row_and_no_verdict(self):
+        rows = self.rows(c10k={"tasks": 10000, "sleep_s": 1.0, "wall_s": 1.05, "failed": 0})
+        self.assertIn("C10K: 10", rows)
+        self.assertNotIn("count example: speedup", rows)
+        self.assertFalse(any(k.startswith("METG") for k in rows))
+
     def test_c10k_passes_only_within_1_1_s_and_a_miss_is_explained(self):
         self.assertTrue(self.rows(c10k={"tasks": 10000, "sleep_s": 1.0, "wall_s": 1.09, "failed": 0})["C10K: 10"].ok)
         res = run_with(c10k={"tasks": 10000, "sleep_s": 1.0, "wall_s": 1.2, "failed": 0},
