@@ -1,12 +1,14 @@
 #include "shoal/broker/embedded_broker.hpp"
 
+#include <memory>
+
 namespace shoal::broker {
 
-embedded_broker::embedded_broker(broker_config config) {
+embedded_broker::embedded_broker(broker_config config, const shoal::clock* time_source) {
     std::promise<std::string> started;
     auto endpoint = started.get_future();
-    thread_ = std::thread([this, config = std::move(config), &started]() mutable {
-        run(std::move(config), started);
+    thread_ = std::thread([this, config = std::move(config), time_source, &started]() mutable {
+        run(std::move(config), time_source, started);
     });
     try {
         endpoint_ = endpoint.get();
@@ -18,8 +20,11 @@ embedded_broker::embedded_broker(broker_config config) {
 
 embedded_broker::~embedded_broker() { stop(); }
 
-void embedded_broker::run(broker_config config, std::promise<std::string>& started) {
-    event_loop loop;
+void embedded_broker::run(broker_config config, const shoal::clock* time_source,
+                          std::promise<std::string>& started) {
+    std::unique_ptr<event_loop> own_loop =
+        time_source != nullptr ? std::make_unique<event_loop>(*time_source) : std::make_unique<event_loop>();
+    event_loop& loop = *own_loop;
     broker b(loop, std::move(config));
     try {
         const std::string endpoint = b.bind();

@@ -52,6 +52,11 @@ inline proto::submitted_task task(std::uint32_t n, std::string name = "add",
     return t;
 }
 
+// How long a peer waits for an answer it expects. Generous: a deadline only costs time when
+// the answer never comes (a failing test), and a sanitized build on a busy machine can take
+// seconds to move a large message. Waits that expect silence (quiet_for) take their own time.
+inline constexpr double reply_deadline_s = 10.0;
+
 struct raw_message {
     proto::command cmd;
     std::string body;
@@ -112,7 +117,7 @@ public:
     }
 
     // The next message within timeout_s, HEARTBEATs skipped unless asked for.
-    std::optional<raw_message> next(double timeout_s = 3.0, bool skip_heartbeats = true) {
+    std::optional<raw_message> next(double timeout_s = reply_deadline_s, bool skip_heartbeats = true) {
         const auto deadline = std::chrono::steady_clock::now() +
                               std::chrono::duration<double>(timeout_s);
         while (true) {
@@ -136,7 +141,7 @@ public:
     // The next message, which must be an M; the test fails (and a default M is returned)
     // otherwise, naming what came instead.
     template <class M>
-    M expect(double timeout_s = 3.0) {
+    M expect(double timeout_s = reply_deadline_s) {
         const auto m = next(timeout_s);
         if (!m) {
             ADD_FAILURE() << "no " << proto::command_name(M::cmd) << " within " << timeout_s << " s";
@@ -195,7 +200,7 @@ public:
 
     // Collects RESULT outcomes until `count` arrived (or the time is up); `messages` counts
     // the RESULT messages they came in.
-    std::vector<proto::outcome> results(std::size_t count, double timeout_s = 3.0,
+    std::vector<proto::outcome> results(std::size_t count, double timeout_s = reply_deadline_s,
                                         int* messages = nullptr) {
         std::vector<proto::outcome> out;
         const auto deadline = std::chrono::steady_clock::now() +
@@ -226,7 +231,7 @@ public:
         return expect<proto::fetched>();
     }
     // The ERROR that must come next.
-    proto::error_reply expect_error(double timeout_s = 3.0) { return expect<proto::error_reply>(timeout_s); }
+    proto::error_reply expect_error(double timeout_s = reply_deadline_s) { return expect<proto::error_reply>(timeout_s); }
 
     zmq::socket_t& socket() noexcept { return socket_; }
     int heartbeats_seen = 0;

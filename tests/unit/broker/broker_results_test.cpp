@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "broker_test_peer.hpp"
+#include "broker_time.hpp"
+#include "manual_clock.hpp"
 #include "shoal/broker/embedded_broker.hpp"
 
 namespace {
@@ -12,15 +14,20 @@ using namespace shoal::broker;
 using namespace shoal::broker::testing;
 namespace proto = shoal::proto;
 
+// The broker runs on a manual clock: results expire, and silent peers die, only when a test
+// advances it, never because the machine was slow to move 30 MiB.
 class BrokerResults : public ::testing::Test {
 protected:
     static broker_config config() {
         auto c = fast_config();
         c.result_ttl_s = 1;
-        c.liveness = 20;  // 1 s: moving 30 MiB on a busy machine must not look like death
+        // Advancing the clock is a silence of the peers too: liveness (not tested here) must
+        // outlast every advance.
+        c.liveness = 1000;
         return c;
     }
-    embedded_broker broker{config()};
+    shoal::testing::manual_clock clock;
+    embedded_broker broker{config(), &clock};
     zmq::context_t ctx;
     test_peer client{ctx, broker.endpoint()};
     void SetUp() override { client.hello_client(); }
@@ -56,8 +63,10 @@ TEST_F(BrokerResults, FetchTellsUnknownPendingDoneAndExpired) {
     ASSERT_TRUE(f.entries[0].result.has_value());
     EXPECT_EQ(f.entries[0].result->payload, "\x92\x01\x02");
 
-    // TTL 1 s, swept on the next tick.
-    EXPECT_TRUE(client.quiet_for(1.2));  // the client heartbeats meanwhile
+    // Just before its TTL (1 s) the result is still there; past it, it is expired.
+    advance(broker, clock, 0.9);
+    EXPECT_EQ(client.fetch({id_of(1)}).entries.at(0).state, proto::result_state::done);
+    advance(broker, clock, 0.2);
     f = client.fetch({id_of(1)});
     EXPECT_EQ(f.entries.at(0).state, proto::result_state::expired);
     EXPECT_FALSE(f.entries[0].result.has_value());
@@ -169,7 +178,7 @@ TEST_F(BrokerResults, LargeResultsAreSplitAcrossMessagesUnderTheSizeLimit) {
     worker.done_ok({got[2], got[3]}, 0);
     worker.done_ok({got[4]}, 0);
     int messages = 0;
-    const auto r = client.results(5, 5.0, &messages);
+    const auto r = client.results(5, reply_deadline_s, &messages);
     EXPECT_GE(messages, 3);
     for (const auto& o : r) EXPECT_EQ(o.payload.size(), 6u << 20);
     const auto f = client.fetch({id_of(1), id_of(2), id_of(3)});

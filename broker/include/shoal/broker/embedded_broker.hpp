@@ -9,6 +9,10 @@
 //     auto stats = broker.call([](shoal::broker::broker& b) { return b.stats(); });
 //     broker.stop();                                     // or let the destructor do it
 //
+// Tests may run it on a clock of their own (tests/support/manual_clock.hpp): its loop then sees
+// time pass only when the test advances the clock, from the broker's thread (call()), so that
+// TTLs, liveness and held tasks decide nothing because the machine was slow.
+//
 // Thread-safety: every member may be called from any thread but the broker's own.
 
 #include <exception>
@@ -20,14 +24,16 @@
 
 #include "shoal/broker/broker.hpp"
 #include "shoal/broker/broker_config.hpp"
+#include "shoal/common/clock.hpp"
 #include "shoal/common/event_loop.hpp"
 
 namespace shoal::broker {
 
 class embedded_broker {
 public:
-    // Starts the thread and binds; throws broker_error if the bind fails.
-    explicit embedded_broker(broker_config config);
+    // Starts the thread and binds; throws broker_error if the bind fails. With a clock, the
+    // broker's loop runs on it (it must outlive the broker, and is read on its thread only).
+    explicit embedded_broker(broker_config config, const shoal::clock* time_source = nullptr);
     ~embedded_broker();
     embedded_broker(const embedded_broker&) = delete;
     embedded_broker& operator=(const embedded_broker&) = delete;
@@ -42,7 +48,8 @@ public:
     void stop();
 
 private:
-    void run(broker_config config, std::promise<std::string>& started);
+    void run(broker_config config, const shoal::clock* time_source,
+             std::promise<std::string>& started);
 
     std::thread thread_;
     event_loop* loop_ = nullptr;   // owned by the thread, valid while it runs
