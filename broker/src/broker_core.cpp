@@ -19,11 +19,16 @@ proto::decode_limits limits_for(const broker_config& c) {
     return l;
 }
 
+// Results forgotten per pass: a burst that expires together does not hold the loop.
+constexpr std::size_t expire_slice = 20'000;
+
 result_store_limits store_limits_for(const broker_config& c) {
     result_store_limits l;
     l.ttl_s = static_cast<double>(c.result_ttl_s);
     l.max_results = c.max_results;
     l.max_tombstones = c.max_tombstones;
+    l.max_result_bytes = c.max_result_bytes;
+    l.dedup_window_s = static_cast<double>(c.dedup_window_s);
     return l;
 }
 
@@ -40,53 +45,70 @@ broker_core::broker_core(event_loop& loop, broker_config config, zmq::context_t*
     for (const rate_limit_spec& spec : parse_rate_limits(config_.rate_limits)) {
         rates_.set(queues_.task_names().intern(spec.name), spec.per_second);
     }
-    if (context_ == nullptr) {
-        own_context_ = std::make_unique<zmq::context_t>(1);
-        context_ = own_context_.get();
-    }
 }
 
 broker_core::~broker_core() { close(); }
 
 std::string broker_core::bind() {
-    if (socket_) throw broker_error("broker: already bound to " + endpoint_);
+    if (port_ != nullptr) throw broker_error("broker: already bound to " + endpoint_);
     // With Redis, what it holds is recovered before anyone can connect.
     if (!config_.redis.empty() && !durable_) open_durable();
-    auto socket = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
-    proto::configure_socket(*socket);
-    // Sending to a peer that is gone fails instead of vanishing silently: counted, logged.
-    socket->set(zmq::sockopt::router_mandatory, 1);
+    if (context_ == nullptr) {
+        own_context_ = std::make_unique<zmq::context_t>(1);
+        context_ = own_context_.get();
+    }
+    auto router = std::make_unique<router_port>(*context_);
     try {
-        socket->bind(config_.bind);
+        endpoint_ = router->bind(config_.bind);
     } catch (const zmq::error_t& e) {
         throw broker_error(fmt::format("cannot bind {}: {}", config_.bind, e.what()));
     }
-    endpoint_ = socket->get(zmq::sockopt::last_endpoint);
-    socket_ = std::move(socket);
-    loop_.add_zmq_reader(socket_->handle(), [this] { on_readable(); });
-    schedule_tick();
-    spdlog::info("shoal-broker: listening on {} (heartbeat {} ms, liveness {}, result ttl {} s)",
-                 endpoint_, config_.heartbeat_ms, config_.liveness, config_.result_ttl_s);
+    router_ = std::move(router);
+    port_ = router_.get();
+    loop_.add_zmq_reader(router_->handle(), [this] { on_readable(); });
+    start_serving();
     return endpoint_;
 }
 
+void broker_core::attach(message_port& port) {
+    if (port_ != nullptr) throw broker_error("broker: already serving " + endpoint_);
+    if (!config_.redis.empty() && !durable_) open_durable();
+    endpoint_ = "attached";
+    port_ = &port;
+    start_serving();
+}
+
+void broker_core::start_serving() {
+    schedule_tick();
+    spdlog::info("shoal-broker: listening on {} (heartbeat {} ms, liveness {}, result ttl {} s)",
+                 endpoint_, config_.heartbeat_ms, config_.liveness, config_.result_ttl_s);
+}
+
+void broker_core::deliver(std::span<const proto::received_message> messages) {
+    if (port_ == nullptr) return;
+    for (const proto::received_message& m : messages) handle(m);
+    end_of_wakeup();
+}
+
 void broker_core::close() {
-    if (!socket_) return;
+    if (port_ == nullptr) return;
     std::vector<peer_ref> everyone;
     // Best effort: peers that are gone already are not worth a warning.
     const std::string bye = proto::encode(proto::bye{"broker closing"});
     peers_.for_each([&](peer_ref ref, peer& p) {
-        (void)proto::send_routed(*socket_, p.identity, proto::command::bye, bye);
+        (void)port_->send(p.identity, proto::command::bye, bye);
         everyone.push_back(ref);
     });
-    loop_.remove_zmq_reader(socket_->handle());
     tick_timer_.cancel();
     control_timer_.cancel();
     if (durable_) durable_->stop();
-    // A moment for the BYEs to leave; peers that do not read are not waited for longer.
-    socket_->set(zmq::sockopt::linger, 100);
-    socket_->close();
-    socket_.reset();
+    if (router_) {
+        loop_.remove_zmq_reader(router_->handle());
+        // A moment for the BYEs to leave; peers that do not read are not waited for longer.
+        router_->close(100);
+        router_.reset();
+    }
+    port_ = nullptr;
     spdlog::info("shoal-broker: closed {} ({} sessions, {} tasks queued, {} running)", endpoint_,
                  everyone.size(), queues_.live_total(), inflight_.size());
 }
@@ -99,14 +121,31 @@ void broker_core::schedule_tick() {
 }
 
 void broker_core::tick() {
-    if (!socket_) return;
+    if (port_ == nullptr) return;
     schedule_tick();  // first: whatever happens below, the broker keeps ticking
     // Messages already waiting in our socket are signs of life too: read them before judging
     // liveness, so that a busy stretch of ours never declares a live peer dead.
     drain();
     check_peers(loop_.time());
-    stats_.expired += store_.expire();
+    stats_.expired += store_.expire(expire_slice);
+    if (store_.more_to_expire()) schedule_more_work();
     end_of_wakeup();
+}
+
+void broker_core::schedule_more_work() {
+    if (more_work_scheduled_) return;
+    more_work_scheduled_ = true;
+    loop_.call_soon([this] { on_more_work(); });
+}
+
+void broker_core::on_more_work() {
+    more_work_scheduled_ = false;
+    if (port_ == nullptr) return;
+    if (store_.more_to_expire()) {
+        stats_.expired += store_.expire(expire_slice);
+        if (store_.more_to_expire()) schedule_more_work();
+    }
+    end_of_wakeup();  // serves the next slice of FETCH answers
 }
 
 void broker_core::on_readable() {
@@ -118,10 +157,10 @@ void broker_core::drain() {
     // A bounded number of messages, then the caller answers in batches: one DISPATCH per
     // worker and one RESULT per client for the whole wake-up. The loop polls level-triggered,
     // so what is left is read on the next pass, after timers had their turn.
-    for (std::uint32_t i = 0; i < config_.drain_max && socket_; ++i) {
+    for (std::uint32_t i = 0; i < config_.drain_max && router_; ++i) {
         std::optional<proto::received_message> msg;
         try {
-            msg = proto::receive(*socket_, true);
+            msg = router_->receive();
         } catch (const zmq::error_t& e) {
             log_limited("receive", "receive failed: {}", e.what());
             break;
@@ -132,9 +171,10 @@ void broker_core::drain() {
 }
 
 void broker_core::end_of_wakeup() {
-    if (!socket_) return;
+    if (port_ == nullptr) return;
     if (durable_) write_submits();
     dispatch_all();
+    serve_fetches();
     flush();
     // After the submit script: a task revoked in this wake-up has its result stored after
     // its record.
@@ -198,8 +238,7 @@ void broker_core::route(proto::command cmd, std::string_view body, std::string_v
     const bool client = p->role == proto::peer_role::client;
     switch (cmd) {
     case command::heartbeat:
-        (void)proto::decode<proto::heartbeat>(body, limits_);
-        return;
+        return on_heartbeat(*p, body);
     case command::submit:
         if (client) return on_submit(ref, *p, body);
         break;
@@ -224,6 +263,12 @@ void broker_core::route(proto::command cmd, std::string_view body, std::string_v
     case command::done:
         if (!client) return on_done(*p, body);
         break;
+    case command::started:
+        if (!client) return on_started(*p, body);
+        break;
+    case command::drain:
+        if (!client) return on_drain(ref, *p, body);
+        break;
     default:
         break;
     }
@@ -240,9 +285,12 @@ void broker_core::reject(std::string_view identity, const peer* p, std::string_v
 }
 
 bool broker_core::send_raw(peer& p, proto::command cmd, std::string_view body) {
-    if (!socket_) return false;
+    if (port_ == nullptr) return false;
     p.last_sent = loop_.time();
-    if (proto::send_routed(*socket_, p.identity, cmd, body)) return true;
+    if (port_->send(p.identity, cmd, body)) {
+        p.sent_bytes += body.size();
+        return true;
+    }
     ++stats_.undelivered;
     log_limited("undelivered", "could not send {} to {} (gone, or not reading)",
                 proto::command_name(cmd), describe(p.identity, &p));
@@ -251,14 +299,34 @@ bool broker_core::send_raw(peer& p, proto::command cmd, std::string_view body) {
 
 void broker_core::send_error(std::string_view identity, std::string_view code,
                              const std::string& message, std::optional<proto::task_id> related) {
-    if (!socket_ || identity.empty()) return;
+    if (port_ == nullptr || identity.empty()) return;
     proto::error_reply e;
     e.code = std::string(code);
     e.message = message;
     e.related = related;
-    if (!proto::send_routed(*socket_, identity, proto::command::error, proto::encode(e))) {
+    const std::string body = proto::encode(e);
+    if (!port_->send(identity, proto::command::error, body)) {
         ++stats_.undelivered;
+    } else if (peer* p = peers_.find(identity)) {
+        p->sent_bytes += body.size();  // the peer counts it too
     }
+}
+
+bool broker_core::fits_window(const peer& p, std::size_t bytes) const noexcept {
+    // A message larger than the whole window still goes, alone.
+    return p.unacked() == 0 || p.unacked() + bytes <= config_.window_bytes;
+}
+
+bool broker_core::send_windowed(peer& p, proto::command cmd, std::string_view body) {
+    if (!fits_window(p, body.size())) {
+        ++stats_.output_dropped;
+        p.output_dropped = true;
+        log_limited("window", "dropped a {} of {} bytes to {}: {} bytes unacknowledged (window {})",
+                    proto::command_name(cmd), body.size(), describe(p.identity, &p), p.unacked(),
+                    config_.window_bytes);
+        return false;
+    }
+    return send_raw(p, cmd, body);
 }
 
 std::string broker_core::describe(std::string_view identity, const peer* p) const {

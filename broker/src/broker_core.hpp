@@ -1,7 +1,7 @@
 #pragma once
 // broker_core: the broker's state and message handling behind shoal::broker::broker.
 // Its member functions are split by concern:
-//   broker_core.cpp      socket, wake-ups (drain, then dispatch and flush), tick, sending
+//   broker_core.cpp      the port, wake-ups (drain, then dispatch and flush), tick, sending
 //   sessions.cpp         HELLO, BYE, liveness, heartbeats, a worker's tasks re-queued
 //   client_commands.cpp  SUBMIT, FETCH, REVOKE, PURGE, INSPECT
 //   worker_commands.cpp  READY, DONE
@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,6 +27,8 @@
 #include <zmq.hpp>
 
 #include "log_limiter.hpp"
+#include "message_port.hpp"
+#include "router_port.hpp"
 #include "shoal/broker/broker_config.hpp"
 #include "shoal/broker/broker_stats.hpp"
 #include "shoal/broker/dead_letters.hpp"
@@ -62,12 +65,20 @@ public:
     broker_core(event_loop& loop, broker_config config, zmq::context_t* shared_context);
     ~broker_core();
 
+    // Serves on a ROUTER socket bound to config.bind; returns the real endpoint.
     std::string bind();
+    // Serves through `port` instead, which must outlive the core (tests): nothing is bound,
+    // and what arrives is handed over with deliver().
+    void attach(message_port& port);
     void close();
-    bool is_bound() const noexcept { return socket_ != nullptr; }
+    bool is_bound() const noexcept { return port_ != nullptr; }
     const std::string& endpoint() const noexcept { return endpoint_; }
     const broker_config& config() const noexcept { return config_; }
     const broker_stats& stats() const noexcept { return stats_; }
+
+    // One wake-up with these messages, as if the socket had just delivered them: each is
+    // handled, then the answers of the wake-up go out (dispatch, results, Redis writes).
+    void deliver(std::span<const proto::received_message> messages);
 
 private:
     // ---- broker_core.cpp
@@ -76,13 +87,25 @@ private:
     void handle(const proto::received_message& msg);
     void route(proto::command cmd, std::string_view body, std::string_view identity, peer* p,
                peer_ref ref);
+    void start_serving();
     void end_of_wakeup();
+    // Work left for later passes (FETCH answers, expiring results): one more pass soon.
+    void schedule_more_work();
+    void on_more_work();
     void schedule_tick();
     void tick();
     bool send_raw(peer& p, proto::command cmd, std::string_view body);
     template <class Message>
     bool send(peer& p, const Message& m) {
         return send_raw(p, Message::cmd, proto::encode(m));
+    }
+    // Large output (RESULT, FETCHED, REPORT) goes only within the peer's output window;
+    // otherwise it is dropped (counted, logged, and the peer told once it reads again).
+    bool fits_window(const peer& p, std::size_t bytes) const noexcept;
+    bool send_windowed(peer& p, proto::command cmd, std::string_view body);
+    template <class Message>
+    bool send_windowed(peer& p, const Message& m) {
+        return send_windowed(p, Message::cmd, proto::encode(m));
     }
     void send_error(std::string_view identity, std::string_view code, const std::string& message,
                     std::optional<proto::task_id> related = std::nullopt);
@@ -107,25 +130,48 @@ private:
     void on_hello(std::string_view identity, peer* existing, peer_ref existing_ref,
                   std::string_view body);
     void end_session(peer_ref ref, std::string_view why);
-    void take_back_tasks_of(peer_ref worker);
+    void on_heartbeat(peer& p, std::string_view body);
+    // A peer acknowledged `received` bytes of its output window.
+    void on_acknowledged(peer& p, std::uint64_t received);
+    // A worker is gone: what it started counts a death, what it did not goes back free.
+    void take_back_tasks_of(peer_ref worker, std::uint32_t slots);
+    void presume_started(std::vector<inflight_task>& held, std::uint32_t slots);
+    void run_again(lane_id lane, queued_task&& q);
     void check_peers(double now);
 
     // ---- client_commands.cpp
     void on_submit(peer_ref ref, peer& p, std::string_view body);
     // A refusal for what is wrong with the task itself, or nullopt.
     std::optional<proto::refusal> refusal_for(const proto::submitted_task& t) const;
-    void accept_task(peer_ref ref, proto::submitted_task& t, proto::accepted& reply);
+    // What becomes of one submitted task: the one admission rule of both paths, in memory and
+    // with Redis (which only delays the queueing of a fresh task until Redis has it).
+    enum class admit_verdict {
+        refused,        // in reply.refused: bad, conflict, busy, unavailable, result_expired
+        repeated,       // a known id with the same body: accepted again (accept_duplicate)
+        being_written,  // a known id whose first write to Redis is not answered yet
+        finished_now,   // new, and over at once (no worker offers its name): accept it
+        fresh,          // new: `entry` is made and charged; queue it (or write it first)
+    };
+    admit_verdict admit(peer_ref ref, proto::submitted_task& t, proto::accepted& reply,
+                        task_entry*& entry);
     // A known id submitted again with the same body: accepted, not run again.
     void accept_duplicate(peer_ref ref, const proto::task_id& id, task_entry& entry,
                           proto::accepted& reply);
     // Fails at once (unknown_task) if workers are registered and none offers the name.
     bool fail_if_unknown_name(const proto::task_id& id, task_entry& entry, std::string_view name);
     void on_requeue(peer& p, std::string_view body);
-    void on_fetch(peer_ref ref, peer& p, std::string_view body);
     void on_revoke(std::string_view body);
     void revoke_task(const proto::task_id& id, bool terminate);
     void on_purge(peer& p, std::string_view body);
     void on_inspect(std::string_view identity, peer& p, std::string_view body);
+
+    // ---- fetch_work.cpp
+    void on_fetch(peer_ref ref, peer& p, std::string_view body);
+    proto::fetched_entry answer_for(peer_ref ref, const proto::task_id& id);
+    // One slice of a peer's FETCH answers; true if more waits.
+    bool serve_fetch_slice(peer_ref ref, peer& p);
+    void serve_fetches();
+    void fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entry>&& entries);
 
     // ---- durability.cpp
     // The SUBMITs of one wake-up whose tasks go to Redis in one write.
@@ -155,7 +201,6 @@ private:
     void write_submits();
     void settle_submits(submit_write& w, std::vector<submit_answer>& answers);
     void on_results_stored(const std::vector<proto::task_id>& ids);
-    void fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entry>&& entries);
     std::string_view redis_state() const noexcept;
 
     // ---- task_control.cpp
@@ -178,6 +223,8 @@ private:
     // ---- worker_commands.cpp
     void on_ready(peer& p, std::string_view body);
     void on_done(peer& p, std::string_view body);
+    void on_started(peer& p, std::string_view body);
+    void on_drain(peer_ref ref, peer& p, std::string_view body);
     bool reported_by_another(const proto::task_id& id, std::uint32_t attempt, const peer& p);
     void dispatch_all();
 
@@ -200,7 +247,8 @@ private:
     proto::decode_limits limits_;
     std::unique_ptr<zmq::context_t> own_context_;
     zmq::context_t* context_;
-    std::unique_ptr<zmq::socket_t> socket_;
+    std::unique_ptr<router_port> router_;  // when bound
+    message_port* port_ = nullptr;         // router_, or the port attached; null when closed
     std::string endpoint_;
     timer_handle tick_timer_;
 
@@ -228,6 +276,8 @@ private:
     bool dispatch_needed_ = false;
     std::size_t rotation_ = 0;           // first worker offered tasks, moves every wake-up
     std::vector<peer_ref> flush_list_;   // peers with gathered output
+    std::vector<peer_ref> fetch_peers_;  // peers with FETCH ids to answer
+    bool more_work_scheduled_ = false;
     dispatch_batch batch_;               // reused for every DISPATCH
     proto::result result_batch_;         // reused for every RESULT
 

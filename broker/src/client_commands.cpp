@@ -1,4 +1,5 @@
-// A client's commands: SUBMIT, FETCH, REVOKE, PURGE, INSPECT (PROTOCOL.md sections 4, 5, 8).
+// A client's commands: SUBMIT, REVOKE, PURGE, INSPECT (PROTOCOL.md sections 4, 5, 8);
+// FETCH is fetch_work.cpp's.
 
 #include "broker_core.hpp"
 #include "shoal/broker/inspect.hpp"
@@ -12,7 +13,25 @@ void broker_core::on_submit(peer_ref ref, peer& p, std::string_view body) {
     reply.refused = std::move(m.malformed);  // what the codec could not read, per task
     if (durable_) return submit_durably(ref, m, std::move(reply));
     reply.ids.reserve(m.tasks.size());
-    for (proto::submitted_task& t : m.tasks) accept_task(ref, t, reply);
+    for (proto::submitted_task& t : m.tasks) {
+        task_entry* entry = nullptr;
+        switch (admit(ref, t, reply, entry)) {
+        case admit_verdict::fresh:
+            entry->payload = std::move(t.payload);
+            reply.ids.push_back(t.id);
+            ++stats_.submitted;
+            enqueue(*entry, t.queue, t.name, queued_from(t), admission_of(t.options));
+            break;
+        case admit_verdict::finished_now:
+            reply.ids.push_back(t.id);
+            ++stats_.submitted;
+            break;
+        case admit_verdict::refused:
+        case admit_verdict::repeated:
+        case admit_verdict::being_written:  // only with Redis
+            break;
+        }
+    }
     stats_.refused += reply.refused.size();
     send(p, reply);
 }
@@ -29,38 +48,70 @@ std::optional<proto::refusal> broker_core::refusal_for(const proto::submitted_ta
     return std::nullopt;
 }
 
-void broker_core::accept_task(peer_ref ref, proto::submitted_task& t, proto::accepted& reply) {
+broker_core::admit_verdict broker_core::admit(peer_ref ref, proto::submitted_task& t,
+                                              proto::accepted& reply, task_entry*& entry) {
     if (auto refusal = refusal_for(t)) {
         reply.refused.push_back(std::move(*refusal));
-        return;
+        return admit_verdict::refused;
     }
     const std::uint64_t hash = body_hash(t);
-    auto [entry, fresh] = store_.add_pending(t.id);
-    if (!fresh) {
-        if (entry->body_hash != hash) {
+    if (task_entry* known = store_.find(t.id)) {
+        if (known->body_hash != hash) {
             reply.refused.push_back(refuse(t.id, "conflict",
                                            "this task id was already submitted with another body"));
-            return;
+            return admit_verdict::refused;
         }
-        accept_duplicate(ref, t.id, *entry, reply);
-        return;
+        if (known->awaiting_write) return admit_verdict::being_written;
+        accept_duplicate(ref, t.id, *known, reply);
+        return admit_verdict::repeated;
     }
+    // Forgotten by the store, still remembered by the dedup window: it ran, never again.
+    if (const auto ran = store_.expired_body(t.id)) {
+        if (*ran != hash) {
+            reply.refused.push_back(refuse(t.id, "conflict",
+                                           "this task id was already submitted with another body"));
+        } else {
+            ++stats_.duplicates;
+            reply.refused.push_back(refuse(
+                t.id, "result_expired",
+                "this task ran already and its result expired; it is not run again"));
+        }
+        return admit_verdict::refused;
+    }
+    // While (re)connecting the task waits for the handshake (at most the Redis timeout);
+    // only a Redis known to be down refuses at once.
+    if (durable_ && durable_->connection().current() == redis_connection::state::down) {
+        ++stats_.unavailable;
+        reply.refused.push_back(unavailable(t.id, fmt::format("Redis is {}", redis_state())));
+        return admit_verdict::refused;
+    }
+    const std::uint32_t charge = charge_of(t);
+    if (store_.queued_bytes() > 0 && store_.queued_bytes() + charge > config_.max_queued_bytes) {
+        ++stats_.busy;
+        reply.retry_after_ms = config_.busy_retry_ms;
+        reply.refused.push_back(refuse(
+            t.id, "busy",
+            fmt::format("the broker holds {} bytes of tasks, its budget (max_queued_bytes) is {}: "
+                        "nothing was accepted; send it again after {} ms",
+                        store_.queued_bytes(), config_.max_queued_bytes, config_.busy_retry_ms)));
+        return admit_verdict::refused;
+    }
+    entry = store_.add_pending(t.id).first;
     entry->body_hash = hash;
     entry->recipient = ref;
-    reply.ids.push_back(t.id);
-    ++stats_.submitted;
-    if (fail_if_unknown_name(t.id, *entry, t.name)) return;
     entry->seq = next_seq_++;
-    enqueue(*entry, t.queue, t.name, queued_from(t), admission_of(t.options));
+    store_.charge(*entry, charge);
+    if (fail_if_unknown_name(t.id, *entry, t.name)) return admit_verdict::finished_now;
+    return admit_verdict::fresh;
 }
 
 void broker_core::accept_duplicate(peer_ref ref, const proto::task_id& id, task_entry& entry,
                                    proto::accepted& reply) {
     // The same task again (a SUBMIT repeated after a lost ACCEPTED): accepted, not run
-    // again, and this client hears the result too.
+    // again, and this client hears the result too, once it is one nobody can take back.
     ++stats_.duplicates;
     reply.ids.push_back(id);
-    if (entry.done) {
+    if (entry.done && !entry.unconfirmed) {
         push_result(ref, result_store::outcome_of(id, entry));
     } else if (entry.recipient != ref) {
         watch(id, ref);
@@ -78,43 +129,6 @@ bool broker_core::fail_if_unknown_name(const proto::task_id& id, task_entry& ent
     finish_by_broker(id, entry, proto::task_status::unknown_task, "unknown_task",
                      fmt::format("no worker offers task '{}'", name));
     return true;
-}
-
-void broker_core::on_fetch(peer_ref ref, peer& p, std::string_view body) {
-    const proto::fetch m = proto::decode<proto::fetch>(body, limits_);
-    // Answered in as many FETCHED messages as the results' size needs.
-    proto::fetched reply;
-    std::size_t bytes = 0;
-    std::vector<proto::fetched_entry> ask_redis;  // not known here (any more)
-    for (const proto::task_id& id : m.ids) {
-        proto::fetched_entry e = store_.fetch(id);
-        if (durable_ && (e.state == proto::result_state::unknown ||
-                         e.state == proto::result_state::expired)) {
-            ask_redis.push_back(std::move(e));
-            continue;
-        }
-        if (e.state == proto::result_state::pending) {
-            // Whoever asks about a pending task is told its result when it comes: a client
-            // that reconnected (new identity) is served without polling.
-            const task_entry* entry = store_.find(id);
-            if (entry != nullptr && entry->recipient != ref) watch(id, ref);
-        }
-        std::size_t size = 64;
-        if (e.result) {
-            size += e.result->payload.size() + e.result->error.message.size() +
-                    e.result->error.type.size() + e.result->error.where.size();
-        }
-        if (!reply.entries.empty() &&
-            (bytes + size > message_budget() || reply.entries.size() >= config_.max_batch)) {
-            send(p, reply);
-            reply.entries.clear();
-            bytes = 0;
-        }
-        bytes += size;
-        reply.entries.push_back(std::move(e));
-    }
-    if (!reply.entries.empty() || ask_redis.empty()) send(p, reply);
-    if (!ask_redis.empty()) fetch_from_redis(ref, std::move(ask_redis));
 }
 
 void broker_core::on_revoke(std::string_view body) {
@@ -138,6 +152,10 @@ void broker_core::revoke_task(const proto::task_id& id, bool terminate) {
             (terminate ? w->terminates_out : w->cancels_out).push_back(id);
             queue_flush(running->worker, *w);
         }
+    } else if (entry->dead_lettered) {
+        // Set aside, in no lane: it is over now, no longer a letter to retry.
+        dead_.take(id);
+        entry->dead_lettered = false;
     } else if (!entry->held) {
         queues_.mark_stale(entry->lane);  // dropped when it reaches the head of its lane
     }  // a held task (countdown, retry wait) is dropped when its time comes
@@ -174,6 +192,10 @@ void broker_core::on_inspect(std::string_view identity, peer& p, std::string_vie
     from.max_rows = config_.max_batch;
     from.redis_state = redis_state();
     if (durable_) from.results_unwritten = durable_->unwritten_results();
+    from.budgets = {config_.max_queued_bytes, config_.max_result_bytes, config_.window_bytes};
+    peers_.for_each([&](peer_ref, const peer& each) {
+        from.unacked_bytes_max = std::max(from.unacked_bytes_max, each.unacked());
+    });
     std::optional<proto::report> report = build_report(m.what, from);
     if (!report) {
         ++stats_.invalid_messages;
@@ -182,7 +204,7 @@ void broker_core::on_inspect(std::string_view identity, peer& p, std::string_vie
                                m.what));
         return;
     }
-    send(p, *report);
+    send_windowed(p, *report);
 }
 
 }  // namespace shoal::broker

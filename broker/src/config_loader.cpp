@@ -66,7 +66,7 @@ std::string check_rate_limits(std::string_view v) {
     }
 }
 
-const std::array<setting, 15> settings{{
+const std::array<setting, 20> settings{{
     {"bind", "SHOAL_BIND", "--bind", "Endpoint to bind (port 0 picks a free port)",
      &broker_config::bind, 0, 0, check_endpoint},
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
@@ -96,6 +96,23 @@ const std::array<setting, 15> settings{{
     {"drain_max", "SHOAL_DRAIN_MAX", "--drain-max",
      "Messages read per wake-up before batched replies go out", &broker_config::drain_max, 1,
      1'000'000},
+    {"max_queued_bytes", "SHOAL_MAX_QUEUED_BYTES", "--max-queued-bytes",
+     "Bytes of tasks held at most (queued, held, running, dead letters); past it SUBMIT is "
+     "answered busy",
+     &broker_config::max_queued_bytes, 1u << 20, UINT64_MAX},
+    {"max_result_bytes", "SHOAL_MAX_RESULT_BYTES", "--max-result-bytes",
+     "Bytes of results stored at most; beyond it the oldest expire early",
+     &broker_config::max_result_bytes, 1u << 20, UINT64_MAX},
+    {"window_bytes", "SHOAL_WINDOW_BYTES", "--window-bytes",
+     "Bytes sent to one peer beyond what it acknowledged; past it its results and answers are "
+     "dropped (still fetchable)",
+     &broker_config::window_bytes, 64u << 10, UINT64_MAX},
+    {"busy_retry_ms", "SHOAL_BUSY_RETRY_MS", "--busy-retry-ms",
+     "Milliseconds a client refused busy waits before sending again", &broker_config::busy_retry_ms,
+     1, 600'000},
+    {"dedup_window_s", "SHOAL_DEDUP_WINDOW_S", "--dedup-window-s",
+     "Seconds a finished task's id is recognised (a repeated SUBMIT never runs it again)",
+     &broker_config::dedup_window_s, 0, 10ull * 365 * 86400},
     {"log_level", "SHOAL_LOG_LEVEL", "--log-level",
      "trace, debug, info, warn, error, critical or off", &broker_config::log_level, 0, 0,
      check_log_level},

@@ -26,9 +26,11 @@ std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max,
     return queues_.take_oldest(
         lanes_, max, [this](const queued_task& t) { return is_live(t); },
         [&](lane_id lane_of, queued_task& t) {
+            task_entry* owner = store_.find(t.id);
+            if (owner == nullptr) return task_queues::take_result::skip_lane;  // cannot happen: live
             const name_id name_of = queues_.at(lane_of).name;
             const std::string& name = names.name(name_of);
-            const std::size_t bytes = t.payload.size() + name.size() + entry_overhead_bytes;
+            const std::size_t bytes = owner->payload.size() + name.size() + entry_overhead_bytes;
             if (!out.entries.empty() && out.bytes + bytes > max_bytes) return task_queues::take_result::stop;
             if (rates_.limited(name_of) && !rates_.try_take(name_of, now)) {
                 return task_queues::take_result::skip_lane;
@@ -37,29 +39,30 @@ std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max,
             proto::dispatched_task& d = out.message.tasks.emplace_back();
             d.id = t.id;
             d.name = name;
-            d.payload = std::move(t.payload);
+            d.payload = std::move(owner->payload);
             d.attempt = t.attempt;
             if (t.extras) {
                 d.options.time_limit_ms = t.extras->time_limit_ms;
                 d.options.soft_time_limit_ms = t.extras->soft_time_limit_ms;
             }
+            out.owners.push_back(owner);
             out.entries.push_back(&inflight_.add(ref, lane_of, std::move(t)));
             return task_queues::take_result::taken;
         });
 }
 
 void dispatcher::restore(dispatch_batch& batch) {
-    for (std::size_t i = 0; i < batch.entries.size(); ++i) {
-        batch.entries[i]->task.payload = std::move(batch.message.tasks[i].payload);
+    for (std::size_t i = 0; i < batch.owners.size(); ++i) {
+        batch.owners[i]->payload = std::move(batch.message.tasks[i].payload);
     }
 }
 
 void dispatcher::undo(dispatch_batch& batch) {
+    restore(batch);
     // Highest seq first, so that pushing to the front leaves each lane in order.
     for (std::size_t i = batch.entries.size(); i-- > 0;) {
         inflight_task taken;
         if (!inflight_.remove(batch.message.tasks[i].id, &taken)) continue;
-        taken.task.payload = std::move(batch.message.tasks[i].payload);
         queues_.push_front(taken.lane, std::move(taken.task));
     }
     batch.clear();

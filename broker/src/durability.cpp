@@ -16,17 +16,6 @@
 
 namespace shoal::broker {
 
-namespace {
-
-proto::refusal unavailable(const proto::task_id& id, const std::string& why) {
-    return refuse(id, "unavailable",
-                  fmt::format("the broker cannot store tasks right now ({}); nothing was "
-                              "accepted: submit again later",
-                              why));
-}
-
-}  // namespace
-
 void broker_core::open_durable() {
     durable_options options;
     options.endpoint = parse_redis_url(config_.redis);
@@ -62,6 +51,8 @@ void broker_core::recover(recovery&& r) {
         if (!fresh) continue;
         entry->body_hash = t.record.body_hash;
         entry->seq = t.record.seq;
+        store_.charge(*entry, charge_of(t.record.task));
+        entry->payload = std::move(t.record.task.payload);
         next_seq_ = std::max(next_seq_, t.record.seq + 1);
         ++stats_.recovered;
         // A task that was running when the broker died runs again as a new attempt, so that
@@ -81,51 +72,36 @@ void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted
     proto::accepted& now = w.submits.back().reply;
     std::size_t waiting = 0;
     for (proto::submitted_task& t : m.tasks) {
-        if (auto refusal = refusal_for(t)) {
-            now.refused.push_back(std::move(*refusal));
-            continue;
+        task_entry* entry = nullptr;
+        switch (admit(ref, t, now, entry)) {
+        case admit_verdict::fresh: {
+            entry->awaiting_write = true;
+            w.records.emplace_back(t.id, encode_task_record(entry->body_hash, entry->seq, t));
+            entry->payload = std::move(t.payload);
+            submit_write::fresh_task f;
+            f.submit = index;
+            f.id = t.id;
+            f.queue = std::move(t.queue);
+            f.name = std::move(t.name);
+            f.admit = admission_of(t.options);
+            f.task = queued_from(t);
+            w.tasks.push_back(std::move(f));
+            ++waiting;
+            break;
         }
-        const std::uint64_t hash = body_hash(t);
-        if (task_entry* known = store_.find(t.id)) {
-            if (known->body_hash != hash) {
-                now.refused.push_back(refuse(
-                    t.id, "conflict", "this task id was already submitted with another body"));
-            } else if (known->awaiting_write) {
-                w.submits.back().duplicates.push_back(t.id);  // answered once it is stored
-                ++waiting;
-            } else {
-                accept_duplicate(ref, t.id, *known, now);
-            }
-            continue;
-        }
-        // While (re)connecting the task waits for the handshake (at most the Redis timeout);
-        // only a Redis known to be down refuses at once.
-        if (durable_->connection().current() == redis_connection::state::down) {
-            ++stats_.unavailable;
-            now.refused.push_back(unavailable(t.id, fmt::format("Redis is {}", redis_state())));
-            continue;
-        }
-        task_entry* entry = store_.add_pending(t.id).first;
-        entry->body_hash = hash;
-        entry->recipient = ref;
-        entry->seq = next_seq_++;
-        if (fail_if_unknown_name(t.id, *entry, t.name)) {
+        case admit_verdict::finished_now:
             // Over already: only its result is stored.
             ++stats_.submitted;
             now.ids.push_back(t.id);
-            continue;
+            break;
+        case admit_verdict::being_written:
+            w.submits.back().duplicates.push_back(t.id);  // answered once it is stored
+            ++waiting;
+            break;
+        case admit_verdict::refused:
+        case admit_verdict::repeated:
+            break;
         }
-        entry->awaiting_write = true;
-        w.records.emplace_back(t.id, encode_task_record(hash, entry->seq, t));
-        submit_write::fresh_task f;
-        f.submit = index;
-        f.id = t.id;
-        f.queue = std::move(t.queue);
-        f.name = std::move(t.name);
-        f.admit = admission_of(t.options);
-        f.task = queued_from(t);
-        w.tasks.push_back(std::move(f));
-        ++waiting;
     }
     if (waiting == 0) {
         // Nothing of it waits for Redis: answered now.
@@ -231,45 +207,12 @@ void broker_core::settle_submits(submit_write& w, std::vector<submit_answer>& an
 
 void broker_core::on_results_stored(const std::vector<proto::task_id>& ids) {
     for (const proto::task_id& id : ids) {
-        const task_entry* entry = store_.find(id);
+        task_entry* entry = store_.find(id);
         if (entry == nullptr || !entry->done) continue;
+        entry->unconfirmed = false;
         tell(id, entry->recipient, result_store::outcome_of(id, *entry));
     }
     end_of_wakeup();
-}
-
-void broker_core::fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entry>&& entries) {
-    auto asked = std::make_shared<std::vector<proto::fetched_entry>>(std::move(entries));
-    std::vector<proto::task_id> ids;
-    ids.reserve(asked->size());
-    for (const auto& e : *asked) ids.push_back(e.id);
-    const auto answer = [this, ref, asked](bool answered,
-                                           std::vector<std::optional<proto::outcome>>& results) {
-        peer* p = peers_.get(ref);
-        if (p == nullptr) return;
-        proto::fetched reply;
-        for (std::size_t i = 0; i < asked->size(); ++i) {
-            proto::fetched_entry& e = (*asked)[i];
-            if (!answered) {
-                // Not known here, and Redis cannot say: not an answer yet; the client asks again.
-                e.state = proto::result_state::pending;
-            } else if (results[i]) {
-                e.state = proto::result_state::done;
-                e.result = std::move(results[i]);
-                e.result->id = e.id;
-            }
-            reply.entries.push_back(std::move(e));
-            if (reply.entries.size() >= config_.max_batch) {
-                send(*p, reply);
-                reply.entries.clear();
-            }
-        }
-        if (!reply.entries.empty()) send(*p, reply);
-    };
-    if (!durable_->fetch_results(ids, answer)) {
-        std::vector<std::optional<proto::outcome>> none;
-        answer(false, none);
-    }
 }
 
 std::string_view broker_core::redis_state() const noexcept {

@@ -9,8 +9,17 @@ inflight_task& inflight_table::add(peer_ref worker, lane_id lane, queued_task&& 
     entry.task = std::move(task);
     entry.lane = lane;
     entry.worker = worker;
+    entry.dispatch_no = next_dispatch_no_++;
     entry.revoked = false;
+    entry.started = false;
     return entry;
+}
+
+bool inflight_table::mark_started(const proto::task_id& id, std::uint32_t attempt) {
+    inflight_task* entry = tasks_.find(id);
+    if (entry == nullptr || entry->task.attempt != attempt) return false;
+    entry->started = true;
+    return true;
 }
 
 inflight_task* inflight_table::find(const proto::task_id& id) { return tasks_.find(id); }

@@ -42,6 +42,8 @@ void workers(const inspect_sources& from, proto::report& out) {
         put(row, "held", w.credit.held());
         put(row, "done", w.done);
         put(row, "late", w.late);
+        put(row, "draining", std::int64_t{w.draining ? 1 : 0});
+        put(row, "unacked_bytes", p->unacked());
         put(row, "tasks", std::move(tasks));
         put(row, "last_heard_ms",
             static_cast<std::int64_t>(std::llround((from.now - p->last_heard) * 1000.0)));
@@ -72,6 +74,7 @@ void active(const inspect_sources& from, proto::report& out) {
         put(row, "worker_identity", w != nullptr ? to_hex(w->identity) : std::string());
         put(row, "attempt", std::uint64_t{t.task.attempt});
         put(row, "revoked", std::int64_t{t.revoked ? 1 : 0});
+        put(row, "started", std::int64_t{t.started ? 1 : 0});
         out.rows.push_back(std::move(row));
     });
 }
@@ -130,6 +133,10 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "undelivered", s.undelivered);
     put(row, "recovered", s.recovered);
     put(row, "unavailable", s.unavailable);
+    put(row, "busy", s.busy);
+    put(row, "output_dropped", s.output_dropped);
+    put(row, "tasks_returned", s.tasks_returned);
+    put(row, "deaths_spared", s.deaths_spared);
     put(row, "peers", std::uint64_t{from.peers.size()});
     put(row, "workers", std::uint64_t{from.peers.worker_count()});
     put(row, "clients", std::uint64_t{from.peers.client_count()});
@@ -140,6 +147,14 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "pending", std::uint64_t{from.store.pending_count()});
     put(row, "results", std::uint64_t{from.store.done_count()});
     put(row, "tombstones", std::uint64_t{from.store.tombstone_count()});
+    put(row, "tombstones_forgotten_early", from.store.tombstones_forgotten_early());
+    // The budgets: what is used, and the bound (broker/README.md, "Budgets").
+    put(row, "queued_bytes", from.store.queued_bytes());
+    put(row, "max_queued_bytes", from.budgets.max_queued_bytes);
+    put(row, "result_bytes", from.store.result_bytes());
+    put(row, "max_result_bytes", from.budgets.max_result_bytes);
+    put(row, "window_bytes", from.budgets.window_bytes);
+    put(row, "unacked_bytes_max", from.unacked_bytes_max);
     put(row, "redis", std::string(from.redis_state));
     put(row, "results_unwritten", std::uint64_t{from.results_unwritten});
     out.rows.push_back(std::move(row));

@@ -13,20 +13,17 @@ constexpr std::size_t max_watchers_per_task = 16;
 // Keep a peer's reusable buffers across wake-ups unless a burst made them this large.
 constexpr std::size_t max_kept_capacity = 4096;
 
-std::size_t outcome_bytes(const proto::outcome& o) {
-    return 48 + o.payload.size() + o.error.type.size() + o.error.message.size() +
-           o.error.where.size();
-}
-
 }  // namespace
 
 void broker_core::finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o) {
     o.id = id;
     if (durable_) {
-        // Told to clients once Redis has it (on_results_stored): a result a client saw is
-        // never one a broker restart could forget.
+        // Shown to nobody (RESULT, FETCH, a repeated SUBMIT) before Redis has it
+        // (on_results_stored): a result a client saw is never one a broker restart could
+        // forget and a second run replace.
         durable_->stage_result(id, encode_result_record(entry.body_hash, o));
         store_.complete(entry, std::move(o));
+        entry.unconfirmed = true;
         return;
     }
     tell(id, entry.recipient, o);
@@ -92,17 +89,21 @@ void broker_core::flush_results(peer& p) {
     auto& out = result_batch_.outcomes;
     out.clear();
     std::size_t bytes = 0;
+    // Within the client's output window: what does not fit is dropped (the results stay
+    // fetchable, and the client is told once it reads again).
+    bool open = true;
     for (proto::outcome& o : p.results_out) {
         const std::size_t size = outcome_bytes(o);
         if (!out.empty() && (out.size() >= config_.max_batch || bytes + size > message_budget())) {
-            send(p, result_batch_);
+            open = send_windowed(p, result_batch_);
             out.clear();
             bytes = 0;
+            if (!open) break;
         }
         bytes += size;
         out.push_back(std::move(o));
     }
-    if (!out.empty()) send(p, result_batch_);
+    if (open && !out.empty()) send_windowed(p, result_batch_);
     out.clear();
     p.results_out.clear();
     p.results_out_bytes = 0;

@@ -1,6 +1,7 @@
 // Sessions: HELLO starts one, BYE / a new HELLO / silence past liveness ends one
 // (PROTOCOL.md sections 5.1, 6 and 7).
 
+#include <algorithm>
 #include <vector>
 
 #include "broker_core.hpp"
@@ -11,6 +12,16 @@ void broker_core::on_hello(std::string_view identity, peer* existing, peer_ref e
                            std::string_view body) {
     proto::hello h = proto::decode<proto::hello>(body, limits_);
     const bool worker = h.role == proto::peer_role::worker;
+    if (h.minor < proto::protocol_minor) {
+        // A minor-0 peer never acknowledges what it reads (the output window, PROTOCOL.md
+        // 7.1): it would be cut off after its first window of output. Told why, at once.
+        ++stats_.invalid_messages;
+        send_error(identity, "bad_version",
+                   fmt::format("this broker speaks SHOAL/1 minor {}; the peer said minor {}: "
+                               "upgrade the client or worker",
+                               proto::protocol_minor, h.minor));
+        return;
+    }
     if (worker && h.worker.slots == 0) {
         // Refused before anything changes: an existing session goes on as it was.
         ++stats_.invalid_messages;
@@ -44,7 +55,31 @@ void broker_core::on_hello(std::string_view identity, peer* existing, peer_ref e
     w.liveness = config_.liveness;
     w.max_message_bytes = config_.max_message_bytes;
     w.max_batch = config_.max_batch;
+    w.window_bytes = config_.window_bytes;
     send(p, w);
+    p.sent_bytes = 0;  // the window counts what follows WELCOME
+}
+
+void broker_core::on_heartbeat(peer& p, std::string_view body) {
+    const proto::heartbeat m = proto::decode<proto::heartbeat>(body, limits_);
+    if (m.received) on_acknowledged(p, *m.received);
+}
+
+void broker_core::on_acknowledged(peer& p, std::uint64_t received) {
+    // A count beyond what was sent is a confused (or hostile) peer: it acknowledges all.
+    p.acked_bytes = std::max(p.acked_bytes, std::min(received, p.sent_bytes));
+    if (p.output_dropped && p.unacked() <= config_.window_bytes / 2) {
+        // It can read again: tell it once that something it waits for was dropped, so it asks
+        // again now (FETCH) rather than at its own repair timer.
+        p.output_dropped = false;
+        proto::error_reply notice;
+        notice.code = "output_dropped";
+        notice.message = "messages to this peer were dropped while it did not read (output window "
+                         "full); ask again for what you wait on";
+        send(p, notice);
+    }
+    if (!p.fetch_work.empty()) schedule_more_work();
+    if (p.role == proto::peer_role::worker) dispatch_needed_ = true;
 }
 
 void broker_core::end_session(peer_ref ref, std::string_view why) {
@@ -53,7 +88,7 @@ void broker_core::end_session(peer_ref ref, std::string_view why) {
     if (p->role == proto::peer_role::worker) {
         spdlog::info("shoal-broker: worker '{}' left ({}), {} tasks in flight", p->name, why,
                      p->worker.credit.held());
-        take_back_tasks_of(ref);
+        take_back_tasks_of(ref, p->worker.slots);
     } else {
         spdlog::debug("shoal-broker: client '{}' left ({})", p->name, why);
     }
@@ -61,15 +96,49 @@ void broker_core::end_session(peer_ref ref, std::string_view why) {
     peers_.remove(ref);
 }
 
-void broker_core::take_back_tasks_of(peer_ref worker) {
+void broker_core::take_back_tasks_of(peer_ref worker, std::uint32_t slots) {
     // Highest seq first: each push_front then leaves its lane in submission order.
     std::vector<inflight_task> held = inflight_.take_all_of(worker);
+    presume_started(held, slots);
     for (inflight_task& t : held) {
         if (t.revoked) continue;  // its outcome, revoked, is stored already
         task_entry* entry = store_.find(t.task.id);
         if (entry == nullptr || entry->done) continue;
-        lose_attempt(*entry, t.lane, std::move(t.task), "its worker died");
+        if (t.started) {
+            lose_attempt(*entry, t.lane, std::move(t.task), "its worker died");
+        } else {
+            // Never started: the death was not its doing, and costs it nothing.
+            ++stats_.deaths_spared;
+            run_again(t.lane, std::move(t.task));
+        }
     }
+}
+
+void broker_core::presume_started(std::vector<inflight_task>& held, std::uint32_t slots) {
+    // A worker says what it starts at the end of each pass (STARTED): a task that kills it at
+    // once may die before that leaves. It starts its tasks in the order they came, so of
+    // those it was not heard to start, the earliest sent, up to its free slots, count as
+    // started: a poison task still reaches the delivery limit, and what waited behind it does
+    // not pay for it.
+    std::size_t known = 0;
+    for (const inflight_task& t : held) known += t.started ? 1 : 0;
+    if (known >= slots) return;
+    std::vector<inflight_task*> unknown;
+    for (inflight_task& t : held) {
+        if (!t.started && !t.revoked) unknown.push_back(&t);
+    }
+    std::sort(unknown.begin(), unknown.end(), [](const inflight_task* a, const inflight_task* b) {
+        return a->dispatch_no < b->dispatch_no;
+    });
+    for (std::size_t i = 0; i < unknown.size() && known + i < slots; ++i) unknown[i]->started = true;
+}
+
+void broker_core::run_again(lane_id lane, queued_task&& q) {
+    // A new attempt (a late DONE of the old one is told apart), first in its lane.
+    ++q.attempt;
+    ++stats_.requeued;
+    queues_.push_front(lane, std::move(q));
+    dispatch_needed_ = true;
 }
 
 void broker_core::check_peers(double now) {

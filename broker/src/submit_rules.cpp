@@ -1,5 +1,6 @@
 #include "submit_rules.hpp"
 
+#include <algorithm>
 #include <functional>
 
 #include <fmt/format.h>
@@ -58,13 +59,24 @@ proto::refusal refuse(const proto::task_id& id, const char* code, std::string me
     return proto::refusal{id, proto::error_info{code, std::move(message), "broker"}};
 }
 
-queued_task queued_from(proto::submitted_task& t, std::uint32_t attempt) {
+proto::refusal unavailable(const proto::task_id& id, const std::string& why) {
+    return refuse(id, "unavailable",
+                  fmt::format("the broker cannot store tasks right now ({}); nothing was "
+                              "accepted: submit again later",
+                              why));
+}
+
+queued_task queued_from(const proto::submitted_task& t, std::uint32_t attempt) {
     queued_task q;
     q.id = t.id;
     q.attempt = attempt;
     q.extras = extras_from(t.options);
-    q.payload = std::move(t.payload);
     return q;
+}
+
+std::uint32_t charge_of(const proto::submitted_task& t) {
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(
+        UINT32_MAX, task_overhead_bytes + t.payload.size() + t.name.size() + t.queue.size()));
 }
 
 }  // namespace shoal::broker

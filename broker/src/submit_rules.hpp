@@ -30,9 +30,16 @@ admission admission_of(const proto::task_options& o);
 bool bad_name(const std::string& s);
 
 proto::refusal refuse(const proto::task_id& id, const char* code, std::string message);
+// With Redis, a task that could not be stored (retryable as is: nothing was stored).
+proto::refusal unavailable(const proto::task_id& id, const std::string& why);
 
-// The queue record of a submitted task (its payload moved out of `t`, its time limits and
-// retry policy into extras); seq is set on enqueue.
-queued_task queued_from(proto::submitted_task& t, std::uint32_t attempt = 1);
+// The queue record of a submitted task (its time limits and retry policy into extras; its
+// payload stays with the caller, for the store's entry); seq is set on enqueue.
+queued_task queued_from(const proto::submitted_task& t, std::uint32_t attempt = 1);
+
+// What a pending task costs the broker, for the queued-bytes budget: its bytes, plus the
+// records and index entries that carry it (measured: about 200 bytes a task, bench/README).
+inline constexpr std::uint64_t task_overhead_bytes = 256;
+std::uint32_t charge_of(const proto::submitted_task& t);
 
 }  // namespace shoal::broker

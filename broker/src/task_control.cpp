@@ -90,11 +90,7 @@ void broker_core::lose_attempt(task_entry& entry, lane_id lane, queued_task&& q,
                               config_.max_attempts));
         return;
     }
-    // A new attempt: a DONE still coming for the old one is late and ignored.
-    ++q.attempt;
-    ++stats_.requeued;
-    queues_.push_front(lane, std::move(q));
-    dispatch_needed_ = true;
+    run_again(lane, std::move(q));
 }
 
 void broker_core::set_aside(task_entry& entry, lane_id lane, queued_task&& q, std::string reason) {

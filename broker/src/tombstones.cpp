@@ -14,26 +14,35 @@ std::uint64_t tombstones::fingerprint(const proto::task_id& id) noexcept {
     return a ^ ((b << 29) | (b >> 35)) ^ 0x2545f4914f6cdd1dULL;
 }
 
-void tombstones::add(const proto::task_id& id, double now) {
+void tombstones::add(const proto::task_id& id, std::uint64_t body_hash, double forget_at) {
     if (capacity_ == 0) return;
-    while (order_.size() >= capacity_) forget_oldest();
+    while (order_.size() >= capacity_) {
+        forget_oldest();
+        ++forgotten_early_;
+    }
     const std::uint64_t fp = fingerprint(id);
-    order_.push_back({fp, now});
-    set_.insert(fp);
+    order_.push_back({fp, forget_at});
+    by_fingerprint_[fp] = kept{body_hash, forget_at};
 }
 
-bool tombstones::contains(const proto::task_id& id) const {
-    return set_.find(fingerprint(id)) != set_.end();
+std::optional<std::uint64_t> tombstones::find(const proto::task_id& id) const {
+    const auto it = by_fingerprint_.find(fingerprint(id));
+    if (it == by_fingerprint_.end()) return std::nullopt;
+    return it->second.body_hash;
 }
 
 void tombstones::trim(double now) {
-    while (!order_.empty() && now - order_.front().at > keep_s_) forget_oldest();
+    while (!order_.empty() && order_.front().forget_at <= now) forget_oldest();
 }
 
 void tombstones::forget_oldest() {
-    // Erase one copy only: the same id may have expired again later.
-    if (const auto it = set_.find(order_.front().fingerprint); it != set_.end()) set_.erase(it);
+    const mark m = order_.front();
     order_.pop_front();
+    // The same id may have been remembered again later: only this mark's entry goes.
+    if (const auto it = by_fingerprint_.find(m.fingerprint);
+        it != by_fingerprint_.end() && it->second.forget_at == m.forget_at) {
+        by_fingerprint_.erase(it);
+    }
 }
 
 }  // namespace shoal::broker

@@ -9,8 +9,51 @@ namespace shoal::broker {
 
 void broker_core::on_ready(peer& p, std::string_view body) {
     const proto::ready m = proto::decode<proto::ready>(body, limits_);
+    if (p.worker.draining) return;  // its credit is void for good
     p.worker.credit.grant(m.credit);
     dispatch_needed_ = true;
+}
+
+void broker_core::on_started(peer& p, std::string_view body) {
+    const proto::started m = proto::decode<proto::started>(body, limits_);
+    for (const proto::task_attempt& t : m.tasks) {
+        const inflight_task* held = inflight_.find(t.id);
+        // Only the holder's own current attempts: another worker's task stays as it is.
+        if (held == nullptr || peers_.get(held->worker) != &p) continue;
+        inflight_.mark_started(t.id, t.attempt);
+    }
+}
+
+void broker_core::on_drain(peer_ref ref, peer& p, std::string_view body) {
+    const proto::drain m = proto::decode<proto::drain>(body, limits_);
+    if (!p.worker.draining) {
+        spdlog::info("shoal-broker: worker '{}' is draining: {} task(s) handed back", p.name,
+                     m.returned.size());
+    }
+    p.worker.draining = true;
+    p.worker.credit.void_all();
+    // Highest seq first, so that pushing each to the front keeps its lane in order.
+    std::vector<inflight_task> back;
+    for (const proto::task_attempt& t : m.returned) {
+        const inflight_task* held = inflight_.find(t.id);
+        if (held == nullptr || held->worker != ref || held->task.attempt != t.attempt || held->started) {
+            continue;  // not this worker's to give back (any more)
+        }
+        inflight_task taken;
+        inflight_.remove(t.id, &taken);
+        back.push_back(std::move(taken));
+    }
+    std::sort(back.begin(), back.end(), [](const inflight_task& a, const inflight_task& b) {
+        return a.task.seq > b.task.seq;
+    });
+    for (inflight_task& t : back) {
+        p.worker.credit.finished();
+        ++stats_.tasks_returned;
+        if (t.revoked) continue;  // its outcome, revoked, is stored already
+        const task_entry* entry = store_.find(t.task.id);
+        if (entry == nullptr || entry->done) continue;
+        run_again(t.lane, std::move(t.task));
+    }
 }
 
 // The current attempt of a task in flight at another live worker: not this one's to report.
@@ -100,8 +143,13 @@ void broker_core::dispatch_all() {
             const std::uint64_t credit =
                 std::min<std::uint64_t>(w->worker.credit.available(), config_.max_batch);
             if (credit == 0) break;
-            const std::size_t taken =
-                dispatcher_.fill(*w, ref, credit, message_budget(), loop_.time(), batch_);
+            // Within its output window: a worker that does not read gets nothing more (the
+            // tasks wait in their queues; its acknowledgement reopens the window).
+            const std::uint64_t unacked = w->unacked();
+            if (unacked > 0 && unacked >= config_.window_bytes) break;
+            const std::size_t room = unacked == 0 ? message_budget()
+                : static_cast<std::size_t>(std::min<std::uint64_t>(message_budget(), config_.window_bytes - unacked));
+            const std::size_t taken = dispatcher_.fill(*w, ref, credit, room, loop_.time(), batch_);
             if (taken == 0) break;
             const std::string body = proto::encode(batch_.message);
             if (!send_raw(*w, proto::command::dispatch, body)) {

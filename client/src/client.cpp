@@ -54,6 +54,8 @@ std::weak_ptr<detail::client_core> client::core_weak() const noexcept { return c
 
 void client::enqueue(detail::outgoing_task task) { core_->enqueue(std::move(task)); }
 
+bool client::try_enqueue(detail::outgoing_task& task) { return core_->try_enqueue(task); }
+
 void client::enqueue_many(std::vector<detail::outgoing_task> tasks) {
     core_->enqueue_many(std::move(tasks));
 }

@@ -1,6 +1,7 @@
 #include "client_core.hpp"
 
 #include <algorithm>
+#include <random>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -88,24 +89,61 @@ void client_core::schedule_drain_locked() {
     loop_->call_soon_threadsafe([this] { drain(); });
 }
 
-void client_core::enqueue(outgoing_task task) {
-    std::lock_guard lock(outbox_mutex_);
-    if (!accepting_) throw executor_shutdown_error("cannot submit to a closed shoal::client");
+bool client_core::has_room_locked(std::size_t bytes) const noexcept {
+    const std::size_t tasks = outbox_tasks_.size() + table_unacked_tasks_.load(std::memory_order_acquire);
+    const std::size_t held = outbox_bytes_ + table_unacked_bytes_.load(std::memory_order_acquire);
+    // One task always fits an empty outbox, however large.
+    if (tasks == 0) return true;
+    return tasks < options_.max_unaccepted_tasks && held + bytes <= options_.max_unaccepted_bytes;
+}
+
+void client_core::wait_for_room_locked(std::unique_lock<std::mutex>& lock, std::size_t bytes) {
+    // The I/O thread (a done callback submitting) alone makes room: it never waits.
+    if (on_io_thread()) return;
+    if (has_room_locked(bytes)) return;
+    room_waiters_.fetch_add(1, std::memory_order_acq_rel);
+    room_.wait(lock, [&] { return !accepting_ || has_room_locked(bytes); });
+    room_waiters_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+void client_core::push_locked(outgoing_task&& task) {
+    outbox_bytes_ += task.state->task.payload.size();
     outbox_tasks_.push_back(std::move(task));
     schedule_drain_locked();
 }
 
-void client_core::enqueue_many(std::vector<outgoing_task> tasks) {
-    if (tasks.empty()) return;
+void client_core::enqueue(outgoing_task task) {
+    std::unique_lock lock(outbox_mutex_);
+    wait_for_room_locked(lock, task.state->task.payload.size());
+    if (!accepting_) throw executor_shutdown_error("cannot submit to a closed shoal::client");
+    push_locked(std::move(task));
+}
+
+bool client_core::try_enqueue(outgoing_task& task) {
     std::lock_guard lock(outbox_mutex_);
     if (!accepting_) throw executor_shutdown_error("cannot submit to a closed shoal::client");
-    if (outbox_tasks_.empty()) {
-        outbox_tasks_ = std::move(tasks);
-    } else {
-        outbox_tasks_.insert(outbox_tasks_.end(), std::make_move_iterator(tasks.begin()),
-                             std::make_move_iterator(tasks.end()));
+    if (!on_io_thread() && !has_room_locked(task.state->task.payload.size())) return false;
+    push_locked(std::move(task));
+    return true;
+}
+
+void client_core::enqueue_many(std::vector<outgoing_task> tasks) {
+    if (tasks.empty()) return;
+    std::unique_lock lock(outbox_mutex_);
+    for (auto& task : tasks) {
+        wait_for_room_locked(lock, task.state->task.payload.size());
+        if (!accepting_) throw executor_shutdown_error("cannot submit to a closed shoal::client");
+        push_locked(std::move(task));
     }
-    schedule_drain_locked();
+}
+
+void client_core::publish_room() {
+    table_unacked_tasks_.store(tasks_.unacknowledged(), std::memory_order_release);
+    table_unacked_bytes_.store(tasks_.unacknowledged_bytes(), std::memory_order_release);
+    if (room_waiters_.load(std::memory_order_acquire) > 0) {
+        std::lock_guard lock(outbox_mutex_);  // a waiter between its check and its wait sees it
+        room_.notify_all();
+    }
 }
 
 void client_core::post(callback op) {
@@ -152,6 +190,7 @@ void client_core::close() {
         std::lock_guard lock(outbox_mutex_);
         if (accepting_) {
             accepting_ = false;
+            room_.notify_all();  // submitters waiting for room give up (executor_shutdown_error)
             loop_->call_soon_threadsafe([this] { begin_close(); });
         }
     }
@@ -172,18 +211,27 @@ void client_core::drain() {
         draining_tasks_.swap(outbox_tasks_);
         draining_ops_.swap(outbox_ops_);
         drain_scheduled_ = false;
+        // Still counted against the bound while they move into the table.
+        table_unacked_tasks_.fetch_add(draining_tasks_.size(), std::memory_order_acq_rel);
+        table_unacked_bytes_.fetch_add(outbox_bytes_, std::memory_order_acq_rel);
+        outbox_bytes_ = 0;
     }
     fresh_.clear();
+    const double now = loop_->time();
     for (auto& t : draining_tasks_) {
         if (t.state->cancel_requested()) {  // cancelled before it left this process
             t.state->release_task();
             continue;
         }
-        if (remote_state_base* state = tasks_.add(std::move(t))) fresh_.push_back(state);
+        if (remote_state_base* state = tasks_.add(std::move(t), now + options_.ack_timeout_s,
+                                                  options_.ack_timeout_s)) {
+            fresh_.push_back(state);
+        }
     }
     draining_tasks_.clear();
     send_tasks(fresh_);
     fresh_.clear();
+    if (tasks_.size() > 0) arm_repair();
     for (auto& op : draining_ops_) {
         try {
             op();
@@ -194,6 +242,7 @@ void client_core::drain() {
     draining_ops_.clear();
     send_revokes();
     check_acknowledged();
+    publish_room();
 }
 
 // ---------------------------------------------------------------- I/O thread: operations
@@ -313,21 +362,57 @@ void client_core::on_message(proto::command cmd, std::string_view body) {
                      proto::command_name(cmd), e.what());
     }
     check_acknowledged();
+    publish_room();
 }
 
 // ---------------------------------------------------------------- I/O thread: replies
 
 void client_core::on_accepted(const proto::accepted& msg) {
+    const double now = loop_->time();
     for (const auto& id : msg.ids) {
-        if (own_task* own = tasks_.find(id)) tasks_.mark_accepted(*own);
-    }
-    for (const auto& r : msg.refused) {
-        if (auto own = tasks_.take(r.id)) {
-            own->state->fail(std::make_exception_ptr(task_refused(
-                r.error.type, r.error.message.empty() ? "refused by the broker" : r.error.message,
-                r.error.where.empty() ? "broker" : r.error.where)));
+        if (own_task* own = tasks_.find(id)) {
+            tasks_.mark_accepted(*own);
+            own->check_step = static_cast<float>(options_.result_check_s);
+            own->check_at = now + options_.result_check_s;
         }
     }
+    for (const auto& r : msg.refused) {
+        if (r.error.type == "busy") {
+            // The broker is at its budget: nothing was stored; the same task goes again.
+            if (tasks_.find(r.id) != nullptr) busy_.push_back(r.id);
+            continue;
+        }
+        auto own = tasks_.take(r.id);
+        if (!own) continue;
+        if (r.error.type == "result_expired") {
+            // Submitted again after its result expired: it ran once, and will not again.
+            own->state->fail(std::make_exception_ptr(result_expired_error(
+                "task " + r.id.to_hex() + " ran already and its result expired: " + r.error.message)));
+            continue;
+        }
+        own->state->fail(std::make_exception_ptr(task_refused(
+            r.error.type, r.error.message.empty() ? "refused by the broker" : r.error.message,
+            r.error.where.empty() ? "broker" : r.error.where)));
+    }
+    if (!busy_.empty() && !busy_armed_) {
+        busy_armed_ = true;
+        // The broker's retry-after, jittered in [0.5, 1.0) of it, so that clients it turned
+        // away together do not all come back together.
+        const double after = std::max(msg.retry_after_ms, 1u) / 1000.0;
+        const double jitter = std::uniform_real_distribution<double>(0.5, 1.0)(random_);
+        busy_timer_ = loop_->call_later(after * jitter, [this] { resend_busy(); });
+    }
+}
+
+void client_core::resend_busy() {
+    busy_armed_ = false;
+    std::vector<remote_state_base*> again;
+    for (const auto& id : busy_) {
+        own_task* own = tasks_.find(id);
+        if (own != nullptr && !own->accepted) again.push_back(own->state.get());
+    }
+    busy_.clear();
+    send_tasks(again);
 }
 
 void client_core::on_result(const proto::result& msg) {
@@ -357,7 +442,9 @@ void client_core::on_fetched(const proto::fetched& msg) {
             }
             break;
         case proto::result_state::pending:
-            if (own || fetches_.has_waiters(entry.id)) {
+            // The FETCH subscribed us: the result is pushed when it comes. Our own task is
+            // checked again by the repair schedule; another's is polled while someone waits.
+            if (!own && fetches_.has_waiters(entry.id)) {
                 poll_ids_.insert(entry.id);
                 poll_later();
             }
@@ -379,6 +466,13 @@ void client_core::on_fetched(const proto::fetched& msg) {
         }
         }
     }
+    // Ids the broker left for later (its reply cap, or our window): asked again shortly.
+    for (const auto& id : msg.deferred) {
+        if (tasks_.find(id) || fetches_.has_waiters(id) || fetches_.ids_contain(id)) {
+            poll_ids_.insert(id);
+            poll_later();
+        }
+    }
     // Looked up again: a later entry of the same message may have settled one of them.
     std::vector<remote_state_base*> resubmit;
     for (const auto& id : forgotten) {
@@ -393,6 +487,12 @@ void client_core::on_fetched(const proto::fetched& msg) {
 }
 
 void client_core::on_error(const proto::error_reply& msg) {
+    if (msg.code == "output_dropped") {
+        // Results or answers to us were dropped while we did not read: ask for all again.
+        spdlog::info("shoal client: the broker dropped output to this client; asking again");
+        resend_everything();
+        return;
+    }
     if (!msg.related) {
         spdlog::warn("shoal client: the broker answered ERROR {}: {}", msg.code, msg.message);
         return;
@@ -453,11 +553,47 @@ void client_core::poll_later() {
 void client_core::poll_now() {
     std::vector<proto::task_id> ids;
     for (const auto& id : poll_ids_) {
-        if (tasks_.find(id) || fetches_.has_waiters(id)) ids.push_back(id);
+        if (tasks_.find(id) || fetches_.has_waiters(id) || fetches_.ids_contain(id)) ids.push_back(id);
     }
     poll_ids_.clear();
     poll_interval_s_ = std::min(poll_interval_s_ * 2, options_.fetch_poll_max_s);
     send_fetches(std::move(ids));  // when not in a session, the next WELCOME asks anyway
+}
+
+void client_core::arm_repair() {
+    if (repair_armed_ || finished_) return;
+    repair_armed_ = true;
+    // Often enough for the shortest check; each task is looked at only once it is due.
+    const double tick = std::max(0.01, std::min(1.0, options_.ack_timeout_s / 4));
+    repair_timer_ = loop_->call_later(tick, [this] { repair(); });
+}
+
+void client_core::repair() {
+    repair_armed_ = false;
+    if (finished_ || tasks_.size() == 0) return;
+    const double now = loop_->time();
+    std::vector<std::pair<std::uint64_t, remote_state_base*>> resend;
+    std::vector<proto::task_id> ask;
+    tasks_.for_each([&](const proto::task_id& id, own_task& t) {
+        if (t.check_at > now) return;
+        t.check_step = static_cast<float>(std::min<double>(t.check_step * 2.0, options_.result_check_max_s));
+        t.check_at = now + t.check_step;
+        if (t.accepted) {
+            ask.push_back(id);
+        } else {
+            resend.emplace_back(t.seq, t.state.get());
+        }
+    });
+    if (!resend.empty()) {
+        std::sort(resend.begin(), resend.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::vector<remote_state_base*> states;
+        states.reserve(resend.size());
+        for (const auto& [seq, state] : resend) states.push_back(state);
+        spdlog::debug("shoal client: {} task(s) not acknowledged in time; sending them again", states.size());
+        send_tasks(states);
+    }
+    if (!ask.empty()) send_fetches(std::move(ask));
+    arm_repair();
 }
 
 // ---------------------------------------------------------------- I/O thread: closing
@@ -490,11 +626,14 @@ void client_core::finish_close() {
     close_timer_.cancel();
     poll_timer_.cancel();
     resend_timer_.cancel();
+    repair_timer_.cancel();
+    busy_timer_.cancel();
     link_->close("client closed");
     const auto error = closed_error();
     tasks_.fail_all(error);
     fetches_.fail_all(error);
     control_.fail_all(error);
+    publish_room();
     for (auto& w : flush_waiters_) {
         try {
             w.set_result(false);

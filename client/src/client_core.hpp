@@ -5,7 +5,14 @@
 // Outbox: submitting threads append tasks (and control operations) under one mutex and, when
 // the outbox was empty, schedule one drain() with call_soon_threadsafe. drain() runs on the
 // I/O thread once per loop turn, takes everything queued, and sends it as batched SUBMITs:
-// many threads and many calls become few messages.
+// many threads and many calls become few messages. The outbox is bounded: tasks not yet
+// accepted by the broker (queued here or sent) count against client_options'
+// max_unaccepted_tasks/bytes, and a submitting thread waits for room (try_enqueue does not).
+//
+// Repair: every task is checked again after a while if nothing was heard of it (the table
+// keeps when): unacknowledged ones are sent again, accepted ones asked for with FETCH, each
+// time after twice as long. A busy refusal sends the task again after the broker's
+// retry-after; an output_dropped notice asks again at once for everything unanswered.
 //
 // I/O thread state (no locks): the task table (own tasks by id), the fetch table (fetches
 // and state queries by id), control requests, the ids to poll again, revokes not yet sent.
@@ -20,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -50,9 +58,12 @@ public:
     void start();
 
     // ---- any thread ----
-    // Throw executor_shutdown_error once the client is closing.
+    // Throw executor_shutdown_error once the client is closing. Wait while the outbox is full
+    // (never on the I/O thread itself, which alone makes room).
     void enqueue(outgoing_task task);
     void enqueue_many(std::vector<outgoing_task> tasks);
+    // Like enqueue, but false (and nothing queued) when the outbox is full.
+    bool try_enqueue(outgoing_task& task);
     void post(callback op);
     // Like post, but silently does nothing once closing (revokes from cancel()).
     void post_if_open(callback op) noexcept;
@@ -78,6 +89,12 @@ private:
     void run();
     void schedule_drain_locked();
     void drain();
+    // Outbox bounds (outbox_mutex_ held): room for one more task of `bytes`.
+    bool has_room_locked(std::size_t bytes) const noexcept;
+    void wait_for_room_locked(std::unique_lock<std::mutex>& lock, std::size_t bytes);
+    void push_locked(outgoing_task&& task);
+    // I/O thread: the table's unacknowledged counts changed; wake waiting submitters.
+    void publish_room();
 
     // dealer_link events
     void on_connected(const proto::welcome& session);
@@ -99,6 +116,10 @@ private:
     void resend_everything();
     void poll_later();
     void poll_now();
+    // Repair of answers lost inside a session (see the header comment).
+    void arm_repair();
+    void repair();
+    void resend_busy();
 
     // acknowledgements and closing
     void check_acknowledged();
@@ -120,9 +141,15 @@ private:
     // ---- shared with other threads ----
     std::mutex outbox_mutex_;
     std::vector<outgoing_task> outbox_tasks_;  // guarded by outbox_mutex_
+    std::size_t outbox_bytes_ = 0;             // guarded by outbox_mutex_: their payloads
     std::vector<callback> outbox_ops_;         // guarded by outbox_mutex_
     bool drain_scheduled_ = false;             // guarded by outbox_mutex_
     bool accepting_ = true;                    // guarded by outbox_mutex_
+    std::condition_variable room_;             // with outbox_mutex_: the outbox has room
+    std::atomic<int> room_waiters_{0};
+    // The I/O thread's table: unacknowledged tasks and bytes, published for the bound.
+    std::atomic<std::size_t> table_unacked_tasks_{0};
+    std::atomic<std::size_t> table_unacked_bytes_{0};
 
     std::atomic<bool> connected_{false};
     std::mutex state_mutex_;
@@ -146,6 +173,12 @@ private:
     bool poll_armed_ = false;
     timer_handle resend_timer_;
     bool resend_armed_ = false;
+    timer_handle repair_timer_;
+    bool repair_armed_ = false;
+    std::vector<proto::task_id> busy_;  // refused busy: sent again after the retry-after
+    std::minstd_rand random_{std::random_device{}()};
+    timer_handle busy_timer_;
+    bool busy_armed_ = false;
     timer_handle close_timer_;
     bool closing_ = false;
     bool finished_ = false;

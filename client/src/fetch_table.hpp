@@ -23,6 +23,8 @@ public:
     void add_query(const proto::task_id& id, concurrent::future<fetch_result> reply);
 
     bool has_waiters(const proto::task_id& id) const;
+    // Someone waits on or asks about the id.
+    bool ids_contain(const proto::task_id& id) const { return entries_.count(id) > 0; }
     bool empty() const noexcept { return entries_.empty(); }
 
     // The result arrived: settles every waiter on outcome.id.

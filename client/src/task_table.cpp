@@ -7,7 +7,7 @@
 
 namespace shoal::detail {
 
-remote_state_base* task_table::add(outgoing_task&& outgoing) {
+remote_state_base* task_table::add(outgoing_task&& outgoing, double check_at, double check_step) {
     const proto::task_id id = outgoing.state->id();
     auto [entry, inserted] = tasks_.try_emplace(id);
     if (!inserted) {
@@ -20,7 +20,11 @@ remote_state_base* task_table::add(outgoing_task&& outgoing) {
     entry->state = std::move(outgoing.state);
     entry->seq = next_seq_++;
     entry->accepted = false;
+    entry->check_at = check_at;
+    entry->check_step = static_cast<float>(check_step);
+    entry->bytes = static_cast<std::uint32_t>(entry->state->task.payload.size());
     ++unacknowledged_;
+    unacknowledged_bytes_ += entry->bytes;
     return entry->state.get();
 }
 
@@ -28,6 +32,7 @@ void task_table::mark_accepted(own_task& task) noexcept {
     if (task.accepted) return;
     task.accepted = true;
     --unacknowledged_;
+    unacknowledged_bytes_ -= task.bytes;
     task.state->mark_accepted();
 }
 
@@ -35,6 +40,7 @@ void task_table::mark_unaccepted(own_task& task) noexcept {
     if (!task.accepted) return;
     task.accepted = false;
     ++unacknowledged_;
+    unacknowledged_bytes_ += task.bytes;
 }
 
 void task_table::erase(const proto::task_id& id) { (void)take(id); }
@@ -42,7 +48,10 @@ void task_table::erase(const proto::task_id& id) { (void)take(id); }
 std::optional<own_task> task_table::take(const proto::task_id& id) {
     auto task = tasks_.take(id);
     if (!task) return std::nullopt;
-    if (!task->accepted) --unacknowledged_;
+    if (!task->accepted) {
+        --unacknowledged_;
+        unacknowledged_bytes_ -= task->bytes;
+    }
     task->state->release_task();
     return task;
 }
@@ -77,6 +86,7 @@ void task_table::fail_all(const std::exception_ptr& error) {
     tasks_.for_each([&](const proto::task_id&, own_task& t) { states.push_back(std::move(t.state)); });
     tasks_.clear();
     unacknowledged_ = 0;
+    unacknowledged_bytes_ = 0;
     for (auto& s : states) {
         s->release_task();
         s->fail(error);

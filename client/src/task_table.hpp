@@ -12,6 +12,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "shoal/client/detail/id_map.hpp"
@@ -25,14 +26,19 @@ namespace shoal::detail {
 struct own_task {
     std::shared_ptr<remote_state_base> state;
     std::uint64_t seq = 0;  // submission order, kept when tasks are sent again
+    // Repair (client_core::repair): when to ask again if nothing was heard by then (loop
+    // time), and the step, doubled at each ask.
+    double check_at = 0;
+    float check_step = 0;
+    std::uint32_t bytes = 0;  // the task's payload, counted against the unaccepted budget
     bool accepted = false;
 };
 
 class task_table {
 public:
     // Adds an unacknowledged task and returns its state; nullptr (and the task's future
-    // failed) if its id is taken.
-    remote_state_base* add(outgoing_task&& outgoing);
+    // failed) if its id is taken. `check_at` is when to send it again if not acknowledged.
+    remote_state_base* add(outgoing_task&& outgoing, double check_at, double check_step);
     own_task* find(const proto::task_id& id) noexcept { return tasks_.find(id); }
     void mark_accepted(own_task& task) noexcept;
     // The broker forgot an accepted task: it counts as unacknowledged again.
@@ -46,7 +52,14 @@ public:
     std::vector<remote_state_base*> unaccepted_in_order() const;
     std::vector<proto::task_id> accepted_ids() const;
     std::size_t unacknowledged() const noexcept { return unacknowledged_; }
+    std::size_t unacknowledged_bytes() const noexcept { return unacknowledged_bytes_; }
     std::size_t size() const noexcept { return tasks_.size(); }
+
+    // f(const task_id&, own_task&) for every task; f must not add or erase.
+    template <class F>
+    void for_each(F&& f) {
+        tasks_.for_each(std::forward<F>(f));
+    }
 
     // Fails every task with `error` and empties the table.
     void fail_all(const std::exception_ptr& error);
@@ -55,6 +68,7 @@ private:
     id_map<own_task> tasks_;
     std::uint64_t next_seq_ = 0;
     std::size_t unacknowledged_ = 0;
+    std::size_t unacknowledged_bytes_ = 0;
 };
 
 }  // namespace shoal::detail

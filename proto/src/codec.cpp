@@ -285,17 +285,25 @@ std::string encode(const hello& m) {
 }
 
 std::string encode(const welcome& m) {
-    return packed(32, [&](string_packer& p) {
-        p.pack_array(4);
+    return packed(40, [&](string_packer& p) {
+        p.pack_array(5);
         p.pack(m.heartbeat_ms);
         p.pack(m.liveness);
         p.pack(m.max_message_bytes);
         p.pack(m.max_batch);
+        p.pack(m.window_bytes);
     });
 }
 
-std::string encode(const heartbeat&) {
-    return packed(1, [](string_packer& p) { p.pack_array(0); });
+std::string encode(const heartbeat& m) {
+    return packed(12, [&](string_packer& p) {
+        if (m.received) {
+            p.pack_array(1);
+            p.pack(*m.received);
+        } else {
+            p.pack_array(0);
+        }
+    });
 }
 
 std::string encode(const bye& m) {
@@ -335,14 +343,15 @@ std::string encode(const submit& m) {
 }
 
 std::string encode(const accepted& m) {
-    return packed(8 + 18 * m.ids.size() + 64 * m.refused.size(), [&](string_packer& p) {
-        p.pack_array(2);
+    return packed(16 + 18 * m.ids.size() + 64 * m.refused.size(), [&](string_packer& p) {
+        p.pack_array(3);
         pack_ids(p, m.ids);
         pack_list(p, m.refused, [&](const refusal& r) {
             p.pack_array(2);
             pack_task_id(p, r.id);
             pack_error(p, r.error);
         });
+        p.pack(m.retry_after_ms);
     });
 }
 
@@ -358,8 +367,8 @@ std::string encode(const result& m) {
 std::string encode(const fetch& m) { return encode_id_list(m.ids); }
 
 std::string encode(const fetched& m) {
-    return packed(8 + 48 * m.entries.size(), [&](string_packer& p) {
-        p.pack_array(1);
+    return packed(8 + 48 * m.entries.size() + 18 * m.deferred.size(), [&](string_packer& p) {
+        p.pack_array(2);
         pack_list(p, m.entries, [&](const fetched_entry& e) {
             p.pack_array(3);
             pack_task_id(p, e.id);
@@ -370,6 +379,7 @@ std::string encode(const fetched& m) {
                 p.pack_nil();
             }
         });
+        pack_ids(p, m.deferred);
     });
 }
 
@@ -457,6 +467,34 @@ std::string encode(const done& m) {
 
 std::string encode(const cancel& m) { return encode_id_list(m.ids, m.terminate); }
 
+namespace {
+
+void pack_attempts(string_packer& p, const std::vector<task_attempt>& tasks) {
+    p.pack_array(1);
+    pack_list(p, tasks, [&](const task_attempt& t) {
+        p.pack_array(2);
+        pack_task_id(p, t.id);
+        p.pack(t.attempt);
+    });
+}
+
+std::vector<task_attempt> read_attempts(const msgpack::object& o, std::string_view field) {
+    return read_list(o, field, [&](const msgpack::object& e) {
+        const auto& a = read_array(e, 2, field);
+        return task_attempt{read_task_id(a.ptr[0], field), read_u32(a.ptr[1], "attempt")};
+    });
+}
+
+}  // namespace
+
+std::string encode(const started& m) {
+    return packed(8 + 24 * m.tasks.size(), [&](string_packer& p) { pack_attempts(p, m.tasks); });
+}
+
+std::string encode(const drain& m) {
+    return packed(8 + 24 * m.returned.size(), [&](string_packer& p) { pack_attempts(p, m.returned); });
+}
+
 // ---- decode ----
 
 template <>
@@ -494,6 +532,7 @@ welcome decode<welcome>(std::string_view body, const decode_limits& limits) {
         m.liveness = read_u32(a.ptr[1], "liveness");
         m.max_message_bytes = read_uint(a.ptr[2], "max_message_bytes");
         m.max_batch = read_u32(a.ptr[3], "max_batch");
+        if (a.size > 4) m.window_bytes = read_uint(a.ptr[4], "window_bytes");
         if (m.heartbeat_ms == 0 || m.liveness == 0 || m.max_batch == 0) {
             bad_body("WELCOME", "heartbeat_ms, liveness and max_batch must be positive");
         }
@@ -503,8 +542,11 @@ welcome decode<welcome>(std::string_view body, const decode_limits& limits) {
 
 template <>
 heartbeat decode<heartbeat>(std::string_view body, const decode_limits& limits) {
-    return with_body(body, limits, 0, "HEARTBEAT",
-                     [](const msgpack::object_array&) { return heartbeat{}; });
+    return with_body(body, limits, 0, "HEARTBEAT", [](const msgpack::object_array& a) {
+        heartbeat m;
+        if (a.size > 0) m.received = read_uint(a.ptr[0], "received");
+        return m;
+    });
 }
 
 template <>
@@ -567,6 +609,7 @@ accepted decode<accepted>(std::string_view body, const decode_limits& limits) {
             const auto& r = read_array(o, 2, "refusal");
             return refusal{read_task_id(r.ptr[0], "refusal"), read_error(r.ptr[1], "refusal")};
         });
+        if (a.size > 2) m.retry_after_ms = read_u32(a.ptr[2], "retry_after_ms");
         return m;
     });
 }
@@ -587,7 +630,8 @@ fetch decode<fetch>(std::string_view body, const decode_limits& limits) {
 template <>
 fetched decode<fetched>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 1, "FETCHED", [](const msgpack::object_array& a) {
-        return fetched{read_list(a.ptr[0], "entries", [](const msgpack::object& o) {
+        fetched m;
+        m.entries = read_list(a.ptr[0], "entries", [](const msgpack::object& o) {
             const auto& e = read_array(o, 3, "entry");
             fetched_entry fe;
             fe.id = read_task_id(e.ptr[0], "entry");
@@ -600,7 +644,9 @@ fetched decode<fetched>(std::string_view body, const decode_limits& limits) {
                 bad_body("entry", "an outcome without state done");
             }
             return fe;
-        })};
+        });
+        if (a.size > 1) m.deferred = read_ids(a.ptr[1], "deferred");
+        return m;
     });
 }
 
@@ -703,6 +749,20 @@ done decode<done>(std::string_view body, const decode_limits& limits) {
 template <>
 cancel decode<cancel>(std::string_view body, const decode_limits& limits) {
     return decode_id_list_with_flag<cancel>(body, limits, "CANCEL");
+}
+
+template <>
+started decode<started>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "STARTED", [](const msgpack::object_array& a) {
+        return started{read_attempts(a.ptr[0], "started tasks")};
+    });
+}
+
+template <>
+drain decode<drain>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "DRAIN", [](const msgpack::object_array& a) {
+        return drain{read_attempts(a.ptr[0], "returned tasks")};
+    });
 }
 
 }  // namespace shoal::proto

@@ -106,10 +106,14 @@ void dealer_link::handle(const received_message& msg) {
         in_session_ = true;
         ++sessions_;
         backoff_s_ = 0;
+        received_bytes_ = 0;
+        acked_bytes_ = 0;
         if (events_.connected) events_.connected(session_);
         return;
     }
     case command::heartbeat:
+        received_bytes_ += env.body.size();
+        acknowledge_if_due();
         return;
     case command::error: {
         // not_registered: the broker restarted or declared us dead. Greet it again on the
@@ -137,7 +141,24 @@ void dealer_link::handle(const received_message& msg) {
         spdlog::debug("shoal: {} before WELCOME ignored", command_name(env.cmd));
         return;
     }
+    if (in_session_) received_bytes_ += env.body.size();
     if (events_.message) events_.message(env.cmd, env.body);
+    acknowledge_if_due();
+}
+
+void dealer_link::acknowledge_if_due() {
+    // A quarter of the window read since the last acknowledgement: the broker hears of it
+    // now, long before the window is full, so that a reading peer is never held up.
+    if (!in_session_ || session_.window_bytes == 0) return;
+    if (received_bytes_ - acked_bytes_ >= session_.window_bytes / 4) send_heartbeat();
+}
+
+bool dealer_link::send_heartbeat() {
+    heartbeat h;
+    if (session_.window_bytes > 0) h.received = received_bytes_;
+    if (!send(h)) return false;
+    acked_bytes_ = received_bytes_;
+    return true;
 }
 
 void dealer_link::end_session(std::string_view why) {
@@ -168,8 +189,11 @@ void dealer_link::tick() {
         end_session("the broker went silent");
         close_socket();
         schedule_reconnect();
-    } else if (socket_ && in_session_ && now - last_sent_ >= heartbeat_s()) {
-        send(heartbeat{});
+    } else if (socket_ && in_session_ &&
+               (now - last_sent_ >= heartbeat_s() || received_bytes_ != acked_bytes_)) {
+        // Silence filled; and whatever was read since the last acknowledgement told within a
+        // tick, so that the broker's view of the window is never far behind.
+        send_heartbeat();
     }
     const double interval = std::clamp(heartbeat_s() / 4, 0.005, 0.25);
     tick_timer_ = loop_.call_later(interval, [this] { tick(); });

@@ -60,7 +60,7 @@ protected:
     zmq::socket_t raw_{context_, zmq::socket_type::dealer};
 };
 
-const std::string hello_body = encode(hello{peer_role::client, "raw", 0, {}});
+const std::string hello_body = encode(hello{peer_role::client, "raw", protocol_minor, {}});
 std::string byte(command c) { return std::string(1, static_cast<char>(c)); }
 
 TEST_F(BadInputTest, AWrongProtocolVersionGetsBadVersion) {

@@ -95,12 +95,15 @@ private:
     void report(proto::finished_task finished);
     void schedule_flush();
     void flush();
+    void send_started();
     bool send_results();
     void send_credit();
 
     // worker_drain.cpp
     void on_signal(int signo);
     void begin_drain(std::string_view why);
+    // Hands back (DRAIN) every held task not started, or just `tasks` when given.
+    void hand_back(std::vector<proto::dispatched_task> tasks = {});
     void check_drained();
     void on_grace_expired();
     void leave(int exit_code);
@@ -130,6 +133,9 @@ private:
     std::uint64_t next_job_ = 1;
     std::uint32_t running_ = 0;             // slots in use (running and abandoned jobs)
     std::vector<proto::finished_task> results_;  // finished, not yet sent in a DONE
+    // Jobs started since the last flush: those still running then are told in a STARTED (one
+    // finished meanwhile is told by its DONE), so only they count if the worker dies.
+    std::vector<std::uint64_t> started_;
     bool flush_scheduled_ = false;
     timer_handle retry_timer_;
 

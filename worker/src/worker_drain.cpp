@@ -1,7 +1,9 @@
-// Leaving: the first SIGTERM/SIGINT (or stop()) drains: no more credit (READY 0), what is
-// held finishes and is reported, then BYE and run() returns 0. The grace period bounds the
-// wait (run() then returns 1, leaving unreported tasks to the broker's re-queueing). A second
-// signal exits the process at once with 128 + the signal number.
+// Leaving: the first SIGTERM/SIGINT (or stop()) drains: DRAIN tells the broker to send no
+// more and hands back every task held but not started (the broker runs them elsewhere at
+// once), what runs finishes and is reported, then BYE and run() returns 0. A DISPATCH that
+// crossed the DRAIN is handed back as it comes. The grace period bounds the wait (run() then
+// returns 1, leaving unreported tasks to the broker's re-queueing). A second signal exits the
+// process at once with 128 + the signal number.
 
 #include <csignal>
 #include <cstdlib>
@@ -39,13 +41,37 @@ void worker_core::begin_drain(std::string_view why) {
     if (draining_ || leaving_) return;
     draining_ = true;
     ledger_.stop_granting();
-    // Credit is additive, so READY 0 takes nothing back; it tells the broker (and a reader
-    // of the traffic) that no more is coming.
-    if (link_ && link_->in_session()) link_->send(proto::ready{0});
+    hand_back();
     grace_timer_ = loop_.call_later(options_.grace_seconds, [this] { on_grace_expired(); });
     spdlog::info("worker {}: draining ({}): {} task(s) held, {} s grace", options_.name, why, jobs_.size(),
                  options_.grace_seconds);
     check_drained();
+}
+
+void worker_core::hand_back(std::vector<proto::dispatched_task> tasks) {
+    proto::drain message;
+    for (const auto& t : tasks) message.returned.push_back({t.id, t.attempt});
+    std::vector<std::uint64_t> waiting;
+    if (tasks.empty()) {
+        for (const auto& [number, j] : jobs_) {
+            if (j.phase == job_phase::waiting) {
+                waiting.push_back(number);
+                message.returned.push_back({j.task.id, j.task.attempt});
+            }
+        }
+    }
+    // Not in a session: the broker takes everything back when it finds the session over.
+    if (!link_ || !link_->in_session() || !link_->send(message)) {
+        for (auto& t : tasks) accept(std::move(t));  // could not hand them back: run them
+        start_waiting();
+        return;
+    }
+    for (const std::uint64_t number : waiting) jobs_.erase(number);
+    ledger_.release(message.returned.size());
+    if (!message.returned.empty()) {
+        spdlog::info("worker {}: handed {} task(s) it had not started back to the broker",
+                     options_.name, message.returned.size());
+    }
 }
 
 void worker_core::check_drained() {

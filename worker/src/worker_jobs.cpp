@@ -81,6 +81,8 @@ void worker_core::start(job& j) {
     j.phase = job_phase::running;
     ++running_;
     const std::uint64_t number = j.number;
+    started_.push_back(number);
+    schedule_flush();
     try {
         switch (j.entry->place) {
             case execution_place::loop:

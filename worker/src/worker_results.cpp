@@ -36,8 +36,25 @@ void worker_core::schedule_flush() {
 
 void worker_core::flush() {
     flush_scheduled_ = false;
-    if (link_ && link_->in_session() && send_results()) send_credit();
+    if (link_ && link_->in_session()) {
+        send_started();
+        if (send_results()) send_credit();
+    }
     check_drained();
+}
+
+void worker_core::send_started() {
+    if (started_.empty()) return;
+    proto::started message;
+    for (const std::uint64_t number : started_) {
+        const auto it = jobs_.find(number);
+        if (it == jobs_.end() || it->second.phase == job_phase::waiting) continue;  // reported
+        message.tasks.push_back({it->second.task.id, it->second.task.attempt});
+    }
+    started_.clear();
+    // Best effort: a STARTED that cannot leave only means a death would be presumed (the
+    // broker counts the earliest tasks it sent as started).
+    if (!message.tasks.empty()) (void)link_->send(message);
 }
 
 // Sends every pending result; false if a send was refused (what is left stays pending).

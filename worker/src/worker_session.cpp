@@ -59,6 +59,11 @@ void worker_core::on_dispatch(std::string_view body) {
     // Entries without an id cannot be reported or run; they no longer count as held.
     ledger_.release(reading.unidentified);
     for (auto& refused : reading.refused) report(std::move(refused));
+    if (draining_ && !reading.tasks.empty()) {
+        // Sent before the broker had our DRAIN: they go straight back.
+        hand_back(std::move(reading.tasks));
+        return;
+    }
     for (auto& task : reading.tasks) accept(std::move(task));
     start_waiting();
 }

@@ -12,7 +12,8 @@ class DispatcherTest : public ::testing::Test {
 protected:
     // Queues a task as the broker does: a pending store entry and a record in its lane.
     shoal::proto::task_id submit(std::uint8_t n, const char* name, std::string payload = "args",
-                                 const char* queue = "default", std::uint32_t priority = 0) {
+                                 const char* queue = "default", std::uint32_t priority = 0,
+                                 std::unique_ptr<task_extras> extras = nullptr) {
         shoal::proto::task_id id;
         id.bytes[0] = n;
         auto [entry, fresh] = store.add_pending(id);
@@ -20,10 +21,11 @@ protected:
         const lane_id lane = queues.lane_for(queue, name, priority);
         entry->lane = lane;
         entry->seq = ++seq;
+        entry->payload = std::move(payload);  // the entry keeps it; the record only the id
         queued_task t;
         t.id = id;
         t.seq = seq;
-        t.payload = std::move(payload);
+        t.extras = std::move(extras);
         queues.push_back(lane, std::move(t));
         return id;
     }
@@ -66,14 +68,14 @@ TEST_F(DispatcherTest, TakesOnlyOfferedNamesUpToTheCount) {
     EXPECT_EQ(queues.live_total(), 2u);  // mul and the last add
 }
 
-TEST_F(DispatcherTest, RestoreGivesPayloadsBackToTheInflightEntries) {
+TEST_F(DispatcherTest, RestoreGivesPayloadsBackToTheirStoreEntries) {
     const auto id = submit(1, "add", "payload-bytes");
     const peer w = worker_offering({"add"});
     d.fill(w, ref, 1, 1 << 20, now, batch);
     EXPECT_EQ(batch.message.tasks[0].payload, "payload-bytes");
     dispatcher::restore(batch);
     ASSERT_NE(inflight.find(id), nullptr);
-    EXPECT_EQ(inflight.find(id)->task.payload, "payload-bytes");
+    EXPECT_EQ(store.find(id)->payload, "payload-bytes");
     EXPECT_EQ(inflight.find(id)->worker, ref);
 }
 
@@ -113,18 +115,10 @@ TEST_F(DispatcherTest, SkipsTasksRevokedWhileQueued) {
 }
 
 TEST_F(DispatcherTest, PassesTimeLimitOnly) {
-    const auto id = submit(1, "add");
-    (void)id;
-    queues.push_front(0, [] {
-        queued_task t;
-        t.id.bytes[0] = 9;
-        t.extras = std::make_unique<task_extras>();
-        t.extras->time_limit_ms = 1500;
-        t.extras->soft_time_limit_ms = 700;
-        return t;
-    }());
-    // Task 9 has no store entry: it is not live, but its lane has no stale count, so the
-    // dispatcher trusts the lane; what matters here is the option it carries.
+    auto extras = std::make_unique<task_extras>();
+    extras->time_limit_ms = 1500;
+    extras->soft_time_limit_ms = 700;
+    submit(9, "add", "args", "default", 0, std::move(extras));
     const peer w = worker_offering({"add"});
     d.fill(w, ref, 1, 1 << 20, now, batch);
     ASSERT_EQ(batch.message.tasks.size(), 1u);

@@ -24,7 +24,8 @@ shoal::proto::outcome ok(std::uint8_t n, std::string payload) {
 class ResultStoreTest : public ::testing::Test {
 protected:
     shoal::testing::manual_clock clock;
-    result_store store{clock, result_store_limits{10.0, 100, 100}};
+    // TTL 10 s, 100 results, 100 tombstones, 1 GiB of results, a 30 s dedup window.
+    result_store store{clock, result_store_limits{10.0, 100, 100, std::uint64_t{1} << 30, 30.0}};
 };
 
 TEST_F(ResultStoreTest, UnknownThenPendingThenDoneThenExpired) {
@@ -59,16 +60,58 @@ TEST_F(ResultStoreTest, PendingTasksNeverExpire) {
     EXPECT_EQ(store.state_of(id_of(1)), result_state::pending);
 }
 
-TEST_F(ResultStoreTest, TombstonesAreForgottenAfterAnotherTtl) {
+TEST_F(ResultStoreTest, TombstonesLastUntilTheDedupWindowEnds) {
     auto [entry, fresh] = store.add_pending(id_of(1));
+    entry->body_hash = 77;
     store.complete(*entry, ok(1, "x"));
     clock.advance(11);
     store.expire();
     EXPECT_EQ(store.state_of(id_of(1)), result_state::expired);
-    clock.advance(11);
+    EXPECT_EQ(store.expired_body(id_of(1)), 77u) << "a repeated SUBMIT must be recognised";
+    clock.advance(18);  // 29 s after it finished: still inside the 30 s window
+    store.expire();
+    EXPECT_EQ(store.state_of(id_of(1)), result_state::expired);
+    clock.advance(2);
     store.expire();
     EXPECT_EQ(store.state_of(id_of(1)), result_state::unknown);
+    EXPECT_FALSE(store.expired_body(id_of(1)).has_value());
     EXPECT_EQ(store.tombstone_count(), 0u);
+}
+
+TEST_F(ResultStoreTest, APendingTaskIsChargedUntilItEndsAndItsArgumentsGoWithIt) {
+    auto [entry, fresh] = store.add_pending(id_of(1));
+    entry->payload = std::string(1000, 'a');
+    store.charge(*entry, 1300);
+    EXPECT_EQ(store.queued_bytes(), 1300u);
+    store.complete(*entry, {id_of(1), task_status::revoked, "", {"revoked", "by a client", "broker"}});
+    EXPECT_EQ(store.queued_bytes(), 0u);
+    EXPECT_TRUE(entry->payload.empty()) << "a revoked task's arguments must go at once";
+    EXPECT_GT(store.result_bytes(), 0u);
+}
+
+TEST_F(ResultStoreTest, ResultsPastTheByteBudgetExpireOldestFirst) {
+    result_store small{clock, result_store_limits{3600.0, 100, 100, 2500, 3600.0}};
+    for (std::uint8_t n = 1; n <= 3; ++n) {
+        auto [entry, fresh] = small.add_pending(id_of(n));
+        small.complete(*entry, ok(n, std::string(1000, 'r')));
+    }
+    EXPECT_GT(small.result_bytes(), 2500u);
+    EXPECT_EQ(small.expire(), 1u);  // the oldest, long before its TTL
+    EXPECT_EQ(small.state_of(id_of(1)), result_state::expired);
+    EXPECT_EQ(small.state_of(id_of(3)), result_state::done);
+    EXPECT_LE(small.result_bytes(), 2500u);
+}
+
+TEST_F(ResultStoreTest, ExpiryGoesASliceAtATime) {
+    for (std::uint8_t n = 1; n <= 5; ++n) {
+        auto [entry, fresh] = store.add_pending(id_of(n));
+        store.complete(*entry, ok(n, "x"));
+    }
+    clock.advance(11);
+    EXPECT_EQ(store.expire(2), 2u);
+    EXPECT_TRUE(store.more_to_expire());
+    EXPECT_EQ(store.expire(), 3u);
+    EXPECT_FALSE(store.more_to_expire());
 }
 
 TEST_F(ResultStoreTest, FirstOutcomeWins) {

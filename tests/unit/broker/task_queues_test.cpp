@@ -10,11 +10,10 @@ namespace {
 
 using namespace shoal::broker;
 
-queued_task make(std::uint8_t n, std::uint64_t seq, std::string payload = "p") {
+queued_task make(std::uint8_t n, std::uint64_t seq) {
     queued_task t;
     t.id.bytes[0] = n;
     t.seq = seq;
-    t.payload = std::move(payload);
     return t;
 }
 

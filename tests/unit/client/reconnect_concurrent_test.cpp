@@ -48,7 +48,9 @@ void forget_client(fake_broker& broker, const std::string& identity) {
 
 TEST(Reconnect, UnacknowledgedTasksAreResentAndAcceptedOnesFetched) {
     fake_broker broker;
-    client c(broker.endpoint(), quick_options());
+    auto options = quick_options();
+    options.result_check_s = 0.2;  // a pending task is asked for again this soon (repair)
+    client c(broker.endpoint(), options);
     const auto identity = broker.handshake();
     const auto fs = c.submit_many(add, std::vector<std::tuple<int, int>>{{1, 2}, {3, 4}});
     const auto& a = fs[0];
@@ -66,7 +68,7 @@ TEST(Reconnect, UnacknowledgedTasksAreResentAndAcceptedOnesFetched) {
     ASSERT_EQ(fetch.ids.size(), 1u);
     EXPECT_EQ(fetch.ids[0], a.id());
 
-    // Still pending: the client keeps waiting and asks again.
+    // Still pending: the client keeps waiting and asks again (its repair schedule).
     broker.send(again, proto::fetched{{entry(a.id(), proto::result_state::pending)}});
     auto [id3, refetch] = broker.expect<proto::fetch>();
     ASSERT_EQ(refetch.ids.size(), 1u);

@@ -32,8 +32,10 @@ decode_errc error_of(auto&& fn) {
 TEST(Codec, EveryMessageRoundTrips) {
     expect_round_trip(hello{peer_role::client, "client-1", 0, {}});
     expect_round_trip(hello{peer_role::worker, "w@h", 0, {4, 2, {"add", "count"}}});
-    expect_round_trip(welcome{250, 5, 1u << 20, 500});
+    expect_round_trip(welcome{250, 5, 1u << 20, 500, 0});
+    expect_round_trip(welcome{250, 5, 1u << 20, 500, 64u << 20});
     expect_round_trip(heartbeat{});
+    expect_round_trip(heartbeat{123'456});
     expect_round_trip(bye{"draining"});
     expect_round_trip(error_reply{"bad_body", "no", id_of(1)});
     expect_round_trip(error_reply{"bad_version", "speak SHOAL1", std::nullopt});
@@ -50,7 +52,8 @@ TEST(Codec, EveryMessageRoundTrips) {
     expect_round_trip(submit{{{id_of(1), "add", "default", "\x92\x02\x03", {}},
                               {id_of(2), "count", "cpu", std::string("\x91\x00", 2), opts}},
                              {}});
-    expect_round_trip(accepted{{id_of(1)}, {{id_of(2), {"conflict", "other body", "broker"}}}});
+    expect_round_trip(accepted{{id_of(1)}, {{id_of(2), {"conflict", "other body", "broker"}}}, 0});
+    expect_round_trip(accepted{{}, {{id_of(2), {"busy", "full", "broker"}}}, 500});
     expect_round_trip(result{{{id_of(1), task_status::ok, "\x05", {}},
                               {id_of(2), task_status::failed, "", {"std::runtime_error", "boom", "w1"}},
                               {id_of(3), task_status::lost, "", {"lost", "worker died", "broker"}}}});
@@ -58,7 +61,9 @@ TEST(Codec, EveryMessageRoundTrips) {
     expect_round_trip(fetched{{{id_of(1), result_state::done, outcome{id_of(1), task_status::ok, "\x05", {}}},
                                {id_of(2), result_state::pending, std::nullopt},
                                {id_of(3), result_state::expired, std::nullopt},
-                               {id_of(4), result_state::unknown, std::nullopt}}});
+                               {id_of(4), result_state::unknown, std::nullopt}},
+                              {}});
+    expect_round_trip(fetched{{{id_of(1), result_state::pending, std::nullopt}}, {id_of(2), id_of(3)}});
     expect_round_trip(shoal::proto::revoke{{id_of(9)}, false});
     expect_round_trip(purge{"default"});
     expect_round_trip(purged{"default", 12});
@@ -73,6 +78,9 @@ TEST(Codec, EveryMessageRoundTrips) {
                            7});
     expect_round_trip(cancel{{id_of(5)}, false});
     expect_round_trip(cancel{{id_of(5)}, true});
+    expect_round_trip(started{{{id_of(1), 1}, {id_of(2), 3}}});
+    expect_round_trip(drain{{{id_of(4), 2}}});
+    expect_round_trip(drain{{}});
     expect_round_trip(shoal::proto::revoke{{id_of(6), id_of(7)}, true});
     expect_round_trip(requeue{{id_of(8)}});
     expect_round_trip(result{{{id_of(9), task_status::expired, "", {"expired", "too late", "broker"}}}});

@@ -23,8 +23,8 @@ TEST(Commands, EveryDefinedByteMapsBackToItsCommandWithAName) {
         EXPECT_NE(name, "UNKNOWN");
         names.insert(name);
     }
-    EXPECT_EQ(defined, 20);  // PROTOCOL.md section 4 defines twenty commands
-    EXPECT_EQ(names.size(), 20u);
+    EXPECT_EQ(defined, 22);  // PROTOCOL.md section 4 defines twenty-two commands
+    EXPECT_EQ(names.size(), 22u);
 }
 
 TEST(Commands, ProtocolBytesMatchTheSpec) {
@@ -32,12 +32,14 @@ TEST(Commands, ProtocolBytesMatchTheSpec) {
     EXPECT_EQ(command_from_byte(0x21), command::dispatch);
     EXPECT_EQ(command_from_byte(0x22), command::done);
     EXPECT_EQ(command_from_byte(0x3f), command::error);
+    EXPECT_EQ(command_from_byte(0x24), command::started);
+    EXPECT_EQ(command_from_byte(0x25), command::drain);
     EXPECT_EQ(command_name(command::heartbeat), "HEARTBEAT");
 }
 
 TEST(Commands, UndefinedBytesAreNotCommands) {
     EXPECT_FALSE(command_from_byte(0x00).has_value());
-    EXPECT_FALSE(command_from_byte(0x24).has_value());
+    EXPECT_FALSE(command_from_byte(0x26).has_value());
     EXPECT_FALSE(command_from_byte(0xff).has_value());
 }
 

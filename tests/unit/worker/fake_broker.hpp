@@ -41,13 +41,18 @@ public:
 
     const std::string& endpoint() const noexcept { return endpoint_; }
 
-    // The next message from the worker, heartbeats skipped; nullopt after `seconds`.
-    std::optional<broker_message> next(double seconds = 5.0) {
+    // The next message from the worker, heartbeats skipped, and STARTEDs too unless
+    // keep_started (they are kept in started_seen); nullopt after `seconds`.
+    std::optional<broker_message> next(double seconds = 5.0, bool keep_started = false) {
         const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
         while (true) {
             if (auto m = proto::receive(router_, true)) {
                 const auto env = m->parse();
                 if (env.cmd == proto::command::heartbeat) continue;
+                if (env.cmd == proto::command::started && !keep_started) {
+                    for (const auto& t : proto::decode<proto::started>(env.body).tasks) started_seen.push_back(t);
+                    continue;
+                }
                 return broker_message{m->identity, env.cmd, std::string(env.body)};
             }
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -61,7 +66,7 @@ public:
     // The next message, which must be a Message; nullopt (and a test failure) otherwise.
     template <class Message>
     std::optional<Message> expect(double seconds = 5.0) {
-        auto m = next(seconds);
+        auto m = next(seconds, Message::cmd == proto::command::started);
         if (!m) {
             ADD_FAILURE() << "no " << proto::command_name(Message::cmd) << " from the worker within "
                           << seconds << " s";
@@ -99,6 +104,28 @@ public:
     void send_raw(proto::command cmd, std::string_view body) {
         ASSERT_TRUE(proto::send_routed(router_, identity_, cmd, body));
     }
+
+    // Waits until the worker said it started `id` (STARTED), reading and keeping whatever
+    // else it sends meanwhile for next(); false after `seconds`.
+    bool wait_started(const proto::task_id& id, double seconds = 5.0) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (true) {
+            for (const auto& t : started_seen) {
+                if (t.id == id) return true;
+            }
+            const double left = std::chrono::duration<double>(until - std::chrono::steady_clock::now()).count();
+            if (left <= 0) return false;
+            auto m = next(std::min(left, 0.05), true);
+            if (!m) continue;
+            if (m->cmd == proto::command::started) {
+                for (const auto& t : proto::decode<proto::started>(m->body).tasks) started_seen.push_back(t);
+            } else {
+                ADD_FAILURE() << "while waiting for STARTED: " << proto::command_name(m->cmd);
+            }
+        }
+    }
+
+    std::vector<proto::task_attempt> started_seen;  // every STARTED entry next() passed over
 
 private:
     zmq::context_t context_;

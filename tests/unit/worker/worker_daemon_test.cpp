@@ -126,11 +126,11 @@ TEST_F(WorkerDaemonTest, RunsTheSeedTasksFromThePluginAndDrainsOnSigterm) {
 
     auto sleeper = make_task("sleep", 0.2);
     broker_.send(dispatch_of({sleeper}));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(broker_.wait_started(sleeper.id));
     daemon->signal(SIGTERM);
-    auto ready = broker_.expect<shoal::proto::ready>();
-    ASSERT_TRUE(ready);
-    EXPECT_EQ(ready->credit, 0u);
+    auto drain = broker_.expect<shoal::proto::drain>();
+    ASSERT_TRUE(drain);
+    EXPECT_TRUE(drain->returned.empty());  // it runs: it finishes here
     auto done = broker_.expect<shoal::proto::done>();
     ASSERT_TRUE(done);
     EXPECT_EQ(done->finished[0].result.id, sleeper.id);
@@ -142,10 +142,13 @@ TEST_F(WorkerDaemonTest, RunsTheSeedTasksFromThePluginAndDrainsOnSigterm) {
 TEST_F(WorkerDaemonTest, ASecondSignalExitsAtOnce) {
     auto daemon = start();
     // A coroutine asleep and a thread busy for seconds: neither is waited for.
-    broker_.send(dispatch_of({make_task("sleep", 30.0), make_task("fib", 46)}));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto nap = make_task("sleep", 30.0);
+    const auto busy = make_task("fib", 46);
+    broker_.send(dispatch_of({nap, busy}));
+    ASSERT_TRUE(broker_.wait_started(nap.id));
+    ASSERT_TRUE(broker_.wait_started(busy.id));
     daemon->signal(SIGTERM);
-    ASSERT_TRUE(broker_.expect<shoal::proto::ready>());  // READY 0: the drain began
+    ASSERT_TRUE(broker_.expect<shoal::proto::drain>());  // the drain began
     const auto second = steady::now();
     daemon->signal(SIGINT);
     EXPECT_EQ(daemon->wait(3.0), 128 + SIGINT);

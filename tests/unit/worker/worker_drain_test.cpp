@@ -1,6 +1,7 @@
-// Draining: stop() or SIGTERM makes the worker take no more work (READY 0), finish what it
-// holds, report it, say BYE and return 0 from run(); the grace period bounds the wait (run()
-// returns 1 and the unfinished task is left to the broker).
+// Draining: stop() or SIGTERM makes the worker take no more work and hand back what it holds
+// without having started it (DRAIN), finish what runs, report it, say BYE and return 0 from
+// run(); the grace period bounds the wait (run() returns 1 and the unfinished task is left to
+// the broker). Tests wait for the worker's STARTED, never for a time.
 #include "fake_broker.hpp"
 
 #include <algorithm>
@@ -31,18 +32,25 @@ double seconds_since(steady::time_point t) {
     return std::chrono::duration<double>(steady::now() - t).count();
 }
 
-// After a drain started: READY 0, then the held tasks' results, then BYE.
-void expect_drain(fake_broker& broker, const std::vector<shoal::proto::task_id>& held) {
-    auto ready = broker.expect<shoal::proto::ready>();
-    ASSERT_TRUE(ready);
-    EXPECT_EQ(ready->credit, 0u);
+// After a drain started: DRAIN handing back `unstarted`, then the running tasks' results,
+// then BYE.
+void expect_drain(fake_broker& broker, const std::vector<shoal::proto::task_id>& running,
+                  const std::vector<shoal::proto::task_id>& unstarted = {}) {
+    auto drain = broker.expect<shoal::proto::drain>();
+    ASSERT_TRUE(drain);
+    std::vector<shoal::proto::task_id> returned;
+    for (const auto& t : drain->returned) returned.push_back(t.id);
+    std::sort(returned.begin(), returned.end());
+    auto expected = unstarted;
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(returned, expected);
     std::size_t reported = 0;
-    while (reported < held.size()) {
+    while (reported < running.size()) {
         auto done = broker.expect<shoal::proto::done>();
         ASSERT_TRUE(done);
         for (const auto& f : done->finished) {
             EXPECT_EQ(f.result.status, task_status::ok);
-            EXPECT_NE(std::find(held.begin(), held.end(), f.result.id), held.end());
+            EXPECT_NE(std::find(running.begin(), running.end(), f.result.id), running.end());
         }
         reported += done->finished.size();
         EXPECT_EQ(done->credit, 0u);  // draining: no credit, ever
@@ -58,10 +66,38 @@ TEST(WorkerDrain, StopFinishesHeldTasksThenSaysByeAndReturnsZero) {
     auto a = make_task("nap", 0.05);
     auto b = make_task("nap", 0.05);
     auto c = make_task("nap", 0.05);
-    broker.send(dispatch_of({a, b, c}));  // one runs, two wait: all three finish
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    broker.send(dispatch_of({a, b, c}));  // one runs, two wait
+    ASSERT_TRUE(broker.wait_started(a.id));
     w.worker().stop();
-    expect_drain(broker, {a.id, b.id, c.id});
+    // The two that waited go back to the broker (another worker runs them now); a finishes.
+    expect_drain(broker, {a.id}, {b.id, c.id});
+    EXPECT_EQ(w.wait(5.0), 0);
+}
+
+TEST(WorkerDrain, ADispatchThatCrossesTheDrainGoesStraightBack) {
+    fake_broker broker;
+    worker_thread w(test_options(broker, 1, 2), define_tasks);
+    ASSERT_TRUE(broker.handshake());
+    ASSERT_TRUE(broker.expect<shoal::proto::ready>());
+    auto a = make_task("nap", 0.3);
+    broker.send(dispatch_of({a}));
+    ASSERT_TRUE(broker.wait_started(a.id));
+    w.worker().stop();
+    auto drain = broker.expect<shoal::proto::drain>();
+    ASSERT_TRUE(drain);
+    EXPECT_TRUE(drain->returned.empty());
+    // Sent by a broker that had not read the DRAIN yet: handed back, never run.
+    auto late = make_task("nap", 0.01);
+    broker.send(dispatch_of({late}));
+    auto back = broker.expect<shoal::proto::drain>();
+    ASSERT_TRUE(back);
+    ASSERT_EQ(back->returned.size(), 1u);
+    EXPECT_EQ(back->returned[0].id, late.id);
+    auto done = broker.expect<shoal::proto::done>();
+    ASSERT_TRUE(done);
+    ASSERT_EQ(done->finished.size(), 1u);
+    EXPECT_EQ(done->finished[0].result.id, a.id);
+    EXPECT_TRUE(broker.expect<shoal::proto::bye>());
     EXPECT_EQ(w.wait(5.0), 0);
 }
 
@@ -74,7 +110,7 @@ TEST(WorkerDrain, SigtermDrainsLikeStop) {
     ASSERT_TRUE(broker.expect<shoal::proto::ready>());
     auto t = make_task("nap", 0.1);
     broker.send(dispatch_of({t}));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(broker.wait_started(t.id));
     // Thread-directed, to the worker's thread: the test's other threads do not block it.
     ASSERT_EQ(::pthread_kill(w.native_handle(), SIGTERM), 0);
     expect_drain(broker, {t.id});
@@ -88,13 +124,14 @@ TEST(WorkerDrain, TheGracePeriodBoundsTheDrain) {
     worker_thread w(options, define_tasks);
     ASSERT_TRUE(broker.handshake());
     ASSERT_TRUE(broker.expect<shoal::proto::ready>());
-    broker.send(dispatch_of({make_task("nap", 30.0)}));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const auto long_nap = make_task("nap", 30.0);
+    broker.send(dispatch_of({long_nap}));
+    ASSERT_TRUE(broker.wait_started(long_nap.id));
     const auto asked = steady::now();
     w.worker().stop();
-    auto ready = broker.expect<shoal::proto::ready>();
-    ASSERT_TRUE(ready);
-    EXPECT_EQ(ready->credit, 0u);
+    auto drain = broker.expect<shoal::proto::drain>();
+    ASSERT_TRUE(drain);
+    EXPECT_TRUE(drain->returned.empty());  // it started: not the worker's to hand back
     EXPECT_TRUE(broker.expect<shoal::proto::bye>());  // no DONE: the broker re-queues the task
     EXPECT_EQ(w.wait(5.0), 1);
     EXPECT_LT(seconds_since(asked), 2.0);
@@ -106,9 +143,9 @@ TEST(WorkerDrain, StopWithNothingHeldLeavesAtOnce) {
     ASSERT_TRUE(broker.handshake());
     ASSERT_TRUE(broker.expect<shoal::proto::ready>());
     w.worker().stop();
-    auto ready = broker.expect<shoal::proto::ready>();
-    ASSERT_TRUE(ready);
-    EXPECT_EQ(ready->credit, 0u);
+    auto drain = broker.expect<shoal::proto::drain>();
+    ASSERT_TRUE(drain);
+    EXPECT_TRUE(drain->returned.empty());
     EXPECT_TRUE(broker.expect<shoal::proto::bye>());
     EXPECT_EQ(w.wait(5.0), 0);
 }

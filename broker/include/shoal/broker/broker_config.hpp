@@ -22,6 +22,14 @@ struct broker_config {
     std::uint32_t max_batch = 10'000;           // tasks per DISPATCH / RESULT (WELCOME's)
     std::uint64_t max_message_bytes = 16u << 20;  // largest message accepted or sent
     std::uint32_t drain_max = 512;              // messages read per wake-up before replying
+    // Budgets (broker/README.md, "Budgets"): what one broker holds at most.
+    std::uint64_t max_queued_bytes = std::uint64_t{1} << 30;  // tasks held (queued, held,
+                                                // running, dead letters); past it SUBMIT: busy
+    std::uint64_t max_result_bytes = std::uint64_t{1} << 30;  // results stored; past it the
+                                                // oldest expire early
+    std::uint64_t window_bytes = 64u << 20;     // output to one peer beyond what it acknowledged
+    std::uint32_t busy_retry_ms = 500;          // a busy refusal's retry-after
+    std::uint64_t dedup_window_s = 86'400;      // a finished task's id is recognised this long
     std::string rate_limits;                    // "add=10/s,fetch=5/m": whole cluster
     std::string log_level = "info";             // trace, debug, info, warn, error, critical, off
     // Durability (broker/README.md, "Redis"): empty keeps everything in memory.

@@ -31,6 +31,10 @@ struct broker_stats {
     std::uint64_t recovered = 0;        // tasks read back from Redis at startup
     std::uint64_t unavailable = 0;      // tasks refused because Redis could not store them
     std::uint64_t undelivered = 0;      // messages the socket refused (peer gone, or its queue full)
+    std::uint64_t busy = 0;             // tasks refused `busy`: the queued-bytes budget was reached
+    std::uint64_t output_dropped = 0;   // messages not sent: the peer's output window was full
+    std::uint64_t tasks_returned = 0;   // tasks a draining worker gave back unstarted
+    std::uint64_t deaths_spared = 0;    // tasks of dead workers re-queued without a death (never started)
 };
 
 }  // namespace shoal::broker

@@ -37,6 +37,11 @@ public:
     }
     // A task the worker held is over (its DONE arrived, or it was taken back).
     void finished(std::uint64_t n = 1) noexcept { held_ -= std::min(held_, n); }
+    // The worker drains: the tokens it gave are void, and no grant counts any more.
+    void void_all() noexcept {
+        credit_ = 0;
+        capacity_ = 0;
+    }
 
     std::uint64_t credit() const noexcept { return credit_; }
     std::uint64_t held() const noexcept { return held_; }

@@ -2,18 +2,22 @@
 // dead_letters: tasks the broker set aside because they kept killing their workers (the
 // delivery limit, broker_config::max_attempts). Each keeps the task itself, so that an
 // operator can run it again (`shoal retry ID`), and the reason. Listed by `shoal inspect
-// dead`, oldest first. The list is in memory; with Redis the task's record stays stored
-// (it is still pending), so a restarted broker runs it again.
+// dead`, oldest first. With Redis each letter is also stored (durable_store), so a restarted
+// broker sets it aside again instead of running it.
 //
-// Bounded: beyond max_kept the oldest letter is given back to the caller, to end for good.
+// Indexed by id: taking one letter (REQUEUE, REVOKE) costs O(1), so a REQUEUE of many ids is
+// linear, not quadratic. Bounded: beyond max_kept the oldest letter is given back to the
+// caller, to end for good.
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "shoal/broker/task_queues.hpp"
+#include "shoal/proto/task_id.hpp"
 
 namespace shoal::broker {
 
@@ -31,6 +35,7 @@ public:
     std::optional<dead_letter> add(dead_letter&& letter);
     // Removes and returns the letter of a task, if there is one.
     std::optional<dead_letter> take(const proto::task_id& id);
+    bool contains(const proto::task_id& id) const { return by_id_.count(id) > 0; }
     std::size_t size() const noexcept { return letters_.size(); }
     template <class F>
     void for_each(F&& f) const {
@@ -38,7 +43,8 @@ public:
     }
 
 private:
-    std::deque<dead_letter> letters_;
+    std::list<dead_letter> letters_;  // oldest first; a list: taking one never moves the others
+    std::unordered_map<proto::task_id, std::list<dead_letter>::iterator, proto::task_id_hash> by_id_;
     std::size_t max_kept_;
 };
 

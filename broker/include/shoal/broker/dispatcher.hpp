@@ -4,9 +4,9 @@
 // It takes only tasks whose name the worker offered, oldest first across its lanes, at most
 // the count it is given (the worker's available credit, capped by max_batch) and no more
 // bytes than a message may hold. Each task taken moves into the in-flight table; its payload
-// moves into the message for encoding and goes back into the in-flight entry afterwards
-// (restore), so no payload is copied. A batch that could not be sent goes back to the front
-// of its lanes (undo). A task name under a rate limit is taken only while its bucket has a
+// (kept by the result store's entry) moves into the message for encoding and goes back into
+// the entry afterwards (restore), so no payload is copied. A batch that could not be sent
+// goes back to the front of its lanes (undo). A task name under a rate limit is taken only while its bucket has a
 // token; otherwise its lanes are passed over and the rest still flows.
 
 #include <cstddef>
@@ -24,18 +24,20 @@ namespace shoal::broker {
 struct dispatch_batch {
     proto::dispatch message;
     std::vector<inflight_task*> entries;  // parallel to message.tasks
+    std::vector<task_entry*> owners;      // parallel: where each payload comes from and goes back
     std::size_t bytes = 0;                // estimated encoded size
 
     void clear() {
         message.tasks.clear();
         entries.clear();
+        owners.clear();
         bytes = 0;
     }
 };
 
 class dispatcher {
 public:
-    dispatcher(task_queues& queues, inflight_table& inflight, const result_store& store,
+    dispatcher(task_queues& queues, inflight_table& inflight, result_store& store,
                rate_limits& rates)
         : queues_(queues), inflight_(inflight), store_(store), rates_(rates) {}
 
@@ -45,7 +47,7 @@ public:
     // taken.
     std::size_t fill(const peer& w, peer_ref ref, std::size_t max, std::size_t max_bytes,
                      double now, dispatch_batch& out);
-    // After encoding: the payloads go back to the in-flight entries.
+    // After encoding: the payloads go back to their entries.
     static void restore(dispatch_batch& batch);
     // The batch was not sent: its tasks leave the in-flight table and go back to the front of
     // their lanes, unchanged.
@@ -58,7 +60,7 @@ public:
 private:
     task_queues& queues_;
     inflight_table& inflight_;
-    const result_store& store_;
+    result_store& store_;
     rate_limits& rates_;
     std::vector<lane_id> lanes_;  // scratch: the worker's lanes
 };

@@ -21,7 +21,9 @@ struct inflight_task {
     queued_task task;  // task.attempt is the current attempt
     lane_id lane = 0;  // where it goes back if its worker dies
     peer_ref worker;
+    std::uint64_t dispatch_no = 0;  // dispatch order: the worker starts its tasks in this order
     bool revoked = false;  // revoked while running: CANCEL sent, its DONE will be ignored
+    bool started = false;  // the worker said it began (STARTED): a death counts against it
 };
 
 // What a DONE for (id, attempt) means.
@@ -43,6 +45,8 @@ public:
     bool remove(const proto::task_id& id, inflight_task* taken = nullptr);
     // Removes and returns every task a worker holds, highest seq first (push_front order).
     std::vector<inflight_task> take_all_of(peer_ref worker);
+    // Marks the current attempt of a task started; false if (id, attempt) is not in flight.
+    bool mark_started(const proto::task_id& id, std::uint32_t attempt);
 
     std::size_t size() const noexcept { return tasks_.size(); }
     // f(const inflight_task&) for every entry.
@@ -53,6 +57,7 @@ public:
 
 private:
     task_id_map<inflight_task> tasks_;
+    std::uint64_t next_dispatch_no_ = 1;
 };
 
 }  // namespace shoal::broker

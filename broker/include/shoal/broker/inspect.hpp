@@ -4,18 +4,22 @@
 //
 //   workers: name, identity (hex), slots, prefetch, credit (tasks it may be sent now), held
 //            (tasks it holds), done, late (its DONEs ignored as late or revoked), tasks (the
-//            names it offers, comma-separated), last_heard_ms (ms since its last message)
+//            names it offers, comma-separated), last_heard_ms (ms since its last message),
+//            draining (1 after its DRAIN), unacked_bytes (its output window in use)
 //   queues:  name, length (tasks waiting; tasks held by workers are in `active`)
 //   active:  task (hex id), name, queue, worker (name), worker_identity (hex), attempt,
-//            revoked (1 if revoked while running, its CANCEL sent)
+//            revoked (1 if revoked while running, its CANCEL sent), started (1 once the
+//            worker said it began: only then does its death count against the task)
 //   dead:    task (hex id), name, queue, priority, attempts, reason, age_s (dead letters,
 //            oldest first)
 //   limits:  name, per_second (the rate limits, per task name)
 //   stats:   one row: every broker_stats counter, plus the gauges peers, workers, clients,
 //            queued, held (waiting for a countdown, eta or retry; one revoked or expired
 //            meanwhile is counted until its time comes), active, dead, results
-//            (stored, done), pending, tombstones, redis (off, up, connecting, down),
-//            results_unwritten (waiting for Redis)
+//            (stored, done), pending, tombstones, tombstones_forgotten_early, redis (off,
+//            up, connecting, down), results_unwritten (waiting for Redis), and the budgets:
+//            queued_bytes / max_queued_bytes, result_bytes / max_result_bytes,
+//            window_bytes and unacked_bytes_max (the fullest peer's window)
 //
 // `dead`, `limits` and `stats` are this broker's additions to SHOAL/1's three. At most max_rows rows are returned
 // (a receiver's decoder accepts no more elements than that in one array).
@@ -48,6 +52,12 @@ struct inspect_sources {
     std::size_t max_rows = 10'000;
     std::string_view redis_state = "off";  // off (memory only), up, connecting, down
     std::uint64_t results_unwritten = 0;   // results waiting for Redis
+    struct budget_limits {
+        std::uint64_t max_queued_bytes = 0;
+        std::uint64_t max_result_bytes = 0;
+        std::uint64_t window_bytes = 0;
+    } budgets{};
+    std::uint64_t unacked_bytes_max = 0;   // the most any peer has not acknowledged yet
 };
 
 // The report for `what`, or nullopt if `what` is not one of workers, queues, active, dead,

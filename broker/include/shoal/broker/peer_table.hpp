@@ -8,6 +8,7 @@
 // and the output gathered for each peer during one wake-up (batched RESULT and CANCEL).
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -31,6 +32,7 @@ struct worker_info {
     std::vector<name_id> offered;  // task names it runs, sorted, no duplicates
     std::uint64_t done = 0;        // outcomes accepted from it
     std::uint64_t late = 0;        // DONEs from it ignored as late or revoked
+    bool draining = false;         // sent DRAIN: gets nothing more
 };
 
 struct peer {
@@ -50,6 +52,17 @@ struct peer {
     std::vector<proto::task_id> cancels_out;
     std::vector<proto::task_id> terminates_out;  // CANCEL with terminate (revoke --terminate)
     bool flush_pending = false;
+
+    // The output window (PROTOCOL.md 7.1): body bytes sent this session, and the count the
+    // peer last acknowledged. Past broker_config::window_bytes unacknowledged, large output
+    // (RESULT, FETCHED, REPORT, DISPATCH) waits or is dropped (output_dropped, told once the
+    // window opens again), so a peer that does not read costs at most its window.
+    std::uint64_t sent_bytes = 0;
+    std::uint64_t acked_bytes = 0;
+    bool output_dropped = false;
+    std::uint64_t unacked() const noexcept { return sent_bytes - std::min(sent_bytes, acked_bytes); }
+    // FETCH ids not answered yet, each once, answered a slice per pass.
+    std::deque<proto::task_id> fetch_work;
 };
 
 class peer_table {

@@ -14,8 +14,9 @@
 // Revoking a queued task is lazy: its lane counts one stale task, and the task is dropped when
 // it reaches the head (erasing from the middle of a deque would cost O(length)).
 //
-// Memory: a queued task is one 72-byte record in a deque plus its payload bytes (payloads of
-// up to 15 bytes live inside the record), plus its task_extras when it has any.
+// Memory: a queued task is one 40-byte record in a deque, plus its task_extras when it has
+// any; its payload is kept by the result store's entry (so that a revoked or expired task's
+// bytes go at once, wherever its record waits).
 
 #include <cstddef>
 #include <cstdint>
@@ -42,7 +43,6 @@ struct queued_task {
     std::uint16_t deaths = 0;     // attempts that ended with their worker's death
     std::uint64_t seq = 0;        // submission order, kept across re-queues
     std::unique_ptr<task_extras> extras;  // time limits and retry policy, if any
-    std::string payload;          // the arguments, never decoded here
 };
 
 using lane_id = std::uint32_t;

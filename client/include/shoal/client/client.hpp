@@ -14,8 +14,15 @@
 // Threads: the client owns one I/O thread running a common/ event_loop, which owns the
 // DEALER socket (proto::dealer_link: HELLO/WELCOME, heartbeats, reconnect with back-off).
 // Every public member may be called from any thread, also from a task on an event_loop (none
-// of them blocks except wait_connected, flush, map and close). Submits from all threads are
-// queued and sent in batched SUBMIT messages once per turn of the I/O loop.
+// of them blocks except wait_connected, flush, map and close, and submit while the outbox is
+// full). Submits from all threads are queued and sent in batched SUBMIT messages once per
+// turn of the I/O loop.
+//
+// Back-pressure: tasks not yet accepted by the broker are bounded (client_options'
+// max_unaccepted_tasks and max_unaccepted_bytes). Past the bound submit() waits for the
+// broker to accept some, and try_submit() returns no future; a broker at its own budget
+// answers busy, and the client sends those tasks again after the broker's retry-after.
+// Nothing is lost either way.
 //
 // Connection: the constructor returns at once; tasks submitted before the broker answers are
 // sent when it does. After a reconnect the client resends what the broker never acknowledged
@@ -84,6 +91,23 @@ public:
         auto [outgoing, future] = prepare<R>(def.name(), options,
                                              detail::pack_call_arguments<std::decay_t<Args>...>(args...));
         enqueue(std::move(outgoing));
+        return future;
+    }
+
+    // Like submit, but never waits for room in the outbox (client_options'
+    // max_unaccepted_tasks/bytes): no future, and nothing submitted, when it is full.
+    template <class R, class... Args>
+    std::optional<remote_future<R>> try_submit(const task_def<R(Args...)>& def,
+                                               std::type_identity_t<Args>... args) {
+        return try_submit(submit_options{}, def, std::move(args)...);
+    }
+    template <class R, class... Args>
+    std::optional<remote_future<R>> try_submit(const submit_options& options,
+                                               const task_def<R(Args...)>& def,
+                                               std::type_identity_t<Args>... args) {
+        auto [outgoing, future] = prepare<R>(def.name(), options,
+                                             detail::pack_call_arguments<std::decay_t<Args>...>(args...));
+        if (!try_enqueue(outgoing)) return std::nullopt;
         return future;
     }
 
@@ -206,6 +230,7 @@ private:
                    const submit_options& options, std::string payload) const;
     std::weak_ptr<detail::client_core> core_weak() const noexcept;
     void enqueue(detail::outgoing_task task);
+    bool try_enqueue(detail::outgoing_task& task);
     void enqueue_many(std::vector<detail::outgoing_task> tasks);
     void register_fetch(std::shared_ptr<detail::remote_state_base> state);
 

@@ -1,6 +1,7 @@
 #pragma once
 // client_options: how a shoal::client talks to its broker. The defaults suit a LAN.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -22,6 +23,19 @@ struct client_options {
     // close() waits this long for the broker to acknowledge tasks already submitted, so
     // that submit-then-close does not lose them (seconds; 0: do not wait).
     double close_grace_s = 2.0;
+    // The outbox: tasks submitted but not yet accepted by the broker, at most this many and
+    // this many payload bytes. Past either, submit() blocks until the broker accepts some
+    // (back-pressure: a broker at its budget answers busy and the client sends again after
+    // the retry-after it gives), and try_submit() returns no future.
+    std::size_t max_unaccepted_tasks = 100'000;
+    std::size_t max_unaccepted_bytes = 64u << 20;
+    // Repair of answers lost inside a live session (seconds): a task not acknowledged after
+    // ack_timeout_s is sent again (the same id: the broker accepts a repeat idempotently); an
+    // accepted task without a result after result_check_s is asked for (FETCH), again after
+    // twice as long each time, up to result_check_max_s.
+    double ack_timeout_s = 5.0;
+    double result_check_s = 10.0;
+    double result_check_max_s = 300.0;
 };
 
 }  // namespace shoal

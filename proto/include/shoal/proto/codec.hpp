@@ -38,6 +38,8 @@ std::string encode(const ready& m);
 std::string encode(const dispatch& m);
 std::string encode(const done& m);
 std::string encode(const cancel& m);
+std::string encode(const started& m);
+std::string encode(const drain& m);
 
 // Throws decode_error. Specialised for every message struct above.
 template <class Message>

@@ -31,6 +31,8 @@ enum class command : std::uint8_t {
     dispatch = 0x21,
     done = 0x22,
     cancel = 0x23,
+    started = 0x24,
+    drain = 0x25,
     heartbeat = 0x30,
     bye = 0x31,
     error = 0x3f,

@@ -5,6 +5,10 @@
 //   - HELLO on connect; the session starts at WELCOME (its heartbeat and liveness then rule);
 //   - HEARTBEAT when nothing else was sent for heartbeat_ms; any message from the broker
 //     counts as life;
+//   - the output window (PROTOCOL.md 7.1): the body bytes received in the session are
+//     acknowledged in every HEARTBEAT, and at once whenever a quarter of the window has come
+//     in since the last acknowledgement, so the broker never stops sending to a peer that
+//     reads;
 //   - the broker silent for heartbeat_ms * liveness, or answering ERROR not_registered (it
 //     restarted and forgot us): the session is lost, the socket is replaced, and HELLO is sent
 //     again after an exponential back-off (100 ms doubling to 5 s, with jitter).
@@ -75,6 +79,8 @@ public:
     const welcome& session() const noexcept { return session_; }
     // Sessions started so far (1 after the first WELCOME).
     std::uint64_t sessions() const noexcept { return sessions_; }
+    // Body bytes received from the broker in this session (after its WELCOME).
+    std::uint64_t received_bytes() const noexcept { return received_bytes_; }
 
 private:
     void open_socket();
@@ -84,6 +90,8 @@ private:
     void end_session(std::string_view why);
     void schedule_reconnect();
     void tick();
+    void acknowledge_if_due();
+    bool send_heartbeat();
     double heartbeat_s() const noexcept;
 
     event_loop& loop_;
@@ -98,6 +106,8 @@ private:
     double last_sent_ = 0;
     double last_heard_ = 0;
     double backoff_s_ = 0;
+    std::uint64_t received_bytes_ = 0;  // this session's, after WELCOME
+    std::uint64_t acked_bytes_ = 0;     // the count last sent in a HEARTBEAT
     timer_handle tick_timer_;
     timer_handle reconnect_timer_;
     std::minstd_rand jitter_;

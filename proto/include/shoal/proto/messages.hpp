@@ -14,8 +14,10 @@
 
 namespace shoal::proto {
 
-// Protocol minor version this code speaks (HELLO's protocol_minor).
-inline constexpr std::uint32_t protocol_minor = 0;
+// Protocol minor version this code speaks (HELLO's protocol_minor). Minor 1 added the output
+// window (WELCOME's window_bytes, acknowledged in HEARTBEAT), STARTED, DRAIN, ACCEPTED's
+// retry_after_ms and FETCHED's deferred ids (PROTOCOL.md section 10).
+inline constexpr std::uint32_t protocol_minor = 1;
 inline constexpr std::string_view default_queue = "default";
 // Longest task or queue name (section 9).
 inline constexpr std::size_t max_name_bytes = 255;
@@ -92,11 +94,16 @@ struct welcome {
     std::uint32_t liveness = 3;
     std::uint64_t max_message_bytes = 16u << 20;
     std::uint32_t max_batch = 10'000;
+    // The output window (section 7.1): body bytes the broker sends this peer beyond what the
+    // peer acknowledged. 0: no window (a minor-0 broker), nothing to acknowledge.
+    std::uint64_t window_bytes = 0;
     friend bool operator==(const welcome&, const welcome&) = default;
 };
 
 struct heartbeat {
     static constexpr command cmd = command::heartbeat;
+    // From a peer to the broker: body bytes received from the broker in this session.
+    std::optional<std::uint64_t> received;
     friend bool operator==(const heartbeat&, const heartbeat&) = default;
 };
 
@@ -147,6 +154,8 @@ struct accepted {
     static constexpr command cmd = command::accepted;
     std::vector<task_id> ids;
     std::vector<refusal> refused;
+    // When some task was refused `busy`: send it again after this long.
+    std::uint32_t retry_after_ms = 0;
     friend bool operator==(const accepted&, const accepted&) = default;
 };
 
@@ -176,6 +185,8 @@ struct fetched_entry {
 struct fetched {
     static constexpr command cmd = command::fetched;
     std::vector<fetched_entry> entries;
+    // Ids of the FETCH left unanswered (past the reply's cap, or the asker's window): ask again.
+    std::vector<task_id> deferred{};
     friend bool operator==(const fetched&, const fetched&) = default;
 };
 
@@ -271,6 +282,29 @@ struct cancel {
     std::vector<task_id> ids;
     bool terminate = false;  // kill a running process-pool task's child
     friend bool operator==(const cancel&, const cancel&) = default;
+};
+
+// A dispatched task named with the attempt it was given.
+struct task_attempt {
+    task_id id;
+    std::uint32_t attempt = 1;
+    friend bool operator==(const task_attempt&, const task_attempt&) = default;
+};
+
+// Tasks the worker began to run (section 6.2): only these count against the delivery limit
+// if the worker dies.
+struct started {
+    static constexpr command cmd = command::started;
+    std::vector<task_attempt> tasks;
+    friend bool operator==(const started&, const started&) = default;
+};
+
+// The worker takes no more tasks: the broker voids its credit and takes back the tasks
+// listed, which it held without starting them (section 6.2).
+struct drain {
+    static constexpr command cmd = command::drain;
+    std::vector<task_attempt> returned;
+    friend bool operator==(const drain&, const drain&) = default;
 };
 
 }  // namespace shoal::proto

@@ -1,0 +1,28 @@
+#include "router_port.hpp"
+
+namespace shoal::broker {
+
+router_port::router_port(zmq::context_t& context) : socket_(context, zmq::socket_type::router) {
+    proto::configure_socket(socket_);
+    socket_.set(zmq::sockopt::router_mandatory, 1);
+}
+
+router_port::~router_port() = default;
+
+std::string router_port::bind(const std::string& endpoint) {
+    socket_.bind(endpoint);
+    return socket_.get(zmq::sockopt::last_endpoint);
+}
+
+bool router_port::send(std::string_view identity, proto::command cmd, std::string_view body) {
+    if (!socket_) return false;
+    return proto::send_routed(socket_, identity, cmd, body);
+}
+
+void router_port::close(int linger_ms) {
+    if (!socket_) return;
+    socket_.set(zmq::sockopt::linger, linger_ms);
+    socket_.close();
+}
+
+}  // namespace shoal::broker

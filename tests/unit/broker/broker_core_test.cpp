@@ -1,0 +1,88 @@
+// The broker core through its message port (tests/support/broker_harness.hpp): in-process, on
+// a manual clock. Sessions, dispatch and liveness decided exactly, never by the machine's speed.
+
+#include <gtest/gtest.h>
+
+#include "broker_harness.hpp"
+
+namespace {
+
+using namespace shoal::broker;
+using namespace shoal::broker::testing;
+namespace proto = shoal::proto;
+
+proto::done done_of(const std::vector<proto::dispatched_task>& tasks, std::uint32_t credit) {
+    proto::done d;
+    for (const auto& t : tasks) {
+        d.finished.push_back({proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt, {}});
+    }
+    d.credit = credit;
+    return d;
+}
+
+TEST(BrokerCore, ATaskGoesFromSubmitThroughDispatchToItsResult) {
+    broker_harness h;
+    h.hello_client("c");
+    h.hello_worker("w", {"add"});
+    h.send("w", proto::ready{1});
+    h.send("c", proto::submit{{task(1)}, {}});
+    EXPECT_EQ(h.take<proto::accepted>("c").ids, std::vector<proto::task_id>{id_of(1)});
+    const auto d = h.take<proto::dispatch>("w");
+    ASSERT_EQ(d.tasks.size(), 1u);
+    h.send("w", done_of(d.tasks, 1));
+    const auto r = h.results("c");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].id, id_of(1));
+    EXPECT_EQ(r[0].payload, "\x92\x01\x02");
+}
+
+TEST(BrokerCore, ASilentWorkerDiesExactlyAfterItsLivenessAndItsTasksMoveOn) {
+    broker_harness h;  // heartbeat 100 ms, liveness 3: dead after 300 ms of silence
+    h.hello_client("c");
+    h.hello_worker("doomed", {"add"});
+    h.send("doomed", proto::ready{1});
+    h.send("c", proto::submit{{task(1)}, {}});
+    ASSERT_EQ(h.take<proto::dispatch>("doomed").tasks.size(), 1u);
+    h.hello_worker("rescuer", {"add"});
+    h.send("rescuer", proto::ready{1});
+    h.silence("doomed");
+    h.advance(0.275);
+    EXPECT_FALSE(h.has_mail("rescuer")) << "declared dead before 300 ms of silence";
+    EXPECT_EQ(h.stats().workers_dead, 0u);
+    h.advance(0.05);
+    EXPECT_EQ(h.stats().workers_dead, 1u);
+    const auto d = h.take<proto::dispatch>("rescuer");
+    ASSERT_EQ(d.tasks.size(), 1u);
+    EXPECT_EQ(d.tasks[0].id, id_of(1));
+    EXPECT_EQ(d.tasks[0].attempt, 2u);
+    EXPECT_EQ(h.stats().clients_dead, 0u) << "a live client heartbeats through the advance";
+}
+
+// PROTOCOL.md 6: a dead letter revoked is over, and the queue it came from keeps its count:
+// the task queued behind it in the same lane still runs.
+TEST(BrokerCore, RevokingADeadLetterLeavesItsLaneCountRight) {
+    auto config = harness_config();
+    config.max_attempts = 1;  // the first death sets a task aside
+    broker_harness h(config);
+    h.hello_client("c");
+    h.hello_worker("doomed", {"add"});
+    h.send("doomed", proto::ready{1});
+    h.send("c", proto::submit{{task(1)}, {}});
+    ASSERT_EQ(h.take<proto::dispatch>("doomed").tasks.size(), 1u);
+    h.silence("doomed");
+    h.advance(1.0);
+    ASSERT_EQ(h.stats().dead_lettered, 1u);
+    h.take<proto::accepted>("c");
+    h.results("c");  // lost: dead_letter
+    // Task 2 waits in the lane task 1 came from; then task 1, a dead letter, is revoked.
+    h.send("c", proto::submit{{task(2)}, {}});
+    h.take<proto::accepted>("c");
+    h.send("c", proto::revoke{{id_of(1)}, false});
+    h.hello_worker("w", {"add"});
+    h.send("w", proto::ready{1});
+    const auto d = h.take<proto::dispatch>("w");
+    ASSERT_EQ(d.tasks.size(), 1u) << "task 2 stranded in its lane";
+    EXPECT_EQ(d.tasks[0].id, id_of(2));
+}
+
+}  // namespace
