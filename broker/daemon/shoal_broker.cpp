@@ -2,6 +2,7 @@
 // file > defaults, see broker/README.md), binds, serves until SIGINT or SIGTERM, exits 0.
 // Exit 2: a bad setting, or the endpoint cannot be bound.
 
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -22,6 +23,23 @@ constexpr int exit_bad_config = 2;
 
 // SIGINT and SIGTERM arrive through a signalfd the loop watches: the handler is then plain
 // loop code, free of async-signal-safety limits. Blocked before any thread starts.
+// A broker holds one descriptor per connected peer: the soft limit (often 1024) is raised to
+// the hard one, as Redis does, and what it is now is logged, so that running out of them is a
+// visible setting and not a surprise. Running out does not stop the broker: a connection
+// refused for want of a descriptor is retried by the peer, and the descriptors the broker
+// already holds (its socket, its Redis link) stay open.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    spdlog::info("shoal-broker: up to {} open descriptors (peers, Redis, logs)",
+                 static_cast<unsigned long long>(limit.rlim_cur));
+}
+
 int open_signal_fd() {
     sigset_t set;
     sigemptyset(&set);
@@ -54,6 +72,7 @@ int main(int argc, char** argv) {
         spdlog::info("shoal-broker: read config file {}", options.config_file);
     }
 
+    raise_descriptor_limit();
     const int signal_fd = open_signal_fd();
     if (signal_fd < 0) {
         spdlog::critical("shoal-broker: cannot watch SIGINT/SIGTERM");

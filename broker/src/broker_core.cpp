@@ -21,6 +21,8 @@ proto::decode_limits limits_for(const broker_config& c) {
 
 // Results forgotten per pass: a burst that expires together does not hold the loop.
 constexpr std::size_t expire_slice = 20'000;
+// How often empty lanes, and names nobody uses, are freed (seconds).
+constexpr double reclaim_interval_s = 10.0;
 
 result_store_limits store_limits_for(const broker_config& c) {
     result_store_limits l;
@@ -129,7 +131,25 @@ void broker_core::tick() {
     check_peers(loop_.time());
     stats_.expired += store_.expire(expire_slice);
     if (store_.more_to_expire()) schedule_more_work();
+    if (loop_.time() >= next_reclaim_at_) reclaim_names();
     end_of_wakeup();
+}
+
+void broker_core::reclaim_names() {
+    next_reclaim_at_ = loop_.time() + reclaim_interval_s;
+    // Lanes that tasks outside the queues will come back to stay.
+    std::vector<bool> in_use(queues_.lane_count(), false);
+    inflight_.for_each([&](const inflight_task& t) { in_use[t.lane] = true; });
+    delayed_.for_each([&](lane_id lane, const queued_task&) { in_use[lane] = true; });
+    dead_.for_each([&](const dead_letter& d) { in_use[d.lane] = true; });
+    const std::size_t freed = queues_.reclaim(in_use, [this](name_id n) {
+        return peers_.offers(n) > 0 || rates_.limited(n);
+    });
+    if (freed > 0) {
+        spdlog::debug("shoal-broker: {} empty lanes freed; {} lanes, {} task names, {} queue names in use",
+                      freed, queues_.live_lane_count(), queues_.task_names().size(),
+                      queues_.queue_names().size());
+    }
 }
 
 void broker_core::schedule_more_work() {

@@ -12,6 +12,7 @@
 //                        results pushed once stored, FETCH of results only Redis has
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -50,6 +51,9 @@
 
 namespace shoal::broker {
 
+// Unix time in milliseconds, from the system clock.
+std::uint64_t system_epoch_ms();
+
 // The loop's time as a shoal::clock, for the result store.
 class loop_clock final : public shoal::clock {
 public:
@@ -79,6 +83,10 @@ public:
     // One wake-up with these messages, as if the socket had just delivered them: each is
     // handled, then the answers of the wake-up go out (dispatch, results, Redis writes).
     void deliver(std::span<const proto::received_message> messages);
+    // The wall clock (unix ms) the broker reads for what is asked in wall time (eta, expiry)
+    // and what it keeps in Redis; the system clock unless a test sets its own. Durations
+    // never read it: they run on the loop's steady clock.
+    void set_wall_clock(std::function<std::uint64_t()> wall_ms) { wall_ms_ = std::move(wall_ms); }
 
 private:
     // ---- broker_core.cpp
@@ -94,6 +102,8 @@ private:
     void on_more_work();
     void schedule_tick();
     void tick();
+    // Frees empty lanes nobody will come back to, and names nobody uses (task_queues::reclaim).
+    void reclaim_names();
     bool send_raw(peer& p, proto::command cmd, std::string_view body);
     template <class Message>
     bool send(peer& p, const Message& m) {
@@ -219,6 +229,9 @@ private:
     void on_control_timer();
     void arm_control_timer();
     double epoch_to_loop(std::uint64_t epoch_ms) const;
+    std::uint64_t epoch_ms() const { return wall_ms_(); }
+    // False (and the task finished as expired) if its expiry has passed; else watched.
+    bool watch_expiry(task_entry& entry, const proto::task_id& id, const admission& a);
 
     // ---- worker_commands.cpp
     void on_ready(peer& p, std::string_view body);
@@ -266,6 +279,7 @@ private:
     double control_timer_at_ = 0;  // when control_timer_ fires, if armed
     double rate_wake_up_ = 0;      // when a rate-limited name that was passed over has a token
     std::mt19937_64 random_{std::random_device{}()};
+    std::function<std::uint64_t()> wall_ms_ = system_epoch_ms;
     // Clients that asked (FETCH, or the same SUBMIT again) about a pending task they did not
     // submit: they get its RESULT too. Kept only for such tasks, at most a few per task.
     std::unordered_map<proto::task_id, std::vector<peer_ref>, proto::task_id_hash> watchers_;
@@ -278,6 +292,7 @@ private:
     std::vector<peer_ref> flush_list_;   // peers with gathered output
     std::vector<peer_ref> fetch_peers_;  // peers with FETCH ids to answer
     bool more_work_scheduled_ = false;
+    double next_reclaim_at_ = 0;
     dispatch_batch batch_;               // reused for every DISPATCH
     proto::result result_batch_;         // reused for every RESULT
 

@@ -20,6 +20,7 @@ void broker_core::open_durable() {
     durable_options options;
     options.endpoint = parse_redis_url(config_.redis);
     options.result_ttl_s = config_.redis_result_ttl_s;
+    options.dedup_window_s = config_.dedup_window_s;
     options.timeout_s = config_.redis_timeout_ms / 1000.0;
     durable_ = std::make_unique<durable_store>(loop_, options);
     recovery r;
@@ -56,11 +57,34 @@ void broker_core::recover(recovery&& r) {
         next_seq_ = std::max(next_seq_, t.record.seq + 1);
         ++stats_.recovered;
         // A task that was running when the broker died runs again as a new attempt, so that
-        // a late result of the old one is told apart.
-        // Its countdown, if any, counts again from now; eta and expiry are absolute.
-        const std::uint32_t attempt = t.leased_attempt + 1;
+        // a late result of the old one is told apart; what it cost so far still counts.
+        queued_task q = queued_from(t.record.task, t.progress.attempt + 1);
+        q.deaths = t.progress.deaths;
+        q.retries = t.progress.retries;
         const admission a = admission_of(t.record.task.options);
-        enqueue(*entry, t.record.task.queue, t.record.task.name, queued_from(t.record.task, attempt), a);
+        if (t.dead) {
+            // Set aside before: still a dead letter, with its count and reason, not run.
+            const lane_id lane = queues_.lane_for(t.record.task.queue, t.record.task.name, a.priority);
+            q.deaths = t.dead->deaths;
+            entry->lane = lane;
+            entry->dead_lettered = true;
+            const double age_s = static_cast<double>(epoch_ms() - std::min(epoch_ms(), t.dead->at_ms)) / 1000.0;
+            (void)dead_.add(dead_letter{lane, std::move(q), std::move(t.dead->reason), loop_.time() - age_s});
+            continue;
+        }
+        if (t.held_until_ms) {
+            // Held (countdown, eta, a retry's wait) until a wall-clock time, kept across the
+            // restart; an expiry still applies.
+            const lane_id lane = queues_.lane_for(t.record.task.queue, t.record.task.name, a.priority);
+            entry->lane = lane;
+            q.seq = entry->seq;
+            watch_expiry(*entry, q.id, a);
+            if (!entry->done) hold(*entry, epoch_to_loop(*t.held_until_ms), lane, std::move(q));
+            continue;
+        }
+        // Never held here (or its hold was not written): a countdown counts again from now;
+        // eta and expiry are absolute.
+        enqueue(*entry, t.record.task.queue, t.record.task.name, std::move(q), a);
     }
 }
 
@@ -172,6 +196,14 @@ void broker_core::settle_submits(submit_write& w, std::vector<submit_answer>& an
             if (!entry->done) store_.forget_pending(f.id);
             reply.refused.push_back(
                 refuse(f.id, "conflict", "this task id was already submitted with another body"));
+            break;
+        case submit_answer::kind::expired:
+            // Finished before (another broker, or before a restart), its result gone: the
+            // dedup window in Redis remembers it, so it does not run twice.
+            if (!entry->done) store_.forget_pending(f.id);
+            ++stats_.duplicates;
+            reply.refused.push_back(refuse(
+                f.id, "result_expired", "this task ran already and its result expired; it is not run again"));
             break;
         case submit_answer::kind::finished:
             // Run and stored before this broker started: the stored result is the answer.

@@ -53,7 +53,8 @@ void workers(const inspect_sources& from, proto::report& out) {
 
 void queues(const inspect_sources& from, proto::report& out) {
     const auto& queue_names = from.queues.queue_names();
-    for (name_id q = 0; q < queue_names.size() && out.rows.size() < from.max_rows; ++q) {
+    for (name_id q = 0; q < queue_names.capacity() && out.rows.size() < from.max_rows; ++q) {
+        if (!queue_names.holds(q)) continue;  // released: no lane uses it any more
         report_row row;
         put(row, "name", queue_names.name(q));
         put(row, "length", std::uint64_t{from.queues.live_in_queue(q)});
@@ -147,6 +148,9 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "pending", std::uint64_t{from.store.pending_count()});
     put(row, "results", std::uint64_t{from.store.done_count()});
     put(row, "tombstones", std::uint64_t{from.store.tombstone_count()});
+    put(row, "lanes", std::uint64_t{from.queues.live_lane_count()});
+    put(row, "task_names", std::uint64_t{from.queues.task_names().size()});
+    put(row, "queue_names", std::uint64_t{from.queues.queue_names().size()});
     put(row, "tombstones_forgotten_early", from.store.tombstones_forgotten_early());
     // The budgets: what is used, and the bound (broker/README.md, "Budgets").
     put(row, "queued_bytes", from.store.queued_bytes());

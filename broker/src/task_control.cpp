@@ -3,6 +3,7 @@
 // back-off, and tasks set aside as dead letters after killing their workers (REQUEUE brings
 // them back). One timer serves them all, armed for the earliest thing due.
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
@@ -10,21 +11,33 @@
 
 namespace shoal::broker {
 
-namespace {
-
-std::uint64_t epoch_ms_now() {
+std::uint64_t system_epoch_ms() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
 }
 
-}  // namespace
-
 double broker_core::epoch_to_loop(std::uint64_t epoch_ms) const {
-    const std::uint64_t now_ms = epoch_ms_now();
+    // What was asked in wall time (eta, expiry, a hold kept in Redis) becomes a point on the
+    // loop's steady clock once, here; from then on only steady time passes for it.
+    const std::uint64_t now_ms = wall_ms_();
     const double from_now = epoch_ms >= now_ms ? static_cast<double>(epoch_ms - now_ms) / 1000.0
                                                : -static_cast<double>(now_ms - epoch_ms) / 1000.0;
     return loop_.time() + from_now;
+}
+
+bool broker_core::watch_expiry(task_entry& entry, const proto::task_id& id, const admission& a) {
+    if (!a.expires_ms) return true;
+    const double at = epoch_to_loop(*a.expires_ms);
+    if (at <= loop_.time()) {
+        ++stats_.expired_tasks;
+        finish_by_broker(id, entry, proto::task_status::expired, "expired",
+                         "the task's expiry passed before it was queued");
+        return false;
+    }
+    expiries_.add(at, id, entry.seq);
+    arm_control_timer();
+    return true;
 }
 
 void broker_core::enqueue(task_entry& entry, std::string_view queue, std::string_view name,
@@ -32,18 +45,8 @@ void broker_core::enqueue(task_entry& entry, std::string_view queue, std::string
     const lane_id lane = queues_.lane_for(queue, name, a.priority);
     entry.lane = lane;
     q.seq = entry.seq;
+    if (!watch_expiry(entry, q.id, a)) return;
     const double now = loop_.time();
-    if (a.expires_ms) {
-        const double at = epoch_to_loop(*a.expires_ms);
-        if (at <= now) {
-            ++stats_.expired_tasks;
-            finish_by_broker(q.id, entry, proto::task_status::expired, "expired",
-                             "the task's expiry passed before it was queued");
-            return;
-        }
-        expiries_.add(at, q.id, entry.seq);
-        arm_control_timer();
-    }
     double due = now;
     if (a.eta_ms) due = std::max(due, epoch_to_loop(*a.eta_ms));
     if (a.countdown_ms) due = std::max(due, now + static_cast<double>(*a.countdown_ms) / 1000.0);
@@ -58,6 +61,11 @@ void broker_core::enqueue(task_entry& entry, std::string_view queue, std::string
 void broker_core::hold(task_entry& entry, double due, lane_id lane, queued_task&& q) {
     entry.held = true;
     entry.lane = lane;
+    if (durable_) {
+        // Kept as a wall-clock time: a restarted broker (another steady clock) honours it.
+        const double from_now_ms = std::max(0.0, (due - loop_.time()) * 1000.0);
+        durable_->stage_hold(q.id, wall_ms_() + static_cast<std::uint64_t>(from_now_ms));
+    }
     delayed_.add(due, lane, std::move(q));
     arm_control_timer();
 }
@@ -83,7 +91,9 @@ bool broker_core::retry_if_asked(task_entry& entry, inflight_task& taken, proto:
 
 void broker_core::lose_attempt(task_entry& entry, lane_id lane, queued_task&& q,
                                std::string_view how) {
-    if (++q.deaths >= config_.max_attempts) {
+    ++q.deaths;
+    if (durable_) durable_->stage_lease(q.id, {q.attempt, q.deaths, q.retries});
+    if (q.deaths >= config_.max_attempts) {
         const std::uint16_t deaths = q.deaths;
         set_aside(entry, lane, std::move(q),
                   fmt::format("{} during each of {} attempts (delivery limit {})", how, deaths,
@@ -105,6 +115,7 @@ void broker_core::set_aside(task_entry& entry, lane_id lane, queued_task&& q, st
     o.error = proto::error_info{"dead_letter", reason, "broker"};
     tell(q.id, entry.recipient, o);
     entry.dead_lettered = true;
+    if (durable_) durable_->stage_dead(q.id, {q.deaths, wall_ms_(), reason});
     if (auto dropped = dead_.add(dead_letter{lane, std::move(q), std::move(reason), loop_.time()})) {
         // Past the bound the oldest letter ends for good: its outcome is stored.
         if (task_entry* old = store_.find(dropped->task.id); old != nullptr && !old->done) {
@@ -126,6 +137,7 @@ void broker_core::on_requeue(peer& p, std::string_view body) {
             continue;
         }
         entry->dead_lettered = false;
+        if (durable_) durable_->stage_undead(id);
         queued_task q = std::move(letter->task);
         q.deaths = 0;
         ++q.attempt;
@@ -147,6 +159,7 @@ void broker_core::on_control_timer() {
         // Revoked, expired or purged while held: it simply does not come back.
         if (entry == nullptr || entry->done || entry->seq != q.seq) return;
         entry->held = false;
+        if (durable_) durable_->stage_release(q.id);
         queues_.push_back(lane, std::move(q));
         dispatch_needed_ = true;
     });

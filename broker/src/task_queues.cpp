@@ -11,8 +11,16 @@ lane_id task_queues::lane_for(std::string_view queue, std::string_view name,
     priority = std::min(priority, max_priority);
     const std::uint64_t key = key_of(q, n, priority);
     if (const auto it = lane_by_key_.find(key); it != lane_by_key_.end()) return it->second;
-    const auto id = static_cast<lane_id>(lanes_.size());
-    lane& l = lanes_.emplace_back();
+    lane_id id = 0;
+    if (!free_lanes_.empty()) {
+        id = free_lanes_.back();
+        free_lanes_.pop_back();
+        lanes_[id] = lane{};
+    } else {
+        id = static_cast<lane_id>(lanes_.size());
+        lanes_.emplace_back();
+    }
+    lane& l = lanes_[id];
     l.queue = q;
     l.name = n;
     l.priority = priority;
@@ -67,6 +75,35 @@ void task_queues::pop_front(lane& l) {
         stale_total_ -= l.stale;
         l.stale = 0;
     }
+}
+
+std::size_t task_queues::reclaim(const std::vector<bool>& in_use,
+                                 const std::function<bool(name_id)>& keep_task_name) {
+    std::size_t freed = 0;
+    const auto erase_id = [](std::vector<lane_id>& ids, lane_id id) {
+        ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+    };
+    for (lane_id id = 0; id < lanes_.size(); ++id) {
+        lane& l = lanes_[id];
+        if (!l.in_use || !l.tasks.empty() || (id < in_use.size() && in_use[id])) continue;
+        lane_by_key_.erase(key_of(l.queue, l.name, l.priority));
+        erase_id(lanes_by_name_[l.name], id);
+        erase_id(lanes_by_queue_[l.queue], id);
+        std::deque<queued_task>().swap(l.tasks);
+        l.in_use = false;
+        free_lanes_.push_back(id);
+        ++freed;
+    }
+    if (freed == 0) return 0;
+    for (name_id q = 0; q < lanes_by_queue_.size(); ++q) {
+        if (lanes_by_queue_[q].empty() && queue_names_.holds(q)) queue_names_.release(q);
+    }
+    for (name_id n = 0; n < lanes_by_name_.size(); ++n) {
+        if (lanes_by_name_[n].empty() && task_names_.holds(n) && !keep_task_name(n)) {
+            task_names_.release(n);
+        }
+    }
+    return freed;
 }
 
 }  // namespace shoal::broker

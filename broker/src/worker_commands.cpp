@@ -161,7 +161,7 @@ void broker_core::dispatch_all() {
             dispatcher::restore(batch_);
             if (durable_) {
                 for (const inflight_task* t : batch_.entries) {
-                    durable_->stage_lease(t->task.id, t->task.attempt);
+                    durable_->stage_lease(t->task.id, {t->task.attempt, t->task.deaths, t->task.retries});
                 }
             }
             w->worker.credit.spend(taken);

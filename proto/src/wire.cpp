@@ -7,9 +7,21 @@ namespace shoal::proto {
 void configure_socket(zmq::socket_t& socket) {
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::maxmsgsize, socket_max_frame_bytes);
-    // Large queues: a burst of batched results must not block or drop at the socket.
+    // Large queues: a burst of batched results must not block or drop at the socket. (What
+    // one peer may cost in bytes is bounded above this, by the broker's output window.)
     socket.set(zmq::sockopt::sndhwm, 100'000);
     socket.set(zmq::sockopt::rcvhwm, 100'000);
+    // A peer whose host vanished (powered off, a NAT that forgot the flow) sends nothing, and
+    // TCP alone keeps its connection, descriptor and queued messages for hours. ZMTP
+    // heartbeats close a connection that misses its PONGs; TCP keepalive covers connections
+    // still in their handshake. SHOAL/1's own heartbeats end the session; these free the rest.
+    socket.set(zmq::sockopt::heartbeat_ivl, zmtp_heartbeat_ivl_ms);
+    socket.set(zmq::sockopt::heartbeat_timeout, zmtp_heartbeat_timeout_ms);
+    socket.set(zmq::sockopt::heartbeat_ttl, zmtp_heartbeat_timeout_ms);
+    socket.set(zmq::sockopt::tcp_keepalive, 1);
+    socket.set(zmq::sockopt::tcp_keepalive_idle, tcp_keepalive_idle_s);
+    socket.set(zmq::sockopt::tcp_keepalive_intvl, tcp_keepalive_interval_s);
+    socket.set(zmq::sockopt::tcp_keepalive_cnt, tcp_keepalive_probes);
 }
 
 namespace {

@@ -337,7 +337,18 @@ TEST(DurableBrokerStartup, RedisSettingsThatCouldLoseOrEvictTasksAreWarnedAbout)
     EXPECT_NE(warnings[0].find("maxmemory-policy is 'allkeys-lru'"), std::string::npos);
     EXPECT_NE(warnings[1].find("persistence off"), std::string::npos);
 
-    redis_server good;  // appendonly yes, noeviction
+    // appendonly yes, everysec: said once what a power cut loses, and what to set instead.
+    redis_server everysec;
+    redis_sync to_everysec(parse_redis_url(everysec.url()), 2.0);
+    const auto told = durability_warnings(to_everysec);
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_NE(told[0].find("appendfsync is 'everysec': a power cut may lose about the last second"),
+              std::string::npos) << told[0];
+    EXPECT_NE(told[0].find("appendfsync always"), std::string::npos) << told[0];
+
+    redis_server_options strict;
+    strict.appendfsync = "always";
+    redis_server good(strict);  // appendonly yes, always, noeviction
     redis_sync to_good(parse_redis_url(good.url()), 2.0);
     EXPECT_TRUE(durability_warnings(to_good).empty());
 }

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
+#include <memory>
 #include <unordered_map>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "shoal/broker/redis/redis_sync.hpp"
@@ -15,29 +18,32 @@ namespace shoal::broker {
 namespace {
 
 // Writes each task unless its id is known: a stored result (the task is over: its record
-// comes back), a stored task with the same body hash (pending) or another one (conflict).
-// ARGV: the result key prefix, the tasks key, the fence key and this connection's fence, then
-// (id hex, record) pairs. One answer per task: "N" stored now, "P" pending already, "C"
-// conflict, or the stored result record. Or "LATE", and nothing written, when the fence is not
-// ours: the script was sent on a connection the broker has given up on (Redis was stopped
-// and runs what it had received on resuming) and its tasks were refused, so they must not be
-// stored. Each connection sets its own fence first thing (durable_store::durable_store).
+// comes back), a stored task with the same body hash (pending) or another one (conflict), or
+// a finished task the dedup window remembers (its result expired: "E", or a conflict).
+// ARGV: the result key prefix, the tasks key, the fence key and this connection's fence, the
+// seen key prefix, then (id hex, record) pairs. One answer per task: "N" stored now, "P"
+// pending already, "C" conflict, "E" ran already, or the stored result record. Or "LATE", and
+// nothing written, when the fence is not ours: the script was sent on a connection the broker
+// has given up on (Redis was stopped and runs what it had received on resuming) and its tasks
+// were refused, so they must not be stored. Each connection sets its own fence first thing
+// (durable_store::durable_store).
 //
 // The common case (no id known: new tasks from a live client) takes four calls per script,
-// whatever its size: EXISTS over every result key, HMGET over every task field, and one HSET
-// of them all. Only when some id is known does it go task by task.
+// whatever its size: EXISTS over every result and seen key, HMGET over every task field, and
+// one HSET of them all. Only when some id is known does it go task by task.
 constexpr std::string_view submit_script = R"lua(
-local prefix, tasks = ARGV[1], ARGV[2]
+local prefix, tasks, seen = ARGV[1], ARGV[2], ARGV[5]
 if redis.call('GET', ARGV[3]) ~= ARGV[4] then return 'LATE' end
 local out = {}
-local results, fields, writes = {}, {}, {}
-for i = 5, #ARGV, 2 do
-  results[#results + 1] = prefix .. ARGV[i]
+local known_keys, fields, writes = {}, {}, {}
+for i = 6, #ARGV, 2 do
+  known_keys[#known_keys + 1] = prefix .. ARGV[i]
+  known_keys[#known_keys + 1] = seen .. ARGV[i]
   fields[#fields + 1] = ARGV[i]
   writes[#writes + 1] = ARGV[i]
   writes[#writes + 1] = ARGV[i + 1]
 end
-if redis.call('EXISTS', unpack(results)) == 0 then
+if redis.call('EXISTS', unpack(known_keys)) == 0 then
   local known = false
   for _, v in ipairs(redis.call('HMGET', tasks, unpack(fields))) do
     if v then known = true break end
@@ -48,12 +54,15 @@ if redis.call('EXISTS', unpack(results)) == 0 then
     return out
   end
 end
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   local id, rec = ARGV[i], ARGV[i + 1]
   local head = string.sub(rec, 1, 9)
   local done = redis.call('GET', prefix .. id)
+  local ran = (not done) and redis.call('GET', seen .. id)
   if done then
     if string.sub(done, 1, 9) == head then out[#out + 1] = done else out[#out + 1] = 'C' end
+  elseif ran then
+    if ran == head then out[#out + 1] = 'E' else out[#out + 1] = 'C' end
   elseif redis.call('HSETNX', tasks, id, rec) == 1 then
     out[#out + 1] = 'N'
   else
@@ -69,15 +78,10 @@ constexpr std::string_view fence_key = "shoal:fence";
 constexpr std::size_t tasks_per_script = 1000;
 
 constexpr std::string_view result_prefix = "shoal:result:";
+constexpr std::string_view seen_prefix = "shoal:seen:";
 constexpr std::size_t max_results_per_pipeline = 10'000;
 constexpr double result_retry_delay_s = 1.0;
 constexpr std::size_t recovery_chunk = 1000;
-
-std::uint32_t parse_attempt(const std::string& text) {
-    std::uint32_t v = 0;
-    std::from_chars(text.data(), text.data() + text.size(), v);
-    return v;
-}
 
 bool hex_id(const std::string& text, proto::task_id& out) {
     const auto id = proto::task_id::from_hex(text);
@@ -94,10 +98,60 @@ std::string result_key(const proto::task_id& id) {
     return key;
 }
 
+std::string seen_key(const proto::task_id& id) {
+    std::string key(seen_prefix);
+    key += id.to_hex();
+    return key;
+}
+
+std::string encode_progress(const task_progress& p) {
+    // Only the attempt while nothing else happened: the value records of older brokers.
+    if (p.deaths == 0 && p.retries == 0) return std::to_string(p.attempt);
+    return fmt::format("{},{},{}", p.attempt, p.deaths, p.retries);
+}
+
+task_progress decode_progress(std::string_view text) {
+    task_progress p;
+    std::array<std::uint64_t, 3> v{0, 0, 0};
+    std::size_t field = 0;
+    const char* at = text.data();
+    const char* end = text.data() + text.size();
+    while (at < end && field < v.size()) {
+        const auto [next, ec] = std::from_chars(at, end, v[field]);
+        if (ec != std::errc{}) break;
+        ++field;
+        at = next < end && *next == ',' ? next + 1 : end;
+    }
+    p.attempt = static_cast<std::uint32_t>(std::min<std::uint64_t>(v[0], UINT32_MAX));
+    p.deaths = static_cast<std::uint16_t>(std::min<std::uint64_t>(v[1], UINT16_MAX));
+    p.retries = static_cast<std::uint16_t>(std::min<std::uint64_t>(v[2], UINT16_MAX));
+    return p;
+}
+
+std::string encode_dead(const dead_record& d) {
+    return fmt::format("{},{},{}", d.deaths, d.at_ms, d.reason);
+}
+
+std::optional<dead_record> decode_dead(std::string_view text) {
+    dead_record d;
+    const auto first = text.find(',');
+    const auto second = first == std::string_view::npos ? first : text.find(',', first + 1);
+    if (second == std::string_view::npos) return std::nullopt;
+    std::uint64_t deaths = 0;
+    if (std::from_chars(text.data(), text.data() + first, deaths).ec != std::errc{}) return std::nullopt;
+    if (std::from_chars(text.data() + first + 1, text.data() + second, d.at_ms).ec != std::errc{}) {
+        return std::nullopt;
+    }
+    d.deaths = static_cast<std::uint16_t>(std::min<std::uint64_t>(deaths, UINT16_MAX));
+    d.reason = std::string(text.substr(second + 1));
+    return d;
+}
+
 durable_store::durable_store(event_loop& loop, durable_options options)
     : loop_(loop),
       options_(std::move(options)),
-      connection_(loop, redis_connection_options{options_.endpoint, options_.timeout_s}) {
+      connection_(loop, redis_connection_options{options_.endpoint, options_.timeout_s}),
+      state_{{{leases_key, {}}, {held_key, {}}, {dead_key, {}}}} {
     connection_.on_up = [this] {
         results_held_until_ = 0;
         flush();
@@ -115,15 +169,25 @@ recovery durable_store::open() {
     recovery out;
     out.warnings = durability_warnings(redis);
 
-    std::unordered_map<proto::task_id, std::uint32_t, proto::task_id_hash> leases;
-    {
-        const redis_reply r = redis.command({"HGETALL", leases_key});
-        if (r.is_error()) throw redis_error("HGETALL " + std::string(leases_key) + ": " + r.str);
+    // The state hashes, each read whole: they hold only tasks still pending.
+    const auto read_hash = [&](const char* key, auto&& each) {
+        const redis_reply r = redis.command({"HGETALL", key});
+        if (r.is_error()) throw redis_error("HGETALL " + std::string(key) + ": " + r.str);
         for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
             proto::task_id id;
-            if (hex_id(r.elements[i].str, id)) leases[id] = parse_attempt(r.elements[i + 1].str);
+            if (hex_id(r.elements[i].str, id)) each(id, r.elements[i + 1].str);
         }
-    }
+    };
+    std::unordered_map<proto::task_id, task_progress, proto::task_id_hash> leases;
+    std::unordered_map<proto::task_id, std::uint64_t, proto::task_id_hash> held;
+    std::unordered_map<proto::task_id, dead_record, proto::task_id_hash> dead;
+    read_hash(leases_key, [&](const proto::task_id& id, const std::string& v) { leases[id] = decode_progress(v); });
+    read_hash(held_key, [&](const proto::task_id& id, const std::string& v) {
+        held[id] = std::strtoull(v.c_str(), nullptr, 10);
+    });
+    read_hash(dead_key, [&](const proto::task_id& id, const std::string& v) {
+        if (auto d = decode_dead(v)) dead[id] = std::move(*d);
+    });
 
     // Every task record, a chunk at a time; each checked for a stored result (a broker that
     // died between storing a result and deleting its task).
@@ -138,8 +202,7 @@ recovery durable_store::open() {
         for (std::size_t i = 0; i < chunk.size(); ++i) {
             const auto& [hex, record] = chunk[i];
             if (found[i].integer == 1) {
-                cleanup.add("HDEL", tasks_key, hex);
-                cleanup.add("HDEL", leases_key, hex);
+                for (const char* key : {tasks_key, leases_key, held_key, dead_key}) cleanup.add("HDEL", key, hex);
                 ++out.finished;
                 continue;
             }
@@ -149,9 +212,10 @@ recovery durable_store::open() {
                 if (t.record.task.id.to_hex() != hex) {
                     throw proto::decode_error(proto::decode_errc::bad_body, "its id is not its key");
                 }
-                if (const auto it = leases.find(t.record.task.id); it != leases.end()) {
-                    t.leased_attempt = it->second;
-                }
+                const proto::task_id& id = t.record.task.id;
+                if (const auto it = leases.find(id); it != leases.end()) t.progress = it->second;
+                if (const auto it = held.find(id); it != held.end()) t.held_until_ms = it->second;
+                if (const auto it = dead.find(id); it != dead.end()) t.dead = it->second;
                 out.tasks.push_back(std::move(t));
             } catch (const proto::decode_error& e) {
                 ++out.unreadable;
@@ -206,7 +270,7 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
     for (std::size_t first = 0; first < records.size(); first += tasks_per_script) {
         const std::size_t n = std::min(tasks_per_script, records.size() - first);
         sizes.push_back(n);
-        p.begin(3 + 4 + 2 * n);
+        p.begin(3 + 5 + 2 * n);
         p.arg("EVAL");
         p.arg(submit_script);
         p.arg("0");
@@ -214,6 +278,7 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
         p.arg(tasks_key);
         p.arg(fence_key);
         p.arg(fence_);
+        p.arg(seen_prefix);
         for (std::size_t i = first; i < first + n; ++i) {
             p.arg(records[i].first.to_hex());
             p.arg(records[i].second);
@@ -249,6 +314,8 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
                     a.verdict = submit_answer::kind::pending;
                 } else if (e.str == "C") {
                     a.verdict = submit_answer::kind::conflict;
+                } else if (e.str == "E") {
+                    a.verdict = submit_answer::kind::expired;
                 } else {
                     a.verdict = submit_answer::kind::finished;
                     try {
@@ -285,8 +352,26 @@ void durable_store::flush_forgotten() {
     if (!sent) forgotten_.insert(forgotten_.begin(), ids->begin(), ids->end());
 }
 
-void durable_store::stage_lease(const proto::task_id& id, std::uint32_t attempt) {
-    staged_leases_.emplace_back(id, attempt);
+void durable_store::stage_lease(const proto::task_id& id, const task_progress& progress) {
+    state_[0].fields[id] = encode_progress(progress);
+}
+
+void durable_store::stage_hold(const proto::task_id& id, std::uint64_t until_ms) {
+    state_[1].fields[id] = std::to_string(until_ms);
+}
+
+void durable_store::stage_release(const proto::task_id& id) { state_[1].fields[id] = std::nullopt; }
+
+void durable_store::stage_dead(const proto::task_id& id, const dead_record& dead) {
+    state_[2].fields[id] = encode_dead(dead);
+}
+
+void durable_store::stage_undead(const proto::task_id& id) { state_[2].fields[id] = std::nullopt; }
+
+std::size_t durable_store::unwritten_state() const noexcept {
+    std::size_t n = 0;
+    for (const staged_hash& h : state_) n += h.fields.size();
+    return n;
 }
 
 void durable_store::stage_result(const proto::task_id& id, std::string record) {
@@ -294,32 +379,51 @@ void durable_store::stage_result(const proto::task_id& id, std::string record) {
 }
 
 void durable_store::flush() {
-    if (!connection_.is_up()) {
-        staged_leases_.clear();  // best effort: a lost lease costs a recovered task one attempt
-        return;
-    }
+    // While Redis is down what is staged waits (state by id, so it does not grow with time).
+    if (!connection_.is_up()) return;
     flush_forgotten();
-    flush_leases();
+    flush_state();
     flush_results();
 }
 
-void durable_store::flush_leases() {
-    if (staged_leases_.empty()) return;
-    redis_pipeline p;
-    p.begin(2 + 2 * staged_leases_.size());
-    p.arg("HSET");
-    p.arg(leases_key);
-    for (const auto& [id, attempt] : staged_leases_) {
-        p.arg(id.to_hex());
-        p.arg(std::uint64_t{attempt});
-    }
-    staged_leases_.clear();
-    connection_.send(p, [](redis_batch_result&& r) {
-        if (!r.delivered || r.replies.front().is_error()) {
-            spdlog::debug("shoal-broker: leases not recorded: {}",
-                          r.delivered ? r.replies.front().str : r.failure);
+void durable_store::flush_state() {
+    for (staged_hash& hash : state_) {
+        if (hash.fields.empty()) continue;
+        auto sent = std::make_shared<staged_fields>(std::move(hash.fields));
+        hash.fields.clear();
+        std::size_t sets = 0;
+        for (const auto& [id, value] : *sent) sets += value ? 1 : 0;
+        const std::size_t deletes = sent->size() - sets;
+        redis_pipeline p;
+        if (sets > 0) {
+            p.begin(2 + 2 * sets);
+            p.arg("HSET");
+            p.arg(hash.key);
+            for (const auto& [id, value] : *sent) {
+                if (!value) continue;
+                p.arg(id.to_hex());
+                p.arg(*value);
+            }
         }
-    });
+        if (deletes > 0) {
+            p.begin(2 + deletes);
+            p.arg("HDEL");
+            p.arg(hash.key);
+            for (const auto& [id, value] : *sent) {
+                if (!value) p.arg(id.to_hex());
+            }
+        }
+        // Not written: kept for the next flush, unless something newer was staged meanwhile.
+        const auto keep = [this, sent, &fields = hash.fields] {
+            for (auto& [id, value] : *sent) fields.try_emplace(id, std::move(value));
+        };
+        const bool queued = connection_.send(p, [keep](redis_batch_result&& r) {
+            bool ok = r.delivered;
+            for (const redis_reply& reply : r.replies) ok = ok && !reply.is_error();
+            if (!ok) keep();
+        });
+        if (!queued) keep();
+    }
 }
 
 void durable_store::flush_results() {
@@ -332,15 +436,20 @@ void durable_store::flush_results() {
             staged_results_.pop_front();
         }
         redis_pipeline p;
-        // An absolute expiry (PXAT): Redis rewrites a relative PX into one for its AOF anyway.
-        const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch());
-        const std::string expires_at =
-            std::to_string(static_cast<std::uint64_t>(now_ms.count()) + result_ttl_ms());
-        for (const staged_result& s : *batch) p.add("SET", result_key(s.id), s.record, "NX", "PXAT", expires_at);
-        // The task and its lease go in the same pipeline, after the result: a broker that dies
+        // A relative expiry (PX): only the steady passing of time ends a result, whatever the
+        // wall clock does (Redis's own clock counts it down).
+        const std::string ttl_ms = std::to_string(result_ttl_ms());
+        for (const staged_result& s : *batch) p.add("SET", result_key(s.id), s.record, "NX", "PX", ttl_ms);
+        // A dedup window longer than the result's life: the record's header outlives it.
+        if (options_.dedup_window_s > options_.result_ttl_s) {
+            const std::string window_ms = std::to_string(options_.dedup_window_s * 1000);
+            for (const staged_result& s : *batch) {
+                p.add("SET", seen_key(s.id), s.record.substr(0, record_header_bytes), "PX", window_ms);
+            }
+        }
+        // The task and its state go in the same pipeline, after the result: a broker that dies
         // in between leaves a task whose result exists, which recovery cleans up.
-        for (const char* key : {tasks_key, leases_key}) {
+        for (const char* key : {tasks_key, leases_key, held_key, dead_key}) {
             p.begin(2 + batch->size());
             p.arg("HDEL");
             p.arg(key);

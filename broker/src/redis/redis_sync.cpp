@@ -143,6 +143,11 @@ std::vector<std::string> durability_warnings(redis_sync& redis) {
         warnings.push_back(
             "Redis's appendfsync is 'no': a machine crash may lose up to ~30 s of accepted "
             "tasks; 'everysec' bounds it to ~1 s, 'always' to none");
+    } else if (fsync == "everysec") {
+        warnings.push_back(
+            "Redis's appendfsync is 'everysec': a power cut may lose about the last second of "
+            "accepted tasks and stored results (acknowledged = in Redis's memory, on disk "
+            "within a second); set appendfsync always for acknowledged = on disk");
     }
     return warnings;
 }

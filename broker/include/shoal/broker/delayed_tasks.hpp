@@ -21,6 +21,11 @@ public:
     template <class Sink>
     std::size_t release_due(double now, Sink&& sink);
     std::size_t size() const noexcept { return heap_.size(); }
+    // f(lane_id, const queued_task&) for every task held, in no order.
+    template <class F>
+    void for_each(F&& f) const {
+        for (const item& it : heap_) f(it.lane, it.task);
+    }
 
 private:
     struct item {

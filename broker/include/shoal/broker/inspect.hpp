@@ -16,7 +16,8 @@
 //   stats:   one row: every broker_stats counter, plus the gauges peers, workers, clients,
 //            queued, held (waiting for a countdown, eta or retry; one revoked or expired
 //            meanwhile is counted until its time comes), active, dead, results
-//            (stored, done), pending, tombstones, tombstones_forgotten_early, redis (off,
+//            (stored, done), pending, tombstones, lanes, task_names and queue_names (in
+//            use: empty ones are freed every 10 s), tombstones_forgotten_early, redis (off,
 //            up, connecting, down), results_unwritten (waiting for Redis), and the budgets:
 //            queued_bytes / max_queued_bytes, result_bytes / max_result_bytes,
 //            window_bytes and unacked_bytes_max (the fullest peer's window)

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <span>
@@ -56,6 +57,7 @@ struct lane {
     std::uint32_t priority = default_priority;
     std::deque<queued_task> tasks;
     std::size_t stale = 0;  // tasks in `tasks` revoked while queued, dropped at the head
+    bool in_use = true;     // false once reclaimed (its id waits to be given to a new lane)
     std::size_t live() const noexcept { return tasks.size() - stale; }
 };
 
@@ -104,6 +106,16 @@ public:
     template <class IsLive, class Sink>
     std::size_t drain_queue(name_id queue, IsLive&& is_live, Sink&& sink);
 
+    // Frees every lane that holds no record and that no task outside the lanes will come back
+    // to (`in_use[lane]`: in flight, held, dead-lettered), then every queue name no lane uses
+    // and every task name no lane uses that keep_task_name(name) does not keep (a name a
+    // worker offers, a rate-limited one). Freed ids are given to new lanes and names, so the
+    // tables hold what is in use, not every name a client ever sent. Returns lanes freed.
+    std::size_t reclaim(const std::vector<bool>& in_use,
+                        const std::function<bool(name_id)>& keep_task_name);
+    // Lanes in use (not reclaimed).
+    std::size_t live_lane_count() const noexcept { return lanes_.size() - free_lanes_.size(); }
+
 private:
     void pop_front(lane& l);
     static std::uint64_t key_of(name_id queue, name_id name, std::uint32_t priority) noexcept {
@@ -116,6 +128,7 @@ private:
     std::unordered_map<std::uint64_t, lane_id> lane_by_key_;
     std::vector<std::vector<lane_id>> lanes_by_name_;   // indexed by task name id
     std::vector<std::vector<lane_id>> lanes_by_queue_;  // indexed by queue name id
+    std::vector<lane_id> free_lanes_;                   // reclaimed, to reuse
     std::size_t total_ = 0;        // records in every lane
     std::size_t stale_total_ = 0;  // of which stale
 };

@@ -26,7 +26,16 @@ namespace shoal::proto {
 // Hard per-frame ceiling at the socket: beyond it libzmq drops the peer's connection.
 inline constexpr std::int64_t socket_max_frame_bytes = 64ll << 20;
 
-// Linger, high-water marks and the frame ceiling every Shoal socket uses.
+// Dead connections (wire.cpp, configure_socket): a ZMTP PING every 2 s, the connection closed
+// after 10 s without an answer; TCP keepalive after 30 s idle, 3 probes 5 s apart.
+inline constexpr int zmtp_heartbeat_ivl_ms = 2000;
+inline constexpr int zmtp_heartbeat_timeout_ms = 10'000;
+inline constexpr int tcp_keepalive_idle_s = 30;
+inline constexpr int tcp_keepalive_interval_s = 5;
+inline constexpr int tcp_keepalive_probes = 3;
+
+// Linger, high-water marks, the frame ceiling and dead-connection detection every Shoal
+// socket uses.
 void configure_socket(zmq::socket_t& socket);
 
 // Sends one message without blocking; returns false if the socket refused it (its queue to

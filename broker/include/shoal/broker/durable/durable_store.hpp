@@ -3,29 +3,38 @@
 //
 // Keys:
 //   shoal:tasks             hash: task id (hex) -> task record, from acceptance to its end
-//   shoal:leases            hash: task id (hex) -> the attempt a worker was last given
-//   shoal:result:<id hex>   string: result record, with the result TTL
+//   shoal:leases            hash: task id (hex) -> "attempt" or "attempt,deaths,retries": the
+//                           attempt a worker was last given, and what it cost so far
+//   shoal:held              hash: task id (hex) -> unix ms: held by the broker until then
+//                           (countdown, eta, the wait before a retry)
+//   shoal:dead              hash: task id (hex) -> dead letter: "deaths,unix ms,reason"
+//   shoal:result:<id hex>   string: result record, with the result TTL (a relative PX)
+//   shoal:seen:<id hex>     string: the record header of a finished task, for the dedup window,
+//                           written only when that window is longer than the result TTL
 //
-// A task is written (the submit script) before its SUBMIT is acknowledged; a lease is
-// recorded at each dispatch; a result is stored with SET NX (the first terminal write wins,
-// a second value is never stored) in the same pipeline that deletes the task and its lease.
-// A broker that starts again reads shoal:tasks and shoal:leases back (recover) and runs what
-// has no result yet.
+// A task is written (the submit script) before its SUBMIT is acknowledged; its lease, hold
+// and dead-letter state are written as they change (staged, one pipeline per wake-up); a
+// result is stored with SET NX (the first terminal write wins, a second value is never
+// stored) in the same pipeline that deletes the task and its state. A broker that starts
+// again reads it all back (recover): what has no result runs again, what was held waits for
+// its wall-clock time, what was dead-lettered stays a dead letter with its count and reason.
 //
 // Writes go out as pipelines through redis_connection, so one wake-up of the broker costs
-// one round trip whatever it wrote. Results that could not be written (Redis down) are kept
-// and written again once Redis is back; tasks that could not be written are refused by the
-// broker (the client may retry); leases are best effort (a lost lease only means a recovered
-// task counts one attempt less).
+// one round trip whatever it wrote. Results and task state that could not be written (Redis
+// down) are kept and written once Redis is back (state by id: only the latest per task);
+// tasks that could not be written are refused by the broker (the client may retry).
 //
 // Thread-safety: none; the broker's loop thread only.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "shoal/broker/durable/durable_records.hpp"
@@ -39,14 +48,36 @@ namespace shoal::broker {
 struct durable_options {
     redis_endpoint endpoint;
     std::uint64_t result_ttl_s = 86'400;  // how long Redis keeps a result
+    std::uint64_t dedup_window_s = 86'400;  // how long a finished task's id is recognised
     double timeout_s = 2.0;               // every Redis call
 };
 
-// A task found in Redis at startup, to run again.
+// What a task had been through when the broker stopped (shoal:leases).
+struct task_progress {
+    std::uint32_t attempt = 0;  // the attempt last dispatched; 0 if never
+    std::uint16_t deaths = 0;   // attempts that ended with their worker's death
+    std::uint16_t retries = 0;  // failed attempts run again by its policy
+};
+
+struct dead_record {
+    std::uint16_t deaths = 0;
+    std::uint64_t at_ms = 0;  // unix ms it was set aside
+    std::string reason;
+};
+
+// A task found in Redis at startup, to run again (or to keep aside).
 struct recovered_task {
     task_record record;
-    std::uint32_t leased_attempt = 0;  // the attempt last dispatched; 0 if never
+    task_progress progress;
+    std::optional<std::uint64_t> held_until_ms;  // unix ms: not before then
+    std::optional<dead_record> dead;             // a dead letter: not run, listed
 };
+
+// The lease value and the dead-letter value, as stored.
+std::string encode_progress(const task_progress& p);
+task_progress decode_progress(std::string_view text);
+std::string encode_dead(const dead_record& d);
+std::optional<dead_record> decode_dead(std::string_view text);
 
 struct recovery {
     std::vector<recovered_task> tasks;  // in submission order
@@ -57,7 +88,8 @@ struct recovery {
 
 // What Redis says of one task the submit script was given.
 struct submit_answer {
-    enum class kind { stored, pending, conflict, finished, not_stored };
+    // expired: it ran and its result is gone, but the dedup window remembers it.
+    enum class kind { stored, pending, conflict, finished, expired, not_stored };
     kind verdict = kind::stored;
     std::optional<proto::outcome> outcome;  // finished: the stored result
     std::string failure;                    // not_stored: why
@@ -88,8 +120,13 @@ public:
     // next write, once Redis is back.
     void forget_tasks(const std::vector<proto::task_id>& ids);
 
-    // ---- leases
-    void stage_lease(const proto::task_id& id, std::uint32_t attempt);
+    // ---- a task's state as it changes: kept until Redis has it, the latest per task
+    void stage_lease(const proto::task_id& id, const task_progress& progress);
+    void stage_hold(const proto::task_id& id, std::uint64_t until_ms);
+    void stage_release(const proto::task_id& id);  // no longer held
+    void stage_dead(const proto::task_id& id, const dead_record& dead);
+    void stage_undead(const proto::task_id& id);   // requeued
+    std::size_t unwritten_state() const noexcept;
 
     // ---- results: kept until Redis confirms them; on_results_stored tells which
     void stage_result(const proto::task_id& id, std::string record);
@@ -105,7 +142,8 @@ public:
     using fetch_callback = std::function<void(bool answered, std::vector<std::optional<proto::outcome>>& results)>;
     bool fetch_results(const std::vector<proto::task_id>& ids, fetch_callback done);
 
-    // The result TTL in milliseconds (SET's PXAT is now plus this).
+    // The result TTL in milliseconds (SET's PX: relative, so a stepped wall clock changes
+    // nothing).
     std::uint64_t result_ttl_ms() const noexcept { return options_.result_ttl_s * 1000; }
 
 private:
@@ -118,11 +156,18 @@ private:
     durable_options options_;
     redis_connection connection_;
     void flush_forgotten();
-    void flush_leases();
+    void flush_state();
     void flush_results();
 
+    // Task state by hash (leases, held, dead): id -> value to set, or nullopt to delete.
+    using staged_fields = std::unordered_map<proto::task_id, std::optional<std::string>, proto::task_id_hash>;
+    struct staged_hash {
+        const char* key;
+        staged_fields fields;
+    };
+
     std::vector<proto::task_id> forgotten_;
-    std::vector<std::pair<proto::task_id, std::uint32_t>> staged_leases_;
+    std::array<staged_hash, 3> state_;  // leases, held, dead
     std::deque<staged_result> staged_results_;
     std::size_t sending_results_ = 0;  // in pipelines not answered yet
     std::string fence_;                // this connection's (see submit_script)
@@ -133,6 +178,9 @@ private:
 // The Redis keys, for tools and tests.
 inline constexpr const char* tasks_key = "shoal:tasks";
 inline constexpr const char* leases_key = "shoal:leases";
+inline constexpr const char* held_key = "shoal:held";
+inline constexpr const char* dead_key = "shoal:dead";
 std::string result_key(const proto::task_id& id);
+std::string seen_key(const proto::task_id& id);
 
 }  // namespace shoal::broker
