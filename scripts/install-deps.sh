@@ -12,6 +12,7 @@ packages=(
   python3 python3-zmq python3-msgpack
   clang libclang-rt-14-dev
   iproute2 iptables procps
+  faketime
 )
 
 missing=()

@@ -188,6 +188,8 @@ void broker_core::on_inspect(std::string_view identity, peer& p, std::string_vie
     const proto::inspect m = proto::decode<proto::inspect>(body, limits_);
     inspect_sources from{peers_, queues_, inflight_, store_, stats_, dead_, rates_};
     from.held = delayed_.size();
+    from.delayed = &delayed_;
+    from.wall_ms = wall_ms_();
     from.now = loop_.time();
     from.max_rows = config_.max_batch;
     from.redis_state = redis_state();
@@ -200,7 +202,7 @@ void broker_core::on_inspect(std::string_view identity, peer& p, std::string_vie
     if (!report) {
         ++stats_.invalid_messages;
         send_error(identity, "bad_body",
-                   fmt::format("INSPECT: unknown '{}' (workers, queues, active, dead, limits or stats)",
+                   fmt::format("INSPECT: unknown '{}' (workers, queues, active, dead, held, limits or stats)",
                                m.what));
         return;
     }

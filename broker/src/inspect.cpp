@@ -90,8 +90,29 @@ void dead(const inspect_sources& from, proto::report& out) {
         put(row, "queue", from.queues.queue_names().name(l.queue));
         put(row, "priority", std::uint64_t{l.priority});
         put(row, "attempts", std::uint64_t{d.task.attempt});
+        put(row, "deaths", std::uint64_t{d.task.deaths});
         put(row, "reason", d.reason);
         put(row, "age_s", static_cast<std::int64_t>(std::llround(from.now - d.at)));
+        out.rows.push_back(std::move(row));
+    });
+}
+
+void held(const inspect_sources& from, proto::report& out) {
+    if (from.delayed == nullptr) return;
+    from.delayed->for_each([&](double due, lane_id lane_of, const queued_task& t) {
+        if (out.rows.size() >= from.max_rows) return;
+        const task_entry* entry = from.store.find(t.id);
+        if (entry == nullptr || entry->done || entry->seq != t.seq) return;  // revoked meanwhile
+        const lane& l = from.queues.at(lane_of);
+        const double in_s = due - from.now;
+        report_row row;
+        put(row, "task", t.id.to_hex());
+        put(row, "name", from.queues.task_names().name(l.name));
+        put(row, "queue", from.queues.queue_names().name(l.queue));
+        put(row, "attempt", std::uint64_t{t.attempt});
+        put(row, "due_in_ms", static_cast<std::int64_t>(std::llround(in_s * 1000.0)));
+        put(row, "due_unix_ms", static_cast<std::int64_t>(from.wall_ms) +
+                                    static_cast<std::int64_t>(std::llround(in_s * 1000.0)));
         out.rows.push_back(std::move(row));
     });
 }
@@ -189,6 +210,8 @@ std::optional<proto::report> build_report(std::string_view what, const inspect_s
         active(from, out);
     } else if (what == "dead") {
         dead(from, out);
+    } else if (what == "held") {
+        held(from, out);
     } else if (what == "limits") {
         limits(from, out);
     } else if (what == "stats") {

@@ -77,6 +77,7 @@ bool broker_core::retry_if_asked(task_entry& entry, inflight_task& taken, proto:
     ++stats_.retried;
     queued_task q = std::move(taken.task);
     ++q.retries;
+    if (durable_) durable_->stage_lease(q.id, {q.attempt, q.deaths, q.retries});
     ++q.attempt;  // a DONE still coming for the failed attempt is late
     spdlog::debug("shoal-broker: task {} failed ({}); retry {} in {:.3f} s", q.id.to_hex(),
                   f.result.error.type, q.retries, d.delay_s);

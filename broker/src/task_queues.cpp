@@ -85,7 +85,16 @@ std::size_t task_queues::reclaim(const std::vector<bool>& in_use,
     };
     for (lane_id id = 0; id < lanes_.size(); ++id) {
         lane& l = lanes_[id];
-        if (!l.in_use || !l.tasks.empty() || (id < in_use.size() && in_use[id])) continue;
+        if (!l.in_use) continue;
+        if (!l.tasks.empty() && l.live() == 0) {
+            // Only revoked or expired records, which nobody may ever take out of a lane whose
+            // name no worker offers: they go now.
+            total_ -= l.tasks.size();
+            stale_total_ -= l.stale;
+            l.stale = 0;
+            std::deque<queued_task>().swap(l.tasks);
+        }
+        if (!l.tasks.empty() || (id < in_use.size() && in_use[id])) continue;
         lane_by_key_.erase(key_of(l.queue, l.name, l.priority));
         erase_id(lanes_by_name_[l.name], id);
         erase_id(lanes_by_queue_[l.queue], id);

@@ -147,7 +147,8 @@ void broker_core::dispatch_all() {
             // tasks wait in their queues; its acknowledgement reopens the window).
             const std::uint64_t unacked = w->unacked();
             if (unacked > 0 && unacked >= config_.window_bytes) break;
-            const std::size_t room = unacked == 0 ? message_budget()
+            // (A task larger than the room still goes alone when nothing is unacknowledged.)
+            const std::size_t room = unacked >= config_.window_bytes ? 0
                 : static_cast<std::size_t>(std::min<std::uint64_t>(message_budget(), config_.window_bytes - unacked));
             const std::size_t taken = dispatcher_.fill(*w, ref, credit, room, loop_.time(), batch_);
             if (taken == 0) break;

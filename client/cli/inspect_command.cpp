@@ -1,4 +1,5 @@
-// shoal inspect workers|queues|active|stats: the broker's report, one row per line.
+// shoal inspect workers|queues|active|dead|held|limits|stats: the broker's report, one row
+// per line.
 
 #include <iostream>
 

@@ -80,9 +80,9 @@ int main(int argc, char** argv) {
     std::string what;
     auto* inspect_cmd = app.add_subcommand(
         "inspect", "the broker's view of workers, queues, active tasks or its counters (stats)");
-    inspect_cmd->add_option("what", what, "workers, queues, active, dead, limits or stats")
+    inspect_cmd->add_option("what", what, "workers, queues, active, dead, held, limits or stats")
         ->required()
-        ->check(CLI::IsMember({"workers", "queues", "active", "dead", "limits", "stats"}));
+        ->check(CLI::IsMember({"workers", "queues", "active", "dead", "held", "limits", "stats"}));
 
     std::string revoke_id;
     bool terminate = false;

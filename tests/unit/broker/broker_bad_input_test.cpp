@@ -103,7 +103,7 @@ TEST_F(BrokerBadInput, UnknownInspectTarget) {
     bad.send(proto::inspect{"everything"});
     const auto e = bad.expect_error();
     EXPECT_EQ(e.code, "bad_body");
-    EXPECT_NE(e.message.find("workers, queues, active, dead, limits or stats"), std::string::npos);
+    EXPECT_NE(e.message.find("workers, queues, active, dead, held, limits or stats"), std::string::npos);
 }
 
 TEST_F(BrokerBadInput, AFloodOfGarbageLeavesTheBrokerServing) {

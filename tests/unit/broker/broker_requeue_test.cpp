@@ -153,4 +153,42 @@ TEST(BrokerRequeue, ByeAlsoReQueuesWhatTheWorkerHeld) {
     EXPECT_EQ(d.tasks[0].attempt, 2u);
 }
 
+TEST(BrokerRequeue, AWorkerThatDiesCostsADeathOnlyToTheTaskItWasRunning) {
+    auto config = fast_config();
+    config.max_attempts = 1;  // one death of a started task sets it aside
+    embedded_broker broker(config);
+    zmq::context_t ctx;
+    test_peer client(ctx, broker.endpoint());
+    client.hello_client();
+    test_peer doomed(ctx, broker.endpoint());
+    doomed.hello_worker({"add"}, 1, 3, "doomed");  // runs one, holds three more
+    doomed.send(proto::ready{4});
+    client.inspect("workers");  // the READY is in
+    client.submit({task(1), task(2), task(3), task(4)});
+    std::size_t held = 0;
+    while (held < 4) {
+        const auto d = doomed.expect<proto::dispatch>();
+        if (d.tasks.empty()) break;
+        held += d.tasks.size();
+    }
+    ASSERT_EQ(held, 4u);
+    doomed.go_silent();  // it dies before it could say what it started
+    test_peer rescuer(ctx, broker.endpoint());
+    rescuer.hello_worker({"add"}, 3, 0, "rescuer");
+    rescuer.send(proto::ready{3});
+    // The first task sent is the one it ran: set aside. The three it only held run elsewhere.
+    const auto told = client.results(1);
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_EQ(told[0].id, id_of(1));
+    EXPECT_EQ(told[0].error.type, "dead_letter");
+    std::vector<proto::task_id> again;
+    while (again.size() < 3) {
+        const auto d = rescuer.expect<proto::dispatch>();
+        if (d.tasks.empty()) break;
+        for (const auto& t : d.tasks) again.push_back(t.id);
+    }
+    EXPECT_EQ(again, (std::vector<proto::task_id>{id_of(2), id_of(3), id_of(4)}));
+    EXPECT_EQ(client.inspect("dead").rows.size(), 1u);
+}
+
 }  // namespace

@@ -200,4 +200,36 @@ TEST_F(BrokerResults, LargeResultsAreSplitAcrossMessagesUnderTheSizeLimit) {
     EXPECT_EQ(fetched_messages, 3);
 }
 
+TEST_F(BrokerResults, AFetchNamingOneIdTenThousandTimesIsAnsweredOnce) {
+    client.submit({task(1, "add", std::string(110u << 10, 'p'))});
+    test_peer worker(ctx, broker.endpoint());
+    worker.hello_worker({"add"}, 1);
+    worker.send(proto::ready{1});
+    run_on(worker, 1);
+    ASSERT_EQ(client.results(1).size(), 1u);
+    client.send(proto::fetch{std::vector<proto::task_id>(10'000, id_of(1))});
+    std::size_t entries = 0;
+    while (const auto m = client.next(0.5)) {
+        ASSERT_EQ(m->cmd, proto::command::fetched);
+        entries += proto::decode<proto::fetched>(m->body).entries.size();
+    }
+    EXPECT_EQ(entries, 1u) << "one FETCH made the broker copy a 110 KB result per mention";
+}
+
+TEST_F(BrokerResults, ATaskSubmittedAgainAfterItsResultExpiredDoesNotRunAgain) {
+    client.submit({task(1)});
+    test_peer worker(ctx, broker.endpoint());
+    worker.hello_worker({"add"}, 1);
+    worker.send(proto::ready{1});
+    run_on(worker, 1);
+    ASSERT_EQ(client.results(1).size(), 1u);
+    worker.send(proto::ready{1});
+    advance(broker, clock, 2.0);  // past the result's TTL (1 s), well inside the dedup window
+    ASSERT_EQ(client.fetch({id_of(1)}).entries.at(0).state, proto::result_state::expired);
+    const auto again = client.submit({task(1)});  // a client back late, its ACCEPTED lost
+    EXPECT_TRUE(worker.quiet_for(0.3)) << "the task ran twice";
+    ASSERT_EQ(again.refused.size(), 1u);
+    EXPECT_EQ(again.refused[0].error.type, "result_expired");
+}
+
 }  // namespace

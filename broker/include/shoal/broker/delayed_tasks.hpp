@@ -21,10 +21,10 @@ public:
     template <class Sink>
     std::size_t release_due(double now, Sink&& sink);
     std::size_t size() const noexcept { return heap_.size(); }
-    // f(lane_id, const queued_task&) for every task held, in no order.
+    // f(double due, lane_id, const queued_task&) for every task held, in no order.
     template <class F>
     void for_each(F&& f) const {
-        for (const item& it : heap_) f(it.lane, it.task);
+        for (const item& it : heap_) f(it.due, it.lane, it.task);
     }
 
 private:

@@ -10,8 +10,10 @@
 //   active:  task (hex id), name, queue, worker (name), worker_identity (hex), attempt,
 //            revoked (1 if revoked while running, its CANCEL sent), started (1 once the
 //            worker said it began: only then does its death count against the task)
-//   dead:    task (hex id), name, queue, priority, attempts, reason, age_s (dead letters,
-//            oldest first)
+//   dead:    task (hex id), name, queue, priority, attempts, deaths, reason, age_s (dead
+//            letters, oldest first)
+//   held:    task (hex id), name, queue, attempt, due_in_ms, due_unix_ms (tasks the broker
+//            holds for a countdown, an eta or a retry's wait, in no order)
 //   limits:  name, per_second (the rate limits, per task name)
 //   stats:   one row: every broker_stats counter, plus the gauges peers, workers, clients,
 //            queued, held (waiting for a countdown, eta or retry; one revoked or expired
@@ -22,7 +24,7 @@
 //            queued_bytes / max_queued_bytes, result_bytes / max_result_bytes,
 //            window_bytes and unacked_bytes_max (the fullest peer's window)
 //
-// `dead`, `limits` and `stats` are this broker's additions to SHOAL/1's three. At most max_rows rows are returned
+// `dead`, `held`, `limits` and `stats` are this broker's additions to SHOAL/1's three. At most max_rows rows are returned
 // (a receiver's decoder accepts no more elements than that in one array).
 
 #include <cstddef>
@@ -31,6 +33,7 @@
 
 #include "shoal/broker/broker_stats.hpp"
 #include "shoal/broker/dead_letters.hpp"
+#include "shoal/broker/delayed_tasks.hpp"
 #include "shoal/broker/rate_limits.hpp"
 #include "shoal/broker/inflight_table.hpp"
 #include "shoal/broker/peer_table.hpp"
@@ -49,6 +52,8 @@ struct inspect_sources {
     const dead_letters& dead;
     const rate_limits& rates;
     std::size_t held = 0;          // tasks waiting in the broker for their time
+    const delayed_tasks* delayed = nullptr;  // those tasks, for `held`
+    std::uint64_t wall_ms = 0;     // unix ms now, for `held`
     double now = 0;                // loop time, for last_heard_ms
     std::size_t max_rows = 10'000;
     std::string_view redis_state = "off";  // off (memory only), up, connecting, down

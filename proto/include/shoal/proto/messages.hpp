@@ -219,7 +219,7 @@ struct purged {
 
 struct inspect {
     static constexpr command cmd = command::inspect;
-    std::string what;  // workers, queues, active
+    std::string what;  // workers, queues, active, dead, held, limits, stats
     friend bool operator==(const inspect&, const inspect&) = default;
 };
 
