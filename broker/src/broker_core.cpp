@@ -193,6 +193,7 @@ void broker_core::drain() {
 void broker_core::end_of_wakeup() {
     if (port_ == nullptr) return;
     if (durable_) write_submits();
+    serve_purges();
     dispatch_all();
     serve_fetches();
     flush();
@@ -272,7 +273,7 @@ void broker_core::route(proto::command cmd, std::string_view body, std::string_v
         if (client) return on_requeue(*p, body);
         break;
     case command::purge:
-        if (client) return on_purge(*p, body);
+        if (client) return on_purge(ref, *p, body);
         break;
     case command::inspect:
         if (client) return on_inspect(identity, *p, body);

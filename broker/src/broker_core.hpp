@@ -12,6 +12,7 @@
 //                        results pushed once stored, FETCH of results only Redis has
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -172,7 +173,9 @@ private:
     void on_requeue(peer& p, std::string_view body);
     void on_revoke(std::string_view body);
     void revoke_task(const proto::task_id& id, bool terminate);
-    void on_purge(peer& p, std::string_view body);
+    void on_purge(peer_ref ref, peer& p, std::string_view body);
+    // PURGEs a slice per pass (purge_slice tasks), PURGED when each is over.
+    void serve_purges();
     void on_inspect(std::string_view identity, peer& p, std::string_view body);
 
     // ---- fetch_work.cpp
@@ -291,6 +294,14 @@ private:
     std::size_t rotation_ = 0;           // first worker offered tasks, moves every wake-up
     std::vector<peer_ref> flush_list_;   // peers with gathered output
     std::vector<peer_ref> fetch_peers_;  // peers with FETCH ids to answer
+    struct purge_job {
+        peer_ref client;
+        std::string queue;
+        std::uint64_t target = 0;  // tasks waiting when it was asked
+        std::uint64_t done = 0;
+    };
+    std::deque<purge_job> purges_;
+    static constexpr std::size_t purge_slice = 10'000;
     bool more_work_scheduled_ = false;
     double next_reclaim_at_ = 0;
     dispatch_batch batch_;               // reused for every DISPATCH

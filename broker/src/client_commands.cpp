@@ -163,25 +163,41 @@ void broker_core::revoke_task(const proto::task_id& id, bool terminate) {
     finish_by_broker(id, *entry, proto::task_status::revoked, "revoked", "revoked by a client");
 }
 
-void broker_core::on_purge(peer& p, std::string_view body) {
+void broker_core::on_purge(peer_ref ref, peer& p, std::string_view body) {
     const proto::purge m = proto::decode<proto::purge>(body, limits_);
-    std::uint64_t count = 0;
-    if (const auto queue = queues_.queue_names().find(m.queue)) {
-        // Every purged task ends revoked, told and stored: nothing silently lost.
-        std::vector<proto::task_id> purged_ids;
-        count = queues_.drain_queue(
-            *queue, [this](const queued_task& t) { return dispatcher_.is_live(t); },
-            [&](lane_id, queued_task&& t) { purged_ids.push_back(t.id); });
-        for (const proto::task_id& id : purged_ids) {
+    // Only what waits now goes; a slice per pass, so a queue of millions holds no one up.
+    std::uint64_t waiting = 0;
+    if (const auto queue = queues_.queue_names().find(m.queue)) waiting = queues_.live_in_queue(*queue);
+    spdlog::info("shoal-broker: client '{}' purges queue '{}': {} tasks", p.name, m.queue, waiting);
+    purges_.push_back(purge_job{ref, m.queue, waiting, 0});
+}
+
+void broker_core::serve_purges() {
+    // Every purged task ends revoked, told and stored: nothing silently lost.
+    std::size_t budget = purge_slice;
+    while (!purges_.empty() && budget > 0) {
+        purge_job& job = purges_.front();
+        std::vector<proto::task_id> ids;
+        if (const auto queue = queues_.queue_names().find(job.queue); queue && job.done < job.target) {
+            const std::size_t max = static_cast<std::size_t>(std::min<std::uint64_t>(budget, job.target - job.done));
+            queues_.drain_queue(
+                *queue, [this](const queued_task& t) { return dispatcher_.is_live(t); },
+                [&](lane_id, queued_task&& t) { ids.push_back(t.id); }, max);
+        }
+        for (const proto::task_id& id : ids) {
             if (task_entry* entry = store_.find(id); entry != nullptr && !entry->done) {
                 finish_by_broker(id, *entry, proto::task_status::revoked, "revoked",
-                                 fmt::format("queue '{}' purged", m.queue));
+                                 fmt::format("queue '{}' purged", job.queue));
             }
         }
-        stats_.revoked += count;
-        spdlog::info("shoal-broker: client '{}' purged queue '{}': {} tasks", p.name, m.queue, count);
+        job.done += ids.size();
+        stats_.revoked += ids.size();
+        budget -= std::min(budget, ids.size());
+        if (!ids.empty() && job.done < job.target) continue;  // more of it in the next slice
+        if (peer* p = peers_.get(job.client)) send(*p, proto::purged{job.queue, job.done});
+        purges_.pop_front();
     }
-    send(p, proto::purged{m.queue, count});
+    if (!purges_.empty()) schedule_more_work();
 }
 
 void broker_core::on_inspect(std::string_view identity, peer& p, std::string_view body) {

@@ -72,4 +72,15 @@ std::string task_id::to_hex() const {
     return out;
 }
 
+std::uint64_t make_task_id_hash_seed() noexcept {
+    try {
+        std::random_device rd;
+        return (std::uint64_t{rd()} << 32) ^ rd();
+    } catch (...) {
+        // No OS entropy (cannot happen on Linux): the address of this code still varies per
+        // run with ASLR, which is all a hash seed needs to be.
+        return reinterpret_cast<std::uintptr_t>(&make_task_id_hash_seed) * 0x9e3779b97f4a7c15ULL;
+    }
+}
+
 }  // namespace shoal::proto

@@ -85,4 +85,30 @@ TEST(BrokerCore, RevokingADeadLetterLeavesItsLaneCountRight) {
     EXPECT_EQ(d.tasks[0].id, id_of(2));
 }
 
+// No single request holds the loop: a PURGE of a long queue goes a slice (10,000) per pass.
+TEST(BrokerCore, APurgeOfALongQueueGoesASlicePerPassAndCountsEveryTask) {
+    broker_harness h;
+    h.hello_client("c");
+    for (std::uint32_t chunk = 0; chunk < 3; ++chunk) {
+        std::vector<proto::submitted_task> tasks;
+        for (std::uint32_t i = 1; i <= 10'000; ++i) tasks.push_back(task(chunk * 10'000 + i));
+        h.send("c", proto::submit{tasks, {}});
+        ASSERT_EQ(h.take<proto::accepted>("c").ids.size(), 10'000u);
+    }
+    h.send("c", proto::purge{"default"});  // one wake-up, and the pass after it
+    EXPECT_LT(h.stats().revoked, 30'000u) << "the whole queue went in one pass";
+    EXPECT_GT(h.stats().revoked, 0u);
+    for (int pass = 0; pass < 10 && h.stats().revoked < 30'000; ++pass) h.run_once();
+    EXPECT_EQ(h.stats().revoked, 30'000u);
+    std::size_t told = 0;
+    std::optional<proto::purged> purged;
+    while (auto m = h.next("c")) {
+        if (m->cmd == proto::command::result) told += proto::decode<proto::result>(m->body).outcomes.size();
+        if (m->cmd == proto::command::purged) purged = proto::decode<proto::purged>(m->body);
+    }
+    ASSERT_TRUE(purged.has_value());
+    EXPECT_EQ(purged->count, 30'000u);
+    EXPECT_EQ(told, 30'000u);
+}
+
 }  // namespace

@@ -101,10 +101,11 @@ public:
     std::size_t take_oldest(std::span<const lane_id> lanes, std::size_t max, IsLive&& is_live,
                             Take&& take);
 
-    // Empties every lane of a queue (PURGE), calling sink(lane_id, queued_task&&) for each
-    // live task. Returns how many live tasks were removed.
+    // Takes up to `max` live tasks out of a queue's lanes (PURGE, a slice per pass), calling
+    // sink(lane_id, queued_task&&) for each; stale records met on the way are dropped.
+    // Returns how many live tasks were removed.
     template <class IsLive, class Sink>
-    std::size_t drain_queue(name_id queue, IsLive&& is_live, Sink&& sink);
+    std::size_t drain_queue(name_id queue, IsLive&& is_live, Sink&& sink, std::size_t max = SIZE_MAX);
 
     // Frees every lane that holds no record and that no task outside the lanes will come back
     // to (`in_use[lane]`: in flight, held, dead-lettered), then every queue name no lane uses
@@ -180,19 +181,24 @@ std::size_t task_queues::take_oldest(std::span<const lane_id> lanes, std::size_t
 }
 
 template <class IsLive, class Sink>
-std::size_t task_queues::drain_queue(name_id queue, IsLive&& is_live, Sink&& sink) {
+std::size_t task_queues::drain_queue(name_id queue, IsLive&& is_live, Sink&& sink, std::size_t max) {
     std::size_t drained = 0;
     for (const lane_id id : lanes_of_queue(queue)) {
         lane& l = lanes_[id];
-        for (queued_task& t : l.tasks) {
-            if (l.stale > 0 && !is_live(static_cast<const queued_task&>(t))) continue;
-            sink(id, std::move(t));
+        while (!l.tasks.empty() && drained < max) {
+            queued_task& head = l.tasks.front();
+            if (l.stale > 0 && !is_live(static_cast<const queued_task&>(head))) {
+                --l.stale;
+                --stale_total_;
+                pop_front(l);
+                continue;
+            }
+            sink(id, std::move(head));
+            pop_front(l);
             ++drained;
         }
-        total_ -= l.tasks.size();
-        stale_total_ -= l.stale;
-        l.stale = 0;
-        std::deque<queued_task>().swap(l.tasks);  // give the memory back
+        if (l.tasks.empty()) std::deque<queued_task>().swap(l.tasks);  // give the memory back
+        if (drained >= max) break;
     }
     return drained;
 }

@@ -32,14 +32,28 @@ struct task_id {
     friend auto operator<=>(const task_id&, const task_id&) = default;
 };
 
+// A per-process secret mixed into every task id hash: ids are chosen by clients, and ids chosen
+// to collide under a fixed hash (or merely regular ones: a counter in the last bytes) must not
+// pile into one run of a hash table. Drawn from the OS at start.
+std::uint64_t make_task_id_hash_seed() noexcept;
+inline const std::uint64_t task_id_hash_seed = make_task_id_hash_seed();
+
 struct task_id_hash {
     std::size_t operator()(const task_id& id) const noexcept {
-        // The bits are random already: two words folded are a good hash.
         std::uint64_t a = 0;
         std::uint64_t b = 0;
         std::memcpy(&a, id.bytes.data(), 8);
         std::memcpy(&b, id.bytes.data() + 8, 8);
-        return static_cast<std::size_t>(a ^ (b * 0x9e3779b97f4a7c15ULL));
+        // Both words through a full 64-bit mix (splitmix64's finalizer): every input bit moves
+        // every output bit, so no part of an id, random or not, is left out of the low bits a
+        // table indexes by.
+        std::uint64_t x = (a ^ task_id_hash_seed) + b * 0x9e3779b97f4a7c15ULL;
+        x ^= x >> 30;
+        x *= 0xbf58476d1ce4e5b9ULL;
+        x ^= x >> 27;
+        x *= 0x94d049bb133111ebULL;
+        x ^= x >> 31;
+        return static_cast<std::size_t>(x);
     }
 };
 
