@@ -14,14 +14,24 @@
 // before the first result comes, and all of them finish while it is stopped. The stall lasts
 // 9 s: shorter than the ZeroMQ heartbeat timeout (10 s, proto/src/wire.cpp), so the connection
 // stays open and the output window alone bounds what the broker holds for it.
+//
+// The second test is the same stall on the FETCH side: a client asks for 6 MiB of stored
+// results and does not read. The answers wait for its window to reopen, and the broker waits
+// idle meanwhile (its CPU time is measured), then serves the rest once the client reads.
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <zmq.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "process/batch_run.hpp"
@@ -32,6 +42,8 @@
 #include "process/report_fields.hpp"
 #include "process/wait_until.hpp"
 #include "shoal/client/client.hpp"
+#include "shoal/proto/codec.hpp"
+#include "shoal/proto/wire.hpp"
 #include "shoal_examples/seed_tasks.hpp"
 
 namespace {
@@ -205,6 +217,97 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
                 "window %ld KiB; %ld messages dropped, unacked max %ld bytes; %zu results before the stop\n",
                 rss_before, rss_max, growth_kib, stored_kib, kWindowBytes / 1024, dropped, unacked_max,
                 results_before_stop);
+}
+
+// The broker's CPU time so far (user + system), in seconds.
+double cpu_seconds(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    std::getline(in, text);
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string f;
+    long utime = 0;
+    long stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+        if (i == 14) utime = std::stol(f);
+        if (i == 15) stime = std::stol(f);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+TEST(StalledClient, AClientThatFetchesMoreThanItsWindowAndStopsReadingLeavesTheBrokerIdleUntilItReads) {
+    local_cluster cluster({"--heartbeat-ms", "1000", "--liveness", "30", "--window-bytes",
+                           std::to_string(kWindowBytes), "--log-level", "warn"});
+    ASSERT_FALSE(cluster.endpoint().empty());
+    cluster.add_worker("w1", {"--concurrency", "100", "--log-level", "warn"});
+    const pid_t broker = cluster.broker().pid();
+    shoal::client producer(cluster.endpoint());
+    ASSERT_TRUE(producer.wait_connected(20.0));
+
+    // 3000 stored results of 2 KiB: 6 MiB, six windows.
+    std::vector<std::tuple<long, long>> items;
+    for (long i = 0; i < 3000; ++i) items.emplace_back(kBlobBytes, i);
+    auto futures = producer.submit_many(shoal_examples::blob, items);
+    for (const auto& f : futures) ASSERT_EQ(f.get(60.0).size(), static_cast<std::size_t>(kBlobBytes));
+
+    // A raw client: HELLO, then a FETCH of all 3000, then it reads nothing.
+    zmq::context_t ctx(1);
+    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.connect(cluster.endpoint());
+    shoal::proto::hello hello;
+    hello.name = "fetch-and-stall";
+    ASSERT_TRUE(shoal::proto::send_message(dealer, shoal::proto::command::hello, shoal::proto::encode(hello)));
+    std::uint64_t received = 0;
+    std::size_t answered = 0;
+    bool welcomed = false;
+    const auto read_some = [&](int wait_ms) {
+        zmq::pollitem_t item{dealer.handle(), 0, ZMQ_POLLIN, 0};
+        if (zmq::poll(&item, 1, std::chrono::milliseconds(wait_ms)) <= 0) return;
+        while (auto msg = shoal::proto::receive(dealer, false)) {
+            const auto env = msg->parse();
+            if (env.cmd == shoal::proto::command::welcome) {
+                welcomed = true;
+                continue;  // the window counts what follows WELCOME
+            }
+            received += env.body.size();
+            if (env.cmd == shoal::proto::command::fetched) {
+                for (const auto& e : shoal::proto::decode<shoal::proto::fetched>(env.body).entries) {
+                    answered += e.state == shoal::proto::result_state::done ? 1 : 0;
+                }
+            }
+        }
+    };
+    for (int i = 0; i < 200 && !welcomed; ++i) read_some(50);
+    ASSERT_TRUE(welcomed) << "no WELCOME";
+    shoal::proto::fetch ask;
+    for (const auto& f : futures) ask.ids.push_back(f.id());
+    ASSERT_TRUE(shoal::proto::send_message(dealer, shoal::proto::command::fetch, shoal::proto::encode(ask)));
+
+    // It does not read: after a window of answers, the broker waits, and uses no CPU for it.
+    std::this_thread::sleep_for(1s);
+    const double cpu_before = cpu_seconds(broker);
+    const auto measured_from = clock_type::now();
+    std::this_thread::sleep_for(3s);
+    const double busy = (cpu_seconds(broker) - cpu_before) /
+                        std::chrono::duration<double>(clock_type::now() - measured_from).count();
+    const long unacked = stat_of(producer, "unacked_bytes_max");
+    EXPECT_LT(busy, 0.25) << "the broker was busy " << busy * 100 << "% of a core while a client did not read";
+    EXPECT_LE(unacked, kWindowBytes) << "more than a window went to a client that does not read";
+
+    // It reads, acknowledging what it read: every answer comes.
+    const auto reading_from = clock_type::now();
+    while (answered < futures.size() && clock_type::now() - reading_from < 60s) {
+        read_some(100);
+        shoal::proto::heartbeat ack;
+        ack.received = received;
+        (void)shoal::proto::send_message(dealer, shoal::proto::command::heartbeat, shoal::proto::encode(ack));
+    }
+    EXPECT_EQ(answered, futures.size()) << "the rest of the answers did not come once the client read";
+    std::printf("[ stalled fetch ] 3000 results of 2 KiB asked for, not read: broker CPU %.1f%% of a core over 3 s, "
+                "%ld bytes unacknowledged (window %ld); %zu answers once it read, in %.2f s\n",
+                busy * 100, unacked, kWindowBytes, answered,
+                std::chrono::duration<double>(clock_type::now() - reading_from).count());
 }
 
 }  // namespace
