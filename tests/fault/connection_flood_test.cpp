@@ -173,12 +173,12 @@ TEST(ConnectionFlood, ThousandsOfShortConnectionsUnderALowDescriptorLimitLeaveTh
     const long clients_before = stat_of(watcher, "clients");
     ASSERT_LT(fds_before + 20, kDescriptorLimit) << "the broker's idle descriptors leave no room for peers";
 
-    // The good client: 4000 short sleeps in 100 chunks with 300 ms between them (30 s and
-    // more), from before the flood to after it.
+    // The good client: 6000 short sleeps in 150 chunks with 300 ms between them (45 s and
+    // more), from before the flood (about 20 to 40 s) to after it.
     scratch_dir dir;
     const std::string log = dir.file("good.log");
     const batch::spec spec{batch::kind::sleep, 5, 20};
-    auto good = child_process::spawn(batch_client_argv({}, cluster.endpoint(), log, spec, 4000, 40,
+    auto good = child_process::spawn(batch_client_argv({}, cluster.endpoint(), log, spec, 6000, 40,
                                                        {"--pause-ms", "300", "--timeout", "240", "--name",
                                                         "good-client"}));
     ASSERT_TRUE(wait_until([&] { return count_log_lines(log, "result") >= 50; }, 30.0))
@@ -268,7 +268,7 @@ TEST(ConnectionFlood, ThousandsOfShortConnectionsUnderALowDescriptorLimitLeaveTh
     auto problems = checker.violations();
     if (!checker.ended()) problems.push_back("the good client's log has no end line");
     EXPECT_TRUE(problems.empty()) << problems.size() << " breaches:" << joined(problems);
-    EXPECT_EQ(checker.result_count(), 4000u);
+    EXPECT_EQ(checker.result_count(), 6000u);
 
     // Back to the baseline: sessions end at liveness, descriptors close.
     const auto settle_began = clock_type::now();
@@ -293,7 +293,7 @@ TEST(ConnectionFlood, ThousandsOfShortConnectionsUnderALowDescriptorLimitLeaveTh
                 "(settled %.1f s after the flood); sessions: peers %ld before, %ld after the flood, %ld settled; "
                 "flood %.1f s: 1500 HELLOs (%zu welcomed), 450 in bursts (%zu welcomed at once), 2000 raw "
                 "connects (%zu with half a greeting), 600 raw in bursts (%zu connected); clients_dead %ld; good "
-                "client %zu/4000 results\n",
+                "client %zu/6000 results\n",
                 kDescriptorLimit, fds_before, fds_max, fds_now, settled_s, peers_before, sessions_peak, peers_now,
                 flood_s, welcomed, burst_welcomed, raw_ok, raw_held, clients_dead, checker.result_count());
     for (const auto& p : phases) std::printf("[ connection flood ]   %s\n", p.c_str());

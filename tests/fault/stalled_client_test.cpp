@@ -4,7 +4,7 @@
 // client acknowledged is dropped (output_dropped), so
 //
 //   - the healthy client's round-trip p99 stays within 2x of its own baseline, measured in the
-//     same test just before (plus 1 ms, see kAbsoluteSlackMs);
+//     same test just before (plus 5 ms, see kAbsoluteSlackMs), and its p50 within 2x + 0.5 ms;
 //   - the broker's memory (VmRSS) grows by the results it stores and about one window, not
 //     by a second copy of every result queued for a client that does not read;
 //   - woken up (SIGCONT), the stalled client is told its output was dropped, asks again, and
@@ -68,16 +68,22 @@ constexpr long kWindowBytes = 1 << 20;
 constexpr std::size_t kStalledTasks = 30'000;
 constexpr long kBlobBytes = 2048;
 // Round trips per window, and windows per phase: the p99 of 300 samples is their 3rd
-// largest, and the phase's figure is the median of the windows' p99s, so one window hit by a
-// burst of the machine's other work (a CPU hog, the stalled client's 30,000 tasks running)
-// does not decide it.
+// largest, and a phase's figure is the median of its windows' p99s, so that one window hit by
+// a burst of the machine's other work (a CPU hog, a compile beside the test, the stalled
+// client's 30,000 tasks running) does not decide it. The baseline takes 15 windows (several
+// seconds, as the stall does), so that it sees the machine's noise as the stall will.
 constexpr int kSamplesPerWindow = 300;
-constexpr int kWindows = 7;
-// The bound is 2x the baseline plus this: a baseline p99 of a few hundred microseconds on an
-// idle loopback doubles from scheduling noise alone on a loaded 2-core machine (a CPU hog
-// beside the test takes whole time slices of 1-4 ms). A stalled client that blocked or slowed
-// the broker's loop costs far more than 1 ms per round trip.
-constexpr double kAbsoluteSlackMs = 1.0;
+constexpr int kBaselineWindows = 15;
+constexpr int kStallWindowsAtLeast = 7;
+// The bound is 2x the baseline plus an absolute slack. On this 2-core machine, shared with
+// other builds and tests, the same test measured an ambient p99 of 0.8 ms in one run and
+// 4.2 ms in the next (a round trip wakes three processes, and a busy core gives each a 4 ms
+// time slice): a contention burst that falls on one phase and not the other moves the p99 by
+// one time slice, whatever the broker does. 5 ms covers that one slice. A broker whose loop
+// waited on a client that does not read would cost every round trip far more (a blocked
+// send, or a liveness's worth), and the p50 (far steadier) is held to 2x + 0.5 ms as well.
+constexpr double kAbsoluteSlackMs = 5.0;
+constexpr double kMedianSlackMs = 0.5;
 // What the broker's memory may grow by beyond the results it stores and its window: its
 // bookkeeping per task (entries, indexes, the allocator's own) for 30,000 tasks, and what the
 // pushes in flight to the reading clients and workers hold. The same figure bounds how
@@ -127,7 +133,7 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     (void)round_trips(healthy, 200, next);
     std::vector<double> baseline_p99s;
     std::vector<double> baseline_all;
-    for (int w = 0; w < kWindows; ++w) {
+    for (int w = 0; w < kBaselineWindows; ++w) {
         const auto ms = round_trips(healthy, kSamplesPerWindow, next);
         baseline_p99s.push_back(percentile(ms, 0.99));
         baseline_all.insert(baseline_all.end(), ms.begin(), ms.end());
@@ -156,7 +162,7 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     std::vector<double> stalled_p99s;
     std::vector<double> stalled_all;
     long rss_max = rss_before;
-    while ((clock_type::now() - stopped_at < 9s || stalled_p99s.size() < static_cast<std::size_t>(kWindows)) &&
+    while ((clock_type::now() - stopped_at < 9s || stalled_p99s.size() < static_cast<std::size_t>(kStallWindowsAtLeast)) &&
            clock_type::now() - stopped_at < 20s) {
         const auto ms = round_trips(healthy, kSamplesPerWindow, next);
         stalled_p99s.push_back(percentile(ms, 0.99));
@@ -179,6 +185,10 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     // Latency: the healthy client did not pay for the stalled one.
     EXPECT_LE(stalled_p99, 2.0 * baseline_p99 + kAbsoluteSlackMs)
         << "the healthy client's p99 went from " << baseline_p99 << " ms to " << stalled_p99 << " ms";
+    const double baseline_p50 = percentile(baseline_all, 0.5);
+    const double stalled_p50 = percentile(stalled_all, 0.5);
+    EXPECT_LE(stalled_p50, 2.0 * baseline_p50 + kMedianSlackMs)
+        << "the healthy client's p50 went from " << baseline_p50 << " ms to " << stalled_p50 << " ms";
 
     // Memory: the stored results, one window, and bookkeeping; not the results a second time.
     const long stored_kib = (result_bytes_after - result_bytes_before) / 1024;
@@ -210,8 +220,8 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     std::printf("[ stalled client ] healthy round trips: baseline p50 %.3f ms, p99 %.3f ms (median of %d "
                 "window p99s, %zu samples); during the %.1f s stall p50 %.3f ms, p99 %.3f ms (median of %zu "
                 "windows, %zu samples; worst window %.3f ms)\n",
-                percentile(baseline_all, 0.5), baseline_p99, kWindows, baseline_all.size(), stalled_s,
-                percentile(stalled_all, 0.5), stalled_p99, stalled_p99s.size(), stalled_all.size(),
+                baseline_p50, baseline_p99, kBaselineWindows, baseline_all.size(), stalled_s,
+                stalled_p50, stalled_p99, stalled_p99s.size(), stalled_all.size(),
                 percentile(stalled_p99s, 1.0));
     std::printf("[ stalled client ] broker RSS %ld -> max %ld KiB (+%ld KiB) for %ld KiB of stored results, "
                 "window %ld KiB; %ld messages dropped, unacked max %ld bytes; %zu results before the stop\n",
