@@ -181,8 +181,10 @@ private:
     // ---- fetch_work.cpp
     void on_fetch(peer_ref ref, peer& p, std::string_view body);
     proto::fetched_entry answer_for(peer_ref ref, const proto::task_id& id);
-    // One slice of a peer's FETCH answers; true if more waits.
-    bool serve_fetch_slice(peer_ref ref, peer& p);
+    // One slice of p's FETCH answers; what is left: nothing, more (next pass), or more that
+    // waits for p's window to reopen (its acknowledgement schedules the next pass).
+    enum class fetch_left { nothing, more, waits_for_window };
+    fetch_left serve_fetch_slice(peer_ref ref, peer& p);
     void serve_fetches();
     void fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entry>&& entries);
 

@@ -70,14 +70,18 @@ proto::fetched_entry broker_core::answer_for(peer_ref ref, const proto::task_id&
     return e;
 }
 
-bool broker_core::serve_fetch_slice(peer_ref ref, peer& p) {
+broker_core::fetch_left broker_core::serve_fetch_slice(peer_ref ref, peer& p) {
     proto::fetched reply;
     std::size_t bytes = 0;
+    bool window_full = false;
     while (!p.fetch_work.empty() && reply.entries.size() < config_.max_batch) {
         proto::fetched_entry e = answer_for(ref, p.fetch_work.front());
         const std::size_t size = answer_bytes(e);
         if (!reply.entries.empty() && bytes + size > std::min(fetch_slice_bytes, message_budget())) break;
-        if (!fits_window(p, bytes + size)) break;  // waits for the peer to read
+        if (!fits_window(p, bytes + size)) {
+            window_full = true;  // waits for the peer to read
+            break;
+        }
         p.fetch_work.pop_front();
         bytes += size;
         reply.entries.push_back(std::move(e));
@@ -85,9 +89,9 @@ bool broker_core::serve_fetch_slice(peer_ref ref, peer& p) {
     if (!reply.entries.empty()) send(p, reply);
     if (p.fetch_work.empty()) {
         std::deque<proto::task_id>().swap(p.fetch_work);  // its memory back
-        return false;
+        return fetch_left::nothing;
     }
-    return true;
+    return window_full ? fetch_left::waits_for_window : fetch_left::more;
 }
 
 void broker_core::serve_fetches() {
@@ -96,10 +100,13 @@ void broker_core::serve_fetches() {
     for (const peer_ref ref : fetch_peers_) {
         peer* p = peers_.get(ref);
         if (p == nullptr || p->fetch_work.empty()) continue;
-        if (!serve_fetch_slice(ref, *p)) continue;
+        const fetch_left left = serve_fetch_slice(ref, *p);
+        if (left == fetch_left::nothing) continue;
         still.push_back(ref);
-        // More next pass; a full window waits for the acknowledgement that reopens it.
-        if (p->unacked() < config_.window_bytes) schedule_more_work();
+        // More next pass; a full window waits for the acknowledgement that reopens it
+        // (on_acknowledged), not in a loop of passes that send nothing: the next answer may
+        // not fit even while the window is not quite full.
+        if (left == fetch_left::more) schedule_more_work();
     }
     fetch_peers_.swap(still);
 }

@@ -90,11 +90,14 @@ void broker_core::flush_results(peer& p) {
     out.clear();
     std::size_t bytes = 0;
     // Within the client's output window: what does not fit is dropped (the results stay
-    // fetchable, and the client is told once it reads again).
+    // fetchable, and the client is told once it reads again). A batch is cut where the window
+    // ends, even when nothing is outstanding: only a single result larger than the whole
+    // window goes past it, alone (fits_window).
     bool open = true;
     for (proto::outcome& o : p.results_out) {
         const std::size_t size = outcome_bytes(o);
-        if (!out.empty() && (out.size() >= config_.max_batch || bytes + size > message_budget())) {
+        if (!out.empty() && (out.size() >= config_.max_batch || bytes + size > message_budget() ||
+                             p.unacked() + bytes + size > config_.window_bytes)) {
             open = send_windowed(p, result_batch_);
             out.clear();
             bytes = 0;

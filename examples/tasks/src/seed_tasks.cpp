@@ -115,6 +115,22 @@ double spin_for(double seconds) {
     return seconds;
 }
 
+shoal::task<long> now_after(double seconds) {
+    co_await shoal::sleep(seconds);
+    co_return static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
+}
+
+constexpr long max_blob_bytes = 16L << 20;
+
+shoal::task<std::string> blob_of(long bytes, long seed) {
+    if (bytes < 0 || bytes > max_blob_bytes) {
+        throw std::invalid_argument("blob: bytes must be in 0.." + std::to_string(max_blob_bytes));
+    }
+    co_return blob_text(bytes, seed);
+}
+
 }  // namespace
 
 void define_seed_tasks(shoal::task_registry& registry) {
@@ -132,6 +148,8 @@ void define_seed_tasks(shoal::task_registry& registry) {
     // A poison task: its process-pool child dies of SIGSEGV every time.
     registry.define(crash, [](long) -> long { std::raise(SIGSEGV); return 0; }, shoal::run_on::process_pool);
     registry.define(spin, spin_for, shoal::run_on::thread_pool);
+    registry.define(now_ns, now_after, shoal::run_on::loop);
+    registry.define(blob, blob_of, shoal::run_on::loop);
 }
 
 }  // namespace shoal_examples

@@ -13,9 +13,13 @@
 // Each line is one write(2) on a file opened O_APPEND, so a test may read the log while the
 // program runs and after a kill -9 (the kernel keeps what was written).
 //
-//   shoal-test-batch-client --broker EP --log FILE [--task add|sleep] [--count N]
-//       [--chunk N] [--sleep-ms MIN:MAX] [--timeout S] [--name NAME] [--check-stored]
-//       [--pause-ms N]   (between chunks, so a test can catch it mid-submission)
+//   shoal-test-batch-client --broker EP --log FILE [--task add|sleep|blob] [--count N]
+//       [--chunk N] [--sleep-ms MIN:MAX] [--blob-bytes N] [--timeout S] [--name NAME]
+//       [--check-stored]
+//       [--pause-ms N]      (between chunks, so a test can catch it mid-submission)
+//       [--countdown-ms N]  (every task waits that long at the broker before it runs, so a
+//                            test can stop the client before its results come)
+//       [--ack-timeout S] [--result-check S]  (client_options: the repair of lost answers)
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -52,6 +56,9 @@ struct settings {
     std::string name = "batch-client";
     bool check_stored = false;
     int pause_ms = 0;
+    int countdown_ms = 0;
+    double ack_timeout_s = 0;   // 0: client_options' default
+    double result_check_s = 0;  // 0: client_options' default
 };
 
 int log_fd = -1;
@@ -72,6 +79,7 @@ void write_line(const std::string& line) {
 
 std::string text_of(long v) { return std::to_string(v); }
 std::string text_of(double v) { return shoal::testing::batch::format_double(v); }
+std::string text_of(const std::string& v) { return shoal::testing::batch::blob_digest(v); }
 
 [[noreturn]] void usage(const std::string& why) {
     std::fprintf(stderr, "shoal-test-batch-client: %s\n", why.c_str());
@@ -96,6 +104,8 @@ settings parse(int argc, char** argv) {
                 s.batch.task = kind::add;
             } else if (t == "sleep") {
                 s.batch.task = kind::sleep;
+            } else if (t == "blob") {
+                s.batch.task = kind::blob;
             } else {
                 usage("unknown task " + t);
             }
@@ -118,6 +128,14 @@ settings parse(int argc, char** argv) {
             s.check_stored = true;
         } else if (arg == "--pause-ms") {
             s.pause_ms = std::stoi(value());
+        } else if (arg == "--countdown-ms") {
+            s.countdown_ms = std::stoi(value());
+        } else if (arg == "--blob-bytes") {
+            s.batch.blob_bytes = std::stol(value());
+        } else if (arg == "--ack-timeout") {
+            s.ack_timeout_s = std::stod(value());
+        } else if (arg == "--result-check") {
+            s.result_check_s = std::stod(value());
         } else {
             usage("unknown argument " + arg);
         }
@@ -222,6 +240,10 @@ int main(int argc, char** argv) {
     if (log_fd < 0) usage("cannot open " + s.log + ": " + std::strerror(errno));
     shoal::client_options options;
     options.name = s.name;
+    if (s.ack_timeout_s > 0) options.ack_timeout_s = s.ack_timeout_s;
+    if (s.result_check_s > 0) options.result_check_s = s.result_check_s;
+    shoal::submit_options task_options;
+    if (s.countdown_ms > 0) task_options.countdown = std::chrono::milliseconds(s.countdown_ms);
     shoal::client client(s.broker, options);
     if (!client.wait_connected(std::min(20.0, s.timeout_s))) {
         write_line("timeout connect");
@@ -232,7 +254,13 @@ int main(int argc, char** argv) {
         status = run<long>(s, client, [&](std::size_t first, std::size_t n) {
             std::vector<std::tuple<long, long>> items;
             for (std::size_t i = first; i < first + n; ++i) items.emplace_back(static_cast<long>(i), static_cast<long>(i));
-            return client.submit_many(shoal_examples::add, items);
+            return client.submit_many(shoal_examples::add, items, task_options);
+        });
+    } else if (s.batch.task == kind::blob) {
+        status = run<std::string>(s, client, [&](std::size_t first, std::size_t n) {
+            std::vector<std::tuple<long, long>> items;
+            for (std::size_t i = first; i < first + n; ++i) items.emplace_back(s.batch.blob_bytes, static_cast<long>(i));
+            return client.submit_many(shoal_examples::blob, items, task_options);
         });
     } else {
         status = run<double>(s, client, [&](std::size_t first, std::size_t n) {
@@ -240,7 +268,7 @@ int main(int argc, char** argv) {
             for (std::size_t i = first; i < first + n; ++i) {
                 items.push_back(shoal::testing::batch::sleep_seconds(s.batch, i));
             }
-            return client.submit_many(shoal_examples::sleep, items);
+            return client.submit_many(shoal_examples::sleep, items, task_options);
         });
     }
     client.close();

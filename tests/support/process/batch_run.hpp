@@ -56,6 +56,8 @@ inline std::vector<std::string> batch_client_argv(const std::vector<std::string>
                              std::to_string(count), "--chunk", std::to_string(chunk)});
     if (spec.task == batch::kind::add) {
         argv.insert(argv.end(), {"--task", "add"});
+    } else if (spec.task == batch::kind::blob) {
+        argv.insert(argv.end(), {"--task", "blob", "--blob-bytes", std::to_string(spec.blob_bytes)});
     } else {
         argv.insert(argv.end(), {"--task", "sleep", "--sleep-ms",
                                  std::to_string(spec.min_ms) + ":" + std::to_string(spec.max_ms)});

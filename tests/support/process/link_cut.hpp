@@ -6,6 +6,8 @@
 // the two rules. The destructor heals whatever is still cut (deleting the namespace would
 // too). It uses the nf_tables iptables when it works and the legacy one otherwise (both work
 // inside `ip netns exec` on Debian 12; scripts/install-deps.sh installs the package).
+// link_cut::inbound_only cuts one way: only what arrives at the namespace is dropped (INPUT),
+// what it sends still leaves (the peer's TCP acknowledgements of it are dropped too).
 
 #include <cstdlib>
 #include <string>
@@ -15,7 +17,9 @@ namespace shoal::testing {
 
 class link_cut {
 public:
-    explicit link_cut(std::string netns) : netns_(std::move(netns)) {}
+    enum class direction { both, inbound_only };
+    explicit link_cut(std::string netns, direction which = direction::both)
+        : netns_(std::move(netns)), which_(which) {}
     ~link_cut() {
         if (cut_) (void)heal();
     }
@@ -67,13 +71,16 @@ public:
 private:
     bool apply(const std::string& tool, const std::string& verb) const {
         // -w: wait for the xtables lock (the legacy tool shares one across namespaces).
-        const std::string rules = "*filter\\n" + verb + " INPUT -j DROP\\n" + verb + " OUTPUT -j DROP\\nCOMMIT\\n";
+        std::string rules = "*filter\\n" + verb + " INPUT -j DROP\\n";
+        if (which_ == direction::both) rules += verb + " OUTPUT -j DROP\\n";
+        rules += "COMMIT\\n";
         const std::string command = "printf '" + rules + "' | /usr/sbin/ip netns exec " + netns_ + " " + tool +
                                     " -w 5 --noflush 2>/dev/null";
         return std::system(command.c_str()) == 0;
     }
 
     std::string netns_;
+    direction which_ = direction::both;
     std::string tool_;
     bool cut_ = false;
     int cuts_ = 0;

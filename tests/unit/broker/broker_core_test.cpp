@@ -36,6 +36,43 @@ TEST(BrokerCore, ATaskGoesFromSubmitThroughDispatchToItsResult) {
     EXPECT_EQ(r[0].payload, "\x92\x01\x02");
 }
 
+// A client that has acknowledged everything (nothing outstanding) gets one pass's results cut
+// at its output window, not one RESULT as large as a message may be: a stalled client costs
+// the broker its window. (Found by tests/fault/stalled_client_test.cpp's reasoning: with a
+// 1 MiB window, a pass that finished 8,000 results of 2 KiB sent a 16 MiB RESULT.)
+TEST(BrokerCore, OnePassOfResultsToAClientIsCutAtItsOutputWindow) {
+    broker_config config = harness_config();
+    config.window_bytes = 64u << 10;
+    broker_harness h(config);
+    h.hello_client("c");
+    h.hello_worker("w", {"add"}, 200);
+    h.send("w", proto::ready{200});
+    proto::submit s;
+    for (std::uint32_t i = 1; i <= 200; ++i) s.tasks.push_back(task(i));
+    h.send("c", s);
+    const auto accepted = h.next("c");
+    ASSERT_TRUE(accepted && accepted->cmd == proto::command::accepted);
+    // The client acknowledges all it was sent: nothing is outstanding.
+    h.send("c", proto::heartbeat{accepted->body.size()});
+    // One DONE with 200 results of 2 KiB: 400 KiB for a 64 KiB window.
+    proto::done d = done_of(h.take<proto::dispatch>("w").tasks, 200);
+    ASSERT_EQ(d.finished.size(), 200u);
+    for (auto& f : d.finished) f.result.payload = std::string(2048, 'r');
+    h.send("w", d);
+    std::size_t sent = 0;
+    std::size_t results = 0;
+    while (auto m = h.next("c")) {
+        ASSERT_EQ(m->cmd, proto::command::result);
+        sent += m->body.size();
+        results += proto::decode<proto::result>(m->body).outcomes.size();
+    }
+    EXPECT_LE(sent, config.window_bytes) << "one pass sent " << sent << " bytes of RESULT past a "
+                                         << config.window_bytes << "-byte window";
+    EXPECT_GT(results, 0u);
+    EXPECT_LT(results, 200u);
+    EXPECT_GT(h.stats().output_dropped, 0u);
+}
+
 TEST(BrokerCore, ASilentWorkerDiesExactlyAfterItsLivenessAndItsTasksMoveOn) {
     broker_harness h;  // heartbeat 100 ms, liveness 3: dead after 300 ms of silence
     h.hello_client("c");

@@ -18,10 +18,16 @@
 //   crash        long(long)                                  process pool   never returns: its child dies of SIGSEGV
 //   spin         double(double seconds)                      thread pool    busy-waits that long, returns it: a CPU task of
 //                                                                           known length (bench/: task granularity)
+//   now_ns       long(double seconds)                        loop           co_await shoal::sleep(seconds); returns the wall
+//                                                                           clock in ns: a different value every run (fault
+//                                                                           tests: which run's result a client was shown)
+//   blob         std::string(long bytes, long seed)          loop           blob_text(bytes, seed): a result of a chosen size
+//                                                                           (0..16 MiB) that the caller can check
 //
 // Link shoal_seed_tasks to compile them into your own worker (define_seed_tasks), or load
 // libshoal_seed_tasks_plugin.so into the stock daemon: shoal-worker --tasks <path>.
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,6 +52,22 @@ inline constexpr shoal::task_def<void(std::string)> fail{"fail"};
 inline constexpr shoal::task_def<long(std::vector<long>)> add_all{"add_all"};
 inline constexpr shoal::task_def<long(long)> crash{"crash"};
 inline constexpr shoal::task_def<double(double)> spin{"spin"};
+inline constexpr shoal::task_def<long(double)> now_ns{"now_ns"};
+inline constexpr shoal::task_def<std::string(long, long)> blob{"blob"};
+
+// What blob(bytes, seed) returns: `bytes` printable characters that depend on the seed and on
+// the position, so that a result mixed up with another task's, or cut short, is seen.
+inline std::string blob_text(long bytes, long seed) {
+    std::string out(static_cast<std::size_t>(bytes < 0 ? 0 : bytes), ' ');
+    std::uint64_t x = static_cast<std::uint64_t>(seed) * 0x9E3779B97F4A7C15ull + 1;
+    for (char& c : out) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        c = static_cast<char>('a' + x % 26);
+    }
+    return out;
+}
 
 // Defines every task above in `registry`, each on the place the table gives.
 void define_seed_tasks(shoal::task_registry& registry);
