@@ -10,16 +10,20 @@
 #include <thread>
 
 #include "fake_broker.hpp"
+#include "process/wait_until.hpp"
 
 namespace {
 
 using namespace shoal;
 using shoal::testing::fake_broker;
+using shoal::testing::reply_deadline_s;
+using shoal::testing::wait_until;
 
 inline constexpr task_def<int(int, int)> add{"add"};
 inline constexpr task_def<std::string(std::string)> echo{"echo"};
 inline constexpr task_def<int()> fail{"fail"};
 inline constexpr task_def<void(int)> sleep_ms{"sleep_ms"};
+inline constexpr task_def<int(int)> held{"held"};  // runs until the test releases it
 inline constexpr task_def<int(int)> nobody_runs_this{"nobody_runs_this"};
 
 proto::outcome ok_outcome(const proto::task_id& id, int value) {
@@ -58,9 +62,7 @@ TEST_F(RemoteFuture, SubmitSendsTheTaskAndTheResultSettlesTheFuture) {
     EXPECT_EQ(args, std::make_tuple(2, 3));
 
     broker_.send(identity, proto::accepted{{t.id}, {}});
-    for (int i = 0; i < 200 && f.status() == remote_status::pending; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    wait_until([&] { return f.status() != remote_status::pending; }, reply_deadline_s);
     EXPECT_EQ(f.status(), remote_status::accepted);
     EXPECT_FALSE(f.done());
 
@@ -160,8 +162,8 @@ TEST_F(RemoteFuture, DoneCallbacksRunExactlyOnceAlsoWhenAddedAfterCompletion) {
         ++before;
     });
     ASSERT_EQ(f.get(3.0), 42);
-    // The callback runs on the I/O thread after the value is set: give it a moment.
-    for (int i = 0; i < 200 && before.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // The callback runs on the I/O thread after the value is set.
+    wait_until([&] { return before.load() > 0; }, reply_deadline_s);
     f.add_done_callback([&](remote_future<int> done) {
         EXPECT_EQ(done.status(), remote_status::done);
         ++after;
@@ -190,9 +192,7 @@ TEST_F(RemoteFuture, CallbacksAddedFromManyThreadsWhileTheResultArrivesEachRunOn
     for (auto& t : threads) t.join();
     f.get(3.0);
     // get() may return while the I/O thread is still running the callbacks it found.
-    for (int i = 0; i < 400 && calls.load() < 200; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    wait_until([&] { return calls.load() >= 200; }, reply_deadline_s);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(calls.load(), 200);
 }
@@ -260,7 +260,7 @@ TEST_F(RemoteFuture, CloseFailsPendingFuturesAndLaterSubmitsThrow) {
     options.close_grace_s = 1.0;
     client c(broker_.endpoint(), options);
     ASSERT_TRUE(c.wait_connected(3.0));
-    auto f = c.submit(sleep_ms, 10'000);
+    auto f = c.submit(held, 1);
     ASSERT_TRUE(c.flush(3.0));  // accepted, still running
     EXPECT_EQ(f.status(), remote_status::accepted);
     c.close();
@@ -276,7 +276,8 @@ TEST_F(RemoteFuture, CloseWaitsBrieflyForTasksTheBrokerHasNotAcknowledged) {
     // The broker acknowledges only after a while: close() must wait for it, so that a
     // submit-then-close program does not lose its task.
     client_options options = shoal::testing::quick_options();
-    options.close_grace_s = 3.0;
+    // Long enough that only the ACCEPTED can end close(), however slow the machine.
+    options.close_grace_s = 30.0;
     auto c = std::make_unique<client>(broker_.endpoint(), options);
     const auto identity = broker_.handshake();
     auto f = c->submit(add, 1, 2);
@@ -303,7 +304,7 @@ TEST_F(RemoteFuture, EmptyHandlesAndBadSubmitsThrowTypedErrors) {
 TEST_F(RemoteFuture, BlockingInsideADoneCallbackThrowsInsteadOfHanging) {
     broker_.serve();
     client c(broker_.endpoint(), shoal::testing::quick_options());
-    auto slow = c.submit(sleep_ms, 2000);
+    auto slow = c.submit(held, 2000);  // never released: pending throughout
     std::atomic<int> refused{0};
     std::atomic<int> polled{0};
     auto f = c.submit(add, 1, 2);
@@ -322,9 +323,7 @@ TEST_F(RemoteFuture, BlockingInsideADoneCallbackThrowsInsteadOfHanging) {
         if (!slow.wait(0.0)) ++polled;  // a poll does not block, so it is allowed
     });
     ASSERT_EQ(f.get(3.0), 3);
-    for (int i = 0; i < 200 && refused.load() + polled.load() < 3; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    wait_until([&] { return refused.load() + polled.load() >= 3; }, reply_deadline_s);
     EXPECT_EQ(refused.load(), 2);
     EXPECT_EQ(polled.load(), 1);
 }
