@@ -7,15 +7,18 @@
 #include <thread>
 
 #include "fake_broker.hpp"
+#include "process/wait_until.hpp"
 
 namespace {
 
 using namespace shoal;
 using shoal::testing::fake_broker;
 using shoal::testing::quick_options;
+using shoal::testing::reply_deadline_s;
+using shoal::testing::wait_until;
 
 inline constexpr task_def<int(int, int)> add{"add"};
-inline constexpr task_def<int(int)> sleep_ms{"sleep_ms"};
+inline constexpr task_def<int(int)> held{"held"};  // runs until the test releases it
 inline constexpr task_def<int()> fail{"fail"};
 
 class Fetch : public ::testing::Test {
@@ -41,14 +44,18 @@ TEST_F(Fetch, AnotherClientFetchesAResultById) {
 
 TEST_F(Fetch, APendingTaskIsAskedForAgainUntilDone) {
     client submitter(broker_.endpoint(), quick_options());
-    auto f = submitter.submit(sleep_ms, 300);
+    // Pending until the other client has asked for it more than once, however long that takes.
+    auto f = submitter.submit(held, 300);
     ASSERT_TRUE(submitter.flush(3.0));
     client other(broker_.endpoint(), quick_options());
     EXPECT_EQ(other.fetch_state(f.id()).result(3.0).state, proto::result_state::pending);
     auto fetched = other.fetch<int>(f.id());
     EXPECT_FALSE(fetched.done());
+    // Asked more than once (fetch_state asked too).
+    EXPECT_TRUE(wait_until([&] { return broker_.fetches_seen.load() >= 3; }, reply_deadline_s));
+    EXPECT_FALSE(fetched.done());
+    broker_.release(f.id());
     EXPECT_EQ(fetched.get(3.0), 300);
-    EXPECT_GE(broker_.fetches_seen.load(), 3);  // asked more than once
 }
 
 TEST_F(Fetch, AFetchedFailureIsTheSameTypedError) {
@@ -73,7 +80,7 @@ TEST_F(Fetch, AnUnknownIdIsAResultUnknownError) {
 
 TEST_F(Fetch, RevokingByIdFromAnotherClientCancelsTheSubmittersFuture) {
     client submitter(broker_.endpoint(), quick_options());
-    auto f = submitter.submit(sleep_ms, 5000);
+    auto f = submitter.submit(held, 5000);  // never released: only the revoke ends it
     ASSERT_TRUE(submitter.flush(3.0));
     client other(broker_.endpoint(), quick_options());
     other.revoke(f.id());
