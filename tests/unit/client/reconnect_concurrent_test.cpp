@@ -6,26 +6,22 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
-
 #include "fake_broker.hpp"
+#include "process/wait_until.hpp"
 
 namespace {
 
 using namespace shoal;
 using shoal::testing::fake_broker;
 using shoal::testing::quick_options;
+using shoal::testing::reply_deadline_s;
+using shoal::testing::wait_until;
 
 inline constexpr task_def<int(int, int)> add{"add"};
 
 template <class T>
 bool wait_for_status(const remote_future<T>& f, remote_status s) {
-    for (int i = 0; i < 400; ++i) {
-        if (f.status() == s) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
+    return wait_until([&] { return f.status() == s; }, reply_deadline_s);
 }
 
 proto::fetched_entry entry(const proto::task_id& id, proto::result_state state) {
@@ -87,11 +83,14 @@ TEST(Reconnect, UnacknowledgedTasksAreResentAndAcceptedOnesFetched) {
 TEST(Reconnect, ASilentBrokerIsLeftForAFreshSocketAndEverythingUnansweredIsResent) {
     fake_broker broker;
     client c(broker.endpoint(), quick_options());
+    // Submitted before the WELCOME, so that it leaves with it: submitted after, it could
+    // leave only once the client had given up on a session it heard nothing from for
+    // 100 ms (a test thread that late on a busy machine), on the next socket.
+    auto f = c.submit(add, 5, 6);
     auto w = fake_broker::welcome_for_tests();
     w.heartbeat_ms = 50;
     w.liveness = 2;
     const auto first = broker.handshake(w);
-    auto f = c.submit(add, 5, 6);
     auto [id, s] = broker.expect<proto::submit>();
     // No ACCEPTED, no heartbeat: after 100 ms the client gives up on this session.
     const auto second = broker.handshake();
