@@ -73,11 +73,11 @@ TEST(Reconnect, UnacknowledgedTasksAreResentAndAcceptedOnesFetched) {
     auto done = entry(a.id(), proto::result_state::done);
     done.result = ok(a.id(), 3);
     broker.send(again, proto::fetched{{done}});
-    EXPECT_EQ(a.get(3.0), 3);
+    EXPECT_EQ(a.get(reply_deadline_s), 3);
 
     broker.send(again, proto::accepted{{b.id()}, {}});
     broker.send(again, proto::result{{ok(b.id(), 7)}});
-    EXPECT_EQ(b.get(3.0), 7);
+    EXPECT_EQ(b.get(reply_deadline_s), 7);
 }
 
 TEST(Reconnect, ASilentBrokerIsLeftForAFreshSocketAndEverythingUnansweredIsResent) {
@@ -101,7 +101,7 @@ TEST(Reconnect, ASilentBrokerIsLeftForAFreshSocketAndEverythingUnansweredIsResen
     EXPECT_EQ(resent.tasks[0].payload, s.tasks[0].payload);
     broker.send(second, proto::accepted{{f.id()}, {}});
     broker.send(second, proto::result{{ok(f.id(), 11)}});
-    EXPECT_EQ(f.get(3.0), 11);
+    EXPECT_EQ(f.get(reply_deadline_s), 11);
 }
 
 TEST(Reconnect, ATaskTheBrokerForgotIsSubmittedAgain) {
@@ -123,7 +123,7 @@ TEST(Reconnect, ATaskTheBrokerForgotIsSubmittedAgain) {
     EXPECT_EQ(resubmitted.tasks[0], s.tasks[0]);  // the very same task, id included
     EXPECT_EQ(f.status(), remote_status::accepted);  // not failed: it is on its way again
     broker.send(again, proto::result{{ok(f.id(), 2)}});
-    EXPECT_EQ(f.get(3.0), 2);
+    EXPECT_EQ(f.get(reply_deadline_s), 2);
 }
 
 TEST(Reconnect, AnExpiredResultFailsWithResultExpiredError) {
@@ -138,7 +138,7 @@ TEST(Reconnect, AnExpiredResultFailsWithResultExpiredError) {
     const auto again = broker.handshake();
     broker.expect<proto::fetch>();
     broker.send(again, proto::fetched{{entry(f.id(), proto::result_state::expired)}});
-    EXPECT_THROW(f.get(3.0), result_expired_error);
+    EXPECT_THROW(f.get(reply_deadline_s), result_expired_error);
 }
 
 TEST(Reconnect, OutstandingRequestsAreRepeatedInTheNewSession) {
@@ -160,8 +160,8 @@ TEST(Reconnect, OutstandingRequestsAreRepeatedInTheNewSession) {
     r.rows.push_back({{"name", std::string("default")}, {"ready", std::int64_t{4}}});
     broker.send(again, r);
     broker.send(again, proto::purged{"slow", 9});
-    EXPECT_EQ(report.result(3.0), r);
-    EXPECT_EQ(purged.result(3.0), 9u);
+    EXPECT_EQ(report.result(reply_deadline_s), r);
+    EXPECT_EQ(purged.result(reply_deadline_s), 9u);
 }
 
 TEST(Reconnect, RevokesIssuedWhileDisconnectedAreSentAfterTheWelcome) {

@@ -67,7 +67,7 @@ TEST_F(RemoteFuture, SubmitSendsTheTaskAndTheResultSettlesTheFuture) {
     EXPECT_FALSE(f.done());
 
     broker_.send(identity, proto::result{{ok_outcome(t.id, 5)}});
-    EXPECT_EQ(f.get(3.0), 5);
+    EXPECT_EQ(f.get(reply_deadline_s), 5);
     EXPECT_TRUE(f.done());
     EXPECT_EQ(f.status(), remote_status::done);
     EXPECT_EQ(f.exception(0.0), nullptr);
@@ -90,7 +90,7 @@ TEST_F(RemoteFuture, AFailedTaskRethrowsAsRemoteTaskErrorNamingTheWorker) {
     client c(broker_.endpoint(), shoal::testing::quick_options());
     auto f = c.submit(fail);
     try {
-        f.get(3.0);
+        f.get(reply_deadline_s);
         FAIL() << "no exception";
     } catch (const remote_task_error& e) {
         EXPECT_EQ(e.type(), "std::runtime_error");
@@ -125,23 +125,23 @@ TEST_F(RemoteFuture, EveryNonOkOutcomeHasItsOwnTypedError) {
     broker_.send(identity, r);
 
     try {
-        unknown.get(3.0);
+        unknown.get(reply_deadline_s);
         FAIL();
     } catch (const unknown_task_error& e) {
         EXPECT_EQ(e.code(), "unknown_task");
         EXPECT_STREQ(e.what(), "no worker can run 'add'");
     }
     try {
-        lost.get(3.0);
+        lost.get(reply_deadline_s);
         FAIL();
     } catch (const task_lost_error& e) {
         EXPECT_STREQ(e.what(), "worker-2 died 3 times");
     }
-    EXPECT_THROW(revoked.get(3.0), cancelled_error);
+    EXPECT_THROW(revoked.get(reply_deadline_s), cancelled_error);
     EXPECT_EQ(revoked.status(), remote_status::revoked);
     EXPECT_TRUE(revoked.cancelled());
     try {
-        wrong_type.get(3.0);
+        wrong_type.get(reply_deadline_s);
         FAIL();
     } catch (const task_error& e) {
         EXPECT_EQ(e.type(), detail::result_error_type);
@@ -161,7 +161,7 @@ TEST_F(RemoteFuture, DoneCallbacksRunExactlyOnceAlsoWhenAddedAfterCompletion) {
         seen_value = done.get(0.0);
         ++before;
     });
-    ASSERT_EQ(f.get(3.0), 42);
+    ASSERT_EQ(f.get(reply_deadline_s), 42);
     // The callback runs on the I/O thread after the value is set.
     wait_until([&] { return before.load() > 0; }, reply_deadline_s);
     f.add_done_callback([&](remote_future<int> done) {
@@ -190,7 +190,7 @@ TEST_F(RemoteFuture, CallbacksAddedFromManyThreadsWhileTheResultArrivesEachRunOn
         });
     }
     for (auto& t : threads) t.join();
-    f.get(3.0);
+    f.get(reply_deadline_s);
     // get() may return while the I/O thread is still running the callbacks it found.
     wait_until([&] { return calls.load() >= 200; }, reply_deadline_s);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -227,7 +227,7 @@ TEST_F(RemoteFuture, CancelAfterTheResultDoesNothing) {
     broker_.serve();
     client c(broker_.endpoint(), shoal::testing::quick_options());
     auto f = c.submit(add, 1, 2);
-    ASSERT_EQ(f.get(3.0), 3);
+    ASSERT_EQ(f.get(reply_deadline_s), 3);
     EXPECT_FALSE(f.cancel());
     EXPECT_EQ(f.status(), remote_status::done);
 }
@@ -247,11 +247,11 @@ TEST_F(RemoteFuture, TheUntypedPathCarriesRawMsgpack) {
     broker_.serve();
     client c(broker_.endpoint(), shoal::testing::quick_options());
     auto f = c.submit_raw("add", detail::pack_arguments(40, 2));
-    const raw_msgpack r = f.get(3.0);
+    const raw_msgpack r = f.get(reply_deadline_s);
     EXPECT_EQ(r.as<int>(), 42);
     EXPECT_EQ(r.unpack().get().as<long>(), 42);
     auto s = c.submit(echo, "hi");
-    EXPECT_EQ(s.get(3.0), "hi");
+    EXPECT_EQ(s.get(reply_deadline_s), "hi");
 }
 
 TEST_F(RemoteFuture, CloseFailsPendingFuturesAndLaterSubmitsThrow) {
@@ -259,9 +259,9 @@ TEST_F(RemoteFuture, CloseFailsPendingFuturesAndLaterSubmitsThrow) {
     client_options options = shoal::testing::quick_options();
     options.close_grace_s = 1.0;
     client c(broker_.endpoint(), options);
-    ASSERT_TRUE(c.wait_connected(3.0));
+    ASSERT_TRUE(c.wait_connected(reply_deadline_s));
     auto f = c.submit(held, 1);
-    ASSERT_TRUE(c.flush(3.0));  // accepted, still running
+    ASSERT_TRUE(c.flush(reply_deadline_s));  // accepted, still running
     EXPECT_EQ(f.status(), remote_status::accepted);
     c.close();
     EXPECT_THROW(f.get(1.0), client_closed_error);
@@ -322,7 +322,7 @@ TEST_F(RemoteFuture, BlockingInsideADoneCallbackThrowsInsteadOfHanging) {
         }
         if (!slow.wait(0.0)) ++polled;  // a poll does not block, so it is allowed
     });
-    ASSERT_EQ(f.get(3.0), 3);
+    ASSERT_EQ(f.get(reply_deadline_s), 3);
     wait_until([&] { return refused.load() + polled.load() >= 3; }, reply_deadline_s);
     EXPECT_EQ(refused.load(), 2);
     EXPECT_EQ(polled.load(), 1);
@@ -331,7 +331,7 @@ TEST_F(RemoteFuture, BlockingInsideADoneCallbackThrowsInsteadOfHanging) {
 TEST_F(RemoteFuture, AnUnknownTaskNameFailsWithUnknownTaskError) {
     broker_.serve();
     client c(broker_.endpoint(), shoal::testing::quick_options());
-    EXPECT_THROW(c.submit(nobody_runs_this, 1).get(3.0), unknown_task_error);
+    EXPECT_THROW(c.submit(nobody_runs_this, 1).get(reply_deadline_s), unknown_task_error);
 }
 
 }  // namespace
