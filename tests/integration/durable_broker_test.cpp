@@ -32,7 +32,6 @@ class DurableBroker : public ::testing::Test {
 protected:
     broker_config config() const {
         broker_config c = fast_config();
-        c.liveness = 20;  // 1 s: a busy machine must not make peers look dead
         c.redis = redis.url();
         c.redis_result_ttl_s = 600;
         c.redis_timeout_ms = 500;

@@ -26,7 +26,7 @@ TEST(BrokerSession, HelloGetsWelcomeWithTheBrokersSettings) {
     test_peer client(ctx, b.endpoint());
     const proto::welcome w = client.hello_client();
     EXPECT_EQ(w.heartbeat_ms, 50u);
-    EXPECT_EQ(w.liveness, 4u);
+    EXPECT_EQ(w.liveness, 400u);
     EXPECT_EQ(w.max_batch, 500u);
     EXPECT_EQ(w.max_message_bytes, 1u << 20);
     test_peer worker(ctx, b.endpoint());
