@@ -20,10 +20,13 @@ using shoal::testing::field;
 using shoal::testing::local_cluster;
 using shoal::testing::wait_until;
 
-// The worker running `id`, from INSPECT active; empty while nobody runs it.
+// The worker running `id`, from INSPECT active: one that said it started it (STARTED), not
+// merely holds it; empty while nobody does.
 std::string worker_running(shoal::client& client, const shoal::proto::task_id& id) {
     for (const auto& row : client.inspect("active").result(5.0).rows) {
-        if (field(row, "task") == id.to_hex()) return field(row, "worker");
+        if (field(row, "task") == id.to_hex() && field(row, "started") == "1") {
+            return field(row, "worker");
+        }
     }
     return {};
 }
@@ -63,13 +66,14 @@ TEST_F(WorkerLossTest, KillNineAWorkerMidTaskAndTheTaskCompletesOnTheOther) {
 }
 
 TEST_F(WorkerLossTest, AStoppedWorkerLosesItsTaskAndItsLateResultIsIgnored) {
-    auto f = client_->submit(shoal_examples::sleep, 1.0);
+    // Long enough that it cannot end between the test seeing it run and stopping its worker.
+    auto f = client_->submit(shoal_examples::sleep, 2.0);
     std::string holder;
     ASSERT_TRUE(wait_until([&] { return !(holder = worker_running(*client_, f.id())).empty(); }, 10.0));
     auto& stopped = process_of(holder);
     stopped.signal(SIGSTOP);
     // Past its liveness the broker gives the task to the other worker, which finishes it.
-    EXPECT_EQ(f.get(30.0), 1.0);
+    EXPECT_EQ(f.get(30.0), 2.0);
     // Woken up, the first worker finishes its superseded attempt; the broker ignores that
     // result (the stored one stays the first), and the worker comes back for new work.
     stopped.signal(SIGCONT);
@@ -92,7 +96,8 @@ TEST_F(WorkerLossTest, AStoppedWorkerLosesItsTaskAndItsLateResultIsIgnored) {
 }
 
 TEST_F(WorkerLossTest, ATaskThatOutlivesEveryWorkerWaitsForTheNextOne) {
-    auto f = client_->submit(shoal_examples::sleep, 0.5);
+    // Long enough that it cannot end between the test seeing it run and killing the workers.
+    auto f = client_->submit(shoal_examples::sleep, 2.0);
     std::string holder;
     ASSERT_TRUE(wait_until([&] { return !(holder = worker_running(*client_, f.id())).empty(); }, 10.0));
     cluster_.worker(0).signal(SIGKILL);
@@ -100,7 +105,7 @@ TEST_F(WorkerLossTest, ATaskThatOutlivesEveryWorkerWaitsForTheNextOne) {
     std::this_thread::sleep_for(std::chrono::milliseconds(600));
     EXPECT_FALSE(f.done());
     cluster_.add_worker("w3");
-    EXPECT_EQ(f.get(30.0), 0.5);
+    EXPECT_EQ(f.get(30.0), 2.0);
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "broker_test_peer.hpp"
+#include "broker_time.hpp"
+#include "manual_clock.hpp"
 #include "process/wait_until.hpp"
 #include "redis/redis_server.hpp"
 #include "shoal/broker/durable/durable_records.hpp"
@@ -32,14 +34,13 @@ class DurableBroker : public ::testing::Test {
 protected:
     broker_config config() const {
         broker_config c = fast_config();
-        c.liveness = 20;  // 1 s: a busy machine must not make peers look dead
         c.redis = redis.url();
         c.redis_result_ttl_s = 600;
         c.redis_timeout_ms = 500;
         return c;
     }
     void start_broker() {
-        broker = std::make_unique<embedded_broker>(config());
+        broker = std::make_unique<embedded_broker>(config(), time_source);
         client = std::make_unique<test_peer>(ctx, broker->endpoint());
         client->hello_client();
     }
@@ -60,6 +61,9 @@ protected:
     std::string stored_result(std::uint32_t n) { return redis.command({"GET", result_key(id_of(n))}); }
 
     redis_server redis;
+    // Brokers started from now on run on it if a test sets it (time_source = &clock).
+    shoal::testing::manual_clock clock;
+    const shoal::clock* time_source = nullptr;
     zmq::context_t ctx;
     std::unique_ptr<embedded_broker> broker;
     std::unique_ptr<test_peer> client;
@@ -76,7 +80,8 @@ TEST_F(DurableBroker, ATaskIsStoredWhenAcceptedAndItsResultReplacesIt) {
     ASSERT_EQ(d.tasks.size(), 1u);
     // The lease is recorded in the same wake-up's pipeline, right after the DISPATCH left.
     EXPECT_TRUE(wait_until(
-        [&] { return redis.command({"HGET", leases_key, id_of(1).to_hex()}) == "1"; }, 5.0));
+        [&] { return redis.command({"HGET", leases_key, id_of(1).to_hex()}) == "1"; },
+        reply_deadline_s));
     w->done_ok(d.tasks, 1);
     const auto results = client->results(1);
     ASSERT_EQ(results.size(), 1u);
@@ -130,7 +135,7 @@ TEST_F(DurableBroker, ABrokerStartedAgainRunsWhatWasQueuedAndServesStoredResults
     w->done_ok(got, 2);
     // The asking client hears of task 2 (it FETCHed it while pending).
     EXPECT_EQ(client->results(1).at(0).id, id_of(2));
-    EXPECT_TRUE(wait_until([&] { return stored_result(3) != "(nil)"; }, 5.0));
+    EXPECT_TRUE(wait_until([&] { return stored_result(3) != "(nil)"; }, reply_deadline_s));
     EXPECT_EQ(redis.command({"HLEN", tasks_key}), "0");
 }
 
@@ -163,19 +168,28 @@ TEST_F(DurableBroker, RevocationsSurviveARestart) {
 }
 
 TEST_F(DurableBroker, AHeldTaskKeepsItsEtaAcrossARestart) {
+    // On a manual clock: the eta comes when the test moves time, not after however long a
+    // busy machine takes to restart the broker (1.5 s on real time could pass first). An eta
+    // is wall-clock time, turned into the clock's when the broker reads or recovers the
+    // task, so the margins cover the real time until the restarted broker has it: up to 10 s.
+    time_source = &clock;
     start_broker();
     auto later = task(1);
-    const auto eta = std::chrono::system_clock::now() + std::chrono::milliseconds(1500);
+    const auto eta = std::chrono::system_clock::now() + std::chrono::seconds(18);
     later.options.eta_ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(eta.time_since_epoch()).count());
     client->submit({later});
     restart_broker();
     auto w = worker();
-    EXPECT_TRUE(w->quiet_for(0.5));  // still held after the restart
-    const auto d = w->expect<proto::dispatch>(5.0);
+    EXPECT_TRUE(w->quiet_for(0.3));  // still held after the restart
+    // Each step shorter than the liveness window (20 s), so that nobody dies of it.
+    advance(*broker, clock, 8);
+    EXPECT_EQ(int_field(client->inspect("stats").rows.at(0), "held"), 1)
+        << "released before its eta";
+    advance(*broker, clock, 11);
+    const auto d = w->expect<proto::dispatch>();
     ASSERT_EQ(d.tasks.size(), 1u);
     EXPECT_EQ(d.tasks[0].id, id_of(1));
-    EXPECT_GE(std::chrono::system_clock::now(), eta - std::chrono::milliseconds(50));
 }
 
 TEST_F(DurableBroker, ATaskThatWasRunningWhenTheBrokerStoppedRunsAgainAsTheNextAttempt) {
@@ -185,7 +199,8 @@ TEST_F(DurableBroker, ATaskThatWasRunningWhenTheBrokerStoppedRunsAgainAsTheNextA
         auto w = worker();
         ASSERT_EQ(w->expect<proto::dispatch>().tasks.at(0).attempt, 1u);
         ASSERT_TRUE(wait_until(
-            [&] { return redis.command({"HGET", leases_key, id_of(1).to_hex()}) == "1"; }, 5.0));
+            [&] { return redis.command({"HGET", leases_key, id_of(1).to_hex()}) == "1"; },
+            reply_deadline_s));
         restart_broker();  // the worker never reports
     }
     auto w = worker();
@@ -249,7 +264,7 @@ TEST_F(DurableBroker, WhileRedisIsDownSubmitsAreRefusedRetryablyAndAcceptedOnceI
             refused = client->submit({task(++n)});
             return refused.refused.size() == 1;
         },
-        5.0));
+        reply_deadline_s));
     EXPECT_EQ(refused.refused[0].error.type, "unavailable");
     EXPECT_NE(refused.refused[0].error.message.find("submit again later"), std::string::npos);
     const auto stats = client->inspect("stats");
@@ -267,7 +282,7 @@ TEST_F(DurableBroker, WhileRedisIsDownSubmitsAreRefusedRetryablyAndAcceptedOnceI
     EXPECT_EQ(str_field(client->inspect("stats").rows.at(0), "redis"), "up");
     // What was refused was not stored, and runs nowhere; what was accepted runs.
     EXPECT_EQ(stored_task(101), "0");
-    const auto d = w->expect<proto::dispatch>(5.0);
+    const auto d = w->expect<proto::dispatch>();
     ASSERT_EQ(d.tasks.size(), 1u);
     EXPECT_EQ(d.tasks[0].id, id_of(n));
 }

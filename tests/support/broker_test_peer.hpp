@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,13 +24,23 @@
 
 namespace shoal::broker::testing {
 
-// Short heartbeats so that liveness tests take a fraction of a second.
+// Short heartbeats, and a liveness no busy machine outlasts: peers heartbeat only while the
+// test waits on one, and a test thread held up for 200 ms between two waits made a live
+// peer look dead. Liveness itself is tested on a manual clock (short_liveness, and
+// broker_time.hpp), where only the test moves time.
 inline broker_config fast_config() {
     broker_config c;
     c.bind = "tcp://127.0.0.1:0";
     c.heartbeat_ms = 50;
-    c.liveness = 4;  // dead after 200 ms of silence
+    c.liveness = 400;  // dead after 20 s of silence
     c.log_level = "warn";
+    return c;
+}
+
+// For a broker on a manual clock whose tests declare peers dead: dead after 200 ms of the
+// clock's time without a word.
+inline broker_config short_liveness(broker_config c = fast_config()) {
+    c.liveness = 4;
     return c;
 }
 
@@ -116,25 +127,33 @@ public:
         }
     }
 
-    // The next message within timeout_s, HEARTBEATs skipped unless asked for.
+    // The next message within timeout_s, HEARTBEATs skipped unless asked for; messages kept
+    // aside by inspect_keeping_others come first.
     std::optional<raw_message> next(double timeout_s = reply_deadline_s, bool skip_heartbeats = true) {
+        if (!kept_.empty()) {
+            raw_message m = std::move(kept_.front());
+            kept_.pop_front();
+            return m;
+        }
+        return receive(timeout_s, skip_heartbeats);
+    }
+
+    // INSPECT and its REPORT, whatever else comes first kept for next(): for a test that
+    // asks while other messages (results, dispatches) may be on their way to this peer.
+    proto::report inspect_keeping_others(const std::string& what) {
+        send(proto::inspect{what});
         const auto deadline = std::chrono::steady_clock::now() +
-                              std::chrono::duration<double>(timeout_s);
+                              std::chrono::duration<double>(reply_deadline_s);
         while (true) {
-            if (auto m = proto::receive(socket_, false)) {
-                const proto::envelope env = m->parse();
-                if (skip_heartbeats && env.cmd == proto::command::heartbeat) {
-                    ++heartbeats_seen;
-                    continue;
-                }
-                return raw_message{env.cmd, std::string(env.body)};
+            const double left =
+                std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+            const auto m = receive(std::max(left, 0.0), true);
+            if (!m) {
+                ADD_FAILURE() << "no REPORT within " << reply_deadline_s << " s";
+                return {};
             }
-            for (test_peer* p : living_peers()) p->heartbeat_if_due();
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return std::nullopt;
-            zmq_pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-            zmq_poll(&item, 1, static_cast<long>(std::min<long>(left.count(), 10)));
+            if (m->cmd == proto::command::report) return proto::decode<proto::report>(m->body);
+            kept_.push_back(*m);
         }
     }
 
@@ -237,7 +256,30 @@ public:
     int heartbeats_seen = 0;
 
 private:
+    // The next message from the socket, heartbeating meanwhile for every living peer.
+    std::optional<raw_message> receive(double timeout_s, bool skip_heartbeats) {
+        const auto deadline = std::chrono::steady_clock::now() +
+                              std::chrono::duration<double>(timeout_s);
+        while (true) {
+            if (auto m = proto::receive(socket_, false)) {
+                const proto::envelope env = m->parse();
+                if (skip_heartbeats && env.cmd == proto::command::heartbeat) {
+                    ++heartbeats_seen;
+                    continue;
+                }
+                return raw_message{env.cmd, std::string(env.body)};
+            }
+            for (test_peer* p : living_peers()) p->heartbeat_if_due();
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            zmq_pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+            zmq_poll(&item, 1, static_cast<long>(std::min<long>(left.count(), 10)));
+        }
+    }
+
     zmq::socket_t socket_;
+    std::deque<raw_message> kept_;  // by inspect_keeping_others, for next()
     bool alive_ = false;
     std::chrono::steady_clock::time_point last_heartbeat_{};
 };

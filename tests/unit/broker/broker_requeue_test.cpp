@@ -1,9 +1,14 @@
 // A worker that dies: its tasks go back to the front of their queue with attempt + 1, a late
 // DONE for the old attempt is ignored and counted, and the dead worker must HELLO again.
+// The broker runs on a manual clock: a silent worker dies when the test moves time past its
+// liveness (200 ms), while the peers that heartbeat are heard in between (advance_alive), so
+// a slow machine kills nobody.
 
 #include <gtest/gtest.h>
 
 #include "broker_test_peer.hpp"
+#include "broker_time.hpp"
+#include "manual_clock.hpp"
 #include "shoal/broker/embedded_broker.hpp"
 
 namespace {
@@ -19,8 +24,13 @@ proto::done done_of(const proto::dispatched_task& t, std::string payload, std::u
     return d;
 }
 
+// Past the 200 ms liveness window of short_liveness(), in steps shorter than it.
+constexpr double past_liveness_s = 0.5;
+constexpr double step_s = 0.1;
+
 TEST(BrokerRequeue, DeadWorkersTasksRunAgainWithTheNextAttempt) {
-    embedded_broker broker(fast_config());
+    shoal::testing::manual_clock clock;
+    embedded_broker broker(short_liveness(), &clock);
     zmq::context_t ctx;
     test_peer client(ctx, broker.endpoint());
     client.hello_client();
@@ -44,9 +54,12 @@ TEST(BrokerRequeue, DeadWorkersTasksRunAgainWithTheNextAttempt) {
     rescuer.send(proto::ready{3});
     // Task 3 goes to the rescuer at once; tasks 1 and 2 once the doomed worker is declared
     // dead (200 ms), back at the front of the queue with attempt 2.
-    std::vector<proto::dispatched_task> got;
-    for (int i = 0; i < 3 && got.size() < 3; ++i) {
-        const auto d = rescuer.expect<proto::dispatch>(2.0);
+    std::vector<proto::dispatched_task> got = rescuer.expect<proto::dispatch>().tasks;
+    ASSERT_EQ(got.size(), 1u);
+    advance_alive(broker, clock, past_liveness_s, step_s, client, {"rescuer"});
+    while (got.size() < 3) {
+        const auto d = rescuer.expect<proto::dispatch>();
+        if (d.tasks.empty()) break;  // none came: expect() failed the test
         got.insert(got.end(), d.tasks.begin(), d.tasks.end());
     }
     ASSERT_EQ(got.size(), 3u);
@@ -86,7 +99,8 @@ TEST(BrokerRequeue, DeadWorkersTasksRunAgainWithTheNextAttempt) {
 }
 
 TEST(BrokerRequeue, LateDoneAfterRequeueButBeforeRedispatchIsIgnored) {
-    embedded_broker broker(fast_config());
+    shoal::testing::manual_clock clock;
+    embedded_broker broker(short_liveness(), &clock);
     zmq::context_t ctx;
     test_peer client(ctx, broker.endpoint());
     client.hello_client();
@@ -97,7 +111,7 @@ TEST(BrokerRequeue, LateDoneAfterRequeueButBeforeRedispatchIsIgnored) {
     client.submit({task(1)});
     const auto d = doomed.expect<proto::dispatch>();
     doomed.go_silent();
-    EXPECT_TRUE(client.quiet_for(0.35));  // the client heartbeats meanwhile
+    advance_alive(broker, clock, past_liveness_s, step_s, client);
     EXPECT_EQ(int_field(client.inspect("queues").rows.at(0), "length"), 1);  // back in line
     doomed.hello_worker({"add"}, 1, 0, "doomed-again");
     doomed.send(done_of(d.tasks[0], "stale", 0));  // attempt 1: no credit returned
@@ -112,9 +126,10 @@ TEST(BrokerRequeue, LateDoneAfterRequeueButBeforeRedispatchIsIgnored) {
 }
 
 TEST(BrokerRequeue, ATaskThatOutlivesMaxAttemptsIsDeadLettered) {
-    auto config = fast_config();
+    auto config = short_liveness();
     config.max_attempts = 1;
-    embedded_broker broker(config);
+    shoal::testing::manual_clock clock;
+    embedded_broker broker(config, &clock);
     zmq::context_t ctx;
     test_peer client(ctx, broker.endpoint());
     client.hello_client();
@@ -125,7 +140,8 @@ TEST(BrokerRequeue, ATaskThatOutlivesMaxAttemptsIsDeadLettered) {
     client.submit({task(1)});
     doomed.expect<proto::dispatch>();
     doomed.go_silent();
-    const auto r = client.results(1, 2.0);
+    advance_alive(broker, clock, past_liveness_s, step_s, client);
+    const auto r = client.results(1);
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].status, proto::task_status::lost);
     EXPECT_EQ(r[0].error.type, "dead_letter");

@@ -1,11 +1,14 @@
 // Sessions against an in-process broker: HELLO/WELCOME, heartbeats both ways, liveness, BYE,
-// and commands from peers that have no session.
+// and commands from peers that have no session. Liveness on a manual clock: a peer dies when
+// the test moves time past its window, never because the machine was slow.
 
 #include <gtest/gtest.h>
 
-#include <thread>
+#include <chrono>
 
 #include "broker_test_peer.hpp"
+#include "broker_time.hpp"
+#include "manual_clock.hpp"
 #include "shoal/broker/embedded_broker.hpp"
 
 namespace {
@@ -23,7 +26,7 @@ TEST(BrokerSession, HelloGetsWelcomeWithTheBrokersSettings) {
     test_peer client(ctx, b.endpoint());
     const proto::welcome w = client.hello_client();
     EXPECT_EQ(w.heartbeat_ms, 50u);
-    EXPECT_EQ(w.liveness, 4u);
+    EXPECT_EQ(w.liveness, 400u);
     EXPECT_EQ(w.max_batch, 500u);
     EXPECT_EQ(w.max_message_bytes, 1u << 20);
     test_peer worker(ctx, b.endpoint());
@@ -69,18 +72,23 @@ TEST(BrokerSession, BrokerSendsHeartbeatsWhenItHasNothingElseToSay) {
     zmq::context_t ctx;
     test_peer client(ctx, b.endpoint());
     client.hello_client();
-    EXPECT_TRUE(client.quiet_for(0.4));
-    // 400 ms at one heartbeat per 50-62 ms: at least 4 even on a slow machine.
+    // Nothing but heartbeats until 4 came (one per 50 ms), however long a busy machine takes.
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(reply_deadline_s);
+    while (client.heartbeats_seen < 4 && std::chrono::steady_clock::now() < until) {
+        ASSERT_TRUE(client.quiet_for(0.05));
+    }
     EXPECT_GE(client.heartbeats_seen, 4);
 }
 
 TEST(BrokerSession, SilentPeerIsForgottenAndMustHelloAgain) {
-    embedded_broker b(fast_config());
+    shoal::testing::manual_clock clock;
+    embedded_broker b(short_liveness(), &clock);
     zmq::context_t ctx;
     test_peer client(ctx, b.endpoint());
     client.hello_client();
     client.go_silent();
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // past 4 x 50 ms
+    advance(b, clock, 0.4);  // past 4 x 50 ms
     client.send(proto::fetch{{id_of(1)}});
     // Heartbeats sent before the broker gave up may still be queued: skip them.
     EXPECT_EQ(client.expect_error().code, "not_registered");
@@ -91,12 +99,21 @@ TEST(BrokerSession, SilentPeerIsForgottenAndMustHelloAgain) {
 }
 
 TEST(BrokerSession, HeartbeatsKeepAPeerAlive) {
-    embedded_broker b(fast_config());
+    shoal::testing::manual_clock clock;
+    embedded_broker b(short_liveness(), &clock);
     zmq::context_t ctx;
     test_peer client(ctx, b.endpoint());
     client.hello_client();
-    EXPECT_TRUE(client.quiet_for(0.5));  // it heartbeats every 20 ms meanwhile
-    EXPECT_EQ(client.fetch({id_of(1)}).entries.at(0).state, proto::result_state::unknown);
+    // A worker that says nothing but HEARTBEAT (every 20 ms while the test waits), heard
+    // within every 100 ms of the clock's time, lives through 500 ms: 2.5 liveness windows.
+    test_peer worker(ctx, b.endpoint());
+    worker.hello_worker({"add"}, 1, 0, "beating");
+    advance_alive(b, clock, 0.5, 0.1, client, {"beating"});
+    EXPECT_EQ(int_field(client.inspect("stats").rows.at(0), "workers_dead"), 0);
+    // Still served.
+    worker.send(proto::ready{1});
+    client.submit({task(1)});
+    EXPECT_EQ(worker.expect<proto::dispatch>().tasks.size(), 1u);
 }
 
 TEST(BrokerSession, ByeEndsTheSession) {
@@ -149,7 +166,7 @@ TEST(BrokerSession, EmbeddedBrokerStopsCleanlyAndSaysBye) {
     test_peer client(ctx, b->endpoint());
     client.hello_client();
     b->stop();
-    const auto m = client.next(1.0);
+    const auto m = client.next();
     ASSERT_TRUE(m.has_value());
     EXPECT_EQ(m->cmd, proto::command::bye);
     b.reset();

@@ -2,12 +2,19 @@
 // eta held by the broker (no worker credit taken), expiry, priorities, retries (policy,
 // retry_on, a task asking for its own retry), the delivery limit with its dead letters and
 // REQUEUE, revoke with terminate, and rate limits per task name.
+//
+// The broker runs on a manual clock: a held task comes due, a back-off ends, a rate limit
+// lets the next task go and a silent worker dies when the test moves time, to the
+// millisecond, and never because the machine was slow.
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 
 #include "broker_test_peer.hpp"
+#include "broker_time.hpp"
+#include "manual_clock.hpp"
+#include "process/wait_until.hpp"
 #include "shoal/broker/embedded_broker.hpp"
 
 namespace {
@@ -15,11 +22,6 @@ namespace {
 using namespace shoal::broker;
 using namespace shoal::broker::testing;
 namespace proto = shoal::proto;
-using clock_type = std::chrono::steady_clock;
-
-double seconds_since(clock_type::time_point t) {
-    return std::chrono::duration<double>(clock_type::now() - t).count();
-}
 
 std::uint64_t epoch_ms_in(double seconds) {
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -41,11 +43,19 @@ std::int64_t stat(test_peer& client, const char* key) {
     return int_field(client.inspect("stats").rows.at(0), key);
 }
 
+// Waits until the broker's stat reaches `value`: a worker's message read (it cannot be asked
+// whether it was), before the test moves the clock.
+bool stat_reaches(test_peer& client, const char* key, std::int64_t value) {
+    return shoal::testing::wait_until([&] { return stat(client, key) >= value; }, reply_deadline_s);
+}
+
 class TaskControl : public ::testing::Test {
 protected:
-    explicit TaskControl(broker_config config = fast_config()) : broker(std::move(config)) {}
+    explicit TaskControl(broker_config config = fast_config()) : broker(std::move(config), &clock) {}
     void SetUp() override { client.hello_client(); }
+    void advance(double seconds) { shoal::broker::testing::advance(broker, clock, seconds); }
 
+    shoal::testing::manual_clock clock;
     embedded_broker broker;
     zmq::context_t ctx;
     test_peer client{ctx, broker.endpoint()};
@@ -57,7 +67,6 @@ TEST_F(TaskControl, ACountdownIsHeldByTheBrokerWithoutTakingCredit) {
     worker.send(proto::ready{1});
     auto later = task(1);
     later.options.countdown_ms = 400;
-    const auto start = clock_type::now();
     ASSERT_EQ(client.submit({later, task(2)}).ids.size(), 2u);
     // The worker's one slot serves task 2 at once: the held task took no credit.
     const auto first = worker.expect<proto::dispatch>();
@@ -66,10 +75,12 @@ TEST_F(TaskControl, ACountdownIsHeldByTheBrokerWithoutTakingCredit) {
     EXPECT_EQ(stat(client, "held"), 1);
     worker.done_ok(first.tasks, 1);
     EXPECT_EQ(client.results(1).at(0).id, id_of(2));
-    const auto second = worker.expect<proto::dispatch>(3.0);
+    advance(0.39);
+    EXPECT_EQ(stat(client, "held"), 1) << "released before its countdown";
+    advance(0.02);
+    const auto second = worker.expect<proto::dispatch>();
     ASSERT_EQ(second.tasks.size(), 1u);
     EXPECT_EQ(second.tasks[0].id, id_of(1));
-    EXPECT_GE(seconds_since(start), 0.39);
     EXPECT_EQ(stat(client, "held"), 0);
 }
 
@@ -79,17 +90,20 @@ TEST_F(TaskControl, AnEtaInThePastRunsAtOnceAndOneInTheFutureWaits) {
     worker.send(proto::ready{2});
     auto past = task(1);
     past.options.eta_ms = epoch_ms_in(-5);
+    // An eta is wall-clock time: the broker turns it into its clock's time when the task
+    // comes in, so the margins below cover the real time until then.
     auto future = task(2);
-    future.options.eta_ms = epoch_ms_in(0.5);
-    const auto start = clock_type::now();
+    future.options.eta_ms = epoch_ms_in(10);
     client.submit({past, future});
     const auto first = worker.expect<proto::dispatch>();
     ASSERT_EQ(first.tasks.size(), 1u);
     EXPECT_EQ(first.tasks[0].id, id_of(1));
-    const auto second = worker.expect<proto::dispatch>(3.0);
+    advance(5);
+    EXPECT_EQ(stat(client, "held"), 1) << "released before its eta";
+    advance(6);
+    const auto second = worker.expect<proto::dispatch>();
     ASSERT_EQ(second.tasks.size(), 1u);
     EXPECT_EQ(second.tasks[0].id, id_of(2));
-    EXPECT_GE(seconds_since(start), 0.45);
 }
 
 TEST_F(TaskControl, ATaskPastItsExpiryNeverRunsAndItsFutureSaysExpired) {
@@ -98,7 +112,8 @@ TEST_F(TaskControl, ATaskPastItsExpiryNeverRunsAndItsFutureSaysExpired) {
     auto gone = task(2);
     gone.options.expires_ms = epoch_ms_in(-1);
     ASSERT_EQ(client.submit({soon, gone}).ids.size(), 2u);  // accepted, then expired
-    const auto r = client.results(2, 3.0);
+    advance(0.3);
+    const auto r = client.results(2);
     ASSERT_EQ(r.size(), 2u);
     for (const auto& o : r) {
         EXPECT_EQ(o.status, proto::task_status::expired);
@@ -142,16 +157,18 @@ TEST_F(TaskControl, AFailedTaskIsRetriedByItsPolicyThenItsLastErrorIsTold) {
     flaky.options.retry_jitter = false;
     client.submit({flaky});
     auto d = worker.expect<proto::dispatch>();
-    auto at = clock_type::now();
     for (std::uint32_t attempt = 1; attempt <= 3; ++attempt) {
         ASSERT_EQ(d.tasks.size(), 1u);
         EXPECT_EQ(d.tasks[0].attempt, attempt);
         worker.send(failed(d.tasks[0], "std::runtime_error", 1));
-        at = clock_type::now();
         if (attempt < 3) {
-            d = worker.expect<proto::dispatch>(3.0);
-            // Back-off: 100 ms, then 200 ms.
-            EXPECT_GE(seconds_since(at), attempt == 1 ? 0.09 : 0.19);
+            // Back-off: 100 ms, then 200 ms, from when the failure was read.
+            ASSERT_TRUE(stat_reaches(client, "retried", attempt));
+            const double back_off = attempt == 1 ? 0.1 : 0.2;
+            advance(back_off - 0.01);
+            EXPECT_EQ(stat(client, "held"), 1) << "retry " << attempt << " before its back-off";
+            advance(0.02);
+            d = worker.expect<proto::dispatch>();
         }
     }
     const auto r = client.results(1);
@@ -188,10 +205,12 @@ TEST_F(TaskControl, ATaskAsksForItsOwnRetryWithinTheDefaultThree) {
     client.submit({task(1)});
     auto d = worker.expect<proto::dispatch>();
     for (int retry = 1; retry <= 3; ++retry) {
-        const auto asked = clock_type::now();
         worker.send(failed(d.tasks.at(0), "shoal::retry", 1, 150));
-        d = worker.expect<proto::dispatch>(3.0);
-        EXPECT_GE(seconds_since(asked), 0.14);  // its own countdown
+        ASSERT_TRUE(stat_reaches(client, "retried", retry));
+        advance(0.14);
+        EXPECT_EQ(stat(client, "held"), 1) << "retry " << retry << " before its own countdown";
+        advance(0.02);
+        d = worker.expect<proto::dispatch>();
     }
     worker.send(failed(d.tasks.at(0), "shoal::retry", 1, 0));
     const auto r = client.results(1);
@@ -249,13 +268,14 @@ TEST_F(TaskControl, ARevokedHeldTaskNeverComesBack) {
     client.submit({later});
     client.send(proto::revoke{{id_of(1)}, false});
     EXPECT_EQ(client.results(1).at(0).status, proto::task_status::revoked);
-    EXPECT_TRUE(worker.quiet_for(0.5));
+    advance(0.5);  // past its countdown: a DISPATCH would have left by now
+    EXPECT_TRUE(worker.quiet_for(0.1));
 }
 
 class DeliveryLimit : public TaskControl {
 protected:
     static broker_config two_deliveries() {
-        auto c = fast_config();
+        auto c = short_liveness();
         c.max_attempts = 2;
         return c;
     }
@@ -272,11 +292,9 @@ TEST_F(DeliveryLimit, APoisonTaskIsDeadLetteredThenRequeuedOnRequest) {
         ASSERT_EQ(d.tasks.size(), 1u);
         EXPECT_EQ(d.tasks[0].attempt, static_cast<std::uint32_t>(death));
         doomed.go_silent();  // dies holding it; declared dead after 200 ms
-        if (death == 1) {
-            EXPECT_TRUE(client.quiet_for(0.4));
-        }
+        advance_alive(broker, clock, 0.5, 0.1, client);
     }
-    const auto r = client.results(1, 3.0);
+    const auto r = client.results(1);
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].status, proto::task_status::lost);
     EXPECT_EQ(r[0].error.type, "dead_letter");
@@ -326,27 +344,30 @@ TEST_F(RateLimited, ALimitedNameIsDispatchedAtItsRateWhileOthersFlow) {
     std::vector<proto::submitted_task> tasks;
     for (std::uint32_t i = 1; i <= 10; ++i) tasks.push_back(task(i));
     for (std::uint32_t i = 11; i <= 15; ++i) tasks.push_back(task(i, "other"));
-    const auto start = clock_type::now();
     client.submit(tasks);
     std::size_t adds = 0;
     std::size_t others = 0;
-    double others_done_at = -1;
-    while (adds < 10 && seconds_since(start) < 5.0) {
-        const auto m = worker.next(1.0);
-        if (!m || m->cmd != proto::command::dispatch) continue;
-        for (const auto& t : proto::decode<proto::dispatch>(m->body).tasks) {
-            (t.name == "add" ? adds : others) += 1;
+    const auto take = [&](std::size_t expected_adds) {
+        while (adds < expected_adds || others < 5) {
+            const auto d = worker.expect<proto::dispatch>();
+            if (d.tasks.empty()) return;  // none came: expect() failed the test
+            for (const auto& t : d.tasks) (t.name == "add" ? adds : others) += 1;
         }
-        if (others == 5 && others_done_at < 0) others_done_at = seconds_since(start);
+    };
+    // At once: the bucket's one add, and every other task (not held up behind the limit).
+    take(1);
+    EXPECT_EQ(adds, 1u);
+    EXPECT_EQ(others, 5u);
+    // Then one add per 100 ms of the clock (steps a little longer, so that rounding never
+    // leaves a token just short of whole): the last leaves 0.9 s after the first, no sooner.
+    for (std::size_t step = 2; step <= 10; ++step) {
+        advance(0.11);
+        take(step);
+        EXPECT_EQ(adds, step) << "after " << step - 1 << " steps of 110 ms";
     }
-    const double took = seconds_since(start);
+    EXPECT_TRUE(worker.quiet_for(0.1));
     EXPECT_EQ(adds, 10u);
     EXPECT_EQ(others, 5u);
-    // 10 tasks at 10/s with a bucket of one: the last leaves about 0.9 s after the first.
-    EXPECT_GE(took, 0.8);
-    EXPECT_LT(took, 3.0);
-    EXPECT_GE(others_done_at, 0);
-    EXPECT_LT(others_done_at, 0.5);  // not held up behind the limited name
     const auto limits = client.inspect("limits");
     ASSERT_EQ(limits.rows.size(), 1u);
     EXPECT_EQ(str_field(limits.rows[0], "name"), "add");

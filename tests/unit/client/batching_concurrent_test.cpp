@@ -20,6 +20,7 @@ namespace {
 using namespace shoal;
 using shoal::testing::fake_broker;
 using shoal::testing::quick_options;
+using shoal::testing::reply_deadline_s;
 
 inline constexpr task_def<int(int, int)> add{"add"};
 inline constexpr task_def<std::string(std::string)> echo{"echo"};
@@ -64,7 +65,7 @@ TEST(Batching, SubmitManyIsOneMessageInInputOrder) {
     fake_broker broker;
     client c(broker.endpoint(), quick_options());
     broker.handshake();
-    ASSERT_TRUE(c.wait_connected(3.0));
+    ASSERT_TRUE(c.wait_connected(reply_deadline_s));
     std::vector<std::tuple<int, int>> items;
     for (int i = 0; i < 100; ++i) items.emplace_back(i, 2 * i);
     const auto futures = c.submit_many(add, items);
@@ -83,7 +84,7 @@ TEST(Batching, MaxBatchSplitsALargeSubmit) {
     auto w = fake_broker::welcome_for_tests();
     w.max_batch = 10;
     broker.handshake(w);
-    ASSERT_TRUE(c.wait_connected(3.0));
+    ASSERT_TRUE(c.wait_connected(reply_deadline_s));
     std::vector<int> xs(35, 1);
     std::vector<std::tuple<int, int>> items;
     for (int x : xs) items.emplace_back(x, x);
@@ -98,7 +99,7 @@ TEST(Batching, SubmitsFromManyThreadsWhileConnectedAreCoalesced) {
     fake_broker broker;
     client c(broker.endpoint(), quick_options());
     broker.handshake();
-    ASSERT_TRUE(c.wait_connected(3.0));
+    ASSERT_TRUE(c.wait_connected(reply_deadline_s));
     constexpr int threads = 4;
     constexpr int per_thread = 500;
     std::vector<std::thread> submitters;
@@ -146,10 +147,10 @@ TEST(Batching, ATaskLargerThanAnyMessageFailsAloneWithPayloadTooLarge) {
     auto w = fake_broker::welcome_for_tests();
     w.max_message_bytes = 4096;
     broker.handshake(w);
-    ASSERT_TRUE(c.wait_connected(3.0));
+    ASSERT_TRUE(c.wait_connected(reply_deadline_s));
     std::vector<std::string> texts{"small", std::string(10'000, 'x'), "also small"};
     const auto futures = c.submit_many(echo, texts);
-    EXPECT_THROW(futures[1].get(3.0), payload_too_large);
+    EXPECT_THROW(futures[1].get(reply_deadline_s), payload_too_large);
     auto [identity, s] = broker.expect<proto::submit>();
     ASSERT_EQ(s.tasks.size(), 2u);
     EXPECT_EQ(s.tasks[0].id, futures[0].id());
@@ -162,7 +163,7 @@ TEST(Batching, ManySmallTasksSplitByBytes) {
     auto w = fake_broker::welcome_for_tests();
     w.max_message_bytes = 8192;
     broker.handshake(w);
-    ASSERT_TRUE(c.wait_connected(3.0));
+    ASSERT_TRUE(c.wait_connected(reply_deadline_s));
     const std::vector<std::string> texts(20, std::string(1000, 'y'));
     c.submit_many(echo, texts);
     const auto messages = broker.expect_items<proto::submit>(20, task_count);

@@ -4,15 +4,21 @@
 //   - step by step, in the test's thread: next()/expect<M>() read what the client sent,
 //     send() answers (for batching, reconnect and refusal scenarios);
 //   - serve(): a thread that answers like a tiny broker with built-in tasks (add, echo, fail,
-//     sleep_ms; anything else is unknown_task), for the combinator and future tests.
+//     sleep_ms, held; anything else is unknown_task), for the combinator and future tests.
+//     A held task echoes its argument when the test calls release(id) (or after
+//     held_at_most_s, so that a test that never does still ends): what is still running,
+//     and what finishes first, is then the test's choice, not a race between sleep_ms
+//     delays that a busy machine can lose.
 // Every wait is bounded; a timeout or an unexpected command throws, failing the test.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -43,6 +49,13 @@ inline client_options quick_options() {
     return o;
 }
 
+// How long the fake broker, and the tests, wait for what they expect. Generous: a deadline
+// only costs time when the answer never comes (a failing test), and a client on a busy
+// machine can take seconds to answer.
+inline constexpr double reply_deadline_s = 10.0;
+// A held task not released is answered after this long: longer than any test waits.
+inline constexpr double held_at_most_s = 30.0;
+
 struct incoming {
     std::string identity;
     proto::command cmd;
@@ -65,7 +78,7 @@ public:
     // ---- step by step (test thread; not while serve() runs) ----
 
     // The next message, skipping HEARTBEATs unless asked; nullopt after the timeout.
-    std::optional<incoming> next(double timeout_s = 3.0, bool skip_heartbeats = true) {
+    std::optional<incoming> next(double timeout_s = reply_deadline_s, bool skip_heartbeats = true) {
         const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
         while (true) {
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -83,7 +96,7 @@ public:
 
     // The next message, which must be an M (HEARTBEATs skipped); throws otherwise.
     template <class M>
-    std::pair<std::string, M> expect(double timeout_s = 3.0) {
+    std::pair<std::string, M> expect(double timeout_s = reply_deadline_s) {
         auto m = next(timeout_s);
         if (!m) {
             throw std::runtime_error(std::string("fake_broker: no ") +
@@ -99,7 +112,8 @@ public:
 
     // Collects Ms until `count` items (tasks or ids, via size_of) arrived; throws on timeout.
     template <class M, class SizeOf>
-    std::vector<M> expect_items(std::size_t count, SizeOf size_of, double timeout_s = 3.0) {
+    std::vector<M> expect_items(std::size_t count, SizeOf size_of,
+                                double timeout_s = reply_deadline_s) {
         std::vector<M> out;
         std::size_t seen = 0;
         while (seen < count) {
@@ -148,6 +162,14 @@ public:
         if (server_.joinable()) server_.join();
     }
 
+    // Sends the result of held task `id` now (results released together leave in the order
+    // of these calls). From any thread while serve() runs; a release that comes before the
+    // task does waits for it.
+    void release(const proto::task_id& id) {
+        std::lock_guard lock(release_mutex_);
+        to_release_.push_back(id);
+    }
+
     // Counters the tests check (read after stop(), or atomically while serving).
     std::atomic<int> submits{0};
     std::atomic<int> tasks_seen{0};
@@ -165,7 +187,7 @@ public:
             std::int64_t sum = 0;
             for (std::uint32_t i = 0; i < args.size; ++i) sum += args.ptr[i].as<std::int64_t>();
             o.payload = detail::pack_result(sum);
-        } else if (name == "echo" || name == "sleep_ms") {
+        } else if (name == "echo" || name == "sleep_ms" || name == "held") {
             o.payload = args.size > 0 ? pack_object(args.ptr[0]) : detail::pack_nil();
         } else if (name == "fail") {
             o.status = proto::task_status::failed;
@@ -193,6 +215,21 @@ private:
     void serve_once() {
         const auto m = next(0.005, true);
         const auto now = std::chrono::steady_clock::now();
+        std::vector<proto::task_id> releasing;
+        {
+            std::lock_guard lock(release_mutex_);
+            releasing.swap(to_release_);
+        }
+        for (const auto& id : releasing) {
+            const auto it = std::find_if(delayed_.begin(), delayed_.end(),
+                                         [&](const delayed& d) { return d.outcome.id == id; });
+            if (it == delayed_.end()) {
+                released_early_.insert(id);
+                continue;
+            }
+            finish(it->identity, std::move(it->outcome));
+            delayed_.erase(it);
+        }
         // Results due now, in due order.
         for (auto it = delayed_.begin(); it != delayed_.end();) {
             if (it->due <= now) {
@@ -220,6 +257,9 @@ private:
                 if (t.name == "sleep_ms") {
                     const auto h = msgpack::unpack(t.payload.data(), t.payload.size());
                     due += std::chrono::milliseconds(h.get().via.array.ptr[0].as<std::int64_t>());
+                } else if (t.name == "held" && released_early_.erase(t.id) == 0) {
+                    due += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                        std::chrono::duration<double>(held_at_most_s));
                 }
                 pending_.emplace(t.id, m->identity);
                 delayed_.push_back({due, m->identity, std::move(o)});
@@ -302,6 +342,10 @@ private:
     std::vector<delayed> delayed_;
     std::map<proto::task_id, std::string> pending_;  // id -> submitter
     std::map<proto::task_id, proto::outcome> store_;
+    std::set<proto::task_id> released_early_;  // released before their SUBMIT was read
+    // release() requests, from the test's threads.
+    std::mutex release_mutex_;
+    std::vector<proto::task_id> to_release_;
 };
 
 }  // namespace shoal::testing

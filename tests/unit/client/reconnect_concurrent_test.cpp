@@ -6,26 +6,22 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <thread>
-
 #include "fake_broker.hpp"
+#include "process/wait_until.hpp"
 
 namespace {
 
 using namespace shoal;
 using shoal::testing::fake_broker;
 using shoal::testing::quick_options;
+using shoal::testing::reply_deadline_s;
+using shoal::testing::wait_until;
 
 inline constexpr task_def<int(int, int)> add{"add"};
 
 template <class T>
 bool wait_for_status(const remote_future<T>& f, remote_status s) {
-    for (int i = 0; i < 400; ++i) {
-        if (f.status() == s) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
+    return wait_until([&] { return f.status() == s; }, reply_deadline_s);
 }
 
 proto::fetched_entry entry(const proto::task_id& id, proto::result_state state) {
@@ -77,21 +73,24 @@ TEST(Reconnect, UnacknowledgedTasksAreResentAndAcceptedOnesFetched) {
     auto done = entry(a.id(), proto::result_state::done);
     done.result = ok(a.id(), 3);
     broker.send(again, proto::fetched{{done}});
-    EXPECT_EQ(a.get(3.0), 3);
+    EXPECT_EQ(a.get(reply_deadline_s), 3);
 
     broker.send(again, proto::accepted{{b.id()}, {}});
     broker.send(again, proto::result{{ok(b.id(), 7)}});
-    EXPECT_EQ(b.get(3.0), 7);
+    EXPECT_EQ(b.get(reply_deadline_s), 7);
 }
 
 TEST(Reconnect, ASilentBrokerIsLeftForAFreshSocketAndEverythingUnansweredIsResent) {
     fake_broker broker;
     client c(broker.endpoint(), quick_options());
+    // Submitted before the WELCOME, so that it leaves with it: submitted after, it could
+    // leave only once the client had given up on a session it heard nothing from for
+    // 100 ms (a test thread that late on a busy machine), on the next socket.
+    auto f = c.submit(add, 5, 6);
     auto w = fake_broker::welcome_for_tests();
     w.heartbeat_ms = 50;
     w.liveness = 2;
     const auto first = broker.handshake(w);
-    auto f = c.submit(add, 5, 6);
     auto [id, s] = broker.expect<proto::submit>();
     // No ACCEPTED, no heartbeat: after 100 ms the client gives up on this session.
     const auto second = broker.handshake();
@@ -102,7 +101,7 @@ TEST(Reconnect, ASilentBrokerIsLeftForAFreshSocketAndEverythingUnansweredIsResen
     EXPECT_EQ(resent.tasks[0].payload, s.tasks[0].payload);
     broker.send(second, proto::accepted{{f.id()}, {}});
     broker.send(second, proto::result{{ok(f.id(), 11)}});
-    EXPECT_EQ(f.get(3.0), 11);
+    EXPECT_EQ(f.get(reply_deadline_s), 11);
 }
 
 TEST(Reconnect, ATaskTheBrokerForgotIsSubmittedAgain) {
@@ -124,7 +123,7 @@ TEST(Reconnect, ATaskTheBrokerForgotIsSubmittedAgain) {
     EXPECT_EQ(resubmitted.tasks[0], s.tasks[0]);  // the very same task, id included
     EXPECT_EQ(f.status(), remote_status::accepted);  // not failed: it is on its way again
     broker.send(again, proto::result{{ok(f.id(), 2)}});
-    EXPECT_EQ(f.get(3.0), 2);
+    EXPECT_EQ(f.get(reply_deadline_s), 2);
 }
 
 TEST(Reconnect, AnExpiredResultFailsWithResultExpiredError) {
@@ -139,7 +138,7 @@ TEST(Reconnect, AnExpiredResultFailsWithResultExpiredError) {
     const auto again = broker.handshake();
     broker.expect<proto::fetch>();
     broker.send(again, proto::fetched{{entry(f.id(), proto::result_state::expired)}});
-    EXPECT_THROW(f.get(3.0), result_expired_error);
+    EXPECT_THROW(f.get(reply_deadline_s), result_expired_error);
 }
 
 TEST(Reconnect, OutstandingRequestsAreRepeatedInTheNewSession) {
@@ -161,8 +160,8 @@ TEST(Reconnect, OutstandingRequestsAreRepeatedInTheNewSession) {
     r.rows.push_back({{"name", std::string("default")}, {"ready", std::int64_t{4}}});
     broker.send(again, r);
     broker.send(again, proto::purged{"slow", 9});
-    EXPECT_EQ(report.result(3.0), r);
-    EXPECT_EQ(purged.result(3.0), 9u);
+    EXPECT_EQ(report.result(reply_deadline_s), r);
+    EXPECT_EQ(purged.result(reply_deadline_s), 9u);
 }
 
 TEST(Reconnect, RevokesIssuedWhileDisconnectedAreSentAfterTheWelcome) {

@@ -14,6 +14,7 @@ namespace {
 using namespace shoal;
 using shoal::testing::fake_broker;
 using shoal::testing::quick_options;
+using shoal::testing::reply_deadline_s;
 
 inline constexpr task_def<int(int, int)> add{"add"};
 
@@ -36,7 +37,7 @@ TEST(Refusals, ARefusedTaskFailsWithTaskRefusedCarryingTheCode) {
     acc.refused.push_back({refused.id(), {"unsupported", "priority is not supported yet", "broker"}});
     broker.send(identity, acc);
     try {
-        refused.get(3.0);
+        refused.get(reply_deadline_s);
         FAIL() << "no exception";
     } catch (const task_refused& e) {
         EXPECT_EQ(e.code(), "unsupported");
@@ -46,7 +47,7 @@ TEST(Refusals, ARefusedTaskFailsWithTaskRefusedCarryingTheCode) {
     EXPECT_EQ(refused.status(), remote_status::failed);
     // The refusal of one task does not touch the other one in the batch.
     broker.send(identity, proto::result{{ok(fine.id(), 7)}});
-    EXPECT_EQ(fine.get(3.0), 7);
+    EXPECT_EQ(fine.get(reply_deadline_s), 7);
 }
 
 TEST(Refusals, AnErrorAboutOneTaskFailsThatTaskWithBrokerError) {
@@ -58,7 +59,7 @@ TEST(Refusals, AnErrorAboutOneTaskFailsThatTaskWithBrokerError) {
     broker.expect_items<proto::submit>(2, [](const proto::submit& s) { return s.tasks.size(); });
     broker.send(identity, proto::error_reply{"conflict", "another body under this id", f.id()});
     try {
-        f.get(3.0);
+        f.get(reply_deadline_s);
         FAIL() << "no exception";
     } catch (const broker_error& e) {
         EXPECT_EQ(e.code(), "conflict");
@@ -85,7 +86,7 @@ TEST(Refusals, BadMessagesAndStrayRepliesFromTheBrokerAreDropped) {
     // The client is still fine.
     broker.send(identity, proto::accepted{{f.id()}, {}});
     broker.send(identity, proto::result{{ok(f.id(), 3)}});
-    EXPECT_EQ(f.get(3.0), 3);
+    EXPECT_EQ(f.get(reply_deadline_s), 3);
     EXPECT_TRUE(c.connected());
 }
 

@@ -10,16 +10,20 @@
 #include <thread>
 
 #include "fake_broker.hpp"
+#include "process/wait_until.hpp"
 
 namespace {
 
 using namespace shoal;
 using shoal::testing::fake_broker;
+using shoal::testing::reply_deadline_s;
+using shoal::testing::wait_until;
 
 inline constexpr task_def<int(int, int)> add{"add"};
 inline constexpr task_def<std::string(std::string)> echo{"echo"};
 inline constexpr task_def<int()> fail{"fail"};
 inline constexpr task_def<void(int)> sleep_ms{"sleep_ms"};
+inline constexpr task_def<int(int)> held{"held"};  // runs until the test releases it
 inline constexpr task_def<int(int)> nobody_runs_this{"nobody_runs_this"};
 
 proto::outcome ok_outcome(const proto::task_id& id, int value) {
@@ -58,14 +62,12 @@ TEST_F(RemoteFuture, SubmitSendsTheTaskAndTheResultSettlesTheFuture) {
     EXPECT_EQ(args, std::make_tuple(2, 3));
 
     broker_.send(identity, proto::accepted{{t.id}, {}});
-    for (int i = 0; i < 200 && f.status() == remote_status::pending; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    wait_until([&] { return f.status() != remote_status::pending; }, reply_deadline_s);
     EXPECT_EQ(f.status(), remote_status::accepted);
     EXPECT_FALSE(f.done());
 
     broker_.send(identity, proto::result{{ok_outcome(t.id, 5)}});
-    EXPECT_EQ(f.get(3.0), 5);
+    EXPECT_EQ(f.get(reply_deadline_s), 5);
     EXPECT_TRUE(f.done());
     EXPECT_EQ(f.status(), remote_status::done);
     EXPECT_EQ(f.exception(0.0), nullptr);
@@ -88,7 +90,7 @@ TEST_F(RemoteFuture, AFailedTaskRethrowsAsRemoteTaskErrorNamingTheWorker) {
     client c(broker_.endpoint(), shoal::testing::quick_options());
     auto f = c.submit(fail);
     try {
-        f.get(3.0);
+        f.get(reply_deadline_s);
         FAIL() << "no exception";
     } catch (const remote_task_error& e) {
         EXPECT_EQ(e.type(), "std::runtime_error");
@@ -123,23 +125,23 @@ TEST_F(RemoteFuture, EveryNonOkOutcomeHasItsOwnTypedError) {
     broker_.send(identity, r);
 
     try {
-        unknown.get(3.0);
+        unknown.get(reply_deadline_s);
         FAIL();
     } catch (const unknown_task_error& e) {
         EXPECT_EQ(e.code(), "unknown_task");
         EXPECT_STREQ(e.what(), "no worker can run 'add'");
     }
     try {
-        lost.get(3.0);
+        lost.get(reply_deadline_s);
         FAIL();
     } catch (const task_lost_error& e) {
         EXPECT_STREQ(e.what(), "worker-2 died 3 times");
     }
-    EXPECT_THROW(revoked.get(3.0), cancelled_error);
+    EXPECT_THROW(revoked.get(reply_deadline_s), cancelled_error);
     EXPECT_EQ(revoked.status(), remote_status::revoked);
     EXPECT_TRUE(revoked.cancelled());
     try {
-        wrong_type.get(3.0);
+        wrong_type.get(reply_deadline_s);
         FAIL();
     } catch (const task_error& e) {
         EXPECT_EQ(e.type(), detail::result_error_type);
@@ -159,9 +161,9 @@ TEST_F(RemoteFuture, DoneCallbacksRunExactlyOnceAlsoWhenAddedAfterCompletion) {
         seen_value = done.get(0.0);
         ++before;
     });
-    ASSERT_EQ(f.get(3.0), 42);
-    // The callback runs on the I/O thread after the value is set: give it a moment.
-    for (int i = 0; i < 200 && before.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_EQ(f.get(reply_deadline_s), 42);
+    // The callback runs on the I/O thread after the value is set.
+    wait_until([&] { return before.load() > 0; }, reply_deadline_s);
     f.add_done_callback([&](remote_future<int> done) {
         EXPECT_EQ(done.status(), remote_status::done);
         ++after;
@@ -188,11 +190,9 @@ TEST_F(RemoteFuture, CallbacksAddedFromManyThreadsWhileTheResultArrivesEachRunOn
         });
     }
     for (auto& t : threads) t.join();
-    f.get(3.0);
+    f.get(reply_deadline_s);
     // get() may return while the I/O thread is still running the callbacks it found.
-    for (int i = 0; i < 400 && calls.load() < 200; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    wait_until([&] { return calls.load() >= 200; }, reply_deadline_s);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(calls.load(), 200);
 }
@@ -227,7 +227,7 @@ TEST_F(RemoteFuture, CancelAfterTheResultDoesNothing) {
     broker_.serve();
     client c(broker_.endpoint(), shoal::testing::quick_options());
     auto f = c.submit(add, 1, 2);
-    ASSERT_EQ(f.get(3.0), 3);
+    ASSERT_EQ(f.get(reply_deadline_s), 3);
     EXPECT_FALSE(f.cancel());
     EXPECT_EQ(f.status(), remote_status::done);
 }
@@ -247,11 +247,11 @@ TEST_F(RemoteFuture, TheUntypedPathCarriesRawMsgpack) {
     broker_.serve();
     client c(broker_.endpoint(), shoal::testing::quick_options());
     auto f = c.submit_raw("add", detail::pack_arguments(40, 2));
-    const raw_msgpack r = f.get(3.0);
+    const raw_msgpack r = f.get(reply_deadline_s);
     EXPECT_EQ(r.as<int>(), 42);
     EXPECT_EQ(r.unpack().get().as<long>(), 42);
     auto s = c.submit(echo, "hi");
-    EXPECT_EQ(s.get(3.0), "hi");
+    EXPECT_EQ(s.get(reply_deadline_s), "hi");
 }
 
 TEST_F(RemoteFuture, CloseFailsPendingFuturesAndLaterSubmitsThrow) {
@@ -259,9 +259,9 @@ TEST_F(RemoteFuture, CloseFailsPendingFuturesAndLaterSubmitsThrow) {
     client_options options = shoal::testing::quick_options();
     options.close_grace_s = 1.0;
     client c(broker_.endpoint(), options);
-    ASSERT_TRUE(c.wait_connected(3.0));
-    auto f = c.submit(sleep_ms, 10'000);
-    ASSERT_TRUE(c.flush(3.0));  // accepted, still running
+    ASSERT_TRUE(c.wait_connected(reply_deadline_s));
+    auto f = c.submit(held, 1);
+    ASSERT_TRUE(c.flush(reply_deadline_s));  // accepted, still running
     EXPECT_EQ(f.status(), remote_status::accepted);
     c.close();
     EXPECT_THROW(f.get(1.0), client_closed_error);
@@ -276,7 +276,8 @@ TEST_F(RemoteFuture, CloseWaitsBrieflyForTasksTheBrokerHasNotAcknowledged) {
     // The broker acknowledges only after a while: close() must wait for it, so that a
     // submit-then-close program does not lose its task.
     client_options options = shoal::testing::quick_options();
-    options.close_grace_s = 3.0;
+    // Long enough that only the ACCEPTED can end close(), however slow the machine.
+    options.close_grace_s = 30.0;
     auto c = std::make_unique<client>(broker_.endpoint(), options);
     const auto identity = broker_.handshake();
     auto f = c->submit(add, 1, 2);
@@ -303,7 +304,7 @@ TEST_F(RemoteFuture, EmptyHandlesAndBadSubmitsThrowTypedErrors) {
 TEST_F(RemoteFuture, BlockingInsideADoneCallbackThrowsInsteadOfHanging) {
     broker_.serve();
     client c(broker_.endpoint(), shoal::testing::quick_options());
-    auto slow = c.submit(sleep_ms, 2000);
+    auto slow = c.submit(held, 2000);  // never released: pending throughout
     std::atomic<int> refused{0};
     std::atomic<int> polled{0};
     auto f = c.submit(add, 1, 2);
@@ -321,10 +322,8 @@ TEST_F(RemoteFuture, BlockingInsideADoneCallbackThrowsInsteadOfHanging) {
         }
         if (!slow.wait(0.0)) ++polled;  // a poll does not block, so it is allowed
     });
-    ASSERT_EQ(f.get(3.0), 3);
-    for (int i = 0; i < 200 && refused.load() + polled.load() < 3; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    ASSERT_EQ(f.get(reply_deadline_s), 3);
+    wait_until([&] { return refused.load() + polled.load() >= 3; }, reply_deadline_s);
     EXPECT_EQ(refused.load(), 2);
     EXPECT_EQ(polled.load(), 1);
 }
@@ -332,7 +331,7 @@ TEST_F(RemoteFuture, BlockingInsideADoneCallbackThrowsInsteadOfHanging) {
 TEST_F(RemoteFuture, AnUnknownTaskNameFailsWithUnknownTaskError) {
     broker_.serve();
     client c(broker_.endpoint(), shoal::testing::quick_options());
-    EXPECT_THROW(c.submit(nobody_runs_this, 1).get(3.0), unknown_task_error);
+    EXPECT_THROW(c.submit(nobody_runs_this, 1).get(reply_deadline_s), unknown_task_error);
 }
 
 }  // namespace

@@ -25,6 +25,11 @@
 
 namespace shoal::testing {
 
+// How long the fake broker waits for a message it expects. Generous: a deadline only costs
+// time when the message never comes (a failing test), and a worker on a busy machine, its
+// process pool under ASan, can take seconds to answer. Waits that expect silence pass their own.
+inline constexpr double reply_deadline_s = 10.0;
+
 struct broker_message {
     std::string identity;
     proto::command cmd;
@@ -43,7 +48,8 @@ public:
 
     // The next message from the worker, heartbeats skipped, and STARTEDs too unless
     // keep_started (they are kept in started_seen); nullopt after `seconds`.
-    std::optional<broker_message> next(double seconds = 5.0, bool keep_started = false) {
+    std::optional<broker_message> next(double seconds = reply_deadline_s,
+                                       bool keep_started = false) {
         const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
         while (true) {
             if (auto m = proto::receive(router_, true)) {
@@ -65,7 +71,7 @@ public:
 
     // The next message, which must be a Message; nullopt (and a test failure) otherwise.
     template <class Message>
-    std::optional<Message> expect(double seconds = 5.0) {
+    std::optional<Message> expect(double seconds = reply_deadline_s) {
         auto m = next(seconds, Message::cmd == proto::command::started);
         if (!m) {
             ADD_FAILURE() << "no " << proto::command_name(Message::cmd) << " from the worker within "
@@ -107,7 +113,7 @@ public:
 
     // Waits until the worker said it started `id` (STARTED), reading and keeping whatever
     // else it sends meanwhile for next(); false after `seconds`.
-    bool wait_started(const proto::task_id& id, double seconds = 5.0) {
+    bool wait_started(const proto::task_id& id, double seconds = reply_deadline_s) {
         const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
         while (true) {
             for (const auto& t : started_seen) {
@@ -223,7 +229,8 @@ struct collected {
     }
 };
 
-inline collected collect(fake_broker& broker, std::size_t count, double seconds = 5.0) {
+inline collected collect(fake_broker& broker, std::size_t count,
+                         double seconds = reply_deadline_s) {
     collected c;
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (c.by_id.size() < count) {

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "shoal/common/sleep.hpp"
+#include "task_gate.hpp"
 
 namespace {
 
@@ -19,12 +20,19 @@ namespace run_on = shoal::run_on;
 constexpr shoal::task_def<double(double)> nap{"nap"};
 constexpr shoal::task_def<double(double)> block{"block"};
 constexpr shoal::task_def<double(double)> block_in_child{"block_in_child"};
+// Run until the test opens the gate: on the loop, and on a thread (which ignores its limit).
+constexpr shoal::task_def<bool()> gated{"gated"};
+constexpr shoal::task_def<bool()> gated_thread{"gated_thread"};
+
+task_gate gate;
 
 void define_tasks(shoal::task_registry& r) {
     r.define(nap, [](double s) -> shoal::task<double> {
         co_await shoal::sleep(s);
         co_return s;
     }, run_on::loop);
+    r.define(gated, []() -> shoal::task<bool> { co_return co_await opened(gate); }, run_on::loop);
+    r.define(gated_thread, [] { return gate.wait(); }, run_on::thread_pool);
     r.define(block, [](double s) {
         std::this_thread::sleep_for(std::chrono::duration<double>(s));
         return s;
@@ -46,6 +54,10 @@ shoal::proto::dispatched_task limited(shoal::proto::dispatched_task t, std::uint
 
 class WorkerCancelTest : public ::testing::Test {
 protected:
+    void SetUp() override { gate.close(); }
+    // Before the worker goes: a gated thread would hold up its destruction.
+    void TearDown() override { gate.open(); }
+
     void start(std::uint32_t slots, std::uint32_t prefetch) {
         worker_ = std::make_unique<worker_thread>(test_options(broker_, slots, prefetch), define_tasks);
         ASSERT_TRUE(broker_.handshake());
@@ -61,9 +73,10 @@ protected:
 
 TEST_F(WorkerCancelTest, CancelARunningCoroutineReportsRevoked) {
     start(2, 0);
-    auto t = make_task("nap", 5.0);
+    auto t = make_task("nap", 60.0);
     broker_.send(dispatch_of({t}));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Running, not merely held: a CANCEL read with the DISPATCH would find it not started.
+    ASSERT_TRUE(broker_.wait_started(t.id));
     const auto sent = steady::now();
     broker_.send(shoal::proto::cancel{{t.id}});
     auto done = broker_.expect<shoal::proto::done>();
@@ -71,13 +84,15 @@ TEST_F(WorkerCancelTest, CancelARunningCoroutineReportsRevoked) {
     ASSERT_EQ(done->finished.size(), 1u);
     EXPECT_EQ(done->finished[0].result.id, t.id);
     EXPECT_EQ(done->finished[0].result.status, task_status::revoked);
-    EXPECT_LT(seconds_since(sent), 1.0);
+    EXPECT_LT(seconds_since(sent), 10.0);  // at once, not after its 60 s nap
     EXPECT_EQ(done->credit, 1u);
 }
 
 TEST_F(WorkerCancelTest, CancelATaskNotStartedDropsIt) {
     start(1, 1);
-    auto running = make_task("nap", 0.3);
+    // The running task holds the only slot until the gate opens: the waiting one cannot
+    // start before the CANCEL is read, however slowly the worker reads it.
+    auto running = make_task("gated");
     auto waiting = make_task("nap", 0.3);
     broker_.send(dispatch_of({running, waiting}));
     broker_.send(shoal::proto::cancel{{waiting.id}});
@@ -86,6 +101,7 @@ TEST_F(WorkerCancelTest, CancelATaskNotStartedDropsIt) {
     ASSERT_EQ(first->finished.size(), 1u);
     EXPECT_EQ(first->finished[0].result.id, waiting.id);
     EXPECT_EQ(first->finished[0].result.status, task_status::revoked);
+    gate.open();
     auto second = broker_.expect<shoal::proto::done>();
     ASSERT_TRUE(second);
     EXPECT_EQ(second->finished[0].result.id, running.id);
@@ -105,50 +121,52 @@ TEST_F(WorkerCancelTest, CancelOfATaskItDoesNotHoldChangesNothing) {
 TEST_F(WorkerCancelTest, ALoopTaskPastItsTimeLimitFails) {
     start(1, 0);
     const auto sent = steady::now();
-    auto t = limited(make_task("nap", 5.0), 50);
+    auto t = limited(make_task("nap", 60.0), 50);
     broker_.send(dispatch_of({t}));
     auto done = broker_.expect<shoal::proto::done>();
     ASSERT_TRUE(done);
     EXPECT_EQ(done->finished[0].result.status, task_status::failed);
     EXPECT_EQ(done->finished[0].result.error.type, "shoal::time_limit_exceeded");
-    EXPECT_LT(seconds_since(sent), 1.0);
+    EXPECT_LT(seconds_since(sent), 10.0);  // at its limit, not after its 60 s nap
     EXPECT_EQ(done->credit, 1u);
 }
 
 TEST_F(WorkerCancelTest, AThreadTaskPastItsTimeLimitFailsAtOnceAndKeepsItsSlotUntilItReturns) {
     start(1, 0);
-    const auto sent = steady::now();
-    auto t = limited(make_task("block", 0.6), 50);
+    // The thread returns only when the test opens the gate: the failure must come while it
+    // still runs (at once), and the slot only after it returned.
+    auto t = limited(make_task("gated_thread"), 50);
     broker_.send(dispatch_of({t}));
     auto done = broker_.expect<shoal::proto::done>();
     ASSERT_TRUE(done);
     EXPECT_EQ(done->finished[0].result.status, task_status::failed);
     EXPECT_EQ(done->finished[0].result.error.type, "shoal::time_limit_exceeded");
-    EXPECT_LT(seconds_since(sent), 0.5);
     EXPECT_EQ(done->credit, 0u);  // the thread still runs
-    auto ready = broker_.expect<shoal::proto::ready>(3.0);
+    EXPECT_FALSE(broker_.next(0.2)) << "the slot came back while its thread still ran";
+    gate.open();
+    auto ready = broker_.expect<shoal::proto::ready>();
     ASSERT_TRUE(ready);
     EXPECT_EQ(ready->credit, 1u);
-    EXPECT_GE(seconds_since(sent), 0.55);
 }
 
 TEST_F(WorkerCancelTest, AProcessTaskPastItsTimeLimitIsKilled) {
     start(1, 0);
     const auto sent = steady::now();
-    auto t = limited(make_task("block_in_child", 5.0), 100);
+    auto t = limited(make_task("block_in_child", 30.0), 100);
     broker_.send(dispatch_of({t}));
-    auto done = broker_.expect<shoal::proto::done>(4.0);
+    auto done = broker_.expect<shoal::proto::done>(20.0);
     ASSERT_TRUE(done);
     EXPECT_EQ(done->finished[0].result.status, task_status::failed);
     EXPECT_EQ(done->finished[0].result.error.type, "shoal::time_limit_exceeded");
-    EXPECT_LT(seconds_since(sent), 2.0);
+    EXPECT_LT(seconds_since(sent), 20.0);  // killed at its limit, not after its 30 s
     EXPECT_EQ(done->credit, 1u);
 }
 
 TEST_F(WorkerCancelTest, ATaskWithinItsTimeLimitSucceeds) {
     start(2, 0);
-    auto on_loop = limited(make_task("nap", 0.01), 2000);
-    auto on_thread = limited(make_task("block", 0.01), 2000);
+    // Limits far above what the tasks take, however busy the machine.
+    auto on_loop = limited(make_task("nap", 0.01), 30'000);
+    auto on_thread = limited(make_task("block", 0.01), 30'000);
     broker_.send(dispatch_of({on_loop, on_thread}));
     auto got = collect(broker_, 2);
     ASSERT_EQ(got.by_id.size(), 2u);

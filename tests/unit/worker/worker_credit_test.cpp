@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "shoal/common/sleep.hpp"
+#include "task_gate.hpp"
 
 namespace {
 
@@ -16,6 +17,10 @@ namespace run_on = shoal::run_on;
 
 constexpr shoal::task_def<double(double)> nap{"nap"};
 constexpr shoal::task_def<int(int)> echo{"echo"};
+// Runs until the test opens the gate.
+constexpr shoal::task_def<bool()> gated{"gated"};
+
+task_gate gate;
 
 void define_tasks(shoal::task_registry& r) {
     r.define(nap, [](double s) -> shoal::task<double> {
@@ -23,6 +28,7 @@ void define_tasks(shoal::task_registry& r) {
         co_return s;
     }, run_on::loop);
     r.define(echo, [](int x) -> shoal::task<int> { co_return x; }, run_on::loop);
+    r.define(gated, []() -> shoal::task<bool> { co_return co_await opened(gate); }, run_on::loop);
 }
 
 double seconds_since(steady::time_point t) {
@@ -38,7 +44,7 @@ TEST(WorkerCredit, HelloAnnouncesSlotsPrefetchAndTasksAndReadyGrantsBoth) {
     EXPECT_EQ(hello->name, "test-worker");
     EXPECT_EQ(hello->worker.slots, 3u);
     EXPECT_EQ(hello->worker.prefetch, 2u);
-    EXPECT_EQ(hello->worker.task_names, (std::vector<std::string>{"echo", "nap"}));
+    EXPECT_EQ(hello->worker.task_names, (std::vector<std::string>{"echo", "gated", "nap"}));
     auto ready = broker.expect<shoal::proto::ready>();
     ASSERT_TRUE(ready);
     EXPECT_EQ(ready->credit, 5u);
@@ -51,14 +57,17 @@ TEST(WorkerCredit, PrefetchZeroHoldsOnlyWhatRunsAndEachResultReturnsItsCredit) {
     auto ready = broker.expect<shoal::proto::ready>();
     ASSERT_TRUE(ready);
     EXPECT_EQ(ready->credit, 2u);
+    // b runs until the gate opens, so a finishes alone however late the worker gets to it.
+    gate.close();
     auto a = make_task("nap", 0.05);
-    auto b = make_task("nap", 0.15);
+    auto b = make_task("gated");
     broker.send(dispatch_of({a, b}));
     auto first = broker.expect<shoal::proto::done>();
     ASSERT_TRUE(first);
     ASSERT_EQ(first->finished.size(), 1u);
     EXPECT_EQ(first->finished[0].result.id, a.id);
     EXPECT_EQ(first->credit, 1u);  // a's slot, and only that: b still holds the other
+    gate.open();
     auto second = broker.expect<shoal::proto::done>();
     ASSERT_TRUE(second);
     EXPECT_EQ(second->finished[0].result.id, b.id);
