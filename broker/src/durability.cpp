@@ -247,6 +247,11 @@ void broker_core::on_results_stored(const std::vector<proto::task_id>& ids) {
     end_of_wakeup();
 }
 
+bool broker_core::durable_idle() const noexcept {
+    if (!durable_) return true;
+    return !gathering_ && durable_->idle();
+}
+
 std::string_view broker_core::redis_state() const noexcept {
     if (!durable_) return "off";
     switch (durable_->connection().current()) {
