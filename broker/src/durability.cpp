@@ -59,6 +59,7 @@ void broker_core::recover(recovery&& r) {
         // A task that was running when the broker died runs again as a new attempt, so that
         // a late result of the old one is told apart; what it cost so far still counts.
         queued_task q = queued_from(t.record.task, t.progress.attempt + 1);
+        q.seq = entry->seq;  // whichever way it goes: the queues tell a live record by its seq
         q.deaths = t.progress.deaths;
         q.retries = t.progress.retries;
         const admission a = admission_of(t.record.task.options);
@@ -77,7 +78,6 @@ void broker_core::recover(recovery&& r) {
             // restart; an expiry still applies.
             const lane_id lane = queues_.lane_for(t.record.task.queue, t.record.task.name, a.priority);
             entry->lane = lane;
-            q.seq = entry->seq;
             watch_expiry(*entry, q.id, a);
             if (!entry->done) hold(*entry, epoch_to_loop(*t.held_until_ms), lane, std::move(q));
             continue;
