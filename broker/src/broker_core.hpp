@@ -164,7 +164,8 @@ private:
         refused,        // in reply.refused: bad, conflict, busy, unavailable, result_expired
         repeated,       // a known id with the same body: accepted again (accept_duplicate)
         being_written,  // a known id whose first write to Redis is not answered yet
-        finished_now,   // new, and over at once (no worker offers its name): accept it
+        finished_now,   // new, and over at once (no worker offers its name): accept it;
+                        // in memory only (with Redis, settle_submits judges the name)
         fresh,          // new: `entry` is made and charged; queue it (or write it first)
     };
     admit_verdict admit(peer_ref ref, proto::submitted_task& t, proto::accepted& reply,

@@ -114,7 +114,7 @@ void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted
             break;
         }
         case admit_verdict::finished_now:
-            // Over already: only its result is stored.
+            // Not with Redis (admit leaves the name to settle_submits); as in memory if it were.
             ++stats_.submitted;
             now.ids.push_back(t.id);
             break;
@@ -190,7 +190,10 @@ void broker_core::settle_submits(submit_write& w, std::vector<submit_answer>& an
         case submit_answer::kind::pending:  // stored by an earlier broker: ours to run now
             ++stats_.submitted;
             reply.ids.push_back(f.id);
-            if (!entry->done) enqueue(*entry, f.queue, f.name, std::move(f.task), f.admit);
+            // New to Redis too: a name no registered worker offers fails now (unknown_task).
+            if (!entry->done && !fail_if_unknown_name(f.id, *entry, f.name)) {
+                enqueue(*entry, f.queue, f.name, std::move(f.task), f.admit);
+            }
             break;
         case submit_answer::kind::conflict:
             if (!entry->done) store_.forget_pending(f.id);

@@ -36,6 +36,60 @@ broker_config durable_config(const redis_server& redis) {
     return c;
 }
 
+// Seed 2000025: a task that ended before a restart and is submitted again (the same body)
+// afterwards, while no registered worker offers its name, is answered from the result Redis
+// stored, not failed as unknown_task (which told the client a result other than the one
+// stored, and counted a new task).
+TEST(BrokerModelDurable, ARepeatedSubmitAfterARestartIsAnsweredFromTheStoredResult) {
+    redis_server_options server_options;
+    server_options.appendonly = false;
+    redis_server redis(server_options);
+    {
+        broker_harness h(durable_config(redis));
+        settle(h);
+        h.hello_client("c");
+        h.hello_worker("w", {"add"});
+        h.send("w", proto::ready{1});
+        h.send("c", proto::submit{{task(1)}, {}});
+        settle(h);
+        EXPECT_EQ(h.take<proto::accepted>("c").ids.size(), 1u);
+        const auto d = h.take<proto::dispatch>("w");
+        ASSERT_EQ(d.tasks.size(), 1u);
+        proto::done done;
+        done.finished.push_back({proto::outcome{id_of(1), proto::task_status::ok, "stored", {}}, d.tasks[0].attempt, {}});
+        h.send("w", done);
+        settle(h);
+        ASSERT_EQ(h.results("c").size(), 1u);
+    }
+    broker_harness h(durable_config(redis));  // a restart: only Redis remembers task 1
+    settle(h);
+    h.hello_client("c");
+    h.hello_worker("w", {"mul"});  // a worker, but none offers "add"
+    // Another body under that id is a conflict, whatever the workers offer.
+    auto other = task(1);
+    other.payload = "\x92\x03\x04";
+    h.send("c", proto::submit{{other}, {}});
+    settle(h);
+    const auto refused = h.take<proto::accepted>("c");
+    EXPECT_TRUE(refused.ids.empty());
+    ASSERT_EQ(refused.refused.size(), 1u);
+    EXPECT_EQ(refused.refused[0].error.type, "conflict");
+    EXPECT_TRUE(h.results("c").empty());
+    // The same body is answered with the stored result.
+    h.send("c", proto::submit{{task(1)}, {}});
+    settle(h);
+    const auto accepted = h.take<proto::accepted>("c");
+    EXPECT_EQ(accepted.ids, std::vector<proto::task_id>{id_of(1)});
+    EXPECT_TRUE(accepted.refused.empty());
+    const auto r = h.results("c");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].status, proto::task_status::ok) << r[0].error.type;
+    EXPECT_EQ(r[0].payload, "stored");
+    EXPECT_EQ(h.stats().submitted, 0u);
+    EXPECT_EQ(h.stats().duplicates, 1u);
+    EXPECT_EQ(h.stats().unknown_task, 0u);
+}
+
 // Seed 2000038: a dead letter recovered after a restart kept seq 0 instead of its task's, so
 // once requeued it was not "live" to the queues (their record of a revoked task is told apart
 // by its seq): behind it in its lane, a revoked task made the lane count one stale record, and
