@@ -135,4 +135,92 @@ TEST(BrokerModelDurable, ARecoveredDeadLetterRequeuedRunsAndARevokedTaskDoesNot)
     EXPECT_EQ(d.tasks[0].id, id_of(1));
 }
 
+// Seed 2000435: what a task cost so far survives a restart. A retry decided before the
+// restart (the task waiting out its retry delay) still counts after it: a task with
+// max_retries 1 ran three times.
+TEST(BrokerModelDurable, ARetryDecidedBeforeARestartStillCounts) {
+    redis_server_options server_options;
+    server_options.appendonly = false;
+    redis_server redis(server_options);
+    const broker_config config = durable_config(redis);
+    constexpr std::uint64_t wall = 1'700'000'000'000;  // the same wall clock for both brokers
+    auto t = task(1);
+    t.options.max_retries = 1;
+    t.options.retry_delay_ms = 110;
+    t.options.retry_jitter = false;
+    const auto fail_it = [](broker_harness& h, std::uint32_t attempt) {
+        const auto d = h.take<proto::dispatch>("w");
+        ASSERT_EQ(d.tasks.size(), 1u);
+        EXPECT_EQ(d.tasks[0].attempt, attempt);
+        proto::done done;
+        done.finished.push_back({proto::outcome{id_of(1), proto::task_status::failed, {}, {"E1", "no", "w"}}, attempt, {}});
+        h.send("w", done);
+        settle(h);
+    };
+    {
+        broker_harness h(config, wall);
+        settle(h);
+        h.hello_client("c");
+        h.hello_worker("w", {"add"});
+        h.send("w", proto::ready{1});
+        h.send("c", proto::submit{{t}, {}});
+        settle(h);
+        fail_it(h, 1);  // retried: waits 110 ms
+        ASSERT_EQ(h.stats().retried, 1u);
+    }
+    broker_harness h(config, wall);
+    settle(h);
+    h.hello_client("c");
+    h.hello_worker("w", {"add"});
+    h.send("w", proto::ready{2});
+    h.advance(0.2);
+    settle(h);
+    fail_it(h, 2);  // its one retry was spent: it ends failed
+    EXPECT_EQ(h.stats().retried, 0u);
+    h.advance(1.0);
+    settle(h);
+    EXPECT_FALSE(h.has_mail("w")) << "run a third time";
+    EXPECT_EQ(h.stats().completed, 1u);
+}
+
+// And REQUEUE's fresh start survives one: a requeued dead letter did not come back from a
+// restart with the deaths that made it a dead letter (it was set aside again at its next
+// death, not after max_attempts).
+TEST(BrokerModelDurable, ARequeuedDeadLetterStartsOverAfterARestart) {
+    redis_server_options server_options;
+    server_options.appendonly = false;
+    redis_server redis(server_options);
+    broker_config config = durable_config(redis);
+    config.max_attempts = 2;
+    const auto die_with_it = [](broker_harness& h, std::uint32_t attempt) {
+        h.hello_worker("w", {"add"});
+        h.send("w", proto::ready{1});
+        settle(h);
+        const auto d = h.take<proto::dispatch>("w");
+        ASSERT_EQ(d.tasks.size(), 1u);
+        EXPECT_EQ(d.tasks[0].attempt, attempt);
+        h.send("w", proto::started{{{id_of(1), attempt}}});
+        h.send("w", proto::bye{"crashed"});
+        h.silence("w");
+        settle(h);
+    };
+    {
+        broker_harness h(config);
+        settle(h);
+        h.hello_client("c");
+        h.send("c", proto::submit{{task(1)}, {}});
+        settle(h);
+        die_with_it(h, 1);
+        die_with_it(h, 2);
+        ASSERT_EQ(h.stats().dead_lettered, 1u);
+        h.send("c", proto::requeue{{id_of(1)}});  // its deaths start over
+        settle(h);
+    }
+    broker_harness h(config);
+    settle(h);
+    die_with_it(h, 3);  // one death: run again, not set aside
+    EXPECT_EQ(h.stats().dead_lettered, 0u);
+    EXPECT_EQ(h.stats().requeued, 1u);
+}
+
 }  // namespace
