@@ -1,7 +1,16 @@
 // The broker with Redis, driven in-process on a manual clock (tests/support/broker_harness.hpp):
 // every answer that waits for Redis is awaited (the loop runs, the clock standing still, until
 // the broker has nothing on its way to Redis), and a restart is a new broker core on the same
-// Redis. Regressions the model-based test found, each as the shortest story that shows it.
+// Redis.
+//
+// First the model-based test (tests/support/broker_model.hpp) with Redis: the random sequences
+// of tests/unit/broker/broker_model_test.cpp plus restarts, where the new broker recovers from
+// Redis what was unfinished (queued, running, held, dead letters) while results are Redis's
+// alone, checked after every step; one redis-server for the test, emptied before each
+// sequence. Replay a failure: SHOAL_MODEL_SEED=<seed> [SHOAL_MODEL_VERBOSE=1]
+// integration_broker_model_durable_test --gtest_filter='*Random*'; more sequences:
+// SHOAL_MODEL_SEQUENCES=<n>. Then the regressions it found, each as the shortest story that
+// shows it.
 
 #include <gtest/gtest.h>
 
@@ -10,6 +19,7 @@
 #include <vector>
 
 #include "broker_harness.hpp"
+#include "broker_model.hpp"
 #include "redis/redis_server.hpp"
 
 namespace {
@@ -17,8 +27,20 @@ namespace {
 using namespace shoal::broker;
 using namespace shoal::broker::testing;
 namespace proto = shoal::proto;
+using shoal::broker::testing::model::model_options;
+using shoal::broker::testing::model::run_sequences;
 using shoal::testing::redis_server;
 using shoal::testing::redis_server_options;
+
+TEST(BrokerModelDurable, RandomSequencesWithRestartsAgreeWithTheModel) {
+    redis_server_options server_options;
+    server_options.appendonly = false;  // the broker restarts, Redis does not
+    redis_server redis(server_options);
+    model_options options;
+    options.redis = redis.url();
+    options.before_each = [&redis] { redis.command({"FLUSHALL"}); };
+    run_sequences(2'000'001, 200, options);
+}
 
 // Runs the loop until the broker has nothing on its way to Redis.
 void settle(broker_harness& h) {
