@@ -88,6 +88,11 @@ public:
     // and what it keeps in Redis; the system clock unless a test sets its own. Durations
     // never read it: they run on the loop's steady clock.
     void set_wall_clock(std::function<std::uint64_t()> wall_ms) { wall_ms_ = std::move(wall_ms); }
+    // With Redis: false while something waits for Redis (SUBMITs gathered for a write, task
+    // state or results staged or sent and not answered, a FETCH lookup) or Redis is not up.
+    // Redis answers through the loop, so a test on a manual clock runs the loop until this is
+    // true before it looks at what the broker sent. Always true without Redis.
+    bool durable_idle() const noexcept;
 
 private:
     // ---- broker_core.cpp
@@ -160,7 +165,8 @@ private:
         refused,        // in reply.refused: bad, conflict, busy, unavailable, result_expired
         repeated,       // a known id with the same body: accepted again (accept_duplicate)
         being_written,  // a known id whose first write to Redis is not answered yet
-        finished_now,   // new, and over at once (no worker offers its name): accept it
+        finished_now,   // new, and over at once (no worker offers its name): accept it;
+                        // in memory only (with Redis, settle_submits judges the name)
         fresh,          // new: `entry` is made and charged; queue it (or write it first)
     };
     admit_verdict admit(peer_ref ref, proto::submitted_task& t, proto::accepted& reply,

@@ -101,7 +101,10 @@ broker_core::admit_verdict broker_core::admit(peer_ref ref, proto::submitted_tas
     entry->recipient = ref;
     entry->seq = next_seq_++;
     store_.charge(*entry, charge);
-    if (fail_if_unknown_name(t.id, *entry, t.name)) return admit_verdict::finished_now;
+    // With Redis the name is judged once Redis has answered for the id (settle_submits): Redis
+    // may know it already (it ran before a restart), and then its stored result, or a
+    // conflict, is the answer, whatever the workers offer now.
+    if (!durable_ && fail_if_unknown_name(t.id, *entry, t.name)) return admit_verdict::finished_now;
     return admit_verdict::fresh;
 }
 

@@ -59,6 +59,7 @@ void broker_core::recover(recovery&& r) {
         // A task that was running when the broker died runs again as a new attempt, so that
         // a late result of the old one is told apart; what it cost so far still counts.
         queued_task q = queued_from(t.record.task, t.progress.attempt + 1);
+        q.seq = entry->seq;  // whichever way it goes: the queues tell a live record by its seq
         q.deaths = t.progress.deaths;
         q.retries = t.progress.retries;
         const admission a = admission_of(t.record.task.options);
@@ -77,7 +78,6 @@ void broker_core::recover(recovery&& r) {
             // restart; an expiry still applies.
             const lane_id lane = queues_.lane_for(t.record.task.queue, t.record.task.name, a.priority);
             entry->lane = lane;
-            q.seq = entry->seq;
             watch_expiry(*entry, q.id, a);
             if (!entry->done) hold(*entry, epoch_to_loop(*t.held_until_ms), lane, std::move(q));
             continue;
@@ -114,7 +114,7 @@ void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted
             break;
         }
         case admit_verdict::finished_now:
-            // Over already: only its result is stored.
+            // Not with Redis (admit leaves the name to settle_submits); as in memory if it were.
             ++stats_.submitted;
             now.ids.push_back(t.id);
             break;
@@ -190,7 +190,10 @@ void broker_core::settle_submits(submit_write& w, std::vector<submit_answer>& an
         case submit_answer::kind::pending:  // stored by an earlier broker: ours to run now
             ++stats_.submitted;
             reply.ids.push_back(f.id);
-            if (!entry->done) enqueue(*entry, f.queue, f.name, std::move(f.task), f.admit);
+            // New to Redis too: a name no registered worker offers fails now (unknown_task).
+            if (!entry->done && !fail_if_unknown_name(f.id, *entry, f.name)) {
+                enqueue(*entry, f.queue, f.name, std::move(f.task), f.admit);
+            }
             break;
         case submit_answer::kind::conflict:
             if (!entry->done) store_.forget_pending(f.id);
@@ -245,6 +248,11 @@ void broker_core::on_results_stored(const std::vector<proto::task_id>& ids) {
         tell(id, entry->recipient, result_store::outcome_of(id, *entry));
     }
     end_of_wakeup();
+}
+
+bool broker_core::durable_idle() const noexcept {
+    if (!durable_) return true;
+    return !gathering_ && durable_->idle();
 }
 
 std::string_view broker_core::redis_state() const noexcept {

@@ -79,6 +79,8 @@ bool broker_core::retry_if_asked(task_entry& entry, inflight_task& taken, proto:
     ++q.retries;
     if (durable_) durable_->stage_lease(q.id, {q.attempt, q.deaths, q.retries});
     ++q.attempt;  // a DONE still coming for the failed attempt is late
+    // What it cost so far survives a restart: the retry counts then too.
+    if (durable_) durable_->stage_lease(q.id, {q.attempt - 1, q.deaths, q.retries});
     spdlog::debug("shoal-broker: task {} failed ({}); retry {} in {:.3f} s", q.id.to_hex(),
                   f.result.error.type, q.retries, d.delay_s);
     if (d.delay_s <= 0) {
@@ -138,10 +140,14 @@ void broker_core::on_requeue(peer& p, std::string_view body) {
             continue;
         }
         entry->dead_lettered = false;
-        if (durable_) durable_->stage_undead(id);
         queued_task q = std::move(letter->task);
         q.deaths = 0;
         ++q.attempt;
+        if (durable_) {
+            durable_->stage_undead(id);
+            // Its deaths start over for good: a restart does not bring them back.
+            durable_->stage_lease(id, {q.attempt - 1, q.deaths, q.retries});
+        }
         entry->lane = letter->lane;
         queues_.push_back(letter->lane, std::move(q));
         dispatch_needed_ = true;

@@ -80,8 +80,18 @@ inline proto::received_message received(std::string_view identity, proto::comman
 
 class broker_harness {
 public:
-    explicit broker_harness(broker_config config = harness_config())
+    // With wall_start_ms, the broker's wall clock (eta, expiry, holds kept in Redis) is that
+    // unix time when the manual clock starts and follows it, instead of the system clock. It is
+    // set before attach(), where a broker with Redis recovers what it holds by that clock.
+    explicit broker_harness(broker_config config = harness_config(),
+                            std::optional<std::uint64_t> wall_start_ms = std::nullopt)
         : config_(config), core_(loop_, std::move(config), nullptr) {
+        if (wall_start_ms) {
+            core_.set_wall_clock([this, start = *wall_start_ms] {
+                const double since_s = clock_.now() - shoal::testing::manual_clock::default_start_seconds;
+                return start + static_cast<std::uint64_t>(std::llround(since_s * 1000.0));
+            });
+        }
         core_.attach(port_);
     }
     ~broker_harness() {

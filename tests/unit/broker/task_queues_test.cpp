@@ -160,6 +160,24 @@ TEST(TaskQueues, StaleTasksAreSkippedAndNotCounted) {
     EXPECT_EQ(q.at(a).stale, 0u);
 }
 
+// A stale record at the head of a lane does not rank the lane: the live task behind it does.
+// (Found by the model test, seed 2: a task held by its countdown joined its lane behind a
+// younger task, which then expired; the lane was ranked by the expired task's seq, and a
+// younger task of another lane went first.)
+TEST(TaskQueues, AStaleHeadDoesNotRankItsLane) {
+    task_queues q;
+    const lane_id a = q.lane_for("default", "add");
+    const lane_id b = q.lane_for("q1", "add");
+    q.push_back(a, make(15, 15));  // younger, queued first
+    q.push_back(a, make(9, 9));    // older, joined the lane later (a countdown)
+    q.push_back(b, make(10, 10));
+    q.mark_stale(a);  // task 15 expired
+    const auto got = take(q, {a, b}, 10, {15});
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].id, 9);
+    EXPECT_EQ(got[1].id, 10);
+}
+
 TEST(TaskQueues, StaleCountNeverExceedsTheLane) {
     task_queues q;
     const lane_id a = q.lane_for("default", "add");

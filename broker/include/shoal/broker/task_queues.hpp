@@ -151,8 +151,17 @@ std::size_t task_queues::take_oldest(std::span<const lane_id> lanes, std::size_t
         lane_id best_id = 0;
         for (const lane_id id : lanes) {
             lane& l = lanes_[id];
-            if (l.tasks.empty()) continue;
             if (skipped_count > 0 && is_skipped(id)) continue;
+            // Stale heads go before the lane is ranked: a lane's rank is the seq of the task it
+            // would give, not of a revoked or expired record in front of it (a lane is not in
+            // seq order: a task held by its countdown joins it behind younger ones).
+            while (l.stale > 0 && !l.tasks.empty() &&
+                   !is_live(static_cast<const queued_task&>(l.tasks.front()))) {
+                --l.stale;
+                --stale_total_;
+                pop_front(l);
+            }
+            if (l.tasks.empty()) continue;
             if (best == nullptr || l.priority > best->priority ||
                 (l.priority == best->priority && l.tasks.front().seq < best->tasks.front().seq)) {
                 best = &l;
@@ -161,12 +170,6 @@ std::size_t task_queues::take_oldest(std::span<const lane_id> lanes, std::size_t
         }
         if (best == nullptr) break;
         queued_task& head = best->tasks.front();
-        if (best->stale > 0 && !is_live(static_cast<const queued_task&>(head))) {
-            --best->stale;
-            --stale_total_;
-            pop_front(*best);
-            continue;
-        }
         const take_result r = take(best_id, head);
         if (r == take_result::stop) break;
         if (r == take_result::skip_lane) {

@@ -134,6 +134,11 @@ public:
     // Redis is up (again), after the store flushed what it kept.
     std::function<void()> on_up;
     std::size_t unwritten_results() const noexcept { return staged_results_.size() + sending_results_; }
+    // Connected, with nothing staged and nothing sent that Redis has not answered yet.
+    bool idle() const noexcept {
+        return connection_.is_up() && connection_.in_flight() == 0 && unwritten_state() == 0 &&
+               unwritten_results() == 0 && forgotten_.empty();
+    }
 
     // Sends what was staged (leases, results) as one pipeline. Called once per wake-up.
     void flush();
