@@ -170,9 +170,10 @@ TEST(BrokerRequeue, ByeAlsoReQueuesWhatTheWorkerHeld) {
 }
 
 TEST(BrokerRequeue, AWorkerThatDiesCostsADeathOnlyToTheTaskItWasRunning) {
-    auto config = fast_config();
+    auto config = short_liveness();
     config.max_attempts = 1;  // one death of a started task sets it aside
-    embedded_broker broker(config);
+    shoal::testing::manual_clock clock;
+    embedded_broker broker(config, &clock);
     zmq::context_t ctx;
     test_peer client(ctx, broker.endpoint());
     client.hello_client();
@@ -192,6 +193,7 @@ TEST(BrokerRequeue, AWorkerThatDiesCostsADeathOnlyToTheTaskItWasRunning) {
     test_peer rescuer(ctx, broker.endpoint());
     rescuer.hello_worker({"add"}, 3, 0, "rescuer");
     rescuer.send(proto::ready{3});
+    advance_alive(broker, clock, past_liveness_s, step_s, client, {"rescuer"});
     // The first task sent is the one it ran: set aside. The three it only held run elsewhere.
     const auto told = client.results(1);
     ASSERT_EQ(told.size(), 1u);
