@@ -162,13 +162,8 @@ public:
             return M{};
         }
         if (m->cmd != M::cmd) {
-            std::string detail;
-            if (m->cmd == proto::command::error) {
-                const auto e = proto::decode<proto::error_reply>(m->body);
-                detail = ": " + e.code + ": " + e.message;
-            }
             ADD_FAILURE() << "expected " << proto::command_name(M::cmd) << " for " << identity
-                          << ", got " << proto::command_name(m->cmd) << detail;
+                          << ", got " << describe_unexpected(m->cmd, m->body);
             return M{};
         }
         return proto::decode<M>(m->body);

@@ -73,6 +73,17 @@ struct raw_message {
     std::string body;
 };
 
+// What came instead of the message a test expected, for its failure: the command's name, and
+// an ERROR's code and message.
+inline std::string describe_unexpected(proto::command cmd, const std::string& body) {
+    std::string what(proto::command_name(cmd));
+    if (cmd == proto::command::error) {
+        const auto e = proto::decode<proto::error_reply>(body);
+        what += ": " + e.code + ": " + e.message;
+    }
+    return what;
+}
+
 class test_peer;
 
 // Peers that are kept alive: while a test waits on any peer, each of these sends HEARTBEAT
@@ -167,13 +178,8 @@ public:
             return M{};
         }
         if (m->cmd != M::cmd) {
-            std::string detail;
-            if (m->cmd == proto::command::error) {
-                const auto e = proto::decode<proto::error_reply>(m->body);
-                detail = ": " + e.code + ": " + e.message;
-            }
             ADD_FAILURE() << "expected " << proto::command_name(M::cmd) << ", got "
-                          << proto::command_name(m->cmd) << detail;
+                          << describe_unexpected(m->cmd, m->body);
             return M{};
         }
         return proto::decode<M>(m->body);
