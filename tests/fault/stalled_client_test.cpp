@@ -155,6 +155,9 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     const std::string log = dir.file("stalled.log");
     batch::spec spec{batch::kind::blob, 0, 0};
     spec.blob_bytes = kBlobBytes;
+    // Counted from before the first submit: on a busy machine the submits can take longer than
+    // the countdown, and the first results are stored before the client is stopped.
+    const long result_bytes_before = stat_of(healthy, "result_bytes");
     auto stalled = child_process::spawn(batch_client_argv({}, cluster.endpoint(), log, spec, kStalledTasks, 5000,
                                                           {"--countdown-ms", "4000", "--timeout", "180",
                                                            "--check-stored", "--name", "stalled-client"}));
@@ -164,7 +167,6 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     const auto stopped_at = clock_type::now();
     const std::size_t results_before_stop = count_log_lines(log, "result");
     const long rss_before = rss_kib(broker);
-    const long result_bytes_before = stat_of(healthy, "result_bytes");
     const long dropped_before = stat_of(healthy, "output_dropped");
 
     // The stall: round-trip windows back to back, the broker's RSS sampled between them,
