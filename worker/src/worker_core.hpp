@@ -52,8 +52,11 @@ public:
 
     // worker_subtasks.cpp (worker_context's members land here)
     shoal::client& client();
-    std::uint64_t release_slot();
-    future<void> reclaim_slot(std::uint64_t number);
+    std::uint64_t current_job() const noexcept;
+    bool begin_remote_wait(std::uint64_t number);
+    future<void> end_remote_wait(std::uint64_t number);
+    void end_remote_wait_now(std::uint64_t number);
+    void take_slot_now(std::uint64_t number);
 
 private:
     // worker_core.cpp
@@ -90,6 +93,8 @@ private:
     void finish_failed(std::uint64_t number, std::exception_ptr error);
     std::size_t busy_jobs() const noexcept;
     void resume_parked();
+    void park(job& j);
+    void unpark(job& j);
 
     // worker_results.cpp
     void report(proto::finished_task finished);
