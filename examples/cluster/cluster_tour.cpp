@@ -2,7 +2,7 @@
 // broker and workers loading the seed tasks; deploy/local-cluster.sh starts one) and walks
 // through the seeds' ideas, now across processes: submit, gather, as_completed, wait,
 // done-callbacks, errors that keep their type, co_await from an event loop mixed with a local
-// pool, map, and a batch of 10,000 tasks with a progress bar.
+// pool, a recursive fan-out of subtasks, map, and a batch of 10,000 tasks with a progress bar.
 //
 //   cluster_tour [--broker tcp://HOST:PORT] [--batch N]     (default: $SHOAL_BROKER)
 #include <atomic>
@@ -118,6 +118,26 @@ void show_co_await(shoal::client& client) {
     loop.close();
 }
 
+// fib_fanout(n) is a loop task that awaits gather(subtask(n - 1), subtask(n - 2)): a tree of
+// 2 fib(n + 1) - 1 tasks, whose waiting parents give their slots back (any worker, even one
+// with a single slot, runs it).
+void show_fan_out(shoal::client& client) {
+    section("fan-out: loop tasks gather their own subtasks, without holding a slot while they wait");
+    constexpr int n = 15;
+    long tasks = 0;
+    long previous = 0;
+    long current = 1;  // fib(1); after the loop, fib(n + 1)
+    for (int i = 1; i <= n; ++i) {
+        const long next = previous + current;
+        previous = current;
+        current = next;
+    }
+    tasks = 2 * current - 1;
+    const long value = client.submit(fib_fanout, n).get(60.0);
+    std::printf("fib_fanout(%d) = %ld   (%ld tasks: co_await gather(subtask(n-1), subtask(n-2)))\n", n, value,
+                tasks);
+}
+
 void show_map(shoal::client& client) {
     section("map: word counts of the seeds' lines, in order");
     const std::vector<std::string> lines{"the quick brown fox", "the lazy dog",
@@ -189,6 +209,7 @@ int main(int argc, char** argv) {
         show_callbacks(client);
         show_errors(client);
         show_co_await(client);
+        show_fan_out(client);
         show_map(client);
         const int status = show_batch(client, batch);
         std::printf("\n%s\n", status == 0 ? "tour complete" : "tour FAILED");

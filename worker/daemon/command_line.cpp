@@ -44,6 +44,10 @@ parse_outcome parse_command_line(int argc, char** argv) {
     app.add_option("--grace", c.options.grace_seconds, "seconds a drain may take before the worker leaves")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--slow-loop", c.options.slow_loop_seconds,
+                   "seconds a loop task may block the worker's loop before it is reported (0: never)")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
     app.add_option("--log-level,-l", level, "trace, debug, info, warn, error, critical or off")
         ->capture_default_str()
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

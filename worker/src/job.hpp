@@ -35,9 +35,10 @@ struct job {
     bool revoke_requested = false;                 // CANCEL reached it while it ran
     bool terminate_requested = false;              // ... with terminate, on the process pool
     std::stop_source stop;                         // run_on::thread_pool: this_task's token
-    bool parked = false;                           // a loop task awaiting without its slot
+    bool parked = false;                           // a loop task that gave its slot back
+    std::uint32_t remote_waits = 0;                // its waits in progress (subtask.hpp)
     detail::task_driver* driver = nullptr;         // run_on::loop: the task's driver (its key
-                                                   // for worker_context::release_slot)
+                                                   // for worker_context::current_job)
 };
 
 }  // namespace shoal::worker_detail

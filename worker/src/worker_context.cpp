@@ -25,9 +25,15 @@ const std::string& worker_context::worker_name() const noexcept { return core_->
 
 shoal::client& worker_context::client() { return core_->client(); }
 
-std::uint64_t worker_context::release_slot() { return core_->release_slot(); }
+std::uint64_t worker_context::current_job() const noexcept { return core_->current_job(); }
 
-future<void> worker_context::reclaim_slot(std::uint64_t ticket) { return core_->reclaim_slot(ticket); }
+bool worker_context::begin_remote_wait(std::uint64_t job) { return core_->begin_remote_wait(job); }
+
+future<void> worker_context::end_remote_wait(std::uint64_t job) { return core_->end_remote_wait(job); }
+
+void worker_context::end_remote_wait_now(std::uint64_t job) { core_->end_remote_wait_now(job); }
+
+void worker_context::take_slot_now(std::uint64_t job) { core_->take_slot_now(job); }
 
 namespace worker_detail {
 

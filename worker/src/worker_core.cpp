@@ -41,6 +41,9 @@ int worker_core::run() {
     }
     start_pools();
     connect();
+    if (options_.slow_loop_seconds > 0) {
+        watch_ = std::make_unique<loop_watch>(gate_, options_.name, options_.slow_loop_seconds);
+    }
     const worker_context_scope scope(worker_context_);
     spdlog::info("worker {}: {} task(s), {} slot(s), prefetch {}, broker {}", options_.name,
                  registry_.size(), options_.slots, options_.prefetch, options_.broker);
@@ -76,12 +79,14 @@ void worker_core::connect() {
     link_options.greeting.worker = {options_.slots, options_.prefetch, registry_.names()};
     link_options.heartbeat_ms = options_.heartbeat_ms;
     link_options.liveness = options_.liveness;
-    proto::dealer_link_events events;
+    link_thread_events events;
     events.connected = [this](const proto::welcome& w) { on_connected(w); };
     events.message = [this](proto::command cmd, std::string_view body) { on_message(cmd, body); };
     events.lost = [this](std::string_view why) { on_lost(why); };
-    context_ = std::make_unique<zmq::context_t>(1);
-    link_ = std::make_unique<proto::dealer_link>(loop_, *context_, std::move(link_options), std::move(events));
+    events.bounced = [this](proto::command cmd, std::string_view body, bool same_session) {
+        on_bounced(cmd, body, same_session);
+    };
+    link_ = std::make_unique<link_thread>(gate_, std::move(link_options), std::move(events));
     link_->start();
 }
 
@@ -100,6 +105,7 @@ void worker_core::unwind_loop_tasks() {
 
 void worker_core::shut_down() {
     leaving_ = true;
+    watch_.reset();  // what follows may take a while, and is no task blocking the loop
     unwind_loop_tasks();
     // The client's thread posts into our loop: it stops before the loop closes.
     close_client();
@@ -138,7 +144,6 @@ void worker_core::shut_down() {
     loop_jobs_.clear();
     signals_.reset();
     loop_.close();
-    context_.reset();
     spdlog::info("worker {}: stopped", options_.name);
 }
 

@@ -2,13 +2,15 @@
 // worker_core: everything a shoal::worker does, behind the public class. Its members are
 // implemented by concern:
 //   worker_core.cpp          starting (signals, pools, link) and shutting down
+//   link_thread.cpp          the broker link on its own thread (heartbeats never wait for tasks)
+//   loop_watch.cpp           a blocked loop reported, naming the task
 //   worker_session.cpp       the broker dialog: WELCOME, DISPATCH, CANCEL, ERROR
 //   worker_jobs.cpp          running jobs on their place, time limits, cancellation
 //   worker_results.cpp       outcomes into batched DONE messages, and credit
 //   worker_drain.cpp         SIGTERM/SIGINT/stop(): the drain and the grace period
 //   worker_subtasks.cpp      worker_context: the client, slots given back while awaiting
-// Everything runs on the loop's thread except stop() and the pools' completion callbacks,
-// which come in through the loop_gate.
+// Everything runs on the loop's thread except stop(), the pools' completion callbacks and the
+// broker link's events, which come in through the loop_gate.
 
 #include <atomic>
 #include <cstdint>
@@ -21,16 +23,15 @@
 #include <string_view>
 #include <vector>
 
-#include <zmq.hpp>
-
 #include "credit_ledger.hpp"
 #include "job.hpp"
+#include "link_thread.hpp"
+#include "loop_watch.hpp"
 #include "loop_gate.hpp"
 #include "signal_watcher.hpp"
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/process_pool_executor.hpp"
 #include "shoal/common/thread_pool_executor.hpp"
-#include "shoal/proto/dealer_link.hpp"
 #include "shoal/client/client.hpp"
 #include "shoal/worker/task_registry.hpp"
 #include "shoal/worker/worker_context.hpp"
@@ -52,8 +53,11 @@ public:
 
     // worker_subtasks.cpp (worker_context's members land here)
     shoal::client& client();
-    std::uint64_t release_slot();
-    future<void> reclaim_slot(std::uint64_t number);
+    std::uint64_t current_job() const noexcept;
+    bool begin_remote_wait(std::uint64_t number);
+    future<void> end_remote_wait(std::uint64_t number);
+    void end_remote_wait_now(std::uint64_t number);
+    void take_slot_now(std::uint64_t number);
 
 private:
     // worker_core.cpp
@@ -70,6 +74,7 @@ private:
     void on_dispatch(std::string_view body);
     void on_cancel(std::string_view body);
     void on_error(std::string_view body);
+    void on_bounced(proto::command cmd, std::string_view body, bool same_session);
 
     // worker_jobs.cpp
     void accept(proto::dispatched_task task);
@@ -90,6 +95,8 @@ private:
     void finish_failed(std::uint64_t number, std::exception_ptr error);
     std::size_t busy_jobs() const noexcept;
     void resume_parked();
+    void park(job& j);
+    void unpark(job& j);
 
     // worker_results.cpp
     void report(proto::finished_task finished);
@@ -120,8 +127,8 @@ private:
     std::unique_ptr<signal_watcher> signals_;
     std::unique_ptr<process_pool_executor> processes_;
     std::unique_ptr<thread_pool_executor> threads_;
-    std::unique_ptr<zmq::context_t> context_;
-    std::unique_ptr<proto::dealer_link> link_;
+    std::unique_ptr<link_thread> link_;     // the broker, on a thread of its own
+    std::unique_ptr<loop_watch> watch_;     // reports a blocked loop
     std::unique_ptr<shoal::client> client_;  // made by the first worker_context::client()
     worker_context worker_context_{*this};
 

@@ -106,6 +106,7 @@ void worker_core::start_on_loop(job& j) {
     const std::uint64_t number = j.number;
     j.driver = j.loop_future.state().as_task_driver();
     loop_jobs_[j.driver] = number;
+    if (watch_) watch_->register_task(j.driver, "task " + j.task.name + " (" + j.task.id.to_hex() + ")");
     j.loop_future.add_done_callback([this, number](const future<std::string>&) { on_loop_finished(number); });
     arm_time_limit(j);
 }
@@ -312,7 +313,10 @@ void worker_core::finish(std::uint64_t number, proto::outcome outcome,
     } else if (it->second.phase != job_phase::waiting) {
         --running_;
     }
-    if (it->second.driver != nullptr) loop_jobs_.erase(it->second.driver);
+    if (it->second.driver != nullptr) {
+        loop_jobs_.erase(it->second.driver);
+        if (watch_) watch_->forget_task(it->second.driver);
+    }
     const std::uint32_t attempt = it->second.task.attempt;
     jobs_.erase(it);
     report({std::move(outcome), attempt, retry_countdown});

@@ -48,6 +48,8 @@ resolved_worker_options resolve(const worker_options& options) {
     if (options.heartbeat_ms == 0 || options.liveness == 0) {
         throw std::invalid_argument("heartbeat_ms and liveness must be at least 1");
     }
+    if (!(options.slow_loop_seconds >= 0)) throw std::invalid_argument("the slow-loop threshold must be >= 0");
+    r.slow_loop_seconds = options.slow_loop_seconds;
     r.heartbeat_ms = options.heartbeat_ms;
     r.liveness = options.liveness;
     return r;

@@ -19,6 +19,40 @@ void worker_core::on_connected(const proto::welcome& session) {
     flush();  // results finished while the broker was away
 }
 
+// A message that never reached the broker (see link_thread). A DONE's results are pending
+// again; the credit it or a READY carried is taken back if its session still runs (the
+// socket refused it: try again shortly), and was void anyway if that session is over.
+void worker_core::on_bounced(proto::command cmd, std::string_view body, bool same_session) {
+    try {
+        if (cmd == proto::command::done) {
+            auto message = proto::decode<proto::done>(body);
+            ledger_.acquire(message.finished.size());
+            if (same_session) ledger_.take_back(message.credit);
+            results_.insert(results_.begin(), std::make_move_iterator(message.finished.begin()),
+                            std::make_move_iterator(message.finished.end()));
+        } else if (cmd == proto::command::ready) {
+            if (same_session) ledger_.take_back(proto::decode<proto::ready>(body).credit);
+        } else {
+            // STARTED and DRAIN are best effort: the broker takes back what a lost session held.
+            if (same_session) {
+                spdlog::warn("worker {}: a {} could not be sent", options_.name, proto::command_name(cmd));
+            }
+            return;
+        }
+    } catch (const std::exception& e) {
+        spdlog::error("worker {}: a {} that was not sent could not be read back: {}", options_.name,
+                      proto::command_name(cmd), e.what());
+        return;
+    }
+    if (same_session) {
+        retry_timer_.cancel();
+        retry_timer_ = loop_.call_later(0.05, [this] { schedule_flush(); });
+        spdlog::warn("worker {}: {} not sent (socket busy); retrying", options_.name, proto::command_name(cmd));
+    } else {
+        schedule_flush();  // in the next session (now, if it has begun)
+    }
+}
+
 void worker_core::on_lost(std::string_view why) {
     ledger_.end_session();
     spdlog::warn("worker {}: lost the broker ({}); reconnecting, {} task(s) held", options_.name, why,

@@ -1,7 +1,8 @@
 // worker_context's side in the core: the shared client, and slots given back by loop tasks
-// that await subtasks (subtask.hpp). A parked task does not count as running (its slot may
-// start another task) nor as held (its credit went back to the broker); when its awaitable is
-// done it queues for a slot ahead of tasks not started yet.
+// that wait on remote work (subtask.hpp). Each job counts its remote waits in progress: the
+// first to begin parks it, the last to end queues it for a slot. A parked task does not count
+// as running (its slot may start another task) nor as held (its credit went back to the
+// broker); when its waits are over it queues for a slot ahead of tasks not started yet.
 
 #include <spdlog/spdlog.h>
 
@@ -20,26 +21,30 @@ shoal::client& worker_core::client() {
     return *client_;
 }
 
-std::uint64_t worker_core::release_slot() {
+std::uint64_t worker_core::current_job() const noexcept {
     const auto found = loop_jobs_.find(detail::task_driver::current());
-    if (found == loop_jobs_.end()) return 0;  // not one of our tasks (or a task it created)
-    const auto it = jobs_.find(found->second);
-    if (it == jobs_.end() || it->second.phase != job_phase::running || it->second.parked) return 0;
-    job& j = it->second;
-    j.parked = true;
-    --running_;
-    ledger_.release(1);
-    schedule_flush();  // the credit goes back to the broker in this pass's DONE or a READY
-    start_waiting();
-    spdlog::debug("worker {}: task {} gave its slot back while it waits", options_.name, j.task.id.to_hex());
-    return j.number;
+    return found == loop_jobs_.end() ? 0 : found->second;
 }
 
-future<void> worker_core::reclaim_slot(std::uint64_t number) {
+bool worker_core::begin_remote_wait(std::uint64_t number) {
+    const auto it = jobs_.find(number);
+    if (it == jobs_.end() || it->second.phase != job_phase::running) return false;
+    job& j = it->second;
+    ++j.remote_waits;
+    if (!j.parked) park(j);  // the first wait (a parked job queued to resume stays parked)
+    return true;
+}
+
+future<void> worker_core::end_remote_wait(std::uint64_t number) {
     future<void> granted = loop_.create_future<void>();
     const auto it = jobs_.find(number);
-    if (number == 0 || it == jobs_.end() || !it->second.parked) {
+    if (it == jobs_.end() || it->second.remote_waits == 0) {
         granted.set_result();
+        return granted;
+    }
+    job& j = it->second;
+    if (--j.remote_waits > 0 || !j.parked) {
+        granted.set_result();  // other waits go on: the job stays without its slot
         return granted;
     }
     resuming_.emplace_back(number, granted);
@@ -47,18 +52,43 @@ future<void> worker_core::reclaim_slot(std::uint64_t number) {
     return granted;
 }
 
-// Gives free slots to parked tasks whose awaitable is done, oldest first.
+void worker_core::end_remote_wait_now(std::uint64_t number) {
+    const auto it = jobs_.find(number);
+    if (it == jobs_.end() || it->second.remote_waits == 0) return;
+    if (--it->second.remote_waits == 0 && it->second.parked) unpark(it->second);
+}
+
+void worker_core::take_slot_now(std::uint64_t number) {
+    const auto it = jobs_.find(number);
+    if (it != jobs_.end() && it->second.parked && it->second.remote_waits == 0) unpark(it->second);
+}
+
+void worker_core::park(job& j) {
+    j.parked = true;
+    --running_;
+    ledger_.release(1);
+    schedule_flush();  // the credit goes back to the broker in this pass's DONE or a READY
+    start_waiting();
+    spdlog::debug("worker {}: task {} gave its slot back while it waits", options_.name, j.task.id.to_hex());
+}
+
+// May take the slot count past the slots (a wait cancelled): start_waiting() starts nothing
+// until it is back under.
+void worker_core::unpark(job& j) {
+    j.parked = false;
+    ++running_;
+    ledger_.acquire(1);
+}
+
+// Gives free slots to parked tasks whose waits are over, oldest first.
 void worker_core::resume_parked() {
     while (running_ < options_.slots && !resuming_.empty()) {
         auto [number, granted] = std::move(resuming_.front());
         resuming_.pop_front();
         if (granted.done()) continue;  // the task was cancelled meanwhile
         const auto it = jobs_.find(number);
-        if (it != jobs_.end() && it->second.parked) {
-            it->second.parked = false;
-            ++running_;
-            ledger_.acquire(1);
-        }
+        // A job that began another wait meanwhile stays parked; its waits go on.
+        if (it != jobs_.end() && it->second.parked && it->second.remote_waits == 0) unpark(it->second);
         granted.set_result();
     }
 }

@@ -7,6 +7,7 @@
 #include <iomanip>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "seed_examples.hpp"
@@ -131,6 +132,30 @@ shoal::task<std::string> blob_of(long bytes, long seed) {
     co_return blob_text(bytes, seed);
 }
 
+constexpr int max_fib_fanout = 25;  // fib_fanout(25) is 242,785 tasks
+
+// The natural fan-out: both halves submitted at once and gathered. Each waiting parent gives
+// its slot back (subtask.hpp), so any number of levels runs on a worker with one slot.
+shoal::task<long> fib_as_subtasks(int n) {
+    if (n < 0 || n > max_fib_fanout) {
+        throw std::invalid_argument("fib_fanout: n must be in 0.." + std::to_string(max_fib_fanout));
+    }
+    if (n < 2) co_return n;
+    auto [a, b] = co_await shoal::gather(shoal::subtask(fib_fanout, n - 1), shoal::subtask(fib_fanout, n - 2));
+    co_return a + b;
+}
+
+// Sleeps the loop's thread instead of awaiting: nothing else on this worker's loop runs
+// meanwhile. Its heartbeats do not depend on the loop, and the worker logs the blocked loop
+// with this task's name and id.
+shoal::task<double> block_the_loop(double seconds) {
+    if (!(seconds >= 0.0 && seconds <= 60.0)) {
+        throw std::invalid_argument("block_loop: seconds must be in 0..60");
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    co_return seconds;
+}
+
 }  // namespace
 
 void define_seed_tasks(shoal::task_registry& registry) {
@@ -150,6 +175,8 @@ void define_seed_tasks(shoal::task_registry& registry) {
     registry.define(spin, spin_for, shoal::run_on::thread_pool);
     registry.define(now_ns, now_after, shoal::run_on::loop);
     registry.define(blob, blob_of, shoal::run_on::loop);
+    registry.define(fib_fanout, fib_as_subtasks, shoal::run_on::loop);
+    registry.define(block_loop, block_the_loop, shoal::run_on::loop);
 }
 
 }  // namespace shoal_examples

@@ -5,6 +5,11 @@
 #include "fake_broker.hpp"
 
 #include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "shoal/common/gather.hpp"
 
 #include "shoal/common/sleep.hpp"
 #include "shoal/worker/subtask.hpp"
@@ -21,12 +26,18 @@ namespace proto = shoal::proto;
 constexpr shoal::task_def<long(long)> child{"child"};
 constexpr shoal::task_def<long(long)> parent{"parent"};
 constexpr shoal::task_def<std::string()> whoami{"whoami"};
+constexpr shoal::task_def<long(long)> fan_out{"fan_out"};
 
 void define_tasks(shoal::task_registry& r) {
     r.define(child, [](long x) -> shoal::task<long> { co_return x * 10; }, run_on::loop);
     r.define(parent, [](long x) -> shoal::task<long> {
         const long from_child = co_await shoal::subtask(child, x);
         co_return from_child + 1;
+    }, run_on::loop);
+    // The fan-out of issue 12: the subtasks awaited inside gather, not directly.
+    r.define(fan_out, [](long x) -> shoal::task<long> {
+        auto [a, b] = co_await shoal::gather(shoal::subtask(child, x), shoal::subtask(child, x + 1));
+        co_return a + b;
     }, run_on::loop);
     r.define(whoami, []() -> shoal::task<std::string> {
         co_return shoal::worker_context::current().worker_name();
@@ -120,6 +131,82 @@ TEST(WorkerSubtask, AParentAwaitsItsChildWithoutHoldingItsSlot) {
     ASSERT_TRUE(parent_result);
     EXPECT_EQ(parent_result->result.status, task_status::ok);
     EXPECT_EQ(result_of<long>(*parent_result), 41);
+}
+
+// A one-slot, no-prefetch worker runs a parent that gathers two subtasks: the children can
+// only run there if the parent gave its slot (one credit) back while it waits inside gather.
+// At the end the broker holds exactly the worker's capacity in credit: one credit went back
+// when the parent began to wait, and one slot was taken again when both children were in.
+TEST(WorkerSubtask, AParentGatheringSubtasksGivesItsSlotBackOnceAndCreditStaysExact) {
+    fake_broker broker;
+    worker_thread w(test_options(broker, 1, 0), define_tasks);
+    ASSERT_TRUE(broker.handshake());
+    auto ready = broker.expect<proto::ready>();
+    ASSERT_TRUE(ready);
+    ASSERT_EQ(ready->credit, 1u);
+    std::int64_t credit = ready->credit;  // what the broker may still dispatch
+    auto p = make_task("fan_out", 4L);
+    broker.send(dispatch_of({p}));
+    --credit;
+
+    std::string client_identity;
+    std::vector<proto::submitted_task> submitted;  // not dispatched yet
+    std::map<std::string, long> children_done;
+    std::optional<proto::finished_task> parent_result;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!parent_result && std::chrono::steady_clock::now() < until) {
+        auto m = broker.next(1.0);
+        if (!m) continue;
+        switch (m->cmd) {
+            case command::hello:
+                client_identity = m->identity;
+                broker.send_to(client_identity, proto::welcome{});
+                break;
+            case command::submit: {
+                const auto s = proto::decode<proto::submit>(m->body);
+                std::vector<proto::task_id> ids;
+                for (const auto& t : s.tasks) {
+                    submitted.push_back(t);
+                    ids.push_back(t.id);
+                }
+                broker.send_to(m->identity, proto::accepted{ids, {}});
+                break;
+            }
+            case command::ready:
+                credit += proto::decode<proto::ready>(m->body).credit;
+                break;
+            case command::done: {
+                const auto d = proto::decode<proto::done>(m->body);
+                credit += d.credit;
+                for (const auto& f : d.finished) {
+                    if (f.result.id == p.id) {
+                        parent_result = f;
+                    } else {
+                        children_done[f.result.id.to_hex()] = result_of<long>(f);
+                        broker.send_to(client_identity, proto::result{{f.result}});
+                    }
+                }
+                break;
+            }
+            default:
+                break;
+        }
+        while (!submitted.empty() && credit > 0) {
+            proto::dispatched_task t;
+            t.id = submitted.front().id;
+            t.name = submitted.front().name;
+            t.payload = submitted.front().payload;
+            submitted.erase(submitted.begin());
+            broker.send(dispatch_of({t}));
+            --credit;
+        }
+    }
+    ASSERT_EQ(children_done.size(), 2u) << "the parent kept its slot while it waited inside gather";
+    ASSERT_TRUE(parent_result);
+    EXPECT_EQ(parent_result->result.status, task_status::ok);
+    EXPECT_EQ(result_of<long>(*parent_result), 40 + 50);
+    // Everything reported: the broker holds the worker's whole capacity (1) as credit, no more.
+    EXPECT_EQ(credit, 1);
 }
 
 TEST(WorkerSubtask, WithoutSlotOutsideAWorkerJustAwaits) {

@@ -23,6 +23,11 @@
 //                                                                           tests: which run's result a client was shown)
 //   blob         std::string(long bytes, long seed)          loop           blob_text(bytes, seed): a result of a chosen size
 //                                                                           (0..16 MiB) that the caller can check
+//   fib_fanout   long(int n)                                 loop           Fibonacci as a tree of subtasks (0 <= n <= 25):
+//                                                                           co_await gather(subtask(n-1), subtask(n-2))
+//   block_loop   double(double seconds)                      loop           blocks the worker's loop thread that long (0..60):
+//                                                                           what a loop task must never do (the worker goes
+//                                                                           on heartbeating and reports the blocked loop)
 //
 // Link shoal_seed_tasks to compile them into your own worker (define_seed_tasks), or load
 // libshoal_seed_tasks_plugin.so into the stock daemon: shoal-worker --tasks <path>.
@@ -54,6 +59,8 @@ inline constexpr shoal::task_def<long(long)> crash{"crash"};
 inline constexpr shoal::task_def<double(double)> spin{"spin"};
 inline constexpr shoal::task_def<long(double)> now_ns{"now_ns"};
 inline constexpr shoal::task_def<std::string(long, long)> blob{"blob"};
+inline constexpr shoal::task_def<long(int)> fib_fanout{"fib_fanout"};
+inline constexpr shoal::task_def<double(double)> block_loop{"block_loop"};
 
 // What blob(bytes, seed) returns: `bytes` printable characters that depend on the seed and on
 // the position, so that a result mixed up with another task's, or cut short, is seen.

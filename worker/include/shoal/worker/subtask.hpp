@@ -9,16 +9,28 @@
 //         co_return child + ...;
 //     }
 //
-// without_slot(awaitable) releases the calling task's slot and returns one credit to the
-// broker, awaits, then takes a slot back before it resumes the task (tasks resuming go before
-// tasks not started). A task cancelled while it waits does not take a slot back. Outside a
-// worker's loop task it simply awaits.
+// without_slot(awaitable) gives the calling task's slot back (and one credit to the broker)
+// while it waits, and takes a slot back before the task goes on (tasks resuming go before
+// tasks not started). The task is the worker's loop task whose coroutine *calls*
+// without_slot() or subtask(), so they work inside any combinator: the issue-12 fan-out
+//
+//     auto [a, b] = co_await shoal::gather(shoal::subtask(fib, n - 1), shoal::subtask(fib, n - 2));
+//
+// gives the slot back once, when the first wait begins, and takes it back when the last one
+// ends (each task counts its waits in progress). With wait/as_completed over several
+// subtasks the task may go on before all are in: it then runs between them without a slot
+// (a loop task's slot is a place among the tasks in progress, not a CPU). A wait cancelled
+// takes the slot back at once, even beyond the slot count (the task is ending or goes on
+// without that result); new tasks start only once the count is back under the slots.
+// Outside a worker's loop task (or from a task created inside one, with create_task) they
+// simply await.
 //
 // While a task waits without its slot it does not count against slots + prefetch: a worker
 // whose tasks all wait on subtasks takes new work, and holds more than slots + prefetch tasks
 // (the waiting ones cost memory, not a slot). During a drain no credit is returned, so a
 // subtask only runs on another worker.
 
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -46,10 +58,11 @@ inline bool is_cancellation(const std::exception_ptr& error) {
     }
 }
 
+// Awaits `awaitable` as one of the remote waits of the worker's job number `job` (0: none).
 template <class T, class Awaitable>
-task<T> await_without_slot(Awaitable awaitable) {
+task<T> await_without_slot(std::uint64_t job, Awaitable awaitable) {
     worker_context* context = worker_context::current_or_null();
-    const std::uint64_t ticket = context != nullptr ? context->release_slot() : 0;
+    const bool counted = context != nullptr && job != 0 && context->begin_remote_wait(job);
     std::exception_ptr error;
     std::optional<detail::stored_t<T>> value;
     try {
@@ -62,8 +75,21 @@ task<T> await_without_slot(Awaitable awaitable) {
     } catch (...) {
         error = std::current_exception();  // (no co_await inside a handler: GCC 12)
     }
-    if (ticket != 0 && !(error && is_cancellation(error))) {
-        co_await context->reclaim_slot(ticket);
+    if (counted) {
+        if (error && is_cancellation(error)) {
+            context->end_remote_wait_now(job);
+        } else {
+            bool slot_cancelled = false;
+            try {
+                co_await context->end_remote_wait(job);
+            } catch (...) {
+                slot_cancelled = true;  // cancelled while it queued for a slot
+            }
+            if (slot_cancelled) {
+                context->take_slot_now(job);
+                if (!error) error = std::make_exception_ptr(cancelled_error("cancelled while it waited for a slot"));
+            }
+        }
     }
     if (error) std::rethrow_exception(error);
     if constexpr (!std::is_void_v<T>) {
@@ -71,30 +97,36 @@ task<T> await_without_slot(Awaitable awaitable) {
     }
 }
 
+inline std::uint64_t calling_job() noexcept {
+    worker_context* context = worker_context::current_or_null();
+    return context != nullptr ? context->current_job() : 0;
+}
+
 }  // namespace worker_detail
 
+// The calling task is found now, when without_slot() is called (not when the returned task
+// runs, which may be in another driver: gather, wait_for and create_task make their own).
 template <class T>
 task<T> without_slot(task<T> t) {
-    return worker_detail::await_without_slot<T>(std::move(t));
+    return worker_detail::await_without_slot<T>(worker_detail::calling_job(), std::move(t));
 }
 template <class T>
 task<T> without_slot(future<T> f) {
-    return worker_detail::await_without_slot<T>(std::move(f));
+    return worker_detail::await_without_slot<T>(worker_detail::calling_job(), std::move(f));
 }
 template <class T>
 task<T> without_slot(remote_future<T> f) {
-    return worker_detail::await_without_slot<T>(std::move(f));
+    return worker_detail::await_without_slot<T>(worker_detail::calling_job(), std::move(f));
 }
 
-// Submits def(args...) through the worker's client and awaits it without holding a slot.
+// Submits def(args...) through the worker's client at once, and returns a task that awaits
+// it without holding the calling task's slot. Throws invalid_state_error outside a worker's
+// loop task.
 template <class R, class... Args>
 task<R> subtask(const task_def<R(Args...)>& def, std::type_identity_t<Args>... args) {
-    remote_future<R> child = worker_context::current().client().submit(def, std::move(args)...);
-    if constexpr (std::is_void_v<R>) {
-        co_await without_slot(std::move(child));
-    } else {
-        co_return co_await without_slot(std::move(child));
-    }
+    worker_context& context = worker_context::current();
+    remote_future<R> child = context.client().submit(def, std::move(args)...);
+    return worker_detail::await_without_slot<R>(context.current_job(), std::move(child));
 }
 
 }  // namespace shoal

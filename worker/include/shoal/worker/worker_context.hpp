@@ -42,13 +42,20 @@ public:
     // A client of the same broker (made on first use; closed when the worker stops).
     shoal::client& client();
 
-    // The slot protocol behind without_slot(); see subtask.hpp.
-    // Gives the current loop task's slot (and one credit) back; returns a ticket for
-    // reclaim_slot, or 0 if the caller is not a task the worker dispatched (nothing released).
-    std::uint64_t release_slot();
-    // A future done once the task holds a slot again (at once if one is free; else before any
-    // task not yet started gets one). ticket 0: done at once.
-    future<void> reclaim_slot(std::uint64_t ticket);
+    // The slot protocol behind without_slot(); see subtask.hpp. A job is the worker's number
+    // for a task it runs on its loop.
+    // The job whose coroutine runs now (0 if none: not a task the worker dispatched).
+    std::uint64_t current_job() const noexcept;
+    // One more remote wait of `job` begins; the first gives its slot (and one credit) back.
+    // False (nothing counted) if the job is not running.
+    bool begin_remote_wait(std::uint64_t job);
+    // One ends; a future done once the job may go on: at once while other waits remain, else
+    // once it holds a slot again (before any task not started yet gets one).
+    future<void> end_remote_wait(std::uint64_t job);
+    // One ends by cancellation: the last takes the slot back at once, even beyond the slots.
+    void end_remote_wait_now(std::uint64_t job);
+    // The future of end_remote_wait was cancelled: take the slot back at once.
+    void take_slot_now(std::uint64_t job);
 
     worker_context(const worker_context&) = delete;
     worker_context& operator=(const worker_context&) = delete;

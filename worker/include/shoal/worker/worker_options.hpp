@@ -31,6 +31,10 @@ struct worker_options {
     // Heartbeat interval and liveness used until the broker's WELCOME says otherwise.
     std::uint32_t heartbeat_ms = 1000;
     std::uint32_t liveness = 3;
+    // A loop blocked this long (a loop task computing or calling something blocking instead
+    // of awaiting) is logged once per block, naming the task and how long it blocked (the
+    // heartbeats go on from their own thread meanwhile). 0 turns the watch off.
+    double slow_loop_seconds = 0.5;
 };
 
 // The options with every default filled in and checked.
@@ -45,10 +49,11 @@ struct resolved_worker_options {
     bool handle_signals = true;
     std::uint32_t heartbeat_ms = 1000;
     std::uint32_t liveness = 3;
+    double slow_loop_seconds = 0.5;
 };
 
 // Fills in the defaults. Throws std::invalid_argument for values that cannot work (zero
-// slots, zero threads or processes given explicitly, a negative grace, an empty endpoint).
+// slots, zero threads or processes given explicitly, a negative grace or slow-loop threshold, an empty endpoint).
 resolved_worker_options resolve(const worker_options& options);
 
 // worker-<pid>@<hostname>, as Celery names its workers.
