@@ -14,7 +14,8 @@
 //   loop.set_slow_step_observer(0.1, shoal::event_loop::log_slow_step);  // or your own
 //   loop.create_task(work(), "work#42");   // named: the report says which task it was
 //
-// Steps are timed only while an observer is set (one steady_clock read per step).
+// Steps are timed only while an observer is set: then one steady_clock read per callback and
+// three per task step (about 30 ns each on a VM); with none set the cost is one branch.
 //
 // Callback rules (from asyncio): callbacks run in FIFO order; callbacks scheduled while a
 // pass runs wait for the next pass; a callback that throws is reported to the exception
