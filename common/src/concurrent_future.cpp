@@ -10,7 +10,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "refuse_blocking_in_loop.hpp"
 #include "shoal/common/errors.hpp"
+#include "shoal/common/event_loop.hpp"
 
 namespace shoal::concurrent::detail {
 namespace {
@@ -26,6 +28,16 @@ std::string describe(const std::exception_ptr& error) {
 }
 
 }  // namespace
+
+void refuse_blocking_in_loop(const deadline& until, const char* what) {
+    if (until && *until <= clock::now()) return;  // a poll never blocks
+    if (event_loop::current_or_null() == nullptr) return;
+    throw event_loop_error(
+        std::string(what) +
+        " would block the thread of a running event loop, stalling every task, timer and "
+        "socket of that loop until it returned. In a task, co_await the future instead; run "
+        "blocking code in a thread pool with loop.run_in_executor(nullptr, fn) and co_await that");
+}
 
 bool future_state_base::cancel() {
     std::unique_lock lock(mutex_);
@@ -80,12 +92,14 @@ void future_state_base::set_exception(std::exception_ptr error) {
 }
 
 bool future_state_base::wait(const deadline& until) const {
+    if (!done_flag_.load(std::memory_order_acquire)) refuse_blocking_in_loop(until, "waiting for a pending future");
     spin_briefly(until);
     std::unique_lock lock(mutex_);
     return wait_locked(lock, until);
 }
 
 std::exception_ptr future_state_base::exception(const deadline& until) const {
+    if (!done_flag_.load(std::memory_order_acquire)) refuse_blocking_in_loop(until, "waiting for a pending future");
     spin_briefly(until);
     std::unique_lock lock(mutex_);
     if (!wait_locked(lock, until)) {

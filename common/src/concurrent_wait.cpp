@@ -7,6 +7,8 @@
 
 #include "shoal/common/detail/completion_waiters.hpp"
 
+#include "refuse_blocking_in_loop.hpp"
+
 namespace shoal::concurrent::detail {
 namespace {
 
@@ -24,9 +26,11 @@ public:
         changed_.notify_one();
     }
 
+    // Throws event_loop_error instead of blocking a loop's thread (refuse_blocking_in_loop).
     void wait(const deadline& until) {
         std::unique_lock lock(mutex_);
         const auto satisfied = [this] { return satisfied_locked(); };
+        if (!satisfied()) refuse_blocking_in_loop(until, "concurrent::wait on pending futures");
         if (!until) {
             changed_.wait(lock, satisfied);
         } else {
@@ -60,6 +64,15 @@ private:
 void wait_for_states(const std::vector<future_state_base*>& states, const deadline& until,
                      return_when mode) {
     counting_waiter waiter(mode, states.size());
+    // However the wait ends (it may refuse to block a loop's thread), no future may call back
+    // into the waiter after this frame, which it dies with.
+    struct unregister {
+        const std::vector<future_state_base*>& states;
+        counting_waiter& waiter;
+        ~unregister() {
+            for (future_state_base* state : states) state->remove_waiter(waiter);
+        }
+    } on_exit{states, waiter};
     for (future_state_base* state : states) {
         const auto registration = state->add_waiter(waiter);
         if (registration.done) {
@@ -67,10 +80,6 @@ void wait_for_states(const std::vector<future_state_base*>& states, const deadli
         }
     }
     waiter.wait(until);
-    // After this loop no future can call back into the waiter, which dies with this frame.
-    for (future_state_base* state : states) {
-        state->remove_waiter(waiter);
-    }
 }
 
 void completion_queue::on_future_done(const future_state_base& state, bool /*failed*/) {
@@ -84,6 +93,7 @@ void completion_queue::on_future_done(const future_state_base& state, bool /*fai
 const future_state_base* completion_queue::pop(const deadline& until) {
     std::unique_lock lock(mutex_);
     const auto ready = [this] { return next_ < finished_.size(); };
+    if (!ready()) refuse_blocking_in_loop(until, "advancing concurrent::as_completed");
     if (!until) {
         arrived_.wait(lock, ready);
     } else if (!arrived_.wait_until(lock, *until, ready)) {

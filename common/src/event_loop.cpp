@@ -1,7 +1,5 @@
 #include "shoal/common/event_loop.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include <zmq.h>
 
 #include <algorithm>
@@ -13,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "shoal/common/detail/loop_lifetime.hpp"
 #include "shoal/common/detail/task_driver.hpp"
 #include "shoal/common/errors.hpp"
 
@@ -65,12 +64,10 @@ void timer_handle::cancel() {
 event_loop::event_loop() : event_loop(own_clock_) {}
 
 event_loop::event_loop(const clock& time_source)
-    : clock_(&time_source), poll_set_(std::make_unique<poll_set>()) {
-    wakeup_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (wakeup_fd_ < 0) {
-        throw event_loop_error(std::string("eventfd failed: ") + std::strerror(errno));
-    }
-    add_reader(wakeup_fd_, [this] { drain_threadsafe_queue(); });
+    : clock_(&time_source),
+      poll_set_(std::make_unique<poll_set>()),
+      lifetime_(std::make_shared<detail::loop_lifetime>(*this)) {
+    add_reader(lifetime_->wakeup_fd(), [this] { drain_threadsafe_queue(); });
 }
 
 event_loop::~event_loop() {
@@ -90,10 +87,9 @@ void event_loop::close() {
     if (closed_) {
         return;
     }
-    {
-        std::lock_guard lock(threadsafe_mutex_);
-        accepting_threadsafe_ = false;
-    }
+    // First refuse other threads, and take back the references they held into this loop
+    // (loop_bound_ref): after this, a late completion from another thread is a no-op.
+    std::vector<callback> pending_threadsafe = lifetime_->close();
     // Callbacks and timers may hold the last references to tasks; dropping them first lets
     // those tasks unregister themselves before the remaining ones are destroyed.
     closed_ = true;
@@ -106,21 +102,14 @@ void event_loop::close() {
     timers_.clear();
     free_timer_slots_.clear();
     destroy_pending_tasks();
-    {
-        std::vector<callback> pending;
-        std::lock_guard lock(threadsafe_mutex_);
-        pending.swap(threadsafe_queue_);
-    }
+    pending_threadsafe.clear();
     watches_.clear();
     retired_watches_.clear();
     if (default_executor_) {
         // Like asyncio: do not wait for blocking calls still running in the pool.
         release_default_executor();
     }
-    if (wakeup_fd_ >= 0) {
-        ::close(wakeup_fd_);
-        wakeup_fd_ = -1;
-    }
+    forget_task_names();  // tasks outliving the loop must not reach back to erase theirs
 }
 
 void event_loop::throw_closed() { throw event_loop_error("Event loop is closed"); }
@@ -161,23 +150,8 @@ event_loop::timer_ref event_loop::arm_timer(double when, callback cb) {
 }
 
 void event_loop::call_soon_threadsafe(callback cb) {
-    bool wake = false;
-    {
-        std::lock_guard lock(threadsafe_mutex_);
-        if (!accepting_threadsafe_) {
-            throw event_loop_error("Event loop is closed");
-        }
-        threadsafe_queue_.push_back(std::move(cb));
-        // One eventfd write per batch: the loop drains the whole queue on one wake-up.
-        wake = !std::exchange(wakeup_pending_, true);
-        if (wake) {
-            threadsafe_queued_.store(true, std::memory_order_release);
-        }
-    }
-    if (wake) {
-        const std::uint64_t one = 1;
-        // EAGAIN means the counter is already non-zero: the loop will wake anyway.
-        [[maybe_unused]] ssize_t n = ::write(wakeup_fd_, &one, sizeof one);
+    if (!lifetime_->post(cb)) {
+        throw event_loop_error("Event loop is closed");
     }
 }
 
@@ -263,7 +237,7 @@ void event_loop::run_once() {
     //    and nothing but our own wake-up fd is watched, the flag beside it says all that a
     //    zero-timeout poll() would, without the system call (most of a pass's cost).
     if (timeout_ms == 0 && watches_.size() == 1) {
-        if (threadsafe_queued_.load(std::memory_order_acquire)) {
+        if (lifetime_->has_queued()) {
             drain_threadsafe_queue();
         }
     } else {
@@ -309,6 +283,7 @@ void event_loop::poll_and_dispatch_io(int timeout_ms) {
     if (n == 0) {
         return;
     }
+    if (slow_step_observer_) start_step_clock();
     // Iterate by index over the set polled; watches added by callbacks are polled next pass,
     // removed ones are skipped through their `removed` flag (deferred deletion).
     const std::size_t count = items.size();
@@ -358,6 +333,7 @@ void event_loop::move_due_timers_to_ready() {
 
 void event_loop::run_ready() {
     std::size_t todo = ready_.size();
+    if (slow_step_observer_ && todo > 0) start_step_clock();
     while (todo-- > 0 && !ready_.empty()) {
         ready_entry entry = std::move(ready_.front());
         ready_.pop_front();
@@ -382,7 +358,7 @@ void event_loop::run_ready() {
     }
 }
 
-void event_loop::run_callback(callback& cb, const char* what) noexcept {
+void event_loop::run_callback_untimed(callback& cb, const char* what) noexcept {
     try {
         cb();
     } catch (...) {
@@ -391,15 +367,8 @@ void event_loop::run_callback(callback& cb, const char* what) noexcept {
 }
 
 void event_loop::drain_threadsafe_queue() {
-    std::uint64_t counter = 0;
-    [[maybe_unused]] ssize_t n = ::read(wakeup_fd_, &counter, sizeof counter);
     std::vector<callback> batch;
-    {
-        std::lock_guard lock(threadsafe_mutex_);
-        batch.swap(threadsafe_queue_);
-        wakeup_pending_ = false;
-        threadsafe_queued_.store(false, std::memory_order_relaxed);
-    }
+    lifetime_->take_queued(batch);
     for (auto& cb : batch) {
         ready_.push_back(ready_entry{std::move(cb), next_ready_seq_++, 0, 0});
     }

@@ -1,5 +1,6 @@
 #include "shoal/common/detail/task_driver.hpp"
 
+#include <chrono>
 #include <utility>
 
 #include "shoal/common/errors.hpp"
@@ -16,6 +17,21 @@ void step_task(future_base& f) noexcept {
     }
 }
 }  // namespace
+
+task_driver::~task_driver() {
+    if (named_) loop_->forget_task_name(this);
+}
+
+void task_driver::resume_timed() noexcept {
+    const auto started = std::chrono::steady_clock::now();
+    resume_point_.resume();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (loop_->step_is_slow(seconds)) {
+        loop_->report_slow_step(slow_step{seconds, "task", loop_->task_name_of(this)});
+        loop_->task_step_reported_ = true;  // the callback that stepped it is not reported too
+    }
+}
 
 task_driver& task_driver::require_current() {
     if (current_driver == nullptr) {
@@ -103,7 +119,11 @@ void task_driver::step() noexcept {
     started_ = true;
     ref_ptr<future_base> keep_alive(&self());
     task_driver* previous = std::exchange(current_driver, this);
-    resume_point_.resume();
+    if (loop_->slow_step_observer_) [[unlikely]] {
+        resume_timed();
+    } else {
+        resume_point_.resume();
+    }
     current_driver = previous;
     if (top_.done()) {
         on_finished();

@@ -14,6 +14,10 @@
 // (revoked), remote_task_error (the task raised; type(), what(), where()), task_refused,
 // unknown_task_error, task_lost_error, broker_error, client_closed_error, and task_error of
 // type "shoal::result_error" when the result does not convert to T. See errors.hpp.
+// get()/wait()/exception() on a pending future from a thread that runs an event loop (a loop
+// task, a worker's run_on::loop task) throw event_loop_error at once: blocking there would
+// stall the whole loop. co_await the future instead, or block in a pool thread via
+// loop.run_in_executor. A done future, or a zero timeout, never blocks and is allowed.
 //
 // Thread-safety: every member may be called from any thread. Done callbacks run exactly once:
 // on the client's I/O thread when the answer arrives, in the thread that calls cancel(), or
@@ -95,7 +99,8 @@ public:
     operator concurrent::future<T>() const { return as_concurrent(); }  // NOLINT: implicit by design
 
     // co_await from a task on any event_loop (the running one): suspends that task, never
-    // its thread. Cancelling the awaiting task revokes the remote task.
+    // its thread. Cancelling the awaiting task revokes the remote task. An answer that
+    // arrives after that loop was closed or destroyed is ignored.
     auto operator co_await() const;
 
     friend bool operator==(const remote_future& a, const remote_future& b) noexcept {
@@ -125,7 +130,8 @@ future<T> wrap_future(const remote_future<T>& source, event_loop& loop) {
     auto ref = std::make_shared<detail::loop_bound_ref<detail::future_state<T>>>(
         loop, target.state_ptr());
     source.as_concurrent().add_done_callback([ref](concurrent::future<T> done) {
-        ref->loop().call_soon_threadsafe([ref, done]() mutable {
+        // Once the loop is closed or destroyed the post is refused: nothing to complete.
+        ref->post([ref, done]() mutable {
             auto st = ref->take();
             if (!st || st->done()) return;  // cancelled on the loop side meanwhile
             if (done.cancelled()) {

@@ -11,6 +11,9 @@
 // Callbacks: add_done_callback's function runs exactly once, in the thread that settles or
 // cancels the future, or at once in the calling thread if the future is already done (Python's
 // rule). A callback's exception is logged and swallowed. Callbacks must be copyable.
+// On a thread that runs an event loop, result()/exception() of a pending future (unless the
+// timeout is zero) throw event_loop_error at once rather than block the loop: co_await it in a
+// task instead, or block in a pool thread via loop.run_in_executor.
 // Errors: result()/exception() throw timeout_error when the timeout passes first and
 // cancelled_error on a cancelled future; result() rethrows the stored exception; settling a
 // settled or cancelled future throws invalid_state_error.

@@ -12,6 +12,8 @@
 // pending. The range must be consumed in the thread that created it and must not outlive
 // the loop; it unregisters itself from the futures when destroyed.
 // Both throw invalid_state_error if a handle in fs is empty.
+// On a thread that runs an event loop, a wait (or an advance) that would block throws
+// event_loop_error at once instead (see concurrent_future.hpp).
 
 #include <cstddef>
 #include <iterator>

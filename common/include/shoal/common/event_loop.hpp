@@ -4,13 +4,25 @@
 //
 // Thread-safety: an event_loop and everything bound to it (futures, tasks, handles) belong to
 // the thread that runs it. The one door in from other threads is call_soon_threadsafe (and
-// the helpers built on it: run_coroutine_threadsafe, wrapping concurrent futures).
+// the helpers built on it: run_coroutine_threadsafe, wrapping concurrent futures). Code that
+// may outlive the loop holds a loop_ref (threadsafe_ref()) instead of the loop: once the loop
+// is closed or destroyed, late completions through it are refused, never a use-after-free.
+//
+// Slow steps (asyncio's debug-mode "Executing <Task> took 1.2 seconds"): one step, a callback
+// or one resumption of a task, holds up every other task, timer and socket of the loop.
+//
+//   loop.set_slow_step_observer(0.1, shoal::event_loop::log_slow_step);  // or your own
+//   loop.create_task(work(), "work#42");   // named: the report says which task it was
+//
+// Steps are timed only while an observer is set: then one steady_clock read per callback and
+// three per task step (about 30 ns each on a VM); with none set the cost is one branch.
 //
 // Callback rules (from asyncio): callbacks run in FIFO order; callbacks scheduled while a
 // pass runs wait for the next pass; a callback that throws is reported to the exception
 // handler and the loop goes on; removing a reader or cancelling a timer inside a callback
 // takes effect at once for the rest of the pass.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -19,7 +31,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <atomic>
+#include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -27,6 +40,7 @@
 #include "shoal/common/detail/timer_queue.hpp"
 #include "shoal/common/detail/unique_function.hpp"
 #include "shoal/common/handle.hpp"
+#include "shoal/common/loop_ref.hpp"
 
 namespace shoal {
 
@@ -38,6 +52,8 @@ class thread_pool_executor;
 
 namespace detail {
 class task_driver;
+class loop_lifetime;
+class loop_bound_ref_base;
 }
 
 using callback = detail::unique_function<void()>;
@@ -48,9 +64,19 @@ struct exception_context {
     std::exception_ptr exception;    // may be null
 };
 
+// What a slow-step observer is told: one step ran `seconds` (at least the threshold).
+struct slow_step {
+    double seconds;
+    // "task" (a task resumed and ran to its next suspension), "callback" or "I/O callback".
+    const char* kind;
+    // The task's name if it has one (create_task(t, name)); empty otherwise.
+    std::string_view task_name;
+};
+
 class event_loop {
 public:
     using exception_handler = std::function<void(event_loop&, const exception_context&)>;
+    using slow_step_observer = std::function<void(event_loop&, const slow_step&)>;
 
     // A loop on the steady clock.
     event_loop();
@@ -67,9 +93,12 @@ public:
     handle call_soon(callback cb);
     timer_handle call_later(double delay_seconds, callback cb);
     timer_handle call_at(double when, callback cb);
-    // The only member callable from any thread: queues cb and wakes the loop (an eventfd).
-    // Throws event_loop_error if the loop is closed.
+    // Callable from any thread while the loop object exists: queues cb and wakes the loop (an
+    // eventfd). Throws event_loop_error if the loop is closed.
     void call_soon_threadsafe(callback cb);
+    // A thread-safe reference that outlives the loop safely (loop_ref.hpp): hand it, not the
+    // loop, to threads that may still call in after the loop is gone. Any thread.
+    loop_ref threadsafe_ref() const noexcept { return loop_ref(lifetime_); }
     // The loop's clock, in seconds.
     double time() const;
 
@@ -98,6 +127,14 @@ public:
     void call_exception_handler(const exception_context& context) noexcept;
     static void default_exception_handler(const exception_context& context) noexcept;
 
+    // --- slow steps (loop thread) ---
+    // After every step that ran threshold_seconds or longer, calls observer(loop, step) on the
+    // loop's thread. An empty observer turns timing off (the default). An observer that throws
+    // is reported to the exception handler.
+    void set_slow_step_observer(double threshold_seconds, slow_step_observer observer);
+    // An observer that logs a warning like asyncio's: "Executing task 'work#42' took 1.203 s".
+    static void log_slow_step(event_loop& loop, const slow_step& step);
+
     // --- I/O readiness (loop thread) ---
     // A reader or writer per fd or socket; adding again replaces the callback.
     // remove_* return whether something was registered.
@@ -116,6 +153,9 @@ public:
     // future whose cancel() throws cancelled_error into the coroutine at its next suspension.
     template <class T>
     future<T> create_task(task<T> t);
+    // The same, named (asyncio's create_task(coro, name=...)): slow-step reports carry it.
+    template <class T>
+    future<T> create_task(task<T> t, std::string name);
 
     // Runs fn(args...) on the executor (nullptr: the default one) and returns a loop future;
     // defined in run_in_executor.hpp.
@@ -141,6 +181,7 @@ private:
     friend class handle;
     friend class timer_handle;
     friend class detail::task_driver;
+    friend class detail::loop_bound_ref_base;
 
     struct ready_entry {
         callback cb;                  // empty for a due timer
@@ -166,7 +207,24 @@ private:
     void rebuild_poll_set();
     void move_due_timers_to_ready();
     void run_ready();
-    void run_callback(callback& cb, const char* what) noexcept;
+    void run_callback(callback& cb, const char* what) noexcept {
+        if (!slow_step_observer_) {
+            run_callback_untimed(cb, what);
+        } else {
+            run_callback_timed(cb, what);
+        }
+    }
+    void run_callback_untimed(callback& cb, const char* what) noexcept;
+    void run_callback_timed(callback& cb, const char* what) noexcept;
+    // Timing: the start of the next step, and whether a task step inside the running
+    // callback already reported itself.
+    void start_step_clock() noexcept;
+    bool step_is_slow(double seconds) const noexcept { return seconds >= slow_step_threshold_; }
+    void report_slow_step(const slow_step& step) noexcept;
+    void name_task(detail::task_driver& t, std::string name);
+    void forget_task_name(detail::task_driver* t) noexcept { task_names_.erase(t); }
+    void forget_task_names() noexcept;
+    std::string_view task_name_of(detail::task_driver* t) const noexcept;
     void cancel_ready(std::uint64_t seq);
     void cancel_timer(std::uint32_t slot, std::uint32_t generation);
     // call_at for the runtime's own timers (sleep): the slot and generation only, 8 bytes
@@ -210,19 +268,19 @@ private:
     detail::task_driver* live_tasks_ = nullptr;  // head of the drivers' intrusive list
     std::size_t live_task_count_ = 0;
     exception_handler exception_handler_;
+    slow_step_observer slow_step_observer_;  // empty: steps are not timed
+    double slow_step_threshold_ = 0.1;
+    std::chrono::steady_clock::time_point step_started_;
+    bool task_step_reported_ = false;
+    std::unordered_map<detail::task_driver*, std::string> task_names_;  // named tasks only
     std::shared_ptr<thread_pool_executor> default_executor_;
     bool running_ = false;
     bool stopping_ = false;
     bool closed_ = false;
 
-    // --- shared with other threads (call_soon_threadsafe) ---
-    int wakeup_fd_ = -1;  // eventfd
-    std::mutex threadsafe_mutex_;
-    std::vector<callback> threadsafe_queue_;  // guarded by threadsafe_mutex_
-    bool wakeup_pending_ = false;             // guarded by threadsafe_mutex_
-    bool accepting_threadsafe_ = true;        // guarded by threadsafe_mutex_
-    // Mirrors wakeup_pending_ so that a busy loop can see queued work without a syscall.
-    std::atomic<bool> threadsafe_queued_{false};
+    // --- shared with other threads: the call_soon_threadsafe queue and its wake-up eventfd,
+    // in an object that outlives the loop as long as a loop_ref or wrapped future needs it ---
+    std::shared_ptr<detail::loop_lifetime> lifetime_;
 };
 
 }  // namespace shoal

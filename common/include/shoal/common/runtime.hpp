@@ -9,6 +9,7 @@
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/future.hpp"
 #include "shoal/common/gather.hpp"
+#include "shoal/common/loop_ref.hpp"
 #include "shoal/common/outcome.hpp"
 #include "shoal/common/return_when.hpp"
 #include "shoal/common/run_coroutine_threadsafe.hpp"

@@ -233,6 +233,13 @@ future<T> event_loop::create_task(task<T> t) {
 }
 
 template <class T>
+future<T> event_loop::create_task(task<T> t, std::string name) {
+    future<T> handle = create_task(std::move(t));
+    name_task(*handle.state().as_task_driver(), std::move(name));
+    return handle;
+}
+
+template <class T>
 T event_loop::run_until_complete(future<T> f) {
     check_open();
     if (running_) {

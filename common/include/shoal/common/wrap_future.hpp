@@ -26,7 +26,8 @@ future<T> wrap_future(concurrent::future<T> source, event_loop& loop) {
     // std::function (inside concurrent::future) wants copyable callbacks: share the ref.
     auto ref = std::make_shared<detail::loop_bound_ref<detail::future_state<T>>>(loop, target.state_ptr());
     source.add_done_callback([ref](concurrent::future<T> done) {
-        ref->loop().call_soon_threadsafe([ref, done]() mutable {
+        // Once the loop is closed or destroyed the post is refused: nothing to complete.
+        ref->post([ref, done]() mutable {
             auto st = ref->take();
             if (!st || st->done()) return;  // cancelled on the loop side meanwhile
             if (done.cancelled()) {

@@ -1,61 +1,31 @@
 #pragma once
 // loop_bound_ref<T>: a reference to a loop-bound object (non-atomic refcount) that may travel
-// through other threads and be destroyed there. Only the loop's thread touches the count:
-// dropped elsewhere, the reference is handed back with call_soon_threadsafe and released by
-// the loop (or by close(), which drops pending thread-safe callbacks on the owner's thread).
+// through other threads and be destroyed there, and may outlive the loop. Only the loop's
+// thread touches the count: dropped elsewhere, the reference goes back through the loop's
+// thread-safe queue; when the loop closes, its close() takes every such reference and
+// releases it on its own thread. From then on post() refuses and the reference is empty, so a
+// completion arriving after the loop is gone is a no-op (see loop_lifetime.hpp).
 
 #include <utility>
 
+#include "shoal/common/detail/loop_lifetime.hpp"
 #include "shoal/common/detail/ref_ptr.hpp"
 #include "shoal/common/event_loop.hpp"
 
 namespace shoal::detail {
 
 template <class T>
-class loop_bound_ref {
+class loop_bound_ref final : public loop_bound_ref_base {
 public:
     // Constructed on the loop's thread.
-    loop_bound_ref(event_loop& loop, ref_ptr<T> p) noexcept : loop_(&loop), p_(std::move(p)) {}
-    loop_bound_ref(loop_bound_ref&& o) noexcept : loop_(o.loop_), p_(std::move(o.p_)) {}
-    loop_bound_ref& operator=(loop_bound_ref&&) = delete;
-    loop_bound_ref(const loop_bound_ref&) = delete;
-    ~loop_bound_ref() { release_from_any_thread(); }
+    loop_bound_ref(event_loop& loop, ref_ptr<T> p) noexcept : loop_bound_ref_base(loop, p.detach()) {}
 
-    event_loop& loop() const noexcept { return *loop_; }
-    // Takes the reference; call only on the loop's thread.
-    ref_ptr<T> take() noexcept { return std::move(p_); }
-
-private:
-    // Releases the reference when destroyed, on whichever thread destroys it: the loop runs
-    // it, or close() destroys it on the owner's thread.
-    struct releaser {
-        T* raw;
-        explicit releaser(T* r) noexcept : raw(r) {}
-        releaser(releaser&& o) noexcept : raw(std::exchange(o.raw, nullptr)) {}
-        ~releaser() {
-            if (raw) raw->release();
-        }
-        void operator()() noexcept {
-            if (raw) std::exchange(raw, nullptr)->release();
-        }
-    };
-
-    void release_from_any_thread() noexcept {
-        if (!p_) return;
-        if (event_loop::current_or_null() == loop_) {
-            p_ = nullptr;
-            return;
-        }
-        T* raw = p_.detach();
-        try {
-            loop_->call_soon_threadsafe(releaser(raw));
-        } catch (...) {
-            // The loop is closed: leaking one object is safe, touching its count here is not.
-        }
-    }
-
-    event_loop* loop_;
-    ref_ptr<T> p_;
+    // Any thread: runs fn on the loop's thread; false, and fn is destroyed on the calling
+    // thread, once the loop is closed or destroyed.
+    bool post(callback fn) const { return loop_bound_ref_base::post(std::move(fn)); }
+    // Takes the reference; call only on the loop's thread. Null once taken, or after the
+    // loop closed.
+    ref_ptr<T> take() noexcept { return ref_ptr<T>::adopt(static_cast<T*>(take_held())); }
 };
 
 }  // namespace shoal::detail

@@ -58,6 +58,12 @@ public:
     explicit operator bool() const noexcept { return p_ != nullptr; }
     // Gives up ownership without releasing; for converting moves.
     T* detach() noexcept { return std::exchange(p_, nullptr); }
+    // Takes over a reference detach() gave up, without adding one.
+    static ref_ptr adopt(T* p) noexcept {
+        ref_ptr r;
+        r.p_ = p;
+        return r;
+    }
 
     friend bool operator==(const ref_ptr& a, const ref_ptr& b) noexcept { return a.p_ == b.p_; }
 

@@ -53,7 +53,7 @@ public:
 protected:
     friend class shoal::event_loop;
     explicit task_driver(event_loop& loop) noexcept : loop_(&loop) {}
-    virtual ~task_driver() = default;
+    virtual ~task_driver();
 
     // The future this driver settles (the task's handle).
     virtual future_base& self() noexcept = 0;
@@ -71,6 +71,7 @@ protected:
     bool started_ = false;
     bool must_cancel_ = false;              // deliver cancelled_error at the next resume
     bool registered_ = false;
+    bool named_ = false;                    // the loop keeps a name for it (create_task)
     std::unique_ptr<std::string> cancel_message_;  // of the pending cancel request, if any
 
     // The message of the pending cancel request (empty if none was given).
@@ -78,6 +79,8 @@ protected:
 
 private:
     void clear_wait() noexcept;
+    // Resumes the coroutine and reports the step to the loop's slow-step observer if slow.
+    void resume_timed() noexcept;
 
     bool waiting_on_timer_ = false;
     std::uint32_t waiting_timer_slot_ = 0;  // the sleep's timer, valid while waiting_on_timer_
