@@ -43,6 +43,7 @@ broker_core::broker_core(event_loop& loop, broker_config config, zmq::context_t*
       context_(shared_context),
       clock_(loop),
       store_(clock_, store_limits_for(config_)),
+      routes_(config_.task_routes),
       dispatcher_(queues_, inflight_, store_, rates_) {
     for (const rate_limit_spec& spec : parse_rate_limits(config_.rate_limits)) {
         rates_.set(queues_.task_names().intern(spec.name), spec.per_second);

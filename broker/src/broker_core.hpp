@@ -43,6 +43,7 @@
 #include "shoal/broker/peer_table.hpp"
 #include "shoal/broker/result_store.hpp"
 #include "shoal/broker/task_queues.hpp"
+#include "shoal/broker/task_routes.hpp"
 #include "shoal/common/clock.hpp"
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/handle.hpp"
@@ -282,6 +283,7 @@ private:
     inflight_table inflight_;
     result_store store_;
     rate_limits rates_;
+    task_routes routes_;  // the queue of a task that names none, by name
     dispatcher dispatcher_;
     delayed_tasks delayed_;
     expiry_watch expiries_;

@@ -85,6 +85,12 @@ broker_core::admit_verdict broker_core::admit(peer_ref ref, proto::submitted_tas
         reply.refused.push_back(unavailable(t.id, fmt::format("Redis is {}", redis_state())));
         return admit_verdict::refused;
     }
+    // The route table (task_routes.hpp) places a task that names no queue; after the
+    // fingerprint, so that the same SUBMIT again is still the same task whatever the table
+    // says, and before the task is stored, so that its queue is the one a restart finds.
+    if (const std::string_view routed = routes_.queue_for(t.name, t.queue); routed != t.queue) {
+        t.queue = std::string(routed);
+    }
     const std::uint32_t charge = charge_of(t);
     if (store_.queued_bytes() > 0 && store_.queued_bytes() + charge > config_.max_queued_bytes) {
         ++stats_.busy;

@@ -11,6 +11,7 @@
 
 #include "shoal/broker/rate_limits.hpp"
 #include "shoal/broker/redis/redis_url.hpp"
+#include "shoal/broker/task_routes.hpp"
 
 namespace shoal::broker {
 
@@ -66,7 +67,16 @@ std::string check_rate_limits(std::string_view v) {
     }
 }
 
-const std::array<setting, 20> settings{{
+std::string check_task_routes(std::string_view v) {
+    try {
+        (void)task_routes(v);
+        return {};
+    } catch (const config_error& e) {
+        return e.what();
+    }
+}
+
+const std::array<setting, 21> settings{{
     {"bind", "SHOAL_BIND", "--bind", "Endpoint to bind (port 0 picks a free port)",
      &broker_config::bind, 0, 0, check_endpoint},
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
@@ -88,6 +98,10 @@ const std::array<setting, 20> settings{{
     {"rate_limits", "SHOAL_RATE_LIMITS", "--rate-limits",
      "Tasks per second per task name, whole cluster: NAME=N/s (or /m, /h), comma-separated",
      &broker_config::rate_limits, 0, 0, check_rate_limits},
+    {"task_routes", "SHOAL_TASK_ROUTES", "--task-routes",
+     "The queue of a task whose submit names none, by task name: NAME=QUEUE, comma-separated "
+     "(in the config file also a [task_routes] table)",
+     &broker_config::task_routes, 0, 0, check_task_routes},
     {"max_batch", "SHOAL_MAX_BATCH", "--max-batch", "Most tasks per DISPATCH or RESULT",
      &broker_config::max_batch, 1, 10'000},
     {"max_message_bytes", "SHOAL_MAX_MESSAGE_BYTES", "--max-message-bytes",
@@ -132,6 +146,23 @@ constexpr std::string_view config_env = "SHOAL_CONFIG";
 
 [[noreturn]] void fail(std::string_view source, std::string_view why) {
     throw config_error(fmt::format("{}: {}", source, why));
+}
+
+// A [task_routes] table in the config file, as the setting's text: NAME=QUEUE,...
+std::string task_routes_text(const toml::table& table, std::string_view where) {
+    std::string text;
+    for (auto&& [name, queue] : table) {
+        const auto* q = queue.as_string();
+        if (q == nullptr) fail(fmt::format("{}.{}", where, name.str()), "must be a string (a queue name)");
+        for (const std::string_view part : {name.str(), std::string_view(q->get())}) {
+            if (part.find_first_of(",=") != std::string_view::npos) {
+                fail(fmt::format("{}.{}", where, name.str()), "task and queue names must not hold ',' or '='");
+            }
+        }
+        if (!text.empty()) text += ',';
+        text += fmt::format("{}={}", name.str(), q->get());
+    }
+    return text;
 }
 
 void set_number(broker_config& c, const setting& s, std::uint64_t value, std::string_view source) {
@@ -215,7 +246,9 @@ void apply_toml(broker_config& config, std::string_view toml_text, std::string_v
         const setting* s = setting_for_key(k);
         const std::string where = fmt::format("{}: {}", source, k);
         if (s == nullptr) fail(source, fmt::format("unknown key '{}'", k));
-        if (is_text(*s)) {
+        if (k == "task_routes" && node.is_table()) {
+            set_text(config, *s, task_routes_text(*node.as_table(), where), where);
+        } else if (is_text(*s)) {
             const auto* text = node.as_string();
             if (text == nullptr) fail(where, "must be a string");
             set_text(config, *s, text->get(), where);

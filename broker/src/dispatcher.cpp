@@ -1,5 +1,7 @@
 #include "shoal/broker/dispatcher.hpp"
 
+#include <algorithm>
+
 namespace shoal::broker {
 
 namespace {
@@ -16,10 +18,20 @@ std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max,
                              std::size_t max_bytes, double now, dispatch_batch& out) {
     out.clear();
     if (max == 0) return 0;
+    // The queues it consumes that hold lanes now (an id is interned while a lane uses it).
+    consumed_.clear();
+    for (const std::string& q : w.worker.queues) {
+        if (const auto id = queues_.queue_names().find(q)) consumed_.push_back(*id);
+    }
+    if (consumed_.empty()) return 0;
+    const auto consumes = [this](name_id queue) {
+        return std::find(consumed_.begin(), consumed_.end(), queue) != consumed_.end();
+    };
     lanes_.clear();
     for (const name_id n : w.worker.offered) {
-        const auto of_name = queues_.lanes_of_name(n);
-        lanes_.insert(lanes_.end(), of_name.begin(), of_name.end());
+        for (const lane_id l : queues_.lanes_of_name(n)) {
+            if (consumes(queues_.at(l).queue)) lanes_.push_back(l);
+        }
     }
     if (lanes_.empty()) return 0;
     const auto& names = queues_.task_names();

@@ -1,7 +1,10 @@
 #include "shoal/broker/inspect.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -19,6 +22,15 @@ void put(report_row& row, std::string_view key, std::uint64_t value) {
 }
 void put(report_row& row, std::string_view key, std::string value) {
     row.push_back({std::string(key), std::move(value)});
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const std::string& item : items) {
+        if (!out.empty()) out += ',';
+        out += item;
+    }
+    return out;
 }
 
 void workers(const inspect_sources& from, proto::report& out) {
@@ -45,19 +57,39 @@ void workers(const inspect_sources& from, proto::report& out) {
         put(row, "draining", std::int64_t{w.draining ? 1 : 0});
         put(row, "unacked_bytes", p->unacked());
         put(row, "tasks", std::move(tasks));
+        put(row, "queues", join(w.queues));
         put(row, "last_heard_ms",
             static_cast<std::int64_t>(std::llround((from.now - p->last_heard) * 1000.0)));
         out.rows.push_back(std::move(row));
     }
 }
 
+// Every queue that holds tasks or that a worker consumes, by name: a task waiting in a queue
+// nobody consumes shows as a length with no consumers.
 void queues(const inspect_sources& from, proto::report& out) {
+    struct queue_view {
+        std::uint64_t length = 0;
+        std::vector<std::string> consumers;  // worker names
+    };
+    std::map<std::string, queue_view> by_name;
     const auto& queue_names = from.queues.queue_names();
-    for (name_id q = 0; q < queue_names.capacity() && out.rows.size() < from.max_rows; ++q) {
+    for (name_id q = 0; q < queue_names.capacity(); ++q) {
         if (!queue_names.holds(q)) continue;  // released: no lane uses it any more
+        by_name[queue_names.name(q)].length = from.queues.live_in_queue(q);
+    }
+    for (const std::uint32_t slot : from.peers.worker_slots()) {
+        const peer* p = from.peers.get(from.peers.ref_of(slot));
+        if (p == nullptr) continue;
+        for (const std::string& q : p->worker.queues) by_name[q].consumers.push_back(p->name);
+    }
+    for (auto& [name, view] : by_name) {
+        if (out.rows.size() >= from.max_rows) break;
+        std::sort(view.consumers.begin(), view.consumers.end());
         report_row row;
-        put(row, "name", queue_names.name(q));
-        put(row, "length", std::uint64_t{from.queues.live_in_queue(q)});
+        put(row, "name", name);
+        put(row, "length", view.length);
+        put(row, "consumers", std::uint64_t{view.consumers.size()});
+        put(row, "workers", join(view.consumers));
         out.rows.push_back(std::move(row));
     }
 }

@@ -43,6 +43,15 @@ void peer_table::set_offered(peer_ref ref, std::vector<name_id> names) {
     p->worker.offered = std::move(names);
 }
 
+void peer_table::set_consumed(peer_ref ref, std::vector<std::string> queues) {
+    peer* p = get(ref);
+    if (p == nullptr) return;
+    if (queues.empty()) queues.emplace_back(proto::default_queue);
+    std::sort(queues.begin(), queues.end());
+    queues.erase(std::unique(queues.begin(), queues.end()), queues.end());
+    p->worker.queues = std::move(queues);
+}
+
 void peer_table::remove(peer_ref ref) {
     peer* p = get(ref);
     if (p == nullptr) return;

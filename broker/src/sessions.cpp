@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <vector>
 
+#include <fmt/ranges.h>
+
 #include "broker_core.hpp"
 
 namespace shoal::broker {
@@ -12,7 +14,7 @@ void broker_core::on_hello(std::string_view identity, peer* existing, peer_ref e
                            std::string_view body) {
     proto::hello h = proto::decode<proto::hello>(body, limits_);
     const bool worker = h.role == proto::peer_role::worker;
-    if (h.minor < proto::protocol_minor) {
+    if (h.minor < proto::oldest_served_minor) {
         // A minor-0 peer never acknowledges what it reads (the output window, PROTOCOL.md
         // 7.1): it would be cut off after its first window of output. Told why, at once.
         ++stats_.invalid_messages;
@@ -45,8 +47,10 @@ void broker_core::on_hello(std::string_view identity, peer* existing, peer_ref e
             names.push_back(queues_.task_names().intern(n));
         }
         peers_.set_offered(ref, std::move(names));
-        spdlog::info("shoal-broker: worker '{}' joined: {} slots, prefetch {}, {} task names",
-                     p.name, p.worker.slots, p.worker.prefetch, p.worker.offered.size());
+        peers_.set_consumed(ref, std::move(h.worker.queues));
+        spdlog::info("shoal-broker: worker '{}' joined: {} slots, prefetch {}, {} task names, queues {}",
+                     p.name, p.worker.slots, p.worker.prefetch, p.worker.offered.size(),
+                     fmt::join(p.worker.queues, ","));
     } else {
         spdlog::debug("shoal-broker: client '{}' joined", p.name);
     }

@@ -274,10 +274,11 @@ std::string encode(const hello& m) {
         pack_str(p, m.name);
         p.pack(m.minor);
         if (m.role == peer_role::worker) {
-            p.pack_array(3);
+            p.pack_array(4);
             p.pack(m.worker.slots);
             p.pack(m.worker.prefetch);
             pack_list(p, m.worker.task_names, [&](const std::string& n) { pack_str(p, n); });
+            pack_list(p, m.worker.queues, [&](const std::string& q) { pack_str(p, q); });
         } else {
             p.pack_array(0);
         }
@@ -519,6 +520,12 @@ hello decode<hello>(std::string_view body, const decode_limits& limits) {
             m.worker.task_names = read_list(details.ptr[2], "task names", [](const msgpack::object& n) {
                 return read_name(n, "task name");
             });
+            // Minor 2 appended the queues; a minor-1 worker sends none (it consumes default).
+            if (details.size > 3) {
+                m.worker.queues = read_list(details.ptr[3], "queues", [](const msgpack::object& q) {
+                    return read_name(q, "queue");
+                });
+            }
         }
         return m;
     });

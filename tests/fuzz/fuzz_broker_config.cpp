@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "shoal/broker/config_loader.hpp"
+#include "shoal/broker/task_routes.hpp"
 
 namespace {
 
@@ -34,6 +35,12 @@ void check(const broker_config& c) {
         finding("max_message_bytes out of range");
     }
     if (c.bind.empty()) finding("empty bind endpoint");
+    // A route table that loads (as text or as a [task_routes] table) is one the broker reads.
+    try {
+        (void)task_routes(c.task_routes);
+    } catch (const config_error&) {
+        finding("task_routes accepted by the loader but refused by the broker");
+    }
 }
 
 std::map<std::string, std::string, std::less<>> env_lines(std::string_view text) {

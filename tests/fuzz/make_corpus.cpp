@@ -61,7 +61,7 @@ void proto_corpus() {
     hello worker_hello;
     worker_hello.role = peer_role::worker;
     worker_hello.name = "worker-2@host";
-    worker_hello.worker = {4, 16, {"add", "fib", "sleep"}};
+    worker_hello.worker = {4, 16, {"add", "fib", "sleep"}, {"gpu", "default"}};
     message("hello_worker", worker_hello);
     message("welcome", welcome{});
     message("heartbeat", heartbeat{});
@@ -184,12 +184,17 @@ void config_corpus() {
     write(target, "bad_table.toml", "[broker]\nbind = \"tcp://127.0.0.1:5555\"\n");
     write(target, "bad_syntax.toml", "bind = \"tcp://127.0.0.1:5555\n");
     write(target, "bad_redis.toml", "redis = \"redis://host:99999\"\n");
+    write(target, "task_routes.toml", "task_routes = \"train=gpu, resize=images\"\n");
+    write(target, "task_routes_table.toml", "liveness = 4\n[task_routes]\ntrain = \"gpu\"\n\"images.resize\" = \"images\"\n");
+    write(target, "bad_task_routes.toml", "task_routes = \"train=gpu,train=cpu\"\n");
+    write(target, "bad_task_routes_table.toml", "[task_routes]\ntrain = 3\n");
     // Regressions: toml++ 3.3 reached __builtin_unreachable() on these (non-ASCII where it
     // looks for whitespace); apply_toml now refuses non-ASCII text first.
     write(target, "regress_toml_unreachable_fefe.toml", "E=\xef\xbb\xbe[");
     write(target, "regress_toml_unreachable_latin1.toml", "s = \"\"\"\\\n\xc2\xa7\"\"\"\n");
     write(target, "env_all", "#env\nSHOAL_BIND=tcp://0.0.0.0:5555\nSHOAL_LIVENESS=5\n"
-                             "SHOAL_LOG_LEVEL=warn\nSHOAL_REDIS=redis://127.0.0.1\n");
+                             "SHOAL_LOG_LEVEL=warn\nSHOAL_REDIS=redis://127.0.0.1\n"
+                             "SHOAL_TASK_ROUTES=train=gpu\n");
     write(target, "env_bad_number", "#env\nSHOAL_MAX_BATCH=10k\n");
 }
 

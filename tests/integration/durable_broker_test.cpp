@@ -8,7 +8,9 @@
 
 #include <chrono>
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "broker_test_peer.hpp"
@@ -37,6 +39,7 @@ protected:
         c.redis = redis.url();
         c.redis_result_ttl_s = 600;
         c.redis_timeout_ms = 500;
+        c.task_routes = routes;
         return c;
     }
     void start_broker() {
@@ -61,6 +64,7 @@ protected:
     std::string stored_result(std::uint32_t n) { return redis.command({"GET", result_key(id_of(n))}); }
 
     redis_server redis;
+    std::string routes;  // the route table of brokers started from now on
     // Brokers started from now on run on it if a test sets it (time_source = &clock).
     shoal::testing::manual_clock clock;
     const shoal::clock* time_source = nullptr;
@@ -94,6 +98,38 @@ TEST_F(DurableBroker, ATaskIsStoredWhenAcceptedAndItsResultReplacesIt) {
     const int ttl = std::stoi(redis.command({"TTL", result_key(id_of(1))}));
     EXPECT_GT(ttl, 590);
     EXPECT_LE(ttl, 600);
+}
+
+TEST_F(DurableBroker, ATaskKeepsItsQueueAcrossARestartAlsoOneTheRouteTableChose) {
+    routes = "add=gpu";
+    start_broker();
+    proto::submitted_task io = task(2);
+    io.queue = "io";
+    ASSERT_EQ(client->submit({task(1), io}).ids.size(), 2u);  // task 1 names no queue: gpu
+    routes.clear();  // the broker started again has no table: the stored queue stands
+    restart_broker();
+    auto plain = worker();  // consumes default
+    std::map<std::string, std::int64_t> lengths;
+    for (const auto& row : client->inspect("queues").rows) lengths[str_field(row, "name")] = int_field(row, "length");
+    EXPECT_EQ(lengths["gpu"], 1);
+    EXPECT_EQ(lengths["io"], 1);
+    EXPECT_EQ(lengths["default"], 0);
+    // The same SUBMIT again is the same task, whatever the table says now.
+    const auto again = client->submit({task(1)});
+    EXPECT_EQ(again.ids, std::vector<proto::task_id>{id_of(1)});
+    EXPECT_TRUE(again.refused.empty());
+
+    test_peer consumer(ctx, broker->endpoint());
+    consumer.hello_worker_of({"gpu", "io"}, {"add"}, 2, 0, "gpu-io");
+    consumer.send(proto::ready{2});
+    std::set<proto::task_id> got;
+    while (got.size() < 2) {
+        const auto d = consumer.expect<proto::dispatch>();
+        if (d.tasks.empty()) break;  // expect() failed the test
+        for (const auto& t : d.tasks) got.insert(t.id);
+    }
+    EXPECT_EQ(got, (std::set<proto::task_id>{id_of(1), id_of(2)}));
+    EXPECT_TRUE(plain->quiet_for(0.1));  // nothing of gpu or io reached the default worker
 }
 
 TEST_F(DurableBroker, ABrokerStartedAgainRunsWhatWasQueuedAndServesStoredResults) {

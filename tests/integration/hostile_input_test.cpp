@@ -803,6 +803,7 @@ TEST_F(HostileInputTest, FlippedHellosAreEachAnsweredAndCounted) {
         const std::string body = mutate(hello_body, rng);
         std::optional<proto::hello> m;
         auto verdict = decode_verdict<proto::hello>(body, &m);
+        if (!verdict && m->minor < proto::oldest_served_minor) verdict = "bad_version";
         if (!verdict && m->role == proto::peer_role::worker && m->worker.slots == 0) verdict = "bad_body";
         fuzz.send_raw(proto::command::hello, body);
         const auto reply = reply_to_request(fuzz);

@@ -127,11 +127,11 @@ public:
     }
     proto::welcome hello_worker(const std::string& identity, std::vector<std::string> names,
                                 std::uint32_t slots = 1, std::uint32_t prefetch = 0,
-                                std::string name = "") {
+                                std::string name = "", std::vector<std::string> queues = {}) {
         proto::hello h;
         h.role = proto::peer_role::worker;
         h.name = name.empty() ? identity : std::move(name);
-        h.worker = proto::worker_details{slots, prefetch, std::move(names)};
+        h.worker = proto::worker_details{slots, prefetch, std::move(names), std::move(queues)};
         send(identity, h);
         alive_.insert(identity);
         return take<proto::welcome>(identity);

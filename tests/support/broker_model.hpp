@@ -15,7 +15,8 @@
 // step the broker must agree:
 //
 //   - every DISPATCH is exactly what the broker's dispatch rule gives from the model's lanes
-//     (highest priority first, then oldest head), within the worker's credit, with the task's
+//     (highest priority first, then oldest head, of the names it offers in the queues it
+//     consumes), within the worker's credit, with the task's
 //     current attempt, never an attempt sent before, and nothing is left queued that a worker
 //     with credit could take (nothing stranded);
 //   - every RESULT is one the model expects at that moment, to that client session, and each
@@ -226,6 +227,7 @@ struct model_worker {
     std::uint32_t slots = 1;
     std::uint32_t prefetch = 0;
     std::set<std::string> names;
+    std::set<std::string> queues;  // it consumes (its HELLO named none: default)
     std::uint64_t capacity = 0;
     std::uint64_t credit = 0;
     std::uint64_t held = 0;
@@ -737,7 +739,7 @@ private:
             std::deque<std::uint32_t>* best = nullptr;
             const lane_key* best_key = nullptr;
             for (auto& [key, q] : lanes) {
-                if (q.empty() || w.names.count(key.name) == 0) continue;
+                if (q.empty() || !takes(w, key)) continue;
                 if (best == nullptr || key.priority > best_key->priority ||
                     (key.priority == best_key->priority && seq_of(q.front()) < seq_of(best->front()))) {
                     best = &q;
@@ -753,9 +755,14 @@ private:
 
     bool has_work(const lane_map& lanes, const model_worker& w) const {
         for (const auto& [key, q] : lanes) {
-            if (!q.empty() && w.names.count(key.name) > 0) return true;
+            if (!q.empty() && takes(w, key)) return true;
         }
         return false;
+    }
+
+    // A worker takes from a lane whose task name it offers, in a queue it consumes.
+    static bool takes(const model_worker& w, const lane_key& key) {
+        return w.names.count(key.name) > 0 && w.queues.count(key.queue) > 0;
     }
 
     std::string describe_lanes() const {
@@ -776,7 +783,10 @@ private:
             parts.push_back(s);
         }
         for (const auto& [id, w] : workers_) {
-            if (w.registered) parts.push_back(fmt::format("{}: credit {} names {}", id, w.credit, join({w.names.begin(), w.names.end()})));
+            if (w.registered) {
+                parts.push_back(fmt::format("{}: credit {} names {} queues {}", id, w.credit, join({w.names.begin(), w.names.end()}),
+                                            join({w.queues.begin(), w.queues.end()})));
+            }
         }
         return join(parts);
     }
@@ -1085,25 +1095,37 @@ private:
         }
         if (names.empty()) names.insert(random_.of(all));
         if (random_.chance(5)) names.insert("z");
+        // Most workers consume every queue, the others some (none named: default).
+        std::set<std::string> queues;
+        if (random_.chance(60)) {
+            queues.insert(queue_names.begin(), queue_names.end());
+        } else {
+            for (const auto& q : queue_names) {
+                if (random_.chance(50)) queues.insert(q);
+            }
+        }
         worker_hello(w, names, static_cast<std::uint32_t>(1 + random_.below(3)),
-                     static_cast<std::uint32_t>(random_.below(3)));
+                     static_cast<std::uint32_t>(random_.below(3)), queues);
     }
 
     void worker_hello(model_worker& w, const std::set<std::string>& names, std::uint32_t slots,
-                      std::uint32_t prefetch) {
-        note(fmt::format("{}: HELLO (worker{}) slots {} prefetch {} names {}", w.identity,
-                         w.name == w.identity ? "" : " named " + w.name, slots, prefetch, join({names.begin(), names.end()})));
+                      std::uint32_t prefetch, const std::set<std::string>& queues) {
+        note(fmt::format("{}: HELLO (worker{}) slots {} prefetch {} names {} queues {}", w.identity,
+                         w.name == w.identity ? "" : " named " + w.name, slots, prefetch, join({names.begin(), names.end()}),
+                         queues.empty() ? "(none)" : join({queues.begin(), queues.end()})));
         if (w.registered) {
             ++want_.repeated_hellos;
             end_worker_session(w);
         }
-        h_->hello_worker(w.identity, {names.begin(), names.end()}, slots, prefetch, w.name);
+        h_->hello_worker(w.identity, {names.begin(), names.end()}, slots, prefetch, w.name,
+                         {queues.begin(), queues.end()});
         w.registered = true;
         w.silenced = false;
         w.session = next_session_++;
         w.slots = slots;
         w.prefetch = prefetch;
         w.names = names;
+        w.queues = queues.empty() ? std::set<std::string>{std::string(proto::default_queue)} : queues;
         w.capacity = std::uint64_t{slots} + prefetch;
         w.credit = 0;
         w.held = 0;
@@ -1851,7 +1873,7 @@ private:
         model_worker& w = workers_[identity];
         w.identity = identity;
         w.name = old.name;
-        worker_hello(w, old.names, old.slots, old.prefetch);
+        worker_hello(w, old.names, old.slots, old.prefetch, old.queues);
         w.holds = std::move(old.holds);
         old.holds.clear();
         if (!failed_) op_ready(w);
@@ -2031,7 +2053,7 @@ private:
         if (!failed_ && !c.registered) client_hello(c);
         model_worker& finisher = workers_["fin"];
         finisher.identity = finisher.name = "fin";
-        if (!failed_) worker_hello(finisher, {"a", "b", "c", "z"}, 16, 0);
+        if (!failed_) worker_hello(finisher, {"a", "b", "c", "z"}, 16, 0, {queue_names.begin(), queue_names.end()});
         if (!failed_) {
             note("fin: READY 16");
             deliver("fin", proto::ready{16});

@@ -208,6 +208,19 @@ public:
         stay_alive();
         return w;
     }
+    // A worker consuming `queues` (HELLO's details [slots, prefetch, names, queues]).
+    proto::welcome hello_worker_of(std::vector<std::string> queues, std::vector<std::string> names,
+                                   std::uint32_t slots = 1, std::uint32_t prefetch = 0,
+                                   std::string name = "worker") {
+        proto::hello h;
+        h.role = proto::peer_role::worker;
+        h.name = std::move(name);
+        h.worker = proto::worker_details{slots, prefetch, std::move(names), std::move(queues)};
+        send(h);
+        const auto w = expect<proto::welcome>();
+        stay_alive();
+        return w;
+    }
     // SUBMIT and its ACCEPTED.
     proto::accepted submit(std::vector<proto::submitted_task> tasks) {
         send(proto::submit{std::move(tasks), {}});

@@ -24,6 +24,7 @@ parse_outcome parse_command_line(int argc, char** argv) {
     std::optional<std::uint32_t> concurrency;
     std::optional<std::uint32_t> prefetch;
     std::string level = "info";
+    std::optional<std::string> queues;
 
     app.add_option("--broker,-b", c.options.broker, "the broker's endpoint")->capture_default_str();
     app.add_option("--tasks,-t", c.task_libraries,
@@ -41,6 +42,9 @@ parse_outcome parse_command_line(int argc, char** argv) {
                    "what runs)")
         ->check(CLI::Range(0u, max_count));
     app.add_option("--name,-n", c.options.name, "worker name (default: worker-<pid>@<hostname>)");
+    app.add_option("--queues,-Q", queues,
+                   "the queues it takes tasks from, comma-separated (default: default)")
+        ->envname("SHOAL_QUEUES");
     app.add_option("--grace", c.options.grace_seconds, "seconds a drain may take before the worker leaves")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
@@ -62,6 +66,7 @@ parse_outcome parse_command_line(int argc, char** argv) {
     c.options.processes = processes;
     c.options.concurrency = concurrency;
     c.options.prefetch = prefetch;
+    if (queues) c.options.queues = split_queue_list(*queues);  // resolve() checks each name
     c.log_level = spdlog::level::from_str(level);
     return {std::move(c), 0};
 }

@@ -1,6 +1,7 @@
 #pragma once
 // shoal-worker's command line (CLI11): every flag maps onto worker_options, plus the task
-// libraries to load and the log level. Documented in worker/README.md.
+// libraries to load and the log level; --queues may also come from SHOAL_QUEUES. Documented
+// in worker/README.md.
 
 #include <optional>
 #include <string>

@@ -76,7 +76,7 @@ void worker_core::connect() {
     link_options.endpoint = options_.broker;
     link_options.greeting.role = proto::peer_role::worker;
     link_options.greeting.name = options_.name;
-    link_options.greeting.worker = {options_.slots, options_.prefetch, registry_.names()};
+    link_options.greeting.worker = {options_.slots, options_.prefetch, registry_.names(), options_.queues};
     link_options.heartbeat_ms = options_.heartbeat_ms;
     link_options.liveness = options_.liveness;
     link_thread_events events;

@@ -1,9 +1,12 @@
 #include "shoal/worker/worker_options.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
 
 #include <unistd.h>
+
+#include "shoal/proto/messages.hpp"
 
 namespace shoal {
 namespace {
@@ -33,11 +36,29 @@ std::string default_worker_name() {
     return "worker-" + std::to_string(::getpid()) + "@" + host;
 }
 
+std::vector<std::string> split_queue_list(std::string_view text) {
+    std::vector<std::string> out;
+    while (true) {
+        const auto comma = text.find(',');
+        out.emplace_back(text.substr(0, comma));
+        if (comma == std::string_view::npos) return out;
+        text.remove_prefix(comma + 1);
+    }
+}
+
 resolved_worker_options resolve(const worker_options& options) {
     resolved_worker_options r;
     if (options.broker.empty()) throw std::invalid_argument("the broker endpoint is empty");
     r.broker = options.broker;
     r.name = options.name.empty() ? default_worker_name() : options.name;
+    for (const std::string& q : options.queues) {
+        if (q.empty() || q.size() > proto::max_name_bytes) {
+            throw std::invalid_argument("a queue name must be 1.." + std::to_string(proto::max_name_bytes) +
+                                        " bytes (got '" + q + "')");
+        }
+        if (std::find(r.queues.begin(), r.queues.end(), q) == r.queues.end()) r.queues.push_back(q);
+    }
+    if (r.queues.empty()) r.queues.emplace_back(proto::default_queue);
     r.threads = positive(options.threads, cpu_count(), "threads");
     r.processes = positive(options.processes, cpu_count(), "processes");
     r.slots = positive(options.concurrency, r.threads + r.processes, "concurrency");

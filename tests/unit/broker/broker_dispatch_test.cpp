@@ -231,7 +231,7 @@ TEST_F(BrokerDispatch, QueuesAreNamedAndDrainInSubmissionOrder) {
     EXPECT_EQ(str_field(rows[1], "name"), "default");
     EXPECT_EQ(int_field(rows[1], "length"), 1);
     test_peer worker(ctx, broker.endpoint());
-    worker.hello_worker({"add"}, 3);
+    worker.hello_worker_of({"cpu", "default"}, {"add"}, 3);
     worker.send(proto::ready{3});
     const auto d = worker.expect<proto::dispatch>();
     ASSERT_EQ(d.tasks.size(), 3u);

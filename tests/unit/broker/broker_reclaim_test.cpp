@@ -41,7 +41,7 @@ TEST(BrokerReclaim, EmptyQueuesAndLanesNobodyOffersAreFreed) {
     EXPECT_EQ(stat(h, "queue_names"), queues_before);
     EXPECT_EQ(stat(h, "task_names"), 0);
     // Names come back as they are used again.
-    h.hello_worker("w", {"job-5"});
+    h.hello_worker("w", {"job-5"}, 1, 0, "", {"queue-5"});
     h.send("w", proto::ready{1});
     auto again = task(2000, "job-5");
     again.queue = "queue-5";
@@ -60,7 +60,7 @@ TEST(BrokerReclaim, ALaneAHeldTaskWillComeBackToStays) {
     h.take<proto::accepted>("c");
     h.advance(11);
     EXPECT_EQ(stat(h, "queue_names"), 1);
-    h.hello_worker("w", {"later"});
+    h.hello_worker("w", {"later"}, 1, 0, "", {"slow"});
     h.send("w", proto::ready{1});
     h.advance(20);
     const auto d = h.take<proto::dispatch>("w");

@@ -1,4 +1,5 @@
 #include "shoal/broker/config_loader.hpp"
+#include "shoal/broker/task_routes.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -161,6 +162,45 @@ TEST(ConfigLoader, PrintEndpointAndHelp) {
     ASSERT_TRUE(help.help.has_value());
     EXPECT_NE(help.help->find("--heartbeat-ms"), std::string::npos);
     EXPECT_NE(help.help->find("SHOAL_HEARTBEAT_MS"), std::string::npos);
+}
+
+TEST_F(ConfigFile, TheRouteTableComesFromAnyOfTheSourcesAndAsATableInTheFile) {
+    EXPECT_EQ(load({"--task-routes", "train=gpu"}).config.task_routes, "train=gpu");
+    EXPECT_EQ(load({}, {{"SHOAL_TASK_ROUTES", "train=gpu,resize=images"}}).config.task_routes,
+              "train=gpu,resize=images");
+    EXPECT_EQ(load({"--config", write("task_routes = \"train=gpu\"\n")}).config.task_routes, "train=gpu");
+    // A table, as the file's last section (TOML puts the keys after a header in its table).
+    const auto table = load({"--config", write("liveness = 4\n[task_routes]\ntrain = \"gpu\"\n"
+                                               "\"images.resize\" = \"images\"\n")});
+    EXPECT_EQ(table.config.liveness, 4u);
+    task_routes routes(table.config.task_routes);
+    EXPECT_EQ(routes.size(), 2u);
+    EXPECT_EQ(routes.queue_for("train", "default"), "gpu");
+    EXPECT_EQ(routes.queue_for("images.resize", "default"), "images");
+}
+
+TEST_F(ConfigFile, ABadRouteIsAnErrorNamingIt) {
+    EXPECT_NE(error_of([] { load({"--task-routes", "train"}); }).find("task route 'train': no '='"),
+              std::string::npos);
+    EXPECT_NE(error_of([] { load({"--task-routes", "=gpu"}); }).find("task name"), std::string::npos);
+    EXPECT_NE(error_of([] { load({"--task-routes", "train="}); }).find("queue"), std::string::npos);
+    EXPECT_NE(error_of([] { load({}, {{"SHOAL_TASK_ROUTES", "a=gpu,a=cpu"}}); }).find("routed twice"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { load({"--config", write("[task_routes]\ntrain = 3\n")}); })
+                  .find("task_routes.train: must be a string"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { load({"--config", write("[task_routes]\n\"a,b\" = \"gpu\"\n")}); })
+                  .find("must not hold"),
+              std::string::npos);
+}
+
+TEST(TaskRoutes, AQueueNamedInTheSubmitWinsOverTheTableWhichWinsOverDefault) {
+    const task_routes routes(" train = gpu ,, resize=images ");
+    EXPECT_EQ(routes.size(), 2u);
+    EXPECT_EQ(routes.queue_for("train", "default"), "gpu");      // no queue named: the table
+    EXPECT_EQ(routes.queue_for("train", "special"), "special");  // named: it wins
+    EXPECT_EQ(routes.queue_for("add", "default"), "default");    // not in the table
+    EXPECT_EQ(task_routes("").size(), 0u);
 }
 
 TEST(ConfigLoader, ApplyTomlTextDirectly) {

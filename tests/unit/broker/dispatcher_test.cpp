@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "manual_clock.hpp"
 
 namespace {
@@ -32,10 +35,12 @@ protected:
     shoal::proto::task_id submit_with_priority(std::uint8_t n, const char* name, std::uint32_t p) {
         return submit(n, name, "args", "default", p);
     }
-    peer worker_offering(std::initializer_list<const char*> names) {
+    peer worker_offering(std::initializer_list<const char*> names,
+                         std::vector<std::string> consumed = {"default"}) {
         peer w;
         w.role = shoal::proto::peer_role::worker;
         for (const char* n : names) w.worker.offered.push_back(queues.task_names().intern(n));
+        w.worker.queues = std::move(consumed);
         return w;
     }
 
@@ -50,6 +55,22 @@ protected:
     std::uint64_t seq = 0;
     const peer_ref ref{0, 1};
 };
+
+TEST_F(DispatcherTest, TakesOnlyFromTheQueuesTheWorkerConsumesOldestFirst) {
+    submit(1, "add", "args", "gpu");
+    submit(2, "add", "args", "default");
+    submit(3, "add", "args", "io");
+    submit(4, "add", "args", "gpu");
+    const peer w = worker_offering({"add"}, {"gpu", "io", "never-used"});
+    EXPECT_EQ(d.fill(w, ref, 10, 1 << 20, now, batch), 3u);
+    ASSERT_EQ(batch.message.tasks.size(), 3u);
+    EXPECT_EQ(batch.message.tasks[0].id.bytes[0], 1);
+    EXPECT_EQ(batch.message.tasks[1].id.bytes[0], 3);
+    EXPECT_EQ(batch.message.tasks[2].id.bytes[0], 4);
+    dispatcher::restore(batch);
+    EXPECT_EQ(queues.live_total(), 1u);  // the default one waits for a consumer of default
+    EXPECT_EQ(d.fill(worker_offering({"add"}, {"nothing-here"}), ref, 10, 1 << 20, now, batch), 0u);
+}
 
 TEST_F(DispatcherTest, TakesOnlyOfferedNamesUpToTheCount) {
     submit(1, "add");

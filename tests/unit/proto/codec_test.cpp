@@ -7,6 +7,7 @@
 namespace {
 
 using namespace shoal::proto;
+using namespace std::string_literals;
 
 task_id id_of(std::uint8_t seed) {
     task_id id;
@@ -84,6 +85,35 @@ TEST(Codec, EveryMessageRoundTrips) {
     expect_round_trip(shoal::proto::revoke{{id_of(6), id_of(7)}, true});
     expect_round_trip(requeue{{id_of(8)}});
     expect_round_trip(result{{{id_of(9), task_status::expired, "", {"expired", "too late", "broker"}}}});
+}
+
+TEST(Codec, AWorkersQueuesRoundTripAndAMinorOneWorkerSendsNone) {
+    expect_round_trip(hello{peer_role::worker, "w@h", protocol_minor, {4, 2, {"add"}, {"gpu", "default"}}});
+    expect_round_trip(hello{peer_role::worker, "w@h", protocol_minor, {1, 0, {"add"}, {}}});
+    // A minor-1 worker's HELLO: ["worker", "w", 1, [4, 2, ["add"]]].
+    const hello old = decode<hello>(std::string("\x94\xa6" "worker" "\xa1" "w" "\x01\x93\x04\x02\x91\xa3" "add"));
+    EXPECT_EQ(old.minor, 1u);
+    EXPECT_EQ(old.worker.task_names, std::vector<std::string>{"add"});
+    EXPECT_TRUE(old.worker.queues.empty());  // the broker reads it as `default`
+    // What a minor-1 broker reads of a minor-2 HELLO: the details it knows come first.
+    const std::string body = encode(hello{peer_role::worker, "w", protocol_minor, {4, 2, {"add"}, {"gpu"}}});
+    EXPECT_NE(body.find(std::string("\x94\x04\x02\x91\xa3" "add" "\x91\xa3" "gpu")), std::string::npos);
+}
+
+TEST(Codec, AnEmptyOrOverLongQueueInHelloIsBadBody) {
+    for (const std::string& q : {std::string(), std::string(256, 'q')}) {
+        const std::string body = encode(hello{peer_role::worker, "w", protocol_minor, {1, 0, {"add"}, {"gpu", q}}});
+        try {
+            decode<hello>(body);
+            ADD_FAILURE() << "decoded a queue of " << q.size() << " bytes";
+        } catch (const decode_error& e) {
+            EXPECT_EQ(e.code(), decode_errc::bad_body);
+            EXPECT_NE(std::string(e.what()).find("queue"), std::string::npos) << e.what();
+        }
+    }
+    // Not an array of names.
+    const std::string not_list = "\x94\xa6" "worker" "\xa1" "w" "\x02\x94\x01\x00\x91\xa3" "add" "\xa3" "gpu"s;
+    EXPECT_EQ(error_of([&] { decode<hello>(not_list); }), decode_errc::bad_body);
 }
 
 TEST(Codec, TrailingArrayElementsFromALaterMinorVersionAreIgnored) {

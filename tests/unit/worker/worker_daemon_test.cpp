@@ -156,6 +156,60 @@ TEST_F(WorkerDaemonTest, ASecondSignalExitsAtOnce) {
     EXPECT_LT(std::chrono::duration<double>(steady::now() - second).count(), 2.0);
 }
 
+TEST_F(WorkerDaemonTest, ItConsumesTheQueuesItIsGiven) {
+    auto daemon = start({"--queues", "gpu,default"});
+    ASSERT_TRUE(hello_);
+    EXPECT_EQ(hello_->worker.queues, (std::vector<std::string>{"gpu", "default"}));
+}
+
+TEST_F(WorkerDaemonTest, WithoutQueuesItConsumesDefault) {
+    auto daemon = start();
+    ASSERT_TRUE(hello_);
+    EXPECT_EQ(hello_->worker.queues, (std::vector<std::string>{"default"}));
+}
+
+// The variable is set only while the daemon starts (it inherits the environment).
+class scoped_env {
+public:
+    scoped_env(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+    ~scoped_env() { ::unsetenv(name_); }
+    scoped_env(const scoped_env&) = delete;
+    scoped_env& operator=(const scoped_env&) = delete;
+
+private:
+    const char* name_;
+};
+
+TEST_F(WorkerDaemonTest, TheQueuesMayComeFromShoalQueues) {
+    std::unique_ptr<daemon_process> daemon;
+    {
+        scoped_env queues("SHOAL_QUEUES", "images,io");
+        daemon = start();
+    }
+    ASSERT_TRUE(hello_);
+    EXPECT_EQ(hello_->worker.queues, (std::vector<std::string>{"images", "io"}));
+}
+
+TEST_F(WorkerDaemonTest, TheQueuesFlagWinsOverShoalQueues) {
+    std::unique_ptr<daemon_process> daemon;
+    {
+        scoped_env queues("SHOAL_QUEUES", "images,io");
+        daemon = start({"--queues", "gpu"});
+    }
+    ASSERT_TRUE(hello_);
+    EXPECT_EQ(hello_->worker.queues, (std::vector<std::string>{"gpu"}));
+}
+
+TEST_F(WorkerDaemonTest, AnEmptyQueueNameExitsWithStatus2) {
+    for (const char* bad : {"", "gpu,,io", "gpu,"}) {
+        daemon_process p({"--broker", broker_.endpoint(), "--tasks", seed_plugin(), "--queues", bad});
+        EXPECT_EQ(p.wait(10.0), 2) << "--queues '" << bad << "'";
+    }
+    const std::string too_long(256, 'q');
+    daemon_process p({"--broker", broker_.endpoint(), "--tasks", seed_plugin(), "--queues", too_long});
+    EXPECT_EQ(p.wait(10.0), 2);
+}
+
 TEST_F(WorkerDaemonTest, AnUnusableTaskLibraryExitsWithStatus2) {
     daemon_process missing({"--broker", broker_.endpoint(), "--tasks", "/nonexistent/libnothing.so"});
     EXPECT_EQ(missing.wait(10.0), 2);

@@ -31,6 +31,8 @@ struct broker_config {
     std::uint32_t busy_retry_ms = 500;          // a busy refusal's retry-after
     std::uint64_t dedup_window_s = 86'400;      // a finished task's id is recognised this long
     std::string rate_limits;                    // "add=10/s,fetch=5/m": whole cluster
+    std::string task_routes;                    // "train=gpu,resize=images": the queue of a
+                                                // task whose SUBMIT names none, by task name
     std::string log_level = "info";             // trace, debug, info, warn, error, critical, off
     // Durability (broker/README.md, "Redis"): empty keeps everything in memory.
     std::string redis;                          // redis://[:password@]host:port[/db], unix:///path

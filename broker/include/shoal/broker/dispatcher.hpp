@@ -1,7 +1,8 @@
 #pragma once
 // dispatcher: fills one worker's DISPATCH from the queues (PROTOCOL.md section 6).
 //
-// It takes only tasks whose name the worker offered, oldest first across its lanes, at most
+// It takes only tasks whose name the worker offered, from the queues it consumes (a task
+// whose queue no worker consumes waits there), oldest first across its lanes, at most
 // the count it is given (the worker's available credit, capped by max_batch) and no more
 // bytes than a message may hold. Each task taken moves into the in-flight table; its payload
 // (kept by the result store's entry) moves into the message for encoding and goes back into
@@ -62,7 +63,8 @@ private:
     inflight_table& inflight_;
     result_store& store_;
     rate_limits& rates_;
-    std::vector<lane_id> lanes_;  // scratch: the worker's lanes
+    std::vector<lane_id> lanes_;       // scratch: the worker's lanes
+    std::vector<name_id> consumed_;    // scratch: the ids of the queues it consumes
 };
 
 }  // namespace shoal::broker

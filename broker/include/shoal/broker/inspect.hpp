@@ -5,8 +5,11 @@
 //   workers: name, identity (hex), slots, prefetch, credit (tasks it may be sent now), held
 //            (tasks it holds), done, late (its DONEs ignored as late or revoked), tasks (the
 //            names it offers, comma-separated), last_heard_ms (ms since its last message),
-//            draining (1 after its DRAIN), unacked_bytes (its output window in use)
-//   queues:  name, length (tasks waiting; tasks held by workers are in `active`)
+//            draining (1 after its DRAIN), unacked_bytes (its output window in use),
+//            queues (the queues it consumes, comma-separated)
+//   queues:  name, length (tasks waiting; tasks held by workers are in `active`), consumers
+//            (how many workers consume it), workers (their names, comma-separated, sorted);
+//            a row for every queue holding tasks or consumed by a worker, by name
 //   active:  task (hex id), name, queue, worker (name), worker_identity (hex), attempt,
 //            revoked (1 if revoked while running, its CANCEL sent), started (1 once the
 //            worker said it began: only then does its death count against the task)

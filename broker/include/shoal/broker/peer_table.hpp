@@ -30,6 +30,9 @@ struct worker_info {
     std::uint32_t prefetch = 0;
     credit_account credit;
     std::vector<name_id> offered;  // task names it runs, sorted, no duplicates
+    // Queues it consumes, sorted, no duplicates; `default` when its HELLO named none. Kept as
+    // names, not ids: a queue id is freed while no lane uses it, a consumer's queue is not.
+    std::vector<std::string> queues;
     std::uint64_t done = 0;        // outcomes accepted from it
     std::uint64_t late = 0;        // DONEs from it ignored as late or revoked
     bool draining = false;         // sent DRAIN: gets nothing more
@@ -72,6 +75,8 @@ public:
                  double now);
     // A worker's task names (call once, right after add).
     void set_offered(peer_ref ref, std::vector<name_id> names);
+    // The queues a worker consumes (call once, right after add); none means `default`.
+    void set_consumed(peer_ref ref, std::vector<std::string> queues);
     // Ends a session; refs to it resolve to nothing from now on.
     void remove(peer_ref ref);
 

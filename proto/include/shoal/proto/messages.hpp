@@ -16,8 +16,11 @@ namespace shoal::proto {
 
 // Protocol minor version this code speaks (HELLO's protocol_minor). Minor 1 added the output
 // window (WELCOME's window_bytes, acknowledged in HEARTBEAT), STARTED, DRAIN, ACCEPTED's
-// retry_after_ms and FETCHED's deferred ids (PROTOCOL.md section 10).
-inline constexpr std::uint32_t protocol_minor = 1;
+// retry_after_ms and FETCHED's deferred ids; minor 2 a worker's queues in HELLO (PROTOCOL.md
+// section 10).
+inline constexpr std::uint32_t protocol_minor = 2;
+// The oldest minor a broker serves: minor 0 never acknowledges its output window.
+inline constexpr std::uint32_t oldest_served_minor = 1;
 inline constexpr std::string_view default_queue = "default";
 // Longest task or queue name (section 9).
 inline constexpr std::size_t max_name_bytes = 255;
@@ -74,6 +77,8 @@ struct worker_details {
     std::uint32_t slots = 1;
     std::uint32_t prefetch = 0;
     std::vector<std::string> task_names;
+    // The queues it consumes (minor 2). Empty, or absent from a minor-1 HELLO: `default`.
+    std::vector<std::string> queues{};
     friend bool operator==(const worker_details&, const worker_details&) = default;
 };
 

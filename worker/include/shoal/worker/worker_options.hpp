@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace shoal {
 
@@ -13,6 +15,9 @@ struct worker_options {
     std::string broker = "tcp://127.0.0.1:5555";
     // Shown in logs, inspect output and error triples; default worker-<pid>@<hostname>.
     std::string name;
+    // The queues it takes tasks from (Celery's -Q); empty: {"default"}. A task submitted to a
+    // queue no worker consumes waits at the broker until one does.
+    std::vector<std::string> queues;
     // Threads of the thread pool (started only if a task runs on it); default: CPU count.
     std::optional<std::uint32_t> threads;
     // Children of the process pool (started only if a task runs in it); default: CPU count.
@@ -41,6 +46,7 @@ struct worker_options {
 struct resolved_worker_options {
     std::string broker;
     std::string name;
+    std::vector<std::string> queues;  // never empty, no duplicates, in the order given
     std::uint32_t threads = 1;
     std::uint32_t processes = 1;
     std::uint32_t slots = 1;
@@ -53,10 +59,15 @@ struct resolved_worker_options {
 };
 
 // Fills in the defaults. Throws std::invalid_argument for values that cannot work (zero
-// slots, zero threads or processes given explicitly, a negative grace or slow-loop threshold, an empty endpoint).
+// slots, zero threads or processes given explicitly, a negative grace or slow-loop threshold,
+// an empty endpoint, a queue name that is empty or longer than 255 bytes).
 resolved_worker_options resolve(const worker_options& options);
 
 // worker-<pid>@<hostname>, as Celery names its workers.
 std::string default_worker_name();
+
+// "gpu,default" as {"gpu", "default"} (--queues, SHOAL_QUEUES); an empty part is kept, for
+// resolve() to refuse.
+std::vector<std::string> split_queue_list(std::string_view text);
 
 }  // namespace shoal
