@@ -1,21 +1,32 @@
 #pragma once
-// Everything of the asyncio-style runtime in one include, for programs that want it all.
+// Everything of the asyncio-style runtime in one include, for programs that want it all: every
+// public header of common/ (tests/unit/common/runtime_header_test.cpp keeps it so).
 
 #include "shoal/common/as_completed.hpp"
 #include "shoal/common/async_generator.hpp"
+#include "shoal/common/clock.hpp"
 #include "shoal/common/concurrent_future.hpp"
 #include "shoal/common/concurrent_wait.hpp"
 #include "shoal/common/errors.hpp"
+#include "shoal/common/event.hpp"
 #include "shoal/common/event_loop.hpp"
+#include "shoal/common/function_registry.hpp"
 #include "shoal/common/future.hpp"
 #include "shoal/common/gather.hpp"
+#include "shoal/common/handle.hpp"
+#include "shoal/common/lock.hpp"
 #include "shoal/common/outcome.hpp"
+#include "shoal/common/process_pool_executor.hpp"
+#include "shoal/common/queue.hpp"
 #include "shoal/common/return_when.hpp"
 #include "shoal/common/run_coroutine_threadsafe.hpp"
 #include "shoal/common/run_in_executor.hpp"
+#include "shoal/common/semaphore.hpp"
 #include "shoal/common/shield.hpp"
 #include "shoal/common/sleep.hpp"
 #include "shoal/common/task.hpp"
+#include "shoal/common/task_def.hpp"
+#include "shoal/common/this_task.hpp"
 #include "shoal/common/thread_pool_executor.hpp"
 #include "shoal/common/wait.hpp"
 #include "shoal/common/wait_for.hpp"
