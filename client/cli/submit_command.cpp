@@ -1,5 +1,7 @@
-// shoal submit TASK [ARGS...] [--queue Q] [--wait] [--priority N] [--countdown S]
-//                               [--time-limit S] [--max-retries N]
+// shoal submit TASK [ARGS...] [--queue Q] [--wait] [--wait-timeout S] [--priority N]
+//                               [--countdown S] [--time-limit S] [--max-retries N] ...
+// --wait waits for the result as long as the task takes (Celery's result.get() with no
+// timeout), unless --wait-timeout says otherwise; --timeout only bounds reaching the broker.
 
 #include <chrono>
 #include <iostream>
@@ -49,9 +51,9 @@ int report_failure(const global_options& opts, const std::string& id, std::excep
         type = e.code();
         message = e.what();
         where = e.where();
-    } catch (const cancelled_error& e) {
+    } catch (const cancelled_error&) {
         type = "revoked";
-        message = e.what();
+        message = "the task was revoked";
     } catch (const std::exception& e) {
         message = e.what();
     }
@@ -59,6 +61,8 @@ int report_failure(const global_options& opts, const std::string& id, std::excep
         print_json({{"id", id},
                     {"status", type == "revoked" ? "revoked" : "failed"},
                     {"error", {{"type", type}, {"message", message}, {"where", where}}}});
+    } else if (type == "revoked") {
+        std::cerr << "shoal: task " << id << " was revoked" << '\n';
     } else {
         std::cerr << "shoal: task " << id << " failed: " << type << ": " << message
                   << (where.empty() ? "" : " (on " + where + ")") << '\n';
@@ -99,9 +103,15 @@ int run_submit(const global_options& opts, const submit_args& args) {
         }
         return exit_ok;
     }
-    if (!f.wait(opts.timeout_s)) {
-        report_error(opts, "task " + id + " still " + std::string(to_string(f.status())) +
-                               " after " + nlohmann::json(opts.timeout_s).dump() + " s");
+    if (!f.wait(args.wait_timeout_s)) {
+        const std::string status(to_string(f.status()));
+        const std::string message = "task " + id + " still " + status + " after " +
+                                    nlohmann::json(*args.wait_timeout_s).dump() + " s (--wait-timeout)";
+        if (opts.json) {
+            print_json({{"id", id}, {"status", status}, {"error", message}});
+        } else {
+            std::cerr << "shoal: " << message << '\n';
+        }
         return exit_pending;
     }
     if (f.cancelled()) return report_failure(opts, id, std::make_exception_ptr(cancelled_error("revoked")));
