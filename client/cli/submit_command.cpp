@@ -89,12 +89,13 @@ int run_submit(const global_options& opts, const submit_args& args) {
 
     const auto f = c->submit_raw(args.task, std::move(payload), options);
     const std::string id = f.id().to_hex();
+    // Do not exit before the broker has the task (closing now could lose it), nor wait for a
+    // result of a task the broker never took: --timeout bounds this, not the task.
+    if (!c->flush(opts.timeout_s)) {
+        report_error(opts, "broker " + opts.broker + " did not acknowledge task " + id);
+        return exit_unreachable;
+    }
     if (!args.wait) {
-        // Do not exit before the broker has the task: closing now could lose it.
-        if (!c->flush(opts.timeout_s)) {
-            report_error(opts, "broker " + opts.broker + " did not acknowledge task " + id);
-            return exit_unreachable;
-        }
         if (f.status() == remote_status::failed) return report_failure(opts, id, f.exception(0.0));
         if (opts.json) {
             print_json({{"id", id}, {"status", to_string(f.status())}});
