@@ -243,6 +243,7 @@ void client_core::send_drained_tasks(std::size_t& next, std::size_t end, double 
     for (; next < end; ++next) {
         outgoing_task& t = draining_tasks_[next];
         if (t.state->cancel_requested()) {  // cancelled before it left this process
+            never_sent_.insert(t.state->id());  // so its revoke, which follows, stays here too
             t.state->release_task();
             continue;
         }
@@ -291,6 +292,7 @@ void client_core::add_flush_waiter(concurrent::future<bool> reply) {
 }
 
 void client_core::revoke(const proto::task_id& id, bool terminate) {
+    if (!never_sent_.empty() && never_sent_.erase(id) > 0) return;  // the broker never saw it
     if (auto own = tasks_.take(id)) own->state->cancel_local();
     fetches_.cancel_waiters(id);
     poll_ids_.erase(id);

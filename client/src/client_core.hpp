@@ -189,6 +189,9 @@ private:
         proto::task_id id;
     };
     std::vector<pending_control> controls_;
+    // Tasks cancelled before they left this process: the revoke their cancel() posts after
+    // them has nothing to tell the broker (a tiny set: each entry lives one pass).
+    std::unordered_set<proto::task_id, proto::task_id_hash> never_sent_;
     std::unordered_set<proto::task_id, proto::task_id_hash> poll_ids_;
     double poll_interval_s_;
     timer_handle poll_timer_;
