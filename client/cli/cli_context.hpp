@@ -16,13 +16,14 @@ enum exit_code : int {
     exit_failed = 1,       // the task failed, is unknown or expired; status: no worker answers
     exit_usage = 2,        // bad command line
     exit_unreachable = 3,  // no answer from the broker within --timeout
-    exit_pending = 4,      // --wait: the task was still pending when --timeout passed
+    exit_pending = 4,      // --wait: the task was still pending when --wait-timeout passed
 };
 
 struct global_options {
     std::string broker;     // --broker, env SHOAL_BROKER, default tcp://127.0.0.1:5555
     bool json = false;      // --json: one JSON document on stdout
-    double timeout_s = 5.0;  // --timeout: for reaching the broker and for every wait
+    double timeout_s = 5.0;  // --timeout: for reaching the broker and each of its answers,
+                             // never for a task's result (--wait-timeout)
     bool verbose = false;   // --verbose: the client library's logs on stderr
 };
 

@@ -15,6 +15,7 @@ struct submit_args {
     std::vector<std::string> args;  // one JSON value each
     std::string queue;
     bool wait = false;
+    std::optional<double> wait_timeout_s;  // --wait-timeout: none waits as long as it takes
     std::optional<unsigned> priority;
     std::optional<double> countdown_s;
     std::optional<double> time_limit_s;
@@ -26,8 +27,14 @@ struct submit_args {
     std::vector<std::string> retry_on;
 };
 
+// shoal result --wait [--wait-timeout S]
+struct result_wait_args {
+    bool wait = false;
+    std::optional<double> timeout_s;  // none: wait as long as the task is pending
+};
+
 int run_submit(const global_options& opts, const submit_args& args);
-int run_result(const global_options& opts, const std::string& id, bool wait);
+int run_result(const global_options& opts, const std::string& id, const result_wait_args& wait);
 int run_inspect(const global_options& opts, const std::string& what);
 int run_revoke(const global_options& opts, const std::string& id, bool terminate);
 int run_retry(const global_options& opts, const std::string& id);

@@ -1,11 +1,11 @@
 // shoal: the command-line client of a Shoal cluster (client/README.md).
 //
 //   shoal [--broker URL] [--json] [--timeout S] <command> ...
-//     submit TASK [ARGS...] [--wait] [--queue Q] [--priority N] [--countdown S]
-//                           [--expires S] [--time-limit S] [--soft-time-limit S]
-//                           [--max-retries N] [--retry-delay S] [--retry-backoff]
-//                           [--retry-on TYPE]...
-//     result ID [--wait]
+//     submit TASK [ARGS...] [--wait] [--wait-timeout S] [--queue Q] [--priority N]
+//                           [--countdown S] [--expires S] [--time-limit S]
+//                           [--soft-time-limit S] [--max-retries N] [--retry-delay S]
+//                           [--retry-backoff] [--retry-on TYPE]...
+//     result ID [--wait] [--wait-timeout S]
 //     inspect workers|queues|active|dead|limits|stats
 //     revoke ID [--terminate]
 //     retry ID
@@ -13,10 +13,15 @@
 //     status
 //
 // The global options may also follow the command. Exit codes: cli_context.hpp.
+//
+// A task's ARGS are one JSON value each ('[1,2,3]' is one array). CLI11 would expand a
+// bracketed value given to a vector option into several ("[1,2]" -> "1", "2"), so ARGS are
+// not an option: they are the command line's extras (allow_extras), taken whole, in order.
 
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -28,6 +33,54 @@ namespace {
 std::string default_broker() {
     const char* env = std::getenv("SHOAL_BROKER");
     return env != nullptr && *env != '\0' ? env : "tcp://127.0.0.1:5555";
+}
+
+// A number of seconds >= 0 (or > 0), said in words: CLI11's own range checks print the
+// upper bound, DBL_MAX, in full.
+CLI::Validator seconds(bool zero_allowed) {
+    return CLI::Validator(
+        [zero_allowed](std::string& text) -> std::string {
+            double value = 0;
+            if (!CLI::detail::lexical_cast(text, value) || !(value == value)) {
+                return "'" + text + "' is not a number of seconds";
+            }
+            if (zero_allowed ? value < 0 : value <= 0) {
+                return "must be " + std::string(zero_allowed ? "0 or more" : "more than 0") +
+                       " seconds, got " + text;
+            }
+            return {};
+        },
+        zero_allowed ? "SECONDS>=0" : "SECONDS>0");
+}
+
+// --broker must look like an endpoint (tcp://HOST:PORT or ipc://PATH): a malformed one is a
+// usage error at once, not a wait of --timeout seconds for a broker that cannot be reached.
+void check_endpoint(const std::string& endpoint) {
+    const auto bad = [&](const std::string& why) {
+        return CLI::ValidationError("--broker", "'" + endpoint + "' is not an endpoint like tcp://HOST:PORT or ipc://PATH (" + why + ")");
+    };
+    const auto scheme_end = endpoint.find("://");
+    if (scheme_end == std::string::npos) throw bad("no transport://");
+    const std::string scheme = endpoint.substr(0, scheme_end);
+    const std::string rest = endpoint.substr(scheme_end + 3);
+    if (scheme == "ipc") {
+        if (rest.empty()) throw bad("no path");
+        return;
+    }
+    if (scheme != "tcp") throw bad("the transport must be tcp or ipc");
+    const auto colon = rest.rfind(':');
+    if (colon == std::string::npos || colon == 0) throw bad("no HOST:PORT");
+    const std::string port = rest.substr(colon + 1);
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        port.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) throw bad("the port must be 1 to 65535");
+}
+
+// The extras that are not task arguments: unknown options, and anything after a command
+// that takes no arguments. A JSON value never starts with two dashes, nor with a dash and
+// a letter; a negative number is a value.
+bool looks_like_an_option(const std::string& arg) {
+    return arg.size() >= 2 && arg[0] == '-' && !(arg[1] >= '0' && arg[1] <= '9') && arg[1] != '.';
 }
 
 }  // namespace
@@ -44,38 +97,49 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_flag("--json", opts.json, "print one JSON document on stdout");
     app.add_option("--timeout,-t", opts.timeout_s,
-                   "seconds to wait for the broker, and for a result with --wait")
+                   "seconds to wait for the broker to connect and to answer (not for a task: "
+                   "see --wait-timeout)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(seconds(true));
     app.add_flag("--verbose,-v", opts.verbose, "log what the client library does (stderr)");
 
     submit_args submit;
     auto* submit_cmd = app.add_subcommand("submit", "submit a task; prints its id, or its result with --wait");
-    submit_cmd->add_option("task", submit.task, "task name")->required();
-    submit_cmd->add_option("args", submit.args, "arguments, one JSON value each (2, \"text\", [1,2])");
+    submit_cmd->add_option("task", submit.task, "task name; then its arguments, one JSON value each "
+                                                "(2 '\"text\"' '[1,2]' '{\"k\":1}')")
+        ->required();
     submit_cmd->add_flag("--wait,-w", submit.wait, "wait for the result and print it");
+    submit_cmd->add_option("--wait-timeout", submit.wait_timeout_s,
+                           "with --wait: give up after this many seconds (exit 4; default: no limit)")
+        ->check(seconds(true));
     submit_cmd->add_option("--queue,-q", submit.queue, "queue (default: default)");
     submit_cmd->add_option("--priority", submit.priority, "0..9, higher first")->check(CLI::Range(0, 9));
     submit_cmd->add_option("--countdown", submit.countdown_s, "do not run before this many seconds")
-        ->check(CLI::NonNegativeNumber);
+        ->check(seconds(true));
     submit_cmd->add_option("--time-limit", submit.time_limit_s, "hard limit in seconds on one attempt")
-        ->check(CLI::PositiveNumber);
+        ->check(seconds(false));
     submit_cmd->add_option("--soft-time-limit", submit.soft_time_limit_s,
                            "seconds after which the task is asked to stop")
-        ->check(CLI::PositiveNumber);
+        ->check(seconds(false));
     submit_cmd->add_option("--expires", submit.expires_s, "do not start after this many seconds")
-        ->check(CLI::NonNegativeNumber);
+        ->check(seconds(true));
     submit_cmd->add_option("--max-retries", submit.max_retries, "re-runs after a failure");
     submit_cmd->add_option("--retry-delay", submit.retry_delay_s, "seconds before a retry (default 1)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(seconds(true));
     submit_cmd->add_flag("--retry-backoff", submit.retry_backoff, "double the delay for each retry");
-    submit_cmd->add_option("--retry-on", submit.retry_on, "retry only on this error type (repeatable)");
+    // One value per use: a vector option would otherwise swallow the task's arguments after it.
+    submit_cmd->add_option("--retry-on", submit.retry_on, "retry only on this error type (repeatable)")
+        ->allow_extra_args(false);
+    app.allow_extras();  // the task's arguments: see the top of this file
 
     std::string result_id;
-    bool result_wait = false;
+    result_wait_args result_wait;
     auto* result_cmd = app.add_subcommand("result", "the state of a task and its result or error");
     result_cmd->add_option("id", result_id, "task id")->required();
-    result_cmd->add_flag("--wait,-w", result_wait, "wait while the task is pending");
+    result_cmd->add_flag("--wait,-w", result_wait.wait, "wait while the task is pending");
+    result_cmd->add_option("--wait-timeout", result_wait.timeout_s,
+                           "with --wait: give up after this many seconds (exit 4; default: no limit)")
+        ->check(seconds(true));
 
     std::string what;
     auto* inspect_cmd = app.add_subcommand(
@@ -103,6 +167,16 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+        std::vector<std::string> extras = app.remaining();
+        for (const auto& arg : extras) {
+            if (looks_like_an_option(arg)) throw CLI::ExtrasError("unknown option " + arg, CLI::ExitCodes::ExtrasError);
+        }
+        if (*submit_cmd) {
+            submit.args = std::move(extras);
+        } else if (!extras.empty()) {
+            throw CLI::ExtrasError(extras);
+        }
+        check_endpoint(opts.broker);
     } catch (const CLI::ParseError& e) {
         const int code = app.exit(e);  // prints help or the error
         return code == 0 ? exit_ok : exit_usage;

@@ -1,5 +1,7 @@
-// shoal submit TASK [ARGS...] [--queue Q] [--wait] [--priority N] [--countdown S]
-//                               [--time-limit S] [--max-retries N]
+// shoal submit TASK [ARGS...] [--queue Q] [--wait] [--wait-timeout S] [--priority N]
+//                               [--countdown S] [--time-limit S] [--max-retries N] ...
+// --wait waits for the result as long as the task takes (Celery's result.get() with no
+// timeout), unless --wait-timeout says otherwise; --timeout only bounds reaching the broker.
 
 #include <chrono>
 #include <iostream>
@@ -49,9 +51,9 @@ int report_failure(const global_options& opts, const std::string& id, std::excep
         type = e.code();
         message = e.what();
         where = e.where();
-    } catch (const cancelled_error& e) {
+    } catch (const cancelled_error&) {
         type = "revoked";
-        message = e.what();
+        message = "the task was revoked";
     } catch (const std::exception& e) {
         message = e.what();
     }
@@ -59,6 +61,8 @@ int report_failure(const global_options& opts, const std::string& id, std::excep
         print_json({{"id", id},
                     {"status", type == "revoked" ? "revoked" : "failed"},
                     {"error", {{"type", type}, {"message", message}, {"where", where}}}});
+    } else if (type == "revoked") {
+        std::cerr << "shoal: task " << id << " was revoked" << '\n';
     } else {
         std::cerr << "shoal: task " << id << " failed: " << type << ": " << message
                   << (where.empty() ? "" : " (on " + where + ")") << '\n';
@@ -85,12 +89,13 @@ int run_submit(const global_options& opts, const submit_args& args) {
 
     const auto f = c->submit_raw(args.task, std::move(payload), options);
     const std::string id = f.id().to_hex();
+    // Do not exit before the broker has the task (closing now could lose it), nor wait for a
+    // result of a task the broker never took: --timeout bounds this, not the task.
+    if (!c->flush(opts.timeout_s)) {
+        report_error(opts, "broker " + opts.broker + " did not acknowledge task " + id);
+        return exit_unreachable;
+    }
     if (!args.wait) {
-        // Do not exit before the broker has the task: closing now could lose it.
-        if (!c->flush(opts.timeout_s)) {
-            report_error(opts, "broker " + opts.broker + " did not acknowledge task " + id);
-            return exit_unreachable;
-        }
         if (f.status() == remote_status::failed) return report_failure(opts, id, f.exception(0.0));
         if (opts.json) {
             print_json({{"id", id}, {"status", to_string(f.status())}});
@@ -99,9 +104,15 @@ int run_submit(const global_options& opts, const submit_args& args) {
         }
         return exit_ok;
     }
-    if (!f.wait(opts.timeout_s)) {
-        report_error(opts, "task " + id + " still " + std::string(to_string(f.status())) +
-                               " after " + nlohmann::json(opts.timeout_s).dump() + " s");
+    if (!f.wait(args.wait_timeout_s)) {
+        const std::string status(to_string(f.status()));
+        const std::string message = "task " + id + " still " + status + " after " +
+                                    nlohmann::json(*args.wait_timeout_s).dump() + " s (--wait-timeout)";
+        if (opts.json) {
+            print_json({{"id", id}, {"status", status}, {"error", message}});
+        } else {
+            std::cerr << "shoal: " << message << '\n';
+        }
         return exit_pending;
     }
     if (f.cancelled()) return report_failure(opts, id, std::make_exception_ptr(cancelled_error("revoked")));

@@ -149,7 +149,7 @@ void client_core::publish_room() {
 void client_core::post(callback op) {
     std::lock_guard lock(outbox_mutex_);
     if (!accepting_) throw executor_shutdown_error("the shoal::client is closed");
-    outbox_ops_.push_back(std::move(op));
+    outbox_ops_.push_back({outbox_tasks_.size(), std::move(op)});
     schedule_drain_locked();
 }
 
@@ -157,7 +157,7 @@ void client_core::post_if_open(callback op) noexcept {
     try {
         std::lock_guard lock(outbox_mutex_);
         if (!accepting_) return;
-        outbox_ops_.push_back(std::move(op));
+        outbox_ops_.push_back({outbox_tasks_.size(), std::move(op)});
         schedule_drain_locked();
     } catch (const std::exception& e) {
         spdlog::error("shoal client: could not queue an operation: {}", e.what());
@@ -216,10 +216,34 @@ void client_core::drain() {
         table_unacked_bytes_.fetch_add(outbox_bytes_, std::memory_order_acq_rel);
         outbox_bytes_ = 0;
     }
-    fresh_.clear();
+    // In the order made: the tasks queued before each operation, then the operation.
     const double now = loop_->time();
-    for (auto& t : draining_tasks_) {
+    std::size_t next_task = 0;
+    for (auto& queued : draining_ops_) {
+        send_drained_tasks(next_task, queued.after_tasks, now);
+        try {
+            queued.op();
+        } catch (const std::exception& e) {
+            spdlog::error("shoal client: operation failed on the I/O thread: {}", e.what());
+        }
+    }
+    draining_ops_.clear();
+    send_drained_tasks(next_task, draining_tasks_.size(), now);
+    draining_tasks_.clear();
+    if (tasks_.size() > 0) arm_repair();
+    send_controls();  // revokes and requeues made last in this pass
+    check_acknowledged();
+    publish_room();
+}
+
+void client_core::send_drained_tasks(std::size_t& next, std::size_t end, double now) {
+    end = std::min(end, draining_tasks_.size());
+    if (next >= end) return;
+    fresh_.clear();
+    for (; next < end; ++next) {
+        outgoing_task& t = draining_tasks_[next];
         if (t.state->cancel_requested()) {  // cancelled before it left this process
+            never_sent_.insert(t.state->id());  // so its revoke, which follows, stays here too
             t.state->release_task();
             continue;
         }
@@ -228,21 +252,8 @@ void client_core::drain() {
             fresh_.push_back(state);
         }
     }
-    draining_tasks_.clear();
     send_tasks(fresh_);
     fresh_.clear();
-    if (tasks_.size() > 0) arm_repair();
-    for (auto& op : draining_ops_) {
-        try {
-            op();
-        } catch (const std::exception& e) {
-            spdlog::error("shoal client: operation failed on the I/O thread: {}", e.what());
-        }
-    }
-    draining_ops_.clear();
-    send_revokes();
-    check_acknowledged();
-    publish_room();
 }
 
 // ---------------------------------------------------------------- I/O thread: operations
@@ -266,13 +277,13 @@ void client_core::add_state_query(const proto::task_id& id, concurrent::future<f
 void client_core::add_inspect(std::string what, concurrent::future<proto::report> reply) {
     proto::inspect msg{what};
     control_.add_inspect(std::move(what), std::move(reply));
-    if (link_->in_session()) link_->send(msg);
+    send_request(msg);
 }
 
 void client_core::add_purge(std::string queue, concurrent::future<std::uint64_t> reply) {
     proto::purge msg{queue};
     control_.add_purge(std::move(queue), std::move(reply));
-    if (link_->in_session()) link_->send(msg);
+    send_request(msg);
 }
 
 void client_core::add_flush_waiter(concurrent::future<bool> reply) {
@@ -281,15 +292,16 @@ void client_core::add_flush_waiter(concurrent::future<bool> reply) {
 }
 
 void client_core::revoke(const proto::task_id& id, bool terminate) {
+    if (!never_sent_.empty() && never_sent_.erase(id) > 0) return;  // the broker never saw it
     if (auto own = tasks_.take(id)) own->state->cancel_local();
     fetches_.cancel_waiters(id);
     poll_ids_.erase(id);
-    // Sent at the end of this drain (send_revokes).
-    (terminate ? terminates_ : revokes_).push_back(id);
+    // Sent before the next message, or at the end of this drain (send_controls).
+    controls_.push_back({terminate ? control_kind::terminate : control_kind::revoke, id});
 }
 
 void client_core::requeue(const proto::task_id& id) {
-    requeues_.push_back(id);  // sent at the end of this drain (send_revokes)
+    controls_.push_back({control_kind::requeue, id});  // likewise
 }
 
 // ---------------------------------------------------------------- I/O thread: link events
@@ -310,17 +322,20 @@ void client_core::on_lost(std::string_view why) {
 
 void client_core::resend_everything() {
     if (!link_->in_session()) return;
-    // 1. Unacknowledged tasks, in submission order (the broker accepts repeats idempotently).
+    // 1. Revokes and requeues the old session never carried: before any FETCH that may have
+    //    been asked after them, so that its answer shows their effect. (They never concern
+    //    our own unacknowledged tasks: revoking one takes it out of the table.)
+    send_controls();
+    // 2. Unacknowledged tasks, in submission order (the broker accepts repeats idempotently).
     send_tasks(tasks_.unaccepted_in_order());
-    // 2. Results we still wait on, which may have been pushed while the link was down.
+    // 3. Results we still wait on, which may have been pushed while the link was down.
     std::vector<proto::task_id> ids = tasks_.accepted_ids();
     std::vector<proto::task_id> more = fetches_.ids();
     ids.insert(ids.end(), more.begin(), more.end());
     send_fetches(std::move(ids));
-    // 3. Revokes and requests the old session never carried.
-    send_revokes();
-    control_.for_each_request([this](const proto::inspect& m) { link_->send(m); },
-                              [this](const proto::purge& m) { link_->send(m); });
+    // 4. Requests the old session never answered.
+    control_.for_each_request([this](const proto::inspect& m) { send_request(m); },
+                              [this](const proto::purge& m) { send_request(m); });
 }
 
 void client_core::on_message(proto::command cmd, std::string_view body) {
@@ -506,28 +521,53 @@ void client_core::on_error(const proto::error_reply& msg) {
 
 void client_core::send_tasks(const std::vector<remote_state_base*>& tasks) {
     if (tasks.empty() || !link_->in_session()) return;  // the next WELCOME sends them
+    send_controls();
     if (!send_submits(*link_, tasks_, tasks)) schedule_resend();
 }
 
 void client_core::send_fetches(std::vector<proto::task_id> ids) {
     if (ids.empty() || !link_->in_session()) return;  // the next WELCOME asks again
+    send_controls();
     if (!send_ids<proto::fetch>(*link_, ids)) schedule_resend();
 }
 
-void client_core::send_revokes() {
-    if (!link_->in_session()) return;  // kept for the next session
-    const auto send_all = [&](auto message_tag, std::vector<proto::task_id>& ids, auto prepare) {
-        using message = decltype(message_tag);
-        if (ids.empty()) return;
-        if (send_ids<message>(*link_, ids, prepare)) {
-            ids.clear();
-        } else {
-            schedule_resend();
+template <class Message>
+void client_core::send_request(const Message& msg) {
+    if (!link_->in_session()) return;  // the next WELCOME repeats every outstanding request
+    send_controls();
+    if (!link_->send(msg)) schedule_resend();
+}
+
+void client_core::send_controls() {
+    if (controls_.empty() || !link_->in_session()) return;  // kept for the next session
+    // One message per run of the same kind, in the order asked.
+    std::vector<proto::task_id> ids;
+    std::size_t i = 0;
+    while (i < controls_.size()) {
+        const std::size_t run_start = i;
+        const control_kind kind = controls_[i].kind;
+        ids.clear();
+        for (; i < controls_.size() && controls_[i].kind == kind; ++i) ids.push_back(controls_[i].id);
+        bool sent = false;
+        switch (kind) {
+        case control_kind::revoke:
+            sent = send_ids<proto::revoke>(*link_, ids);
+            break;
+        case control_kind::terminate:
+            sent = send_ids<proto::revoke>(*link_, ids, +[](proto::revoke& m) { m.terminate = true; });
+            break;
+        case control_kind::requeue:
+            sent = send_ids<proto::requeue>(*link_, ids);
+            break;
         }
-    };
-    send_all(proto::revoke{}, revokes_, static_cast<void (*)(proto::revoke&)>(nullptr));
-    send_all(proto::revoke{}, terminates_, +[](proto::revoke& m) { m.terminate = true; });
-    send_all(proto::requeue{}, requeues_, static_cast<void (*)(proto::requeue&)>(nullptr));
+        if (!sent) {
+            // Kept from this run on (a repeat is harmless: the broker treats it idempotently).
+            controls_.erase(controls_.begin(), controls_.begin() + static_cast<std::ptrdiff_t>(run_start));
+            schedule_resend();
+            return;
+        }
+    }
+    controls_.clear();
 }
 
 void client_core::schedule_resend() {

@@ -9,6 +9,13 @@
 // accepted by the broker (queued here or sent) count against client_options'
 // max_unaccepted_tasks/bytes, and a submitting thread waits for room (try_enqueue does not).
 //
+// Order: one client's messages leave in the order its calls were made (the broker answers a
+// connection in order, so `revoke(id)` then `fetch_state(id)` sees the task revoked). Each
+// queued operation remembers how many tasks were queued before it; drain() sends the tasks
+// up to there, runs the operation, and so on: consecutive submits still share a SUBMIT.
+// REVOKE and REQUEUE ids are gathered into one message per kind and run, and go out before
+// anything else is sent (send_controls), so many cancels in one pass still cost one message.
+//
 // Repair: every task is checked again after a while if nothing was heard of it (the table
 // keeps when): unacknowledged ones are sent again, accepted ones asked for with FETCH, each
 // time after twice as long. A busy refusal sends the task again after the broker's
@@ -86,6 +93,12 @@ public:
     void requeue(const proto::task_id& id);
 
 private:
+    // A control operation queued behind the tasks queued before it (see "Order" above).
+    struct queued_op {
+        std::size_t after_tasks;
+        callback op;
+    };
+
     void run();
     void schedule_drain_locked();
     void drain();
@@ -108,10 +121,14 @@ private:
     void on_error(const proto::error_reply& msg);
     void settle(const proto::outcome& outcome);
 
-    // sending
+    // sending (each sends pending controls first: see "Order" above)
     void send_tasks(const std::vector<remote_state_base*>& tasks);
     void send_fetches(std::vector<proto::task_id> ids);
-    void send_revokes();
+    template <class Message>
+    void send_request(const Message& msg);
+    void send_controls();
+    // drain(): moves draining_tasks_[next, end) into the table and sends them.
+    void send_drained_tasks(std::size_t& next, std::size_t end, double now);
     void schedule_resend();
     void resend_everything();
     void poll_later();
@@ -142,7 +159,7 @@ private:
     std::mutex outbox_mutex_;
     std::vector<outgoing_task> outbox_tasks_;  // guarded by outbox_mutex_
     std::size_t outbox_bytes_ = 0;             // guarded by outbox_mutex_: their payloads
-    std::vector<callback> outbox_ops_;         // guarded by outbox_mutex_
+    std::vector<queued_op> outbox_ops_;        // guarded by outbox_mutex_
     bool drain_scheduled_ = false;             // guarded by outbox_mutex_
     bool accepting_ = true;                    // guarded by outbox_mutex_
     std::condition_variable room_;             // with outbox_mutex_: the outbox has room
@@ -158,15 +175,23 @@ private:
 
     // ---- I/O thread only ----
     std::vector<outgoing_task> draining_tasks_;  // swapped with outbox_tasks_: keeps capacity
-    std::vector<callback> draining_ops_;
+    std::vector<queued_op> draining_ops_;
     std::vector<remote_state_base*> fresh_;
     task_table tasks_;
     fetch_table fetches_;
     control_requests control_;
     std::vector<concurrent::future<bool>> flush_waiters_;
-    std::vector<proto::task_id> revokes_;  // to send at the end of this drain or next session
-    std::vector<proto::task_id> terminates_;  // revokes with terminate, likewise
-    std::vector<proto::task_id> requeues_;    // dead letters to run again, likewise
+    // REVOKE (with or without terminate) and REQUEUE ids in the order asked, not sent yet:
+    // they go before the next message, at the end of this drain, or in the next session.
+    enum class control_kind : std::uint8_t { revoke, terminate, requeue };
+    struct pending_control {
+        control_kind kind;
+        proto::task_id id;
+    };
+    std::vector<pending_control> controls_;
+    // Tasks cancelled before they left this process: the revoke their cancel() posts after
+    // them has nothing to tell the broker (a tiny set: each entry lives one pass).
+    std::unordered_set<proto::task_id, proto::task_id_hash> never_sent_;
     std::unordered_set<proto::task_id, proto::task_id_hash> poll_ids_;
     double poll_interval_s_;
     timer_handle poll_timer_;

@@ -27,7 +27,8 @@
 //
 // Loop (run): take submissions -> respawn missing children -> dispatch to idle children ->
 // offer idle lanes -> stop if shut down and drained -> poll -> read responses / notice deaths
-// -> enforce time limits (a soft limit: SIGUSR1 to the child; a hard one: SIGKILL). Terminate
+// -> enforce time limits (a soft limit: SIGUSR1 to the child; a hard one: SIGKILL) -> fail
+// the crashed calls whose pause is over (process_pool_crash_backoff.hpp). Terminate
 // requests (process_pool_executor::terminate) arrive with the submissions: the manager looks
 // for the call among the children's current calls (adopting direct calls first) and kills
 // that child as at a hard limit. A child's death is noticed as EOF on its socket (the kernel closes
@@ -58,6 +59,7 @@
 #include <spdlog/spdlog.h>
 
 #include "process_pool_child.hpp"
+#include "process_pool_crash_backoff.hpp"
 #include "process_pool_wire.hpp"
 #include "shoal/common/errors.hpp"
 #include "this_task_child.hpp"
@@ -166,6 +168,13 @@ struct child_slot {
     wire::frame_reader reader;
 };
 
+// A crashed call whose failure waits for its crash backoff (process_pool_crash_backoff.hpp).
+struct held_failure {
+    clock::time_point due;
+    std::unique_ptr<detail::call_completion> completion;
+    std::exception_ptr error;
+};
+
 // A child as submitting threads see it (guarded by the manager's mutex_; see the top).
 struct direct_lane {
     bool idle = false;  // a submitter may write one request to fd and claim the child
@@ -210,6 +219,8 @@ private:
     void on_response(child_slot& child, const wire::response& response);
     void on_child_lost(child_slot& child, const std::string& why);
     void enforce_time_limits();
+    void hold_failure(queued_call call, std::string message);
+    void release_held_failures(bool all);
     void terminate_calls(const std::vector<std::shared_ptr<const void>>& states);
     void kill_running(child_slot& child, const std::exception_ptr& error);
     void retire(child_slot& child);
@@ -251,6 +262,8 @@ private:
     std::vector<pollfd> poll_fds_;           // reused by poll_once
     std::vector<child_slot*> poll_owners_;   // poll_owners_[i] belongs to poll_fds_[i + 1]
     bool recently_active_ = false;           // the last poll saw events: spin before sleeping
+    detail::crash_backoff backoff_;
+    std::vector<held_failure> held_;  // crashed calls not failed yet, in crash order
     std::unique_ptr<char[]> read_buffer_ = std::make_unique_for_overwrite<char[]>(read_chunk_bytes);
 
     std::mutex join_mutex_;  // one joiner at a time
@@ -263,7 +276,8 @@ process_pool_executor::manager::manager(std::size_t max_workers,
                                         const process_pool_options& options)
     : size_(max_workers),
       max_tasks_per_child_(options.max_tasks_per_child),
-      functions_(options.registry->snapshot()) {
+      functions_(options.registry->snapshot()),
+      backoff_(options.crash_backoff_initial_s, options.crash_backoff_max_s) {
     if (max_workers == 0 || (max_tasks_per_child_ && *max_tasks_per_child_ == 0)) {
         throw std::invalid_argument("process_pool_executor needs max_workers and "
                                     "max_tasks_per_child of at least 1");
@@ -386,6 +400,7 @@ void process_pool_executor::manager::run() {
             }
             poll_once();
             enforce_time_limits();
+            release_held_failures(stopping_);
         }
     } catch (const std::exception& e) {
         // Not expected (allocation failure, a bug): fail what we hold rather than hang callers.
@@ -404,6 +419,7 @@ void process_pool_executor::manager::run() {
                 child.current.reset();
             }
         }
+        release_held_failures(true);
         fail_queued(error);
     }
     {
@@ -615,7 +631,7 @@ void process_pool_executor::manager::offer_lanes() {
 bool process_pool_executor::manager::may_respawn() const { return !stopping_ || !queue_.empty(); }
 
 bool process_pool_executor::manager::drained() const {
-    return stopping_ && queue_.empty() &&
+    return stopping_ && queue_.empty() && held_.empty() &&
            std::none_of(children_.begin(), children_.end(),
                         [](const child_slot& child) { return child.current.has_value(); });
 }
@@ -629,6 +645,9 @@ std::chrono::milliseconds process_pool_executor::manager::poll_timeout() const {
                 wait = std::min(wait, std::max(*limit - now, clock::duration::zero()));
             }
         }
+    }
+    for (const auto& held : held_) {
+        wait = std::min(wait, std::max(held.due - now, clock::duration::zero()));
     }
     // Round up: waking a little late is fine, waking early would spin until the deadline.
     return std::chrono::ceil<std::chrono::milliseconds>(wait);
@@ -732,6 +751,7 @@ void process_pool_executor::manager::on_response(child_slot& child,
     }
     // Before the future settles: a caller that submits again at once can go direct.
     offer_lane(child);
+    if (response.kind != wire::response_kind::unknown_function) backoff_.on_return(call.name);
     switch (response.kind) {
     case wire::response_kind::ok:
         call.completion->succeed(response.a);
@@ -777,9 +797,39 @@ void process_pool_executor::manager::on_child_lost(child_slot& child, const std:
         spdlog::warn("process pool child {} {} while idle: it {}", pid, why, describe_exit(status));
         return;
     }
-    lost->completion->fail(std::make_exception_ptr(broken_process_pool(
-        "process pool child " + std::to_string(pid) + " " + why + " while running '" +
-        lost->name + "': it " + describe_exit(status))));
+    hold_failure(std::move(*lost), "process pool child " + std::to_string(pid) + " " + why +
+                                       " while running '" + lost->name + "': it " +
+                                       describe_exit(status));
+}
+
+void process_pool_executor::manager::hold_failure(queued_call call, std::string message) {
+    const auto pause = backoff_.on_crash(call.name);
+    if (pause.length <= clock::duration::zero() || stopping_) {
+        call.completion->fail(std::make_exception_ptr(broken_process_pool(message)));
+        return;
+    }
+    message += " (crash " + std::to_string(pause.crashes_in_a_row) + " in a row of '" + call.name +
+               "': reported after " +
+               seconds_text(std::chrono::duration<double>(pause.length).count()) + ")";
+    held_.push_back({clock::now() + pause.length, std::move(call.completion),
+                     std::make_exception_ptr(broken_process_pool(message))});
+}
+
+void process_pool_executor::manager::release_held_failures(bool all) {
+    if (held_.empty()) return;
+    const auto now = clock::now();
+    // Moved out first: a failure's callbacks may submit (into incoming_, not here), and
+    // the order of failures stays the order of crashes.
+    std::vector<held_failure> due;
+    for (auto it = held_.begin(); it != held_.end();) {
+        if (all || it->due <= now) {
+            due.push_back(std::move(*it));
+            it = held_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto& failure : due) failure.completion->fail(failure.error);
 }
 
 void process_pool_executor::manager::enforce_time_limits() {

@@ -27,6 +27,7 @@ inline constexpr shoal::task_def<int()> get_pid{"get_pid"};
 inline constexpr shoal::task_def<int(int)> sleep_ms{"sleep_ms"};
 inline constexpr shoal::task_def<int()> crash_segfault{"crash_segfault"};
 inline constexpr shoal::task_def<int()> crash_abort{"crash_abort"};
+inline constexpr shoal::task_def<int(int)> crash_unless_zero{"crash_unless_zero"};
 inline constexpr shoal::task_def<int(int)> throw_invalid{"throw_invalid"};
 inline constexpr shoal::task_def<void()> nothing{"nothing"};
 inline constexpr shoal::task_def<int()> not_registered{"not_registered"};
@@ -48,6 +49,10 @@ shoal::function_registry& test_registry() {
             return 0;
         });
         r->define(crash_abort, []() -> int { std::abort(); });
+        r->define(crash_unless_zero, [](int x) -> int {
+            if (x != 0) std::abort();
+            return x;
+        });
         r->define(throw_invalid, [](int x) -> int {
             throw std::invalid_argument("bad value " + std::to_string(x));
         });
@@ -215,6 +220,47 @@ TEST(ProcessPoolExecutor, AbortingFunctionBreaksItsCallAndIsReplaced) {
         EXPECT_NE(std::string(e.what()).find("SIGABRT"), std::string::npos) << e.what();
     }
     EXPECT_EQ(pool.submit(square, 5).result(), 25);
+}
+
+TEST(ProcessPoolExecutor, AFunctionThatKeepsCrashingIsReportedAfterAPauseThatDoubles) {
+    // A caller that retries every crash at once, as a worker whose broker re-delivers the
+    // task does: without a pause, five attempts crash within milliseconds. The defaults
+    // (0.1 s, doubling) space them; only lower bounds of time are checked.
+    shoal::process_pool_executor pool(2, options_with());
+    const double pauses[] = {0.1, 0.2, 0.4, 0.8};
+    double total = 0;
+    for (int attempt = 0; attempt < 4; ++attempt) {
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            (void)pool.submit(crash_abort).result(30.0);
+            FAIL() << "crash_abort returned";
+        } catch (const shoal::broken_process_pool& e) {
+            EXPECT_NE(std::string(e.what()).find("crash " + std::to_string(attempt + 1) + " in a row"),
+                      std::string::npos) << e.what();
+        }
+        const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        EXPECT_GE(took, pauses[attempt]) << "attempt " << attempt + 1;
+        total += took;
+    }
+    EXPECT_GE(total, 1.5);
+    EXPECT_EQ(pool.submit(square, 3).result(30.0), 9);  // the pool itself is fine
+}
+
+TEST(ProcessPoolExecutor, ACallThatReturnsEndsItsFunctionsCrashStreak) {
+    shoal::process_pool_executor pool(1, options_with());
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        EXPECT_THROW((void)pool.submit(crash_unless_zero, 1).result(30.0), shoal::broken_process_pool);
+    }
+    EXPECT_EQ(pool.submit(crash_unless_zero, 0).result(30.0), 0);
+    const auto start = std::chrono::steady_clock::now();
+    try {
+        (void)pool.submit(crash_unless_zero, 1).result(30.0);
+        FAIL() << "crash_unless_zero(1) returned";
+    } catch (const shoal::broken_process_pool& e) {
+        EXPECT_NE(std::string(e.what()).find("crash 1 in a row of 'crash_unless_zero'"), std::string::npos)
+            << e.what();
+    }
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
 }
 
 TEST(ProcessPoolExecutor, TimeLimitKillsTheCallAndReplacesTheChild) {

@@ -23,7 +23,9 @@
 //   task_error{type, msg}   the function threw (type demangled), or arguments/result did not
 //                           fit the signature (type "shoal::argument_error"/"result_error");
 //   broken_process_pool     the child died during the call (signal or exit status named);
-//                           the child is replaced and the pool stays usable;
+//                           the child is replaced and the pool stays usable; the failure is
+//                           reported after a pause that grows while the same function keeps
+//                           crashing (process_pool_options' crash backoff);
 //   time_limit_exceeded     the call outlived call_options::time_limit; the child is killed
 //                           with SIGKILL and replaced;
 //   terminated_error        terminate(future) killed the child running the call (replaced);
@@ -69,6 +71,13 @@ struct process_pool_options {
     std::optional<std::size_t> max_tasks_per_child;
     // Where functions are looked up; snapshotted at construction. Must not be null.
     function_registry* registry = &function_registry::global();
+    // A call whose child dies (a crash: a signal or an exit, not an exception) fails only
+    // after a pause, so that a caller retrying crashes at once (a worker, whose broker
+    // re-delivers the task) does not crash-loop: the first crash of a function waits
+    // crash_backoff_initial_s, each further crash of it in a row twice as long, up to
+    // crash_backoff_max_s; a call of it that returns ends the streak. 0 fails at once.
+    double crash_backoff_initial_s = 0.1;
+    double crash_backoff_max_s = 5.0;
 };
 
 struct call_options {

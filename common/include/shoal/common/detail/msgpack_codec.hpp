@@ -13,6 +13,7 @@
 
 #include <msgpack.hpp>
 
+#include "shoal/common/detail/msgpack_type_names.hpp"
 #include "shoal/common/errors.hpp"
 
 namespace shoal::detail {
@@ -63,10 +64,13 @@ Tuple convert_elements(const msgpack::object_array& array, std::string_view func
     [[maybe_unused]] const auto convert_one = [&](std::size_t index, auto& into) {
         try {
             array.ptr[index].convert(into);
-        } catch (const std::exception& e) {
-            throw task_error(argument_error_type, "argument " + std::to_string(index) + " of '" +
+        } catch (const std::exception&) {
+            // msgpack says only std::bad_cast: name the argument (from 1, as typed), the
+            // declared type and what came, e.g. "argument 2 of 'add': expected int, got string".
+            using declared = std::remove_reference_t<decltype(into)>;
+            throw task_error(argument_error_type, "argument " + std::to_string(index + 1) + " of '" +
                                                       std::string(function) +
-                                                      "' has the wrong type: " + e.what());
+                                                      "': " + mismatch_text<declared>(array.ptr[index]));
         }
     };
     (convert_one(I, std::get<I>(values)), ...);
