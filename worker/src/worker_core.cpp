@@ -41,9 +41,7 @@ int worker_core::run() {
     }
     start_pools();
     connect();
-    if (options_.slow_loop_seconds > 0) {
-        watch_ = std::make_unique<loop_watch>(gate_, options_.name, options_.slow_loop_seconds);
-    }
+    if (options_.slow_loop_seconds > 0) report_slow_steps();
     const worker_context_scope scope(worker_context_);
     spdlog::info("worker {}: {} task(s), {} slot(s), prefetch {}, broker {}", options_.name,
                  registry_.size(), options_.slots, options_.prefetch, options_.broker);
@@ -105,7 +103,7 @@ void worker_core::unwind_loop_tasks() {
 
 void worker_core::shut_down() {
     leaving_ = true;
-    watch_.reset();  // what follows may take a while, and is no task blocking the loop
+    loop_.set_slow_step_observer(0, {});  // what follows may take a while, and is no task blocking the loop
     unwind_loop_tasks();
     // The client's thread posts into our loop: it stops before the loop closes.
     close_client();
@@ -145,6 +143,21 @@ void worker_core::shut_down() {
     signals_.reset();
     loop_.close();
     spdlog::info("worker {}: stopped", options_.name);
+}
+
+// A step of the task loop that ran past --slow-loop is logged when it ends, naming its task
+// (loop tasks are created named; see start_on_loop), as asyncio's slow-callback warning does.
+// The broker link runs on a thread of its own, so the block only delayed the worker's tasks.
+void worker_core::report_slow_steps() {
+    loop_.set_slow_step_observer(options_.slow_loop_seconds, [name = options_.name](event_loop&, const slow_step& step) {
+        if (step.task_name.empty()) {
+            spdlog::warn("worker {}: a {} blocked the loop for {:.2f} s", name, step.kind, step.seconds);
+        } else {
+            spdlog::warn("worker {}: {} blocked the loop for {:.2f} s; a loop task must await, not block "
+                         "(run blocking code with run_in_executor, or in a thread or process task)",
+                         name, step.task_name, step.seconds);
+        }
+    });
 }
 
 }  // namespace shoal::worker_detail

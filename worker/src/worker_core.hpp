@@ -3,7 +3,6 @@
 // implemented by concern:
 //   worker_core.cpp          starting (signals, pools, link) and shutting down
 //   link_thread.cpp          the broker link on its own thread (heartbeats never wait for tasks)
-//   loop_watch.cpp           a blocked loop reported, naming the task
 //   worker_session.cpp       the broker dialog: WELCOME, DISPATCH, CANCEL, ERROR
 //   worker_jobs.cpp          running jobs on their place, time limits, cancellation
 //   worker_results.cpp       outcomes into batched DONE messages, and credit
@@ -26,7 +25,6 @@
 #include "credit_ledger.hpp"
 #include "job.hpp"
 #include "link_thread.hpp"
-#include "loop_watch.hpp"
 #include "loop_gate.hpp"
 #include "signal_watcher.hpp"
 #include "shoal/common/event_loop.hpp"
@@ -66,6 +64,7 @@ private:
     void shut_down();
     void unwind_loop_tasks();
     void close_client() noexcept;
+    void report_slow_steps();
 
     // worker_session.cpp
     void on_connected(const proto::welcome& session);
@@ -128,7 +127,6 @@ private:
     std::unique_ptr<process_pool_executor> processes_;
     std::unique_ptr<thread_pool_executor> threads_;
     std::unique_ptr<link_thread> link_;     // the broker, on a thread of its own
-    std::unique_ptr<loop_watch> watch_;     // reports a blocked loop
     std::unique_ptr<shoal::client> client_;  // made by the first worker_context::client()
     worker_context worker_context_{*this};
 

@@ -102,11 +102,14 @@ void worker_core::start(job& j) {
 }
 
 void worker_core::start_on_loop(job& j) {
-    j.loop_future = loop_.create_task(j.entry->make_coroutine(std::move(j.task.payload)));
+    auto coroutine = j.entry->make_coroutine(std::move(j.task.payload));
+    // Named only when slow steps are reported: the name is for that report alone.
+    j.loop_future = options_.slow_loop_seconds > 0
+                        ? loop_.create_task(std::move(coroutine), "task " + j.task.name + " (" + j.task.id.to_hex() + ")")
+                        : loop_.create_task(std::move(coroutine));
     const std::uint64_t number = j.number;
     j.driver = j.loop_future.state().as_task_driver();
     loop_jobs_[j.driver] = number;
-    if (watch_) watch_->register_task(j.driver, "task " + j.task.name + " (" + j.task.id.to_hex() + ")");
     j.loop_future.add_done_callback([this, number](const future<std::string>&) { on_loop_finished(number); });
     arm_time_limit(j);
 }
@@ -313,10 +316,7 @@ void worker_core::finish(std::uint64_t number, proto::outcome outcome,
     } else if (it->second.phase != job_phase::waiting) {
         --running_;
     }
-    if (it->second.driver != nullptr) {
-        loop_jobs_.erase(it->second.driver);
-        if (watch_) watch_->forget_task(it->second.driver);
-    }
+    if (it->second.driver != nullptr) loop_jobs_.erase(it->second.driver);
     const std::uint32_t attempt = it->second.task.attempt;
     jobs_.erase(it);
     report({std::move(outcome), attempt, retry_countdown});
