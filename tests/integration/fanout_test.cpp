@@ -57,13 +57,15 @@ TEST(Fanout, ARecursiveGatherOfSubtasksRunsWithoutPrefetchEither) {
 }
 
 TEST(BlockedLoop, AWorkerWhoseLoopIsBlockedStaysAliveAndNamesTheTask) {
-    // Liveness 100 ms x 3 (local_cluster's); one death is enough to dead-letter a task.
-    local_cluster cluster({"--heartbeat-ms", "100", "--liveness", "3", "--max-attempts", "1"});
+    // Liveness 100 ms x 10: the 3 s block is three windows long, and a busy machine that delays
+    // the link thread's heartbeats by less than 1 s kills nobody either. One death is enough
+    // to dead-letter a task.
+    local_cluster cluster({"--heartbeat-ms", "100", "--liveness", "10", "--max-attempts", "1"});
     ASSERT_FALSE(cluster.endpoint().empty());
     const std::size_t w = cluster.add_worker("blocked", {"--concurrency", "2"},
                                              log_to_stdout);
     shoal::client client(cluster.endpoint());
-    // Ten times the liveness window; the sleeping task runs beside it, STARTED with it.
+    // Three times the liveness window; the sleeping task runs beside it, STARTED with it.
     auto beside = client.submit(shoal_examples::sleep, 1.0);
     auto blocker = client.submit(shoal_examples::block_loop, 3.0);
     EXPECT_EQ(outcome_of(blocker, 60.0), "3.000000");
