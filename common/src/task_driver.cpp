@@ -28,7 +28,7 @@ void task_driver::resume_timed() noexcept {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (loop_->step_is_slow(seconds)) {
-        loop_->report_slow_step(slow_step{seconds, "task", loop_->task_name_of(this)});
+        loop_->report_slow_step(slow_step{seconds, "task", loop_->task_name_of(this), this});
         loop_->task_step_reported_ = true;  // the callback that stepped it is not reported too
     }
 }

@@ -146,18 +146,27 @@ void worker_core::shut_down() {
 }
 
 // A step of the task loop that ran past --slow-loop is logged when it ends, naming its task
-// (loop tasks are created named; see start_on_loop), as asyncio's slow-callback warning does.
-// The broker link runs on a thread of its own, so the block only delayed the worker's tasks.
+// (looked up by the step's task in loop_jobs_), as asyncio's slow-callback warning does. The
+// broker link runs on a thread of its own, so the block only delayed the worker's tasks.
 void worker_core::report_slow_steps() {
-    loop_.set_slow_step_observer(options_.slow_loop_seconds, [name = options_.name](event_loop&, const slow_step& step) {
-        if (step.task_name.empty()) {
-            spdlog::warn("worker {}: a {} blocked the loop for {:.2f} s", name, step.kind, step.seconds);
+    loop_.set_slow_step_observer(options_.slow_loop_seconds, [this](event_loop&, const slow_step& step) {
+        const job* j = loop_job_of(step.task);
+        if (j == nullptr) {
+            spdlog::warn("worker {}: a {} blocked the loop for {:.2f} s", options_.name, step.kind, step.seconds);
         } else {
-            spdlog::warn("worker {}: {} blocked the loop for {:.2f} s; a loop task must await, not block "
-                         "(run blocking code with run_in_executor, or in a thread or process task)",
-                         name, step.task_name, step.seconds);
+            spdlog::warn("worker {}: task {} ({}) blocked the loop for {:.2f} s; a loop task must await, not "
+                         "block (run blocking code with run_in_executor, or in a thread or process task)",
+                         options_.name, j->task.name, j->task.id.to_hex(), step.seconds);
         }
     });
+}
+
+const job* worker_core::loop_job_of(const detail::task_driver* driver) const {
+    if (driver == nullptr) return nullptr;
+    const auto number = loop_jobs_.find(driver);
+    if (number == loop_jobs_.end()) return nullptr;
+    const auto it = jobs_.find(number->second);
+    return it == jobs_.end() ? nullptr : &it->second;
 }
 
 }  // namespace shoal::worker_detail

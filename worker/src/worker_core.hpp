@@ -65,6 +65,7 @@ private:
     void unwind_loop_tasks();
     void close_client() noexcept;
     void report_slow_steps();
+    const job* loop_job_of(const detail::task_driver* driver) const;  // null: not a loop task held
 
     // worker_session.cpp
     void on_connected(const proto::welcome& session);
@@ -134,7 +135,7 @@ private:
     std::deque<std::uint64_t> waiting_;     // numbers of waiting jobs, oldest first
     // Parked loop tasks whose subtasks are done, waiting for a slot (before waiting_).
     std::deque<std::pair<std::uint64_t, future<void>>> resuming_;
-    std::unordered_map<detail::task_driver*, std::uint64_t> loop_jobs_;  // driver -> job
+    std::unordered_map<const detail::task_driver*, std::uint64_t> loop_jobs_;  // driver -> job
     std::uint64_t next_job_ = 1;
     std::uint32_t running_ = 0;             // slots in use (running and abandoned jobs)
     std::vector<proto::finished_task> results_;  // finished, not yet sent in a DONE

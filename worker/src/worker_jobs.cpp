@@ -103,10 +103,9 @@ void worker_core::start(job& j) {
 
 void worker_core::start_on_loop(job& j) {
     auto coroutine = j.entry->make_coroutine(std::move(j.task.payload));
-    // Named only when slow steps are reported: the name is for that report alone.
-    j.loop_future = options_.slow_loop_seconds > 0
-                        ? loop_.create_task(std::move(coroutine), "task " + j.task.name + " (" + j.task.id.to_hex() + ")")
-                        : loop_.create_task(std::move(coroutine));
+    // Not named: a slow step is named from loop_jobs_ when it is reported (report_slow_steps),
+    // so the hot path builds no string per task.
+    j.loop_future = loop_.create_task(std::move(coroutine));
     const std::uint64_t number = j.number;
     j.driver = j.loop_future.state().as_task_driver();
     loop_jobs_[j.driver] = number;

@@ -31,6 +31,7 @@ struct report {
     double seconds;
     std::string kind;
     std::string task_name;
+    const detail::task_driver* task;
 };
 
 class SlowStep : public ::testing::Test {
@@ -38,7 +39,7 @@ protected:
     void watch(double threshold) {
         loop_.set_slow_step_observer(threshold, [this](event_loop& loop, const slow_step& s) {
             EXPECT_EQ(&loop, &loop_);
-            reports_.push_back({s.seconds, s.kind, std::string(s.task_name)});
+            reports_.push_back({s.seconds, s.kind, std::string(s.task_name), s.task});
         });
     }
     std::vector<report> reports_of(const std::string& kind) const {
@@ -97,6 +98,22 @@ TEST_F(SlowStep, AnUnnamedTaskIsReportedAsATaskWithoutAName) {
     const auto tasks = reports_of("task");
     ASSERT_GE(tasks.size(), 1u);
     EXPECT_EQ(tasks.front().task_name, "");
+}
+
+// An observer with its own table of tasks (the worker's jobs) names a slow one from this
+// identity, so no task has to be named up front.
+TEST_F(SlowStep, ATaskStepCarriesTheTasksIdentityAndACallbackNone) {
+    watch(threshold_s);
+    auto crunching = loop_.create_task(crunch());
+    const detail::task_driver* driver = crunching.state().as_task_driver();
+    loop_.call_soon([] { spin_for(slow); });
+    loop_.run_until_complete(crunching);
+    const auto tasks = reports_of("task");
+    ASSERT_GE(tasks.size(), 1u);
+    EXPECT_EQ(tasks.front().task, driver);
+    const auto callbacks = reports_of("callback");
+    ASSERT_GE(callbacks.size(), 1u);
+    EXPECT_EQ(callbacks.front().task, nullptr);
 }
 
 TEST_F(SlowStep, AnEmptyObserverTurnsReportsOff) {

@@ -71,6 +71,10 @@ struct slow_step {
     const char* kind;
     // The task's name if it has one (create_task(t, name)); empty otherwise.
     std::string_view task_name;
+    // Which task it was (its future's state().as_task_driver()); null for a callback. Lets an
+    // observer that keeps its own table of tasks name one only when it is slow, instead of
+    // paying for a name on every task.
+    const detail::task_driver* task = nullptr;
 };
 
 class event_loop {
