@@ -2,6 +2,8 @@
 // off unless an observer is set, so the loop's hot path pays one branch per step for it.
 
 #include <chrono>
+#include <cmath>
+#include <ctime>
 #include <cstring>
 #include <exception>
 #include <utility>
@@ -13,8 +15,24 @@
 
 namespace shoal {
 
+namespace {
+
+// The coarse clock's resolution (a scheduler tick, 1-4 ms), or infinity where it is missing.
+double coarse_clock_resolution() noexcept {
+    timespec res{};
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0) return HUGE_VAL;
+    return static_cast<double>(res.tv_sec) + static_cast<double>(res.tv_nsec) * 1e-9;
+}
+
+}  // namespace
+
 void event_loop::set_slow_step_observer(double threshold_seconds, slow_step_observer observer) {
     slow_step_threshold_ = threshold_seconds > 0 ? threshold_seconds : 0.0;
+    // Every step is timed, so a clock read is on the hot path (a worker's --slow-loop 0.5 cost
+    // it several percent of its throughput with the precise clock). A tick of a few ms is
+    // nothing against a threshold twenty times as long.
+    static const double coarse_resolution = coarse_clock_resolution();
+    coarse_step_clock_ = slow_step_threshold_ >= 20 * coarse_resolution;
     slow_step_observer_ = std::move(observer);
     task_step_reported_ = false;
     start_step_clock();
@@ -30,14 +48,25 @@ void event_loop::log_slow_step(event_loop& /*loop*/, const slow_step& step) {
     }
 }
 
-void event_loop::start_step_clock() noexcept { step_started_ = std::chrono::steady_clock::now(); }
+std::chrono::steady_clock::time_point event_loop::step_clock_now() const noexcept {
+    if (!coarse_step_clock_) return std::chrono::steady_clock::now();
+    // The same clock as steady_clock (CLOCK_MONOTONIC), read at a tick's resolution; one
+    // observer's steps are all timed by the one or all by the other.
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(ts.tv_sec) +
+                                                                          std::chrono::nanoseconds(ts.tv_nsec)));
+}
+
+void event_loop::start_step_clock() noexcept { step_started_ = step_clock_now(); }
 
 // Steps are timed back to back: the end of one is the start of the next (one clock read per
 // step); a pass restarts the clock after it slept in poll.
 void event_loop::run_callback_timed(callback& cb, const char* what) noexcept {
     task_step_reported_ = false;
     run_callback_untimed(cb, what);
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = step_clock_now();
     const double seconds = std::chrono::duration<double>(now - step_started_).count();
     step_started_ = now;
     if (std::exchange(task_step_reported_, false) || !step_is_slow(seconds)) {

@@ -23,10 +23,10 @@ task_driver::~task_driver() {
 }
 
 void task_driver::resume_timed() noexcept {
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = loop_->step_clock_now();
     resume_point_.resume();
     const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        std::chrono::duration<double>(loop_->step_clock_now() - started).count();
     if (loop_->step_is_slow(seconds)) {
         loop_->report_slow_step(slow_step{seconds, "task", loop_->task_name_of(this), this});
         loop_->task_step_reported_ = true;  // the callback that stepped it is not reported too

@@ -116,6 +116,22 @@ TEST_F(SlowStep, ATaskStepCarriesTheTasksIdentityAndACallbackNone) {
     EXPECT_EQ(callbacks.front().task, nullptr);
 }
 
+// A threshold far above the coarse clock's tick is timed by that clock: a step three times as
+// long is still reported, its duration right to within a tick or two.
+TEST_F(SlowStep, ALongThresholdTimedByTheCoarseClockStillReportsASlowTaskWithItsDuration) {
+    watch(0.1);
+    loop_.run_until_complete(loop_.create_task(
+        [](std::chrono::milliseconds d) -> task<void> {
+            spin_for(d);
+            co_await shoal::sleep(0.0);
+        }(std::chrono::milliseconds(300)),
+        "long"));
+    const auto tasks = reports_of("task");
+    ASSERT_EQ(tasks.size(), 1u);
+    EXPECT_EQ(tasks.front().task_name, "long");
+    EXPECT_GE(tasks.front().seconds, 0.29);
+}
+
 TEST_F(SlowStep, AnEmptyObserverTurnsReportsOff) {
     watch(0.0);
     loop_.set_slow_step_observer(0.0, nullptr);
