@@ -126,8 +126,9 @@ TEST_F(SlowStep, ALongThresholdTimedByTheCoarseClockStillReportsASlowTaskWithIts
             co_await shoal::sleep(0.0);
         }(std::chrono::milliseconds(300)),
         "long"));
+    // The spin is the first step; a busy machine may make a later, tiny one slow too.
     const auto tasks = reports_of("task");
-    ASSERT_EQ(tasks.size(), 1u);
+    ASSERT_GE(tasks.size(), 1u);
     EXPECT_EQ(tasks.front().task_name, "long");
     EXPECT_GE(tasks.front().seconds, 0.29);
 }
