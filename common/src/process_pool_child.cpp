@@ -1,6 +1,6 @@
-// A process pool child's loop. Only async-signal-unsafe-but-fork-safe facilities are used
-// after fork: malloc (glibc makes it fork-safe), msgpack, the registered functions. No
-// logging: spdlog's locks may have been held by another parent thread at fork time.
+// A process pool child's loop. The child is forked by the pool's single-threaded fork server
+// (process_pool_spawner.hpp), so it inherits no lock held by another thread; it still does
+// not log: a server restarted after it died is forked by the multi-threaded pool process.
 
 #include "process_pool_child.hpp"
 

@@ -31,9 +31,11 @@
 // the crashed calls whose pause is over (process_pool_crash_backoff.hpp). Terminate
 // requests (process_pool_executor::terminate) arrive with the submissions: the manager looks
 // for the call among the children's current calls (adopting direct calls first) and kills
-// that child as at a hard limit. A child's death is noticed as EOF on its socket (the kernel closes
-// it on exit), then confirmed and explained by waitpid. A child that answers is offered
-// again before its caller's future settles, so a caller that submits again at once finds it.
+// that child as at a hard limit. A child's death is noticed as EOF on its socket (the kernel
+// closes it on exit), then confirmed and explained by the wait status the fork server reports
+// (process_pool_spawner.hpp: children are forked by a single-threaded server, never by this
+// multi-threaded process). A child that answers is offered again before its caller's future
+// settles, so a caller that submits again at once finds it.
 
 #include "shoal/common/process_pool_executor.hpp"
 
@@ -60,6 +62,7 @@
 
 #include "process_pool_child.hpp"
 #include "process_pool_crash_backoff.hpp"
+#include "process_pool_spawner.hpp"
 #include "process_pool_wire.hpp"
 #include "shoal/common/errors.hpp"
 #include "this_task_child.hpp"
@@ -87,39 +90,6 @@ constexpr std::size_t direct_frame_limit = 16 * 1024;
 
 [[noreturn]] void throw_errno(const char* what) {
     throw std::system_error(errno, std::generic_category(), what);
-}
-
-// Waits for `pid` to exit, SIGKILLing it after `grace`; the wait status, or nullopt if it
-// was not ours to reap (someone called waitpid(-1) or ignores SIGCHLD).
-// Polls with WNOHANG and short, growing naps rather than blocking in waitpid so the wait is
-// bounded; pidfd_open would avoid the naps but needs Linux 5.3 and this runs in containers.
-std::optional<int> reap(pid_t pid, clock::duration grace) {
-    const auto until = clock::now() + grace;
-    auto nap = std::chrono::microseconds(20);
-    constexpr auto max_nap = std::chrono::milliseconds(10);
-    for (;;) {
-        int status = 0;
-        const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
-        if (reaped == pid) {
-            return status;
-        }
-        if (reaped < 0 && errno != EINTR) {
-            return std::nullopt;
-        }
-        if (clock::now() >= until) {
-            break;
-        }
-        std::this_thread::sleep_for(nap);
-        nap = std::min<std::chrono::microseconds>(nap * 2, max_nap);
-    }
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            return std::nullopt;
-        }
-    }
-    return status;
 }
 
 std::string describe_exit(const std::optional<int>& status) {
@@ -227,7 +197,8 @@ private:
     void close_and_respawn(child_slot& child);
     void spawn(child_slot& slot);
     void await_ready(child_slot& slot);
-    [[noreturn]] void become_child(int fd);
+    void close_inherited_fds() const;
+    std::optional<int> reap(pid_t pid, clock::duration grace) { return spawner_->reap(pid, grace); }
     void stop_children();
     void fail_queued(const std::exception_ptr& error);
     std::chrono::milliseconds poll_timeout() const;
@@ -252,6 +223,7 @@ private:
     std::vector<direct_lane> lanes_;  // lanes_[i] belongs to children_[i]
 
     // -- manager thread only
+    std::unique_ptr<detail::pool_spawner> spawner_;  // forks and reaps every child
     std::vector<child_slot> children_;
     std::deque<queued_call> queue_;  // accepted calls waiting for an idle child
     bool stopping_ = false;          // copy of shutting_down_ taken with the last submissions
@@ -289,7 +261,10 @@ process_pool_executor::manager::manager(std::size_t max_workers,
     children_.resize(max_workers);
     lanes_.resize(max_workers);
     try {
-        // Fork every child first (no pool thread exists yet), then wait for them together.
+        spawner_ = std::make_unique<detail::pool_spawner>(
+            [this](int fd) { detail::run_pool_child(fd, functions_); },
+            [this] { close_inherited_fds(); });
+        // Fork every child first, then wait for them together.
         for (auto& child : children_) {
             spawn(child);
         }
@@ -913,40 +888,22 @@ void process_pool_executor::manager::close_and_respawn(child_slot& child) {
 // ---------------------------------------------------------------- children
 
 void process_pool_executor::manager::spawn(child_slot& slot) {
-    std::array<int, 2> ends{-1, -1};
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends.data()) < 0) {
-        throw_errno("socketpair");
-    }
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        const int saved = errno;
-        ::close(ends[0]);
-        ::close(ends[1]);
-        errno = saved;
-        throw_errno("fork");
-    }
-    if (pid == 0) {
-        ::close(ends[0]);
-        become_child(ends[1]);
-    }
-    ::close(ends[1]);
+    const auto child = spawner_->spawn();
     slot = child_slot{};
-    slot.pid = pid;
-    slot.fd = ends[0];
+    slot.pid = child.pid;
+    slot.fd = child.fd;
     const timeval send_timeout{send_timeout_seconds, 0};
     ::setsockopt(slot.fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
 }
 
-void process_pool_executor::manager::become_child(int fd) {
-    // Close the parent's ends of the siblings' sockets: a sibling must see EOF when the
-    // parent closes its socket, which cannot happen while this child holds a copy.
-    ::close(wake_fd_);
+// In a fork server the manager starts again after the first died: the parent's ends of the
+// live children's sockets must not stay open in it (a child sees EOF only once every copy of
+// the parent's end is closed).
+void process_pool_executor::manager::close_inherited_fds() const {
+    if (wake_fd_ >= 0) ::close(wake_fd_);
     for (const auto& other : children_) {
-        if (other.fd >= 0) {
-            ::close(other.fd);
-        }
+        if (other.fd >= 0) ::close(other.fd);
     }
-    detail::run_pool_child(fd, functions_);
 }
 
 void process_pool_executor::manager::await_ready(child_slot& slot) {

@@ -3,6 +3,8 @@
 //
 //   rss_kib(pid)       its resident memory (VmRSS), in KiB; -1 if it is gone
 //   open_fds(pid)      how many descriptors it has open (/proc/PID/fd); -1 if it is gone
+//   parent_of(pid)     its parent's pid (PPid); -1 if it is gone
+//   process_gone(pid)  true once it has exited and been reaped (not even a zombie is left)
 //   percentile(v, q)   the q-quantile (0..1) of samples, nearest rank
 //   median(v)
 //
@@ -10,6 +12,9 @@
 // program), so child_process::pid() is the daemon's own.
 
 #include <sys/types.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <algorithm>
 #include <filesystem>
@@ -28,6 +33,17 @@ inline long rss_kib(pid_t pid) {
     }
     return -1;
 }
+
+inline pid_t parent_of(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("PPid:", 0) == 0) return static_cast<pid_t>(std::stol(line.substr(5)));
+    }
+    return -1;
+}
+
+inline bool process_gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
 
 inline long open_fds(pid_t pid) {
     std::error_code ec;

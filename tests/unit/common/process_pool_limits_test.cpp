@@ -18,6 +18,8 @@
 #include "shoal/common/process_pool_executor.hpp"
 #include "shoal/common/this_task.hpp"
 
+#include "process/proc_stats.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -82,11 +84,8 @@ shoal::process_pool_options options() {
     return o;
 }
 
-bool still_our_child(pid_t pid) {
-    int status = 0;
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    return r == 0 || r == pid;
-}
+// True while `pid` runs or is a zombie nobody has reaped.
+bool still_there(pid_t pid) { return !shoal::testing::process_gone(pid); }
 
 TEST(ProcessPoolLimits, OutsideAPoolNoStopIsRequested) {
     EXPECT_FALSE(shoal::this_task::stop_requested());
@@ -152,7 +151,7 @@ TEST(ProcessPoolLimits, SoftThenHardLimitKillsTheChild) {
         EXPECT_NE(std::string(e.what()).find("0.4 s"), std::string::npos) << e.what();
     }
     EXPECT_NE(pool.submit(get_pid).result(20.0), before);
-    EXPECT_FALSE(still_our_child(before));
+    EXPECT_FALSE(still_there(before));
 }
 
 TEST(ProcessPoolLimits, RetryTaskComesBackWithItsCountdownAndReason) {
@@ -194,7 +193,7 @@ TEST(ProcessPoolLimits, TerminateKillsTheRunningCallAndReplacesTheChild) {
     const auto after = pool.child_pids();
     ASSERT_EQ(after.size(), 1u);
     EXPECT_NE(after[0], before);
-    EXPECT_FALSE(still_our_child(before));
+    EXPECT_FALSE(still_there(before));
     EXPECT_EQ(pool.submit(sleep_ms, 10).result(20.0), 10);  // the replacement works
 }
 
