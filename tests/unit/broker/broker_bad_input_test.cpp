@@ -47,7 +47,7 @@ protected:
     }
 };
 
-TEST_F(BrokerBadInput, WrongFrameCount) {
+TEST_F(BrokerBadInput, AWrongFrameCountGetsBadFramesAndOthersAreStillServed) {
     bad.send_frames({"garbage"});
     EXPECT_EQ(bad.expect_error().code, "bad_frames");
     bad.send_frames({"SHOAL1", cmd_byte(proto::command::heartbeat), "\x90", "extra"});
@@ -55,7 +55,7 @@ TEST_F(BrokerBadInput, WrongFrameCount) {
     expect_others_served();
 }
 
-TEST_F(BrokerBadInput, WrongVersion) {
+TEST_F(BrokerBadInput, AnotherProtocolVersionGetsBadVersionAndOthersAreStillServed) {
     bad.send_frames({"SHOAL2", cmd_byte(proto::command::hello), "\x90"});
     const auto e = bad.expect_error();
     EXPECT_EQ(e.code, "bad_version");
@@ -63,7 +63,7 @@ TEST_F(BrokerBadInput, WrongVersion) {
     expect_others_served();
 }
 
-TEST_F(BrokerBadInput, UnknownCommand) {
+TEST_F(BrokerBadInput, AnUnknownCommandByteGetsBadCommandAndOthersAreStillServed) {
     bad.send_frames({"SHOAL1", std::string(1, '\x77'), "\x90"});
     EXPECT_EQ(bad.expect_error().code, "bad_command");
     bad.send_frames({"SHOAL1", "\x01\x01", "\x90"});
@@ -71,7 +71,7 @@ TEST_F(BrokerBadInput, UnknownCommand) {
     expect_others_served();
 }
 
-TEST_F(BrokerBadInput, BadBodies) {
+TEST_F(BrokerBadInput, EachKindOfBadBodyGetsItsOwnErrorAndTheSessionGoesOn) {
     // Not msgpack at all.
     bad.send_raw(proto::command::hello, "\xc1");
     EXPECT_EQ(bad.expect_error().code, "malformed");
@@ -90,7 +90,7 @@ TEST_F(BrokerBadInput, BadBodies) {
     EXPECT_EQ(invalid_count(), 4);
 }
 
-TEST_F(BrokerBadInput, TooLargeMessage) {
+TEST_F(BrokerBadInput, AMessageOverTheSizeLimitGetsTooLargeAndTheSessionGoesOn) {
     bad.hello_client("bad");
     bad.send_raw(proto::command::submit, std::string(100 << 10, '\x90'));
     EXPECT_EQ(bad.expect_error().code, "too_large");
@@ -98,7 +98,7 @@ TEST_F(BrokerBadInput, TooLargeMessage) {
     expect_others_served();
 }
 
-TEST_F(BrokerBadInput, UnknownInspectTarget) {
+TEST_F(BrokerBadInput, AnUnknownInspectTargetGetsBadBodyListingTheKnownOnes) {
     bad.hello_client("bad");
     bad.send(proto::inspect{"everything"});
     const auto e = bad.expect_error();

@@ -60,7 +60,7 @@ private:
     int counter_ = 0;
 };
 
-TEST(ConfigLoader, DefaultsWithoutAnySource) {
+TEST(ConfigLoader, WithoutAnySourceEveryOptionHasItsDefault) {
     const auto o = load({});
     const broker_config defaults;
     EXPECT_EQ(o.config.bind, "tcp://127.0.0.1:5555");
@@ -156,7 +156,7 @@ TEST(ConfigLoader, BadCommandLineIsAnError) {
               std::string::npos);
 }
 
-TEST(ConfigLoader, PrintEndpointAndHelp) {
+TEST(ConfigLoader, PrintEndpointIsAFlagAndHelpNamesFlagsAndEnvironmentVariables) {
     EXPECT_TRUE(load({"--print-endpoint"}).print_endpoint);
     const auto help = load({"--help"});
     ASSERT_TRUE(help.help.has_value());
@@ -203,7 +203,7 @@ TEST(TaskRoutes, AQueueNamedInTheSubmitWinsOverTheTableWhichWinsOverDefault) {
     EXPECT_EQ(task_routes("").size(), 0u);
 }
 
-TEST(ConfigLoader, ApplyTomlTextDirectly) {
+TEST(ConfigLoader, ApplyTomlSetsTheKeysItsTextGives) {
     broker_config c;
     apply_toml(c, "bind = \"ipc:///tmp/shoal.sock\"\nmax_results = 10\n", "inline");
     EXPECT_EQ(c.bind, "ipc:///tmp/shoal.sock");

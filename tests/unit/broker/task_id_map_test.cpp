@@ -18,7 +18,7 @@ task_id id_of(std::uint64_t n) {
     return id;
 }
 
-TEST(TaskIdMap, InsertFindErase) {
+TEST(TaskIdMap, AnIdIsInsertedOnceFoundByItsIdAndErasedOnce) {
     task_id_map<std::string> m;
     EXPECT_EQ(m.find(id_of(1)), nullptr);
     auto [v, fresh] = m.try_emplace(id_of(1));

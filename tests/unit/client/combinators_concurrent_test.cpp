@@ -214,7 +214,7 @@ task<std::vector<int>> wait_and_as_completed(client& c, fake_broker& broker) {
     co_return out;
 }
 
-TEST_F(Combinators, WaitAndAsCompletedWithCoAwait) {
+TEST_F(Combinators, CoAwaitedWaitReturnsTheFirstDoneAndAsCompletedYieldsInCompletionOrder) {
     event_loop loop;
     EXPECT_EQ(loop.run_until_complete(wait_and_as_completed(c(), broker_)), (std::vector<int>{1, 10, 200}));
 }

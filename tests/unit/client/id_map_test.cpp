@@ -37,7 +37,7 @@ void check_same(id_map<int>& map, const std::unordered_map<task_id, int>& refere
     ASSERT_EQ(seen, reference.size());
 }
 
-TEST(IdMap, InsertFindTakeAndErase) {
+TEST(IdMap, AnIdIsInsertedOnceAndTakenOrErasedOnce) {
     id_map<int> map;
     const auto a = task_id::random();
     const auto b = task_id::random();

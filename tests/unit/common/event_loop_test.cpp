@@ -314,7 +314,7 @@ TEST_F(EventLoopTest, CallSoonAfterCloseThrows) {
     EXPECT_THROW(loop().run_forever(), event_loop_error);
 }
 
-TEST_F(EventLoopTest, CloseTwiceIsFine) {
+TEST_F(EventLoopTest, ClosingAClosedLoopAgainDoesNotThrow) {
     loop().close();
     EXPECT_NO_THROW(loop().close());
     EXPECT_TRUE(loop().is_closed());

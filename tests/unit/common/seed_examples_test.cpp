@@ -77,7 +77,7 @@ TEST(SeedCallLater, ChainRunsNineCallsThenStops) {
     EXPECT_GE(elapsed, 8 * chain_unit);  // eight call_later(1) hops
 }
 
-TEST(SeedFiniteStateMachine, ScriptedTransitions) {
+TEST(SeedFiniteStateMachine, TheTransitionValuesDrawnChooseTheStatesVisited) {
     const std::vector<int> script{0, 0, 1, 1, 1};  // -> State 2 -> State 1 -> State 2 -> State 3 -> End
     std::size_t next = 0;
     std::ostringstream out;
@@ -165,7 +165,7 @@ TEST(SeedTicker, AsyncContextManagerWrapsTheIteration) {
     EXPECT_EQ(out.str(), "entering context\n0\n1\n2\n3\n4\nexit context\n");
 }
 
-TEST(SeedTicker, AsyncGeneratorWithCoYield) {
+TEST(SeedTicker, AnAsyncGeneratorYieldsZeroToFourSleepingAfterEach) {
     std::ostringstream out;
     const auto start = std::chrono::steady_clock::now();
     EXPECT_EQ(seeds::ticker_generator(out, unit), (std::vector<int>{0, 1, 2, 3, 4}));
@@ -173,7 +173,7 @@ TEST(SeedTicker, AsyncGeneratorWithCoYield) {
     EXPECT_EQ(out.str(), "0\n1\n2\n3\n4\n");
 }
 
-TEST(SeedTicker, GeneratorDelegation) {
+TEST(SeedTicker, DelegatingGeneratorsYieldZeroToFourInOrder) {
     std::ostringstream out;
     EXPECT_EQ(seeds::yield_from_generators(out), (std::vector<int>{0, 1, 2, 3, 4}));
     EXPECT_EQ(out.str(), "0\n1\n2\n3\n4\n");
@@ -408,7 +408,7 @@ TEST(SeedQueue, ConsumerSeesEveryItemInOrder) {
 
 // --- seeds 003 / 004 ----------------------------------------------------------------------------
 
-TEST(SeedWait, FooTwice) {
+TEST(SeedWait, TwoWaitedFoosBothStartBeforeEitherFinishes) {
     std::ostringstream out;
     seeds::foo_wait(out, unit);
     EXPECT_EQ(out.str(), "foo running ....\nfoo running ....\nfoo done . . . \nfoo done . . . \n");
@@ -431,7 +431,7 @@ TEST(SeedWait, AbcAllSleepingRunConcurrently) {
     EXPECT_LT(elapsed, 1.5 * unit);  // three 0.5 sleeps overlap
 }
 
-TEST(SeedGather, DoTasksGathered) {
+TEST(SeedGather, AllTasksStartThenAllFinishThenTheResultsPrintInOrder) {
     std::ostringstream out;
     EXPECT_EQ(seeds::do_gather(out, unit), (std::vector<std::string>{"hello", "hello", "hello"}));
     EXPECT_EQ(out.str(),
@@ -448,7 +448,7 @@ TEST(SeedWait, NestedMainsEachGetThreeResults) {
     EXPECT_EQ(lines.back().rfind("total cost time:  ", 0), 0u);
 }
 
-TEST(SeedAsCompleted, DoTasks) {
+TEST(SeedAsCompleted, TheGeneratorIsPrintedBeforeTheTasksStartThenEachResultAsItCompletes) {
     std::ostringstream out;
     EXPECT_EQ(seeds::do_as_completed(out, unit), (std::vector<std::string>{"hello", "hello", "hello"}));
     const auto lines = lines_of(out.str());
@@ -480,7 +480,7 @@ TEST(SeedCallbacks, GatherDoneCallbackPrintsTheList) {
 
 // --- the Future / Task API the seeds describe ----------------------------------------------------
 
-TEST(SeedApi, FutureStateMachine) {
+TEST(SeedApi, AFutureSettlesOnceAndReportsEachStateAsAsyncioDoes) {
     std::ostringstream out;
     const auto lines = seeds::future_api(out);
     EXPECT_EQ(lines, (std::vector<std::string>{

@@ -130,7 +130,7 @@ TEST_F(TaskTest, RunUntilCompleteReturnsTheTasksValue) {
     EXPECT_EQ(loop().run_until_complete(body()), "done");
 }
 
-TEST_F(TaskTest, MoveOnlyResultTypeWorks) {
+TEST_F(TaskTest, AMoveOnlyResultPassesThroughCoAwaitAndThroughCreateTask) {
     auto make = []() -> task<std::unique_ptr<int>> {
         co_await shoal::sleep(0);
         co_return std::make_unique<int>(5);

@@ -50,6 +50,20 @@ private:
     bool open_ = false;
 };
 
+// Closes a gate for one test and opens it when the test's scope ends. Declared after the
+// worker_thread, it goes first, so a gated task that a failing test never released does not
+// hold up the worker's drain for the whole of task_gate::bound_s.
+class gate_scope {
+public:
+    explicit gate_scope(task_gate& gate) : gate_(gate) { gate_.close(); }
+    ~gate_scope() { gate_.open(); }
+    gate_scope(const gate_scope&) = delete;
+    gate_scope& operator=(const gate_scope&) = delete;
+
+private:
+    task_gate& gate_;
+};
+
 // On the loop: polls, because the gate is opened from the test's thread.
 inline task<bool> opened(task_gate& gate, double seconds = task_gate::bound_s) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);

@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 #include "shoal/common/sleep.hpp"
+#include "task_gate.hpp"
 
 namespace {
 
@@ -20,20 +21,26 @@ using steady = std::chrono::steady_clock;
 namespace run_on = shoal::run_on;
 
 constexpr shoal::task_def<double(double)> nap{"nap"};
+// Runs until the test opens the gate: a task that is still running when the drain begins,
+// however slowly the worker reads the stop (a short nap could end first on a busy machine).
+constexpr shoal::task_def<bool()> gated{"gated"};
+
+task_gate gate;
 
 void define_tasks(shoal::task_registry& r) {
     r.define(nap, [](double s) -> shoal::task<double> {
         co_await shoal::sleep(s);
         co_return s;
     }, run_on::loop);
+    r.define(gated, []() -> shoal::task<bool> { co_return co_await opened(gate); }, run_on::loop);
 }
 
 double seconds_since(steady::time_point t) {
     return std::chrono::duration<double>(steady::now() - t).count();
 }
 
-// After a drain started: DRAIN handing back `unstarted`, then the running tasks' results,
-// then BYE.
+// After a drain started: DRAIN handing back `unstarted`; then the gate opens and the running
+// (gated) tasks' results come, then BYE.
 void expect_drain(fake_broker& broker, const std::vector<shoal::proto::task_id>& running,
                   const std::vector<shoal::proto::task_id>& unstarted = {}) {
     auto drain = broker.expect<shoal::proto::drain>();
@@ -44,6 +51,7 @@ void expect_drain(fake_broker& broker, const std::vector<shoal::proto::task_id>&
     auto expected = unstarted;
     std::sort(expected.begin(), expected.end());
     EXPECT_EQ(returned, expected);
+    gate.open();
     std::size_t reported = 0;
     while (reported < running.size()) {
         auto done = broker.expect<shoal::proto::done>();
@@ -61,9 +69,10 @@ void expect_drain(fake_broker& broker, const std::vector<shoal::proto::task_id>&
 TEST(WorkerDrain, StopFinishesHeldTasksThenSaysByeAndReturnsZero) {
     fake_broker broker;
     worker_thread w(test_options(broker, 1, 2), define_tasks);
+    gate_scope held(gate);
     ASSERT_TRUE(broker.handshake());
     ASSERT_TRUE(broker.expect<shoal::proto::ready>());
-    auto a = make_task("nap", 0.05);
+    auto a = make_task("gated");
     auto b = make_task("nap", 0.05);
     auto c = make_task("nap", 0.05);
     broker.send(dispatch_of({a, b, c}));  // one runs, two wait
@@ -77,9 +86,10 @@ TEST(WorkerDrain, StopFinishesHeldTasksThenSaysByeAndReturnsZero) {
 TEST(WorkerDrain, ADispatchThatCrossesTheDrainGoesStraightBack) {
     fake_broker broker;
     worker_thread w(test_options(broker, 1, 2), define_tasks);
+    gate_scope held(gate);
     ASSERT_TRUE(broker.handshake());
     ASSERT_TRUE(broker.expect<shoal::proto::ready>());
-    auto a = make_task("nap", 0.3);
+    auto a = make_task("gated");  // still running when the late DISPATCH comes
     broker.send(dispatch_of({a}));
     ASSERT_TRUE(broker.wait_started(a.id));
     w.worker().stop();
@@ -93,6 +103,7 @@ TEST(WorkerDrain, ADispatchThatCrossesTheDrainGoesStraightBack) {
     ASSERT_TRUE(back);
     ASSERT_EQ(back->returned.size(), 1u);
     EXPECT_EQ(back->returned[0].id, late.id);
+    gate.open();
     auto done = broker.expect<shoal::proto::done>();
     ASSERT_TRUE(done);
     ASSERT_EQ(done->finished.size(), 1u);
@@ -106,9 +117,10 @@ TEST(WorkerDrain, SigtermDrainsLikeStop) {
     auto options = test_options(broker, 2, 0);
     options.handle_signals = true;
     worker_thread w(options, define_tasks);
+    gate_scope held(gate);
     ASSERT_TRUE(broker.handshake());  // run() has blocked SIGTERM on its thread by now
     ASSERT_TRUE(broker.expect<shoal::proto::ready>());
-    auto t = make_task("nap", 0.1);
+    auto t = make_task("gated");
     broker.send(dispatch_of({t}));
     ASSERT_TRUE(broker.wait_started(t.id));
     // Thread-directed, to the worker's thread: the test's other threads do not block it.
