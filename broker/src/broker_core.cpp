@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "shoal/broker/broker.hpp"
-#include "shoal/broker/inspect.hpp"
+#include "inspect.hpp"
 
 namespace shoal::broker {
 

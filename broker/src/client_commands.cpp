@@ -2,7 +2,7 @@
 // FETCH is fetch_work.cpp's.
 
 #include "broker_core.hpp"
-#include "shoal/broker/inspect.hpp"
+#include "inspect.hpp"
 #include "submit_rules.hpp"
 
 namespace shoal::broker {

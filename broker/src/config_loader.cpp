@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include "shoal/broker/rate_limits.hpp"
-#include "shoal/broker/redis/redis_url.hpp"
-#include "shoal/broker/task_routes.hpp"
+#include "rate_limits.hpp"
+#include "redis/redis_url.hpp"
+#include "task_routes.hpp"
 
 namespace shoal::broker {
 

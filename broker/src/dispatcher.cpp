@@ -1,4 +1,4 @@
-#include "shoal/broker/dispatcher.hpp"
+#include "dispatcher.hpp"
 
 #include <algorithm>
 

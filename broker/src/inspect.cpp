@@ -1,4 +1,4 @@
-#include "shoal/broker/inspect.hpp"
+#include "inspect.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "shoal/broker/name_table.hpp"
+#include "name_table.hpp"
 
 namespace shoal::broker {
 

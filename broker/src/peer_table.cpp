@@ -1,4 +1,4 @@
-#include "shoal/broker/peer_table.hpp"
+#include "peer_table.hpp"
 
 #include <algorithm>
 

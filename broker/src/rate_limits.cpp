@@ -1,4 +1,4 @@
-#include "shoal/broker/rate_limits.hpp"
+#include "rate_limits.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "shoal/broker/task_queues.hpp"
+#include "task_queues.hpp"
 #include "shoal/proto/messages.hpp"
 
 namespace shoal::broker {

@@ -1,4 +1,4 @@
-#include "shoal/broker/task_extras.hpp"
+#include "task_extras.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "shoal/broker/task_queues.hpp"
+#include "task_queues.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "shoal/broker/task_routes.hpp"
+#include "task_routes.hpp"
 
 #include <fmt/format.h>
 

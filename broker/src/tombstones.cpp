@@ -1,4 +1,4 @@
-#include "shoal/broker/tombstones.hpp"
+#include "tombstones.hpp"
 
 #include <cstring>
 

@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "shoal/broker/config_loader.hpp"
-#include "shoal/broker/task_routes.hpp"
+#include "task_routes.hpp"
 
 namespace {
 

@@ -18,10 +18,10 @@
 #include "manual_clock.hpp"
 #include "process/wait_until.hpp"
 #include "redis/redis_server.hpp"
-#include "shoal/broker/durable/durable_records.hpp"
-#include "shoal/broker/durable/durable_store.hpp"
+#include "durable/durable_records.hpp"
+#include "durable/durable_store.hpp"
 #include "shoal/broker/embedded_broker.hpp"
-#include "shoal/broker/redis/redis_sync.hpp"
+#include "redis/redis_sync.hpp"
 
 namespace {
 

@@ -84,8 +84,8 @@
 #include <spdlog/spdlog.h>
 
 #include "broker_harness.hpp"
-#include "shoal/broker/inspect.hpp"
-#include "shoal/broker/task_extras.hpp"
+#include "inspect.hpp"
+#include "task_extras.hpp"
 
 namespace shoal::broker::testing::model {
 

@@ -1,4 +1,4 @@
-#include "shoal/broker/durable/durable_records.hpp"
+#include "durable/durable_records.hpp"
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-#include "shoal/broker/durable/durable_store.hpp"
+#include "durable/durable_store.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "shoal/broker/redis/redis_sync.hpp"
+#include "redis/redis_sync.hpp"
 #include "shoal/proto/bounded_unpack.hpp"
 
 namespace shoal::broker {

@@ -1,4 +1,4 @@
-#include "shoal/broker/redis/redis_connection.hpp"
+#include "redis/redis_connection.hpp"
 
 #include <algorithm>
 #include <cassert>

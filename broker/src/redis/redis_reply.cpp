@@ -1,4 +1,4 @@
-#include "shoal/broker/redis/redis_reply.hpp"
+#include "redis/redis_reply.hpp"
 
 #include <cassert>
 

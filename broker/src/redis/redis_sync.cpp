@@ -1,4 +1,4 @@
-#include "shoal/broker/redis/redis_sync.hpp"
+#include "redis/redis_sync.hpp"
 
 #include <sys/time.h>
 

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "redis/redis_server.hpp"
-#include "shoal/broker/durable/durable_records.hpp"
-#include "shoal/broker/durable/durable_store.hpp"
+#include "durable/durable_records.hpp"
+#include "durable/durable_store.hpp"
 #include "shoal/client/errors.hpp"
 #include "shoal/client/remote_future.hpp"
 

@@ -1,5 +1,5 @@
 #include "shoal/broker/config_loader.hpp"
-#include "shoal/broker/task_routes.hpp"
+#include "task_routes.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

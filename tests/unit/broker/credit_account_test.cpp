@@ -1,4 +1,4 @@
-#include "shoal/broker/credit_account.hpp"
+#include "credit_account.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "shoal/broker/dead_letters.hpp"
+#include "dead_letters.hpp"
 
 #include <gtest/gtest.h>
 

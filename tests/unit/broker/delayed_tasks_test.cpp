@@ -1,4 +1,4 @@
-#include "shoal/broker/delayed_tasks.hpp"
+#include "delayed_tasks.hpp"
 
 #include <gtest/gtest.h>
 

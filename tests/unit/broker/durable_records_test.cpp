@@ -1,8 +1,8 @@
-#include "shoal/broker/durable/durable_records.hpp"
+#include "durable/durable_records.hpp"
 
 #include <gtest/gtest.h>
 
-#include "shoal/broker/redis/redis_reply.hpp"
+#include "redis/redis_reply.hpp"
 #include "shoal/proto/bounded_unpack.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "shoal/broker/expiry_watch.hpp"
+#include "expiry_watch.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "shoal/broker/inflight_table.hpp"
+#include "inflight_table.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "shoal/broker/redis/redis_url.hpp"
+#include "redis/redis_url.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "shoal/broker/result_store.hpp"
+#include "result_store.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "shoal/broker/task_id_map.hpp"
+#include "task_id_map.hpp"
 
 #include <gtest/gtest.h>
 

@@ -23,17 +23,12 @@
 #include <zmq.hpp>
 
 #include "shoal/broker/broker_config.hpp"
+#include "shoal/broker/broker_error.hpp"
 #include "shoal/broker/broker_stats.hpp"
 #include "shoal/common/errors.hpp"
 #include "shoal/common/event_loop.hpp"
 
 namespace shoal::broker {
-
-// The broker could not start (bind failed, bound twice).
-class broker_error : public shoal::error {
-public:
-    using shoal::error::error;
-};
 
 class broker_core;
 

@@ -18,9 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "shoal/broker/credit_account.hpp"
-#include "shoal/broker/name_table.hpp"
-#include "shoal/broker/peer_ref.hpp"
+#include "credit_account.hpp"
+#include "name_table.hpp"
+#include "peer_ref.hpp"
 #include "shoal/proto/messages.hpp"
 
 namespace shoal::broker {

@@ -35,13 +35,13 @@
 #include <string_view>
 
 #include "shoal/broker/broker_stats.hpp"
-#include "shoal/broker/dead_letters.hpp"
-#include "shoal/broker/delayed_tasks.hpp"
-#include "shoal/broker/rate_limits.hpp"
-#include "shoal/broker/inflight_table.hpp"
-#include "shoal/broker/peer_table.hpp"
-#include "shoal/broker/result_store.hpp"
-#include "shoal/broker/task_queues.hpp"
+#include "dead_letters.hpp"
+#include "delayed_tasks.hpp"
+#include "rate_limits.hpp"
+#include "inflight_table.hpp"
+#include "peer_table.hpp"
+#include "result_store.hpp"
+#include "task_queues.hpp"
 #include "shoal/proto/messages.hpp"
 
 namespace shoal::broker {

@@ -28,10 +28,10 @@
 #include <string>
 #include <utility>
 
-#include "shoal/broker/peer_ref.hpp"
-#include "shoal/broker/task_id_map.hpp"
-#include "shoal/broker/task_queues.hpp"
-#include "shoal/broker/tombstones.hpp"
+#include "peer_ref.hpp"
+#include "task_id_map.hpp"
+#include "task_queues.hpp"
+#include "tombstones.hpp"
 #include "shoal/common/clock.hpp"
 #include "shoal/proto/messages.hpp"
 

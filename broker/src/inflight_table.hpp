@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "shoal/broker/peer_ref.hpp"
-#include "shoal/broker/task_id_map.hpp"
-#include "shoal/broker/task_queues.hpp"
+#include "peer_ref.hpp"
+#include "task_id_map.hpp"
+#include "task_queues.hpp"
 #include "shoal/proto/task_id.hpp"
 
 namespace shoal::broker {

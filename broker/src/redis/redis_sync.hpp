@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "shoal/broker/redis/redis_reply.hpp"
-#include "shoal/broker/redis/redis_url.hpp"
+#include "redis/redis_reply.hpp"
+#include "redis/redis_url.hpp"
 
 struct redisContext;
 

@@ -13,11 +13,11 @@
 #include <cstddef>
 #include <vector>
 
-#include "shoal/broker/inflight_table.hpp"
-#include "shoal/broker/peer_table.hpp"
-#include "shoal/broker/rate_limits.hpp"
-#include "shoal/broker/result_store.hpp"
-#include "shoal/broker/task_queues.hpp"
+#include "inflight_table.hpp"
+#include "peer_table.hpp"
+#include "rate_limits.hpp"
+#include "result_store.hpp"
+#include "task_queues.hpp"
 #include "shoal/proto/messages.hpp"
 
 namespace shoal::broker {

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "shoal/broker/redis/redis_reply.hpp"
-#include "shoal/broker/redis/redis_url.hpp"
+#include "redis/redis_reply.hpp"
+#include "redis/redis_url.hpp"
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/handle.hpp"
 

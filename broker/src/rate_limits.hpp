@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "shoal/broker/name_table.hpp"
+#include "name_table.hpp"
 
 namespace shoal::broker {
 

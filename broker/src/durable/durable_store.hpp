@@ -37,9 +37,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "shoal/broker/durable/durable_records.hpp"
-#include "shoal/broker/redis/redis_connection.hpp"
-#include "shoal/broker/redis/redis_url.hpp"
+#include "durable/durable_records.hpp"
+#include "redis/redis_connection.hpp"
+#include "redis/redis_url.hpp"
 #include "shoal/common/event_loop.hpp"
 #include "shoal/proto/task_id.hpp"
 

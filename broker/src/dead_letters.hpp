@@ -16,7 +16,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "shoal/broker/task_queues.hpp"
+#include "task_queues.hpp"
 #include "shoal/proto/task_id.hpp"
 
 namespace shoal::broker {

@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "shoal/broker/task_queues.hpp"
+#include "task_queues.hpp"
 
 namespace shoal::broker {
 

@@ -30,8 +30,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "shoal/broker/name_table.hpp"
-#include "shoal/broker/task_extras.hpp"
+#include "name_table.hpp"
+#include "task_extras.hpp"
 #include "shoal/proto/task_id.hpp"
 
 namespace shoal::broker {
