@@ -41,26 +41,44 @@ std::string current_exception_type() {
     return type != nullptr ? demangle(type->name()) : std::string("unknown");
 }
 
+response failure(std::uint64_t id, std::string type, std::string message) {
+    response r;
+    r.kind = response_kind::error;
+    r.id = id;
+    r.error_type = std::move(type);
+    r.message = std::move(message);
+    return r;
+}
+
 response call(const pool_wire::request& request, const function_registry::table& functions) {
+    response r;
+    r.id = request.id;
     const auto it = functions.find(request.name);
     if (it == functions.end()) {
-        return {response_kind::unknown_function, request.id, "",
-                "no function named '" + request.name + "' is registered in the child"};
+        r.kind = response_kind::unknown_function;
+        r.message = "no function named '" + request.name + "' is registered in the child";
+        return r;
     }
     this_task_child::begin_call();
     try {
-        return {response_kind::ok, request.id, it->second(request.args), ""};
+        r.result = it->second(request.args);
+        return r;
+    } catch (const soft_time_limit_exceeded& e) {
+        // The runtime's own limit type: the parent raises it as itself.
+        r.kind = response_kind::soft_time_limit;
+        r.message = e.what();
     } catch (const retry_task& e) {
-        return {response_kind::retry, request.id,
-                e.countdown() ? std::to_string(e.countdown()->count()) : std::string(), e.what()};
+        r.kind = response_kind::retry;
+        if (e.countdown()) r.retry_countdown_ms = e.countdown()->count();
+        r.message = e.what();
     } catch (const task_error& e) {
-        return {response_kind::error, request.id, e.type(), e.what()};
+        return failure(request.id, e.type(), e.what());
     } catch (const std::exception& e) {
-        return {response_kind::error, request.id, demangle(typeid(e).name()), e.what()};
+        return failure(request.id, demangle(typeid(e).name()), e.what());
     } catch (...) {
-        return {response_kind::error, request.id, current_exception_type(),
-                "non-standard exception"};
+        return failure(request.id, current_exception_type(), "non-standard exception");
     }
+    return r;
 }
 
 // Blocks for the next request's payload; false on EOF, a read error or a corrupt frame.
@@ -110,7 +128,9 @@ bool read_request(int fd, pool_wire::frame_reader& reader, std::string& payload)
 
 void run_pool_child(int fd, const function_registry::table& functions) {
     this_task_child::install();  // before ready: no stop signal comes before a call
-    if (!pool_wire::write_all(fd, pool_wire::encode(response{response_kind::ready, 0, "", ""}))) {
+    response ready;
+    ready.kind = response_kind::ready;
+    if (!pool_wire::write_all(fd, pool_wire::encode(ready))) {
         ::_exit(exit_protocol_error);
     }
     pool_wire::frame_reader reader;

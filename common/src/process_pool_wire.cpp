@@ -23,37 +23,18 @@ std::string with_length_prefix(const msgpack::sbuffer& body) {
     return frame;
 }
 
-template <class Kind>
-std::string encode_fields(Kind kind, std::uint64_t id, const std::string& a, bool a_is_bin,
-                          const std::string& b, bool b_is_bin) {
-    msgpack::sbuffer body;
-    msgpack::packer<msgpack::sbuffer> packer(body);
-    packer.pack_array(message_fields);
-    packer.pack(static_cast<std::uint8_t>(kind));
-    packer.pack(id);
-    const auto pack_bytes = [&](const std::string& s, bool as_bin) {
-        const auto size = static_cast<std::uint32_t>(s.size());
-        if (as_bin) {
-            packer.pack_bin(size);
-            packer.pack_bin_body(s.data(), size);
-        } else {
-            packer.pack_str(size);
-            packer.pack_str_body(s.data(), size);
-        }
-    };
-    pack_bytes(a, a_is_bin);
-    pack_bytes(b, b_is_bin);
-    return with_length_prefix(body);
+void pack_bytes(msgpack::packer<msgpack::sbuffer>& packer, const std::string& bytes, bool as_bin) {
+    const auto size = static_cast<std::uint32_t>(bytes.size());
+    if (as_bin) {
+        packer.pack_bin(size);
+        packer.pack_bin_body(bytes.data(), size);
+    } else {
+        packer.pack_str(size);
+        packer.pack_str_body(bytes.data(), size);
+    }
 }
 
-struct raw_fields {
-    std::uint8_t kind = 0;
-    std::uint64_t id = 0;
-    std::string a;
-    std::string b;
-};
-
-// Accepts str or bin for the byte fields; rejects anything else without throwing.
+// Accepts str or bin for a byte field; rejects anything else without throwing.
 bool read_bytes(const msgpack::object& o, std::string& out) {
     if (o.type == msgpack::type::STR) {
         out.assign(o.via.str.ptr, o.via.str.size);
@@ -66,59 +47,117 @@ bool read_bytes(const msgpack::object& o, std::string& out) {
     return false;
 }
 
-std::optional<raw_fields> decode_fields(std::string_view payload) {
+// The array of four with a small positive kind and an id; nullptr if the payload is not one.
+// `handle` keeps the returned fields alive.
+const msgpack::object* message_fields_of(std::string_view payload, msgpack::object_handle& handle,
+                                         std::uint8_t& kind, std::uint64_t& id) {
     try {
-        const auto handle = msgpack::unpack(payload.data(), payload.size());
-        const msgpack::object& o = handle.get();
-        if (o.type != msgpack::type::ARRAY || o.via.array.size != message_fields ||
-            o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER ||
-            o.via.array.ptr[1].type != msgpack::type::POSITIVE_INTEGER) {
-            return std::nullopt;
-        }
-        raw_fields fields;
-        if (o.via.array.ptr[0].via.u64 > UINT8_MAX) {
-            return std::nullopt;
-        }
-        fields.kind = static_cast<std::uint8_t>(o.via.array.ptr[0].via.u64);
-        fields.id = o.via.array.ptr[1].via.u64;
-        if (!read_bytes(o.via.array.ptr[2], fields.a) || !read_bytes(o.via.array.ptr[3], fields.b)) {
-            return std::nullopt;
-        }
-        return fields;
+        handle = msgpack::unpack(payload.data(), payload.size());
     } catch (const std::exception&) {
-        return std::nullopt;  // truncated or not msgpack
+        return nullptr;  // truncated or not msgpack
     }
+    const msgpack::object& o = handle.get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != message_fields ||
+        o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER ||
+        o.via.array.ptr[1].type != msgpack::type::POSITIVE_INTEGER || o.via.array.ptr[0].via.u64 > UINT8_MAX) {
+        return nullptr;
+    }
+    kind = static_cast<std::uint8_t>(o.via.array.ptr[0].via.u64);
+    id = o.via.array.ptr[1].via.u64;
+    return o.via.array.ptr;
 }
 
 }  // namespace
 
 std::string encode(const request& message) {
-    return encode_fields(message.kind, message.id, message.name, false, message.args, true);
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> packer(body);
+    packer.pack_array(message_fields);
+    packer.pack(static_cast<std::uint8_t>(message.kind));
+    packer.pack(message.id);
+    pack_bytes(packer, message.name, false);
+    pack_bytes(packer, message.args, true);
+    return with_length_prefix(body);
 }
 
 std::string encode(const response& message) {
-    const bool a_is_result = message.kind == response_kind::ok;
-    return encode_fields(message.kind, message.id, message.a, a_is_result, message.b, false);
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> packer(body);
+    packer.pack_array(message_fields);
+    packer.pack(static_cast<std::uint8_t>(message.kind));
+    packer.pack(message.id);
+    switch (message.kind) {
+    case response_kind::ok:
+        pack_bytes(packer, message.result, true);
+        break;
+    case response_kind::error:
+        pack_bytes(packer, message.error_type, false);
+        break;
+    case response_kind::retry:
+        if (message.retry_countdown_ms) {
+            packer.pack(*message.retry_countdown_ms);
+        } else {
+            packer.pack_nil();
+        }
+        break;
+    case response_kind::ready:
+    case response_kind::unknown_function:
+    case response_kind::soft_time_limit:
+        packer.pack_nil();
+        break;
+    }
+    pack_bytes(packer, message.message, false);
+    return with_length_prefix(body);
 }
 
 std::optional<request> decode_request(std::string_view payload) {
-    auto fields = decode_fields(payload);
-    if (!fields || (fields->kind != static_cast<std::uint8_t>(request_kind::call) &&
-                    fields->kind != static_cast<std::uint8_t>(request_kind::stop))) {
+    msgpack::object_handle handle;
+    std::uint8_t kind = 0;
+    request message;
+    const msgpack::object* fields = message_fields_of(payload, handle, kind, message.id);
+    if (fields == nullptr || (kind != static_cast<std::uint8_t>(request_kind::call) &&
+                              kind != static_cast<std::uint8_t>(request_kind::stop))) {
         return std::nullopt;
     }
-    return request{static_cast<request_kind>(fields->kind), fields->id, std::move(fields->a),
-                   std::move(fields->b)};
+    message.kind = static_cast<request_kind>(kind);
+    if (!read_bytes(fields[2], message.name) || !read_bytes(fields[3], message.args)) return std::nullopt;
+    return message;
 }
 
 std::optional<response> decode_response(std::string_view payload) {
-    auto fields = decode_fields(payload);
-    if (!fields || fields->kind < static_cast<std::uint8_t>(response_kind::ready) ||
-        fields->kind > static_cast<std::uint8_t>(response_kind::retry)) {
+    msgpack::object_handle handle;
+    std::uint8_t kind = 0;
+    response message;
+    const msgpack::object* fields = message_fields_of(payload, handle, kind, message.id);
+    if (fields == nullptr || kind < static_cast<std::uint8_t>(response_kind::ready) ||
+        kind > static_cast<std::uint8_t>(response_kind::soft_time_limit) || !read_bytes(fields[3], message.message)) {
         return std::nullopt;
     }
-    return response{static_cast<response_kind>(fields->kind), fields->id, std::move(fields->a),
-                    std::move(fields->b)};
+    message.kind = static_cast<response_kind>(kind);
+    const msgpack::object& detail = fields[2];
+    switch (message.kind) {
+    case response_kind::ok:
+        if (!read_bytes(detail, message.result)) return std::nullopt;
+        break;
+    case response_kind::error:
+        if (!read_bytes(detail, message.error_type)) return std::nullopt;
+        break;
+    case response_kind::retry:
+        if (detail.type == msgpack::type::POSITIVE_INTEGER && detail.via.u64 <= INT64_MAX) {
+            message.retry_countdown_ms = static_cast<std::int64_t>(detail.via.u64);
+        } else if (detail.type == msgpack::type::NEGATIVE_INTEGER) {
+            message.retry_countdown_ms = detail.via.i64;
+        } else if (detail.type != msgpack::type::NIL) {
+            return std::nullopt;
+        }
+        break;
+    case response_kind::ready:
+    case response_kind::unknown_function:
+    case response_kind::soft_time_limit:
+        if (detail.type != msgpack::type::NIL) return std::nullopt;
+        break;
+    }
+    return message;
 }
 
 bool write_all(int fd, std::string_view frame) {

@@ -5,13 +5,15 @@
 //
 // Frame: u32 payload length (host byte order) + payload, a msgpack array:
 //   request  (parent -> child): [kind, call id, function name, msgpack args as bin]
-//   response (child -> parent): [kind, call id, a, b]
-//       ready:            sent once after fork, id 0, a = b = ""
-//       ok:               a = msgpack result bytes
-//       error:            a = exception type name, b = message
-//       unknown_function: b = message
-//       retry:            the function threw shoal::retry_task: a = its countdown in
-//                         milliseconds as decimal digits ("" for none), b = its reason
+//   response (child -> parent): [kind, call id, detail, message]
+//       ready:            sent once after fork, id 0; detail nil, message ""
+//       ok:               detail = msgpack result bytes (bin)
+//       error:            detail = the exception's type name, message = what()
+//       soft_time_limit:  the call stopped at its soft time limit (the function let
+//                         shoal::soft_time_limit_exceeded out); detail nil
+//       unknown_function: detail nil
+//       retry:            the function threw shoal::retry_task: detail = its countdown in
+//                         milliseconds (an integer) or nil, message = its reason
 // Dialog: child sends ready; then strictly alternating request/response; a stop request (or
 // EOF) ends the child with exit status 0.
 
@@ -23,7 +25,14 @@
 namespace shoal::detail::pool_wire {
 
 enum class request_kind : std::uint8_t { call = 1, stop = 2 };
-enum class response_kind : std::uint8_t { ready = 1, ok = 2, error = 3, unknown_function = 4, retry = 5 };
+enum class response_kind : std::uint8_t {
+    ready = 1,
+    ok = 2,
+    error = 3,
+    unknown_function = 4,
+    retry = 5,
+    soft_time_limit = 6,
+};
 
 struct request {
     request_kind kind = request_kind::call;
@@ -34,9 +43,11 @@ struct request {
 
 struct response {
     response_kind kind = response_kind::ok;
-    std::uint64_t id = 0;  // the request's id; 0 for ready
-    std::string a;         // result bytes (ok) or exception type (error)
-    std::string b;         // error message (error, unknown_function)
+    std::uint64_t id = 0;    // the request's id; 0 for ready
+    std::string result;      // ok: the msgpack result bytes
+    std::string error_type;  // error: the exception's type name
+    std::string message;     // error, soft_time_limit, unknown_function, retry: what it said
+    std::optional<std::int64_t> retry_countdown_ms;  // retry: retry_task's countdown, if any
 };
 
 // Upper bound on a payload; a larger length prefix means a corrupt stream.
