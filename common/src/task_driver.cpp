@@ -1,5 +1,7 @@
 #include "shoal/common/detail/task_driver.hpp"
 
+#include "shoal/common/detail/remote_wait_host.hpp"
+
 #include <chrono>
 #include <utility>
 
@@ -42,6 +44,11 @@ task_driver& task_driver::require_current() {
 }
 
 void task_driver::wait_on_future(future_base& f, std::coroutine_handle<> h) {
+    if (host_tag_ != 0 && f.remote()) [[unlikely]] {
+        if (remote_wait_host* host = loop_->remote_wait_host_) {
+            remote_wait_ = host->begin_remote_wait(host_tag_);
+        }
+    }
     resume_point_ = h;
     waiting_future_ = ref_ptr<future_base>(&f);
     f.add_callback([me = ref_ptr<future_base>(&self())](future_base&) {
@@ -107,8 +114,36 @@ void task_driver::clear_wait() noexcept {
     waiting_future_ = nullptr;
 }
 
+bool task_driver::after_remote_wait() noexcept {
+    remote_wait_host* host = loop_->remote_wait_host_;
+    const bool was_slot_wait = slot_wait_;
+    remote_wait_ = slot_wait_ = false;
+    if (host == nullptr) return true;  // the host left (the worker is stopping)
+    const bool cancelled = waiting_future_ && waiting_future_->cancelled();
+    if (was_slot_wait) {
+        if (cancelled) {
+            host->take_slot_now(host_tag_);
+            must_cancel_ = true;  // the remote result is in, but the task was cancelled
+        }
+        return true;
+    }
+    if (cancelled || must_cancel_) {
+        host->end_remote_wait_now(host_tag_);
+        return true;
+    }
+    ref_ptr<future_base> grant = host->end_remote_wait(host_tag_);
+    if (!grant || grant->done()) return true;
+    waiting_future_ = grant;
+    slot_wait_ = true;
+    grant->add_callback([me = ref_ptr<future_base>(&self())](future_base&) { step_task(*me); });
+    return false;
+}
+
 void task_driver::step() noexcept {
     if (self().done() || !top_) {
+        return;
+    }
+    if ((remote_wait_ || slot_wait_) && !after_remote_wait()) [[unlikely]] {
         return;
     }
     clear_wait();
@@ -144,6 +179,7 @@ void task_driver::abandon() noexcept {
     if (waiting_on_timer_) {
         waiting_on_timer_ = false;
     }
+    remote_wait_ = slot_wait_ = false;  // the loop is closing: its host has nothing to count
     clear_wait();
     destroy_coroutine();
     self().drop_callbacks();  // the task can never finish now: release whoever waited on it

@@ -56,6 +56,32 @@ TEST(Fanout, ARecursiveGatherOfSubtasksRunsWithoutPrefetchEither) {
     EXPECT_EQ(outcome_of(unrelated, 30.0), "42");
 }
 
+// Every way a loop task can wait on remote work gives its slot back, not only subtask() and
+// without_slot(): a bare co_await of client().submit's futures, gather/wait/as_completed/
+// wait_for over wrap_futures, and subtask() from a task the job created. Before the loop
+// told the worker about remote waits (at 9c50ca2), each of these stalled on one slot.
+class FanoutEveryWay : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(FanoutEveryWay, ARecursiveTreeAwaitedThisWayRunsOnAWorkerWithOneSlot) {
+    local_cluster cluster;
+    ASSERT_FALSE(cluster.endpoint().empty());
+    cluster.add_worker("one-slot", {"--concurrency", "1"});
+    shoal::client client(cluster.endpoint());
+    auto tree = client.submit(shoal_examples::fib_by, 8, std::string(GetParam()));  // 67 tasks
+    auto unrelated = client.submit(shoal_examples::add, 2, 3);
+    EXPECT_EQ(outcome_of(tree, 60.0), std::to_string(fib(8)));
+    EXPECT_EQ(outcome_of(unrelated, 30.0), "5");
+}
+
+INSTANTIATE_TEST_SUITE_P(Ways, FanoutEveryWay,
+                         ::testing::Values("co_await", "gather", "wait", "as_completed", "wait_for",
+                                           "create_task"),
+                         [](const ::testing::TestParamInfo<const char*>& param) {
+                             std::string name = param.param;
+                             std::erase(name, '_');
+                             return name;
+                         });
+
 TEST(BlockedLoop, AWorkerWhoseLoopIsBlockedStaysAliveAndNamesTheTask) {
     // Liveness 100 ms x 10: the 3 s block is three windows long, and a busy machine that delays
     // the link thread's heartbeats by less than 1 s kills nobody either. One death is enough

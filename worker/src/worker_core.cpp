@@ -24,6 +24,7 @@ worker_core::~worker_core() {
         jobs_.clear();
         resuming_.clear();
         signals_.reset();
+        loop_.set_remote_wait_host(nullptr);
         loop_.close();
     }
 }
@@ -32,6 +33,7 @@ int worker_core::run() {
     if (ran_) throw event_loop_error("a shoal::worker runs once");
     ran_ = true;
     registry_.freeze();
+    loop_.set_remote_wait_host(&remote_waits_);
     if (registry_.size() == 0) spdlog::warn("worker {}: no tasks are defined", options_.name);
     // Order matters: signals are blocked before any thread exists (every thread inherits the
     // mask), and the process pool forks before the thread pool and ZeroMQ start theirs.
@@ -141,6 +143,7 @@ void worker_core::shut_down() {
     resuming_.clear();
     loop_jobs_.clear();
     signals_.reset();
+    loop_.set_remote_wait_host(nullptr);
     loop_.close();
     spdlog::info("worker {}: stopped", options_.name);
 }

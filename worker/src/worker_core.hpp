@@ -27,6 +27,7 @@
 #include "link_thread.hpp"
 #include "loop_gate.hpp"
 #include "signal_watcher.hpp"
+#include "shoal/common/detail/remote_wait_host.hpp"
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/process_pool_executor.hpp"
 #include "shoal/common/thread_pool_executor.hpp"
@@ -130,6 +131,19 @@ private:
     std::unique_ptr<link_thread> link_;     // the broker, on a thread of its own
     std::unique_ptr<shoal::client> client_;  // made by the first worker_context::client()
     worker_context worker_context_{*this};
+    // What the loop tells of tasks waiting on remote futures (worker_subtasks.cpp).
+    class remote_waits final : public detail::remote_wait_host {
+    public:
+        explicit remote_waits(worker_core& core) noexcept : core_(core) {}
+        bool begin_remote_wait(std::uint64_t tag) override;
+        detail::ref_ptr<detail::future_base> end_remote_wait(std::uint64_t tag) override;
+        void end_remote_wait_now(std::uint64_t tag) override;
+        void take_slot_now(std::uint64_t tag) override;
+
+    private:
+        worker_core& core_;
+    };
+    remote_waits remote_waits_{*this};
 
     std::map<std::uint64_t, job> jobs_;     // every job held, by number
     std::deque<std::uint64_t> waiting_;     // numbers of waiting jobs, oldest first

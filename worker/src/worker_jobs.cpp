@@ -108,6 +108,9 @@ void worker_core::start_on_loop(job& j) {
     j.loop_future = loop_.create_task(std::move(coroutine));
     const std::uint64_t number = j.number;
     j.driver = j.loop_future.state().as_task_driver();
+    // The tag is how a wait on remote work finds its job, also from a task this one creates
+    // (which inherits it); set it even if this runs inside another job's step.
+    j.driver->set_host_tag(number);
     loop_jobs_[j.driver] = number;
     j.loop_future.add_done_callback([this, number](const future<std::string>&) { on_loop_finished(number); });
     arm_time_limit(j);

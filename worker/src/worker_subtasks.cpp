@@ -21,10 +21,23 @@ shoal::client& worker_core::client() {
     return *client_;
 }
 
+// The job whose task runs now, or whose task created the one that runs now (its host tag).
 std::uint64_t worker_core::current_job() const noexcept {
-    const auto found = loop_jobs_.find(detail::task_driver::current());
-    return found == loop_jobs_.end() ? 0 : found->second;
+    const detail::task_driver* driver = detail::task_driver::current();
+    return driver != nullptr ? driver->host_tag() : 0;
 }
+
+// The loop tells us when a job's task (or one it created) suspends on a remote future, and
+// when that future is done: the same counting as subtask() and without_slot().
+bool worker_core::remote_waits::begin_remote_wait(std::uint64_t tag) { return core_.begin_remote_wait(tag); }
+
+detail::ref_ptr<detail::future_base> worker_core::remote_waits::end_remote_wait(std::uint64_t tag) {
+    return core_.end_remote_wait(tag).state_ptr();
+}
+
+void worker_core::remote_waits::end_remote_wait_now(std::uint64_t tag) { core_.end_remote_wait_now(tag); }
+
+void worker_core::remote_waits::take_slot_now(std::uint64_t tag) { core_.take_slot_now(tag); }
 
 bool worker_core::begin_remote_wait(std::uint64_t number) {
     const auto it = jobs_.find(number);

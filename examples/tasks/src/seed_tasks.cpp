@@ -1,5 +1,6 @@
 #include "shoal_examples/seed_tasks.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <csignal>
@@ -12,7 +13,10 @@
 
 #include "seed_examples.hpp"
 #include "shoal/client/combinators.hpp"
+#include "shoal/common/as_completed.hpp"
 #include "shoal/common/gather.hpp"
+#include "shoal/common/wait.hpp"
+#include "shoal/common/wait_for.hpp"
 #include "shoal/common/sleep.hpp"
 #include "shoal/common/task.hpp"
 #include "shoal/worker/subtask.hpp"
@@ -145,6 +149,57 @@ shoal::task<long> fib_as_subtasks(int n) {
     co_return a + b;
 }
 
+constexpr int max_fib_by = 20;
+
+// fib_by's two halves, each awaited the way `how` names: every way a task can wait on remote
+// work gives its slot back while it waits, so any of them runs on a worker with one slot.
+shoal::task<long> fib_halves(int n, std::string how) {
+    auto& client = shoal::worker_context::current().client();
+    if (how == "create_task") {
+        // subtask() from a task this one created: the created task inherits this job.
+        auto& loop = shoal::event_loop::current();
+        auto both = loop.create_task(
+            [](int m) -> shoal::task<long> {
+                auto [a, b] = co_await shoal::gather(shoal::subtask(fib_by, m - 1, std::string("create_task")),
+                                                     shoal::subtask(fib_by, m - 2, std::string("create_task")));
+                co_return a + b;
+            }(n));
+        co_return co_await both;
+    }
+    std::vector<shoal::remote_future<long>> halves{client.submit(fib_by, n - 1, how), client.submit(fib_by, n - 2, how)};
+    if (how == "co_await") {
+        const long a = co_await halves[0];
+        const long b = co_await halves[1];
+        co_return a + b;
+    }
+    auto futures = shoal::wrap_futures(halves);
+    long sum = 0;
+    if (how == "gather") {
+        for (long part : co_await shoal::gather(std::move(futures))) sum += part;
+    } else if (how == "wait") {
+        auto done = co_await shoal::wait(std::move(futures));
+        for (auto& f : done.done) sum += f.result();
+    } else if (how == "as_completed") {
+        auto each = shoal::as_completed(std::move(futures));
+        while (auto f = co_await each.next()) sum += f->result();
+    } else {  // "wait_for"
+        for (auto& f : futures) sum += co_await shoal::wait_for(std::move(f), 600.0);
+    }
+    co_return sum;
+}
+
+shoal::task<long> fib_awaited_by(int n, std::string how) {
+    if (n < 0 || n > max_fib_by) {
+        throw std::invalid_argument("fib_by: n must be in 0.." + std::to_string(max_fib_by));
+    }
+    static const std::vector<std::string> ways{"co_await", "gather", "wait", "as_completed", "wait_for", "create_task"};
+    if (std::find(ways.begin(), ways.end(), how) == ways.end()) {
+        throw std::invalid_argument("fib_by: how must be co_await, gather, wait, as_completed, wait_for or create_task");
+    }
+    if (n < 2) co_return n;
+    co_return co_await fib_halves(n, std::move(how));
+}
+
 // Sleeps the loop's thread instead of awaiting: nothing else on this worker's loop runs
 // meanwhile. Its heartbeats do not depend on the loop, and the worker logs the blocked loop
 // with this task's name and id.
@@ -176,6 +231,7 @@ void define_seed_tasks(shoal::task_registry& registry) {
     registry.define(now_ns, now_after, shoal::run_on::loop);
     registry.define(blob, blob_of, shoal::run_on::loop);
     registry.define(fib_fanout, fib_as_subtasks, shoal::run_on::loop);
+    registry.define(fib_by, fib_awaited_by, shoal::run_on::loop);
     registry.define(block_loop, block_the_loop, shoal::run_on::loop);
 }
 

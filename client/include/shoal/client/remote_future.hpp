@@ -123,6 +123,7 @@ private:
 template <class T>
 future<T> wrap_future(const remote_future<T>& source, event_loop& loop) {
     future<T> target = loop.create_future<T>();
+    target.state().mark_remote();  // a worker's task waiting on it gives its slot back
     target.add_done_callback([source](const future<T>& f) {
         if (f.cancelled()) source.cancel();
     });

@@ -46,7 +46,9 @@ async_generator<future<T>> as_completed(std::vector<future<T>> fs,
     event_loop& loop = fs.front().get_loop();
     auto q = std::make_shared<detail::completion_queue<T>>();
     detail::done_callback_guard<T> guard(fs);
+    bool remote = false;  // waiting on one of them is waiting on remote work
     for (std::size_t i = 0; i < fs.size(); ++i) {
+        remote = remote || fs[i].state().remote();
         if (fs[i].done()) {
             q->finished.push_back(fs[i]);
         } else {
@@ -69,6 +71,7 @@ async_generator<future<T>> as_completed(std::vector<future<T>> fs,
                 throw timeout_error("as_completed: timed out with futures still pending");
             }
             q->wake = loop.create_future<void>();
+            if (remote) q->wake.state().mark_remote();
             co_await q->wake;
         }
         future<T> next = std::move(q->finished.front());

@@ -54,6 +54,7 @@ class thread_pool_executor;
 
 namespace detail {
 class task_driver;
+class remote_wait_host;
 class loop_lifetime;
 class loop_bound_ref_base;
 }
@@ -140,6 +141,11 @@ public:
     void set_slow_step_observer(double threshold_seconds, slow_step_observer observer);
     // An observer that logs a warning like asyncio's: "Executing task 'work#42' took 1.203 s".
     static void log_slow_step(event_loop& loop, const slow_step& step);
+
+    // --- remote waits (loop thread) ---
+    // The host told when a task with a host tag waits on a remote future (the worker, which
+    // gives such a task's slot back while it waits; detail/remote_wait_host.hpp). Null: none.
+    void set_remote_wait_host(detail::remote_wait_host* host) noexcept { remote_wait_host_ = host; }
 
     // --- I/O readiness (loop thread) ---
     // A reader or writer per fd or socket; adding again replaces the callback.
@@ -278,6 +284,7 @@ private:
     std::size_t live_task_count_ = 0;
     exception_handler exception_handler_;
     slow_step_observer slow_step_observer_;  // empty: steps are not timed
+    detail::remote_wait_host* remote_wait_host_ = nullptr;
     double slow_step_threshold_ = 0.1;
     bool coarse_step_clock_ = false;
     std::chrono::steady_clock::time_point step_started_;

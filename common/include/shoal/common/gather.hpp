@@ -44,7 +44,9 @@ public:
           children_(std::move(children)),
           remaining_(children_.size()),
           return_exceptions_(return_exceptions),
-          assemble_(std::move(assemble)) {}
+          assemble_(std::move(assemble)) {
+        for (const auto& child : children_) this->mark_remote_if(*child);
+    }
 
     void start() {
         if (children_.empty()) {

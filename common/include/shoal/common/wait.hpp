@@ -77,6 +77,7 @@ task<wait_result<T>> wait(std::vector<future<T>> fs, std::optional<double> timeo
         detail::done_callback_guard<T> guard(fs);
         for (std::size_t i = 0; i < fs.size(); ++i) {
             if (fs[i].done()) continue;
+            signal->wake.state().mark_remote_if(fs[i].state());
             guard.watch(i, [signal](const future<T>& f) {
                 signal->on_done(!f.cancelled() && f.state().has_exception());
             });

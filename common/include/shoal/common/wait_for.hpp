@@ -49,6 +49,7 @@ task<T> wait_for(future<T> inner, std::optional<double> timeout) {
     }
     event_loop& loop = inner.get_loop();
     future<void> deadline = loop.create_future<void>();
+    deadline.state().mark_remote_if(inner.state());  // waiting on it waits on remote work
     timer_handle timer = loop.call_later(*timeout, [deadline]() mutable {
         if (!deadline.done()) deadline.set_result();
     });

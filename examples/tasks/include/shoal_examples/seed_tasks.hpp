@@ -25,6 +25,11 @@
 //                                                                           (0..16 MiB) that the caller can check
 //   fib_fanout   long(int n)                                 loop           Fibonacci as a tree of subtasks (0 <= n <= 25):
 //                                                                           co_await gather(subtask(n-1), subtask(n-2))
+//   fib_by       long(int n, std::string how)                loop           the same tree, awaited as a newcomer might write it
+//                                                                           (0 <= n <= 20): how = "co_await" (each remote future
+//                                                                           from client().submit), "gather" (of wrap_futures),
+//                                                                           "wait", "as_completed", "wait_for", "create_task"
+//                                                                           (subtasks gathered in a task it creates)
 //   block_loop   double(double seconds)                      loop           blocks the worker's loop thread that long (0..60):
 //                                                                           what a loop task must never do (the worker goes
 //                                                                           on heartbeating and reports the blocked loop)
@@ -60,6 +65,7 @@ inline constexpr shoal::task_def<double(double)> spin{"spin"};
 inline constexpr shoal::task_def<long(double)> now_ns{"now_ns"};
 inline constexpr shoal::task_def<std::string(long, long)> blob{"blob"};
 inline constexpr shoal::task_def<long(int)> fib_fanout{"fib_fanout"};
+inline constexpr shoal::task_def<long(int, std::string)> fib_by{"fib_by"};
 inline constexpr shoal::task_def<double(double)> block_loop{"block_loop"};
 
 // What blob(bytes, seed) returns: `bytes` printable characters that depend on the seed and on

@@ -22,8 +22,12 @@
 // (a loop task's slot is a place among the tasks in progress, not a CPU). A wait cancelled
 // takes the slot back at once, even beyond the slot count (the task is ending or goes on
 // without that result); new tasks start only once the count is back under the slots.
-// Outside a worker's loop task (or from a task created inside one, with create_task) they
-// simply await.
+// A task created inside a job's task (create_task, gather of coroutines) belongs to the same
+// job (its host tag, task_driver.hpp). Outside a worker's loop task they simply await.
+//
+// A bare co_await of a remote future, or a combinator over one, gives the slot back too,
+// without these: the loop tells the worker (detail/remote_wait_host.hpp). without_slot() is
+// still how to give the slot back while awaiting something local.
 //
 // While a task waits without its slot it does not count against slots + prefetch: a worker
 // whose tasks all wait on subtasks takes new work, and holds more than slots + prefetch tasks
@@ -76,7 +80,7 @@ task<T> await_without_slot(std::uint64_t job, Awaitable awaitable) {
         error = std::current_exception();  // (no co_await inside a handler: GCC 12)
     }
     if (counted) {
-        if (error && is_cancellation(error)) {
+        if (holds<cancelled_error>(error)) {
             context->end_remote_wait_now(job);
         } else {
             bool slot_cancelled = false;

@@ -70,6 +70,13 @@ public:
     // Marks the exception as seen so that it is not reported as lost.
     void mark_retrieved() noexcept { log_unretrieved_ = false; }
 
+    // Settled by work outside this process (a remote task): a task of a loop with a remote
+    // wait host that waits on it tells the host (remote_wait_host.hpp). A future made from
+    // others (gather, wait, as_completed, wait_for) is remote if one of them is.
+    bool remote() const noexcept { return remote_; }
+    void mark_remote() noexcept { remote_ = true; }
+    void mark_remote_if(const future_base& input) noexcept { remote_ = remote_ || input.remote_; }
+
     // Callbacks run via call_soon once the future is done (scheduled at once if already
     // done); never inside set_result. Returns an id for remove_callback.
     std::uint64_t add_callback(done_callback cb);
@@ -108,7 +115,8 @@ private:
     future_status status_ = future_status::pending;
     bool log_unretrieved_ = false;            // an exception was set and nobody looked at it
     bool exception_from_task_ = false;        // virtual calls are unsafe in the destructor
-    bool is_task_ = false;                    // a task's handle: not settleable from outside
+    bool is_task_ : 1 = false;                // a task's handle: not settleable from outside
+    bool remote_ : 1 = false;                 // see remote()
     std::uint32_t next_callback_id_ = 1;
     std::uint32_t first_id_ = 0;
     event_loop* loop_;

@@ -43,6 +43,12 @@ public:
     // cancel() arrived that the awaited thing did not already deliver.
     void throw_if_cancel_requested();
 
+    // The loop host's tag for this task (the worker's job number; 0: none), which the host
+    // is told when the task waits on remote work (remote_wait_host.hpp). A task created while
+    // another runs inherits its tag, as asyncio's create_task copies the running context.
+    std::uint64_t host_tag() const noexcept { return host_tag_; }
+    void set_host_tag(std::uint64_t tag) noexcept { host_tag_ = tag; }
+
     // Task.cancel(): returns false if the task is done.
     bool request_cancel(const std::string& message);
     // Resumes the coroutine where it suspended (from a loop callback).
@@ -79,10 +85,16 @@ protected:
 
 private:
     void clear_wait() noexcept;
+    // The remote future this task waited on is done: tells the host, and waits on the host's
+    // grant when the task must wait for a slot before it goes on. False: it waits on.
+    bool after_remote_wait() noexcept;
     // Resumes the coroutine and reports the step to the loop's slow-step observer if slow.
     void resume_timed() noexcept;
 
     bool waiting_on_timer_ = false;
+    bool remote_wait_ = false;  // waiting_future_ is remote work the host counts for this task
+    bool slot_wait_ = false;    // waiting_future_ is the host's grant to go on after one
+    std::uint64_t host_tag_ = current_driver != nullptr ? current_driver->host_tag_ : 0;
     std::uint32_t waiting_timer_slot_ = 0;  // the sleep's timer, valid while waiting_on_timer_
     std::uint32_t waiting_timer_generation_ = 0;
     ref_ptr<future_base> waiting_future_;   // asyncio's _fut_waiter
