@@ -409,8 +409,7 @@ void client_core::on_accepted(const proto::accepted& msg) {
             r.error.type, r.error.message.empty() ? "refused by the broker" : r.error.message,
             r.error.where.empty() ? "broker" : r.error.where)));
     }
-    if (!busy_.empty() && !busy_armed_) {
-        busy_armed_ = true;
+    if (!busy_.empty() && !busy_timer_.pending()) {
         // The broker's retry-after, jittered in [0.5, 1.0) of it, so that clients it turned
         // away together do not all come back together.
         const double after = std::max(msg.retry_after_ms, 1u) / 1000.0;
@@ -420,7 +419,6 @@ void client_core::on_accepted(const proto::accepted& msg) {
 }
 
 void client_core::resend_busy() {
-    busy_armed_ = false;
     std::vector<remote_state_base*> again;
     for (const auto& id : busy_) {
         own_task* own = tasks_.find(id);
@@ -573,21 +571,13 @@ void client_core::send_controls() {
 void client_core::schedule_resend() {
     // The socket's queue was full (or the session ended under us): try again shortly.
     // Everything unanswered is repeated; the broker treats repeats idempotently.
-    if (resend_armed_ || finished_) return;
-    resend_armed_ = true;
-    resend_timer_ = loop_->call_later(0.05, [this] {
-        resend_armed_ = false;
-        resend_everything();
-    });
+    if (resend_timer_.pending() || finished_) return;
+    resend_timer_ = loop_->call_later(0.05, [this] { resend_everything(); });
 }
 
 void client_core::poll_later() {
-    if (poll_armed_ || finished_) return;
-    poll_armed_ = true;
-    poll_timer_ = loop_->call_later(poll_interval_s_, [this] {
-        poll_armed_ = false;
-        poll_now();
-    });
+    if (poll_timer_.pending() || finished_) return;
+    poll_timer_ = loop_->call_later(poll_interval_s_, [this] { poll_now(); });
 }
 
 void client_core::poll_now() {
@@ -601,15 +591,13 @@ void client_core::poll_now() {
 }
 
 void client_core::arm_repair() {
-    if (repair_armed_ || finished_) return;
-    repair_armed_ = true;
+    if (repair_timer_.pending() || finished_) return;
     // Often enough for the shortest check; each task is looked at only once it is due.
     const double tick = std::max(0.01, std::min(1.0, options_.ack_timeout_s / 4));
     repair_timer_ = loop_->call_later(tick, [this] { repair(); });
 }
 
 void client_core::repair() {
-    repair_armed_ = false;
     if (finished_ || tasks_.size() == 0) return;
     const double now = loop_->time();
     std::vector<std::pair<std::uint64_t, remote_state_base*>> resend;
@@ -641,10 +629,7 @@ void client_core::repair() {
 void client_core::check_acknowledged() {
     if (tasks_.unacknowledged() != 0) return;
     for (auto& w : flush_waiters_) {
-        try {
-            w.set_result(true);
-        } catch (const invalid_state_error&) {
-        }
+        w.try_set_result(true);
     }
     flush_waiters_.clear();
     if (closing_) finish_close();
@@ -675,10 +660,7 @@ void client_core::finish_close() {
     control_.fail_all(error);
     publish_room();
     for (auto& w : flush_waiters_) {
-        try {
-            w.set_result(false);
-        } catch (const invalid_state_error&) {
-        }
+        w.try_set_result(false);
     }
     flush_waiters_.clear();
     {

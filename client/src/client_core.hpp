@@ -195,15 +195,11 @@ private:
     std::unordered_set<proto::task_id, proto::task_id_hash> poll_ids_;
     double poll_interval_s_;
     timer_handle poll_timer_;
-    bool poll_armed_ = false;
     timer_handle resend_timer_;
-    bool resend_armed_ = false;
     timer_handle repair_timer_;
-    bool repair_armed_ = false;
     std::vector<proto::task_id> busy_;  // refused busy: sent again after the retry-after
     std::minstd_rand random_{std::random_device{}()};
     timer_handle busy_timer_;
-    bool busy_armed_ = false;
     timer_handle close_timer_;
     bool closing_ = false;
     bool finished_ = false;

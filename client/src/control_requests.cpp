@@ -12,10 +12,7 @@ namespace {
 // The asker may have cancelled its future: then nobody listens, which is fine.
 template <class Future, class Value>
 void answer(Future& reply, Value&& value) {
-    try {
-        reply.set_result(std::forward<Value>(value));
-    } catch (const invalid_state_error&) {
-    }
+    reply.try_set_result(std::forward<Value>(value));
 }
 
 }  // namespace
@@ -61,16 +58,10 @@ void control_requests::fail_all(const std::exception_ptr& error) {
     inspects_.clear();
     purges_.clear();
     for (auto& r : inspects) {
-        try {
-            r.reply.set_exception(error);
-        } catch (const invalid_state_error&) {
-        }
+        r.reply.try_set_exception(error);
     }
     for (auto& r : purges) {
-        try {
-            r.reply.set_exception(error);
-        } catch (const invalid_state_error&) {
-        }
+        r.reply.try_set_exception(error);
     }
 }
 

@@ -36,10 +36,7 @@ void fetch_table::fail(const proto::task_id& id, const std::exception_ptr& error
     entries_.erase(it);
     for (const auto& w : taken.waiters) w->fail(error);
     for (auto q : taken.queries) {
-        try {
-            q.set_exception(error);
-        } catch (const invalid_state_error&) {
-        }
+        q.try_set_exception(error);
     }
 }
 
@@ -59,11 +56,7 @@ void fetch_table::answer_queries(const proto::fetched_entry& fetched) {
     it->second.queries.clear();
     erase_if_empty(fetched.id);
     for (auto& q : queries) {
-        try {
-            q.set_result(fetch_result{fetched.id, fetched.state, fetched.result});
-        } catch (const invalid_state_error&) {
-            // The asker cancelled its future; nobody is listening.
-        }
+        q.try_set_result(fetch_result{fetched.id, fetched.state, fetched.result});
     }
 }
 
@@ -88,10 +81,7 @@ void fetch_table::fail_all(const std::exception_ptr& error) {
     for (auto& [id, e] : entries) {
         for (auto& w : e.waiters) w->fail(error);
         for (auto& q : e.queries) {
-            try {
-                q.set_exception(error);
-            } catch (const invalid_state_error&) {
-            }
+            q.try_set_exception(error);
         }
     }
 }

@@ -52,6 +52,10 @@ void handle::cancel() {
     }
 }
 
+bool timer_handle::pending() const noexcept {
+    return loop_ != nullptr && !cancelled_ && loop_->timer_pending(slot_, generation_);
+}
+
 void timer_handle::cancel() {
     if (!cancelled_ && loop_ != nullptr) {
         cancelled_ = true;
@@ -163,6 +167,10 @@ void event_loop::cancel_ready(std::uint64_t seq) {
     }
 }
 
+bool event_loop::timer_pending(std::uint32_t slot, std::uint32_t generation) const noexcept {
+    return slot < timer_slots_.size() && timer_slots_[slot].armed && timer_slots_[slot].generation == generation;
+}
+
 void event_loop::cancel_timer(std::uint32_t slot, std::uint32_t generation) {
     if (slot >= timer_slots_.size()) {
         return;
@@ -255,7 +263,8 @@ int event_loop::poll_timeout_ms() const {
     if (!ready_.empty() || stopping_) {
         return 0;
     }
-    // Skip stale heap entries without popping (const): the heap top may be cancelled.
+    // The earliest entry may be a cancelled timer (stale entries stay queued until due, then
+    // are dropped): at worst the loop wakes once early.
     if (timers_.empty()) {
         return -1;
     }

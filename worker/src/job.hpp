@@ -21,6 +21,17 @@ enum class job_phase : std::uint8_t {
                 // so it keeps its slot until the thread returns
 };
 
+// Why the worker itself ended a running task, if it did. The strongest cause wins: a hard
+// limit passed after a revoke still reports the limit, a revoke after the soft limit the
+// revoke (end_outcome maps a cause to what is reported).
+enum class end_cause : std::uint8_t {
+    none,             // its own result or error stands
+    soft_time_limit,  // its soft time limit passed: it was asked to stop
+    revoked,          // CANCEL reached it while it ran (a thread task: with terminate)
+    terminated,       // CANCEL with terminate on the process pool: its child is killed
+    time_limit,       // its hard time limit passed
+};
+
 struct job {
     std::uint64_t number = 0;      // the worker's own key (the same task_id may come twice)
     proto::dispatched_task task;
@@ -30,15 +41,16 @@ struct job {
     concurrent::future<std::string> pool_future;   // the pools: the call's future
     timer_handle time_limit;                       // armed while a limited loop/thread task runs
     timer_handle soft_limit;                       // the same for soft_time_limit_ms
-    bool limit_passed = false;                     // the time limit fired
-    bool soft_passed = false;                      // the soft time limit fired
-    bool revoke_requested = false;                 // CANCEL reached it while it ran
-    bool terminate_requested = false;              // ... with terminate, on the process pool
+    end_cause cause = end_cause::none;             // see end_cause
     std::stop_source stop;                         // run_on::thread_pool: this_task's token
     bool parked = false;                           // a loop task that gave its slot back
     std::uint32_t remote_waits = 0;                // its waits in progress (subtask.hpp)
-    detail::task_driver* driver = nullptr;         // run_on::loop: the task's driver (its key
-                                                   // for worker_context::current_job)
+    detail::task_driver* driver = nullptr;         // run_on::loop: the task's driver
+
+    // Records a cause for ending it; a weaker one than already recorded changes nothing.
+    void end_for(end_cause why) noexcept {
+        if (why > cause) cause = why;
+    }
 };
 
 }  // namespace shoal::worker_detail

@@ -94,6 +94,7 @@ private:
     void finish(std::uint64_t number, proto::outcome outcome,
                 std::optional<std::uint64_t> retry_countdown_ms = {});
     void finish_failed(std::uint64_t number, std::exception_ptr error);
+    std::optional<proto::outcome> end_outcome(const job& j, const std::exception_ptr& error) const;
     std::size_t busy_jobs() const noexcept;
     void resume_parked();
     void park(job& j);

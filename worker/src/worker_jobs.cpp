@@ -24,25 +24,7 @@ double seconds(std::uint64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
 // Whether `error` is the pool's own hard-limit error (not a soft limit the task threw).
 bool is_hard_limit(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const soft_time_limit_exceeded&) {
-        return false;
-    } catch (const time_limit_exceeded&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
-bool is_terminated(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const terminated_error&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
+    return holds<time_limit_exceeded>(error) && !holds<soft_time_limit_exceeded>(error);
 }
 
 }  // namespace
@@ -160,7 +142,7 @@ void worker_core::on_soft_time_limit(std::uint64_t number) {
     const auto it = jobs_.find(number);
     if (it == jobs_.end() || it->second.phase != job_phase::running) return;
     job& j = it->second;
-    j.soft_passed = true;
+    j.end_for(end_cause::soft_time_limit);
     spdlog::info("worker {}: task {} ({}) passed its soft time limit of {} ms; asking it to stop",
                  options_.name, j.task.id.to_hex(), j.task.name, *j.task.options.soft_time_limit_ms);
     if (j.entry->place == execution_place::loop) {
@@ -176,7 +158,7 @@ void worker_core::on_time_limit(std::uint64_t number) {
     const auto it = jobs_.find(number);
     if (it == jobs_.end() || it->second.phase != job_phase::running) return;
     job& j = it->second;
-    j.limit_passed = true;
+    j.end_for(end_cause::time_limit);
     if (j.entry->place == execution_place::loop) {
         j.loop_future.cancel("time limit exceeded");  // on_loop_finished reports it
         return;
@@ -193,6 +175,42 @@ void worker_core::on_time_limit(std::uint64_t number) {
             j.task.attempt, {}});
 }
 
+// What a job that ended with `error` (null: its loop task was cancelled) reports when the
+// worker itself ended it (j.cause, or the pool's own hard limit); nullopt when the task's own
+// outcome stands.
+std::optional<proto::outcome> worker_core::end_outcome(const job& j, const std::exception_ptr& error) const {
+    const auto failed = [&](const char* type, std::uint64_t limit_ms, bool soft) {
+        return error_outcome(j.task.id, proto::task_status::failed, type, limit_message(limit_ms, soft), options_.name);
+    };
+    const auto revoked = [&](std::string message) {
+        return error_outcome(j.task.id, proto::task_status::revoked, revoked_type, std::move(message), options_.name);
+    };
+    const bool cancelled = !error;
+    switch (j.cause) {
+    case end_cause::time_limit:
+        if (cancelled) return failed(time_limit_type, *j.task.options.time_limit_ms, false);
+        break;
+    case end_cause::terminated:
+        if (holds<terminated_error>(error)) return revoked("revoked: terminated, its process was killed");
+        break;
+    case end_cause::revoked:
+        if (cancelled) return revoked("revoked");
+        // A thread task revoked with terminate, its stop token requested: it stopped by throwing.
+        if (j.entry->place == execution_place::thread_pool) return revoked("revoked: the task stopped on request");
+        break;
+    case end_cause::soft_time_limit:
+        if (cancelled) return failed(soft_time_limit_type, *j.task.options.soft_time_limit_ms, true);
+        break;
+    case end_cause::none:
+        break;
+    }
+    if (cancelled) return revoked("revoked");
+    if (j.entry->place == execution_place::process_pool && j.task.options.time_limit_ms && is_hard_limit(error)) {
+        return failed(time_limit_type, *j.task.options.time_limit_ms, false);  // the pool's own limit
+    }
+    return std::nullopt;
+}
+
 void worker_core::on_loop_finished(std::uint64_t number) {
     const auto it = jobs_.find(number);
     if (it == jobs_.end() || leaving_) return;
@@ -201,19 +219,7 @@ void worker_core::on_loop_finished(std::uint64_t number) {
     j.soft_limit.cancel();
     future<std::string> done = j.loop_future;
     if (done.cancelled()) {
-        // The last cause wins: a hard limit, then a revoke, then the soft limit.
-        if (j.limit_passed) {
-            finish(number, error_outcome(j.task.id, proto::task_status::failed, time_limit_type,
-                                         limit_message(*j.task.options.time_limit_ms, false),
-                                         options_.name));
-        } else if (j.soft_passed && !j.revoke_requested) {
-            finish(number, error_outcome(j.task.id, proto::task_status::failed, soft_time_limit_type,
-                                         limit_message(*j.task.options.soft_time_limit_ms, true),
-                                         options_.name));
-        } else {
-            finish(number, error_outcome(j.task.id, proto::task_status::revoked, revoked_type,
-                                         "revoked", options_.name));
-        }
+        finish(number, end_outcome(j, nullptr).value());  // cancelled: by the worker, always
     } else if (std::exception_ptr error = done.exception()) {
         finish_failed(number, error);
     } else {
@@ -239,21 +245,12 @@ void worker_core::on_pool_finished(std::uint64_t number, const concurrent::futur
     j.time_limit.cancel();
     j.soft_limit.cancel();
     if (done.cancelled()) {
+        // Cancelled while queued in the pool: only a revoke does that.
         finish(number, error_outcome(j.task.id, proto::task_status::revoked, revoked_type, "revoked",
                                      options_.name));
     } else if (std::exception_ptr error = done.exception()) {
-        if (j.terminate_requested && is_terminated(error)) {
-            finish(number, error_outcome(j.task.id, proto::task_status::revoked, revoked_type,
-                                         "revoked: terminated, its process was killed", options_.name));
-        } else if (j.revoke_requested && j.entry->place == execution_place::thread_pool) {
-            // Revoked with terminate, its stop token requested: it stopped by throwing.
-            finish(number, error_outcome(j.task.id, proto::task_status::revoked, revoked_type,
-                                         "revoked: the task stopped on request", options_.name));
-        } else if (j.entry->place == execution_place::process_pool && j.task.options.time_limit_ms &&
-                   is_hard_limit(error)) {
-            finish(number, error_outcome(j.task.id, proto::task_status::failed, time_limit_type,
-                                         limit_message(*j.task.options.time_limit_ms, false),
-                                         options_.name));
+        if (auto outcome = end_outcome(j, error)) {
+            finish(number, std::move(*outcome));
         } else {
             finish_failed(number, error);
         }
@@ -277,7 +274,7 @@ void worker_core::cancel(std::uint64_t number, bool terminate) {
             break;
     }
     if (j.entry->place == execution_place::loop) {
-        j.revoke_requested = true;
+        j.end_for(end_cause::revoked);
         j.loop_future.cancel("revoked");  // on_loop_finished reports it
         return;
     }
@@ -288,13 +285,13 @@ void worker_core::cancel(std::uint64_t number, bool terminate) {
                      options_.name, j.task.id.to_hex(), to_string(j.entry->place));
         return;
     }
-    j.revoke_requested = true;
     if (j.entry->place == execution_place::process_pool) {
         // The pool kills the child and fails the call with terminated_error: reported revoked.
-        j.terminate_requested = true;
+        j.end_for(end_cause::terminated);
         processes_->terminate(j.pool_future);
         return;
     }
+    j.end_for(end_cause::revoked);
     // A thread cannot be killed: its stop token is requested. If it then throws, it is
     // reported revoked; if it returns a value, that is its outcome.
     spdlog::info("worker {}: task {} runs on a thread, which cannot be killed; its stop token is "

@@ -105,6 +105,36 @@ public:
     void set_exception(std::exception_ptr error) const {
         checked_state().set_exception(std::move(error));
     }
+    // The same, for a producer that may lose a race to cancel() or to another producer: false
+    // (and nothing set) if the future is already done, instead of invalid_state_error.
+    template <class U = T>
+        requires(!std::is_void_v<U>)
+    bool try_set_result(std::type_identity_t<U> value) const {
+        try {
+            set_result(std::move(value));
+            return true;
+        } catch (const invalid_state_error&) {
+            return false;
+        }
+    }
+    bool try_set_result() const
+        requires std::is_void_v<T>
+    {
+        try {
+            set_result();
+            return true;
+        } catch (const invalid_state_error&) {
+            return false;
+        }
+    }
+    bool try_set_exception(std::exception_ptr error) const {
+        try {
+            set_exception(std::move(error));
+            return true;
+        } catch (const invalid_state_error&) {
+            return false;
+        }
+    }
 
     // Handles are equal when they share one state (or are both empty).
     friend bool operator==(const future& a, const future& b) noexcept {

@@ -4,6 +4,7 @@
 // Python's asyncio and concurrent.futures.
 
 #include <chrono>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -124,5 +125,19 @@ public:
 private:
     std::string type_;
 };
+
+// Whether `error` holds an exception of type E (or derived from it); false for none.
+//     if (shoal::holds<shoal::cancelled_error>(f.exception())) ...
+template <class E>
+bool holds(const std::exception_ptr& error) noexcept {
+    if (!error) return false;
+    try {
+        std::rethrow_exception(error);
+    } catch (const E&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
 
 }  // namespace shoal

@@ -242,6 +242,7 @@ private:
     std::string_view task_name_of(detail::task_driver* t) const noexcept;
     void cancel_ready(std::uint64_t seq);
     void cancel_timer(std::uint32_t slot, std::uint32_t generation);
+    bool timer_pending(std::uint32_t slot, std::uint32_t generation) const noexcept;
     // call_at for the runtime's own timers (sleep): the slot and generation only, 8 bytes
     // instead of a timer_handle's 32, kept in every sleeping task.
     struct timer_ref {

@@ -34,6 +34,9 @@ public:
     // Prevents the callback from running and releases it now; idempotent.
     void cancel();
     bool cancelled() const noexcept { return cancelled_; }
+    // Whether the callback is still to run: false once it ran (or is running), was cancelled,
+    // or the loop closed; false for a default-constructed handle. Loop thread only.
+    bool pending() const noexcept;
     // The loop time at which the callback is due.
     double when() const noexcept { return when_; }
 

@@ -34,12 +34,9 @@ public:
     settle_when_dropped& operator=(settle_when_dropped&&) = delete;
     ~settle_when_dropped() {
         if (!armed_) return;
-        try {
-            result_.set_exception(std::make_exception_ptr(
-                event_loop_error("Event loop is closed: the coroutine never finished")));
-        } catch (const invalid_state_error&) {
-            // Cancelled by the caller meanwhile: that stands.
-        }
+        // Cancelled by the caller meanwhile: that stands (try_).
+        result_.try_set_exception(
+            std::make_exception_ptr(event_loop_error("Event loop is closed: the coroutine never finished")));
     }
     // The caller's future, from now on settled by the task.
     const concurrent::future<T>& disarm() noexcept {
@@ -70,17 +67,14 @@ concurrent::future<T> run_coroutine_threadsafe(task<T> coroutine, event_loop& lo
             const concurrent::future<T>& caller = guard.disarm();
             // The caller may cancel `caller` at any moment from its thread (it stays pending,
             // not running, so that it can, as in Python); losing that race is fine.
-            try {
-                if (f.cancelled()) {
-                    caller.cancel();
-                } else if (std::exception_ptr e = f.exception()) {
-                    caller.set_exception(e);
-                } else if constexpr (std::is_void_v<T>) {
-                    caller.set_result();
-                } else {
-                    caller.set_result(f.result());
-                }
-            } catch (const invalid_state_error&) {
+            if (f.cancelled()) {
+                caller.cancel();
+            } else if (std::exception_ptr e = f.exception()) {
+                caller.try_set_exception(e);
+            } else if constexpr (std::is_void_v<T>) {
+                caller.try_set_result();
+            } else {
+                caller.try_set_result(f.result());
             }
         });
         // The caller's thread may cancel: forward that to the task, on the loop (a no-op

@@ -52,16 +52,6 @@ namespace shoal {
 
 namespace worker_detail {
 
-inline bool is_cancellation(const std::exception_ptr& error) {
-    try {
-        std::rethrow_exception(error);
-    } catch (const cancelled_error&) {
-        return true;
-    } catch (...) {
-        return false;
-    }
-}
-
 // Awaits `awaitable` as one of the remote waits of the worker's job number `job` (0: none).
 template <class T, class Awaitable>
 task<T> await_without_slot(std::uint64_t job, Awaitable awaitable) {

@@ -99,7 +99,7 @@ protected:
     void set_value(std::string_view payload) override {
         if constexpr (std::is_void_v<T>) {
             (void)payload;  // a void task's result is nil; whatever came, there is no value
-            settle([&] { future_.set_result(); });
+            future_.try_set_result();  // cancelled meanwhile: that stands
         } else {
             std::optional<T> value;
             try {
@@ -108,20 +108,11 @@ protected:
                 fail(std::current_exception());
                 return;
             }
-            settle([&] { future_.set_result(std::move(*value)); });
+            future_.try_set_result(std::move(*value));
         }
     }
 
 private:
-    template <class Settle>
-    static void settle(Settle&& how) {
-        try {
-            how();
-        } catch (const invalid_state_error&) {
-            // Cancelled meanwhile (cancel() or the concurrent view's cancel): that stands.
-        }
-    }
-
     concurrent::future<T> future_ = concurrent::make_future<T>();
 };
 

@@ -46,11 +46,7 @@ public:
 
 private:
     void settle_with_current_exception() noexcept {
-        try {
-            future_.set_exception(std::current_exception());
-        } catch (const invalid_state_error&) {
-            // Someone else settled the executor's future by hand; theirs stands.
-        }
+        future_.try_set_exception(std::current_exception());
     }
 
     concurrent::future<R> future_;
