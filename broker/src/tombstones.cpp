@@ -9,9 +9,17 @@ std::uint64_t tombstones::fingerprint(const proto::task_id& id) noexcept {
     std::uint64_t b = 0;
     std::memcpy(&a, id.bytes.data(), 8);
     std::memcpy(&b, id.bytes.data() + 8, 8);
-    // Not task_id_hash: a different mix, so a table keyed by that hash and this set do not
-    // collide on the same ids.
-    return a ^ ((b << 29) | (b >> 35)) ^ 0x2545f4914f6cdd1dULL;
+    // Both words through a full 64-bit mix keyed by the process's secret seed: clients choose
+    // ids, and a mix that is linear in them (it was a ^ rotl(b, 29)) let anyone write two ids
+    // with one fingerprint ({a = 1 << 29, b = 0} and {a = 0, b = 1}). Not task_id_hash's key
+    // or constants, so a table keyed by that hash and this set do not collide on the same ids.
+    std::uint64_t x = (b ^ ~proto::task_id_hash_seed) + a * 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
 }
 
 void tombstones::add(const proto::task_id& id, std::uint64_t body_hash, double forget_at) {

@@ -7,7 +7,8 @@
 // go first: past the capacity the window is shorter, and stats say so).
 //
 // A fingerprint collision would make one never-seen id answer `expired` instead of `unknown`
-// (and its SUBMIT be taken for a repeat): with random 128-bit ids, odds of about n / 2^64.
+// (and its SUBMIT be taken for a repeat): odds of about n / 2^64 per id, random or chosen (the
+// mix is keyed by a per-process secret, so a client cannot aim two ids at one fingerprint).
 
 #include <cstddef>
 #include <cstdint>
