@@ -68,6 +68,9 @@ std::string base64(std::string_view bytes) {
     return out;
 }
 
+// The longest non-string map key shown as JSON text (see to_json).
+constexpr std::size_t max_key_text_bytes = 64 * 1024;
+
 std::string dump(const json& value, int indent) {
     return value.dump(indent, ' ', false, json::error_handler_t::replace);
 }
@@ -106,6 +109,12 @@ json to_json(const msgpack::object& o) {
             std::string key = kv.key.type == msgpack::type::STR
                                   ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
                                   : dump(to_json(kv.key), -1);
+            // A key written as JSON text is escaped again by every map key it is nested in, so
+            // its length doubles a level: a few bytes of maps keyed by maps would take 2^64.
+            if (key.size() > max_key_text_bytes) {
+                throw json_conversion_error("a map key shown as JSON text would exceed " +
+                                            std::to_string(max_key_text_bytes) + " bytes");
+            }
             out[std::move(key)] = to_json(kv.val);
         }
         return out;

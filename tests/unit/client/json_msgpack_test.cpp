@@ -111,6 +111,17 @@ TEST(MsgpackToJson, BadOrHostileBytesAreATypedError) {
     EXPECT_THROW(msgpack_to_json(std::string(100, '\x91') + pack(1)), json_conversion_error);  // deep
 }
 
+// Maps keyed by maps, nested: each level escapes the key text below it again, so the text
+// doubles a level. 40 levels in 41 bytes took forever (CI's fuzz stage at 37154a3: a libFuzzer
+// timeout); now a typed error, at once.
+TEST(MsgpackToJson, MapsKeyedByMapsNestedDeepAreATypedErrorNotAnExponentialKey) {
+    std::string bytes;
+    for (int level = 0; level < 40; ++level) bytes.push_back(static_cast<char>(0x81));  // {key: ...}
+    bytes.push_back(static_cast<char>(0x01));  // the innermost key
+    for (int level = 0; level < 40; ++level) bytes.push_back(static_cast<char>(0xa1)), bytes.push_back('"');
+    EXPECT_THROW((void)shoal::msgpack_to_json(bytes), shoal::json_conversion_error);
+}
+
 TEST(JsonMsgpack, RoundTripsThroughBothDirections) {
     const std::string text = R"({"list":[1,-2,3.25,"s",null,true],"nested":{"k":[[]]}})";
     EXPECT_EQ(msgpack_to_json(json_to_msgpack(text)), text);
