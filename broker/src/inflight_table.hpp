@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "peer_ref.hpp"
-#include "task_id_map.hpp"
+#include "shoal/proto/task_id_map.hpp"
 #include "task_queues.hpp"
 #include "shoal/proto/task_id.hpp"
 
@@ -56,7 +56,7 @@ public:
     }
 
 private:
-    task_id_map<inflight_task> tasks_;
+    proto::task_id_map<inflight_task> tasks_;
     std::uint64_t next_dispatch_no_ = 1;
 };
 

@@ -29,7 +29,7 @@
 #include <utility>
 
 #include "peer_ref.hpp"
-#include "task_id_map.hpp"
+#include "shoal/proto/task_id_map.hpp"
 #include "task_queues.hpp"
 #include "tombstones.hpp"
 #include "shoal/common/clock.hpp"
@@ -115,7 +115,7 @@ private:
 
     const shoal::clock& clock_;
     result_store_limits limits_;
-    task_id_map<task_entry> entries_;
+    proto::task_id_map<task_entry> entries_;
     std::deque<expiry> expiry_;  // one per done entry, in completion order (the TTL is fixed)
     tombstones tombstones_;
     std::uint64_t queued_bytes_ = 0;  // charges of pending entries

@@ -4,7 +4,7 @@
 // while unacknowledged, or when the broker answers a FETCH with "unknown" (it restarted without
 // its store). Counts the unacknowledged ones, which is what flush() and close() wait on.
 //
-// Pointers returned by find() are valid until the next add or erase; lists of tasks to send
+// Pointers returned by find() are valid until their task is erased; lists of tasks to send
 // hold the states, which the table keeps alive.
 
 #include <cstddef>
@@ -15,14 +15,14 @@
 #include <utility>
 #include <vector>
 
-#include "shoal/client/detail/id_map.hpp"
 #include "shoal/client/client.hpp"
 #include "shoal/client/detail/remote_state.hpp"
 #include "shoal/proto/task_id.hpp"
+#include "shoal/proto/task_id_map.hpp"
 
 namespace shoal::detail {
 
-// Small on purpose: it lives in the map's slot; the task itself is in the state.
+// Small on purpose: it lives in the map's slab; the task itself is in the state.
 struct own_task {
     std::shared_ptr<remote_state_base> state;
     std::uint64_t seq = 0;  // submission order, kept when tasks are sent again
@@ -65,7 +65,7 @@ public:
     void fail_all(const std::exception_ptr& error);
 
 private:
-    id_map<own_task> tasks_;
+    proto::task_id_map<own_task> tasks_;
     std::uint64_t next_seq_ = 0;
     std::size_t unacknowledged_ = 0;
     std::size_t unacknowledged_bytes_ = 0;

@@ -725,16 +725,44 @@ ready decode<ready>(std::string_view body, const decode_limits& limits) {
 template <>
 dispatch decode<dispatch>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 1, "DISPATCH", [](const msgpack::object_array& a) {
-        return dispatch{read_list(a.ptr[0], "tasks", [](const msgpack::object& o) {
-            const auto& t = read_array(o, 5, "task");
-            dispatched_task d;
-            d.id = read_task_id(t.ptr[0], "task_id");
-            d.name = read_name(t.ptr[1], "name");
-            d.payload = read_bin(t.ptr[2], "payload");
-            d.attempt = read_u32(t.ptr[3], "attempt");
-            d.options = read_options(t.ptr[4], "options", nullptr);
-            return d;
-        })};
+        const auto& entries = read_array(a.ptr[0], 0, "tasks");
+        dispatch m;
+        m.tasks.reserve(entries.size);
+        for (std::uint32_t i = 0; i < entries.size; ++i) {
+            const msgpack::object& o = entries.ptr[i];
+            try {
+                const auto& t = read_array(o, 5, "task");
+                dispatched_task d;
+                d.id = read_task_id(t.ptr[0], "task_id");
+                d.name = read_name(t.ptr[1], "name");
+                d.payload = read_bin(t.ptr[2], "payload");
+                d.attempt = read_u32(t.ptr[3], "attempt");
+                d.options = read_options(t.ptr[4], "options", nullptr);
+                m.tasks.push_back(std::move(d));
+            } catch (const decode_error& e) {
+                // Named by its id if that much is readable; its attempt if that is too.
+                if (o.type != msgpack::type::ARRAY || o.via.array.size == 0) {
+                    ++m.unidentified;
+                    continue;
+                }
+                const auto& t = o.via.array;
+                const auto id = task_id::from_bytes(
+                    t.ptr[0].type == msgpack::type::BIN
+                        ? std::string_view(t.ptr[0].via.bin.ptr, t.ptr[0].via.bin.size)
+                        : std::string_view());
+                if (!id) {
+                    ++m.unidentified;
+                    continue;
+                }
+                malformed_dispatch bad{*id, 1, e.what()};
+                if (t.size > 3 && t.ptr[3].type == msgpack::type::POSITIVE_INTEGER &&
+                    t.ptr[3].via.u64 <= UINT32_MAX) {
+                    bad.attempt = static_cast<std::uint32_t>(t.ptr[3].via.u64);
+                }
+                m.malformed.push_back(std::move(bad));
+            }
+        }
+        return m;
     });
 }
 

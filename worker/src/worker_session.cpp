@@ -4,11 +4,24 @@
 
 #include <spdlog/spdlog.h>
 
-#include "dispatch_reader.hpp"
 #include "shoal/proto/codec.hpp"
 #include "worker_core.hpp"
 
 namespace shoal::worker_detail {
+namespace {
+
+// A DISPATCH entry that names its task but cannot be run is answered failed, never dropped.
+proto::finished_task refusal_of(proto::malformed_dispatch bad, const std::string& worker_name) {
+    proto::finished_task refused;
+    refused.result.id = bad.id;
+    refused.result.status = proto::task_status::failed;
+    refused.result.error = {"shoal::bad_task", "malformed task in DISPATCH: " + std::move(bad.problem),
+                            worker_name};
+    refused.attempt = bad.attempt;
+    return refused;
+}
+
+}  // namespace
 
 void worker_core::on_connected(const proto::welcome& session) {
     ledger_.start_session();
@@ -80,19 +93,25 @@ void worker_core::on_message(proto::command cmd, std::string_view body) {
 }
 
 void worker_core::on_dispatch(std::string_view body) {
-    dispatch_reading reading = read_dispatch(body, options_.name);
-    if (!reading.problem.empty()) {
-        spdlog::warn("worker {}: bad DISPATCH ({}): {} task(s) readable, {} refused, {} unidentified",
-                     options_.name, reading.problem, reading.tasks.size(), reading.refused.size(),
-                     reading.unidentified);
+    proto::dispatch reading;
+    try {
+        reading = proto::decode<proto::dispatch>(body);
+    } catch (const std::exception& e) {
+        // Not even a list of entries: nothing in it can be run or answered.
+        spdlog::warn("worker {}: bad DISPATCH ignored: {}", options_.name, e.what());
+        return;
     }
-    const std::uint64_t arrived = reading.tasks.size() + reading.refused.size() + reading.unidentified;
+    if (!reading.malformed.empty() || reading.unidentified > 0) {
+        spdlog::warn("worker {}: bad DISPATCH: {} task(s) readable, {} refused, {} unidentified",
+                     options_.name, reading.tasks.size(), reading.malformed.size(), reading.unidentified);
+    }
+    const std::uint64_t arrived = reading.tasks.size() + reading.malformed.size() + reading.unidentified;
     if (const std::uint64_t beyond = ledger_.dispatched(arrived); beyond > 0) {
         spdlog::warn("worker {}: the broker sent {} task(s) beyond the credit granted", options_.name, beyond);
     }
     // Entries without an id cannot be reported or run; they no longer count as held.
     ledger_.release(reading.unidentified);
-    for (auto& refused : reading.refused) report(std::move(refused));
+    for (auto& bad : reading.malformed) report(refusal_of(std::move(bad), options_.name));
     if (draining_ && !reading.tasks.empty()) {
         // Sent before the broker had our DRAIN: they go straight back.
         hand_back(std::move(reading.tasks));

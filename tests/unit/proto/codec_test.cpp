@@ -72,7 +72,7 @@ TEST(Codec, EveryMessageRoundTrips) {
     expect_round_trip(report{"queues", {{{"name", std::string("default")}, {"length", std::int64_t{3}}},
                                         {{"delta", std::int64_t{-2}}}}});
     expect_round_trip(ready{8});
-    expect_round_trip(dispatch{{{id_of(1), "add", "\x92\x01\x02", 2, opts}}});
+    expect_round_trip(dispatch{{{id_of(1), "add", "\x92\x01\x02", 2, opts}}, {}, 0});
     expect_round_trip(done{{{{id_of(1), task_status::ok, "\x03", {}}, 1, {}},
                             {{id_of(2), task_status::unknown_task, "", {"unknown_task", "x", "w"}}, 3, {}},
                             {{id_of(3), task_status::failed, "", {"shoal::retry", "again", "w"}}, 2, 1500}},
@@ -171,6 +171,37 @@ TEST(Codec, ABadTaskIsRefusedAloneNotItsWholeBatch) {
     ASSERT_EQ(out.malformed.size(), 1u);
     EXPECT_EQ(out.malformed[0].id, id_of(2));
     EXPECT_EQ(out.malformed[0].error.type, "bad_task");
+}
+
+TEST(Codec, ABadDispatchEntryIsNamedWithItsAttemptAndItsNeighboursDecode) {
+    dispatch m{{{id_of(1), "add", "\x90", 1, {}}, {id_of(2), "add", "\x90", 4, {}}, {id_of(3), "add", "\x90", 1, {}}}, {}, 0};
+    std::string body = encode(m);
+    const auto first = body.find("\xa3" "add");
+    const auto second = body.find("\xa3" "add", first + 1);
+    body.replace(second, 4, "\x2a");  // the name becomes the integer 42
+    const auto out = decode<dispatch>(body);
+    ASSERT_EQ(out.tasks.size(), 2u);
+    EXPECT_EQ(out.tasks[0].id, id_of(1));
+    EXPECT_EQ(out.tasks[1].id, id_of(3));
+    ASSERT_EQ(out.malformed.size(), 1u);
+    EXPECT_EQ(out.malformed[0].id, id_of(2));
+    EXPECT_EQ(out.malformed[0].attempt, 4u);
+    EXPECT_NE(out.malformed[0].problem.find("name"), std::string::npos);
+    EXPECT_EQ(out.unidentified, 0u);
+}
+
+TEST(Codec, ADispatchEntryWithoutAReadableIdIsCountedNotLost) {
+    // [[ "junk", [bin(3), ...] , good ]]
+    std::string good = encode(dispatch{{{id_of(7), "add", "\x90", 1, {}}}, {}, 0});
+    good = good.substr(2);  // the one entry: drop the outer array and the list header
+    std::string body = "\x91\x93\xa4junk\x95\xc4\x03" "abc" "\xa3" "add" "\xc4\x01\x90\x01\x80" + good;
+    const auto out = decode<dispatch>(body);
+    ASSERT_EQ(out.tasks.size(), 1u);
+    EXPECT_EQ(out.tasks[0].id, id_of(7));
+    EXPECT_TRUE(out.malformed.empty());
+    EXPECT_EQ(out.unidentified, 2u);
+    // Not a list of entries at all: the body is refused whole.
+    EXPECT_EQ(error_of([&] { decode<dispatch>(std::string("\x91\x05")); }), decode_errc::bad_body);
 }
 
 TEST(Codec, AnUnknownOptionIsRefusedAsUnsupported) {

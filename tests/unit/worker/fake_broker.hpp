@@ -212,7 +212,7 @@ proto::dispatched_task make_task(std::string name, const Args&... args) {
 }
 
 inline proto::dispatch dispatch_of(std::vector<proto::dispatched_task> tasks) {
-    return proto::dispatch{std::move(tasks)};
+    return proto::dispatch{std::move(tasks), {}, 0};
 }
 
 // Every outcome in DONE messages until `count` arrived or `seconds` passed, by task id; the

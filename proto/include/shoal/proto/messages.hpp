@@ -261,9 +261,21 @@ struct dispatched_task {
     friend bool operator==(const dispatched_task&, const dispatched_task&) = default;
 };
 
+// A DISPATCH entry whose id (and attempt, when readable) could be read but whose other fields
+// could not: the worker reports it failed rather than losing it or its neighbours.
+struct malformed_dispatch {
+    task_id id;
+    std::uint32_t attempt = 1;
+    std::string problem;  // the field and what is wrong with it
+    friend bool operator==(const malformed_dispatch&, const malformed_dispatch&) = default;
+};
+
 struct dispatch {
     static constexpr command cmd = command::dispatch;
     std::vector<dispatched_task> tasks;
+    // Filled by decode only, never encoded: one bad entry does not refuse its batch.
+    std::vector<malformed_dispatch> malformed;
+    std::uint32_t unidentified = 0;  // entries without a readable id: nothing can answer them
     friend bool operator==(const dispatch&, const dispatch&) = default;
 };
 

@@ -1,5 +1,6 @@
 #pragma once
-// task_id_map<V>: a hash map from task_id to V built for the broker's hot path, where
+// task_id_map<V>: a hash map from task_id to V for the hot paths that look tasks up by id (the
+// broker's inflight table and result store, the client's table of its own tasks), where
 // std::unordered_map costs three to four cache misses per lookup (bucket, the node before,
 // the node, the next node) and one allocation per entry.
 //
@@ -15,29 +16,30 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "shoal/proto/task_id.hpp"
 
-namespace shoal::broker {
+namespace shoal::proto {
 
 template <class V>
 class task_id_map {
 public:
     task_id_map() { cells_.assign(min_capacity, 0); }
 
-    V* find(const proto::task_id& id) {
+    V* find(const task_id& id) {
         const std::size_t cell = locate(id, hash_of(id));
         return cell == npos ? nullptr : &slots_[position_of(cells_[cell])].value;
     }
-    const V* find(const proto::task_id& id) const {
+    const V* find(const task_id& id) const {
         const std::size_t cell = locate(id, hash_of(id));
         return cell == npos ? nullptr : &slots_[position_of(cells_[cell])].value;
     }
 
     // {value, true} after adding a default V for a new id; {existing value, false} otherwise.
-    std::pair<V*, bool> try_emplace(const proto::task_id& id) {
+    std::pair<V*, bool> try_emplace(const task_id& id) {
         const std::uint32_t h = hash_of(id);
         if (const std::size_t cell = locate(id, h); cell != npos) {
             return {&slots_[position_of(cells_[cell])].value, false};
@@ -52,27 +54,29 @@ public:
     }
 
     // Removes the id's entry (its V is reset, releasing what it holds). False if absent.
-    bool erase(const proto::task_id& id) {
-        std::size_t hole = locate(id, hash_of(id));
-        if (hole == npos) return false;
-        release_slot(position_of(cells_[hole]));
-        // Backward-shift deletion: move later cells of the probe run into the hole when
-        // their home position allows it, so that lookups never need tombstones.
-        std::size_t j = hole;
-        while (true) {
-            j = (j + 1) & mask();
-            if (cells_[j] == 0) break;
-            const std::size_t home = tag_of(cells_[j]) & mask();
-            // The cell at j may move to the hole unless its home lies cyclically in (hole, j].
-            const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-            if (!stays) {
-                cells_[hole] = cells_[j];
-                hole = j;
-            }
-        }
-        cells_[hole] = 0;
-        --size_;
+    bool erase(const task_id& id) {
+        const std::size_t cell = locate(id, hash_of(id));
+        if (cell == npos) return false;
+        erase_cell(cell);
         return true;
+    }
+
+    // Removes the id's entry and hands its value over (one lookup); nullopt if absent.
+    std::optional<V> take(const task_id& id) {
+        const std::size_t cell = locate(id, hash_of(id));
+        if (cell == npos) return std::nullopt;
+        std::optional<V> out(std::move(slots_[position_of(cells_[cell])].value));
+        erase_cell(cell);
+        return out;
+    }
+
+    // Removes every entry and gives the memory back.
+    void clear() {
+        slots_.clear();
+        used_.clear();
+        free_.clear();
+        cells_.assign(min_capacity, 0);
+        size_ = 0;
     }
 
     std::size_t size() const noexcept { return size_; }
@@ -110,7 +114,7 @@ public:
     template <class F>
     void for_each(F&& f) {
         for (std::size_t i = 0; i < slots_.size(); ++i) {
-            if (used_[i]) f(static_cast<const proto::task_id&>(slots_[i].id), slots_[i].value);
+            if (used_[i]) f(static_cast<const task_id&>(slots_[i].id), slots_[i].value);
         }
     }
     template <class F>
@@ -125,12 +129,12 @@ private:
     static constexpr std::size_t npos = SIZE_MAX;
 
     struct slot {
-        proto::task_id id;
+        task_id id;
         V value;
     };
 
-    static std::uint32_t hash_of(const proto::task_id& id) noexcept {
-        const std::uint64_t x = proto::task_id_hash{}(id);
+    static std::uint32_t hash_of(const task_id& id) noexcept {
+        const std::uint64_t x = task_id_hash{}(id);
         return static_cast<std::uint32_t>(x ^ (x >> 32));
     }
     static std::uint64_t make_cell(std::uint32_t tag, std::uint32_t pos) noexcept {
@@ -144,7 +148,7 @@ private:
     }
     std::size_t mask() const noexcept { return cells_.size() - 1; }
 
-    static bool same(const proto::task_id& a, const proto::task_id& b) noexcept {
+    static bool same(const task_id& a, const task_id& b) noexcept {
         std::uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
         std::memcpy(&a0, a.bytes.data(), 8);
         std::memcpy(&a1, a.bytes.data() + 8, 8);
@@ -153,7 +157,7 @@ private:
         return ((a0 ^ b0) | (a1 ^ b1)) == 0;
     }
 
-    std::size_t locate(const proto::task_id& id, std::uint32_t h) const noexcept {
+    std::size_t locate(const task_id& id, std::uint32_t h) const noexcept {
         for (std::size_t i = h & mask();; i = (i + 1) & mask()) {
             const std::uint64_t c = cells_[i];
             if (c == 0) return npos;
@@ -161,7 +165,27 @@ private:
         }
     }
 
-    std::uint32_t take_slot(const proto::task_id& id) {
+    void erase_cell(std::size_t hole) {
+        release_slot(position_of(cells_[hole]));
+        // Backward-shift deletion: move later cells of the probe run into the hole when
+        // their home position allows it, so that lookups never need tombstones.
+        std::size_t j = hole;
+        while (true) {
+            j = (j + 1) & mask();
+            if (cells_[j] == 0) break;
+            const std::size_t home = tag_of(cells_[j]) & mask();
+            // The cell at j may move to the hole unless its home lies cyclically in (hole, j].
+            const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+            if (!stays) {
+                cells_[hole] = cells_[j];
+                hole = j;
+            }
+        }
+        cells_[hole] = 0;
+        --size_;
+    }
+
+    std::uint32_t take_slot(const task_id& id) {
         std::uint32_t pos = 0;
         if (!free_.empty()) {
             pos = free_.back();
@@ -201,4 +225,4 @@ private:
     std::size_t size_ = 0;
 };
 
-}  // namespace shoal::broker
+}  // namespace shoal::proto

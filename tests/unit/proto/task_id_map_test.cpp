@@ -1,7 +1,10 @@
-#include "task_id_map.hpp"
+// task_id_map: the one table from task id to value (broker and client), checked against
+// std::unordered_map under churn, with pointers held across growth and compaction.
+#include "shoal/proto/task_id_map.hpp"
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -9,7 +12,7 @@
 
 namespace {
 
-using shoal::broker::task_id_map;
+using shoal::proto::task_id_map;
 using shoal::proto::task_id;
 
 task_id id_of(std::uint64_t n) {
@@ -124,6 +127,57 @@ TEST(TaskIdMap, CompactLeavesADenseMapAlone) {
     int* p = m.find(id_of(5));
     m.compact_if_sparse();
     EXPECT_EQ(m.find(id_of(5)), p);
+}
+
+TEST(TaskIdMap, TakeHandsTheValueOverOnce) {
+    task_id_map<std::string> m;
+    *m.try_emplace(id_of(1)).first = "one";
+    *m.try_emplace(id_of(2)).first = "two";
+    EXPECT_EQ(m.take(id_of(1)), std::optional<std::string>("one"));
+    EXPECT_EQ(m.take(id_of(1)), std::nullopt);
+    EXPECT_EQ(m.find(id_of(1)), nullptr);
+    EXPECT_EQ(*m.find(id_of(2)), "two");
+    EXPECT_EQ(m.size(), 1u);
+}
+
+TEST(TaskIdMap, RandomIdsAgreeWithUnorderedMapThroughTakes) {
+    task_id_map<int> m;
+    std::unordered_map<task_id, int> ref;
+    std::vector<task_id> live;
+    std::mt19937 rng(7);
+    for (int i = 0; i < 200'000; ++i) {
+        if (live.empty() || rng() % 3 != 0) {
+            const auto id = task_id::random();
+            *m.try_emplace(id).first = i;
+            ref[id] = i;
+            live.push_back(id);
+        } else {
+            const std::size_t k = rng() % live.size();
+            ASSERT_EQ(m.take(live[k]), ref.at(live[k]));
+            ref.erase(live[k]);
+            live[k] = live.back();
+            live.pop_back();
+        }
+    }
+    ASSERT_EQ(m.size(), ref.size());
+    for (const auto& [id, v] : ref) {
+        const int* found = m.find(id);
+        ASSERT_NE(found, nullptr);
+        ASSERT_EQ(*found, v);
+    }
+}
+
+TEST(TaskIdMap, ClearEmptiesItAndItIsUsableAfter) {
+    task_id_map<int> m;
+    for (int i = 0; i < 1000; ++i) *m.try_emplace(task_id::random()).first = i;
+    m.clear();
+    EXPECT_TRUE(m.empty());
+    EXPECT_EQ(m.slab_size(), 0u);
+    std::size_t seen = 0;
+    m.for_each([&](const task_id&, int) { ++seen; });
+    EXPECT_EQ(seen, 0u);
+    *m.try_emplace(id_of(3)).first = 3;
+    EXPECT_EQ(*m.find(id_of(3)), 3);
 }
 
 }  // namespace
