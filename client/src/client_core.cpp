@@ -1,6 +1,7 @@
 #include "client_core.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <random>
 #include <utility>
 
@@ -15,6 +16,19 @@
 namespace shoal::detail {
 
 namespace {
+
+// After the socket refused a message (its queue full): long enough not to spin, short next to
+// any ack timeout.
+constexpr double resend_after_full_queue_s = 0.05;
+// The repair sweep looks at due tasks this many times per ack timeout, bounded both ways so
+// that a tiny timeout does not spin the loop and a huge one still notices within a second.
+constexpr double repair_ticks_per_ack_timeout = 4;
+constexpr double shortest_repair_tick_s = 0.01;
+constexpr double longest_repair_tick_s = 1.0;
+// Clients turned away BUSY together come back spread over [low, 1) of the retry-after.
+constexpr double busy_jitter_low = 0.5;
+
+double seconds_from_ms(std::uint32_t ms) { return ms / 1000.0; }
 
 proto::dealer_link_options link_options(const std::string& endpoint, const client_options& o) {
     proto::dealer_link_options out;
@@ -410,10 +424,10 @@ void client_core::on_accepted(const proto::accepted& msg) {
             r.error.where.empty() ? "broker" : r.error.where)));
     }
     if (!busy_.empty() && !busy_timer_.pending()) {
-        // The broker's retry-after, jittered in [0.5, 1.0) of it, so that clients it turned
-        // away together do not all come back together.
-        const double after = std::max(msg.retry_after_ms, 1u) / 1000.0;
-        const double jitter = std::uniform_real_distribution<double>(0.5, 1.0)(random_);
+        // The broker's retry-after, jittered (busy_jitter_low), so that clients it turned away
+        // together do not all come back together.
+        const double after = seconds_from_ms(std::max(msg.retry_after_ms, 1u));
+        const double jitter = std::uniform_real_distribution<double>(busy_jitter_low, 1.0)(random_);
         busy_timer_ = loop_->call_later(after * jitter, [this] { resend_busy(); });
     }
 }
@@ -572,7 +586,7 @@ void client_core::schedule_resend() {
     // The socket's queue was full (or the session ended under us): try again shortly.
     // Everything unanswered is repeated; the broker treats repeats idempotently.
     if (resend_timer_.pending() || finished_) return;
-    resend_timer_ = loop_->call_later(0.05, [this] { resend_everything(); });
+    resend_timer_ = loop_->call_later(resend_after_full_queue_s, [this] { resend_everything(); });
 }
 
 void client_core::poll_later() {
@@ -593,7 +607,8 @@ void client_core::poll_now() {
 void client_core::arm_repair() {
     if (repair_timer_.pending() || finished_) return;
     // Often enough for the shortest check; each task is looked at only once it is due.
-    const double tick = std::max(0.01, std::min(1.0, options_.ack_timeout_s / 4));
+    const double tick = std::max(shortest_repair_tick_s,
+                                 std::min(longest_repair_tick_s, options_.ack_timeout_s / repair_ticks_per_ack_timeout));
     repair_timer_ = loop_->call_later(tick, [this] { repair(); });
 }
 

@@ -87,6 +87,8 @@ response call(const pool_wire::request& request, const function_registry::table&
 // since that frees send-buffer space; poll's waiter ignores those POLLOUT wake-ups. Reads
 // whole chunks, so a request usually costs one poll and one read.
 constexpr auto request_spin = std::chrono::microseconds(50);
+// One read takes a whole batch of small requests, or a large one in few calls.
+constexpr std::size_t request_chunk_bytes = 64 * 1024;
 
 bool read_request(int fd, pool_wire::frame_reader& reader, std::string& payload) {
     for (;;) {
@@ -112,7 +114,7 @@ bool read_request(int fd, pool_wire::frame_reader& reader, std::string& payload)
             }
             return false;
         }
-        std::array<char, 64 * 1024> chunk;  // not zero-filled: read() writes what is used
+        std::array<char, request_chunk_bytes> chunk;  // not zero-filled: read() writes what is used
         const ssize_t n = ::read(fd, chunk.data(), chunk.size());
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
             continue;

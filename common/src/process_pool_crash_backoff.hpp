@@ -29,7 +29,7 @@ public:
     pause on_crash(const std::string& name) {
         if (initial_s_ <= 0) return {std::chrono::steady_clock::duration::zero(), 0};
         unsigned& streak = streaks_[name];
-        if (streak < 64) ++streak;
+        if (streak < max_counted_streak) ++streak;
         const double seconds = std::min(max_s_, initial_s_ * std::ldexp(1.0, static_cast<int>(streak) - 1));
         return {std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                     std::chrono::duration<double>(seconds)),
@@ -42,6 +42,9 @@ public:
     }
 
 private:
+    // Past this many crashes in a row the pause is max_s_ anyway; the cap keeps ldexp finite.
+    static constexpr unsigned max_counted_streak = 64;
+
     double initial_s_;
     double max_s_;
     std::unordered_map<std::string, unsigned> streaks_;

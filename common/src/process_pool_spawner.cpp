@@ -151,17 +151,22 @@ int reap_exited(int control, bool pool_listens, int running) {
     ::_exit(EXIT_SUCCESS);
 }
 
+// A child that exits at once is reaped within microseconds; one that takes its time is looked
+// at no more than every 10 ms.
+constexpr auto first_reap_nap = std::chrono::microseconds(20);
+constexpr auto longest_reap_nap = std::chrono::milliseconds(10);
+
 // Waits for a direct child of this process, SIGKILLing it after `grace`.
 void wait_for_exit(pid_t pid, clock::duration grace) {
     const auto until = clock::now() + grace;
-    auto nap = std::chrono::microseconds(20);
+    std::chrono::microseconds nap = first_reap_nap;
     for (;;) {
         int status = 0;
         const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
         if (reaped == pid || (reaped < 0 && errno != EINTR)) return;
         if (clock::now() >= until) break;
         std::this_thread::sleep_for(nap);
-        nap = std::min<std::chrono::microseconds>(nap * 2, std::chrono::milliseconds(10));
+        nap = std::min<std::chrono::microseconds>(nap * 2, longest_reap_nap);
     }
     ::kill(pid, SIGKILL);
     int status = 0;
