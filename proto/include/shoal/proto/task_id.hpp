@@ -15,7 +15,8 @@ namespace shoal::proto {
 struct task_id {
     std::array<std::uint8_t, 16> bytes{};
 
-    // A fresh random id (UUIDv4 layout) from a per-thread generator seeded by the OS.
+    // A fresh random id (UUIDv4 layout: 122 random bits) from the OS CSPRNG, read in batches per
+    // thread: unguessable from any number of ids seen before it.
     static task_id random();
     // Parses 32 hex digits (dashes allowed, as in a UUID); nullopt if it is not one.
     static std::optional<task_id> from_hex(std::string_view text);
