@@ -45,6 +45,7 @@ int open_signal_fd() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);  // reload the keys
     if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return -1;
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
     raise_descriptor_limit();
     const int signal_fd = open_signal_fd();
     if (signal_fd < 0) {
-        spdlog::critical("shoal-broker: cannot watch SIGINT/SIGTERM");
+        spdlog::critical("shoal-broker: cannot watch SIGINT/SIGTERM/SIGHUP");
         return 1;
     }
     int exit_code = 0;
@@ -97,6 +98,14 @@ int main(int argc, char** argv) {
         loop.add_reader(signal_fd, [&] {
             signalfd_siginfo info{};
             if (::read(signal_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return;
+            if (info.ssi_signo == SIGHUP) {
+                try {
+                    broker.reload_keys();
+                } catch (const shoal::broker::broker_error& e) {
+                    spdlog::error("shoal-broker: SIGHUP: {}", e.what());
+                }
+                return;
+            }
             spdlog::info("shoal-broker: {} received, closing",
                          info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
             broker.close();

@@ -14,6 +14,7 @@ broker::~broker() = default;
 
 std::string broker::bind() { return core_->bind(); }
 void broker::close() { core_->close(); }
+void broker::reload_keys() { core_->reload_keys(); }
 bool broker::is_bound() const noexcept { return core_->is_bound(); }
 const std::string& broker::endpoint() const noexcept { return core_->endpoint(); }
 const broker_config& broker::config() const noexcept { return core_->config(); }

@@ -61,6 +61,7 @@ std::string broker_core::bind() {
         context_ = own_context_.get();
     }
     auto router = std::make_unique<router_port>(*context_);
+    open_security(*router);
     try {
         endpoint_ = router->bind(config_.bind);
     } catch (const zmq::error_t& e) {
@@ -111,6 +112,7 @@ void broker_core::close() {
         router_->close(100);
         router_.reset();
     }
+    zap_.reset();
     port_ = nullptr;
     spdlog::info("shoal-broker: closed {} ({} sessions, {} tasks queued, {} running)", endpoint_,
                  everyone.size(), queues_.live_total(), inflight_.size());
@@ -130,6 +132,7 @@ void broker_core::tick() {
     // liveness, so that a busy stretch of ours never declares a live peer dead.
     drain();
     check_peers(loop_.time());
+    count_authentications();
     stats_.expired += store_.expire(expire_slice);
     if (store_.more_to_expire()) schedule_more_work();
     if (loop_.time() >= next_reclaim_at_) reclaim_names();
@@ -217,8 +220,9 @@ void broker_core::handle(const proto::received_message& msg) {
         if (!msg.identity.empty()) send_error(msg.identity, proto::to_string(e.code()), e.what());
         return;
     }
+    if (!config_.secret_key.empty() && !authorised(msg, env.cmd, p, ref)) return;
     try {
-        route(env.cmd, env.body, msg.identity, p, ref);
+        route(env.cmd, env.body, msg.identity, msg.user_id, p, ref);
     } catch (const proto::decode_error& e) {
         // Handlers decode before they change anything: a bad body leaves no trace.
         ++stats_.invalid_messages;
@@ -233,11 +237,11 @@ void broker_core::handle(const proto::received_message& msg) {
 }
 
 void broker_core::route(proto::command cmd, std::string_view body, std::string_view identity,
-                        peer* p, peer_ref ref) {
+                        std::string_view user_id, peer* p, peer_ref ref) {
     using proto::command;
     switch (cmd) {
     case command::hello:
-        on_hello(identity, p, ref, body);
+        on_hello(identity, user_id, p, ref, body);
         return;
     case command::bye:
         if (p != nullptr) end_session(ref, "said BYE");
@@ -320,12 +324,14 @@ bool broker_core::send_raw(peer& p, proto::command cmd, std::string_view body) {
 }
 
 void broker_core::send_error(std::string_view identity, std::string_view code,
-                             const std::string& message, std::optional<proto::task_id> related) {
+                             const std::string& message, std::optional<proto::task_id> related,
+                             std::optional<proto::command> answers) {
     if (port_ == nullptr || identity.empty()) return;
     proto::error_reply e;
     e.code = std::string(code);
     e.message = message;
     e.related = related;
+    e.answers = answers;
     const std::string body = proto::encode(e);
     if (!port_->send(identity, proto::command::error, body)) {
         ++stats_.undelivered;

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -49,6 +50,7 @@
 #include "shoal/common/handle.hpp"
 #include "shoal/proto/codec.hpp"
 #include "shoal/proto/wire.hpp"
+#include "security/zap_handler.hpp"
 #include "submit_rules.hpp"
 
 namespace shoal::broker {
@@ -73,6 +75,9 @@ public:
 
     // Serves on a ROUTER socket bound to config.bind; returns the real endpoint.
     std::string bind();
+    // Re-reads keys_dir (SIGHUP): new keys work at once; sessions of removed keys end, and
+    // their connections are refused from then on. Throws broker_error (the old keys stay).
+    void reload_keys();
     // Serves through `port` instead, which must outlive the core (tests): nothing is bound,
     // and what arrives is handed over with deliver().
     void attach(message_port& port);
@@ -100,7 +105,17 @@ private:
     void on_readable();
     void drain();
     void handle(const proto::received_message& msg);
-    void route(proto::command cmd, std::string_view body, std::string_view identity, peer* p,
+    // With a key: the sender's key is still authorised, matches its session's, and its role
+    // allows `cmd`; otherwise answers ERROR forbidden and returns false (security.cpp).
+    bool authorised(const proto::received_message& msg, proto::command cmd, const peer* p,
+                    peer_ref ref);
+    void forbid(std::string_view identity, const peer* p, proto::command cmd, const std::string& why);
+    // Copies the ZAP handler's counts into stats_.
+    void count_authentications();
+    // Starts CURVE and ZAP before the socket binds (bind()); throws broker_error.
+    void open_security(router_port& router);
+    void route(proto::command cmd, std::string_view body, std::string_view identity,
+               std::string_view user_id, peer* p,
                peer_ref ref);
     void start_serving();
     void end_of_wakeup();
@@ -125,7 +140,8 @@ private:
         return send_windowed(p, Message::cmd, proto::encode(m));
     }
     void send_error(std::string_view identity, std::string_view code, const std::string& message,
-                    std::optional<proto::task_id> related = std::nullopt);
+                    std::optional<proto::task_id> related = std::nullopt,
+                    std::optional<proto::command> answers = std::nullopt);
     void reject(std::string_view identity, const peer* p, std::string_view code,
                 const std::string& why);
     // Logs one line of a kind, at most one per second per kind (section 8: a peer sending
@@ -144,7 +160,7 @@ private:
     std::string describe(std::string_view identity, const peer* p) const;
 
     // ---- sessions.cpp
-    void on_hello(std::string_view identity, peer* existing, peer_ref existing_ref,
+    void on_hello(std::string_view identity, std::string_view user_id, peer* existing, peer_ref existing_ref,
                   std::string_view body);
     void end_session(peer_ref ref, std::string_view why);
     void on_heartbeat(peer& p, std::string_view body);
@@ -273,6 +289,8 @@ private:
     std::unique_ptr<zmq::context_t> own_context_;
     zmq::context_t* context_;
     std::unique_ptr<router_port> router_;  // when bound
+    std::unique_ptr<zap_handler> zap_;     // when bound with a key
+    std::unordered_set<std::string> authorised_users_;  // ZAP User-Ids of the current keys
     message_port* port_ = nullptr;         // router_, or the port attached; null when closed
     std::string endpoint_;
     timer_handle tick_timer_;

@@ -2,6 +2,7 @@
 // FETCH is fetch_work.cpp's.
 
 #include "broker_core.hpp"
+#include "security/access_rules.hpp"
 #include "inspect.hpp"
 #include "submit_rules.hpp"
 
@@ -211,7 +212,17 @@ void broker_core::serve_purges() {
 
 void broker_core::on_inspect(std::string_view identity, peer& p, std::string_view body) {
     const proto::inspect m = proto::decode<proto::inspect>(body, limits_);
+    if (p.key) {
+        if (const auto needed = role_needed_to_inspect(*p.key, m.what)) {
+            forbid(identity, &p, proto::command::inspect,
+                   fmt::format("INSPECT {} needs an {} key; this connection's key is {}", m.what,
+                               to_string(*needed), p.user_id));
+            return;
+        }
+    }
+    count_authentications();
     inspect_sources from{peers_, queues_, inflight_, store_, stats_, dead_, rates_};
+    from.security = zap_ ? "curve" : "open";
     from.held = delayed_.size();
     from.delayed = &delayed_;
     from.wall_ms = wall_ms_();

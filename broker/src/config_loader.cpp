@@ -58,6 +58,9 @@ std::string check_redis_url(std::string_view v) {
 
 constexpr std::uint64_t u32_max = UINT32_MAX;
 
+// Paths are checked when the broker opens them: a missing key is a clear error there.
+std::string any_path(std::string_view) { return {}; }
+
 std::string check_rate_limits(std::string_view v) {
     try {
         (void)parse_rate_limits(v);
@@ -76,7 +79,7 @@ std::string check_task_routes(std::string_view v) {
     }
 }
 
-const std::array<setting, 21> settings{{
+const std::array<setting, 23> settings{{
     {"bind", "SHOAL_BIND", "--bind", "Endpoint to bind (port 0 picks a free port)",
      &broker_config::bind, 0, 0, check_endpoint},
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
@@ -140,6 +143,13 @@ const std::array<setting, 21> settings{{
     {"redis_timeout_ms", "SHOAL_REDIS_TIMEOUT_MS", "--redis-timeout-ms",
      "Milliseconds every Redis call may take before Redis counts as hung",
      &broker_config::redis_timeout_ms, 10, 600'000},
+    {"secret_key", "SHOAL_SECRET_KEY", "--secret-key",
+     "The broker's secret key file (NAME.key_secret from shoal keygen): CURVE encryption and "
+     "authentication on; needs keys_dir",
+     &broker_config::secret_key, 0, 0, any_path},
+    {"keys_dir", "SHOAL_KEYS_DIR", "--keys-dir",
+     "Directory of authorised public keys: clients/, workers/, admins/ (needs secret_key)",
+     &broker_config::keys_dir, 0, 0, any_path},
 }};
 
 constexpr std::string_view config_env = "SHOAL_CONFIG";

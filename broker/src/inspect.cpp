@@ -191,6 +191,10 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "output_dropped", s.output_dropped);
     put(row, "tasks_returned", s.tasks_returned);
     put(row, "deaths_spared", s.deaths_spared);
+    put(row, "forbidden", s.forbidden);
+    put(row, "auth_accepted", s.auth_accepted);
+    put(row, "auth_refused", s.auth_refused);
+    put(row, "security", std::string(from.security));
     put(row, "peers", std::uint64_t{from.peers.size()});
     put(row, "workers", std::uint64_t{from.peers.worker_count()});
     put(row, "clients", std::uint64_t{from.peers.client_count()});

@@ -60,6 +60,7 @@ struct inspect_sources {
     double now = 0;                // loop time, for last_heard_ms
     std::size_t max_rows = 10'000;
     std::string_view redis_state = "off";  // off (memory only), up, connecting, down
+    std::string_view security = "open";    // open (no key) or curve
     std::uint64_t results_unwritten = 0;   // results waiting for Redis
     struct budget_limits {
         std::uint64_t max_queued_bytes = 0;

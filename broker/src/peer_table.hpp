@@ -13,12 +13,14 @@
 #include <deque>
 #include <functional>
 #include <span>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "credit_account.hpp"
+#include "security/key_registry.hpp"
 #include "name_table.hpp"
 #include "peer_ref.hpp"
 #include "shoal/proto/messages.hpp"
@@ -42,6 +44,10 @@ struct peer {
     std::string identity;  // ZeroMQ routing id
     std::string name;      // from HELLO, for logs and inspect
     proto::peer_role role = proto::peer_role::client;
+    // The key it authenticated with (ZAP's User-Id, "role:name") and that key's role; empty
+    // and nullopt on an open broker.
+    std::string user_id;
+    std::optional<key_role> key;
     std::uint32_t generation = 0;
     bool in_use = false;
     double since = 0;       // loop time of its HELLO

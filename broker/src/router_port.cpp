@@ -1,5 +1,7 @@
 #include "router_port.hpp"
 
+#include "shoal/proto/curve_keys.hpp"
+
 namespace shoal::broker {
 
 router_port::router_port(zmq::context_t& context) : socket_(context, zmq::socket_type::router) {
@@ -8,6 +10,11 @@ router_port::router_port(zmq::context_t& context) : socket_(context, zmq::socket
 }
 
 router_port::~router_port() = default;
+
+void router_port::require_curve(const std::string& secret_key, const std::string& zap_domain) {
+    proto::apply_curve_server(socket_, secret_key, zap_domain);
+    authenticates_ = true;
+}
 
 std::string router_port::bind(const std::string& endpoint) {
     socket_.bind(endpoint);

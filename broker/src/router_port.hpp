@@ -26,16 +26,23 @@ public:
 
     // Binds and returns the real endpoint (the port chosen for port 0). Throws zmq::error_t.
     std::string bind(const std::string& endpoint);
+    zmq::socket_t& socket() noexcept { return socket_; }
     // The raw socket, for the loop's zmq reader.
     void* handle() noexcept { return socket_.handle(); }
+    // CURVE on, every handshake through the ZAP handler of `zap_domain`; before bind. Each
+    // message then carries its connection's User-Id.
+    void require_curve(const std::string& secret_key, const std::string& zap_domain);
     // The next whole message, or nullopt when none is waiting. Throws zmq::error_t.
-    std::optional<proto::received_message> receive() { return proto::receive(socket_, true); }
+    std::optional<proto::received_message> receive() {
+        return proto::receive(socket_, true, authenticates_);
+    }
     bool send(std::string_view identity, proto::command cmd, std::string_view body) override;
     // Closes the socket, giving what was queued `linger_ms` to leave.
     void close(int linger_ms);
 
 private:
     zmq::socket_t socket_;
+    bool authenticates_ = false;
 };
 
 }  // namespace shoal::broker

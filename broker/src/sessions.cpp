@@ -7,13 +7,26 @@
 #include <fmt/ranges.h>
 
 #include "broker_core.hpp"
+#include "security/access_rules.hpp"
 
 namespace shoal::broker {
 
-void broker_core::on_hello(std::string_view identity, peer* existing, peer_ref existing_ref,
-                           std::string_view body) {
+void broker_core::on_hello(std::string_view identity, std::string_view user_id, peer* existing,
+                           peer_ref existing_ref, std::string_view body) {
     proto::hello h = proto::decode<proto::hello>(body, limits_);
     const bool worker = h.role == proto::peer_role::worker;
+    std::optional<key_role> key;
+    if (!config_.secret_key.empty()) {
+        principal who;
+        (void)principal::parse(user_id, who);  // authorised() checked it
+        if (const auto needed = role_needed_for_hello(who.role, h.role)) {
+            forbid(identity, existing, proto::command::hello,
+                   fmt::format("HELLO as a {} needs a {} key; this connection's key is {}",
+                               worker ? "worker" : "client", to_string(*needed), user_id));
+            return;
+        }
+        key = who.role;
+    }
     if (h.minor < proto::oldest_served_minor) {
         // A minor-0 peer never acknowledges what it reads (the output window, PROTOCOL.md
         // 7.1): it would be cut off after its first window of output. Told why, at once.
@@ -37,6 +50,8 @@ void broker_core::on_hello(std::string_view identity, peer* existing, peer_ref e
     }
     const peer_ref ref = peers_.add(identity, h.name, h.role, loop_.time());
     peer& p = *peers_.get(ref);
+    p.user_id = std::string(user_id);
+    p.key = key;
     if (worker) {
         p.worker.slots = h.worker.slots;
         p.worker.prefetch = h.worker.prefetch;

@@ -25,6 +25,8 @@ struct global_options {
     double timeout_s = 5.0;  // --timeout: for reaching the broker and each of its answers,
                              // never for a task's result (--wait-timeout)
     bool verbose = false;   // --verbose: the client library's logs on stderr
+    std::string broker_key;  // --broker-key, env SHOAL_BROKER_KEY: the broker's public key file
+    std::string key;         // --key, env SHOAL_KEY: this user's secret key file
 };
 
 // A client connected to opts.broker, or nullptr after reporting "unreachable" (unless quiet:

@@ -41,6 +41,13 @@ int run_retry(const global_options& opts, const std::string& id);
 int run_purge(const global_options& opts, const std::string& queue);
 int run_status(const global_options& opts);
 
+// shoal keygen NAME [--dir DIR]
+struct keygen_args {
+    std::string name;
+    std::string dir = ".";
+};
+int run_keygen(const global_options& opts, const keygen_args& args);
+
 // A task id from the command line (32 hex digits, dashes allowed), or nullopt after
 // reporting the usage error.
 std::optional<proto::task_id> parse_task_id(const global_options& opts, const std::string& text);

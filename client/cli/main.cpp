@@ -102,6 +102,10 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(seconds(true));
     app.add_flag("--verbose,-v", opts.verbose, "log what the client library does (stderr)");
+    app.add_option("--broker-key", opts.broker_key, "the broker's public key file: CURVE on (needs --key)")
+        ->envname("SHOAL_BROKER_KEY");
+    app.add_option("--key", opts.key, "your secret key file (NAME.key_secret; needs --broker-key)")
+        ->envname("SHOAL_KEY");
 
     submit_args submit;
     auto* submit_cmd = app.add_subcommand("submit", "submit a task; prints its id, or its result with --wait");
@@ -162,6 +166,12 @@ int main(int argc, char** argv) {
     auto* purge_cmd = app.add_subcommand("purge", "drop every task waiting in a queue");
     purge_cmd->add_option("queue", queue, "queue name")->required();
 
+    keygen_args keygen;
+    auto* keygen_cmd = app.add_subcommand(
+        "keygen", "write a CURVE key pair: NAME.key (public) and NAME.key_secret (mode 0600)");
+    keygen_cmd->add_option("name", keygen.name, "the key's name (a file name)")->required();
+    keygen_cmd->add_option("--dir", keygen.dir, "where to write the two files")->capture_default_str();
+
     auto* status_cmd = app.add_subcommand("status",
                                           "broker and worker health: exit 0 if a worker answers");
 
@@ -176,7 +186,7 @@ int main(int argc, char** argv) {
         } else if (!extras.empty()) {
             throw CLI::ExtrasError(extras);
         }
-        check_endpoint(opts.broker);
+        if (!*keygen_cmd) check_endpoint(opts.broker);
     } catch (const CLI::ParseError& e) {
         const int code = app.exit(e);  // prints help or the error
         return code == 0 ? exit_ok : exit_usage;
@@ -191,6 +201,10 @@ int main(int argc, char** argv) {
         if (*retry_cmd) return run_retry(opts, retry_id);
         if (*purge_cmd) return run_purge(opts, queue);
         if (*status_cmd) return run_status(opts);
+        if (*keygen_cmd) return run_keygen(opts, keygen);
+    } catch (const shoal::broker_error& e) {
+        report_error(opts, e.code() + ": " + e.what());  // e.g. "forbidden: PURGE needs ..."
+        return exit_failed;
     } catch (const std::exception& e) {
         report_error(opts, e.what());
         return exit_failed;

@@ -1,6 +1,7 @@
 #include "client_core.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdint>
 #include <random>
 #include <utility>
@@ -39,6 +40,13 @@ proto::dealer_link_options link_options(const std::string& endpoint, const clien
     out.reconnect_max_s = o.reconnect_max_s;
     out.heartbeat_ms = o.heartbeat_ms;
     out.liveness = o.liveness;
+    if (o.broker_key_file.empty() && o.key_file.empty()) {
+        const char* broker_key = std::getenv("SHOAL_BROKER_KEY");
+        const char* key = std::getenv("SHOAL_KEY");
+        out.curve = proto::load_client_keys(broker_key ? broker_key : "", key ? key : "");
+    } else {
+        out.curve = proto::load_client_keys(o.broker_key_file, o.key_file);
+    }
     return out;
 }
 
@@ -520,11 +528,12 @@ void client_core::on_error(const proto::error_reply& msg) {
         resend_everything();
         return;
     }
+    const auto error = std::make_exception_ptr(broker_error(msg.code, msg.message, "broker"));
+    if (msg.answers && control_.fail_oldest(*msg.answers, error)) return;
     if (!msg.related) {
         spdlog::warn("shoal client: the broker answered ERROR {}: {}", msg.code, msg.message);
         return;
     }
-    const auto error = std::make_exception_ptr(broker_error(msg.code, msg.message, "broker"));
     if (auto own = tasks_.take(*msg.related)) own->state->fail(error);
     fetches_.fail(*msg.related, error);
 }

@@ -52,6 +52,22 @@ void control_requests::for_each_request(
     for (const auto& r : purges_) send_purge(proto::purge{r.queue});
 }
 
+bool control_requests::fail_oldest(proto::command kind, const std::exception_ptr& error) {
+    if (kind == proto::command::inspect && !inspects_.empty()) {
+        auto reply = std::move(inspects_.front().reply);
+        inspects_.pop_front();
+        reply.try_set_exception(error);
+        return true;
+    }
+    if (kind == proto::command::purge && !purges_.empty()) {
+        auto reply = std::move(purges_.front().reply);
+        purges_.pop_front();
+        reply.try_set_exception(error);
+        return true;
+    }
+    return false;
+}
+
 void control_requests::fail_all(const std::exception_ptr& error) {
     auto inspects = std::move(inspects_);
     auto purges = std::move(purges_);

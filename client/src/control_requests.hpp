@@ -29,6 +29,9 @@ public:
                           const std::function<void(const proto::purge&)>& send_purge) const;
 
     void fail_all(const std::exception_ptr& error);
+    // The broker refused the oldest request of this kind (ERROR naming it, e.g. forbidden):
+    // fails it. False if none of that kind waits.
+    bool fail_oldest(proto::command kind, const std::exception_ptr& error);
 
 private:
     struct inspect_request {

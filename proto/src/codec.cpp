@@ -316,7 +316,7 @@ std::string encode(const bye& m) {
 
 std::string encode(const error_reply& m) {
     return packed(32 + m.code.size() + m.message.size(), [&](string_packer& p) {
-        p.pack_array(3);
+        p.pack_array(m.answers ? 4 : 3);
         pack_str(p, m.code);
         pack_str(p, m.message);
         if (m.related) {
@@ -324,6 +324,7 @@ std::string encode(const error_reply& m) {
         } else {
             p.pack_nil();
         }
+        if (m.answers) p.pack(static_cast<std::uint8_t>(*m.answers));
     });
 }
 
@@ -570,6 +571,11 @@ error_reply decode<error_reply>(std::string_view body, const decode_limits& limi
         m.code = read_str(a.ptr[0], max_name_bytes, "code");
         m.message = read_str(a.ptr[1], SIZE_MAX, "message");
         if (!is_nil(a.ptr[2])) m.related = read_task_id(a.ptr[2], "related");
+        if (a.size > 3 && !is_nil(a.ptr[3])) {
+            const std::uint32_t byte = read_u32(a.ptr[3], "answers");
+            // A command this side does not know is no request of its own: ignored.
+            if (byte <= UINT8_MAX) m.answers = command_from_byte(static_cast<std::uint8_t>(byte));
+        }
         return m;
     });
 }

@@ -60,6 +60,7 @@ void dealer_link::open_socket() {
     close_socket();
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     configure_socket(*socket_);
+    if (options_.curve) apply_curve_client(*socket_, *options_.curve);
     socket_->connect(options_.endpoint);
     loop_.add_zmq_reader(socket_->handle(), [this] { on_readable(); });
     // Liveness of the handshake counts from the HELLO.

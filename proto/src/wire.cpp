@@ -76,10 +76,11 @@ envelope received_message::parse(const decode_limits& limits) const {
     return parse_envelope(views, limits);
 }
 
-std::optional<received_message> receive(zmq::socket_t& socket, bool routed) {
+std::optional<received_message> receive(zmq::socket_t& socket, bool routed, bool with_user_id) {
     zmq::message_t first;
     if (!socket.recv(first, zmq::recv_flags::dontwait)) return std::nullopt;
     received_message msg;
+
     bool more = first.more();
     if (routed) {
         msg.identity.assign(static_cast<const char*>(first.data()), first.size());
@@ -93,6 +94,11 @@ std::optional<received_message> receive(zmq::socket_t& socket, bool routed) {
         if (!socket.recv(frame, zmq::recv_flags::dontwait)) break;
         more = frame.more();
         ++msg.frame_count;
+        if (with_user_id && msg.frame_count == 1) {
+            // A frame from the wire carries its connection's metadata (a ROUTER's identity
+            // frame is its own and carries none); absent without authentication.
+            if (const char* user = zmq_msg_gets(frame.handle(), "User-Id")) msg.user_id = user;
+        }
         if (msg.frames.size() < frames_per_message) msg.frames.push_back(std::move(frame));
     }
     return msg;

@@ -26,7 +26,15 @@ parse_outcome parse_command_line(int argc, char** argv) {
     std::string level = "info";
     std::optional<std::string> queues;
 
-    app.add_option("--broker,-b", c.options.broker, "the broker's endpoint")->capture_default_str();
+    app.add_option("--broker,-b", c.options.broker, "the broker's endpoint")
+        ->capture_default_str()
+        ->envname("SHOAL_BROKER");
+    app.add_option("--broker-key", c.options.broker_key_file,
+                   "the broker's public key file: CURVE on (needs --key)")
+        ->envname("SHOAL_BROKER_KEY");
+    app.add_option("--key", c.options.key_file,
+                   "this worker's secret key file (NAME.key_secret, mode 0600; needs --broker-key)")
+        ->envname("SHOAL_KEY");
     app.add_option("--tasks,-t", c.task_libraries,
                    "a task library to load (a .so exporting shoal_register_tasks); repeatable")
         ->take_all();

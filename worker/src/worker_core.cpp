@@ -79,6 +79,7 @@ void worker_core::connect() {
     link_options.greeting.worker = {options_.slots, options_.prefetch, registry_.names(), options_.queues};
     link_options.heartbeat_ms = options_.heartbeat_ms;
     link_options.liveness = options_.liveness;
+    link_options.curve = proto::load_client_keys(options_.broker_key_file, options_.key_file);
     link_thread_events events;
     events.connected = [this](const proto::welcome& w) { on_connected(w); };
     events.message = [this](proto::command cmd, std::string_view body) { on_message(cmd, body); };

@@ -50,6 +50,8 @@ resolved_worker_options resolve(const worker_options& options) {
     resolved_worker_options r;
     if (options.broker.empty()) throw std::invalid_argument("the broker endpoint is empty");
     r.broker = options.broker;
+    r.broker_key_file = options.broker_key_file;
+    r.key_file = options.key_file;
     r.name = options.name.empty() ? default_worker_name() : options.name;
     for (const std::string& q : options.queues) {
         if (q.empty() || q.size() > proto::max_name_bytes) {

@@ -16,6 +16,8 @@ shoal::client& worker_core::client() {
         client_settings.name = options_.name + "/subtasks";
         client_settings.heartbeat_ms = options_.heartbeat_ms;
         client_settings.liveness = options_.liveness;
+        client_settings.broker_key_file = options_.broker_key_file;
+        client_settings.key_file = options_.key_file;
         client_ = std::make_unique<shoal::client>(options_.broker, client_settings);
     }
     return *client_;

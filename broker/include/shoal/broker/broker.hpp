@@ -48,6 +48,10 @@ public:
     // Sends BYE to every peer, stops serving and closes the socket. Idempotent; the
     // destructor calls it.
     void close();
+    // Re-reads keys_dir (the daemon does on SIGHUP): new keys work at once, sessions of removed
+    // keys end. Throws broker_error if the broker has no key or the directory cannot be read
+    // (the keys in use then stay).
+    void reload_keys();
 
     bool is_bound() const noexcept;
     // The bound endpoint ("" before bind).

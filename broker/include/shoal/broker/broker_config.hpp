@@ -38,6 +38,9 @@ struct broker_config {
     std::string redis;                          // redis://[:password@]host:port[/db], unix:///path
     std::uint64_t redis_result_ttl_s = 86'400;  // how long Redis keeps a result
     std::uint32_t redis_timeout_ms = 2000;      // every Redis call; past it Redis counts as hung
+    // Security (SECURITY.md): both set, or neither (an open broker, for a laptop).
+    std::string secret_key;                     // the broker's NAME.key_secret file: CURVE on
+    std::string keys_dir;                       // clients/, workers/, admins/ of public keys
 };
 
 // A setting with a bad value, an unknown key, an unreadable file: the daemon exits 2.

@@ -35,6 +35,11 @@ struct broker_stats {
     std::uint64_t output_dropped = 0;   // messages not sent: the peer's output window was full
     std::uint64_t tasks_returned = 0;   // tasks a draining worker gave back unstarted
     std::uint64_t deaths_spared = 0;    // tasks of dead workers re-queued without a death (never started)
+    // Security (SECURITY.md): refused for the key's role, or a key no longer authorised.
+    std::uint64_t forbidden = 0;
+    // Handshakes the ZAP handler let in and turned away (unknown key, plaintext, other domain).
+    std::uint64_t auth_accepted = 0;
+    std::uint64_t auth_refused = 0;
 };
 
 }  // namespace shoal::broker

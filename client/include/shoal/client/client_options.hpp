@@ -36,6 +36,12 @@ struct client_options {
     double ack_timeout_s = 5.0;
     double result_check_s = 10.0;
     double result_check_max_s = 300.0;
+    // CURVE (SECURITY.md): the broker's public key file and this client's secret key file
+    // (NAME.key_secret, mode 0600), both or neither. Both empty: SHOAL_BROKER_KEY and SHOAL_KEY
+    // from the environment if set, else plaintext to an open broker. A bad or missing file
+    // makes the client's constructor throw shoal::proto::key_file_error.
+    std::string broker_key_file;
+    std::string key_file;
 };
 
 }  // namespace shoal

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -29,6 +30,7 @@
 
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/handle.hpp"
+#include "shoal/proto/curve_keys.hpp"
 #include "shoal/proto/messages.hpp"
 #include "shoal/proto/wire.hpp"
 
@@ -45,6 +47,8 @@ struct dealer_link_options {
     // In a session, close() gives what was sent last (results, the BYE) this long to leave
     // before the socket goes (linger is otherwise 0); the context's destruction waits for it.
     std::uint32_t close_linger_ms = 1000;
+    // Set: the link speaks CURVE (encrypted, and authenticated by the broker's ZAP handler).
+    std::optional<curve_client_keys> curve;
 };
 
 struct dealer_link_events {

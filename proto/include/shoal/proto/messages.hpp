@@ -125,6 +125,9 @@ struct error_reply {
     std::string code;
     std::string message;
     std::optional<task_id> related;
+    // The command this refuses, when it refuses one (a fourth element, sent by brokers since
+    // CURVE: `forbidden`), so that a client can fail the request that asked.
+    std::optional<command> answers = std::nullopt;
     friend bool operator==(const error_reply&, const error_reply&) = default;
 };
 

@@ -57,13 +57,16 @@ struct received_message {
     std::string identity;                // ROUTER only: the sender's routing id
     std::vector<zmq::message_t> frames;  // at most frames_per_message, without identity
     std::size_t frame_count = 0;         // frames the message really had (without identity)
+    // The connection's authenticated principal (ZAP's User-Id, e.g. "worker:gpu-1"), when asked
+    // for and the socket authenticates; empty otherwise.
+    std::string user_id;
 
     // The frames as views, for parse_envelope; bad_frames if frame_count was wrong.
     envelope parse(const decode_limits& limits = {}) const;
 };
 
 // Reads one whole message without blocking; nullopt when none is waiting.
-// routed: the socket is a ROUTER (first frame is the identity).
-std::optional<received_message> receive(zmq::socket_t& socket, bool routed);
+// routed: the socket is a ROUTER (first frame is the identity); with_user_id: fill user_id.
+std::optional<received_message> receive(zmq::socket_t& socket, bool routed, bool with_user_id = false);
 
 }  // namespace shoal::proto

@@ -40,6 +40,10 @@ struct worker_options {
     // of awaiting) is logged once per block, naming the task and how long it blocked (the
     // heartbeats go on from their own thread meanwhile). 0 turns the watch off.
     double slow_loop_seconds = 0.5;
+    // CURVE (SECURITY.md): the broker's public key file and this worker's secret key file (a
+    // key in the broker's workers/ folder), both or neither. Its subtasks' client uses them too.
+    std::string broker_key_file;
+    std::string key_file;
 };
 
 // The options with every default filled in and checked.
@@ -56,6 +60,8 @@ struct resolved_worker_options {
     std::uint32_t heartbeat_ms = 1000;
     std::uint32_t liveness = 3;
     double slow_loop_seconds = 0.5;
+    std::string broker_key_file;
+    std::string key_file;
 };
 
 // Fills in the defaults. Throws std::invalid_argument for values that cannot work (zero

@@ -1,0 +1,221 @@
+// Security (SECURITY.md, PROTOCOL.md 2.1) with real processes and real CURVE sockets: keys made
+// by `shoal keygen`, a broker with a keys directory, a worker and the CLI with key files. Each
+// refusal is checked for what the peer sees and for being counted, while a good client is
+// served beside it.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "process/local_cluster.hpp"
+#include "process/wait_until.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using shoal::testing::child_process;
+using shoal::testing::cluster_paths;
+using shoal::testing::local_cluster;
+using shoal::testing::wait_until;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// A fresh directory of keys: the broker's pair, and one pair per peer in its role's folder.
+class key_dir {
+public:
+    key_dir() {
+        std::string pattern = (fs::temp_directory_path() / "shoal-keys-XXXXXX").string();
+        root_ = ::mkdtemp(pattern.data());
+        for (const char* role : {"clients", "workers", "admins"}) fs::create_directories(root_ / "keys" / role);
+        fs::create_directories(root_ / "own");
+        keygen("broker", root_);
+    }
+    ~key_dir() {
+        std::error_code ignored;
+        fs::remove_all(root_, ignored);
+    }
+    key_dir(const key_dir&) = delete;
+    key_dir& operator=(const key_dir&) = delete;
+
+    // Makes NAME's pair in own/ and, for a role folder, authorises its public half.
+    std::string add(const std::string& name, const std::string& role_folder) {
+        keygen(name, root_ / "own");
+        if (!role_folder.empty()) authorise(name, role_folder);
+        return secret(name);
+    }
+    void authorise(const std::string& name, const std::string& role_folder) const {
+        fs::copy_file(root_ / "own" / (name + ".key"), root_ / "keys" / role_folder / (name + ".key"));
+    }
+    void revoke(const std::string& name, const std::string& role_folder) const {
+        fs::remove(root_ / "keys" / role_folder / (name + ".key"));
+    }
+    std::string secret(const std::string& name) const { return (root_ / "own" / (name + ".key_secret")).string(); }
+    std::string broker_public() const { return (root_ / "broker.key").string(); }
+    std::string broker_secret() const { return (root_ / "broker.key_secret").string(); }
+    std::string keys() const { return (root_ / "keys").string(); }
+    const fs::path& root() const { return root_; }
+
+private:
+    static void keygen(const std::string& name, const fs::path& dir) {
+        auto p = child_process::spawn({cluster_paths::cli(), "keygen", name, "--dir", dir.string()});
+        const std::string out = p.read_all(20.0);
+        ASSERT_EQ(p.wait(20.0), 0) << out;
+    }
+
+    fs::path root_;
+};
+
+class SecurityTest : public ::testing::Test {
+protected:
+    SecurityTest()
+        : alice_(keys_.add("alice", "clients")),
+          ops_(keys_.add("ops", "admins")),
+          w1_(keys_.add("w1", "workers")),
+          cluster_({"--secret-key", keys_.broker_secret(), "--keys-dir", keys_.keys()}) {}
+
+    void SetUp() override { ASSERT_FALSE(cluster_.endpoint().empty()); }
+
+    // The CLI with a key (empty: plaintext), stdout and stderr together.
+    local_cluster::cli_result cli_as(const std::string& secret, std::vector<std::string> args,
+                                     double timeout_s = 30.0) {
+        std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", cluster_paths::cli()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.insert(argv.end(), {"--broker", cluster_.endpoint()});
+        if (!secret.empty()) argv.insert(argv.end(), {"--broker-key", keys_.broker_public(), "--key", secret});
+        auto p = child_process::spawn(argv);
+        local_cluster::cli_result r;
+        r.out = p.read_all(timeout_s);
+        r.status = p.wait(timeout_s);
+        return r;
+    }
+
+    void start_worker(const std::string& name, const std::string& secret) {
+        cluster_.add_worker(name, {"--broker-key", keys_.broker_public(), "--key", secret, "--threads", "1",
+                                   "--processes", "1"});
+    }
+
+    // A counter of INSPECT stats, read with the admin key.
+    long stat(const std::string& name) {
+        const auto r = cli_as(ops_, {"inspect", "stats", "--json"});
+        if (r.status != 0) return -1;
+        const auto doc = nlohmann::json::parse(r.out, nullptr, false);
+        if (doc.is_discarded()) return -1;
+        for (const auto& row : doc["rows"]) {
+            if (row.contains(name)) return row[name].is_number() ? row[name].get<long>() : -1;
+        }
+        return -1;
+    }
+
+    bool alice_is_served() {
+        const auto r = cli_as(alice_, {"submit", "add", "2", "3", "--wait", "--wait-timeout", "30"});
+        return r.status == 0 && r.out == "5\n";
+    }
+
+    key_dir keys_;
+    std::string alice_;
+    std::string ops_;
+    std::string w1_;
+    local_cluster cluster_;
+};
+
+TEST_F(SecurityTest, AKeyedClusterRunsTasksEncryptedAndSaysSo) {
+    start_worker("w1", w1_);
+    ASSERT_TRUE(wait_until([&] { return cli_as(alice_, {"status"}).status == 0; }, 30.0));
+    EXPECT_TRUE(alice_is_served());
+    const auto r = cli_as(ops_, {"inspect", "stats", "--json"});
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_TRUE(contains(r.out, "\"security\":\"curve\"")) << r.out;
+    EXPECT_GE(stat("auth_accepted"), 3);
+}
+
+TEST_F(SecurityTest, APlaintextClientGetsNoSessionAndIsCounted) {
+    const auto r = cli_as("", {"status", "--timeout", "2"});
+    EXPECT_EQ(r.status, 3) << r.out;  // unreachable: the broker never answers it
+    EXPECT_TRUE(wait_until([&] { return stat("auth_refused") >= 1; }, 30.0));
+}
+
+TEST_F(SecurityTest, AnUnknownKeyGetsNoSessionAndIsCounted) {
+    const std::string mallory = keys_.add("mallory", "");
+    const auto r = cli_as(mallory, {"submit", "add", "1", "2", "--timeout", "2"});
+    EXPECT_EQ(r.status, 3) << r.out;
+    EXPECT_TRUE(contains(r.out, "does not know this key")) << r.out;
+    EXPECT_TRUE(wait_until([&] { return stat("auth_refused") >= 1; }, 30.0));
+    EXPECT_EQ(stat("forbidden"), 0);  // it never got as far as a message
+}
+
+TEST_F(SecurityTest, AClientKeyPosingAsAWorkerIsForbiddenAndGetsNoTasks) {
+    start_worker("impostor", alice_);
+    EXPECT_TRUE(wait_until([&] { return stat("forbidden") >= 1; }, 30.0));
+    const auto workers = cli_as(ops_, {"inspect", "workers", "--json"});
+    ASSERT_EQ(workers.status, 0) << workers.out;
+    EXPECT_FALSE(contains(workers.out, "impostor")) << workers.out;
+    // A real worker still joins and serves the client.
+    start_worker("w1", w1_);
+    EXPECT_TRUE(alice_is_served());
+}
+
+TEST_F(SecurityTest, OnlyAnAdminKeyMayPurgeOrListTasks) {
+    for (const std::string& who : {w1_, alice_}) {
+        const auto purge = cli_as(who, {"purge", "default"});
+        EXPECT_NE(purge.status, 0) << purge.out;
+        EXPECT_TRUE(contains(purge.out, "forbidden") && contains(purge.out, "admin")) << purge.out;
+    }
+    const auto list = cli_as(alice_, {"inspect", "active"});
+    EXPECT_NE(list.status, 0) << list.out;
+    EXPECT_TRUE(contains(list.out, "admin")) << list.out;
+    EXPECT_GE(stat("forbidden"), 3);
+    const auto admin_purge = cli_as(ops_, {"purge", "default"});
+    EXPECT_EQ(admin_purge.status, 0) << admin_purge.out;
+    EXPECT_EQ(cli_as(ops_, {"inspect", "active"}).status, 0);
+    // Counts, workers and limits are anyone's.
+    EXPECT_EQ(cli_as(alice_, {"inspect", "workers"}).status, 0);
+}
+
+TEST_F(SecurityTest, ARemovedKeyIsRefusedAfterSighupAndANewKeyWorksAtOnce) {
+    start_worker("w1", w1_);
+    ASSERT_TRUE(alice_is_served());
+    const std::string bob = keys_.add("bob", "");
+    EXPECT_EQ(cli_as(bob, {"status", "--timeout", "2"}).status, 3);
+    keys_.authorise("bob", "clients");
+    keys_.revoke("alice", "clients");
+    cluster_.broker().signal(SIGHUP);
+    EXPECT_TRUE(wait_until([&] { return cli_as(bob, {"status", "--timeout", "5"}).status == 0; }, 30.0));
+    const auto refused = cli_as(alice_, {"status", "--timeout", "2"});
+    EXPECT_EQ(refused.status, 3) << refused.out;
+    // The worker's key stayed: it kept serving throughout.
+    const auto r = cli_as(bob, {"submit", "add", "20", "22", "--wait", "--wait-timeout", "30"});
+    EXPECT_EQ(r.out, "42\n");
+}
+
+// Fail-closed: no configuration that would let everyone in starts a broker.
+TEST(SecurityConfig, ABrokerWithoutAReadableKeyDirectoryOrWithAnOpenSecretRefusesToStart) {
+    key_dir keys;
+    auto start = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", cluster_paths::broker(),
+                                      "--bind", "tcp://127.0.0.1:0", "--print-endpoint"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        auto p = child_process::spawn(argv);
+        local_cluster::cli_result r;
+        r.out = p.read_all(20.0);
+        r.status = p.wait(20.0);
+        return r;
+    };
+    auto r = start({"--secret-key", keys.broker_secret(), "--keys-dir", (keys.root() / "missing").string()});
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, "missing")) << r.out;
+    r = start({"--secret-key", keys.broker_secret()});
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, "keys_dir")) << r.out;
+    ::chmod(keys.broker_secret().c_str(), 0644);
+    r = start({"--secret-key", keys.broker_secret(), "--keys-dir", keys.keys()});
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_TRUE(contains(r.out, "chmod 600")) << r.out;
+}
+
+}  // namespace
