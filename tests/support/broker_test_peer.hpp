@@ -21,6 +21,7 @@
 #include "shoal/proto/codec.hpp"
 #include "shoal/proto/messages.hpp"
 #include "shoal/proto/wire.hpp"
+#include "task_ids.hpp"
 
 namespace shoal::broker::testing {
 
@@ -44,15 +45,7 @@ inline broker_config short_liveness(broker_config c = fast_config()) {
     return c;
 }
 
-inline proto::task_id id_of(std::uint32_t n) {
-    proto::task_id id;
-    id.bytes[0] = 0xab;
-    id.bytes[12] = static_cast<std::uint8_t>(n >> 24);
-    id.bytes[13] = static_cast<std::uint8_t>(n >> 16);
-    id.bytes[14] = static_cast<std::uint8_t>(n >> 8);
-    id.bytes[15] = static_cast<std::uint8_t>(n);
-    return id;
-}
+using shoal::testing::id_of;
 
 inline proto::submitted_task task(std::uint32_t n, std::string name = "add",
                                   std::string payload = "\x92\x01\x02") {
