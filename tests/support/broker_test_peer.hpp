@@ -1,10 +1,8 @@
 #pragma once
-// test_peer: a raw ZeroMQ DEALER speaking SHOAL/1 to a broker under test, through proto's
-// send/receive and codec only (no dealer_link: the tests control every message). Each wait
-// is bounded in time, so a broker that does not answer fails the test instead of hanging it.
+// test_peer: a client or a worker played by a broker test, on a raw_peer's DEALER (the test
+// controls every message). A test failure names what came instead of what it expected.
 
 #include <gtest/gtest.h>
-#include <zmq.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,10 +15,12 @@
 
 #include <zmq.hpp>
 
+#include "deadline.hpp"
+#include "raw_peer.hpp"
 #include "shoal/broker/broker_config.hpp"
 #include "shoal/proto/codec.hpp"
 #include "shoal/proto/messages.hpp"
-#include "shoal/proto/wire.hpp"
+#include "task_ids.hpp"
 
 namespace shoal::broker::testing {
 
@@ -44,15 +44,10 @@ inline broker_config short_liveness(broker_config c = fast_config()) {
     return c;
 }
 
-inline proto::task_id id_of(std::uint32_t n) {
-    proto::task_id id;
-    id.bytes[0] = 0xab;
-    id.bytes[12] = static_cast<std::uint8_t>(n >> 24);
-    id.bytes[13] = static_cast<std::uint8_t>(n >> 16);
-    id.bytes[14] = static_cast<std::uint8_t>(n >> 8);
-    id.bytes[15] = static_cast<std::uint8_t>(n);
-    return id;
-}
+using shoal::testing::describe_unexpected;
+using shoal::testing::id_of;
+using shoal::testing::raw_message;
+using shoal::testing::reply_deadline_s;
 
 inline proto::submitted_task task(std::uint32_t n, std::string name = "add",
                                   std::string payload = "\x92\x01\x02") {
@@ -61,27 +56,6 @@ inline proto::submitted_task task(std::uint32_t n, std::string name = "add",
     t.name = std::move(name);
     t.payload = std::move(payload);
     return t;
-}
-
-// How long a peer waits for an answer it expects. Generous: a deadline only costs time when
-// the answer never comes (a failing test), and a sanitized build on a busy machine can take
-// seconds to move a large message. Waits that expect silence (quiet_for) take their own time.
-inline constexpr double reply_deadline_s = 10.0;
-
-struct raw_message {
-    proto::command cmd;
-    std::string body;
-};
-
-// What came instead of the message a test expected, for its failure: the command's name, and
-// an ERROR's code and message.
-inline std::string describe_unexpected(proto::command cmd, const std::string& body) {
-    std::string what(proto::command_name(cmd));
-    if (cmd == proto::command::error) {
-        const auto e = proto::decode<proto::error_reply>(body);
-        what += ": " + e.code + ": " + e.message;
-    }
-    return what;
 }
 
 class test_peer;
@@ -96,9 +70,12 @@ inline std::vector<test_peer*>& living_peers() {
 class test_peer {
 public:
     test_peer(zmq::context_t& context, const std::string& endpoint)
-        : socket_(context, zmq::socket_type::dealer) {
-        proto::configure_socket(socket_);
-        socket_.connect(endpoint);
+        : peer_(shoal::testing::raw_peer::dealer_to(context, endpoint)) {
+        peer_.while_waiting(
+            [] {
+                for (test_peer* p : living_peers()) p->heartbeat_if_due();
+            },
+            std::chrono::milliseconds(10));
     }
     ~test_peer() { go_silent(); }
     test_peer(const test_peer&) = delete;
@@ -120,23 +97,16 @@ public:
         const auto now = std::chrono::steady_clock::now();
         if (now - last_heartbeat_ < std::chrono::milliseconds(20)) return;
         last_heartbeat_ = now;
-        (void)proto::send(socket_, proto::heartbeat{});
+        (void)peer_.send(proto::heartbeat{});
     }
 
     template <class M>
     void send(const M& m) {
-        ASSERT_TRUE(proto::send(socket_, m)) << "send refused";
+        ASSERT_TRUE(peer_.send(m)) << "send refused";
     }
-    void send_raw(proto::command cmd, std::string_view body) {
-        ASSERT_TRUE(proto::send_message(socket_, cmd, body));
-    }
+    void send_raw(proto::command cmd, std::string_view body) { ASSERT_TRUE(peer_.send_raw(cmd, body)); }
     // Any frames at all, for invalid-input tests.
-    void send_frames(const std::vector<std::string>& frames) {
-        for (std::size_t i = 0; i < frames.size(); ++i) {
-            const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
-            socket_.send(zmq::buffer(frames[i]), flags);
-        }
-    }
+    void send_frames(const std::vector<std::string>& frames) { peer_.send_frames(frames); }
 
     // The next message within timeout_s, HEARTBEATs skipped unless asked for; messages kept
     // aside by inspect_keeping_others come first.
@@ -153,19 +123,16 @@ public:
     // asks while other messages (results, dispatches) may be on their way to this peer.
     proto::report inspect_keeping_others(const std::string& what) {
         send(proto::inspect{what});
-        const auto deadline = std::chrono::steady_clock::now() +
-                              std::chrono::duration<double>(reply_deadline_s);
-        while (true) {
-            const double left =
-                std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
-            const auto m = receive(std::max(left, 0.0), true);
-            if (!m) {
-                ADD_FAILURE() << "no REPORT within " << reply_deadline_s << " s";
-                return {};
-            }
-            if (m->cmd == proto::command::report) return proto::decode<proto::report>(m->body);
-            kept_.push_back(*m);
+        const auto m = peer_.receive_if(reply_deadline_s, [&](raw_message& r) {
+            if (r.cmd == proto::command::report) return true;
+            if (!is_skipped_heartbeat(r, true)) kept_.push_back(std::move(r));
+            return false;
+        });
+        if (!m) {
+            ADD_FAILURE() << "no REPORT within " << reply_deadline_s << " s";
+            return {};
         }
+        return proto::decode<proto::report>(m->body);
     }
 
     // The next message, which must be an M; the test fails (and a default M is returned)
@@ -173,13 +140,8 @@ public:
     template <class M>
     M expect(double timeout_s = reply_deadline_s) {
         const auto m = next(timeout_s);
-        if (!m) {
-            ADD_FAILURE() << "no " << proto::command_name(M::cmd) << " within " << timeout_s << " s";
-            return M{};
-        }
-        if (m->cmd != M::cmd) {
-            ADD_FAILURE() << "expected " << proto::command_name(M::cmd) << ", got "
-                          << describe_unexpected(m->cmd, m->body);
+        if (const std::string why = shoal::testing::not_the_expected<M>(m, timeout_s); !why.empty()) {
+            ADD_FAILURE() << why;
             return M{};
         }
         return proto::decode<M>(m->body);
@@ -241,13 +203,9 @@ public:
     std::vector<proto::outcome> results(std::size_t count, double timeout_s = reply_deadline_s,
                                         int* messages = nullptr) {
         std::vector<proto::outcome> out;
-        const auto deadline = std::chrono::steady_clock::now() +
-                              std::chrono::duration<double>(timeout_s);
-        while (out.size() < count) {
-            const double left = std::chrono::duration<double>(
-                                    deadline - std::chrono::steady_clock::now()).count();
-            if (left <= 0) break;
-            const auto m = next(left);
+        const shoal::testing::deadline until(timeout_s);
+        while (out.size() < count && !until.passed()) {
+            const auto m = next(until.left_s());
             if (!m) break;
             if (m->cmd != proto::command::result) {
                 ADD_FAILURE() << "expected RESULT, got " << proto::command_name(m->cmd);
@@ -271,33 +229,22 @@ public:
     // The ERROR that must come next.
     proto::error_reply expect_error(double timeout_s = reply_deadline_s) { return expect<proto::error_reply>(timeout_s); }
 
-    zmq::socket_t& socket() noexcept { return socket_; }
+    zmq::socket_t& socket() noexcept { return peer_.socket(); }
     int heartbeats_seen = 0;
 
 private:
-    // The next message from the socket, heartbeating meanwhile for every living peer.
+    // The next message, heartbeating meanwhile for every living peer.
     std::optional<raw_message> receive(double timeout_s, bool skip_heartbeats) {
-        const auto deadline = std::chrono::steady_clock::now() +
-                              std::chrono::duration<double>(timeout_s);
-        while (true) {
-            if (auto m = proto::receive(socket_, false)) {
-                const proto::envelope env = m->parse();
-                if (skip_heartbeats && env.cmd == proto::command::heartbeat) {
-                    ++heartbeats_seen;
-                    continue;
-                }
-                return raw_message{env.cmd, std::string(env.body)};
-            }
-            for (test_peer* p : living_peers()) p->heartbeat_if_due();
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return std::nullopt;
-            zmq_pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-            zmq_poll(&item, 1, static_cast<long>(std::min<long>(left.count(), 10)));
-        }
+        return peer_.receive_if(timeout_s,
+                                [&](const raw_message& m) { return !is_skipped_heartbeat(m, skip_heartbeats); });
+    }
+    bool is_skipped_heartbeat(const raw_message& m, bool skip_heartbeats) {
+        if (!skip_heartbeats || m.cmd != proto::command::heartbeat) return false;
+        ++heartbeats_seen;
+        return true;
     }
 
-    zmq::socket_t socket_;
+    shoal::testing::raw_peer peer_;
     std::deque<raw_message> kept_;  // by inspect_keeping_others, for next()
     bool alive_ = false;
     std::chrono::steady_clock::time_point last_heartbeat_{};

@@ -13,11 +13,11 @@
 // then, so they are made to be heard between steps shorter than the window.
 
 #include <algorithm>
-#include <chrono>
 #include <string>
 #include <vector>
 
 #include "broker_test_peer.hpp"
+#include "deadline.hpp"
 #include "manual_clock.hpp"
 #include "shoal/broker/embedded_broker.hpp"
 
@@ -34,9 +34,8 @@ inline void advance(embedded_broker& b, shoal::testing::manual_clock& clock, dou
 // INSPECTs, which the broker hears too (what else comes to the observer is kept for its
 // next()). False (a test failure) after reply_deadline_s.
 inline bool heard_since_the_clock_moved(test_peer& observer, const std::string& name) {
-    const auto until =
-        std::chrono::steady_clock::now() + std::chrono::duration<double>(reply_deadline_s);
-    while (std::chrono::steady_clock::now() < until) {
+    const shoal::testing::deadline until(reply_deadline_s);
+    while (!until.passed()) {
         for (const auto& row : observer.inspect_keeping_others("workers").rows) {
             if (str_field(row, "name") == name && int_field(row, "last_heard_ms") == 0) return true;
         }

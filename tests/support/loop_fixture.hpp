@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "manual_clock.hpp"
+#include "shoal/common/errors.hpp"
 #include "shoal/common/event_loop.hpp"
 
 namespace shoal::testing {
@@ -37,16 +38,7 @@ struct exception_report {
     // True when the reported exception is (or derives from) E.
     template <class E>
     bool holds() const {
-        if (!exception) {
-            return false;
-        }
-        try {
-            std::rethrow_exception(exception);
-        } catch (const E&) {
-            return true;
-        } catch (...) {
-            return false;
-        }
+        return shoal::holds<E>(exception);
     }
 };
 

@@ -8,16 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "task_ids.hpp"
+
 namespace {
 
 using namespace shoal::broker;
-using shoal::proto::task_id;
-
-task_id id_of(std::uint8_t n) {
-    task_id id;
-    id.bytes[0] = n;
-    return id;
-}
+using shoal::testing::id_of;
+using shoal::testing::number_of;
 
 dead_letter letter(std::uint8_t n, std::string reason = "killed its worker", double at = 1.0,
                    lane_id lane = 0) {
@@ -30,10 +27,10 @@ dead_letter letter(std::uint8_t n, std::string reason = "killed its worker", dou
     return d;
 }
 
-// The ids listed by for_each, in its order, by their first byte.
+// The ids listed by for_each, in its order, by their id_of number.
 std::vector<std::uint8_t> listed(const dead_letters& l) {
     std::vector<std::uint8_t> out;
-    l.for_each([&](const dead_letter& d) { out.push_back(d.task.id.bytes[0]); });
+    l.for_each([&](const dead_letter& d) { out.push_back(static_cast<std::uint8_t>(number_of(d.task.id))); });
     return out;
 }
 

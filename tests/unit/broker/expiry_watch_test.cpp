@@ -5,16 +5,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "task_ids.hpp"
+
 namespace {
 
 using namespace shoal::broker;
 using shoal::proto::task_id;
-
-task_id id_of(std::uint8_t n) {
-    task_id id;
-    id.bytes[0] = n;
-    return id;
-}
+using shoal::testing::id_of;
 
 std::vector<expiry_watch::entry> take(expiry_watch& w, double now) {
     std::vector<expiry_watch::entry> out;

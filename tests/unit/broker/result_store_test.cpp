@@ -3,19 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "manual_clock.hpp"
+#include "task_ids.hpp"
 
 namespace {
 
 using namespace shoal::broker;
 using shoal::proto::result_state;
 using shoal::proto::task_status;
-
-shoal::proto::task_id id_of(std::uint8_t n) {
-    shoal::proto::task_id id;
-    id.bytes[0] = n;
-    id.bytes[15] = 0x5a;
-    return id;
-}
+using shoal::testing::id_of;
 
 shoal::proto::outcome ok(std::uint8_t n, std::string payload) {
     return {id_of(n), task_status::ok, std::move(payload), {}};

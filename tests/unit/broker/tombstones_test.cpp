@@ -7,16 +7,13 @@
 #include <optional>
 #include <vector>
 
+#include "task_ids.hpp"
+
 namespace {
 
 using namespace shoal::broker;
 using shoal::proto::task_id;
-
-task_id id_of(std::uint8_t n) {
-    task_id id;
-    id.bytes[0] = n;
-    return id;
-}
+using shoal::testing::id_of;
 
 constexpr std::size_t roomy = 1000;
 

@@ -1,6 +1,6 @@
 #pragma once
-// fake_broker: the broker's side of SHOAL/1 played by a test, on a raw ROUTER socket bound to
-// a free port on 127.0.0.1. Two ways to use it:
+// fake_broker: the broker's side of SHOAL/1 played by a client test, on a raw_peer's ROUTER
+// (tests/support/raw_peer.hpp). Two ways to use it:
 //   - step by step, in the test's thread: next()/expect<M>() read what the client sent,
 //     send() answers (for batching, reconnect and refusal scenarios);
 //   - serve(): a thread that answers like a tiny broker with built-in tasks (add, echo, fail,
@@ -26,13 +26,12 @@
 #include <vector>
 
 #include <msgpack.hpp>
-#include <zmq.hpp>
 
+#include "raw_peer.hpp"
 #include "shoal/client/client_options.hpp"
 #include "shoal/common/detail/msgpack_codec.hpp"
 #include "shoal/proto/codec.hpp"
 #include "shoal/proto/messages.hpp"
-#include "shoal/proto/wire.hpp"
 #include "tsan_suppressions.hpp"
 
 namespace shoal::testing {
@@ -49,63 +48,33 @@ inline client_options quick_options() {
     return o;
 }
 
-// How long the fake broker, and the tests, wait for what they expect. Generous: a deadline
-// only costs time when the answer never comes (a failing test), and a client on a busy
-// machine can take seconds to answer.
-inline constexpr double reply_deadline_s = 10.0;
 // A held task not released is answered after this long: longer than any test waits.
 inline constexpr double held_at_most_s = 30.0;
 
-struct incoming {
-    std::string identity;
-    proto::command cmd;
-    std::string body;
-};
-
 class fake_broker {
 public:
-    fake_broker() : router_(context_, zmq::socket_type::router) {
-        proto::configure_socket(router_);
-        router_.bind("tcp://127.0.0.1:0");
-        endpoint_ = router_.get(zmq::sockopt::last_endpoint);
-    }
+    fake_broker() = default;
     ~fake_broker() { stop(); }
     fake_broker(const fake_broker&) = delete;
     fake_broker& operator=(const fake_broker&) = delete;
 
-    const std::string& endpoint() const { return endpoint_; }
+    const std::string& endpoint() const { return router_.endpoint(); }
 
     // ---- step by step (test thread; not while serve() runs) ----
 
     // The next message, skipping HEARTBEATs unless asked; nullopt after the timeout.
-    std::optional<incoming> next(double timeout_s = reply_deadline_s, bool skip_heartbeats = true) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-        while (true) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                until - std::chrono::steady_clock::now());
-            if (left.count() < 0) return std::nullopt;
-            zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
-            zmq::poll(&item, 1, std::min(left, std::chrono::milliseconds(50)));
-            while (auto m = proto::receive(router_, true)) {
-                const auto env = m->parse();
-                if (skip_heartbeats && env.cmd == proto::command::heartbeat) continue;
-                return incoming{m->identity, env.cmd, std::string(env.body)};
-            }
-        }
+    std::optional<raw_message> next(double timeout_s = reply_deadline_s, bool skip_heartbeats = true) {
+        return router_.receive_if(timeout_s, [&](const raw_message& m) {
+            return !skip_heartbeats || m.cmd != proto::command::heartbeat;
+        });
     }
 
     // The next message, which must be an M (HEARTBEATs skipped); throws otherwise.
     template <class M>
     std::pair<std::string, M> expect(double timeout_s = reply_deadline_s) {
         auto m = next(timeout_s);
-        if (!m) {
-            throw std::runtime_error(std::string("fake_broker: no ") +
-                                     std::string(proto::command_name(M::cmd)) + " within the timeout");
-        }
-        if (m->cmd != M::cmd) {
-            throw std::runtime_error(std::string("fake_broker: expected ") +
-                                     std::string(proto::command_name(M::cmd)) + ", got " +
-                                     std::string(proto::command_name(m->cmd)));
+        if (const std::string why = not_the_expected<M>(m, timeout_s); !why.empty()) {
+            throw std::runtime_error("fake_broker: " + why);
         }
         return {m->identity, proto::decode<M>(m->body)};
     }
@@ -126,12 +95,12 @@ public:
 
     template <class M>
     void send(const std::string& identity, const M& m) {
-        proto::send_to(router_, identity, m);
+        router_.send_to(identity, m);
     }
 
     // Any bytes as the body of `cmd`: for malformed messages.
     void send_raw(const std::string& identity, proto::command cmd, std::string_view body) {
-        proto::send_routed(router_, identity, cmd, body);
+        router_.send_raw_to(identity, cmd, body);
     }
 
     // HELLO -> WELCOME; returns the client's identity.
@@ -333,9 +302,7 @@ private:
         send(identity, r);
     }
 
-    zmq::context_t context_;
-    zmq::socket_t router_;
-    std::string endpoint_;
+    raw_peer router_ = raw_peer::router_on_loopback();
     std::atomic<bool> running_{false};
     std::thread server_;
     // serve() state, its thread only.

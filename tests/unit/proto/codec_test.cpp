@@ -4,16 +4,13 @@
 
 #include <string>
 
+#include "task_ids.hpp"
+
 namespace {
 
 using namespace shoal::proto;
 using namespace std::string_literals;
-
-task_id id_of(std::uint8_t seed) {
-    task_id id;
-    for (std::size_t i = 0; i < id.bytes.size(); ++i) id.bytes[i] = static_cast<std::uint8_t>(seed + i);
-    return id;
-}
+using shoal::testing::id_of;
 
 template <class M>
 void expect_round_trip(const M& m) {

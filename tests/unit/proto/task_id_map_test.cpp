@@ -10,16 +10,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "task_ids.hpp"
+
 namespace {
 
 using shoal::proto::task_id_map;
 using shoal::proto::task_id;
 
-task_id id_of(std::uint64_t n) {
-    task_id id;
-    for (int i = 0; i < 8; ++i) id.bytes[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(n >> (8 * i));
-    return id;
-}
+using shoal::testing::id_of;
 
 TEST(TaskIdMap, AnIdIsInsertedOnceFoundByItsIdAndErasedOnce) {
     task_id_map<std::string> m;

@@ -1,10 +1,11 @@
 #pragma once
-// The broker's side of SHOAL/1 played by a test: a raw ROUTER socket on a free loopback port,
-// driven by hand with proto::send_to / proto::receive, and a shoal::worker running on its own
-// thread. No broker code is involved, so these tests pin the worker's half of the protocol.
+// The broker's side of SHOAL/1 played by a worker test, on a raw_peer's ROUTER
+// (tests/support/raw_peer.hpp), and a shoal::worker running on its own thread. No broker code
+// is involved, so these tests pin the worker's half of the protocol.
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -16,71 +17,37 @@
 #include <thread>
 #include <vector>
 
-#include <zmq.hpp>
-
+#include "deadline.hpp"
+#include "raw_peer.hpp"
 #include "shoal/common/detail/msgpack_codec.hpp"
 #include "shoal/proto/codec.hpp"
-#include "shoal/proto/wire.hpp"
 #include "shoal/worker/worker.hpp"
 
 namespace shoal::testing {
 
-// How long the fake broker waits for a message it expects. Generous: a deadline only costs
-// time when the message never comes (a failing test), and a worker on a busy machine, its
-// process pool under ASan, can take seconds to answer. Waits that expect silence pass their own.
-inline constexpr double reply_deadline_s = 10.0;
-
-struct broker_message {
-    std::string identity;
-    proto::command cmd;
-    std::string body;
-};
-
 class fake_broker {
 public:
-    fake_broker() : router_(context_, zmq::socket_type::router) {
-        proto::configure_socket(router_);
-        router_.bind("tcp://127.0.0.1:0");
-        endpoint_ = router_.get(zmq::sockopt::last_endpoint);
-    }
-
-    const std::string& endpoint() const noexcept { return endpoint_; }
+    const std::string& endpoint() const noexcept { return router_.endpoint(); }
 
     // The next message from the worker, heartbeats skipped, and STARTEDs too unless
     // keep_started (they are kept in started_seen); nullopt after `seconds`.
-    std::optional<broker_message> next(double seconds = reply_deadline_s,
-                                       bool keep_started = false) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-        while (true) {
-            if (auto m = proto::receive(router_, true)) {
-                const auto env = m->parse();
-                if (env.cmd == proto::command::heartbeat) continue;
-                if (env.cmd == proto::command::started && !keep_started) {
-                    for (const auto& t : proto::decode<proto::started>(env.body).tasks) started_seen.push_back(t);
-                    continue;
-                }
-                return broker_message{m->identity, env.cmd, std::string(env.body)};
+    std::optional<raw_message> next(double seconds = reply_deadline_s, bool keep_started = false) {
+        return router_.receive_if(seconds, [&](const raw_message& m) {
+            if (m.cmd == proto::command::heartbeat) return false;
+            if (m.cmd == proto::command::started && !keep_started) {
+                keep_started_tasks(m);
+                return false;
             }
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                until - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return std::nullopt;
-            zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
-            zmq::poll(&item, 1, std::min<std::chrono::milliseconds>(left, std::chrono::milliseconds(50)));
-        }
+            return true;
+        });
     }
 
     // The next message, which must be a Message; nullopt (and a test failure) otherwise.
     template <class Message>
     std::optional<Message> expect(double seconds = reply_deadline_s) {
         auto m = next(seconds, Message::cmd == proto::command::started);
-        if (!m) {
-            ADD_FAILURE() << "no " << proto::command_name(Message::cmd) << " from the worker within "
-                          << seconds << " s";
-            return std::nullopt;
-        }
-        if (m->cmd != Message::cmd) {
-            ADD_FAILURE() << "expected " << proto::command_name(Message::cmd) << ", got "
-                          << proto::command_name(m->cmd);
+        if (const std::string why = not_the_expected<Message>(m, seconds); !why.empty()) {
+            ADD_FAILURE() << why << " (from the worker)";
             return std::nullopt;
         }
         return proto::decode<Message>(m->body);
@@ -100,43 +67,45 @@ public:
 
     template <class Message>
     void send(const Message& m) {
-        ASSERT_TRUE(proto::send_to(router_, identity_, m));
+        ASSERT_TRUE(router_.send_to(identity_, m));
     }
     // To another peer than the worker handshake() met (e.g. the worker's subtask client).
     template <class Message>
     void send_to(const std::string& identity, const Message& m) {
-        ASSERT_TRUE(proto::send_to(router_, identity, m));
+        ASSERT_TRUE(router_.send_to(identity, m));
     }
     void send_raw(proto::command cmd, std::string_view body) {
-        ASSERT_TRUE(proto::send_routed(router_, identity_, cmd, body));
+        ASSERT_TRUE(router_.send_raw_to(identity_, cmd, body));
     }
 
-    // Waits until the worker said it started `id` (STARTED), reading and keeping whatever
-    // else it sends meanwhile for next(); false after `seconds`.
+    // Waits until the worker said it started `id` (STARTED, its entries kept in started_seen);
+    // anything but heartbeats meanwhile fails the test. False after `seconds`.
     bool wait_started(const proto::task_id& id, double seconds = reply_deadline_s) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-        while (true) {
-            for (const auto& t : started_seen) {
-                if (t.id == id) return true;
+        const auto started = [&] {
+            return std::any_of(started_seen.begin(), started_seen.end(),
+                               [&](const proto::task_attempt& t) { return t.id == id; });
+        };
+        if (started()) return true;
+        const auto m = router_.receive_if(seconds, [&](const raw_message& r) {
+            if (r.cmd == proto::command::heartbeat) return false;
+            if (r.cmd != proto::command::started) {
+                ADD_FAILURE() << "while waiting for STARTED: " << proto::command_name(r.cmd);
+                return false;
             }
-            const double left = std::chrono::duration<double>(until - std::chrono::steady_clock::now()).count();
-            if (left <= 0) return false;
-            auto m = next(std::min(left, 0.05), true);
-            if (!m) continue;
-            if (m->cmd == proto::command::started) {
-                for (const auto& t : proto::decode<proto::started>(m->body).tasks) started_seen.push_back(t);
-            } else {
-                ADD_FAILURE() << "while waiting for STARTED: " << proto::command_name(m->cmd);
-            }
-        }
+            keep_started_tasks(r);
+            return started();
+        });
+        return m.has_value();
     }
 
     std::vector<proto::task_attempt> started_seen;  // every STARTED entry next() passed over
 
 private:
-    zmq::context_t context_;
-    zmq::socket_t router_;
-    std::string endpoint_;
+    void keep_started_tasks(const raw_message& m) {
+        for (const auto& t : proto::decode<proto::started>(m.body).tasks) started_seen.push_back(t);
+    }
+
+    raw_peer router_ = raw_peer::router_on_loopback();
     std::string identity_;
 };
 
@@ -167,8 +136,8 @@ public:
 
     // run()'s result once the thread ends (at most `seconds`); nullopt if it is still running.
     std::optional<int> wait(double seconds) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-        while (!finished() && std::chrono::steady_clock::now() < until) {
+        const deadline until(seconds);
+        while (!finished() && !until.passed()) {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
         }
         if (!finished()) return std::nullopt;
@@ -232,11 +201,9 @@ struct collected {
 inline collected collect(fake_broker& broker, std::size_t count,
                          double seconds = reply_deadline_s) {
     collected c;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (c.by_id.size() < count) {
-        const double left = std::chrono::duration<double>(until - std::chrono::steady_clock::now()).count();
-        if (left <= 0) break;
-        auto m = broker.next(left);
+    const deadline until(seconds);
+    while (c.by_id.size() < count && !until.passed()) {
+        auto m = broker.next(until.left_s());
         if (!m) break;
         if (m->cmd == proto::command::done) {
             auto d = proto::decode<proto::done>(m->body);
