@@ -15,11 +15,10 @@
 #include <cstdio>
 #include <vector>
 
-#include "shoal/common/thread_pool_executor.hpp"
-
 #include "shoal/common/function_registry.hpp"
 #include "shoal/common/process_pool_executor.hpp"
 #include "shoal/common/task_def.hpp"
+#include "shoal/common/thread_pool_executor.hpp"
 
 namespace {
 

@@ -7,22 +7,21 @@
 // All use real (wall) time: the executor round trips spend most of their time blocked, and
 // the Python peer measures wall time too.
 
-#include <benchmark/benchmark.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
 
-#include "shoal/common/event_loop.hpp"
-#include "shoal/common/future.hpp"
-#include "shoal/common/task.hpp"
-#include "shoal/common/thread_pool_executor.hpp"
+#include <benchmark/benchmark.h>
 
-#include "shoal/common/gather.hpp"
+#include "shoal/common/event_loop.hpp"
 #include "shoal/common/function_registry.hpp"
+#include "shoal/common/future.hpp"
+#include "shoal/common/gather.hpp"
 #include "shoal/common/process_pool_executor.hpp"
+#include "shoal/common/task.hpp"
 #include "shoal/common/task_def.hpp"
+#include "shoal/common/thread_pool_executor.hpp"
 
 namespace {
 

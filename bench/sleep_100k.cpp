@@ -16,10 +16,9 @@
 
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/future.hpp"
+#include "shoal/common/gather.hpp"
 #include "shoal/common/sleep.hpp"
 #include "shoal/common/task.hpp"
-
-#include "shoal/common/gather.hpp"
 
 namespace {
 

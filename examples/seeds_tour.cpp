@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
         }
     }
     constexpr std::uint64_t fsm_seed = 3, taxi_seed = 7, queue_seed = 105;
-    std::cout << "Shoal seeds tour: one seed second = " << seeds::py_float(unit) << " s, count() to "
-              << iterations << "\n";
+    std::cout << "Shoal seeds tour: one seed second = " << seeds::py_float(unit)
+              << " s, count() to " << iterations << "\n";
     auto& out = std::cout;
     try {
         // Seed 000: concurrent.futures
@@ -97,11 +97,12 @@ int main(int argc, char** argv) {
         out << ")\n";
         header("001", "factorial with loop.run_in_executor(None, time.sleep, 1)");
         const double elapsed = seeds::factorial_run_in_executor(out, unit);
-        out << "(elapsed " << seeds::py_float(elapsed) << " s; the sleeps add up to " << seeds::py_float(6 * unit)
-            << " s)\n";
+        out << "(elapsed " << seeds::py_float(elapsed) << " s; the sleeps add up to "
+            << seeds::py_float(6 * unit) << " s)\n";
         header("001", "blocking sleeps in the default executor");
         seeds::blocking_sleeps_in_executor(out, {1 * unit, 2 * unit, 3 * unit});
-        header("001", "producer/consumer with asyncio.Queue, random.seed(" + std::to_string(queue_seed) + ")");
+        header("001", "producer/consumer with asyncio.Queue, random.seed(" +
+                          std::to_string(queue_seed) + ")");
         seeds::producer_consumer(out, 10, queue_seed, unit);
 
         // Seed 002

@@ -52,7 +52,8 @@ std::size_t failures(const std::vector<shoal::remote_future<R>>& all, double tim
 
 int throughput(shoal::client& client, std::size_t n) {
     // Warm up: connections, the worker's pools, the allocators.
-    shoal::concurrent::wait(client.submit_many(shoal_examples::noop, std::vector<std::tuple<>>(2000)), 60.0);
+    shoal::concurrent::wait(
+        client.submit_many(shoal_examples::noop, std::vector<std::tuple<>>(2000)), 60.0);
     const auto start = clock_type::now();
     constexpr std::size_t chunk = 20'000;
     std::vector<shoal::remote_future<void>> all;
@@ -64,8 +65,8 @@ int throughput(shoal::client& client, std::size_t n) {
     }
     const std::size_t failed = failures(all, 600.0);
     const double took = seconds_since(start);
-    std::printf("{\"tasks\": %zu, \"seconds\": %.4f, \"tasks_per_s\": %.0f, \"failed\": %zu}\n", n, took,
-                static_cast<double>(n) / took, failed);
+    std::printf("{\"tasks\": %zu, \"seconds\": %.4f, \"tasks_per_s\": %.0f, \"failed\": %zu}\n", n,
+                took, static_cast<double>(n) / took, failed);
     return failed == 0 ? 0 : 1;
 }
 
@@ -84,9 +85,13 @@ int latency(shoal::client& client, std::size_t n) {
         samples += std::to_string(u);
     }
     std::sort(us.begin(), us.end());
-    const auto at = [&](double q) { return us[static_cast<std::size_t>(q * static_cast<double>(us.size() - 1))]; };
-    std::printf("{\"round_trips\": %zu, \"p50_us\": %.2f, \"p99_us\": %.2f, \"p999_us\": %.2f, \"samples_us\": [%s]}\n",
-                n, at(0.5), at(0.99), at(0.999), samples.c_str());
+    const auto at = [&](double q) {
+        return us[static_cast<std::size_t>(q * static_cast<double>(us.size() - 1))];
+    };
+    std::printf(
+        "{\"round_trips\": %zu, \"p50_us\": %.2f, \"p99_us\": %.2f, \"p999_us\": %.2f, "
+        "\"samples_us\": [%s]}\n",
+        n, at(0.5), at(0.99), at(0.999), samples.c_str());
     return 0;
 }
 
@@ -95,7 +100,8 @@ int fill(shoal::client& client, std::size_t n) {
     const auto start = clock_type::now();
     for (std::size_t done = 0; done < n; done += chunk) {
         // The futures are dropped at once: only the broker's side is measured.
-        (void)client.submit_many(shoal_examples::noop, std::vector<std::tuple<>>(std::min(chunk, n - done)));
+        (void)client.submit_many(shoal_examples::noop,
+                                 std::vector<std::tuple<>>(std::min(chunk, n - done)));
         if (!client.flush(120.0)) return 1;
     }
     std::printf("{\"queued\": %zu, \"seconds\": %.3f}\n", n, seconds_since(start));
@@ -108,7 +114,9 @@ int fill(shoal::client& client, std::size_t n) {
 // long as Python's count does: C++ counts to 10^7 in milliseconds.
 int cpu(shoal::client& client, long n, long rounds) {
     const auto expected = [](long i) { return 10'000'000L * i; };
-    const auto submit = [&](long i) { return client.submit(shoal_examples::count_longer, i, rounds); };
+    const auto submit = [&](long i) {
+        return client.submit(shoal_examples::count_longer, i, rounds);
+    };
     bool ok = submit(1).get(60.0) == expected(1);  // warm the pools
     const auto sequential_start = clock_type::now();
     for (long i = 1; i <= n; ++i) ok = ok && submit(i).get(600.0) == expected(i);
@@ -118,10 +126,12 @@ int cpu(shoal::client& client, long n, long rounds) {
     for (long i = 1; i <= n; ++i) all.push_back(submit(i));
     const auto results = shoal::concurrent::gather(all, 600.0);
     const double parallel = seconds_since(parallel_start);
-    for (long i = 1; i <= n; ++i) ok = ok && results[static_cast<std::size_t>(i - 1)] == expected(i);
-    std::printf("{\"tasks\": %ld, \"rounds\": %ld, \"sequential_s\": %.4f, \"parallel_s\": %.4f, "
-                "\"speedup\": %.3f, \"results_ok\": %s}\n",
-                n, rounds, sequential, parallel, sequential / parallel, ok ? "true" : "false");
+    for (long i = 1; i <= n; ++i)
+        ok = ok && results[static_cast<std::size_t>(i - 1)] == expected(i);
+    std::printf(
+        "{\"tasks\": %ld, \"rounds\": %ld, \"sequential_s\": %.4f, \"parallel_s\": %.4f, "
+        "\"speedup\": %.3f, \"results_ok\": %s}\n",
+        n, rounds, sequential, parallel, sequential / parallel, ok ? "true" : "false");
     return ok ? 0 : 1;
 }
 
@@ -133,7 +143,8 @@ int c10k(shoal::client& client, std::size_t n, double seconds) {
     auto all = client.submit_many(shoal_examples::sleep, std::vector<double>(n, seconds));
     const std::size_t failed = failures(all, 60.0 + 10 * seconds);
     const double took = seconds_since(start);
-    std::printf("{\"tasks\": %zu, \"sleep_s\": %g, \"wall_s\": %.4f, \"failed\": %zu}\n", n, seconds, took, failed);
+    std::printf("{\"tasks\": %zu, \"sleep_s\": %g, \"wall_s\": %.4f, \"failed\": %zu}\n", n,
+                seconds, took, failed);
     return failed == 0 ? 0 : 1;
 }
 
@@ -163,12 +174,14 @@ int inflight(shoal::client& client, std::size_t n, int worker_pid) {
     if (!client.flush(60.0)) return 1;
     const auto start = clock_type::now();
     long active = 0;
-    while (seconds_since(start) < 60.0 && (active = broker_stat(client, "active")) < static_cast<long>(n)) {
+    while (seconds_since(start) < 60.0 &&
+           (active = broker_stat(client, "active")) < static_cast<long>(n)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     const long after = rss_kib(worker_pid);
-    std::printf("{\"tasks\": %zu, \"active\": %ld, \"rss_before_kb\": %ld, \"rss_after_kb\": %ld}\n", n, active,
-                before, after);
+    std::printf(
+        "{\"tasks\": %zu, \"active\": %ld, \"rss_before_kb\": %ld, \"rss_after_kb\": %ld}\n", n,
+        active, before, after);
     return active == static_cast<long>(n) ? 0 : 1;
 }
 
@@ -182,8 +195,8 @@ int metg(shoal::client& client, int workers, double ideal_wall_s) {
     // below 50%.
     for (int step = 0; step <= 10 && below < 2; ++step) {
         const double d = 0.1 * std::pow(10.0, -0.5 * step);
-        const auto k = static_cast<std::size_t>(
-            std::clamp(ideal_wall_s * workers / d, 20.0, 200'000.0));
+        const auto k =
+            static_cast<std::size_t>(std::clamp(ideal_wall_s * workers / d, 20.0, 200'000.0));
         const auto start = clock_type::now();
         auto all = client.submit_many(shoal_examples::spin, std::vector<double>(k, d));
         ok = ok && failures(all, 120.0) == 0;
@@ -191,8 +204,10 @@ int metg(shoal::client& client, int workers, double ideal_wall_s) {
         const double efficiency = static_cast<double>(k) * d / (workers * wall);
         below += efficiency < 0.5 ? 1 : 0;
         char point[160];
-        std::snprintf(point, sizeof point, "%s{\"task_s\": %.3g, \"tasks\": %zu, \"wall_s\": %.4f, \"efficiency\": %.4f}",
-                      points.empty() ? "" : ", ", d, k, wall, efficiency);
+        std::snprintf(
+            point, sizeof point,
+            "%s{\"task_s\": %.3g, \"tasks\": %zu, \"wall_s\": %.4f, \"efficiency\": %.4f}",
+            points.empty() ? "" : ", ", d, k, wall, efficiency);
         points += point;
     }
     std::printf("{\"workers\": %d, \"points\": [%s], \"failed\": %s}\n", workers, points.c_str(),
@@ -204,8 +219,10 @@ int metg(shoal::client& client, int workers, double ideal_wall_s) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: cluster_client throughput|latency|fill N | cpu N [ROUNDS] | c10k N SECONDS | "
-                             "inflight N WORKER_PID | metg WORKERS WALL_S\n");
+        std::fprintf(
+            stderr,
+            "usage: cluster_client throughput|latency|fill N | cpu N [ROUNDS] | c10k N SECONDS | "
+            "inflight N WORKER_PID | metg WORKERS WALL_S\n");
         return 2;
     }
     const std::string mode = argv[1];
@@ -220,10 +237,12 @@ int main(int argc, char** argv) {
         if (mode == "throughput") return throughput(client, n);
         if (mode == "latency") return latency(client, n);
         if (mode == "fill") return fill(client, n);
-        if (mode == "cpu") return cpu(client, static_cast<long>(n), argc == 4 ? std::stol(argv[3]) : 1);
+        if (mode == "cpu")
+            return cpu(client, static_cast<long>(n), argc == 4 ? std::stol(argv[3]) : 1);
         if (mode == "c10k" && argc == 4) return c10k(client, n, std::stod(argv[3]));
         if (mode == "inflight" && argc == 4) return inflight(client, n, std::stoi(argv[3]));
-        if (mode == "metg" && argc == 4) return metg(client, static_cast<int>(n), std::stod(argv[3]));
+        if (mode == "metg" && argc == 4)
+            return metg(client, static_cast<int>(n), std::stod(argv[3]));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "cluster_client: %s\n", e.what());
         return 1;

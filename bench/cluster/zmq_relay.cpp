@@ -117,8 +117,10 @@ int run_throughput(const std::string& endpoint, int n) {
         }
         ++received;
     }
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("{\"messages\": %d, \"seconds\": %.4f, \"messages_per_s\": %.0f}\n", n, took, n / took);
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("{\"messages\": %d, \"seconds\": %.4f, \"messages_per_s\": %.0f}\n", n, took,
+                n / took);
     return 0;
 }
 
@@ -141,8 +143,8 @@ int run_client(const std::string& endpoint, int n) {
     }
     std::sort(us.begin(), us.end());
     const auto at = [&](double q) { return us[static_cast<std::size_t>(q * (us.size() - 1))]; };
-    std::printf("{\"round_trips\": %d, \"p50_us\": %.2f, \"p99_us\": %.2f, \"p999_us\": %.2f}\n", n, at(0.5),
-                at(0.99), at(0.999));
+    std::printf("{\"round_trips\": %d, \"p50_us\": %.2f, \"p99_us\": %.2f, \"p999_us\": %.2f}\n", n,
+                at(0.5), at(0.99), at(0.999));
     return 0;
 }
 

@@ -56,8 +56,10 @@ struct pending_blob {
 };
 
 [[noreturn]] void usage(const std::string& why) {
-    std::fprintf(stderr, "soak_load: %s\nusage: soak_load --broker EP --seconds N [--role main|slow] [--seed S]\n",
-                 why.c_str());
+    std::fprintf(
+        stderr,
+        "soak_load: %s\nusage: soak_load --broker EP --seconds N [--role main|slow] [--seed S]\n",
+        why.c_str());
     std::exit(2);
 }
 
@@ -66,7 +68,8 @@ double seconds_since(clock_type::time_point t) {
 }
 
 // Waits for the oldest blob, checks it, and remembers its id for the fetcher.
-void collect(std::deque<pending_blob>& outstanding, totals& t, std::vector<std::pair<shoal::proto::task_id, pending_blob>>& recent) {
+void collect(std::deque<pending_blob>& outstanding, totals& t,
+             std::vector<std::pair<shoal::proto::task_id, pending_blob>>& recent) {
     pending_blob p = std::move(outstanding.front());
     outstanding.pop_front();
     try {
@@ -79,7 +82,9 @@ void collect(std::deque<pending_blob>& outstanding, totals& t, std::vector<std::
         ++t.timeouts;
     } catch (const std::exception& e) {
         ++t.errors;
-        if (t.errors <= 5) std::fprintf(stderr, "soak_load: task %s: %s\n", p.future.id().to_hex().c_str(), e.what());
+        if (t.errors <= 5)
+            std::fprintf(stderr, "soak_load: task %s: %s\n", p.future.id().to_hex().c_str(),
+                         e.what());
     }
 }
 
@@ -116,16 +121,19 @@ int run_main(const std::string& broker, double seconds, unsigned seed) {
         }
         auto futures = client.submit_many(shoal_examples::blob, items);
         for (std::size_t i = 0; i < futures.size(); ++i) {
-            outstanding.push_back({std::move(futures[i]), std::get<0>(items[i]), std::get<1>(items[i])});
+            outstanding.push_back(
+                {std::move(futures[i]), std::get<0>(items[i]), std::get<1>(items[i])});
         }
         t.submitted += n;
         // Revokes: every 5th round, 50 held on a countdown and 10 running, all revoked.
         if (round % 5 == 0) {
             std::vector<shoal::remote_future<double>> doomed;
             for (int i = 0; i < 50; ++i) {
-                doomed.push_back(client.submit({.countdown = std::chrono::milliseconds(3000)}, shoal_examples::sleep, 1.0));
+                doomed.push_back(client.submit({.countdown = std::chrono::milliseconds(3000)},
+                                               shoal_examples::sleep, 1.0));
             }
-            for (int i = 0; i < 10; ++i) doomed.push_back(client.submit(shoal_examples::sleep, 2.0));
+            for (int i = 0; i < 10; ++i)
+                doomed.push_back(client.submit(shoal_examples::sleep, 2.0));
             t.submitted += static_cast<long>(doomed.size());
             (void)client.flush(30.0);
             for (auto& f : doomed) client.revoke(f.id());
@@ -142,12 +150,15 @@ int run_main(const std::string& broker, double seconds, unsigned seed) {
         }
         // Collect down to the bound (and some every round, so that results flow).
         while (outstanding.size() > 20'000) collect(outstanding, t, recent);
-        for (int i = 0; i < 5000 && !outstanding.empty() && outstanding.front().future.done(); ++i) {
+        for (int i = 0; i < 5000 && !outstanding.empty() && outstanding.front().future.done();
+             ++i) {
             collect(outstanding, t, recent);
         }
         // FETCHes by id from the second client, of results that came a moment ago.
         if (round % 3 == 0 && !recent.empty()) {
-            std::vector<std::pair<shoal::concurrent::future<shoal::fetch_result>, const pending_blob*>> asks;
+            std::vector<
+                std::pair<shoal::concurrent::future<shoal::fetch_result>, const pending_blob*>>
+                asks;
             for (std::size_t i = 0; i < recent.size(); i += 10) {
                 asks.emplace_back(fetcher.fetch_state(recent[i].first), &recent[i].second);
             }
@@ -164,20 +175,26 @@ int run_main(const std::string& broker, double seconds, unsigned seed) {
         }
         if (seconds_since(last_progress) >= 10.0) {
             last_progress = clock_type::now();
-            std::fprintf(stderr, "soak_load main: %.0f s: %ld submitted, %ld results (%ld MiB), %zu outstanding, %ld revoked, "
-                                 "%ld fetched, %ld wrong, %ld errors, %ld timeouts\n",
-                         seconds_since(began), t.submitted, t.results, t.result_bytes >> 20, outstanding.size(), t.revoked,
-                         t.fetched, t.wrong + t.fetch_wrong, t.errors, t.timeouts);
+            std::fprintf(stderr,
+                         "soak_load main: %.0f s: %ld submitted, %ld results (%ld MiB), %zu "
+                         "outstanding, %ld revoked, "
+                         "%ld fetched, %ld wrong, %ld errors, %ld timeouts\n",
+                         seconds_since(began), t.submitted, t.results, t.result_bytes >> 20,
+                         outstanding.size(), t.revoked, t.fetched, t.wrong + t.fetch_wrong,
+                         t.errors, t.timeouts);
         }
     }
     while (!outstanding.empty()) collect(outstanding, t, recent);
     client.close();
     fetcher.close();
-    std::printf("{\"role\": \"main\", \"seconds\": %.1f, \"submitted\": %ld, \"results\": %ld, \"result_mib\": %ld, "
-                "\"revoked\": %ld, \"ran_before_revoke\": %ld, \"fetched\": %ld, \"wrong\": %ld, \"fetch_wrong\": %ld, "
-                "\"errors\": %ld, \"timeouts\": %ld}\n",
-                seconds_since(began), t.submitted, t.results, t.result_bytes >> 20, t.revoked, t.revoke_ended_other,
-                t.fetched, t.wrong, t.fetch_wrong, t.errors, t.timeouts);
+    std::printf(
+        "{\"role\": \"main\", \"seconds\": %.1f, \"submitted\": %ld, \"results\": %ld, "
+        "\"result_mib\": %ld, "
+        "\"revoked\": %ld, \"ran_before_revoke\": %ld, \"fetched\": %ld, \"wrong\": %ld, "
+        "\"fetch_wrong\": %ld, "
+        "\"errors\": %ld, \"timeouts\": %ld}\n",
+        seconds_since(began), t.submitted, t.results, t.result_bytes >> 20, t.revoked,
+        t.revoke_ended_other, t.fetched, t.wrong, t.fetch_wrong, t.errors, t.timeouts);
     return t.wrong + t.fetch_wrong + t.errors + t.timeouts == 0 ? 0 : 1;
 }
 
@@ -212,9 +229,11 @@ int run_slow(const std::string& broker, double seconds, unsigned seed) {
         }
     }
     client.close();
-    std::printf("{\"role\": \"slow\", \"seconds\": %.1f, \"submitted\": %ld, \"results\": %ld, \"wrong\": %ld, "
-                "\"errors\": %ld, \"timeouts\": %ld}\n",
-                seconds_since(began), t.submitted, t.results, t.wrong, t.errors, t.timeouts);
+    std::printf(
+        "{\"role\": \"slow\", \"seconds\": %.1f, \"submitted\": %ld, \"results\": %ld, \"wrong\": "
+        "%ld, "
+        "\"errors\": %ld, \"timeouts\": %ld}\n",
+        seconds_since(began), t.submitted, t.results, t.wrong, t.errors, t.timeouts);
     return t.wrong + t.errors + t.timeouts == 0 ? 0 : 1;
 }
 

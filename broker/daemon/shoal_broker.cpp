@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
 
     shoal::broker::daemon_options options;
     try {
-        options = shoal::broker::load_daemon_options(argc, argv,
-                                                     shoal::broker::process_environment());
+        options =
+            shoal::broker::load_daemon_options(argc, argv, shoal::broker::process_environment());
     } catch (const shoal::broker::config_error& e) {
         std::fprintf(stderr, "shoal-broker: bad configuration: %s\n", e.what());
         return exit_bad_config;

@@ -5,8 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "shoal/broker/broker.hpp"
 #include "inspect.hpp"
+#include "shoal/broker/broker.hpp"
 
 namespace shoal::broker {
 
@@ -146,13 +146,13 @@ void broker_core::reclaim_names() {
     inflight_.for_each([&](const inflight_task& t) { in_use[t.lane] = true; });
     delayed_.for_each([&](double, lane_id lane, const queued_task&) { in_use[lane] = true; });
     dead_.for_each([&](const dead_letter& d) { in_use[d.lane] = true; });
-    const std::size_t freed = queues_.reclaim(in_use, [this](name_id n) {
-        return peers_.offers(n) > 0 || rates_.limited(n);
-    });
+    const std::size_t freed = queues_.reclaim(
+        in_use, [this](name_id n) { return peers_.offers(n) > 0 || rates_.limited(n); });
     if (freed > 0) {
-        spdlog::debug("shoal-broker: {} empty lanes freed; {} lanes, {} task names, {} queue names in use",
-                      freed, queues_.live_lane_count(), queues_.task_names().size(),
-                      queues_.queue_names().size());
+        spdlog::debug(
+            "shoal-broker: {} empty lanes freed; {} lanes, {} task names, {} queue names in use",
+            freed, queues_.live_lane_count(), queues_.task_names().size(),
+            queues_.queue_names().size());
     }
 }
 
@@ -231,8 +231,8 @@ void broker_core::handle(const proto::received_message& msg) {
         send_error(msg.identity, proto::to_string(e.code()), e.what());
     } catch (const std::exception& e) {
         // A bug of ours, or memory exhausted: say so loudly, and keep serving everyone else.
-        spdlog::error("shoal-broker: error handling {} from {}: {}",
-                      proto::command_name(env.cmd), describe(msg.identity, p), e.what());
+        spdlog::error("shoal-broker: error handling {} from {}: {}", proto::command_name(env.cmd),
+                      describe(msg.identity, p), e.what());
     }
 }
 
@@ -240,20 +240,20 @@ void broker_core::route(proto::command cmd, std::string_view body, std::string_v
                         std::string_view user_id, peer* p, peer_ref ref) {
     using proto::command;
     switch (cmd) {
-    case command::hello:
-        on_hello(identity, user_id, p, ref, body);
-        return;
-    case command::bye:
-        if (p != nullptr) end_session(ref, "said BYE");
-        return;
-    case command::error: {
-        const auto e = proto::decode<proto::error_reply>(body, limits_);
-        log_limited("peer_error", "{} reported ERROR {}: {}", describe(identity, p), e.code,
-                    e.message);
-        return;
-    }
-    default:
-        break;
+        case command::hello:
+            on_hello(identity, user_id, p, ref, body);
+            return;
+        case command::bye:
+            if (p != nullptr) end_session(ref, "said BYE");
+            return;
+        case command::error: {
+            const auto e = proto::decode<proto::error_reply>(body, limits_);
+            log_limited("peer_error", "{} reported ERROR {}: {}", describe(identity, p), e.code,
+                        e.message);
+            return;
+        }
+        default:
+            break;
     }
     if (p == nullptr) {
         reject(identity, p, "not_registered",
@@ -263,40 +263,40 @@ void broker_core::route(proto::command cmd, std::string_view body, std::string_v
     }
     const bool client = p->role == proto::peer_role::client;
     switch (cmd) {
-    case command::heartbeat:
-        return on_heartbeat(*p, body);
-    case command::submit:
-        if (client) return on_submit(ref, *p, body);
-        break;
-    case command::fetch:
-        if (client) return on_fetch(ref, *p, body);
-        break;
-    case command::revoke:
-        if (client) return on_revoke(body);
-        break;
-    case command::requeue:
-        if (client) return on_requeue(*p, body);
-        break;
-    case command::purge:
-        if (client) return on_purge(ref, *p, body);
-        break;
-    case command::inspect:
-        if (client) return on_inspect(identity, *p, body);
-        break;
-    case command::ready:
-        if (!client) return on_ready(*p, body);
-        break;
-    case command::done:
-        if (!client) return on_done(*p, body);
-        break;
-    case command::started:
-        if (!client) return on_started(*p, body);
-        break;
-    case command::drain:
-        if (!client) return on_drain(ref, *p, body);
-        break;
-    default:
-        break;
+        case command::heartbeat:
+            return on_heartbeat(*p, body);
+        case command::submit:
+            if (client) return on_submit(ref, *p, body);
+            break;
+        case command::fetch:
+            if (client) return on_fetch(ref, *p, body);
+            break;
+        case command::revoke:
+            if (client) return on_revoke(body);
+            break;
+        case command::requeue:
+            if (client) return on_requeue(*p, body);
+            break;
+        case command::purge:
+            if (client) return on_purge(ref, *p, body);
+            break;
+        case command::inspect:
+            if (client) return on_inspect(identity, *p, body);
+            break;
+        case command::ready:
+            if (!client) return on_ready(*p, body);
+            break;
+        case command::done:
+            if (!client) return on_done(*p, body);
+            break;
+        case command::started:
+            if (!client) return on_started(*p, body);
+            break;
+        case command::drain:
+            if (!client) return on_drain(ref, *p, body);
+            break;
+        default:
+            break;
     }
     reject(identity, p, "unexpected",
            fmt::format("{} is not something a {} sends to the broker", proto::command_name(cmd),
@@ -359,8 +359,9 @@ bool broker_core::send_windowed(peer& p, proto::command cmd, std::string_view bo
 
 std::string broker_core::describe(std::string_view identity, const peer* p) const {
     if (p != nullptr) {
-        return fmt::format("{} '{}' ({})", p->role == proto::peer_role::worker ? "worker" : "client",
-                           p->name, to_hex(identity));
+        return fmt::format("{} '{}' ({})",
+                           p->role == proto::peer_role::worker ? "worker" : "client", p->name,
+                           to_hex(identity));
     }
     return fmt::format("unregistered peer {}", to_hex(identity));
 }

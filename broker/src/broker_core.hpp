@@ -29,29 +29,29 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
-#include "log_limiter.hpp"
-#include "message_port.hpp"
-#include "router_port.hpp"
-#include "shoal/broker/broker_config.hpp"
-#include "shoal/broker/broker_stats.hpp"
 #include "dead_letters.hpp"
 #include "delayed_tasks.hpp"
-#include "expiry_watch.hpp"
-#include "rate_limits.hpp"
 #include "dispatcher.hpp"
 #include "durable/durable_store.hpp"
+#include "expiry_watch.hpp"
 #include "inflight_table.hpp"
+#include "log_limiter.hpp"
+#include "message_port.hpp"
 #include "peer_table.hpp"
+#include "rate_limits.hpp"
 #include "result_store.hpp"
-#include "task_queues.hpp"
-#include "task_routes.hpp"
+#include "router_port.hpp"
+#include "security/zap_handler.hpp"
+#include "shoal/broker/broker_config.hpp"
+#include "shoal/broker/broker_stats.hpp"
 #include "shoal/common/clock.hpp"
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/handle.hpp"
 #include "shoal/proto/codec.hpp"
 #include "shoal/proto/wire.hpp"
-#include "security/zap_handler.hpp"
 #include "submit_rules.hpp"
+#include "task_queues.hpp"
+#include "task_routes.hpp"
 
 namespace shoal::broker {
 
@@ -60,16 +60,16 @@ std::uint64_t system_epoch_ms();
 
 // The loop's time as a shoal::clock, for the result store.
 class loop_clock final : public shoal::clock {
-public:
+  public:
     explicit loop_clock(const event_loop& loop) : loop_(loop) {}
     double now() const override { return loop_.time(); }
 
-private:
+  private:
     const event_loop& loop_;
 };
 
 class broker_core {
-public:
+  public:
     broker_core(event_loop& loop, broker_config config, zmq::context_t* shared_context);
     ~broker_core();
 
@@ -100,7 +100,7 @@ public:
     // true before it looks at what the broker sent. Always true without Redis.
     bool durable_idle() const noexcept;
 
-private:
+  private:
     // ---- broker_core.cpp
     void on_readable();
     void drain();
@@ -109,14 +109,14 @@ private:
     // allows `cmd`; otherwise answers ERROR forbidden and returns false (security.cpp).
     bool authorised(const proto::received_message& msg, proto::command cmd, const peer* p,
                     peer_ref ref);
-    void forbid(std::string_view identity, const peer* p, proto::command cmd, const std::string& why);
+    void forbid(std::string_view identity, const peer* p, proto::command cmd,
+                const std::string& why);
     // Copies the ZAP handler's counts into stats_.
     void count_authentications();
     // Starts CURVE and ZAP before the socket binds (bind()); throws broker_error.
     void open_security(router_port& router);
     void route(proto::command cmd, std::string_view body, std::string_view identity,
-               std::string_view user_id, peer* p,
-               peer_ref ref);
+               std::string_view user_id, peer* p, peer_ref ref);
     void start_serving();
     void end_of_wakeup();
     // Work left for later passes (FETCH answers, expiring results): one more pass soon.
@@ -160,8 +160,8 @@ private:
     std::string describe(std::string_view identity, const peer* p) const;
 
     // ---- sessions.cpp
-    void on_hello(std::string_view identity, std::string_view user_id, peer* existing, peer_ref existing_ref,
-                  std::string_view body);
+    void on_hello(std::string_view identity, std::string_view user_id, peer* existing,
+                  peer_ref existing_ref, std::string_view body);
     void end_session(peer_ref ref, std::string_view why);
     void on_heartbeat(peer& p, std::string_view body);
     // A peer acknowledged `received` bytes of its output window.
@@ -243,8 +243,8 @@ private:
 
     // ---- task_control.cpp
     // Queues a new task, or holds it until its countdown/eta, or fails it as expired.
-    void enqueue(task_entry& entry, std::string_view queue, std::string_view name,
-                 queued_task&& q, const admission& a);
+    void enqueue(task_entry& entry, std::string_view queue, std::string_view name, queued_task&& q,
+                 const admission& a);
     // The task waits in the broker until `due`, then joins its lane.
     void hold(task_entry& entry, double due, lane_id lane, queued_task&& q);
     // A failed attempt: runs again later if its policy says so (true), else false.
@@ -288,10 +288,10 @@ private:
     proto::decode_limits limits_;
     std::unique_ptr<zmq::context_t> own_context_;
     zmq::context_t* context_;
-    std::unique_ptr<router_port> router_;  // when bound
-    std::unique_ptr<zap_handler> zap_;     // when bound with a key
+    std::unique_ptr<router_port> router_;               // when bound
+    std::unique_ptr<zap_handler> zap_;                  // when bound with a key
     std::unordered_set<std::string> authorised_users_;  // ZAP User-Ids of the current keys
-    message_port* port_ = nullptr;         // router_, or the port attached; null when closed
+    message_port* port_ = nullptr;  // router_, or the port attached; null when closed
     std::string endpoint_;
     timer_handle tick_timer_;
 
@@ -332,8 +332,8 @@ private:
     static constexpr std::size_t purge_slice = 10'000;
     bool more_work_scheduled_ = false;
     double next_reclaim_at_ = 0;
-    dispatch_batch batch_;               // reused for every DISPATCH
-    proto::result result_batch_;         // reused for every RESULT
+    dispatch_batch batch_;        // reused for every DISPATCH
+    proto::result result_batch_;  // reused for every RESULT
 
     // With Redis (durability.cpp): the store, the SUBMITs of this wake-up waiting for their
     // tasks' write, and the last write sent (later SUBMITs of ids it holds wait for it).

@@ -2,8 +2,8 @@
 // FETCH is fetch_work.cpp's.
 
 #include "broker_core.hpp"
-#include "security/access_rules.hpp"
 #include "inspect.hpp"
+#include "security/access_rules.hpp"
 #include "submit_rules.hpp"
 
 namespace shoal::broker {
@@ -17,20 +17,20 @@ void broker_core::on_submit(peer_ref ref, peer& p, std::string_view body) {
     for (proto::submitted_task& t : m.tasks) {
         task_entry* entry = nullptr;
         switch (admit(ref, t, reply, entry)) {
-        case admit_verdict::fresh:
-            entry->payload = std::move(t.payload);
-            reply.ids.push_back(t.id);
-            ++stats_.submitted;
-            enqueue(*entry, t.queue, t.name, queued_from(t), admission_of(t.options));
-            break;
-        case admit_verdict::finished_now:
-            reply.ids.push_back(t.id);
-            ++stats_.submitted;
-            break;
-        case admit_verdict::refused:
-        case admit_verdict::repeated:
-        case admit_verdict::being_written:  // only with Redis
-            break;
+            case admit_verdict::fresh:
+                entry->payload = std::move(t.payload);
+                reply.ids.push_back(t.id);
+                ++stats_.submitted;
+                enqueue(*entry, t.queue, t.name, queued_from(t), admission_of(t.options));
+                break;
+            case admit_verdict::finished_now:
+                reply.ids.push_back(t.id);
+                ++stats_.submitted;
+                break;
+            case admit_verdict::refused:
+            case admit_verdict::repeated:
+            case admit_verdict::being_written:  // only with Redis
+                break;
         }
     }
     stats_.refused += reply.refused.size();
@@ -58,8 +58,8 @@ broker_core::admit_verdict broker_core::admit(peer_ref ref, proto::submitted_tas
     const std::uint64_t hash = body_hash(t);
     if (task_entry* known = store_.find(t.id)) {
         if (known->body_hash != hash) {
-            reply.refused.push_back(refuse(t.id, "conflict",
-                                           "this task id was already submitted with another body"));
+            reply.refused.push_back(
+                refuse(t.id, "conflict", "this task id was already submitted with another body"));
             return admit_verdict::refused;
         }
         if (known->awaiting_write) return admit_verdict::being_written;
@@ -69,13 +69,13 @@ broker_core::admit_verdict broker_core::admit(peer_ref ref, proto::submitted_tas
     // Forgotten by the store, still remembered by the dedup window: it ran, never again.
     if (const auto ran = store_.expired_body(t.id)) {
         if (*ran != hash) {
-            reply.refused.push_back(refuse(t.id, "conflict",
-                                           "this task id was already submitted with another body"));
+            reply.refused.push_back(
+                refuse(t.id, "conflict", "this task id was already submitted with another body"));
         } else {
             ++stats_.duplicates;
-            reply.refused.push_back(refuse(
-                t.id, "result_expired",
-                "this task ran already and its result expired; it is not run again"));
+            reply.refused.push_back(
+                refuse(t.id, "result_expired",
+                       "this task ran already and its result expired; it is not run again"));
         }
         return admit_verdict::refused;
     }
@@ -177,7 +177,8 @@ void broker_core::on_purge(peer_ref ref, peer& p, std::string_view body) {
     const proto::purge m = proto::decode<proto::purge>(body, limits_);
     // Only what waits now goes; a slice per pass, so a queue of millions holds no one up.
     std::uint64_t waiting = 0;
-    if (const auto queue = queues_.queue_names().find(m.queue)) waiting = queues_.live_in_queue(*queue);
+    if (const auto queue = queues_.queue_names().find(m.queue))
+        waiting = queues_.live_in_queue(*queue);
     spdlog::info("shoal-broker: client '{}' purges queue '{}': {} tasks", p.name, m.queue, waiting);
     purges_.push_back(purge_job{ref, m.queue, waiting, 0});
 }
@@ -188,8 +189,10 @@ void broker_core::serve_purges() {
     while (!purges_.empty() && budget > 0) {
         purge_job& job = purges_.front();
         std::vector<proto::task_id> ids;
-        if (const auto queue = queues_.queue_names().find(job.queue); queue && job.done < job.target) {
-            const std::size_t max = static_cast<std::size_t>(std::min<std::uint64_t>(budget, job.target - job.done));
+        if (const auto queue = queues_.queue_names().find(job.queue);
+            queue && job.done < job.target) {
+            const std::size_t max =
+                static_cast<std::size_t>(std::min<std::uint64_t>(budget, job.target - job.done));
             queues_.drain_queue(
                 *queue, [this](const queued_task& t) { return dispatcher_.is_live(t); },
                 [&](lane_id, queued_task&& t) { ids.push_back(t.id); }, max);
@@ -237,9 +240,11 @@ void broker_core::on_inspect(std::string_view identity, peer& p, std::string_vie
     std::optional<proto::report> report = build_report(m.what, from);
     if (!report) {
         ++stats_.invalid_messages;
-        send_error(identity, "bad_body",
-                   fmt::format("INSPECT: unknown '{}' (workers, queues, active, dead, held, limits or stats)",
-                               m.what));
+        send_error(
+            identity, "bad_body",
+            fmt::format(
+                "INSPECT: unknown '{}' (workers, queues, active, dead, held, limits or stats)",
+                m.what));
         return;
     }
     send_windowed(p, *report);

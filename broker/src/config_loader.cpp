@@ -85,16 +85,16 @@ const std::array<setting, 23> settings{{
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
      "Heartbeat interval in milliseconds (sent in WELCOME)", &broker_config::heartbeat_ms, 10,
      3'600'000},
-    {"liveness", "SHOAL_LIVENESS", "--liveness",
-     "Heartbeats of silence after which a peer is dead", &broker_config::liveness, 1, 1000},
-    {"result_ttl_s", "SHOAL_RESULT_TTL_S", "--result-ttl-s",
-     "Seconds a result stays fetchable", &broker_config::result_ttl_s, 1, 10ull * 365 * 86400},
+    {"liveness", "SHOAL_LIVENESS", "--liveness", "Heartbeats of silence after which a peer is dead",
+     &broker_config::liveness, 1, 1000},
+    {"result_ttl_s", "SHOAL_RESULT_TTL_S", "--result-ttl-s", "Seconds a result stays fetchable",
+     &broker_config::result_ttl_s, 1, 10ull * 365 * 86400},
     {"max_results", "SHOAL_MAX_RESULTS", "--max-results",
      "Results kept at most; beyond it the oldest expire early", &broker_config::max_results, 1,
      u32_max},
     {"max_tombstones", "SHOAL_MAX_TOMBSTONES", "--max-tombstones",
-     "Expired result ids remembered (they answer 'expired')", &broker_config::max_tombstones,
-     0, u32_max},
+     "Expired result ids remembered (they answer 'expired')", &broker_config::max_tombstones, 0,
+     u32_max},
     {"max_attempts", "SHOAL_MAX_ATTEMPTS", "--max-attempts",
      "Delivery limit: attempts lost to dead workers before a task is dead-lettered",
      &broker_config::max_attempts, 1, 1000},
@@ -138,8 +138,7 @@ const std::array<setting, 23> settings{{
      "unix:///path (empty: in memory only)",
      &broker_config::redis, 0, 0, check_redis_url},
     {"redis_result_ttl_s", "SHOAL_REDIS_RESULT_TTL_S", "--redis-result-ttl-s",
-     "Seconds Redis keeps a result", &broker_config::redis_result_ttl_s, 1,
-     10ull * 365 * 86400},
+     "Seconds Redis keeps a result", &broker_config::redis_result_ttl_s, 1, 10ull * 365 * 86400},
     {"redis_timeout_ms", "SHOAL_REDIS_TIMEOUT_MS", "--redis-timeout-ms",
      "Milliseconds every Redis call may take before Redis counts as hung",
      &broker_config::redis_timeout_ms, 10, 600'000},
@@ -163,10 +162,12 @@ std::string task_routes_text(const toml::table& table, std::string_view where) {
     std::string text;
     for (auto&& [name, queue] : table) {
         const auto* q = queue.as_string();
-        if (q == nullptr) fail(fmt::format("{}.{}", where, name.str()), "must be a string (a queue name)");
+        if (q == nullptr)
+            fail(fmt::format("{}.{}", where, name.str()), "must be a string (a queue name)");
         for (const std::string_view part : {name.str(), std::string_view(q->get())}) {
             if (part.find_first_of(",=") != std::string_view::npos) {
-                fail(fmt::format("{}.{}", where, name.str()), "task and queue names must not hold ',' or '='");
+                fail(fmt::format("{}.{}", where, name.str()),
+                     "task and queue names must not hold ',' or '='");
             }
         }
         if (!text.empty()) text += ',';
@@ -238,7 +239,8 @@ void apply_toml(broker_config& config, std::string_view toml_text, std::string_v
     std::size_t column = 1;
     for (const char c : toml_text) {
         if (static_cast<unsigned char>(c) >= 0x80) {
-            fail(source, fmt::format("line {}, column {}: only ASCII characters are allowed", line, column));
+            fail(source, fmt::format("line {}, column {}: only ASCII characters are allowed", line,
+                                     column));
         }
         column = c == '\n' ? 1 : column + 1;
         line += c == '\n' ? 1 : 0;
@@ -248,8 +250,8 @@ void apply_toml(broker_config& config, std::string_view toml_text, std::string_v
         table = toml::parse(toml_text, source);
     } catch (const toml::parse_error& e) {
         const auto& where = e.source().begin;
-        fail(source, fmt::format("line {}, column {}: {}", where.line, where.column,
-                                 e.description()));
+        fail(source,
+             fmt::format("line {}, column {}: {}", where.line, where.column, e.description()));
     }
     for (auto&& [key, node] : table) {
         const std::string_view k = key.str();
@@ -265,7 +267,8 @@ void apply_toml(broker_config& config, std::string_view toml_text, std::string_v
         } else {
             const auto* number = node.as_integer();
             if (number == nullptr) fail(where, "must be an integer");
-            if (number->get() < 0) fail(where, fmt::format("must not be negative (got {})", number->get()));
+            if (number->get() < 0)
+                fail(where, fmt::format("must not be negative (got {})", number->get()));
             set_number(config, *s, static_cast<std::uint64_t>(number->get()), where);
         }
     }
@@ -295,9 +298,10 @@ void apply_environment(broker_config& config, const env_lookup& env) {
 }
 
 daemon_options load_daemon_options(int argc, const char* const* argv, const env_lookup& env) {
-    CLI::App app{"shoal-broker: the Shoal task broker (SHOAL/1).\n"
-                 "Precedence: command line > environment (SHOAL_*) > config file > defaults.",
-                 "shoal-broker"};
+    CLI::App app{
+        "shoal-broker: the Shoal task broker (SHOAL/1).\n"
+        "Precedence: command line > environment (SHOAL_*) > config file > defaults.",
+        "shoal-broker"};
     std::array<std::string, settings.size()> cli_values;
     std::array<CLI::Option*, settings.size()> cli_options{};
     for (std::size_t i = 0; i < settings.size(); ++i) {

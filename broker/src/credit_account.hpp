@@ -16,13 +16,15 @@
 namespace shoal::broker {
 
 class credit_account {
-public:
+  public:
     credit_account() = default;
     credit_account(std::uint32_t slots, std::uint32_t prefetch)
         : capacity_(std::uint64_t{slots} + prefetch) {}
 
     // READY [n] or DONE's credit n.
-    void grant(std::uint64_t n) noexcept { credit_ = std::min(capacity_, credit_ + std::min(n, capacity_)); }
+    void grant(std::uint64_t n) noexcept {
+        credit_ = std::min(capacity_, credit_ + std::min(n, capacity_));
+    }
     // Tasks that may be dispatched now.
     std::uint64_t available() const noexcept { return credit_; }
     // n tasks were dispatched (n <= available()).
@@ -47,7 +49,7 @@ public:
     std::uint64_t held() const noexcept { return held_; }
     std::uint64_t capacity() const noexcept { return capacity_; }
 
-private:
+  private:
     std::uint64_t capacity_ = 0;  // slots + prefetch
     std::uint64_t credit_ = 0;    // tokens not spent yet
     std::uint64_t held_ = 0;      // tasks dispatched and not reported

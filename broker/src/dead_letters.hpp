@@ -16,8 +16,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "task_queues.hpp"
 #include "shoal/proto/task_id.hpp"
+#include "task_queues.hpp"
 
 namespace shoal::broker {
 
@@ -29,7 +29,7 @@ struct dead_letter {
 };
 
 class dead_letters {
-public:
+  public:
     explicit dead_letters(std::size_t max_kept = 100'000) : max_kept_(max_kept) {}
     // Returns the oldest letter if the list was full.
     std::optional<dead_letter> add(dead_letter&& letter);
@@ -42,9 +42,10 @@ public:
         for (const dead_letter& d : letters_) f(d);
     }
 
-private:
+  private:
     std::list<dead_letter> letters_;  // oldest first; a list: taking one never moves the others
-    std::unordered_map<proto::task_id, std::list<dead_letter>::iterator, proto::task_id_hash> by_id_;
+    std::unordered_map<proto::task_id, std::list<dead_letter>::iterator, proto::task_id_hash>
+        by_id_;
     std::size_t max_kept_;
 };
 

@@ -14,7 +14,7 @@
 namespace shoal::broker {
 
 class delayed_tasks {
-public:
+  public:
     void add(double due, lane_id lane, queued_task&& task);
     std::optional<double> next_due() const;
     // sink(lane_id, queued_task&&) for every task due at `now`, earliest first.
@@ -27,7 +27,7 @@ public:
         for (const item& it : heap_) f(it.due, it.lane, it.task);
     }
 
-private:
+  private:
     struct item {
         double due = 0;
         std::uint64_t order = 0;  // ties keep the order of arrival

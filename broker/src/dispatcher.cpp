@@ -14,8 +14,8 @@ bool dispatcher::is_live(const queued_task& t) const {
     return e != nullptr && !e->done && e->seq == t.seq;
 }
 
-std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max,
-                             std::size_t max_bytes, double now, dispatch_batch& out) {
+std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max, std::size_t max_bytes,
+                             double now, dispatch_batch& out) {
     out.clear();
     if (max == 0) return 0;
     // The queues it consumes that hold lanes now (an id is interned while a lane uses it).
@@ -39,11 +39,13 @@ std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max,
         lanes_, max, [this](const queued_task& t) { return is_live(t); },
         [&](lane_id lane_of, queued_task& t) {
             task_entry* owner = store_.find(t.id);
-            if (owner == nullptr) return task_queues::take_result::skip_lane;  // cannot happen: live
+            if (owner == nullptr)
+                return task_queues::take_result::skip_lane;  // cannot happen: live
             const name_id name_of = queues_.at(lane_of).name;
             const std::string& name = names.name(name_of);
             const std::size_t bytes = owner->payload.size() + name.size() + entry_overhead_bytes;
-            if (!out.entries.empty() && out.bytes + bytes > max_bytes) return task_queues::take_result::stop;
+            if (!out.entries.empty() && out.bytes + bytes > max_bytes)
+                return task_queues::take_result::stop;
             if (rates_.limited(name_of) && !rates_.try_take(name_of, now)) {
                 return task_queues::take_result::skip_lane;
             }

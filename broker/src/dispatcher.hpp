@@ -7,8 +7,8 @@
 // bytes than a message may hold. Each task taken moves into the in-flight table; its payload
 // (kept by the result store's entry) moves into the message for encoding and goes back into
 // the entry afterwards (restore), so no payload is copied. A batch that could not be sent
-// goes back to the front of its lanes (undo). A task name under a rate limit is taken only while its bucket has a
-// token; otherwise its lanes are passed over and the rest still flows.
+// goes back to the front of its lanes (undo). A task name under a rate limit is taken only while
+// its bucket has a token; otherwise its lanes are passed over and the rest still flows.
 
 #include <cstddef>
 #include <vector>
@@ -17,8 +17,8 @@
 #include "peer_table.hpp"
 #include "rate_limits.hpp"
 #include "result_store.hpp"
-#include "task_queues.hpp"
 #include "shoal/proto/messages.hpp"
+#include "task_queues.hpp"
 
 namespace shoal::broker {
 
@@ -37,7 +37,7 @@ struct dispatch_batch {
 };
 
 class dispatcher {
-public:
+  public:
     dispatcher(task_queues& queues, inflight_table& inflight, result_store& store,
                rate_limits& rates)
         : queues_(queues), inflight_(inflight), store_(store), rates_(rates) {}
@@ -58,13 +58,13 @@ public:
     // (not revoked, purged, or expired and submitted anew).
     bool is_live(const queued_task& t) const;
 
-private:
+  private:
     task_queues& queues_;
     inflight_table& inflight_;
     result_store& store_;
     rate_limits& rates_;
-    std::vector<lane_id> lanes_;       // scratch: the worker's lanes
-    std::vector<name_id> consumed_;    // scratch: the ids of the queues it consumes
+    std::vector<lane_id> lanes_;     // scratch: the worker's lanes
+    std::vector<name_id> consumed_;  // scratch: the ids of the queues it consumes
 };
 
 }  // namespace shoal::broker

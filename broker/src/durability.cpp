@@ -65,18 +65,22 @@ void broker_core::recover(recovery&& r) {
         const admission a = admission_of(t.record.task.options);
         if (t.dead) {
             // Set aside before: still a dead letter, with its count and reason, not run.
-            const lane_id lane = queues_.lane_for(t.record.task.queue, t.record.task.name, a.priority);
+            const lane_id lane =
+                queues_.lane_for(t.record.task.queue, t.record.task.name, a.priority);
             q.deaths = t.dead->deaths;
             entry->lane = lane;
             entry->dead_lettered = true;
-            const double age_s = static_cast<double>(epoch_ms() - std::min(epoch_ms(), t.dead->at_ms)) / 1000.0;
-            (void)dead_.add(dead_letter{lane, std::move(q), std::move(t.dead->reason), loop_.time() - age_s});
+            const double age_s =
+                static_cast<double>(epoch_ms() - std::min(epoch_ms(), t.dead->at_ms)) / 1000.0;
+            (void)dead_.add(
+                dead_letter{lane, std::move(q), std::move(t.dead->reason), loop_.time() - age_s});
             continue;
         }
         if (t.held_until_ms) {
             // Held (countdown, eta, a retry's wait) until a wall-clock time, kept across the
             // restart; an expiry still applies.
-            const lane_id lane = queues_.lane_for(t.record.task.queue, t.record.task.name, a.priority);
+            const lane_id lane =
+                queues_.lane_for(t.record.task.queue, t.record.task.name, a.priority);
             entry->lane = lane;
             watch_expiry(*entry, q.id, a);
             if (!entry->done) hold(*entry, epoch_to_loop(*t.held_until_ms), lane, std::move(q));
@@ -98,33 +102,34 @@ void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted
     for (proto::submitted_task& t : m.tasks) {
         task_entry* entry = nullptr;
         switch (admit(ref, t, now, entry)) {
-        case admit_verdict::fresh: {
-            entry->awaiting_write = true;
-            w.records.emplace_back(t.id, encode_task_record(entry->body_hash, entry->seq, t));
-            entry->payload = std::move(t.payload);
-            submit_write::fresh_task f;
-            f.submit = index;
-            f.id = t.id;
-            f.queue = std::move(t.queue);
-            f.name = std::move(t.name);
-            f.admit = admission_of(t.options);
-            f.task = queued_from(t);
-            w.tasks.push_back(std::move(f));
-            ++waiting;
-            break;
-        }
-        case admit_verdict::finished_now:
-            // Not with Redis (admit leaves the name to settle_submits); as in memory if it were.
-            ++stats_.submitted;
-            now.ids.push_back(t.id);
-            break;
-        case admit_verdict::being_written:
-            w.submits.back().duplicates.push_back(t.id);  // answered once it is stored
-            ++waiting;
-            break;
-        case admit_verdict::refused:
-        case admit_verdict::repeated:
-            break;
+            case admit_verdict::fresh: {
+                entry->awaiting_write = true;
+                w.records.emplace_back(t.id, encode_task_record(entry->body_hash, entry->seq, t));
+                entry->payload = std::move(t.payload);
+                submit_write::fresh_task f;
+                f.submit = index;
+                f.id = t.id;
+                f.queue = std::move(t.queue);
+                f.name = std::move(t.name);
+                f.admit = admission_of(t.options);
+                f.task = queued_from(t);
+                w.tasks.push_back(std::move(f));
+                ++waiting;
+                break;
+            }
+            case admit_verdict::finished_now:
+                // Not with Redis (admit leaves the name to settle_submits); as in memory if it
+                // were.
+                ++stats_.submitted;
+                now.ids.push_back(t.id);
+                break;
+            case admit_verdict::being_written:
+                w.submits.back().duplicates.push_back(t.id);  // answered once it is stored
+                ++waiting;
+                break;
+            case admit_verdict::refused:
+            case admit_verdict::repeated:
+                break;
         }
     }
     if (waiting == 0) {
@@ -152,10 +157,11 @@ void broker_core::write_submits() {
         settle_submits(*w, none);
         return;
     }
-    const bool sent = durable_->write_tasks(w->records, [this, w](std::vector<submit_answer>& answers) {
-        settle_submits(*w, answers);
-        end_of_wakeup();
-    });
+    const bool sent =
+        durable_->write_tasks(w->records, [this, w](std::vector<submit_answer>& answers) {
+            settle_submits(*w, answers);
+            end_of_wakeup();
+        });
     if (!sent) {
         submit_answer not_stored;
         not_stored.verdict = submit_answer::kind::not_stored;
@@ -186,41 +192,42 @@ void broker_core::settle_submits(submit_write& w, std::vector<submit_answer>& an
         }
         entry->awaiting_write = false;
         switch (a.verdict) {
-        case submit_answer::kind::stored:
-        case submit_answer::kind::pending:  // stored by an earlier broker: ours to run now
-            ++stats_.submitted;
-            reply.ids.push_back(f.id);
-            // New to Redis too: a name no registered worker offers fails now (unknown_task).
-            if (!entry->done && !fail_if_unknown_name(f.id, *entry, f.name)) {
-                enqueue(*entry, f.queue, f.name, std::move(f.task), f.admit);
-            }
-            break;
-        case submit_answer::kind::conflict:
-            if (!entry->done) store_.forget_pending(f.id);
-            reply.refused.push_back(
-                refuse(f.id, "conflict", "this task id was already submitted with another body"));
-            break;
-        case submit_answer::kind::expired:
-            // Finished before (another broker, or before a restart), its result gone: the
-            // dedup window in Redis remembers it, so it does not run twice.
-            if (!entry->done) store_.forget_pending(f.id);
-            ++stats_.duplicates;
-            reply.refused.push_back(refuse(
-                f.id, "result_expired", "this task ran already and its result expired; it is not run again"));
-            break;
-        case submit_answer::kind::finished:
-            // Run and stored before this broker started: the stored result is the answer.
-            ++stats_.duplicates;
-            reply.ids.push_back(f.id);
-            if (!entry->done && a.outcome) {
-                proto::outcome o = *a.outcome;
-                o.id = f.id;
-                tell(f.id, entry->recipient, o);
-                store_.complete(*entry, std::move(o));
-            }
-            break;
-        case submit_answer::kind::not_stored:
-            break;
+            case submit_answer::kind::stored:
+            case submit_answer::kind::pending:  // stored by an earlier broker: ours to run now
+                ++stats_.submitted;
+                reply.ids.push_back(f.id);
+                // New to Redis too: a name no registered worker offers fails now (unknown_task).
+                if (!entry->done && !fail_if_unknown_name(f.id, *entry, f.name)) {
+                    enqueue(*entry, f.queue, f.name, std::move(f.task), f.admit);
+                }
+                break;
+            case submit_answer::kind::conflict:
+                if (!entry->done) store_.forget_pending(f.id);
+                reply.refused.push_back(refuse(
+                    f.id, "conflict", "this task id was already submitted with another body"));
+                break;
+            case submit_answer::kind::expired:
+                // Finished before (another broker, or before a restart), its result gone: the
+                // dedup window in Redis remembers it, so it does not run twice.
+                if (!entry->done) store_.forget_pending(f.id);
+                ++stats_.duplicates;
+                reply.refused.push_back(
+                    refuse(f.id, "result_expired",
+                           "this task ran already and its result expired; it is not run again"));
+                break;
+            case submit_answer::kind::finished:
+                // Run and stored before this broker started: the stored result is the answer.
+                ++stats_.duplicates;
+                reply.ids.push_back(f.id);
+                if (!entry->done && a.outcome) {
+                    proto::outcome o = *a.outcome;
+                    o.id = f.id;
+                    tell(f.id, entry->recipient, o);
+                    store_.complete(*entry, std::move(o));
+                }
+                break;
+            case submit_answer::kind::not_stored:
+                break;
         }
     }
     // A write that failed may still have been stored (its answer was lost): undone.
@@ -258,12 +265,12 @@ bool broker_core::durable_idle() const noexcept {
 std::string_view broker_core::redis_state() const noexcept {
     if (!durable_) return "off";
     switch (durable_->connection().current()) {
-    case redis_connection::state::up:
-        return "up";
-    case redis_connection::state::connecting:
-        return "connecting";
-    case redis_connection::state::down:
-        break;
+        case redis_connection::state::up:
+            return "up";
+        case redis_connection::state::connecting:
+            return "connecting";
+        case redis_connection::state::down:
+            break;
     }
     return "down";
 }

@@ -22,8 +22,9 @@ embedded_broker::~embedded_broker() { stop(); }
 
 void embedded_broker::run(broker_config config, const shoal::clock* time_source,
                           std::promise<std::string>& started) {
-    std::unique_ptr<event_loop> own_loop =
-        time_source != nullptr ? std::make_unique<event_loop>(*time_source) : std::make_unique<event_loop>();
+    std::unique_ptr<event_loop> own_loop = time_source != nullptr
+                                               ? std::make_unique<event_loop>(*time_source)
+                                               : std::make_unique<event_loop>();
     event_loop& loop = *own_loop;
     broker b(loop, std::move(config));
     try {

@@ -14,7 +14,7 @@
 namespace shoal::broker {
 
 class expiry_watch {
-public:
+  public:
     struct entry {
         double at = 0;
         proto::task_id id;
@@ -28,7 +28,7 @@ public:
     std::size_t take_due(double now, F&& f);
     std::size_t size() const noexcept { return heap_.size(); }
 
-private:
+  private:
     struct later {
         bool operator()(const entry& a, const entry& b) const noexcept { return a.at > b.at; }
     };

@@ -77,7 +77,8 @@ broker_core::fetch_left broker_core::serve_fetch_slice(peer_ref ref, peer& p) {
     while (!p.fetch_work.empty() && reply.entries.size() < config_.max_batch) {
         proto::fetched_entry e = answer_for(ref, p.fetch_work.front());
         const std::size_t size = answer_bytes(e);
-        if (!reply.entries.empty() && bytes + size > std::min(fetch_slice_bytes, message_budget())) break;
+        if (!reply.entries.empty() && bytes + size > std::min(fetch_slice_bytes, message_budget()))
+            break;
         if (!fits_window(p, bytes + size)) {
             window_full = true;  // waits for the peer to read
             break;

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "peer_ref.hpp"
+#include "shoal/proto/task_id.hpp"
 #include "shoal/proto/task_id_map.hpp"
 #include "task_queues.hpp"
-#include "shoal/proto/task_id.hpp"
 
 namespace shoal::broker {
 
@@ -22,8 +22,8 @@ struct inflight_task {
     lane_id lane = 0;  // where it goes back if its worker dies
     peer_ref worker;
     std::uint64_t dispatch_no = 0;  // dispatch order: the worker starts its tasks in this order
-    bool revoked = false;  // revoked while running: CANCEL sent, its DONE will be ignored
-    bool started = false;  // the worker said it began (STARTED): a death counts against it
+    bool revoked = false;           // revoked while running: CANCEL sent, its DONE will be ignored
+    bool started = false;           // the worker said it began (STARTED): a death counts against it
 };
 
 // What a DONE for (id, attempt) means.
@@ -34,7 +34,7 @@ enum class done_verdict {
 };
 
 class inflight_table {
-public:
+  public:
     // Adds a task a worker now holds; returns its entry (stable until removed).
     inflight_task& add(peer_ref worker, lane_id lane, queued_task&& task);
     inflight_task* find(const proto::task_id& id);
@@ -55,7 +55,7 @@ public:
         tasks_.for_each([&](const proto::task_id&, const inflight_task& t) { f(t); });
     }
 
-private:
+  private:
     proto::task_id_map<inflight_task> tasks_;
     std::uint64_t next_dispatch_no_ = 1;
 };

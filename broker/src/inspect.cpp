@@ -143,8 +143,9 @@ void held(const inspect_sources& from, proto::report& out) {
         put(row, "queue", from.queues.queue_names().name(l.queue));
         put(row, "attempt", std::uint64_t{t.attempt});
         put(row, "due_in_ms", static_cast<std::int64_t>(std::llround(in_s * 1000.0)));
-        put(row, "due_unix_ms", static_cast<std::int64_t>(from.wall_ms) +
-                                    static_cast<std::int64_t>(std::llround(in_s * 1000.0)));
+        put(row, "due_unix_ms",
+            static_cast<std::int64_t>(from.wall_ms) +
+                static_cast<std::int64_t>(std::llround(in_s * 1000.0)));
         out.rows.push_back(std::move(row));
     });
 }

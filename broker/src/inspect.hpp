@@ -27,22 +27,23 @@
 //            queued_bytes / max_queued_bytes, result_bytes / max_result_bytes,
 //            window_bytes and unacked_bytes_max (the fullest peer's window)
 //
-// `dead`, `held`, `limits` and `stats` are this broker's additions to SHOAL/1's three. At most max_rows rows are returned
-// (a receiver's decoder accepts no more elements than that in one array).
+// `dead`, `held`, `limits` and `stats` are this broker's additions to SHOAL/1's three. At most
+// max_rows rows are returned (a receiver's decoder accepts no more elements than that in one
+// array).
 
 #include <cstddef>
 #include <optional>
 #include <string_view>
 
-#include "shoal/broker/broker_stats.hpp"
 #include "dead_letters.hpp"
 #include "delayed_tasks.hpp"
-#include "rate_limits.hpp"
 #include "inflight_table.hpp"
 #include "peer_table.hpp"
+#include "rate_limits.hpp"
 #include "result_store.hpp"
-#include "task_queues.hpp"
+#include "shoal/broker/broker_stats.hpp"
 #include "shoal/proto/messages.hpp"
+#include "task_queues.hpp"
 
 namespace shoal::broker {
 
@@ -54,10 +55,10 @@ struct inspect_sources {
     const broker_stats& stats;
     const dead_letters& dead;
     const rate_limits& rates;
-    std::size_t held = 0;          // tasks waiting in the broker for their time
+    std::size_t held = 0;                    // tasks waiting in the broker for their time
     const delayed_tasks* delayed = nullptr;  // those tasks, for `held`
-    std::uint64_t wall_ms = 0;     // unix ms now, for `held`
-    double now = 0;                // loop time, for last_heard_ms
+    std::uint64_t wall_ms = 0;               // unix ms now, for `held`
+    double now = 0;                          // loop time, for last_heard_ms
     std::size_t max_rows = 10'000;
     std::string_view redis_state = "off";  // off (memory only), up, connecting, down
     std::string_view security = "open";    // open (no key) or curve
@@ -67,7 +68,7 @@ struct inspect_sources {
         std::uint64_t max_result_bytes = 0;
         std::uint64_t window_bytes = 0;
     } budgets{};
-    std::uint64_t unacked_bytes_max = 0;   // the most any peer has not acknowledged yet
+    std::uint64_t unacked_bytes_max = 0;  // the most any peer has not acknowledged yet
 };
 
 // The report for `what`, or nullopt if `what` is not one of workers, queues, active, dead,

@@ -10,7 +10,7 @@
 namespace shoal::broker {
 
 class log_limiter {
-public:
+  public:
     explicit log_limiter(double interval_s = 1.0) : interval_s_(interval_s) {}
 
     // True if a line of this kind may be logged now; `suppressed` is then set to how many
@@ -30,7 +30,7 @@ public:
         return true;
     }
 
-private:
+  private:
     struct state {
         double last = 0;
         std::uint64_t held_back = 0;

@@ -12,7 +12,7 @@
 namespace shoal::broker {
 
 class message_port {
-public:
+  public:
     virtual ~message_port() = default;
     // Queues one message for the peer without blocking. False if it cannot be delivered now
     // (the peer is gone, or its queue is full): nothing of it was sent.

@@ -18,7 +18,7 @@ namespace shoal::broker {
 using name_id = std::uint32_t;
 
 class name_table {
-public:
+  public:
     // The name's id, adding it if new.
     name_id intern(std::string_view name);
     // The name's id, or nullopt if it is not interned (lookups never grow the table).
@@ -31,7 +31,7 @@ public:
     std::size_t capacity() const noexcept { return names_.size(); }
     std::size_t size() const noexcept { return ids_.size(); }
 
-private:
+  private:
     std::deque<std::string> names_;  // a deque: growing never moves the strings ids_ views
     std::vector<bool> in_use_;
     std::vector<name_id> free_;

@@ -7,22 +7,22 @@
 // It also keeps, per task name, how many registered workers offer it (the unknown-task rule),
 // and the output gathered for each peer during one wake-up (batched RESULT and CANCEL).
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <span>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "credit_account.hpp"
-#include "security/key_registry.hpp"
 #include "name_table.hpp"
 #include "peer_ref.hpp"
+#include "security/key_registry.hpp"
 #include "shoal/proto/messages.hpp"
 
 namespace shoal::broker {
@@ -35,9 +35,9 @@ struct worker_info {
     // Queues it consumes, sorted, no duplicates; `default` when its HELLO named none. Kept as
     // names, not ids: a queue id is freed while no lane uses it, a consumer's queue is not.
     std::vector<std::string> queues;
-    std::uint64_t done = 0;        // outcomes accepted from it
-    std::uint64_t late = 0;        // DONEs from it ignored as late or revoked
-    bool draining = false;         // sent DRAIN: gets nothing more
+    std::uint64_t done = 0;  // outcomes accepted from it
+    std::uint64_t late = 0;  // DONEs from it ignored as late or revoked
+    bool draining = false;   // sent DRAIN: gets nothing more
 };
 
 struct peer {
@@ -69,16 +69,17 @@ struct peer {
     std::uint64_t sent_bytes = 0;
     std::uint64_t acked_bytes = 0;
     bool output_dropped = false;
-    std::uint64_t unacked() const noexcept { return sent_bytes - std::min(sent_bytes, acked_bytes); }
+    std::uint64_t unacked() const noexcept {
+        return sent_bytes - std::min(sent_bytes, acked_bytes);
+    }
     // FETCH ids not answered yet, each once, answered a slice per pass.
     std::deque<proto::task_id> fetch_work;
 };
 
 class peer_table {
-public:
+  public:
     // Starts a session for an identity that has none.
-    peer_ref add(std::string_view identity, std::string name, proto::peer_role role,
-                 double now);
+    peer_ref add(std::string_view identity, std::string name, proto::peer_role role, double now);
     // A worker's task names (call once, right after add).
     void set_offered(peer_ref ref, std::vector<name_id> names);
     // The queues a worker consumes (call once, right after add); none means `default`.
@@ -118,7 +119,7 @@ public:
         }
     }
 
-private:
+  private:
     struct identity_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept {

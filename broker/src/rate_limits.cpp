@@ -11,7 +11,8 @@ namespace shoal::broker {
 
 rate_limit_spec parse_rate_limit(std::string_view text) {
     const auto bad = [&](const char* why) {
-        return config_error(fmt::format("rate limit '{}': {} (write NAME=N/s, N/m or N/h)", text, why));
+        return config_error(
+            fmt::format("rate limit '{}': {} (write NAME=N/s, N/m or N/h)", text, why));
     };
     const auto eq = text.find('=');
     if (eq == std::string_view::npos || eq == 0) throw bad("no task name");

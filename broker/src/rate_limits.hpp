@@ -29,7 +29,7 @@ rate_limit_spec parse_rate_limit(std::string_view text);
 std::vector<rate_limit_spec> parse_rate_limits(std::string_view text);
 
 class rate_limits {
-public:
+  public:
     void set(name_id name, double per_second);
     bool limited(name_id name) const noexcept {
         return name < buckets_.size() && buckets_[name].per_second > 0;
@@ -48,7 +48,7 @@ public:
         }
     }
 
-private:
+  private:
     struct bucket {
         double per_second = 0;
         double capacity = 1;

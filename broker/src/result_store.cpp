@@ -10,8 +10,8 @@ constexpr std::uint64_t outcome_overhead_bytes = 48;
 }  // namespace
 
 std::uint64_t outcome_bytes(const proto::outcome& o) noexcept {
-    return outcome_overhead_bytes + o.payload.size() + o.error.type.size() + o.error.message.size() +
-           o.error.where.size();
+    return outcome_overhead_bytes + o.payload.size() + o.error.type.size() +
+           o.error.message.size() + o.error.where.size();
 }
 
 result_store::result_store(const shoal::clock& clock, result_store_limits limits)
@@ -83,8 +83,8 @@ proto::fetched_entry result_store::fetch(const proto::task_id& id) const {
         if (e->done) out.result = outcome_of(id, *e);
         return out;
     }
-    out.state = tombstones_.contains(id) ? proto::result_state::expired
-                                         : proto::result_state::unknown;
+    out.state =
+        tombstones_.contains(id) ? proto::result_state::expired : proto::result_state::unknown;
     return out;
 }
 
@@ -111,7 +111,8 @@ std::size_t result_store::expire(std::size_t max) {
         // Remembered until the dedup window, counted from when it finished, ends; and for at
         // least another TTL, so that FETCH can say `expired` for a while whatever the window.
         const double finished_at = e.at - limits_.ttl_s;
-        tombstones_.add(e.id, body, std::max(now + limits_.ttl_s, finished_at + limits_.dedup_window_s));
+        tombstones_.add(e.id, body,
+                        std::max(now + limits_.ttl_s, finished_at + limits_.dedup_window_s));
         ++expired;
     }
     tombstones_.trim(now);

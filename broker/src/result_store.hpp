@@ -29,20 +29,20 @@
 #include <utility>
 
 #include "peer_ref.hpp"
+#include "shoal/common/clock.hpp"
+#include "shoal/proto/messages.hpp"
 #include "shoal/proto/task_id_map.hpp"
 #include "task_queues.hpp"
 #include "tombstones.hpp"
-#include "shoal/common/clock.hpp"
-#include "shoal/proto/messages.hpp"
 
 namespace shoal::broker {
 
 struct task_entry {
     std::uint64_t body_hash = 0;  // fingerprint of (name, queue, payload, options): idempotence
     peer_ref recipient;           // the client RESULT goes to
-    std::uint64_t seq = 0;        // the queued record's seq: tells this submission from an older one
-    lane_id lane = 0;             // where the record waits while queued (lazy revoke)
-    std::uint32_t charge = 0;     // bytes counted against the queued budget while pending
+    std::uint64_t seq = 0;     // the queued record's seq: tells this submission from an older one
+    lane_id lane = 0;          // where the record waits while queued (lazy revoke)
+    std::uint32_t charge = 0;  // bytes counted against the queued budget while pending
     bool done = false;
     bool awaiting_write = false;  // durable mode: written to Redis, not yet confirmed
     bool held = false;            // waiting in the broker (countdown, eta, retry), not in a lane
@@ -50,20 +50,20 @@ struct task_entry {
     bool unconfirmed = false;     // durable mode: done, but Redis has not stored the result yet
                                   // (nobody is told before it has)
     proto::task_status status = proto::task_status::ok;  // once done
-    std::string payload;                   // pending: the arguments; done ok: the result
-    std::unique_ptr<proto::error_info> error;             // once done with another status
+    std::string payload;                       // pending: the arguments; done ok: the result
+    std::unique_ptr<proto::error_info> error;  // once done with another status
 };
 
 struct result_store_limits {
-    double ttl_s = 3600;                    // how long a done result is kept
-    std::size_t max_results = 5'000'000;    // done results kept at most (oldest expire first)
-    std::size_t max_tombstones = 1'000'000; // expired ids remembered at most
+    double ttl_s = 3600;                     // how long a done result is kept
+    std::size_t max_results = 5'000'000;     // done results kept at most (oldest expire first)
+    std::size_t max_tombstones = 1'000'000;  // expired ids remembered at most
     std::uint64_t max_result_bytes = std::uint64_t{1} << 30;  // done results' bytes at most
-    double dedup_window_s = 86'400;         // an id is recognised this long after it finished
+    double dedup_window_s = 86'400;  // an id is recognised this long after it finished
 };
 
 class result_store {
-public:
+  public:
     result_store(const shoal::clock& clock, result_store_limits limits);
 
     task_entry* find(const proto::task_id& id);
@@ -100,12 +100,14 @@ public:
     std::size_t done_count() const noexcept { return expiry_.size(); }
     std::size_t pending_count() const noexcept { return entries_.size() - expiry_.size(); }
     std::size_t tombstone_count() const noexcept { return tombstones_.size(); }
-    std::uint64_t tombstones_forgotten_early() const noexcept { return tombstones_.forgotten_early(); }
+    std::uint64_t tombstones_forgotten_early() const noexcept {
+        return tombstones_.forgotten_early();
+    }
     std::uint64_t queued_bytes() const noexcept { return queued_bytes_; }
     std::uint64_t result_bytes() const noexcept { return result_bytes_; }
     const result_store_limits& limits() const noexcept { return limits_; }
 
-private:
+  private:
     struct expiry {
         double at;
         proto::task_id id;

@@ -18,7 +18,7 @@
 namespace shoal::broker {
 
 class router_port final : public message_port {
-public:
+  public:
     explicit router_port(zmq::context_t& context);
     ~router_port() override;
     router_port(const router_port&) = delete;
@@ -40,7 +40,7 @@ public:
     // Closes the socket, giving what was queued `linger_ms` to leave.
     void close(int linger_ms);
 
-private:
+  private:
     zmq::socket_t socket_;
     bool authenticates_ = false;
 };

@@ -29,14 +29,17 @@ std::unordered_set<std::string> user_ids_of(const key_registry& keys) {
 
 void broker_core::open_security(router_port& router) {
     if (config_.secret_key.empty() != config_.keys_dir.empty()) {
-        throw broker_error(config_.secret_key.empty()
-                               ? "keys_dir is set but secret_key is not: give the broker its secret key too"
-                               : "secret_key is set but keys_dir is not: without it no one could connect");
+        throw broker_error(
+            config_.secret_key.empty()
+                ? "keys_dir is set but secret_key is not: give the broker its secret key too"
+                : "secret_key is set but keys_dir is not: without it no one could connect");
     }
     if (config_.secret_key.empty()) {
-        spdlog::warn("shoal-broker: no key configured: the broker is open to anyone who can reach {}{}",
-                     config_.bind,
-                     is_loopback(config_.bind) ? " (loopback only)" : "; set secret_key and keys_dir (SECURITY.md)");
+        spdlog::warn(
+            "shoal-broker: no key configured: the broker is open to anyone who can reach {}{}",
+            config_.bind,
+            is_loopback(config_.bind) ? " (loopback only)"
+                                      : "; set secret_key and keys_dir (SECURITY.md)");
         return;
     }
     proto::key_pair own;
@@ -70,7 +73,8 @@ void broker_core::reload_keys() {
     }
     authorised_users_ = user_ids_of(keys);
     spdlog::info("shoal-broker: keys reloaded: {} client, {} worker and {} admin keys",
-                 keys.count(key_role::client), keys.count(key_role::worker), keys.count(key_role::admin));
+                 keys.count(key_role::client), keys.count(key_role::worker),
+                 keys.count(key_role::admin));
     zap_->replace_keys(std::move(keys));
     std::vector<peer_ref> removed;
     peers_.for_each([&](peer_ref ref, const peer& p) {
@@ -78,31 +82,33 @@ void broker_core::reload_keys() {
     });
     for (const peer_ref ref : removed) {
         if (peer* p = peers_.get(ref)) {
-            (void)port_->send(p->identity, proto::command::bye, proto::encode(proto::bye{"key removed"}));
+            (void)port_->send(p->identity, proto::command::bye,
+                              proto::encode(proto::bye{"key removed"}));
         }
         end_session(ref, "its key was removed");
     }
 }
 
-bool broker_core::authorised(const proto::received_message& msg, proto::command cmd,
-                             const peer* p, peer_ref ref) {
+bool broker_core::authorised(const proto::received_message& msg, proto::command cmd, const peer* p,
+                             peer_ref ref) {
     principal who;
     if (!principal::parse(msg.user_id, who) || !authorised_users_.contains(msg.user_id)) {
         // An authenticated connection whose key was removed since (or a test port without one).
         if (p != nullptr) end_session(ref, "its key is no longer authorised");
         forbid(msg.identity, nullptr, cmd,
-               fmt::format("{}: this connection's key ({}) is not authorised", proto::command_name(cmd),
-                           msg.user_id.empty() ? "none" : msg.user_id));
+               fmt::format("{}: this connection's key ({}) is not authorised",
+                           proto::command_name(cmd), msg.user_id.empty() ? "none" : msg.user_id));
         return false;
     }
     if (p != nullptr && p->user_id != msg.user_id) {
-        forbid(msg.identity, p, cmd, fmt::format("{}: the session belongs to another key", proto::command_name(cmd)));
+        forbid(msg.identity, p, cmd,
+               fmt::format("{}: the session belongs to another key", proto::command_name(cmd)));
         return false;
     }
     if (const auto needed = role_needed(who.role, cmd)) {
         forbid(msg.identity, p, cmd,
-               fmt::format("{} needs an {} key; this connection's key is {}", proto::command_name(cmd),
-                           to_string(*needed), msg.user_id));
+               fmt::format("{} needs an {} key; this connection's key is {}",
+                           proto::command_name(cmd), to_string(*needed), msg.user_id));
         return false;
     }
     return true;

@@ -63,9 +63,10 @@ void broker_core::on_hello(std::string_view identity, std::string_view user_id, 
         }
         peers_.set_offered(ref, std::move(names));
         peers_.set_consumed(ref, std::move(h.worker.queues));
-        spdlog::info("shoal-broker: worker '{}' joined: {} slots, prefetch {}, {} task names, queues {}",
-                     p.name, p.worker.slots, p.worker.prefetch, p.worker.offered.size(),
-                     fmt::join(p.worker.queues, ","));
+        spdlog::info(
+            "shoal-broker: worker '{}' joined: {} slots, prefetch {}, {} task names, queues {}",
+            p.name, p.worker.slots, p.worker.prefetch, p.worker.offered.size(),
+            fmt::join(p.worker.queues, ","));
     } else {
         spdlog::debug("shoal-broker: client '{}' joined", p.name);
     }
@@ -93,8 +94,9 @@ void broker_core::on_acknowledged(peer& p, std::uint64_t received) {
         p.output_dropped = false;
         proto::error_reply notice;
         notice.code = "output_dropped";
-        notice.message = "messages to this peer were dropped while it did not read (output window "
-                         "full); ask again for what you wait on";
+        notice.message =
+            "messages to this peer were dropped while it did not read (output window "
+            "full); ask again for what you wait on";
         send(p, notice);
     }
     if (!p.fetch_work.empty()) schedule_more_work();
@@ -149,7 +151,8 @@ void broker_core::presume_started(std::vector<inflight_task>& held, std::uint32_
     std::sort(unknown.begin(), unknown.end(), [](const inflight_task* a, const inflight_task* b) {
         return a->dispatch_no < b->dispatch_no;
     });
-    for (std::size_t i = 0; i < unknown.size() && known + i < slots; ++i) unknown[i]->started = true;
+    for (std::size_t i = 0; i < unknown.size() && known + i < slots; ++i)
+        unknown[i]->started = true;
 }
 
 void broker_core::run_again(lane_id lane, queued_task&& q) {

@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "task_queues.hpp"
 #include "shoal/proto/messages.hpp"
+#include "task_queues.hpp"
 
 namespace shoal::broker {
 

@@ -119,7 +119,8 @@ void broker_core::set_aside(task_entry& entry, lane_id lane, queued_task&& q, st
     tell(q.id, entry.recipient, o);
     entry.dead_lettered = true;
     if (durable_) durable_->stage_dead(q.id, {q.deaths, wall_ms_(), reason});
-    if (auto dropped = dead_.add(dead_letter{lane, std::move(q), std::move(reason), loop_.time()})) {
+    if (auto dropped =
+            dead_.add(dead_letter{lane, std::move(q), std::move(reason), loop_.time()})) {
         // Past the bound the oldest letter ends for good: its outcome is stored.
         if (task_entry* old = store_.find(dropped->task.id); old != nullptr && !old->done) {
             old->dead_lettered = false;

@@ -29,7 +29,8 @@ double delay_for(const task_extras& x, std::uint32_t retry_number, std::mt19937_
     double delay_ms = static_cast<double>(x.retry_delay_ms);
     if (x.retry_backoff) {
         // 2^(n-1) without overflow: past 2^40 the cap has long been reached.
-        delay_ms *= static_cast<double>(std::uint64_t{1} << std::min<std::uint32_t>(retry_number - 1, 40));
+        delay_ms *=
+            static_cast<double>(std::uint64_t{1} << std::min<std::uint32_t>(retry_number - 1, 40));
         delay_ms = std::min(delay_ms, static_cast<double>(x.retry_backoff_max_ms));
     }
     if (x.retry_jitter && delay_ms > 0) {

@@ -31,18 +31,18 @@
 #include <vector>
 
 #include "name_table.hpp"
-#include "task_extras.hpp"
 #include "shoal/proto/task_id.hpp"
+#include "task_extras.hpp"
 
 namespace shoal::broker {
 
 // One task waiting in a lane (or held by a worker, in the in-flight table).
 struct queued_task {
     proto::task_id id;
-    std::uint32_t attempt = 1;    // 1 for the first dispatch; every dispatch after adds one
-    std::uint16_t retries = 0;    // failed attempts run again (retry policy)
-    std::uint16_t deaths = 0;     // attempts that ended with their worker's death
-    std::uint64_t seq = 0;        // submission order, kept across re-queues
+    std::uint32_t attempt = 1;            // 1 for the first dispatch; every dispatch after adds one
+    std::uint16_t retries = 0;            // failed attempts run again (retry policy)
+    std::uint16_t deaths = 0;             // attempts that ended with their worker's death
+    std::uint64_t seq = 0;                // submission order, kept across re-queues
     std::unique_ptr<task_extras> extras;  // time limits and retry policy, if any
 };
 
@@ -62,7 +62,7 @@ struct lane {
 };
 
 class task_queues {
-public:
+  public:
     // The lane of (queue, name, priority), created if new.
     lane_id lane_for(std::string_view queue, std::string_view name,
                      std::uint32_t priority = default_priority);
@@ -105,7 +105,8 @@ public:
     // sink(lane_id, queued_task&&) for each; stale records met on the way are dropped.
     // Returns how many live tasks were removed.
     template <class IsLive, class Sink>
-    std::size_t drain_queue(name_id queue, IsLive&& is_live, Sink&& sink, std::size_t max = SIZE_MAX);
+    std::size_t drain_queue(name_id queue, IsLive&& is_live, Sink&& sink,
+                            std::size_t max = SIZE_MAX);
 
     // Frees every lane that holds no record and that no task outside the lanes will come back
     // to (`in_use[lane]`: in flight, held, dead-lettered), then every queue name no lane uses
@@ -117,7 +118,7 @@ public:
     // Lanes in use (not reclaimed).
     std::size_t live_lane_count() const noexcept { return lanes_.size() - free_lanes_.size(); }
 
-private:
+  private:
     void pop_front(lane& l);
     static std::uint64_t key_of(name_id queue, name_id name, std::uint32_t priority) noexcept {
         return (std::uint64_t{queue} << 36) | (std::uint64_t{priority} << 32) | name;
@@ -130,8 +131,8 @@ private:
     std::vector<std::vector<lane_id>> lanes_by_name_;   // indexed by task name id
     std::vector<std::vector<lane_id>> lanes_by_queue_;  // indexed by queue name id
     std::vector<lane_id> free_lanes_;                   // reclaimed, to reuse
-    std::size_t total_ = 0;        // records in every lane
-    std::size_t stale_total_ = 0;  // of which stale
+    std::size_t total_ = 0;                             // records in every lane
+    std::size_t stale_total_ = 0;                       // of which stale
 };
 
 template <class IsLive, class Take>
@@ -184,7 +185,8 @@ std::size_t task_queues::take_oldest(std::span<const lane_id> lanes, std::size_t
 }
 
 template <class IsLive, class Sink>
-std::size_t task_queues::drain_queue(name_id queue, IsLive&& is_live, Sink&& sink, std::size_t max) {
+std::size_t task_queues::drain_queue(name_id queue, IsLive&& is_live, Sink&& sink,
+                                     std::size_t max) {
     std::size_t drained = 0;
     for (const lane_id id : lanes_of_queue(queue)) {
         lane& l = lanes_[id];

@@ -23,14 +23,17 @@ task_routes::task_routes(std::string_view spec) {
         const std::string_view one = trimmed(spec.substr(0, comma));
         if (!one.empty()) {
             const auto bad = [&](const char* why) {
-                return config_error(fmt::format("task route '{}': {} (write NAME=QUEUE)", one, why));
+                return config_error(
+                    fmt::format("task route '{}': {} (write NAME=QUEUE)", one, why));
             };
             const auto eq = one.find('=');
             if (eq == std::string_view::npos) throw bad("no '='");
             const std::string_view name = trimmed(one.substr(0, eq));
             const std::string_view queue = trimmed(one.substr(eq + 1));
-            if (name.empty() || name.size() > proto::max_name_bytes) throw bad("the task name must be 1..255 bytes");
-            if (queue.empty() || queue.size() > proto::max_name_bytes) throw bad("the queue must be 1..255 bytes");
+            if (name.empty() || name.size() > proto::max_name_bytes)
+                throw bad("the task name must be 1..255 bytes");
+            if (queue.empty() || queue.size() > proto::max_name_bytes)
+                throw bad("the queue must be 1..255 bytes");
             if (!by_name_.emplace(std::string(name), std::string(queue)).second) {
                 throw bad("this task name is routed twice");
             }

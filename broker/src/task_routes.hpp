@@ -16,7 +16,7 @@
 namespace shoal::broker {
 
 class task_routes {
-public:
+  public:
     task_routes() = default;
     // Parses the table; throws config_error naming the bad entry (no `=`, an empty or
     // over-long name or queue, a name routed twice).
@@ -26,7 +26,7 @@ public:
     std::string_view queue_for(std::string_view name, std::string_view queue) const;
     std::size_t size() const noexcept { return by_name_.size(); }
 
-private:
+  private:
     struct text_hash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept {

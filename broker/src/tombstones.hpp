@@ -21,7 +21,7 @@
 namespace shoal::broker {
 
 class tombstones {
-public:
+  public:
     explicit tombstones(std::size_t capacity) : capacity_(capacity) {}
 
     // Remembers an id (and the body hash it was submitted with) until `forget_at`; calls come
@@ -36,7 +36,7 @@ public:
     // Forgotten before their window ended because the capacity was reached.
     std::uint64_t forgotten_early() const noexcept { return forgotten_early_; }
 
-private:
+  private:
     struct mark {
         std::uint64_t fingerprint;
         double forget_at;

@@ -36,7 +36,8 @@ void broker_core::on_drain(peer_ref ref, peer& p, std::string_view body) {
     std::vector<inflight_task> back;
     for (const proto::task_attempt& t : m.returned) {
         const inflight_task* held = inflight_.find(t.id);
-        if (held == nullptr || held->worker != ref || held->task.attempt != t.attempt || held->started) {
+        if (held == nullptr || held->worker != ref || held->task.attempt != t.attempt ||
+            held->started) {
             continue;  // not this worker's to give back (any more)
         }
         inflight_task taken;
@@ -65,7 +66,8 @@ bool broker_core::reported_by_another(const proto::task_id& id, std::uint32_t at
     const peer* holder = peers_.get(held->worker);
     if (holder == nullptr || holder == &p || holder->name == p.name) return false;
     ++stats_.foreign_results;
-    log_limited("foreign", "ignored a result for task {} from worker '{}': it was dispatched to '{}'",
+    log_limited("foreign",
+                "ignored a result for task {} from worker '{}': it was dispatched to '{}'",
                 id.to_hex(), p.name, holder->name);
     return true;
 }
@@ -77,48 +79,48 @@ void broker_core::on_done(peer& p, std::string_view body) {
         if (reported_by_another(id, f.attempt, p)) continue;
         inflight_task taken;
         switch (inflight_.take_done(id, f.attempt, taken)) {
-        case done_verdict::current: {
-            // Normally taken.worker is this peer; if the worker reconnected under a new
-            // identity, the attempt still matches and the result still counts.
-            if (peer* holder = peers_.get(taken.worker)) {
-                holder->worker.credit.finished();
-                ++holder->worker.done;
-            }
-            task_entry* entry = store_.find(id);
-            if (entry != nullptr && !entry->done) {
-                ++stats_.completed;
-                // A failure the worker did not sign is signed with its name.
-                if (f.result.status != proto::task_status::ok && f.result.error.where.empty()) {
-                    f.result.error.where = p.name;
+            case done_verdict::current: {
+                // Normally taken.worker is this peer; if the worker reconnected under a new
+                // identity, the attempt still matches and the result still counts.
+                if (peer* holder = peers_.get(taken.worker)) {
+                    holder->worker.credit.finished();
+                    ++holder->worker.done;
                 }
-                // A process-pool child that died running it (a crash, not an exception)
-                // counts toward the delivery limit, as a worker's death does.
-                if (f.result.status == proto::task_status::failed &&
-                    f.result.error.type == crashed_child_type) {
-                    lose_attempt(*entry, taken.lane, std::move(taken.task),
-                                 "its process died (" + f.result.error.message + ")");
-                    break;
+                task_entry* entry = store_.find(id);
+                if (entry != nullptr && !entry->done) {
+                    ++stats_.completed;
+                    // A failure the worker did not sign is signed with its name.
+                    if (f.result.status != proto::task_status::ok && f.result.error.where.empty()) {
+                        f.result.error.where = p.name;
+                    }
+                    // A process-pool child that died running it (a crash, not an exception)
+                    // counts toward the delivery limit, as a worker's death does.
+                    if (f.result.status == proto::task_status::failed &&
+                        f.result.error.type == crashed_child_type) {
+                        lose_attempt(*entry, taken.lane, std::move(taken.task),
+                                     "its process died (" + f.result.error.message + ")");
+                        break;
+                    }
+                    // A task's exception is an outcome like any other: retried if its policy
+                    // says so, else told as it is.
+                    if (retry_if_asked(*entry, taken, f)) break;
+                    finish(id, *entry, std::move(f.result));
                 }
-                // A task's exception is an outcome like any other: retried if its policy
-                // says so, else told as it is.
-                if (retry_if_asked(*entry, taken, f)) break;
-                finish(id, *entry, std::move(f.result));
+                break;
             }
-            break;
-        }
-        case done_verdict::revoked:
-            if (peer* holder = peers_.get(taken.worker)) holder->worker.credit.finished();
-            ++stats_.revoked_results;
-            ++p.worker.late;
-            spdlog::debug("shoal-broker: ignored the result of revoked task {} from '{}'",
-                          id.to_hex(), p.name);
-            break;
-        case done_verdict::late:
-            ++stats_.late_results;
-            ++p.worker.late;
-            log_limited("late", "ignored a late result for task {} attempt {} from worker '{}'",
-                        id.to_hex(), f.attempt, p.name);
-            break;
+            case done_verdict::revoked:
+                if (peer* holder = peers_.get(taken.worker)) holder->worker.credit.finished();
+                ++stats_.revoked_results;
+                ++p.worker.late;
+                spdlog::debug("shoal-broker: ignored the result of revoked task {} from '{}'",
+                              id.to_hex(), p.name);
+                break;
+            case done_verdict::late:
+                ++stats_.late_results;
+                ++p.worker.late;
+                log_limited("late", "ignored a late result for task {} attempt {} from worker '{}'",
+                            id.to_hex(), f.attempt, p.name);
+                break;
         }
     }
     p.worker.credit.grant(m.credit);
@@ -148,8 +150,10 @@ void broker_core::dispatch_all() {
             const std::uint64_t unacked = w->unacked();
             if (unacked > 0 && unacked >= config_.window_bytes) break;
             // (A task larger than the room still goes alone when nothing is unacknowledged.)
-            const std::size_t room = unacked >= config_.window_bytes ? 0
-                : static_cast<std::size_t>(std::min<std::uint64_t>(message_budget(), config_.window_bytes - unacked));
+            const std::size_t room = unacked >= config_.window_bytes
+                                         ? 0
+                                         : static_cast<std::size_t>(std::min<std::uint64_t>(
+                                               message_budget(), config_.window_bytes - unacked));
             const std::size_t taken = dispatcher_.fill(*w, ref, credit, room, loop_.time(), batch_);
             if (taken == 0) break;
             const std::string body = proto::encode(batch_.message);
@@ -162,7 +166,8 @@ void broker_core::dispatch_all() {
             dispatcher::restore(batch_);
             if (durable_) {
                 for (const inflight_task* t : batch_.entries) {
-                    durable_->stage_lease(t->task.id, {t->task.attempt, t->task.deaths, t->task.retries});
+                    durable_->stage_lease(t->task.id,
+                                          {t->task.attempt, t->task.deaths, t->task.retries});
                 }
             }
             w->worker.credit.spend(taken);

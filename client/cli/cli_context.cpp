@@ -1,10 +1,11 @@
 #include "cli_context.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 namespace shoal::cli {
 

@@ -20,11 +20,11 @@ enum exit_code : int {
 };
 
 struct global_options {
-    std::string broker;     // --broker, env SHOAL_BROKER, default tcp://127.0.0.1:5555
-    bool json = false;      // --json: one JSON document on stdout
+    std::string broker;      // --broker, env SHOAL_BROKER, default tcp://127.0.0.1:5555
+    bool json = false;       // --json: one JSON document on stdout
     double timeout_s = 5.0;  // --timeout: for reaching the broker and each of its answers,
                              // never for a task's result (--wait-timeout)
-    bool verbose = false;   // --verbose: the client library's logs on stderr
+    bool verbose = false;    // --verbose: the client library's logs on stderr
     std::string broker_key;  // --broker-key, env SHOAL_BROKER_KEY: the broker's public key file
     std::string key;         // --key, env SHOAL_KEY: this user's secret key file
 };

@@ -15,10 +15,14 @@ int run_keygen(const global_options& opts, const keygen_args& args) {
         proto::write_key_files(keys, args.dir, args.name);
         const std::string base = args.dir + "/" + args.name;
         if (opts.json) {
-            print_json({{"public", base + ".key"}, {"secret", base + ".key_secret"}, {"public_key", keys.public_key}});
+            print_json({{"public", base + ".key"},
+                        {"secret", base + ".key_secret"},
+                        {"public_key", keys.public_key}});
         } else {
-            std::cout << "wrote " << base << ".key (public: give it to the broker's keys directory, or to peers)\n"
-                      << "wrote " << base << ".key_secret (secret, mode 0600: keep it on this machine)\n";
+            std::cout << "wrote " << base
+                      << ".key (public: give it to the broker's keys directory, or to peers)\n"
+                      << "wrote " << base
+                      << ".key_secret (secret, mode 0600: keep it on this machine)\n";
         }
         return exit_ok;
     } catch (const proto::key_file_error& e) {

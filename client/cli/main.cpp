@@ -57,7 +57,10 @@ CLI::Validator seconds(bool zero_allowed) {
 // usage error at once, not a wait of --timeout seconds for a broker that cannot be reached.
 void check_endpoint(const std::string& endpoint) {
     const auto bad = [&](const std::string& why) {
-        return CLI::ValidationError("--broker", "'" + endpoint + "' is not an endpoint like tcp://HOST:PORT or ipc://PATH (" + why + ")");
+        return CLI::ValidationError(
+            "--broker", "'" + endpoint +
+                            "' is not an endpoint like tcp://HOST:PORT or ipc://PATH (" + why +
+                            ")");
     };
     const auto scheme_end = endpoint.find("://");
     if (scheme_end == std::string::npos) throw bad("no transport://");
@@ -73,7 +76,8 @@ void check_endpoint(const std::string& endpoint) {
     const std::string port = rest.substr(colon + 1);
     const bool digits = !port.empty() && port.size() <= 5 &&
                         port.find_first_not_of("0123456789") == std::string::npos;
-    if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) throw bad("the port must be 1 to 65535");
+    if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535)
+        throw bad("the port must be 1 to 65535");
 }
 
 // The extras that are not task arguments: unknown options, and anything after a command
@@ -102,37 +106,48 @@ int main(int argc, char** argv) {
         ->capture_default_str()
         ->check(seconds(true));
     app.add_flag("--verbose,-v", opts.verbose, "log what the client library does (stderr)");
-    app.add_option("--broker-key", opts.broker_key, "the broker's public key file: CURVE on (needs --key)")
+    app.add_option("--broker-key", opts.broker_key,
+                   "the broker's public key file: CURVE on (needs --key)")
         ->envname("SHOAL_BROKER_KEY");
     app.add_option("--key", opts.key, "your secret key file (NAME.key_secret; needs --broker-key)")
         ->envname("SHOAL_KEY");
 
     submit_args submit;
-    auto* submit_cmd = app.add_subcommand("submit", "submit a task; prints its id, or its result with --wait");
-    submit_cmd->add_option("task", submit.task, "task name; then its arguments, one JSON value each "
-                                                "(2 '\"text\"' '[1,2]' '{\"k\":1}')")
+    auto* submit_cmd =
+        app.add_subcommand("submit", "submit a task; prints its id, or its result with --wait");
+    submit_cmd
+        ->add_option("task", submit.task,
+                     "task name; then its arguments, one JSON value each "
+                     "(2 '\"text\"' '[1,2]' '{\"k\":1}')")
         ->required();
     submit_cmd->add_flag("--wait,-w", submit.wait, "wait for the result and print it");
-    submit_cmd->add_option("--wait-timeout", submit.wait_timeout_s,
-                           "with --wait: give up after this many seconds (exit 4; default: no limit)")
+    submit_cmd
+        ->add_option("--wait-timeout", submit.wait_timeout_s,
+                     "with --wait: give up after this many seconds (exit 4; default: no limit)")
         ->check(seconds(true));
     submit_cmd->add_option("--queue,-q", submit.queue, "queue (default: default)");
-    submit_cmd->add_option("--priority", submit.priority, "0..9, higher first")->check(CLI::Range(0, 9));
+    submit_cmd->add_option("--priority", submit.priority, "0..9, higher first")
+        ->check(CLI::Range(0, 9));
     submit_cmd->add_option("--countdown", submit.countdown_s, "do not run before this many seconds")
         ->check(seconds(true));
-    submit_cmd->add_option("--time-limit", submit.time_limit_s, "hard limit in seconds on one attempt")
+    submit_cmd
+        ->add_option("--time-limit", submit.time_limit_s, "hard limit in seconds on one attempt")
         ->check(seconds(false));
-    submit_cmd->add_option("--soft-time-limit", submit.soft_time_limit_s,
-                           "seconds after which the task is asked to stop")
+    submit_cmd
+        ->add_option("--soft-time-limit", submit.soft_time_limit_s,
+                     "seconds after which the task is asked to stop")
         ->check(seconds(false));
     submit_cmd->add_option("--expires", submit.expires_s, "do not start after this many seconds")
         ->check(seconds(true));
     submit_cmd->add_option("--max-retries", submit.max_retries, "re-runs after a failure");
-    submit_cmd->add_option("--retry-delay", submit.retry_delay_s, "seconds before a retry (default 1)")
+    submit_cmd
+        ->add_option("--retry-delay", submit.retry_delay_s, "seconds before a retry (default 1)")
         ->check(seconds(true));
-    submit_cmd->add_flag("--retry-backoff", submit.retry_backoff, "double the delay for each retry");
+    submit_cmd->add_flag("--retry-backoff", submit.retry_backoff,
+                         "double the delay for each retry");
     // One value per use: a vector option would otherwise swallow the task's arguments after it.
-    submit_cmd->add_option("--retry-on", submit.retry_on, "retry only on this error type (repeatable)")
+    submit_cmd
+        ->add_option("--retry-on", submit.retry_on, "retry only on this error type (repeatable)")
         ->allow_extra_args(false);
     app.allow_extras();  // the task's arguments: see the top of this file
 
@@ -141,8 +156,9 @@ int main(int argc, char** argv) {
     auto* result_cmd = app.add_subcommand("result", "the state of a task and its result or error");
     result_cmd->add_option("id", result_id, "task id")->required();
     result_cmd->add_flag("--wait,-w", result_wait.wait, "wait while the task is pending");
-    result_cmd->add_option("--wait-timeout", result_wait.timeout_s,
-                           "with --wait: give up after this many seconds (exit 4; default: no limit)")
+    result_cmd
+        ->add_option("--wait-timeout", result_wait.timeout_s,
+                     "with --wait: give up after this many seconds (exit 4; default: no limit)")
         ->check(seconds(true));
 
     std::string what;
@@ -154,12 +170,14 @@ int main(int argc, char** argv) {
 
     std::string revoke_id;
     bool terminate = false;
-    auto* revoke_cmd = app.add_subcommand("revoke", "revoke a task (drop it, or stop it on its worker)");
+    auto* revoke_cmd =
+        app.add_subcommand("revoke", "revoke a task (drop it, or stop it on its worker)");
     revoke_cmd->add_option("id", revoke_id, "task id")->required();
     revoke_cmd->add_flag("--terminate", terminate, "kill a running process-pool task's child");
 
     std::string retry_id;
-    auto* retry_cmd = app.add_subcommand("retry", "run a dead-lettered task again (see inspect dead)");
+    auto* retry_cmd =
+        app.add_subcommand("retry", "run a dead-lettered task again (see inspect dead)");
     retry_cmd->add_option("id", retry_id, "task id")->required();
 
     std::string queue;
@@ -170,16 +188,18 @@ int main(int argc, char** argv) {
     auto* keygen_cmd = app.add_subcommand(
         "keygen", "write a CURVE key pair: NAME.key (public) and NAME.key_secret (mode 0600)");
     keygen_cmd->add_option("name", keygen.name, "the key's name (a file name)")->required();
-    keygen_cmd->add_option("--dir", keygen.dir, "where to write the two files")->capture_default_str();
+    keygen_cmd->add_option("--dir", keygen.dir, "where to write the two files")
+        ->capture_default_str();
 
-    auto* status_cmd = app.add_subcommand("status",
-                                          "broker and worker health: exit 0 if a worker answers");
+    auto* status_cmd =
+        app.add_subcommand("status", "broker and worker health: exit 0 if a worker answers");
 
     try {
         app.parse(argc, argv);
         std::vector<std::string> extras = app.remaining();
         for (const auto& arg : extras) {
-            if (looks_like_an_option(arg)) throw CLI::ExtrasError("unknown option " + arg, CLI::ExitCodes::ExtrasError);
+            if (looks_like_an_option(arg))
+                throw CLI::ExtrasError("unknown option " + arg, CLI::ExitCodes::ExtrasError);
         }
         if (*submit_cmd) {
             submit.args = std::move(extras);

@@ -29,12 +29,14 @@ nlohmann::json outcome_json(const proto::outcome& outcome) {
 
 std::string outcome_text(const proto::outcome& outcome) {
     if (outcome.status == proto::task_status::ok) {
-        return payload_json(outcome.payload).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return payload_json(outcome.payload)
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
     std::string text = proto::to_string(outcome.status);
     // The broker's own outcomes name their type after their status ("revoked", "expired"):
     // said once, not "revoked: revoked: revoked by a client".
-    if (!outcome.error.type.empty() && outcome.error.type != text) text += ": " + outcome.error.type;
+    if (!outcome.error.type.empty() && outcome.error.type != text)
+        text += ": " + outcome.error.type;
     if (!outcome.error.message.empty()) text += ": " + outcome.error.message;
     if (!outcome.error.where.empty()) text += " (on " + outcome.error.where + ")";
     return text;

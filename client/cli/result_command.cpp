@@ -21,23 +21,23 @@ int print_state(const global_options& opts, const fetch_result& r) {
     std::string text = state;
     int code = exit_ok;
     switch (r.state) {
-    case proto::result_state::done:
-        if (r.outcome) {
-            doc.update(outcome_json(*r.outcome));
-            text += ": " + outcome_text(*r.outcome);
-            if (r.outcome->status != proto::task_status::ok) code = exit_failed;
-        }
-        break;
-    case proto::result_state::unknown:
-        text += ": the broker has no record of task " + id;
-        code = exit_failed;
-        break;
-    case proto::result_state::expired:
-        text += ": the result of task " + id + " expired";
-        code = exit_failed;
-        break;
-    case proto::result_state::pending:
-        break;
+        case proto::result_state::done:
+            if (r.outcome) {
+                doc.update(outcome_json(*r.outcome));
+                text += ": " + outcome_text(*r.outcome);
+                if (r.outcome->status != proto::task_status::ok) code = exit_failed;
+            }
+            break;
+        case proto::result_state::unknown:
+            text += ": the broker has no record of task " + id;
+            code = exit_failed;
+            break;
+        case proto::result_state::expired:
+            text += ": the result of task " + id + " expired";
+            code = exit_failed;
+            break;
+        case proto::result_state::pending:
+            break;
     }
     if (opts.json) {
         print_json(doc);
@@ -49,7 +49,8 @@ int print_state(const global_options& opts, const fetch_result& r) {
 
 }  // namespace
 
-int run_result(const global_options& opts, const std::string& id_text, const result_wait_args& wait) {
+int run_result(const global_options& opts, const std::string& id_text,
+               const result_wait_args& wait) {
     const auto id = parse_task_id(opts, id_text);
     if (!id) return exit_usage;
     auto c = connect(opts);
@@ -69,7 +70,8 @@ int run_result(const global_options& opts, const std::string& id_text, const res
         const double left = concurrent::detail::seconds_until(until).value_or(pause);
         if (left <= 0) {
             const std::string message = "task " + last.id.to_hex() + " still pending after " +
-                                        nlohmann::json(*wait.timeout_s).dump() + " s (--wait-timeout)";
+                                        nlohmann::json(*wait.timeout_s).dump() +
+                                        " s (--wait-timeout)";
             if (opts.json) {
                 print_json({{"id", last.id.to_hex()}, {"state", "pending"}, {"error", message}});
             } else {

@@ -33,13 +33,16 @@ int run_retry(const global_options& opts, const std::string& id_text) {
         return exit_unreachable;
     }
     if (!was_dead) {
-        report_error(opts, "task " + id->to_hex() + " is not a dead letter (see: shoal inspect dead)");
+        report_error(opts,
+                     "task " + id->to_hex() + " is not a dead letter (see: shoal inspect dead)");
         return exit_failed;
     }
     if (opts.json) {
-        print_json({{"id", id->to_hex()}, {"requeued", true}, {"dead_letters_left", after.rows.size()}});
+        print_json(
+            {{"id", id->to_hex()}, {"requeued", true}, {"dead_letters_left", after.rows.size()}});
     } else {
-        std::cout << "requeued " << id->to_hex() << " (" << after.rows.size() << " dead letters left)\n";
+        std::cout << "requeued " << id->to_hex() << " (" << after.rows.size()
+                  << " dead letters left)\n";
     }
     return exit_ok;
 }

@@ -21,16 +21,17 @@ bool is_revoked(const fetch_result& state) {
 // Why the revoke did nothing, or "" when it did something.
 std::string not_revoked_reason(const fetch_result& state, const std::string& id) {
     switch (state.state) {
-    case proto::result_state::unknown:
-        return "the broker has no record of task " + id + ": nothing to revoke";
-    case proto::result_state::expired:
-        return "task " + id + " already finished (its result expired): nothing to revoke";
-    case proto::result_state::done:
-        if (is_revoked(state)) return "";
-        return "task " + id + " already finished (" +
-               (state.outcome ? proto::to_string(state.outcome->status) : "done") + "): nothing to revoke";
-    case proto::result_state::pending:
-        return "";
+        case proto::result_state::unknown:
+            return "the broker has no record of task " + id + ": nothing to revoke";
+        case proto::result_state::expired:
+            return "task " + id + " already finished (its result expired): nothing to revoke";
+        case proto::result_state::done:
+            if (is_revoked(state)) return "";
+            return "task " + id + " already finished (" +
+                   (state.outcome ? proto::to_string(state.outcome->status) : "done") +
+                   "): nothing to revoke";
+        case proto::result_state::pending:
+            return "";
     }
     return "";
 }
@@ -53,7 +54,9 @@ int run_revoke(const global_options& opts, const std::string& id_text, bool term
     const std::string hex = id->to_hex();
     if (const std::string reason = not_revoked_reason(state, hex); !reason.empty()) {
         if (opts.json) {
-            nlohmann::json doc{{"id", hex}, {"revoked", false}, {"state", proto::to_string(state.state)},
+            nlohmann::json doc{{"id", hex},
+                               {"revoked", false},
+                               {"state", proto::to_string(state.state)},
                                {"error", reason}};
             if (state.outcome) doc["status"] = proto::to_string(state.outcome->status);
             print_json(doc);
@@ -65,7 +68,10 @@ int run_revoke(const global_options& opts, const std::string& id_text, bool term
     // Revoked, or (a task the broker still holds back) pending until it drops it.
     const std::string now = is_revoked(state) ? "revoked" : proto::to_string(state.state);
     if (opts.json) {
-        print_json({{"id", hex}, {"revoked", true}, {"state", proto::to_string(state.state)}, {"status", now}});
+        print_json({{"id", hex},
+                    {"revoked", true},
+                    {"state", proto::to_string(state.state)},
+                    {"status", now}});
     } else {
         std::cout << "revoked " << hex << " (now " << now << ")\n";
     }

@@ -27,7 +27,8 @@ submit_options options_from(const submit_args& args) {
     if (args.soft_time_limit_s) o.soft_time_limit = millis(*args.soft_time_limit_s);
     if (args.expires_s) {
         o.expires = std::chrono::system_clock::now() +
-                    std::chrono::duration_cast<std::chrono::system_clock::duration>(millis(*args.expires_s));
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                        millis(*args.expires_s));
     }
     o.max_retries = args.max_retries;
     if (args.retry_delay_s) o.retry_delay = millis(*args.retry_delay_s);
@@ -107,7 +108,8 @@ int run_submit(const global_options& opts, const submit_args& args) {
     if (!f.wait(args.wait_timeout_s)) {
         const std::string status(to_string(f.status()));
         const std::string message = "task " + id + " still " + status + " after " +
-                                    nlohmann::json(*args.wait_timeout_s).dump() + " s (--wait-timeout)";
+                                    nlohmann::json(*args.wait_timeout_s).dump() +
+                                    " s (--wait-timeout)";
         if (opts.json) {
             print_json({{"id", id}, {"status", status}, {"error", message}});
         } else {
@@ -115,14 +117,15 @@ int run_submit(const global_options& opts, const submit_args& args) {
         }
         return exit_pending;
     }
-    if (f.cancelled()) return report_failure(opts, id, std::make_exception_ptr(cancelled_error("revoked")));
+    if (f.cancelled())
+        return report_failure(opts, id, std::make_exception_ptr(cancelled_error("revoked")));
     if (auto e = f.exception(0.0)) return report_failure(opts, id, e);
     const raw_msgpack value = f.get(0.0);
     if (opts.json) {
         print_json({{"id", id}, {"status", "ok"}, {"result", payload_json(value.bytes)}});
     } else {
-        std::cout << payload_json(value.bytes).dump(-1, ' ', false,
-                                                    nlohmann::json::error_handler_t::replace)
+        std::cout << payload_json(value.bytes)
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                   << '\n';
     }
     return exit_ok;

@@ -16,14 +16,14 @@ constexpr std::size_t message_overhead = 64;
 
 // An upper bound of a task's encoded size: fixed fields, headers, and options when present.
 std::size_t encoded_size_bound(const proto::submitted_task& t) {
-    constexpr std::size_t fixed = 48;         // id, array and str/bin headers
+    constexpr std::size_t fixed = 48;           // id, array and str/bin headers
     constexpr std::size_t options_bound = 160;  // every option key and value
     return fixed + t.name.size() + t.queue.size() + t.payload.size() +
            (t.options.empty() ? 1 : options_bound);
 }
 
 class submit_batch {
-public:
+  public:
     submit_batch(proto::dealer_link& link, std::size_t capacity) : link_(link) {
         // Growing the vector would move every task again at each doubling.
         message_.tasks.reserve(capacity);
@@ -52,7 +52,7 @@ public:
         return link_.send_raw(proto::command::submit, body);
     }
 
-private:
+  private:
     proto::dealer_link& link_;
     proto::submit message_;
     std::vector<remote_state_base*> owners_;
@@ -67,9 +67,10 @@ bool send_submits(proto::dealer_link& link, task_table& table,
     if (!link.in_session()) return false;
     const proto::welcome& session = link.session();
     const std::size_t max_batch = session.max_batch == 0 ? 1 : session.max_batch;
-    const std::size_t budget = session.max_message_bytes > 2 * message_overhead
-                                   ? static_cast<std::size_t>(session.max_message_bytes) - message_overhead
-                                   : message_overhead;
+    const std::size_t budget =
+        session.max_message_bytes > 2 * message_overhead
+            ? static_cast<std::size_t>(session.max_message_bytes) - message_overhead
+            : message_overhead;
     submit_batch batch(link, std::min(tasks.size(), max_batch));
     for (remote_state_base* owner : tasks) {
         const std::size_t size = encoded_size_bound(owner->task);

@@ -39,9 +39,8 @@ bool client::flush(std::optional<double> timeout_seconds) {
     }
 }
 
-void client::fill_task(proto::submitted_task& task, const proto::task_id& id,
-                       std::string_view name, const submit_options& options,
-                       std::string payload) const {
+void client::fill_task(proto::submitted_task& task, const proto::task_id& id, std::string_view name,
+                       const submit_options& options, std::string payload) const {
     detail::check_task_name(name);
     task.id = id;
     task.name.assign(name);

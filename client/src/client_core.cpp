@@ -1,8 +1,8 @@
 #include "client_core.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <utility>
 
@@ -50,9 +50,7 @@ proto::dealer_link_options link_options(const std::string& endpoint, const clien
     return out;
 }
 
-std::exception_ptr closed_error() {
-    return std::make_exception_ptr(client_closed_error());
-}
+std::exception_ptr closed_error() { return std::make_exception_ptr(client_closed_error()); }
 
 }  // namespace
 
@@ -66,8 +64,8 @@ client_core::client_core(std::string endpoint, client_options options)
     events.connected = [this](const proto::welcome& w) { on_connected(w); };
     events.lost = [this](std::string_view why) { on_lost(why); };
     events.message = [this](proto::command cmd, std::string_view body) { on_message(cmd, body); };
-    link_ = std::make_unique<proto::dealer_link>(*loop_, context_, link_options(endpoint_, options_),
-                                                 std::move(events));
+    link_ = std::make_unique<proto::dealer_link>(
+        *loop_, context_, link_options(endpoint_, options_), std::move(events));
 }
 
 client_core::~client_core() {
@@ -112,7 +110,8 @@ void client_core::schedule_drain_locked() {
 }
 
 bool client_core::has_room_locked(std::size_t bytes) const noexcept {
-    const std::size_t tasks = outbox_tasks_.size() + table_unacked_tasks_.load(std::memory_order_acquire);
+    const std::size_t tasks =
+        outbox_tasks_.size() + table_unacked_tasks_.load(std::memory_order_acquire);
     const std::size_t held = outbox_bytes_ + table_unacked_bytes_.load(std::memory_order_acquire);
     // One task always fits an empty outbox, however large.
     if (tasks == 0) return true;
@@ -264,13 +263,13 @@ void client_core::send_drained_tasks(std::size_t& next, std::size_t end, double 
     fresh_.clear();
     for (; next < end; ++next) {
         outgoing_task& t = draining_tasks_[next];
-        if (t.state->cancel_requested()) {  // cancelled before it left this process
+        if (t.state->cancel_requested()) {      // cancelled before it left this process
             never_sent_.insert(t.state->id());  // so its revoke, which follows, stays here too
             t.state->release_task();
             continue;
         }
-        if (remote_state_base* state = tasks_.add(std::move(t), now + options_.ack_timeout_s,
-                                                  options_.ack_timeout_s)) {
+        if (remote_state_base* state =
+                tasks_.add(std::move(t), now + options_.ack_timeout_s, options_.ack_timeout_s)) {
             fresh_.push_back(state);
         }
     }
@@ -291,7 +290,8 @@ void client_core::add_fetch_waiter(std::shared_ptr<remote_state_base> state) {
     send_fetches({id});
 }
 
-void client_core::add_state_query(const proto::task_id& id, concurrent::future<fetch_result> reply) {
+void client_core::add_state_query(const proto::task_id& id,
+                                  concurrent::future<fetch_result> reply) {
     fetches_.add_query(id, std::move(reply));
     send_fetches({id});
 }
@@ -329,8 +329,8 @@ void client_core::requeue(const proto::task_id& id) {
 // ---------------------------------------------------------------- I/O thread: link events
 
 void client_core::on_connected(const proto::welcome& session) {
-    spdlog::debug("shoal client: session {} with {} (heartbeat {} ms, batch {})",
-                  link_->sessions(), endpoint_, session.heartbeat_ms, session.max_batch);
+    spdlog::debug("shoal client: session {} with {} (heartbeat {} ms, batch {})", link_->sessions(),
+                  endpoint_, session.heartbeat_ms, session.max_batch);
     poll_interval_s_ = options_.fetch_poll_initial_s;
     resend_everything();
     set_connected(true);
@@ -363,40 +363,40 @@ void client_core::resend_everything() {
 void client_core::on_message(proto::command cmd, std::string_view body) {
     try {
         switch (cmd) {
-        case proto::command::accepted:
-            on_accepted(proto::decode<proto::accepted>(body));
-            break;
-        case proto::command::result:
-            on_result(proto::decode<proto::result>(body));
-            break;
-        case proto::command::fetched:
-            on_fetched(proto::decode<proto::fetched>(body));
-            break;
-        case proto::command::report:
-            if (!control_.on_report(proto::decode<proto::report>(body))) {
-                spdlog::debug("shoal client: REPORT nobody asked for");
-            }
-            break;
-        case proto::command::purged:
-            if (!control_.on_purged(proto::decode<proto::purged>(body))) {
-                spdlog::debug("shoal client: PURGED nobody asked for");
-            }
-            break;
-        case proto::command::error:
-            on_error(proto::decode<proto::error_reply>(body));
-            break;
-        case proto::command::bye:
-            spdlog::info("shoal client: the broker said BYE: {}",
-                         proto::decode<proto::bye>(body).reason);
-            break;
-        default:
-            spdlog::warn("shoal client: unexpected {} from the broker ignored",
-                         proto::command_name(cmd));
-            break;
+            case proto::command::accepted:
+                on_accepted(proto::decode<proto::accepted>(body));
+                break;
+            case proto::command::result:
+                on_result(proto::decode<proto::result>(body));
+                break;
+            case proto::command::fetched:
+                on_fetched(proto::decode<proto::fetched>(body));
+                break;
+            case proto::command::report:
+                if (!control_.on_report(proto::decode<proto::report>(body))) {
+                    spdlog::debug("shoal client: REPORT nobody asked for");
+                }
+                break;
+            case proto::command::purged:
+                if (!control_.on_purged(proto::decode<proto::purged>(body))) {
+                    spdlog::debug("shoal client: PURGED nobody asked for");
+                }
+                break;
+            case proto::command::error:
+                on_error(proto::decode<proto::error_reply>(body));
+                break;
+            case proto::command::bye:
+                spdlog::info("shoal client: the broker said BYE: {}",
+                             proto::decode<proto::bye>(body).reason);
+                break;
+            default:
+                spdlog::warn("shoal client: unexpected {} from the broker ignored",
+                             proto::command_name(cmd));
+                break;
         }
     } catch (const proto::decode_error& e) {
-        spdlog::warn("shoal client: dropped a bad {} from the broker: {}",
-                     proto::command_name(cmd), e.what());
+        spdlog::warn("shoal client: dropped a bad {} from the broker: {}", proto::command_name(cmd),
+                     e.what());
     }
     check_acknowledged();
     publish_room();
@@ -423,8 +423,9 @@ void client_core::on_accepted(const proto::accepted& msg) {
         if (!own) continue;
         if (r.error.type == "result_expired") {
             // Submitted again after its result expired: it ran once, and will not again.
-            own->state->fail(std::make_exception_ptr(result_expired_error(
-                "task " + r.id.to_hex() + " ran already and its result expired: " + r.error.message)));
+            own->state->fail(std::make_exception_ptr(
+                result_expired_error("task " + r.id.to_hex() +
+                                     " ran already and its result expired: " + r.error.message)));
             continue;
         }
         own->state->fail(std::make_exception_ptr(task_refused(
@@ -466,39 +467,40 @@ void client_core::on_fetched(const proto::fetched& msg) {
         fetches_.answer_queries(entry);
         own_task* own = tasks_.find(entry.id);
         switch (entry.state) {
-        case proto::result_state::done:
-            if (entry.result) {
-                proto::outcome o = *entry.result;
-                o.id = entry.id;
-                settle(o);
-            } else {
-                spdlog::warn("shoal client: FETCHED done without an outcome for {}",
-                             entry.id.to_hex());
+            case proto::result_state::done:
+                if (entry.result) {
+                    proto::outcome o = *entry.result;
+                    o.id = entry.id;
+                    settle(o);
+                } else {
+                    spdlog::warn("shoal client: FETCHED done without an outcome for {}",
+                                 entry.id.to_hex());
+                }
+                break;
+            case proto::result_state::pending:
+                // The FETCH subscribed us: the result is pushed when it comes. Our own task is
+                // checked again by the repair schedule; another's is polled while someone waits.
+                if (!own && fetches_.has_waiters(entry.id)) {
+                    poll_ids_.insert(entry.id);
+                    poll_later();
+                }
+                break;
+            case proto::result_state::unknown:
+                if (own && own->accepted) {
+                    tasks_.mark_unaccepted(*own);
+                    forgotten.push_back(entry.id);
+                }
+                fetches_.fail(entry.id,
+                              std::make_exception_ptr(result_unknown_error(
+                                  "the broker has no record of task " + entry.id.to_hex())));
+                break;
+            case proto::result_state::expired: {
+                const auto error = std::make_exception_ptr(
+                    result_expired_error("the result of task " + entry.id.to_hex() + " expired"));
+                if (auto taken = tasks_.take(entry.id)) taken->state->fail(error);
+                fetches_.fail(entry.id, error);
+                break;
             }
-            break;
-        case proto::result_state::pending:
-            // The FETCH subscribed us: the result is pushed when it comes. Our own task is
-            // checked again by the repair schedule; another's is polled while someone waits.
-            if (!own && fetches_.has_waiters(entry.id)) {
-                poll_ids_.insert(entry.id);
-                poll_later();
-            }
-            break;
-        case proto::result_state::unknown:
-            if (own && own->accepted) {
-                tasks_.mark_unaccepted(*own);
-                forgotten.push_back(entry.id);
-            }
-            fetches_.fail(entry.id, std::make_exception_ptr(result_unknown_error(
-                                        "the broker has no record of task " + entry.id.to_hex())));
-            break;
-        case proto::result_state::expired: {
-            const auto error = std::make_exception_ptr(
-                result_expired_error("the result of task " + entry.id.to_hex() + " expired"));
-            if (auto taken = tasks_.take(entry.id)) taken->state->fail(error);
-            fetches_.fail(entry.id, error);
-            break;
-        }
         }
     }
     // Ids the broker left for later (its reply cap, or our window): asked again shortly.
@@ -568,22 +570,25 @@ void client_core::send_controls() {
         const std::size_t run_start = i;
         const control_kind kind = controls_[i].kind;
         ids.clear();
-        for (; i < controls_.size() && controls_[i].kind == kind; ++i) ids.push_back(controls_[i].id);
+        for (; i < controls_.size() && controls_[i].kind == kind; ++i)
+            ids.push_back(controls_[i].id);
         bool sent = false;
         switch (kind) {
-        case control_kind::revoke:
-            sent = send_ids<proto::revoke>(*link_, ids);
-            break;
-        case control_kind::terminate:
-            sent = send_ids<proto::revoke>(*link_, ids, +[](proto::revoke& m) { m.terminate = true; });
-            break;
-        case control_kind::requeue:
-            sent = send_ids<proto::requeue>(*link_, ids);
-            break;
+            case control_kind::revoke:
+                sent = send_ids<proto::revoke>(*link_, ids);
+                break;
+            case control_kind::terminate:
+                sent = send_ids<proto::revoke>(
+                    *link_, ids, +[](proto::revoke& m) { m.terminate = true; });
+                break;
+            case control_kind::requeue:
+                sent = send_ids<proto::requeue>(*link_, ids);
+                break;
         }
         if (!sent) {
             // Kept from this run on (a repeat is harmless: the broker treats it idempotently).
-            controls_.erase(controls_.begin(), controls_.begin() + static_cast<std::ptrdiff_t>(run_start));
+            controls_.erase(controls_.begin(),
+                            controls_.begin() + static_cast<std::ptrdiff_t>(run_start));
             schedule_resend();
             return;
         }
@@ -606,7 +611,8 @@ void client_core::poll_later() {
 void client_core::poll_now() {
     std::vector<proto::task_id> ids;
     for (const auto& id : poll_ids_) {
-        if (tasks_.find(id) || fetches_.has_waiters(id) || fetches_.ids_contain(id)) ids.push_back(id);
+        if (tasks_.find(id) || fetches_.has_waiters(id) || fetches_.ids_contain(id))
+            ids.push_back(id);
     }
     poll_ids_.clear();
     poll_interval_s_ = std::min(poll_interval_s_ * 2, options_.fetch_poll_max_s);
@@ -616,8 +622,9 @@ void client_core::poll_now() {
 void client_core::arm_repair() {
     if (repair_timer_.pending() || finished_) return;
     // Often enough for the shortest check; each task is looked at only once it is due.
-    const double tick = std::max(shortest_repair_tick_s,
-                                 std::min(longest_repair_tick_s, options_.ack_timeout_s / repair_ticks_per_ack_timeout));
+    const double tick = std::max(
+        shortest_repair_tick_s,
+        std::min(longest_repair_tick_s, options_.ack_timeout_s / repair_ticks_per_ack_timeout));
     repair_timer_ = loop_->call_later(tick, [this] { repair(); });
 }
 
@@ -628,7 +635,8 @@ void client_core::repair() {
     std::vector<proto::task_id> ask;
     tasks_.for_each([&](const proto::task_id& id, own_task& t) {
         if (t.check_at > now) return;
-        t.check_step = static_cast<float>(std::min<double>(t.check_step * 2.0, options_.result_check_max_s));
+        t.check_step =
+            static_cast<float>(std::min<double>(t.check_step * 2.0, options_.result_check_max_s));
         t.check_at = now + t.check_step;
         if (t.accepted) {
             ask.push_back(id);
@@ -637,11 +645,13 @@ void client_core::repair() {
         }
     });
     if (!resend.empty()) {
-        std::sort(resend.begin(), resend.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::sort(resend.begin(), resend.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
         std::vector<remote_state_base*> states;
         states.reserve(resend.size());
         for (const auto& [seq, state] : resend) states.push_back(state);
-        spdlog::debug("shoal client: {} task(s) not acknowledged in time; sending them again", states.size());
+        spdlog::debug("shoal client: {} task(s) not acknowledged in time; sending them again",
+                      states.size());
         send_tasks(states);
     }
     if (!ask.empty()) send_fetches(std::move(ask));

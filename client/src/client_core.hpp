@@ -55,7 +55,7 @@
 namespace shoal::detail {
 
 class client_core : public std::enable_shared_from_this<client_core> {
-public:
+  public:
     client_core(std::string endpoint, client_options options);
     ~client_core();
     client_core(const client_core&) = delete;
@@ -92,7 +92,7 @@ public:
     void revoke(const proto::task_id& id, bool terminate);
     void requeue(const proto::task_id& id);
 
-private:
+  private:
     // A control operation queued behind the tasks queued before it (see "Order" above).
     struct queued_op {
         std::size_t after_tasks;

@@ -16,7 +16,7 @@
 namespace shoal::detail {
 
 class control_requests {
-public:
+  public:
     void add_inspect(std::string what, concurrent::future<proto::report> reply);
     void add_purge(std::string queue, concurrent::future<std::uint64_t> reply);
 
@@ -33,7 +33,7 @@ public:
     // fails it. False if none of that kind waits.
     bool fail_oldest(proto::command kind, const std::exception_ptr& error);
 
-private:
+  private:
     struct inspect_request {
         std::string what;
         concurrent::future<proto::report> reply;

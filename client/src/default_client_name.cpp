@@ -1,8 +1,8 @@
 #include "default_client_name.hpp"
 
-#include <array>
-
 #include <unistd.h>
+
+#include <array>
 
 namespace shoal::detail {
 

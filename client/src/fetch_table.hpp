@@ -18,7 +18,7 @@
 namespace shoal::detail {
 
 class fetch_table {
-public:
+  public:
     void add_waiter(std::shared_ptr<remote_state_base> state);
     void add_query(const proto::task_id& id, concurrent::future<fetch_result> reply);
 
@@ -43,7 +43,7 @@ public:
 
     void fail_all(const std::exception_ptr& error);
 
-private:
+  private:
     struct entry {
         std::vector<std::shared_ptr<remote_state_base>> waiters;
         std::vector<concurrent::future<fetch_result>> queries;

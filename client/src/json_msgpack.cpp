@@ -27,10 +27,11 @@ json parse_json(std::string_view text) {
     // that 65 nested empty arrays are refused here as msgpack_to_json refuses them (found by
     // tests/fuzz).
     const json::parser_callback_t depth_guard = [](int depth, json::parse_event_t event, json&) {
-        const bool opens = event == json::parse_event_t::array_start ||
-                           event == json::parse_event_t::object_start;
+        const bool opens =
+            event == json::parse_event_t::array_start || event == json::parse_event_t::object_start;
         if (depth + (opens ? 1 : 0) > static_cast<int>(max_json_depth)) {
-            throw json_conversion_error("JSON nested deeper than " + std::to_string(max_json_depth));
+            throw json_conversion_error("JSON nested deeper than " +
+                                        std::to_string(max_json_depth));
         }
         return true;
     };
@@ -78,47 +79,48 @@ std::string dump(const json& value, int indent) {
 // Depth is bounded by the decoder's max_depth, so the recursion is too.
 json to_json(const msgpack::object& o) {
     switch (o.type) {
-    case msgpack::type::NIL:
-        return nullptr;
-    case msgpack::type::BOOLEAN:
-        return o.via.boolean;
-    case msgpack::type::POSITIVE_INTEGER:
-        return o.via.u64;
-    case msgpack::type::NEGATIVE_INTEGER:
-        return o.via.i64;
-    case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64:
-        if (!std::isfinite(o.via.f64)) return nullptr;
-        return o.via.f64;
-    case msgpack::type::STR:
-        return std::string(o.via.str.ptr, o.via.str.size);
-    case msgpack::type::BIN:
-        return json{{"$bin", base64({o.via.bin.ptr, o.via.bin.size})}};
-    case msgpack::type::EXT:
-        return json{{"$ext", static_cast<int>(o.via.ext.type())},
-                    {"$data", base64({o.via.ext.data(), o.via.ext.size})}};
-    case msgpack::type::ARRAY: {
-        json out = json::array();
-        for (std::uint32_t i = 0; i < o.via.array.size; ++i) out.push_back(to_json(o.via.array.ptr[i]));
-        return out;
-    }
-    case msgpack::type::MAP: {
-        json out = json::object();
-        for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
-            const auto& kv = o.via.map.ptr[i];
-            std::string key = kv.key.type == msgpack::type::STR
-                                  ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
-                                  : dump(to_json(kv.key), -1);
-            // A key written as JSON text is escaped again by every map key it is nested in, so
-            // its length doubles a level: a few bytes of maps keyed by maps would take 2^64.
-            if (key.size() > max_key_text_bytes) {
-                throw json_conversion_error("a map key shown as JSON text would exceed " +
-                                            std::to_string(max_key_text_bytes) + " bytes");
-            }
-            out[std::move(key)] = to_json(kv.val);
+        case msgpack::type::NIL:
+            return nullptr;
+        case msgpack::type::BOOLEAN:
+            return o.via.boolean;
+        case msgpack::type::POSITIVE_INTEGER:
+            return o.via.u64;
+        case msgpack::type::NEGATIVE_INTEGER:
+            return o.via.i64;
+        case msgpack::type::FLOAT32:
+        case msgpack::type::FLOAT64:
+            if (!std::isfinite(o.via.f64)) return nullptr;
+            return o.via.f64;
+        case msgpack::type::STR:
+            return std::string(o.via.str.ptr, o.via.str.size);
+        case msgpack::type::BIN:
+            return json{{"$bin", base64({o.via.bin.ptr, o.via.bin.size})}};
+        case msgpack::type::EXT:
+            return json{{"$ext", static_cast<int>(o.via.ext.type())},
+                        {"$data", base64({o.via.ext.data(), o.via.ext.size})}};
+        case msgpack::type::ARRAY: {
+            json out = json::array();
+            for (std::uint32_t i = 0; i < o.via.array.size; ++i)
+                out.push_back(to_json(o.via.array.ptr[i]));
+            return out;
         }
-        return out;
-    }
+        case msgpack::type::MAP: {
+            json out = json::object();
+            for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+                const auto& kv = o.via.map.ptr[i];
+                std::string key = kv.key.type == msgpack::type::STR
+                                      ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
+                                      : dump(to_json(kv.key), -1);
+                // A key written as JSON text is escaped again by every map key it is nested in, so
+                // its length doubles a level: a few bytes of maps keyed by maps would take 2^64.
+                if (key.size() > max_key_text_bytes) {
+                    throw json_conversion_error("a map key shown as JSON text would exceed " +
+                                                std::to_string(max_key_text_bytes) + " bytes");
+                }
+                out[std::move(key)] = to_json(kv.val);
+            }
+            return out;
+        }
     }
     throw json_conversion_error("unknown msgpack type");
 }

@@ -52,40 +52,43 @@ void remote_state_base::check_can_block(std::optional<double> timeout_seconds) c
 void remote_state_base::complete(const proto::outcome& outcome) {
     const auto& e = outcome.error;
     switch (outcome.status) {
-    case proto::task_status::ok:
-        set_value(outcome.payload);
-        return;
-    case proto::task_status::failed:
-        if (e.type == "shoal::time_limit_exceeded" || e.type == "shoal::soft_time_limit_exceeded") {
-            // The same type a local pool raises, so one catch serves both.
-            fail(std::make_exception_ptr(
-                time_limit_exceeded(e.message + " (worker " + or_default(e.where, "unknown") + ")")));
+        case proto::task_status::ok:
+            set_value(outcome.payload);
             return;
-        }
-        fail(std::make_exception_ptr(
-            remote_task_error(or_default(e.type, "unknown"), e.message, or_default(e.where, "unknown"))));
-        return;
-    case proto::task_status::revoked:
-        cancel_local();
-        return;
-    case proto::task_status::unknown_task:
-        fail(std::make_exception_ptr(unknown_task_error(
-            "unknown_task", or_default(e.message, "no worker can run this task"),
-            or_default(e.where, "broker"))));
-        return;
-    case proto::task_status::lost:
-        // code() "dead_letter" when the broker set the task aside (`shoal inspect dead`).
-        fail(std::make_exception_ptr(task_lost_error(
-            or_default(e.type, "lost"), or_default(e.message, "every attempt ended with its worker's death"),
-            or_default(e.where, "broker"))));
-        return;
-    case proto::task_status::expired:
-        fail(std::make_exception_ptr(task_expired_error(
-            "expired", or_default(e.message, "the task expired before it started"),
-            or_default(e.where, "broker"))));
-        return;
+        case proto::task_status::failed:
+            if (e.type == "shoal::time_limit_exceeded" ||
+                e.type == "shoal::soft_time_limit_exceeded") {
+                // The same type a local pool raises, so one catch serves both.
+                fail(std::make_exception_ptr(time_limit_exceeded(
+                    e.message + " (worker " + or_default(e.where, "unknown") + ")")));
+                return;
+            }
+            fail(std::make_exception_ptr(remote_task_error(or_default(e.type, "unknown"), e.message,
+                                                           or_default(e.where, "unknown"))));
+            return;
+        case proto::task_status::revoked:
+            cancel_local();
+            return;
+        case proto::task_status::unknown_task:
+            fail(std::make_exception_ptr(unknown_task_error(
+                "unknown_task", or_default(e.message, "no worker can run this task"),
+                or_default(e.where, "broker"))));
+            return;
+        case proto::task_status::lost:
+            // code() "dead_letter" when the broker set the task aside (`shoal inspect dead`).
+            fail(std::make_exception_ptr(task_lost_error(
+                or_default(e.type, "lost"),
+                or_default(e.message, "every attempt ended with its worker's death"),
+                or_default(e.where, "broker"))));
+            return;
+        case proto::task_status::expired:
+            fail(std::make_exception_ptr(task_expired_error(
+                "expired", or_default(e.message, "the task expired before it started"),
+                or_default(e.where, "broker"))));
+            return;
     }
-    fail(std::make_exception_ptr(broker_error("bad_outcome", "the broker sent an unknown outcome", "broker")));
+    fail(std::make_exception_ptr(
+        broker_error("bad_outcome", "the broker sent an unknown outcome", "broker")));
 }
 
 void remote_state_base::fail(std::exception_ptr error) noexcept {

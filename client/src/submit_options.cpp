@@ -9,7 +9,8 @@ namespace shoal::detail {
 namespace {
 
 std::uint64_t epoch_millis(std::chrono::system_clock::time_point t, const char* what) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
     if (ms < 0) throw invalid_submit_error(std::string(what) + " lies before 1970");
     return static_cast<std::uint64_t>(ms);
 }
@@ -37,7 +38,8 @@ proto::task_options to_wire(const submit_options& o) {
         w.time_limit_ms = static_cast<std::uint64_t>(o.time_limit->count());
     }
     if (o.soft_time_limit) {
-        if (o.soft_time_limit->count() <= 0) throw invalid_submit_error("soft_time_limit must be positive");
+        if (o.soft_time_limit->count() <= 0)
+            throw invalid_submit_error("soft_time_limit must be positive");
         w.soft_time_limit_ms = static_cast<std::uint64_t>(o.soft_time_limit->count());
     }
     w.max_retries = o.max_retries;
@@ -62,8 +64,8 @@ proto::task_options to_wire(const submit_options& o) {
 std::string queue_name(const submit_options& o) {
     if (o.queue.empty()) return std::string(proto::default_queue);
     if (o.queue.size() > proto::max_name_bytes) {
-        throw invalid_submit_error("queue name longer than " + std::to_string(proto::max_name_bytes) +
-                                   " bytes");
+        throw invalid_submit_error("queue name longer than " +
+                                   std::to_string(proto::max_name_bytes) + " bytes");
     }
     return o.queue;
 }
@@ -71,8 +73,8 @@ std::string queue_name(const submit_options& o) {
 void check_task_name(std::string_view name) {
     if (name.empty()) throw invalid_submit_error("task name is empty");
     if (name.size() > proto::max_name_bytes) {
-        throw invalid_submit_error("task name longer than " + std::to_string(proto::max_name_bytes) +
-                                   " bytes");
+        throw invalid_submit_error("task name longer than " +
+                                   std::to_string(proto::max_name_bytes) + " bytes");
     }
 }
 

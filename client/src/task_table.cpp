@@ -83,7 +83,8 @@ void task_table::fail_all(const std::exception_ptr& error) {
     // Empty the table first: a done callback may run client code that looks back in.
     std::vector<std::shared_ptr<remote_state_base>> states;
     states.reserve(tasks_.size());
-    tasks_.for_each([&](const proto::task_id&, own_task& t) { states.push_back(std::move(t.state)); });
+    tasks_.for_each(
+        [&](const proto::task_id&, own_task& t) { states.push_back(std::move(t.state)); });
     tasks_.clear();
     unacknowledged_ = 0;
     unacknowledged_bytes_ = 0;

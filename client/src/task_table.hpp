@@ -35,7 +35,7 @@ struct own_task {
 };
 
 class task_table {
-public:
+  public:
     // Adds an unacknowledged task and returns its state; nullptr (and the task's future
     // failed) if its id is taken. `check_at` is when to send it again if not acknowledged.
     remote_state_base* add(outgoing_task&& outgoing, double check_at, double check_step);
@@ -64,7 +64,7 @@ public:
     // Fails every task with `error` and empties the table.
     void fail_all(const std::exception_ptr& error);
 
-private:
+  private:
     proto::task_id_map<own_task> tasks_;
     std::uint64_t next_seq_ = 0;
     std::size_t unacknowledged_ = 0;

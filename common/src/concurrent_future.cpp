@@ -4,13 +4,12 @@
 // and waiters_ have been handed out exactly once. That is what makes "callbacks run exactly
 // once" hold when add_done_callback races with set_result: both sides decide under mutex_.
 
-#include "shoal/common/detail/future_state.hpp"
-
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
 
 #include "refuse_blocking_in_loop.hpp"
+#include "shoal/common/detail/future_state.hpp"
 #include "shoal/common/errors.hpp"
 #include "shoal/common/event_loop.hpp"
 
@@ -92,14 +91,16 @@ void future_state_base::set_exception(std::exception_ptr error) {
 }
 
 bool future_state_base::wait(const deadline& until) const {
-    if (!done_flag_.load(std::memory_order_acquire)) refuse_blocking_in_loop(until, "waiting for a pending future");
+    if (!done_flag_.load(std::memory_order_acquire))
+        refuse_blocking_in_loop(until, "waiting for a pending future");
     spin_briefly(until);
     std::unique_lock lock(mutex_);
     return wait_locked(lock, until);
 }
 
 std::exception_ptr future_state_base::exception(const deadline& until) const {
-    if (!done_flag_.load(std::memory_order_acquire)) refuse_blocking_in_loop(until, "waiting for a pending future");
+    if (!done_flag_.load(std::memory_order_acquire))
+        refuse_blocking_in_loop(until, "waiting for a pending future");
     spin_briefly(until);
     std::unique_lock lock(mutex_);
     if (!wait_locked(lock, until)) {
@@ -143,9 +144,7 @@ void future_state_base::remove_waiter(future_waiter& waiter) {
     std::erase(waiters_, &waiter);
 }
 
-void future_state_base::set_wait_spin(std::chrono::nanoseconds spin) noexcept {
-    wait_spin_ = spin;
-}
+void future_state_base::set_wait_spin(std::chrono::nanoseconds spin) noexcept { wait_spin_ = spin; }
 
 void future_state_base::spin_briefly(const deadline& until) const {
     if (wait_spin_ <= std::chrono::nanoseconds::zero()) {
@@ -182,8 +181,7 @@ void future_state_base::throw_if_settled_locked() const {
     }
 }
 
-void future_state_base::finish_locked(std::unique_lock<std::mutex> lock,
-                                      std::exception_ptr error) {
+void future_state_base::finish_locked(std::unique_lock<std::mutex> lock, std::exception_ptr error) {
     exception_ = std::move(error);
     status_ = future_status::finished;
     notify_and_run_callbacks(std::move(lock));

@@ -5,16 +5,15 @@
 // locks): add_waiter checks "done?" and registers under the same future's lock, so each
 // future is counted exactly once, either as already done or by its later notification.
 
-#include "shoal/common/detail/completion_waiters.hpp"
-
 #include "refuse_blocking_in_loop.hpp"
+#include "shoal/common/detail/completion_waiters.hpp"
 
 namespace shoal::concurrent::detail {
 namespace {
 
 // Counts completions and failures until the return_when condition holds.
 class counting_waiter final : public future_waiter {
-public:
+  public:
     counting_waiter(return_when mode, std::size_t watched) : mode_(mode), watched_(watched) {}
 
     void on_future_done(const future_state_base& /*state*/, bool failed) override {
@@ -38,15 +37,15 @@ public:
         }
     }
 
-private:
+  private:
     bool satisfied_locked() const {
         switch (mode_) {
-        case return_when::first_completed:
-            return finished_ > 0 || watched_ == 0;
-        case return_when::first_exception:
-            return failures_ > 0 || finished_ == watched_;
-        case return_when::all_completed:
-            return finished_ == watched_;
+            case return_when::first_completed:
+                return finished_ > 0 || watched_ == 0;
+            case return_when::first_exception:
+                return failures_ > 0 || finished_ == watched_;
+            case return_when::all_completed:
+                return finished_ == watched_;
         }
         return true;
     }

@@ -168,7 +168,8 @@ void event_loop::cancel_ready(std::uint64_t seq) {
 }
 
 bool event_loop::timer_pending(std::uint32_t slot, std::uint32_t generation) const noexcept {
-    return slot < timer_slots_.size() && timer_slots_[slot].armed && timer_slots_[slot].generation == generation;
+    return slot < timer_slots_.size() && timer_slots_[slot].armed &&
+           timer_slots_[slot].generation == generation;
 }
 
 void event_loop::cancel_timer(std::uint32_t slot, std::uint32_t generation) {
@@ -398,7 +399,8 @@ void event_loop::call_exception_handler(const exception_context& context) noexce
         exception_handler_(*this, context);
     } catch (...) {
         // A failing handler must not take the loop down; report both through the default.
-        default_exception_handler({"Unhandled error in exception handler", std::current_exception()});
+        default_exception_handler(
+            {"Unhandled error in exception handler", std::current_exception()});
         default_exception_handler(context);
     }
 }
@@ -423,9 +425,13 @@ void event_loop::default_exception_handler(const exception_context& context) noe
 
 // ---------------------------------------------------------------- I/O
 
-void event_loop::add_reader(int fd, callback cb) { add_watch(fd, nullptr, ZMQ_POLLIN, std::move(cb)); }
+void event_loop::add_reader(int fd, callback cb) {
+    add_watch(fd, nullptr, ZMQ_POLLIN, std::move(cb));
+}
 bool event_loop::remove_reader(int fd) { return remove_watch(fd, nullptr, ZMQ_POLLIN); }
-void event_loop::add_writer(int fd, callback cb) { add_watch(fd, nullptr, ZMQ_POLLOUT, std::move(cb)); }
+void event_loop::add_writer(int fd, callback cb) {
+    add_watch(fd, nullptr, ZMQ_POLLOUT, std::move(cb));
+}
 bool event_loop::remove_writer(int fd) { return remove_watch(fd, nullptr, ZMQ_POLLOUT); }
 void event_loop::add_zmq_reader(void* zmq_socket, callback cb) {
     add_watch(-1, zmq_socket, ZMQ_POLLIN, std::move(cb));

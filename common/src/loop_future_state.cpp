@@ -98,7 +98,8 @@ std::size_t future_base::remove_callback(std::uint64_t id) {
         ++removed;
     }
     if (more_callbacks_) {
-        removed += std::erase_if(*more_callbacks_, [id](const callback_entry& e) { return e.id == id; });
+        removed +=
+            std::erase_if(*more_callbacks_, [id](const callback_entry& e) { return e.id == id; });
     }
     return removed;
 }
@@ -107,7 +108,7 @@ namespace {
 // The ready entry that runs a done future's callbacks. If the loop drops it unrun (close()),
 // it drops the callbacks instead, as asyncio hands them out when it schedules them.
 class callbacks_runner {
-public:
+  public:
     explicit callbacks_runner(future_base* f) noexcept : f_(f) {}
     callbacks_runner(callbacks_runner&&) noexcept = default;
     callbacks_runner(const callbacks_runner&) = delete;
@@ -119,7 +120,7 @@ public:
         f->run_callbacks();
     }
 
-private:
+  private:
     ref_ptr<future_base> f_;
 };
 }  // namespace
@@ -159,9 +160,8 @@ void future_base::run_callbacks() noexcept {
 }
 
 void future_base::schedule_one(done_callback cb) {
-    loop_->call_soon([self = ref_ptr<future_base>(this), cb = std::move(cb)]() mutable {
-        cb(*self);
-    });
+    loop_->call_soon(
+        [self = ref_ptr<future_base>(this), cb = std::move(cb)]() mutable { cb(*self); });
 }
 
 }  // namespace shoal::detail

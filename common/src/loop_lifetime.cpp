@@ -158,8 +158,6 @@ bool loop_ref::call_soon_threadsafe(detail::unique_function<void()> cb) const {
     return lifetime_ != nullptr && lifetime_->post(cb);
 }
 
-bool loop_ref::is_closed() const noexcept {
-    return lifetime_ == nullptr || lifetime_->is_closed();
-}
+bool loop_ref::is_closed() const noexcept { return lifetime_ == nullptr || lifetime_->is_closed(); }
 
 }  // namespace shoal

@@ -4,17 +4,17 @@
 
 #include "process_pool_child.hpp"
 
+#include <cxxabi.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include <array>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <memory>
 #include <typeinfo>
-
-#include <cxxabi.h>
-#include <poll.h>
-#include <unistd.h>
 
 #include "process_pool_wire.hpp"
 #include "shoal/common/errors.hpp"
@@ -93,19 +93,20 @@ constexpr std::size_t request_chunk_bytes = 64 * 1024;
 bool read_request(int fd, pool_wire::frame_reader& reader, std::string& payload) {
     for (;;) {
         switch (reader.next(payload)) {
-        case pool_wire::frame_reader::status::frame:
-            return true;
-        case pool_wire::frame_reader::status::corrupt:
-            return false;
-        case pool_wire::frame_reader::status::need_more:
-            break;
+            case pool_wire::frame_reader::status::frame:
+                return true;
+            case pool_wire::frame_reader::status::corrupt:
+                return false;
+            case pool_wire::frame_reader::status::need_more:
+                break;
         }
         pollfd readable{fd, POLLIN, 0};
         // Back-to-back calls arrive within microseconds: look again for a short while before
         // sleeping, since waking an idle CPU costs tens of microseconds on a VM.
         const auto spin_until = std::chrono::steady_clock::now() + request_spin;
         int ready = 0;
-        while ((ready = ::poll(&readable, 1, 0)) == 0 && std::chrono::steady_clock::now() < spin_until) {
+        while ((ready = ::poll(&readable, 1, 0)) == 0 &&
+               std::chrono::steady_clock::now() < spin_until) {
         }
         if (ready == 0) ready = ::poll(&readable, 1, -1);
         if (ready < 0) {

@@ -1,13 +1,13 @@
 // Starting, ending and replacing the process pool's children (process_pool_manager.hpp).
 
-#include <csignal>
-#include <string>
-
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <string>
 
 #include <spdlog/spdlog.h>
 
@@ -36,7 +36,7 @@ std::string detail::pool::describe_exit(const std::optional<int>& status) {
 }
 
 process_pool_executor::manager::ended process_pool_executor::manager::end_child(child_slot& child,
-                                                                               ending how) {
+                                                                                ending how) {
     reclaim_lane(child);  // adopts a direct call: it ends with the child
     ended result{child.pid, std::nullopt, std::move(child.current)};
     if (how == ending::kill) {
@@ -58,16 +58,19 @@ void process_pool_executor::manager::on_child_lost(child_slot& child, const std:
                                                    ending how) {
     auto gone = end_child(child, how);
     if (!gone.running) {
-        spdlog::warn("process pool child {} {} while idle: it {}", gone.pid, why, describe_exit(gone.status));
+        spdlog::warn("process pool child {} {} while idle: it {}", gone.pid, why,
+                     describe_exit(gone.status));
         return;
     }
     const std::string name = gone.running->name;
-    hold_failure(std::move(*gone.running), "process pool child " + std::to_string(gone.pid) + " " + why +
-                                               " while running '" + name + "': it " + describe_exit(gone.status));
+    hold_failure(std::move(*gone.running), "process pool child " + std::to_string(gone.pid) + " " +
+                                               why + " while running '" + name + "': it " +
+                                               describe_exit(gone.status));
 }
 
 // Kills the child running a call, replaces it, then fails the call with `error`.
-void process_pool_executor::manager::kill_running(child_slot& child, const std::exception_ptr& error) {
+void process_pool_executor::manager::kill_running(child_slot& child,
+                                                  const std::exception_ptr& error) {
     auto gone = end_child(child, ending::kill);
     if (gone.running) gone.running->completion->fail(error);
 }

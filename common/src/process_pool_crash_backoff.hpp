@@ -16,7 +16,7 @@
 namespace shoal::detail {
 
 class crash_backoff {
-public:
+  public:
     crash_backoff(double initial_s, double max_s)
         : initial_s_(std::max(0.0, initial_s)), max_s_(std::max(initial_s_, max_s)) {}
 
@@ -30,7 +30,8 @@ public:
         if (initial_s_ <= 0) return {std::chrono::steady_clock::duration::zero(), 0};
         unsigned& streak = streaks_[name];
         if (streak < max_counted_streak) ++streak;
-        const double seconds = std::min(max_s_, initial_s_ * std::ldexp(1.0, static_cast<int>(streak) - 1));
+        const double seconds =
+            std::min(max_s_, initial_s_ * std::ldexp(1.0, static_cast<int>(streak) - 1));
         return {std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                     std::chrono::duration<double>(seconds)),
                 streak};
@@ -41,7 +42,7 @@ public:
         if (!streaks_.empty()) streaks_.erase(name);  // the common case: nothing crashed
     }
 
-private:
+  private:
     // Past this many crashes in a row the pause is max_s_ anyway; the cap keeps ldexp finite.
     static constexpr unsigned max_counted_streak = 64;
 

@@ -31,7 +31,7 @@ struct queued_call {
 };
 
 class direct_lane {
-public:
+  public:
     // Larger requests go through the manager: a write under the mutex must never block (an
     // idle child's socket buffer is empty and holds far more than this).
     static constexpr std::size_t frame_limit = 16 * 1024;
@@ -57,7 +57,7 @@ public:
     };
     taken_back take_back() noexcept;
 
-private:
+  private:
     bool idle_ = false;
     bool lost_ = false;
     int fd_ = -1;                      // the child's socket; open while idle

@@ -3,13 +3,13 @@
 
 #include "shoal/common/process_pool_executor.hpp"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 #include <system_error>
-
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "process_pool_child.hpp"
 #include "process_pool_manager.hpp"
@@ -33,8 +33,9 @@ process_pool_executor::manager::manager(std::size_t max_workers,
       functions_(options.registry->snapshot()),
       backoff_(options.crash_backoff_initial_s, options.crash_backoff_max_s) {
     if (max_workers == 0 || (max_tasks_per_child_ && *max_tasks_per_child_ == 0)) {
-        throw std::invalid_argument("process_pool_executor needs max_workers and "
-                                    "max_tasks_per_child of at least 1");
+        throw std::invalid_argument(
+            "process_pool_executor needs max_workers and "
+            "max_tasks_per_child of at least 1");
     }
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) {
@@ -153,7 +154,6 @@ process_pool_executor::process_pool_executor(std::size_t max_workers,
     }
     manager_ = std::make_unique<manager>(max_workers, options);
 }
-
 
 process_pool_executor::~process_pool_executor() = default;  // manager's destructor waits
 

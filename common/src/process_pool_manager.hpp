@@ -78,8 +78,8 @@ inline constexpr auto manager_spin = std::chrono::microseconds(50);
 
 // One child process as the manager sees it.
 struct child_slot {
-    pid_t pid = -1;  // -1: no live child (a respawn failed)
-    int fd = -1;     // the parent's end of the socketpair
+    pid_t pid = -1;                                  // -1: no live child (a respawn failed)
+    int fd = -1;                                     // the parent's end of the socketpair
     std::optional<queued_call> current;              // the call it runs, if busy
     std::optional<clock::time_point> deadline;       // current's hard time limit
     std::optional<clock::time_point> soft_deadline;  // current's soft limit, until signalled
@@ -106,7 +106,7 @@ std::string seconds_text(double seconds);
 namespace shoal {
 
 class process_pool_executor::manager {
-public:
+  public:
     using queued_call = detail::pool::queued_call;
     using child_slot = detail::pool::child_slot;
 
@@ -121,7 +121,7 @@ public:
     std::vector<pid_t> pids() const;
     std::size_t size() const noexcept { return size_; }
 
-private:
+  private:
     // -- submitting threads, mutex_ held
     bool try_direct_locked(queued_call& call);
 
@@ -149,9 +149,10 @@ private:
 
     // How end_child ends a child.
     enum class ending {
-        close_socket, // it died, or will not read: close its socket, reap it (SIGKILL after a grace)
-        ask_to_stop,  // recycled: a stop frame, then close and reap
-        kill,         // a time limit, terminate(), a corrupt frame: SIGKILL, close and reap
+        close_socket,  // it died, or will not read: close its socket, reap it (SIGKILL after a
+                       // grace)
+        ask_to_stop,   // recycled: a stop frame, then close and reap
+        kill,          // a time limit, terminate(), a corrupt frame: SIGKILL, close and reap
     };
     struct ended {
         pid_t pid = -1;

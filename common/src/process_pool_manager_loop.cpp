@@ -1,13 +1,13 @@
 // The process pool manager's loop: take submissions, dispatch, poll, read responses
 // (process_pool_manager.hpp).
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <system_error>
-
-#include <poll.h>
-#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
@@ -45,8 +45,8 @@ void process_pool_executor::manager::run() {
             reclaim_lanes_locked();  // direct calls are failed below with the others
         }
         take_submissions();
-        const auto error = std::make_exception_ptr(broken_process_pool(
-            std::string("the process pool's manager failed: ") + e.what()));
+        const auto error = std::make_exception_ptr(
+            broken_process_pool(std::string("the process pool's manager failed: ") + e.what()));
         for (auto& child : children_) {
             if (child.current && child.current->completion) {
                 child.current->completion->fail(error);
@@ -332,8 +332,8 @@ void process_pool_executor::manager::reclaim_lane(child_slot& child) {
 // Manager thread: lets submitters write to `child` directly if it is live and idle, nothing
 // waits in queue_, and the pool is not stopping.
 void process_pool_executor::manager::offer_lane(child_slot& child) {
-    if (child.offered || child.pid <= 0 || child.current || child.lost_direct ||
-        !queue_.empty() || stopping_) {
+    if (child.offered || child.pid <= 0 || child.current || child.lost_direct || !queue_.empty() ||
+        stopping_) {
         return;  // already offered (idle, or claimed and awaiting reclaim), or not offerable
     }
     std::lock_guard lock(mutex_);

@@ -20,28 +20,31 @@ namespace {
 // works across the process boundary; anything else keeps its type name in a task_error.
 std::exception_ptr failure_of(const wire::response& response) {
     switch (response.kind) {
-    case wire::response_kind::error:
-        return std::make_exception_ptr(task_error(response.error_type, response.message));
-    case wire::response_kind::soft_time_limit:
-        return std::make_exception_ptr(soft_time_limit_exceeded(response.message));
-    case wire::response_kind::retry: {
-        std::optional<std::chrono::milliseconds> countdown;
-        if (response.retry_countdown_ms) countdown = std::chrono::milliseconds(*response.retry_countdown_ms);
-        return std::make_exception_ptr(retry_task(countdown, response.message));
-    }
-    case wire::response_kind::unknown_function:
-    case wire::response_kind::ok:
-    case wire::response_kind::ready:  // never valid here; report rather than hang the caller
-        break;
+        case wire::response_kind::error:
+            return std::make_exception_ptr(task_error(response.error_type, response.message));
+        case wire::response_kind::soft_time_limit:
+            return std::make_exception_ptr(soft_time_limit_exceeded(response.message));
+        case wire::response_kind::retry: {
+            std::optional<std::chrono::milliseconds> countdown;
+            if (response.retry_countdown_ms)
+                countdown = std::chrono::milliseconds(*response.retry_countdown_ms);
+            return std::make_exception_ptr(retry_task(countdown, response.message));
+        }
+        case wire::response_kind::unknown_function:
+        case wire::response_kind::ok:
+        case wire::response_kind::ready:  // never valid here; report rather than hang the caller
+            break;
     }
     return std::make_exception_ptr(unknown_function_error(response.message));
 }
 
 }  // namespace
 
-void process_pool_executor::manager::on_response(child_slot& child, const wire::response& response) {
+void process_pool_executor::manager::on_response(child_slot& child,
+                                                 const wire::response& response) {
     if (!child.current || response.id != child.current->id) {
-        spdlog::warn("process pool child {} sent a response for no call (id {})", child.pid, response.id);
+        spdlog::warn("process pool child {} sent a response for no call (id {})", child.pid,
+                     response.id);
         return;
     }
     queued_call call = std::move(*child.current);

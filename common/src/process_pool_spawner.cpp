@@ -2,6 +2,12 @@
 
 #include "process_pool_spawner.hpp"
 
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -10,12 +16,6 @@
 #include <cstring>
 #include <system_error>
 #include <thread>
-
-#include <poll.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace shoal::detail {
 namespace {
@@ -217,8 +217,7 @@ void pool_spawner::stop_server() {
     }
 }
 
-pool_spawner::message pool_spawner::read_message(clock::time_point until,
-                                                 spawn_answer& answer) {
+pool_spawner::message pool_spawner::read_message(clock::time_point until, spawn_answer& answer) {
     for (;;) {
         if (server_gone_) return message::none;
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - clock::now());
@@ -251,13 +250,14 @@ pool_spawner::message pool_spawner::read_message(clock::time_point until,
             return message::none;
         }
         switch (received.kind) {
-        case message_kind::exited:
-            exited_[received.pid] = received.value;
-            return message::exit_report;
-        case message_kind::spawned:
-        case message_kind::spawn_failed:
-            answer = {received.pid, fd, received.kind == message_kind::spawned ? 0 : received.value};
-            return message::spawn_answer;
+            case message_kind::exited:
+                exited_[received.pid] = received.value;
+                return message::exit_report;
+            case message_kind::spawned:
+            case message_kind::spawn_failed:
+                answer = {received.pid, fd,
+                          received.kind == message_kind::spawned ? 0 : received.value};
+                return message::spawn_answer;
         }
         if (fd >= 0) ::close(fd);
         server_gone_ = true;

@@ -27,7 +27,7 @@
 namespace shoal::detail {
 
 class pool_spawner {
-public:
+  public:
     // Runs in each child, with the child's end of its socket; must not return.
     using child_main = std::function<void(int fd)>;
 
@@ -53,7 +53,7 @@ public:
     // wait status, or nullopt if the server could not tell (it died, or never saw the exit).
     std::optional<int> reap(pid_t pid, std::chrono::steady_clock::duration grace);
 
-private:
+  private:
     void start_server();
     void stop_server();
     struct spawn_answer {

@@ -1,9 +1,8 @@
 // Time limits, terminate() and crash backoff holds in the process pool's manager
 // (process_pool_manager.hpp).
 
-#include <sstream>
-
 #include <csignal>
+#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -40,8 +39,8 @@ void process_pool_executor::manager::enforce_time_limits() {
         const std::string& name = child.current->name;
         kill_running(child, std::make_exception_ptr(time_limit_exceeded(
                                 "call to '" + name + "' exceeded its time limit of " +
-                                seconds_text(child.current->time_limit.value_or(0.0)) +
-                                "; child " + std::to_string(pid) + " was killed")));
+                                seconds_text(child.current->time_limit.value_or(0.0)) + "; child " +
+                                std::to_string(pid) + " was killed")));
     }
 }
 

@@ -2,11 +2,11 @@
 
 #include "process_pool_wire.hpp"
 
-#include <cerrno>
-#include <cstring>
-
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <msgpack.hpp>
 
@@ -59,7 +59,8 @@ const msgpack::object* message_fields_of(std::string_view payload, msgpack::obje
     const msgpack::object& o = handle.get();
     if (o.type != msgpack::type::ARRAY || o.via.array.size != message_fields ||
         o.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER ||
-        o.via.array.ptr[1].type != msgpack::type::POSITIVE_INTEGER || o.via.array.ptr[0].via.u64 > UINT8_MAX) {
+        o.via.array.ptr[1].type != msgpack::type::POSITIVE_INTEGER ||
+        o.via.array.ptr[0].via.u64 > UINT8_MAX) {
         return nullptr;
     }
     kind = static_cast<std::uint8_t>(o.via.array.ptr[0].via.u64);
@@ -87,24 +88,24 @@ std::string encode(const response& message) {
     packer.pack(static_cast<std::uint8_t>(message.kind));
     packer.pack(message.id);
     switch (message.kind) {
-    case response_kind::ok:
-        pack_bytes(packer, message.result, true);
-        break;
-    case response_kind::error:
-        pack_bytes(packer, message.error_type, false);
-        break;
-    case response_kind::retry:
-        if (message.retry_countdown_ms) {
-            packer.pack(*message.retry_countdown_ms);
-        } else {
+        case response_kind::ok:
+            pack_bytes(packer, message.result, true);
+            break;
+        case response_kind::error:
+            pack_bytes(packer, message.error_type, false);
+            break;
+        case response_kind::retry:
+            if (message.retry_countdown_ms) {
+                packer.pack(*message.retry_countdown_ms);
+            } else {
+                packer.pack_nil();
+            }
+            break;
+        case response_kind::ready:
+        case response_kind::unknown_function:
+        case response_kind::soft_time_limit:
             packer.pack_nil();
-        }
-        break;
-    case response_kind::ready:
-    case response_kind::unknown_function:
-    case response_kind::soft_time_limit:
-        packer.pack_nil();
-        break;
+            break;
     }
     pack_bytes(packer, message.message, false);
     return with_length_prefix(body);
@@ -120,7 +121,8 @@ std::optional<request> decode_request(std::string_view payload) {
         return std::nullopt;
     }
     message.kind = static_cast<request_kind>(kind);
-    if (!read_bytes(fields[2], message.name) || !read_bytes(fields[3], message.args)) return std::nullopt;
+    if (!read_bytes(fields[2], message.name) || !read_bytes(fields[3], message.args))
+        return std::nullopt;
     return message;
 }
 
@@ -130,32 +132,33 @@ std::optional<response> decode_response(std::string_view payload) {
     response message;
     const msgpack::object* fields = message_fields_of(payload, handle, kind, message.id);
     if (fields == nullptr || kind < static_cast<std::uint8_t>(response_kind::ready) ||
-        kind > static_cast<std::uint8_t>(response_kind::soft_time_limit) || !read_bytes(fields[3], message.message)) {
+        kind > static_cast<std::uint8_t>(response_kind::soft_time_limit) ||
+        !read_bytes(fields[3], message.message)) {
         return std::nullopt;
     }
     message.kind = static_cast<response_kind>(kind);
     const msgpack::object& detail = fields[2];
     switch (message.kind) {
-    case response_kind::ok:
-        if (!read_bytes(detail, message.result)) return std::nullopt;
-        break;
-    case response_kind::error:
-        if (!read_bytes(detail, message.error_type)) return std::nullopt;
-        break;
-    case response_kind::retry:
-        if (detail.type == msgpack::type::POSITIVE_INTEGER && detail.via.u64 <= INT64_MAX) {
-            message.retry_countdown_ms = static_cast<std::int64_t>(detail.via.u64);
-        } else if (detail.type == msgpack::type::NEGATIVE_INTEGER) {
-            message.retry_countdown_ms = detail.via.i64;
-        } else if (detail.type != msgpack::type::NIL) {
-            return std::nullopt;
-        }
-        break;
-    case response_kind::ready:
-    case response_kind::unknown_function:
-    case response_kind::soft_time_limit:
-        if (detail.type != msgpack::type::NIL) return std::nullopt;
-        break;
+        case response_kind::ok:
+            if (!read_bytes(detail, message.result)) return std::nullopt;
+            break;
+        case response_kind::error:
+            if (!read_bytes(detail, message.error_type)) return std::nullopt;
+            break;
+        case response_kind::retry:
+            if (detail.type == msgpack::type::POSITIVE_INTEGER && detail.via.u64 <= INT64_MAX) {
+                message.retry_countdown_ms = static_cast<std::int64_t>(detail.via.u64);
+            } else if (detail.type == msgpack::type::NEGATIVE_INTEGER) {
+                message.retry_countdown_ms = detail.via.i64;
+            } else if (detail.type != msgpack::type::NIL) {
+                return std::nullopt;
+            }
+            break;
+        case response_kind::ready:
+        case response_kind::unknown_function:
+        case response_kind::soft_time_limit:
+            if (detail.type != msgpack::type::NIL) return std::nullopt;
+            break;
     }
     return message;
 }

@@ -68,14 +68,14 @@ bool read_frame(int fd, std::string& payload);
 
 // Splits a byte stream read in arbitrary pieces into payloads (used by the parent).
 class frame_reader {
-public:
+  public:
     enum class status { frame, need_more, corrupt };
     void append(std::string_view bytes);
     // On status::frame, `payload` holds the next payload.
     status next(std::string& payload);
 
-private:
-    std::string buffer_;   // unconsumed bytes
+  private:
+    std::string buffer_;      // unconsumed bytes
     std::size_t offset_ = 0;  // start of the first unconsumed byte in buffer_
 };
 

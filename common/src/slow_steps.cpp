@@ -3,8 +3,8 @@
 
 #include <chrono>
 #include <cmath>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <utility>
 
@@ -43,8 +43,9 @@ void event_loop::log_slow_step(event_loop& /*loop*/, const slow_step& step) {
         spdlog::warn("shoal: executing a {} took {:.3f} s (the event loop was blocked meanwhile)",
                      step.kind, step.seconds);
     } else {
-        spdlog::warn("shoal: executing task '{}' took {:.3f} s (the event loop was blocked meanwhile)",
-                     step.task_name, step.seconds);
+        spdlog::warn(
+            "shoal: executing task '{}' took {:.3f} s (the event loop was blocked meanwhile)",
+            step.task_name, step.seconds);
     }
 }
 
@@ -55,8 +56,8 @@ std::chrono::steady_clock::time_point event_loop::step_clock_now() const noexcep
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return std::chrono::steady_clock::time_point(
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::seconds(ts.tv_sec) +
-                                                                          std::chrono::nanoseconds(ts.tv_nsec)));
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
 }
 
 void event_loop::start_step_clock() noexcept { step_started_ = step_clock_now(); }
@@ -81,7 +82,8 @@ void event_loop::report_slow_step(const slow_step& step) noexcept {
     try {
         slow_step_observer_(*this, step);
     } catch (...) {
-        call_exception_handler(exception_context{"Exception in slow step observer", std::current_exception()});
+        call_exception_handler(
+            exception_context{"Exception in slow step observer", std::current_exception()});
     }
     start_step_clock();  // the observer's own time is nobody's step
 }

@@ -14,15 +14,15 @@ namespace {
 // plus malloc's bookkeeping. Arenas are never returned: freed blocks are reused, and a
 // block may safely outlive the thread that carved it. A thread keeps at most
 // pool_max_free_per_class blocks per class and hands the surplus back to the central lists.
-constexpr std::size_t arena_bytes = 4u << 20;        // two huge pages
+constexpr std::size_t arena_bytes = 4u << 20;  // two huge pages
 constexpr std::size_t huge_page_bytes = 2u << 20;
-constexpr std::uint32_t refill_batch = 64;           // blocks moved per trip to the centre
+constexpr std::uint32_t refill_batch = 64;  // blocks moved per trip to the centre
 constexpr std::uint32_t flush_keep = pool_max_free_per_class / 2;
 
 std::size_t class_bytes(std::size_t cls) { return (cls + 1) * pool_granularity; }
 
 class central_lists {
-public:
+  public:
     // Moves up to `want` blocks of class `cls` into the calling thread's list.
     void refill(std::size_t cls, std::uint32_t want) {
         std::lock_guard lock(mutex_);
@@ -61,7 +61,7 @@ public:
         heads_[cls] = b;
     }
 
-private:
+  private:
     static void push_local(std::size_t cls, pool_block* b) {
         b->next = tls_pool.heads[cls];
         tls_pool.heads[cls] = b;

@@ -1,10 +1,9 @@
 #include "shoal/common/detail/task_driver.hpp"
 
-#include "shoal/common/detail/remote_wait_host.hpp"
-
 #include <chrono>
 #include <utility>
 
+#include "shoal/common/detail/remote_wait_host.hpp"
 #include "shoal/common/errors.hpp"
 #include "shoal/common/event_loop.hpp"
 
@@ -27,8 +26,7 @@ task_driver::~task_driver() {
 void task_driver::resume_timed() noexcept {
     const auto started = loop_->step_clock_now();
     resume_point_.resume();
-    const double seconds =
-        std::chrono::duration<double>(loop_->step_clock_now() - started).count();
+    const double seconds = std::chrono::duration<double>(loop_->step_clock_now() - started).count();
     if (loop_->step_is_slow(seconds)) {
         loop_->report_slow_step(slow_step{seconds, "task", loop_->task_name_of(this), this});
         loop_->task_step_reported_ = true;  // the callback that stepped it is not reported too
@@ -37,8 +35,9 @@ void task_driver::resume_timed() noexcept {
 
 task_driver& task_driver::require_current() {
     if (current_driver == nullptr) {
-        throw event_loop_error("co_await outside a task: run the coroutine with create_task or "
-                               "run_until_complete");
+        throw event_loop_error(
+            "co_await outside a task: run the coroutine with create_task or "
+            "run_until_complete");
     }
     return *current_driver;
 }
@@ -51,9 +50,7 @@ void task_driver::wait_on_future(future_base& f, std::coroutine_handle<> h) {
     }
     resume_point_ = h;
     waiting_future_ = ref_ptr<future_base>(&f);
-    f.add_callback([me = ref_ptr<future_base>(&self())](future_base&) {
-        step_task(*me);
-    });
+    f.add_callback([me = ref_ptr<future_base>(&self())](future_base&) { step_task(*me); });
     // A cancel() that arrived while the coroutine ran (it cancelled itself, or something it
     // called did) is delivered at this suspension, as asyncio's Task.__step cancels the new
     // _fut_waiter; otherwise the task would sit until the future completed.
@@ -69,12 +66,13 @@ void task_driver::wait_on_timer(double delay_seconds, std::coroutine_handle<> h)
     }
     resume_point_ = h;
     waiting_on_timer_ = true;
-    const auto ref = loop_->arm_timer(loop_->time() + delay_seconds, [me = ref_ptr<future_base>(&self())] {
-        if (task_driver* d = me->as_task_driver()) {
-            d->waiting_on_timer_ = false;
-            d->step();
-        }
-    });
+    const auto ref =
+        loop_->arm_timer(loop_->time() + delay_seconds, [me = ref_ptr<future_base>(&self())] {
+            if (task_driver* d = me->as_task_driver()) {
+                d->waiting_on_timer_ = false;
+                d->step();
+            }
+        });
     waiting_timer_slot_ = ref.slot;
     waiting_timer_generation_ = ref.generation;
 }
@@ -110,9 +108,7 @@ bool task_driver::request_cancel(const std::string& message) {
     return true;
 }
 
-void task_driver::clear_wait() noexcept {
-    waiting_future_ = nullptr;
-}
+void task_driver::clear_wait() noexcept { waiting_future_ = nullptr; }
 
 bool task_driver::after_remote_wait() noexcept {
     remote_wait_host* host = loop_->remote_wait_host_;

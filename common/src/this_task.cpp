@@ -3,11 +3,11 @@
 
 #include "shoal/common/this_task.hpp"
 
+#include <signal.h>
+
 #include <atomic>
 #include <csignal>
 #include <optional>
-
-#include <signal.h>
 
 #include "this_task_child.hpp"
 

@@ -120,7 +120,8 @@ void thread_pool_executor::spin_for_work(std::unique_lock<std::mutex>& lock) {
     ++spinning_;
     lock.unlock();
     const auto until = std::chrono::steady_clock::now() + spin_after_job;
-    while (queued_.load(std::memory_order_acquire) == 0 && std::chrono::steady_clock::now() < until) {
+    while (queued_.load(std::memory_order_acquire) == 0 &&
+           std::chrono::steady_clock::now() < until) {
     }
     lock.lock();
     --spinning_;

@@ -67,7 +67,8 @@ void show_wait(shoal::client& client) {
     std::vector<shoal::remote_future<double>> futures{client.submit(shoal_examples::sleep, 0.05),
                                                       client.submit(shoal_examples::sleep, 0.5)};
     auto first = shoal::concurrent::wait(futures, 30.0, shoal::FIRST_COMPLETED);
-    std::printf("first completed: %zu done, %zu pending\n", first.done.size(), first.not_done.size());
+    std::printf("first completed: %zu done, %zu pending\n", first.done.size(),
+                first.not_done.size());
     auto all = shoal::concurrent::wait(futures, 30.0, shoal::ALL_COMPLETED);
     std::printf("all completed:   %zu done, %zu pending\n", all.done.size(), all.not_done.size());
 }
@@ -122,7 +123,8 @@ void show_co_await(shoal::client& client) {
 // 2 fib(n + 1) - 1 tasks, whose waiting parents give their slots back (any worker, even one
 // with a single slot, runs it).
 void show_fan_out(shoal::client& client) {
-    section("fan-out: loop tasks gather their own subtasks, without holding a slot while they wait");
+    section(
+        "fan-out: loop tasks gather their own subtasks, without holding a slot while they wait");
     constexpr int n = 15;
     long tasks = 0;
     long previous = 0;
@@ -134,8 +136,8 @@ void show_fan_out(shoal::client& client) {
     }
     tasks = 2 * current - 1;
     const long value = client.submit(fib_fanout, n).get(60.0);
-    std::printf("fib_fanout(%d) = %ld   (%ld tasks: co_await gather(subtask(n-1), subtask(n-2)))\n", n, value,
-                tasks);
+    std::printf("fib_fanout(%d) = %ld   (%ld tasks: co_await gather(subtask(n-1), subtask(n-2)))\n",
+                n, value, tasks);
 }
 
 void show_map(shoal::client& client) {
@@ -156,11 +158,13 @@ int show_batch(shoal::client& client, std::size_t n) {
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::tuple<long, long>> args;
     args.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) args.emplace_back(static_cast<long>(i), static_cast<long>(i));
+    for (std::size_t i = 0; i < n; ++i)
+        args.emplace_back(static_cast<long>(i), static_cast<long>(i));
     std::atomic<std::size_t> finished{0};
     auto futures = client.submit_many(add, args);
     for (auto& f : futures) {
-        f.add_done_callback([&finished](const shoal::remote_future<long>&) { finished.fetch_add(1); });
+        f.add_done_callback(
+            [&finished](const shoal::remote_future<long>&) { finished.fetch_add(1); });
     }
     shoal_examples::progress_bar bar("add(i, i)", n);
     const auto deadline = start + std::chrono::seconds(120);

@@ -9,12 +9,15 @@ namespace shoal_examples {
 
 namespace {
 double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 }  // namespace
 
 progress_bar::progress_bar(std::string label, std::size_t total)
-    : label_(std::move(label)), total_(total == 0 ? 1 : total), terminal_(::isatty(STDOUT_FILENO) != 0) {}
+    : label_(std::move(label)),
+      total_(total == 0 ? 1 : total),
+      terminal_(::isatty(STDOUT_FILENO) != 0) {}
 
 void progress_bar::update(std::size_t done) {
     if (terminal_) {

@@ -8,14 +8,14 @@
 namespace shoal_examples {
 
 class progress_bar {
-public:
+  public:
     progress_bar(std::string label, std::size_t total);
     // Shows `done` of total; cheap to call often (draws at most ~20 times a second).
     void update(std::size_t done);
     // Draws the final state and ends the line.
     void finish(std::size_t done);
 
-private:
+  private:
     void draw(std::size_t done);
 
     std::string label_;

@@ -58,14 +58,14 @@ void blocking_sleep(double seconds) {
 
 // print() from several threads: whole lines, one at a time.
 class line_printer {
-public:
+  public:
     explicit line_printer(std::ostream& out) : out_(out) {}
     void operator()(const std::string& line) {
         std::lock_guard lock(mutex_);
         out_ << line << '\n' << std::flush;
     }
 
-private:
+  private:
     std::mutex mutex_;
     std::ostream& out_;
 };
@@ -75,11 +75,13 @@ std::string datetime_now() {
     const auto now = std::chrono::system_clock::now();
     const std::time_t t = std::chrono::system_clock::to_time_t(now);
     const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1'000'000;
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+        1'000'000;
     std::tm tm{};
     localtime_r(&t, &tm);
     std::ostringstream s;
-    s << std::put_time(&tm, "%Y-%m-%d %H:%M:%S") << '.' << std::setw(6) << std::setfill('0') << micros;
+    s << std::put_time(&tm, "%Y-%m-%d %H:%M:%S") << '.' << std::setw(6) << std::setfill('0')
+      << micros;
     return s.str();
 }
 
@@ -147,7 +149,8 @@ void python_random::seed(std::uint64_t s) {
         if (j >= key.size()) j = 0;
     }
     for (int k = n - 1; k > 0; --k) {
-        mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1566083941u)) - static_cast<std::uint32_t>(i);
+        mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1566083941u)) -
+                 static_cast<std::uint32_t>(i);
         ++i;
         if (i >= n) {
             mt_[0] = mt_[n - 1];
@@ -277,14 +280,16 @@ task<std::string> state3(fsm_context& c, int transition_value);
 
 task<std::string> end_state(fsm_context& c, int transition_value) {
     c.path.push_back("End State");
-    std::string output_value = "End State with transition value = " + std::to_string(transition_value) + " \n";
+    std::string output_value =
+        "End State with transition value = " + std::to_string(transition_value) + " \n";
     c.out << "...Stop Computation...\n";
     co_return output_value;
 }
 
 task<std::string> state1(fsm_context& c, int transition_value) {
     c.path.push_back("State 1");
-    std::string output_value = "State 1 with transition value = " + std::to_string(transition_value) + " \n";
+    std::string output_value =
+        "State 1 with transition value = " + std::to_string(transition_value) + " \n";
     const int input_value = c.next();
     blocking_sleep(c.delay);  // time.sleep(1): the seed blocks the loop on purpose
     c.out << "...Evaluating...\n";
@@ -300,7 +305,8 @@ task<std::string> state1(fsm_context& c, int transition_value) {
 
 task<std::string> state2(fsm_context& c, int transition_value) {
     c.path.push_back("State 2");
-    std::string output_value = "State 2 with transition value = " + std::to_string(transition_value) + " \n";
+    std::string output_value =
+        "State 2 with transition value = " + std::to_string(transition_value) + " \n";
     const int input_value = c.next();
     blocking_sleep(c.delay);
     c.out << "...Evaluating...\n";
@@ -316,7 +322,8 @@ task<std::string> state2(fsm_context& c, int transition_value) {
 
 task<std::string> state3(fsm_context& c, int transition_value) {
     c.path.push_back("State 3");
-    std::string output_value = "State 3 with transition value = " + std::to_string(transition_value) + " \n";
+    std::string output_value =
+        "State 3 with transition value = " + std::to_string(transition_value) + " \n";
     const int input_value = c.next();
     blocking_sleep(c.delay);
     c.out << "...Evaluating...\n";
@@ -347,7 +354,8 @@ task<std::string> start_state(fsm_context& c) {
 
 }  // namespace
 
-fsm_result finite_state_machine(std::ostream& out, const std::function<int()>& transition, double state_delay) {
+fsm_result finite_state_machine(std::ostream& out, const std::function<int()>& transition,
+                                double state_delay) {
     fsm_result r;
     fsm_context c{out, transition, state_delay, r.path};
     out << "Finite State Machine simulation with Asyncio Coroutine\n";
@@ -358,7 +366,8 @@ fsm_result finite_state_machine(std::ostream& out, const std::function<int()>& t
 
 fsm_result finite_state_machine(std::ostream& out, std::uint64_t seed, double state_delay) {
     python_random rng(seed);
-    return finite_state_machine(out, [&rng] { return static_cast<int>(rng.randint(0, 1)); }, state_delay);
+    return finite_state_machine(
+        out, [&rng] { return static_cast<int>(rng.randint(0, 1)); }, state_delay);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -409,7 +418,7 @@ namespace {
 // class Ticker: "Yield numbers from 0 to `to` every `delay` seconds." __anext__ returns
 // nullopt where Python raises StopAsyncIteration.
 class ticker {
-public:
+  public:
     ticker(double delay, int to) : delay_(delay), to_(to) {}
     task<std::optional<int>> anext() {
         const int i = i_;
@@ -419,7 +428,7 @@ public:
         co_return i;
     }
 
-private:
+  private:
     double delay_;
     int i_ = 0;
     int to_;
@@ -449,8 +458,9 @@ task<std::vector<int>> comprehension_main(std::ostream& out, double unit) {
 
 // class AsyncContextTicker with __aenter__ / __aexit__.
 class async_context_ticker_cm {
-public:
-    async_context_ticker_cm(double delay, int to, std::ostream& out, std::vector<std::string>& lines)
+  public:
+    async_context_ticker_cm(double delay, int to, std::ostream& out,
+                            std::vector<std::string>& lines)
         : data_(delay, to), delay_(delay), out_(out), lines_(lines) {}
     task<ticker*> aenter() {
         print("entering context");
@@ -466,7 +476,7 @@ public:
         lines_.push_back(line);
     }
 
-private:
+  private:
     ticker data_;
     double delay_;
     std::ostream& out_;
@@ -592,19 +602,20 @@ std::vector<double> moving_averager(std::ostream& out) {
 // ---------------------------------------------------------------------------------------
 
 std::string to_string(const taxi_event& e) {
-    return "Event(time=" + std::to_string(e.time) + ", proc=" + std::to_string(e.proc) + ", action='" +
-           e.action + "')";
+    return "Event(time=" + std::to_string(e.time) + ", proc=" + std::to_string(e.proc) +
+           ", action='" + e.action + "')";
 }
 
 namespace {
 
-constexpr int search_duration = 5;      // SEARCH_DURATION
-constexpr int trip_duration = 20;       // TRIP_DURATION
-constexpr int departure_interval = 5;   // DEPARTURE_INTERVAL
+constexpr int search_duration = 5;     // SEARCH_DURATION
+constexpr int trip_duration = 20;      // TRIP_DURATION
+constexpr int departure_interval = 5;  // DEPARTURE_INTERVAL
 
 // `time = yield Event(...)`: the time asend() delivers arrives in `sent_time`.
 // The events are named locals: GCC 12 destroys a braced temporary in a co_yield twice.
-async_generator<taxi_event> taxi_process(int ident, int trips, int start_time, const int& sent_time) {
+async_generator<taxi_event> taxi_process(int ident, int trips, int start_time,
+                                         const int& sent_time) {
     taxi_event leave{start_time, ident, "leave garage"};
     co_yield leave;
     int time = sent_time;
@@ -647,7 +658,7 @@ struct later_event {
 };
 
 class simulator {
-public:
+  public:
     simulator(std::map<int, taxi_proc> procs, python_random& random, std::ostream& out)
         : procs_(std::move(procs)), random_(random), out_(out) {}
 
@@ -669,7 +680,8 @@ public:
             events_.pop();
             sim_time = current_event.time;
             const int proc_id = current_event.proc;
-            out_ << "taxi: " << proc_id << ' ' << std::string(static_cast<std::size_t>(proc_id), ' ') << ' '
+            out_ << "taxi: " << proc_id << ' '
+                 << std::string(static_cast<std::size_t>(proc_id), ' ') << ' '
                  << to_string(current_event) << '\n';
             shown.push_back(current_event);
             taxi_proc& active_proc = procs_.at(proc_id);
@@ -688,7 +700,7 @@ public:
         co_return shown;
     }
 
-private:
+  private:
     std::priority_queue<taxi_event, std::vector<taxi_event>, later_event> events_;
     std::map<int, taxi_proc> procs_;
     python_random& random_;
@@ -697,7 +709,8 @@ private:
 
 }  // namespace
 
-std::vector<taxi_event> taxi_simulation(std::ostream& out, std::uint64_t seed, int end_time, int num_taxis) {
+std::vector<taxi_event> taxi_simulation(std::ostream& out, std::uint64_t seed, int end_time,
+                                        int num_taxis) {
     python_random random(seed);
     std::map<int, taxi_proc> taxis;
     for (int i = 0; i < num_taxis; ++i) {
@@ -795,7 +808,8 @@ task<long> factorial_executor(line_printer& print, std::string name, int number,
     for (int i = 2; i <= number; ++i) {
         print("Task " + name + ": Compute factorial(" + std::to_string(i) + ")...");
         event_loop& loop = event_loop::current();
-        co_await loop.run_in_executor(nullptr, [unit] { blocking_sleep(1 * unit); });  // time.sleep, 1
+        co_await loop.run_in_executor(nullptr,
+                                      [unit] { blocking_sleep(1 * unit); });  // time.sleep, 1
         f *= i;
     }
     print("Task " + name + ": factorial(" + std::to_string(number) + ") = " + std::to_string(f));
@@ -805,9 +819,10 @@ task<long> factorial_executor(line_printer& print, std::string name, int number,
 task<std::vector<long>> as_completed_main(std::ostream& out, double unit) {
     event_loop& loop = event_loop::current();
     std::vector<long> results;
-    auto gen = as_completed(std::vector<future<long>>{loop.create_task(factorial(out, "A", 2, unit)),
-                                                      loop.create_task(factorial(out, "B", 3, unit)),
-                                                      loop.create_task(factorial(out, "C", 4, unit))});
+    auto gen =
+        as_completed(std::vector<future<long>>{loop.create_task(factorial(out, "A", 2, unit)),
+                                               loop.create_task(factorial(out, "B", 3, unit)),
+                                               loop.create_task(factorial(out, "C", 4, unit))});
     while (auto f = co_await gen.next()) {
         long result = co_await *f;
         results.push_back(result);
@@ -818,7 +833,8 @@ task<std::vector<long>> as_completed_main(std::ostream& out, double unit) {
 // asyncio.gather(factorial("A", 2), factorial("B", 3), factorial("C", 4)): gather() starts the
 // lazy tasks on the running loop, hence the coroutine around it.
 task<std::tuple<long, long, long>> gather_factorials(std::ostream& out, double unit) {
-    auto all = gather(factorial(out, "A", 2, unit), factorial(out, "B", 3, unit), factorial(out, "C", 4, unit));
+    auto all = gather(factorial(out, "A", 2, unit), factorial(out, "B", 3, unit),
+                      factorial(out, "C", 4, unit));
     co_return co_await all;
 }
 
@@ -897,11 +913,12 @@ namespace {
 // start_loop(loop): run_forever in a new thread; stop() has to come through
 // call_soon_threadsafe (the seed's notebook just leaves the thread running).
 class loop_thread {
-public:
-    explicit loop_thread(event_loop& loop) : loop_(loop), thread_([this] {
-        id_ = std::this_thread::get_id();
-        loop_.run_forever();
-    }) {}
+  public:
+    explicit loop_thread(event_loop& loop)
+        : loop_(loop), thread_([this] {
+              id_ = std::this_thread::get_id();
+              loop_.run_forever();
+          }) {}
     ~loop_thread() { stop_and_join(); }
     loop_thread(const loop_thread&) = delete;
     loop_thread& operator=(const loop_thread&) = delete;
@@ -913,13 +930,14 @@ public:
     }
     std::thread::id id() const { return id_; }  // after stop_and_join
 
-private:
+  private:
     event_loop& loop_;
     std::thread::id id_;
     std::thread thread_;
 };
 
-task<void> do_some_work(line_printer& print, int x, double unit, std::vector<std::thread::id>& threads) {
+task<void> do_some_work(line_printer& print, int x, double unit,
+                        std::vector<std::thread::id>& threads) {
     threads.push_back(std::this_thread::get_id());
     print("Waiting " + std::to_string(x));
     co_await sleep(x * unit);
@@ -962,8 +980,10 @@ threadsafe_report run_coroutine_threadsafe_example(std::ostream& out, double uni
     {
         loop_thread t(new_loop);
         print("TIME: " + py_float(seconds_since(start)));
-        auto f6 = run_coroutine_threadsafe(do_some_work(print, 6, unit, r.callback_threads), new_loop);
-        auto f4 = run_coroutine_threadsafe(do_some_work(print, 4, unit, r.callback_threads), new_loop);
+        auto f6 =
+            run_coroutine_threadsafe(do_some_work(print, 6, unit, r.callback_threads), new_loop);
+        auto f4 =
+            run_coroutine_threadsafe(do_some_work(print, 4, unit, r.callback_threads), new_loop);
         f6.result();  // the seed's notebook just waits; a program blocks on the futures
         f4.result();
         r.elapsed = seconds_since(start);
@@ -1022,8 +1042,8 @@ task<void> consume(queue<std::optional<std::string>>& q, pc_context& c) {
 
 }  // namespace
 
-std::vector<std::string> producer_consumer(std::ostream& out, int n, const std::function<double()>& random,
-                                           double unit) {
+std::vector<std::string> producer_consumer(std::ostream& out, int n,
+                                           const std::function<double()>& random, double unit) {
     std::vector<std::string> lines;
     pc_context c{out, lines, random, unit};
     event_loop loop;
@@ -1035,9 +1055,11 @@ std::vector<std::string> producer_consumer(std::ostream& out, int n, const std::
     return lines;
 }
 
-std::vector<std::string> producer_consumer(std::ostream& out, int n, std::uint64_t seed, double unit) {
+std::vector<std::string> producer_consumer(std::ostream& out, int n, std::uint64_t seed,
+                                           double unit) {
     python_random rng(seed);
-    return producer_consumer(out, n, [&rng] { return rng.random(); }, unit);
+    return producer_consumer(
+        out, n, [&rng] { return rng.random(); }, unit);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1146,7 +1168,8 @@ task<std::string> hello_lfzyx(std::ostream& out) {
 
 void foo_wait(std::ostream& out, double unit) {
     event_loop loop;
-    std::vector<future<void>> fs{loop.create_task(foo(out, unit)), loop.create_task(foo(out, unit))};
+    std::vector<future<void>> fs{loop.create_task(foo(out, unit)),
+                                 loop.create_task(foo(out, unit))};
     loop.run_until_complete(wait(std::move(fs)));  // 将协程注册到事件循环
     loop.close();
 }
@@ -1154,7 +1177,8 @@ void foo_wait(std::ostream& out, double unit) {
 double abc_wait(std::ostream& out, bool c_sleeps, double unit) {
     const auto start = steady::now();
     event_loop loop;
-    std::vector<future<void>> task_list{loop.create_task(abc_a(out, unit)), loop.create_task(abc_b(out, unit)),
+    std::vector<future<void>> task_list{loop.create_task(abc_a(out, unit)),
+                                        loop.create_task(abc_b(out, unit)),
                                         loop.create_task(abc_c(out, unit, c_sleeps))};
     loop.run_until_complete(wait(std::move(task_list)));
     loop.close();
@@ -1173,7 +1197,8 @@ std::vector<std::string> do_gather(std::ostream& out, double unit) {
 int nested_wait(std::ostream& out, double unit) {
     const auto start = steady::now();
     event_loop loop;
-    std::vector<future<int>> mains{loop.create_task(wait_main(out, unit)), loop.create_task(wait_main(out, unit))};
+    std::vector<future<int>> mains{loop.create_task(wait_main(out, unit)),
+                                   loop.create_task(wait_main(out, unit))};
     auto [done, pending] = loop.run_until_complete(wait(mains));
     loop.close();
     out << "total cost time:  " << py_float(seconds_since(start)) << '\n';
@@ -1211,10 +1236,12 @@ std::pair<bool, bool> task_states(std::ostream& out) {
     event_loop loop;
     auto t = loop.create_task(do_wating(out, 1));
     const bool pending = !t.done();
-    out << (pending ? "<Task pending coro=<do()>>" : "<Task finished coro=<do()> result=None>") << '\n';
+    out << (pending ? "<Task pending coro=<do()>>" : "<Task finished coro=<do()> result=None>")
+        << '\n';
     loop.run_until_complete(t);
     const bool finished = t.done();
-    out << (finished ? "<Task finished coro=<do()> result=None>" : "<Task pending coro=<do()>>") << '\n';
+    out << (finished ? "<Task finished coro=<do()> result=None>" : "<Task pending coro=<do()>>")
+        << '\n';
     loop.close();
     return {pending, finished};
 }
@@ -1272,7 +1299,8 @@ task<cancel_report> cancel_main(std::ostream& out, double unit) {
     co_await sleep(1 * unit);
     out << "first.cancel() -> " << py_bool(first.cancel()) << '\n';
     out << "second.cancel() -> " << py_bool(second.cancel()) << '\n';
-    std::vector<future<std::string>> both{first, second};  // (GCC 12: no braced list inside co_await)
+    std::vector<future<std::string>> both{first,
+                                          second};  // (GCC 12: no braced list inside co_await)
     co_await wait(std::move(both));
     r.first_cancelled = first.cancelled();
     r.second_cancelled = second.cancelled();
@@ -1299,7 +1327,8 @@ task<std::string> slow_work(std::ostream& out, std::string name, double seconds)
 task<std::pair<bool, std::string>> wait_for_main(std::ostream& out, double unit) {
     bool timed_out = false;
     try {
-        auto work3 = slow_work(out, "work(3)", 3 * unit);  // (no temporaries inside co_await: GCC 12)
+        auto work3 =
+            slow_work(out, "work(3)", 3 * unit);  // (no temporaries inside co_await: GCC 12)
         co_await wait_for(std::move(work3), 1 * unit);
     } catch (const timeout_error&) {
         timed_out = true;
@@ -1373,7 +1402,8 @@ std::vector<std::string> future_api(std::ostream& out) {
     }
 
     auto with_callbacks = loop.create_future<int>();
-    const auto id = with_callbacks.add_done_callback([&](const shoal::future<int>&) { print("removed callback ran"); });
+    const auto id = with_callbacks.add_done_callback(
+        [&](const shoal::future<int>&) { print("removed callback ran"); });
     with_callbacks.add_done_callback([&](shoal::future<int> f) {
         print("Future: " + std::to_string(f.result()));  // functools.partial(print, "Future:")
     });
@@ -1423,7 +1453,8 @@ long count(long number, long iterations) {
 void register_seed_functions() {
     auto& registry = function_registry::global();
     if (!registry.contains(count_task.name())) {
-        registry.define(count_task, [](long number, long iterations) { return count(number, iterations); });
+        registry.define(count_task,
+                        [](long number, long iterations) { return count(number, iterations); });
     }
 }
 
@@ -1484,7 +1515,8 @@ count_report count_process_pool(std::ostream& out, long iterations, std::size_t 
         }
         // A child cannot print to our stream: the parent prints each line as its call ends.
         for (const auto& f : concurrent::as_completed(futures)) {
-            const auto index = static_cast<long>(std::find(futures.begin(), futures.end(), f) - futures.begin());
+            const auto index =
+                static_cast<long>(std::find(futures.begin(), futures.end(), f) - futures.begin());
             const long item = index + 1;
             const long result_item = f.result();
             out << item_line(item, result_item) << '\n';
@@ -1510,9 +1542,11 @@ std::vector<count_report> count_evaluate_item(std::ostream& out, long iterations
     reports[0].seconds = seconds_since(start);
     out << "Sequential execution in " << py_float(reports[0].seconds) << " seconds\n";
 
-    auto print_as_completed = [&out](const std::vector<concurrent::future<long>>& futures, count_report& r) {
+    auto print_as_completed = [&out](const std::vector<concurrent::future<long>>& futures,
+                                     count_report& r) {
         for (const auto& f : concurrent::as_completed(futures)) {
-            const auto index = static_cast<long>(std::find(futures.begin(), futures.end(), f) - futures.begin());
+            const auto index =
+                static_cast<long>(std::find(futures.begin(), futures.end(), f) - futures.begin());
             out << f.result() << '\n';
             r.items.emplace_back(index + 1, f.result());
         }
@@ -1523,7 +1557,8 @@ std::vector<count_report> count_evaluate_item(std::ostream& out, long iterations
         thread_pool_executor executor(5);
         std::vector<concurrent::future<long>> futures;
         for (long item = 1; item <= number_list_size; ++item) {
-            futures.push_back(executor.submit([iterations](long x) { return count(x, iterations); }, item));
+            futures.push_back(
+                executor.submit([iterations](long x) { return count(x, iterations); }, item));
         }
         print_as_completed(futures, reports[1]);
     }

@@ -35,15 +35,15 @@ namespace shoal::seeds {
 // CPython's `random` module: MT19937 seeded with init_by_array as random.seed(int) does, and
 // random(), randint(), expovariate() computed as CPython computes them.
 class python_random {
-public:
+  public:
     explicit python_random(std::uint64_t seed = 0) { this->seed(seed); }
     void seed(std::uint64_t s);
     std::uint32_t genrand_uint32();
-    double random();                      // [0, 1), 53-bit (random.random)
-    long randint(long a, long b);         // [a, b]; b - a < 2**31 (random.randint)
-    double expovariate(double lambd);     // random.expovariate
+    double random();                   // [0, 1), 53-bit (random.random)
+    long randint(long a, long b);      // [a, b]; b - a < 2**31 (random.randint)
+    double expovariate(double lambd);  // random.expovariate
 
-private:
+  private:
     std::uint32_t mt_[624] = {};
     int index_ = 625;
 };
@@ -68,12 +68,13 @@ struct fsm_result {
     std::string result;             // the string StartState prints after "Start State calling "
 };
 fsm_result finite_state_machine(std::ostream& out, const std::function<int()>& transition,
-                                 double state_delay = 1.0);
+                                double state_delay = 1.0);
 fsm_result finite_state_machine(std::ostream& out, std::uint64_t seed, double state_delay = 1.0);
 
 // Two coroutines compute sum(1..n1) and n2! then sleep 3 and 4 seconds and set two futures'
 // results; done callbacks (got_result) print them. Returns the printed results in order.
-std::vector<std::string> futures_with_callbacks(std::ostream& out, long n1, long n2, double unit = 1.0);
+std::vector<std::string> futures_with_callbacks(std::ostream& out, long n1, long n2,
+                                                double unit = 1.0);
 
 // ---------------------------------------------------------------------------------------
 // Seed 001: coroutines, async iteration, generators
@@ -138,10 +139,10 @@ double blocking_sleeps_in_executor(std::ostream& out, const std::vector<double>&
 
 // A loop running forever in a second thread; the main thread hands it work.
 struct threadsafe_report {
-    std::thread::id caller_thread;                 // the thread that called the example
-    std::thread::id loop_thread;                   // the thread running the loop
-    std::vector<std::thread::id> callback_threads; // where each callback / coroutine ran
-    double elapsed = 0;                            // real seconds until all work finished
+    std::thread::id caller_thread;                  // the thread that called the example
+    std::thread::id loop_thread;                    // the thread running the loop
+    std::vector<std::thread::id> callback_threads;  // where each callback / coroutine ran
+    double elapsed = 0;                             // real seconds until all work finished
 };
 // new_loop.call_soon_threadsafe(more_work, 6) and (more_work, 3): the blocking callbacks run
 // one after the other on the loop thread (about 6 + 3 s).
@@ -152,9 +153,11 @@ threadsafe_report run_coroutine_threadsafe_example(std::ostream& out, double uni
 
 // produce(queue, n) / consume(queue) over an asyncio.Queue, both sleeping random.random()
 // seconds per item; None ends the stream. Returns the printed lines.
-std::vector<std::string> producer_consumer(std::ostream& out, int n, const std::function<double()>& random,
+std::vector<std::string> producer_consumer(std::ostream& out, int n,
+                                           const std::function<double()>& random,
                                            double unit = 1.0);
-std::vector<std::string> producer_consumer(std::ostream& out, int n, std::uint64_t seed, double unit = 1.0);
+std::vector<std::string> producer_consumer(std::ostream& out, int n, std::uint64_t seed,
+                                           double unit = 1.0);
 
 // ---------------------------------------------------------------------------------------
 // Seed 003 and 004: wait, gather, as_completed, callbacks
@@ -189,10 +192,10 @@ std::vector<std::string> future_api(std::ostream& out);
 // Task.cancel(): the coroutine gets CancelledError at its await, cleans up in a handler and
 // re-raises (cancelled), or swallows it and returns a value (not cancelled).
 struct cancel_report {
-    bool cleaned_up = false;        // the first task's handler ran
-    bool first_cancelled = false;   // the first task ended cancelled
-    bool second_cancelled = true;   // the second task (which refuses) ended cancelled
-    std::string second_result;      // what the refusing task returned
+    bool cleaned_up = false;       // the first task's handler ran
+    bool first_cancelled = false;  // the first task ended cancelled
+    bool second_cancelled = true;  // the second task (which refuses) ended cancelled
+    std::string second_result;     // what the refusing task returned
 };
 cancel_report task_cancel(std::ostream& out, double unit = 1.0);
 // asyncio.wait_for with a timeout shorter than the work (TimeoutError, the work is cancelled)
@@ -234,6 +237,7 @@ count_report count_process_pool(std::ostream& out, long iterations = seed_count_
 // Seed 002's version: evaluate_item returns the result, which the program prints alone; the
 // pools' futures are printed with concurrent.futures.as_completed. Returns the three
 // reports (sequential, thread pool, process pool).
-std::vector<count_report> count_evaluate_item(std::ostream& out, long iterations = seed_count_iterations);
+std::vector<count_report> count_evaluate_item(std::ostream& out,
+                                              long iterations = seed_count_iterations);
 
 }  // namespace shoal::seeds

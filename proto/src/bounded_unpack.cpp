@@ -6,23 +6,35 @@ namespace shoal::proto {
 
 const char* to_string(decode_errc code) noexcept {
     switch (code) {
-    case decode_errc::too_large: return "too_large";
-    case decode_errc::truncated: return "truncated";
-    case decode_errc::malformed: return "malformed";
-    case decode_errc::too_deep: return "too_deep";
-    case decode_errc::too_many_elements: return "too_many_elements";
-    case decode_errc::too_long: return "too_long";
-    case decode_errc::trailing_bytes: return "trailing_bytes";
-    case decode_errc::bad_frames: return "bad_frames";
-    case decode_errc::bad_version: return "bad_version";
-    case decode_errc::bad_command: return "bad_command";
-    case decode_errc::bad_body: return "bad_body";
+        case decode_errc::too_large:
+            return "too_large";
+        case decode_errc::truncated:
+            return "truncated";
+        case decode_errc::malformed:
+            return "malformed";
+        case decode_errc::too_deep:
+            return "too_deep";
+        case decode_errc::too_many_elements:
+            return "too_many_elements";
+        case decode_errc::too_long:
+            return "too_long";
+        case decode_errc::trailing_bytes:
+            return "trailing_bytes";
+        case decode_errc::bad_frames:
+            return "bad_frames";
+        case decode_errc::bad_version:
+            return "bad_version";
+        case decode_errc::bad_command:
+            return "bad_command";
+        case decode_errc::bad_body:
+            return "bad_body";
     }
     return "unknown";
 }
 
 decode_error::decode_error(decode_errc code, const std::string& detail)
-    : shoal::error(std::string("SHOAL/1 decode: ") + to_string(code) + ": " + detail), code_(code) {}
+    : shoal::error(std::string("SHOAL/1 decode: ") + to_string(code) + ": " + detail),
+      code_(code) {}
 
 msgpack::object_handle unpack_bounded(std::string_view bytes, const decode_limits& limits) {
     if (bytes.size() > limits.max_bytes) {
@@ -31,8 +43,7 @@ msgpack::object_handle unpack_bounded(std::string_view bytes, const decode_limit
     // An element takes at least one byte: no honest header claims more than the body holds.
     const std::size_t elements = std::min(limits.max_elements, bytes.size());
     const msgpack::unpack_limit limit(elements, elements, limits.max_str_bytes,
-                                      limits.max_bin_bytes, limits.max_bin_bytes,
-                                      limits.max_depth);
+                                      limits.max_bin_bytes, limits.max_bin_bytes, limits.max_depth);
     std::size_t offset = 0;
     msgpack::object_handle handle;
     try {

@@ -121,9 +121,8 @@ task_options read_options(const msgpack::object& o, std::string_view field,
         } else if (key == "retry_jitter") {
             opts.retry_jitter = read_flag(v, key);
         } else if (key == "retry_on") {
-            opts.retry_on = read_list(v, key, [](const msgpack::object& e) {
-                return read_name(e, "retry_on");
-            });
+            opts.retry_on = read_list(
+                v, key, [](const msgpack::object& e) { return read_name(e, "retry_on"); });
             if (opts.retry_on.size() > max_retry_on) bad_body(key, "more than 32 error types");
         } else if (unknown_key != nullptr) {
             *unknown_key = std::string(key);
@@ -133,7 +132,6 @@ task_options read_options(const msgpack::object& o, std::string_view field,
     }
     return opts;
 }
-
 
 void pack_outcome_fields(string_packer& p, const outcome& o) {
     pack_task_id(p, o.id);
@@ -199,12 +197,18 @@ auto with_body(std::string_view body, const decode_limits& limits, std::size_t m
 
 const char* to_string(task_status s) noexcept {
     switch (s) {
-    case task_status::ok: return "ok";
-    case task_status::failed: return "failed";
-    case task_status::revoked: return "revoked";
-    case task_status::unknown_task: return "unknown_task";
-    case task_status::lost: return "lost";
-    case task_status::expired: return "expired";
+        case task_status::ok:
+            return "ok";
+        case task_status::failed:
+            return "failed";
+        case task_status::revoked:
+            return "revoked";
+        case task_status::unknown_task:
+            return "unknown_task";
+        case task_status::lost:
+            return "lost";
+        case task_status::expired:
+            return "expired";
     }
     return "?";
 }
@@ -219,10 +223,14 @@ std::optional<task_status> task_status_from(std::string_view t) noexcept {
 
 const char* to_string(result_state s) noexcept {
     switch (s) {
-    case result_state::unknown: return "unknown";
-    case result_state::pending: return "pending";
-    case result_state::done: return "done";
-    case result_state::expired: return "expired";
+        case result_state::unknown:
+            return "unknown";
+        case result_state::pending:
+            return "pending";
+        case result_state::done:
+            return "done";
+        case result_state::expired:
+            return "expired";
     }
     return "?";
 }
@@ -494,7 +502,8 @@ std::string encode(const started& m) {
 }
 
 std::string encode(const drain& m) {
-    return packed(8 + 24 * m.returned.size(), [&](string_packer& p) { pack_attempts(p, m.returned); });
+    return packed(8 + 24 * m.returned.size(),
+                  [&](string_packer& p) { pack_attempts(p, m.returned); });
 }
 
 // ---- decode ----
@@ -518,9 +527,9 @@ hello decode<hello>(std::string_view body, const decode_limits& limits) {
             if (details.size < 3) bad_body("details", "a worker gives [slots, prefetch, names]");
             m.worker.slots = read_u32(details.ptr[0], "slots");
             m.worker.prefetch = read_u32(details.ptr[1], "prefetch");
-            m.worker.task_names = read_list(details.ptr[2], "task names", [](const msgpack::object& n) {
-                return read_name(n, "task name");
-            });
+            m.worker.task_names =
+                read_list(details.ptr[2], "task names",
+                          [](const msgpack::object& n) { return read_name(n, "task name"); });
             // Minor 2 appended the queues; a minor-1 worker sends none (it consumes default).
             if (details.size > 3) {
                 m.worker.queues = read_list(details.ptr[3], "queues", [](const msgpack::object& q) {
@@ -630,8 +639,9 @@ accepted decode<accepted>(std::string_view body, const decode_limits& limits) {
 template <>
 result decode<result>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 1, "RESULT", [](const msgpack::object_array& a) {
-        return result{read_list(a.ptr[0], "outcomes",
-                                [](const msgpack::object& o) { return read_outcome(o, "outcome"); })};
+        return result{read_list(a.ptr[0], "outcomes", [](const msgpack::object& o) {
+            return read_outcome(o, "outcome");
+        })};
     });
 }
 
@@ -778,7 +788,8 @@ done decode<done>(std::string_view body, const decode_limits& limits) {
         done m;
         m.finished = read_list(a.ptr[0], "finished", [](const msgpack::object& o) {
             const auto& f = read_array(o, 4, "finished task");
-            finished_task t{read_outcome_fields(f, "finished task"), read_u32(f.ptr[3], "attempt"), {}};
+            finished_task t{
+                read_outcome_fields(f, "finished task"), read_u32(f.ptr[3], "attempt"), {}};
             if (f.size > 4) t.retry_countdown_ms = read_uint(f.ptr[4], "retry_countdown_ms");
             return t;
         });

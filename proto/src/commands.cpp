@@ -7,14 +7,17 @@ namespace shoal::proto {
 
 namespace {
 constexpr std::array<std::pair<command, std::string_view>, 22> command_names{{
-    {command::hello, "HELLO"},       {command::welcome, "WELCOME"}, {command::submit, "SUBMIT"},
-    {command::accepted, "ACCEPTED"}, {command::result, "RESULT"},   {command::fetch, "FETCH"},
-    {command::fetched, "FETCHED"},   {command::revoke, "REVOKE"},   {command::purge, "PURGE"},
-    {command::purged, "PURGED"},     {command::inspect, "INSPECT"}, {command::report, "REPORT"},
-    {command::ready, "READY"},       {command::dispatch, "DISPATCH"}, {command::done, "DONE"},
-    {command::cancel, "CANCEL"},     {command::heartbeat, "HEARTBEAT"}, {command::bye, "BYE"},
-    {command::error, "ERROR"},       {command::requeue, "REQUEUE"},
-    {command::started, "STARTED"},   {command::drain, "DRAIN"},
+    {command::hello, "HELLO"},         {command::welcome, "WELCOME"},
+    {command::submit, "SUBMIT"},       {command::accepted, "ACCEPTED"},
+    {command::result, "RESULT"},       {command::fetch, "FETCH"},
+    {command::fetched, "FETCHED"},     {command::revoke, "REVOKE"},
+    {command::purge, "PURGE"},         {command::purged, "PURGED"},
+    {command::inspect, "INSPECT"},     {command::report, "REPORT"},
+    {command::ready, "READY"},         {command::dispatch, "DISPATCH"},
+    {command::done, "DONE"},           {command::cancel, "CANCEL"},
+    {command::heartbeat, "HEARTBEAT"}, {command::bye, "BYE"},
+    {command::error, "ERROR"},         {command::requeue, "REQUEUE"},
+    {command::started, "STARTED"},     {command::drain, "DRAIN"},
 }};
 }  // namespace
 

@@ -17,8 +17,8 @@ dealer_link::dealer_link(event_loop& loop, zmq::context_t& context, dealer_link_
       context_(context),
       options_(std::move(options)),
       events_(std::move(events)),
-      jitter_(static_cast<std::minstd_rand::result_type>(
-          reinterpret_cast<std::uintptr_t>(this) ^ static_cast<std::uintptr_t>(::getpid()))) {
+      jitter_(static_cast<std::minstd_rand::result_type>(reinterpret_cast<std::uintptr_t>(this) ^
+                                                         static_cast<std::uintptr_t>(::getpid()))) {
     session_.heartbeat_ms = options_.heartbeat_ms;
     session_.liveness = options_.liveness;
 }
@@ -95,48 +95,48 @@ void dealer_link::handle(const received_message& msg) {
         return;
     }
     switch (env.cmd) {
-    case command::welcome: {
-        welcome w;
-        try {
-            w = decode<welcome>(env.body);
-        } catch (const decode_error& e) {
-            spdlog::warn("shoal: bad WELCOME from the broker: {}", e.what());
-            return;
-        }
-        session_ = w;
-        in_session_ = true;
-        ++sessions_;
-        backoff_s_ = 0;
-        received_bytes_ = 0;
-        acked_bytes_ = 0;
-        if (events_.connected) events_.connected(session_);
-        return;
-    }
-    case command::heartbeat:
-        received_bytes_ += env.body.size();
-        acknowledge_if_due();
-        return;
-    case command::error: {
-        // not_registered: the broker restarted or declared us dead. Greet it again on the
-        // same socket; the owner resends what is unanswered at the next WELCOME.
-        try {
-            const auto err = decode<error_reply>(env.body);
-            if (err.code == "not_registered") {
-                end_session("the broker does not know this session");
-                if (socket_) {
-                    send_message(*socket_, command::hello, encode(options_.greeting));
-                    last_sent_ = loop_.time();
-                }
+        case command::welcome: {
+            welcome w;
+            try {
+                w = decode<welcome>(env.body);
+            } catch (const decode_error& e) {
+                spdlog::warn("shoal: bad WELCOME from the broker: {}", e.what());
                 return;
             }
-        } catch (const decode_error& e) {
-            spdlog::warn("shoal: bad ERROR from the broker: {}", e.what());
+            session_ = w;
+            in_session_ = true;
+            ++sessions_;
+            backoff_s_ = 0;
+            received_bytes_ = 0;
+            acked_bytes_ = 0;
+            if (events_.connected) events_.connected(session_);
             return;
         }
-        break;
-    }
-    default:
-        break;
+        case command::heartbeat:
+            received_bytes_ += env.body.size();
+            acknowledge_if_due();
+            return;
+        case command::error: {
+            // not_registered: the broker restarted or declared us dead. Greet it again on the
+            // same socket; the owner resends what is unanswered at the next WELCOME.
+            try {
+                const auto err = decode<error_reply>(env.body);
+                if (err.code == "not_registered") {
+                    end_session("the broker does not know this session");
+                    if (socket_) {
+                        send_message(*socket_, command::hello, encode(options_.greeting));
+                        last_sent_ = loop_.time();
+                    }
+                    return;
+                }
+            } catch (const decode_error& e) {
+                spdlog::warn("shoal: bad ERROR from the broker: {}", e.what());
+                return;
+            }
+            break;
+        }
+        default:
+            break;
     }
     if (!in_session_ && env.cmd != command::error) {
         spdlog::debug("shoal: {} before WELCOME ignored", command_name(env.cmd));

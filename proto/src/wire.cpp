@@ -35,18 +35,15 @@ bool send_frames(zmq::socket_t& socket, std::string_view identity, bool routed, 
     constexpr auto last_flags = zmq::send_flags::dontwait;
     try {
         if (routed) {
-            if (!socket.send(zmq::const_buffer(identity.data(), identity.size()),
-                             more_flags)) {
+            if (!socket.send(zmq::const_buffer(identity.data(), identity.size()), more_flags)) {
                 return false;
             }
         }
-        if (!socket.send(zmq::const_buffer(protocol_id.data(), protocol_id.size()),
-                         more_flags)) {
+        if (!socket.send(zmq::const_buffer(protocol_id.data(), protocol_id.size()), more_flags)) {
             return false;
         }
         (void)socket.send(zmq::const_buffer(&cmd_byte, 1), more_flags);
-        return socket.send(zmq::const_buffer(body.data(), body.size()), last_flags)
-            .has_value();
+        return socket.send(zmq::const_buffer(body.data(), body.size()), last_flags).has_value();
     } catch (const zmq::error_t& e) {
         // EHOSTUNREACH: a ROUTER_MANDATORY peer that is gone. The caller decides what it means.
         if (e.num() == EHOSTUNREACH) return false;
@@ -67,9 +64,9 @@ bool send_routed(zmq::socket_t& router, std::string_view identity, command cmd,
 
 envelope received_message::parse(const decode_limits& limits) const {
     if (frame_count != frames_per_message) {
-        throw decode_error(decode_errc::bad_frames,
-                           std::to_string(frame_count) + " frames, expected " +
-                               std::to_string(frames_per_message));
+        throw decode_error(decode_errc::bad_frames, std::to_string(frame_count) +
+                                                        " frames, expected " +
+                                                        std::to_string(frames_per_message));
     }
     const std::array<std::string_view, frames_per_message> views{
         frames[0].to_string_view(), frames[1].to_string_view(), frames[2].to_string_view()};

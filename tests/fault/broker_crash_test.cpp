@@ -8,9 +8,9 @@
 // An earlier version polled for "half finished" while everything ran; on a loaded CI machine
 // the test thread was starved long enough for the whole batch to end before the kill.
 
-#include <gtest/gtest.h>
-
 #include <csignal>
+
+#include <gtest/gtest.h>
 
 #include "process/wait_until.hpp"
 #include "redis/durable_cluster.hpp"
@@ -36,7 +36,8 @@ TEST(BrokerCrash, KillNineAtHalfOfA20000TaskBatchAndRestartLosesNothing) {
     // Frozen workers still have credit, so the broker leases them some of the second half:
     // the kill then catches tasks both queued and in flight.
     ASSERT_TRUE(wait_until([&] { return std::stol(c.stat("active")) > 0; }, 20.0))
-        << "no task was leased to the frozen workers (workers_dead " << c.stat("workers_dead") << ")";
+        << "no task was leased to the frozen workers (workers_dead " << c.stat("workers_dead")
+        << ")";
     const long active = std::stol(c.stat("active"));
     const long queued = std::stol(c.stat("queued"));
     c.cluster().kill_broker();

@@ -3,12 +3,13 @@
 // and another client FETCHes every accepted id (the first one logged them as it went) and
 // gets exactly one result for each.
 
-#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/batch_run.hpp"
 #include "process/batch_tasks.hpp"
@@ -24,8 +25,8 @@ using shoal::testing::batch_client_argv;
 using shoal::testing::child_process;
 using shoal::testing::count_log_lines;
 using shoal::testing::field;
-using shoal::testing::local_cluster;
 using shoal::testing::joined;
+using shoal::testing::local_cluster;
 using shoal::testing::outcome_checker;
 using shoal::testing::scratch_dir;
 using shoal::testing::wait_until;
@@ -48,16 +49,17 @@ TEST(ClientLoss, AClientKilledMidBatchLeavesEveryAcceptedTaskToRunAndBeFetched) 
     cluster.add_worker("w2", {"--concurrency", "25", "--prefetch", "0"});
     shoal::client watcher(cluster.endpoint());
     ASSERT_TRUE(watcher.wait_connected(20.0));
-    ASSERT_TRUE(wait_until([&] { return watcher.inspect("workers").result(5.0).rows.size() == 2; }, 20.0));
+    ASSERT_TRUE(
+        wait_until([&] { return watcher.inspect("workers").result(5.0).rows.size() == 2; }, 20.0));
 
     // 6000 sleeps of 20 to 60 ms on 2 x 25 slots: about 5 s of work, submitted in chunks of
     // 250 with a pause between them, so the kill comes while the client still submits.
     scratch_dir dir;
     const std::string log = dir.file("killed.log");
     const batch::spec spec{batch::kind::sleep, 20, 60};
-    auto doomed = child_process::spawn(batch_client_argv({}, cluster.endpoint(), log, spec, 6000, 250,
-                                                         {"--pause-ms", "50", "--timeout", "60", "--name",
-                                                          "doomed-client"}));
+    auto doomed = child_process::spawn(
+        batch_client_argv({}, cluster.endpoint(), log, spec, 6000, 250,
+                          {"--pause-ms", "50", "--timeout", "60", "--name", "doomed-client"}));
     ASSERT_TRUE(wait_until([&] { return count_log_lines(log, "accepted") >= 2000; }, 30.0))
         << "the client did not get 2000 tasks accepted";
     doomed.signal(SIGKILL);
@@ -69,7 +71,8 @@ TEST(ClientLoss, AClientKilledMidBatchLeavesEveryAcceptedTaskToRunAndBeFetched) 
     outcome_checker seen_by_doomed([&](std::size_t i) { return batch::expected_value(spec, i); });
     ASSERT_TRUE(seen_by_doomed.read_log(log));
     const auto partial = seen_by_doomed.violations(/*every_accepted_ends=*/false);
-    EXPECT_TRUE(partial.empty()) << partial.size() << " breaches in what the killed client saw:" << joined(partial);
+    EXPECT_TRUE(partial.empty()) << partial.size()
+                                 << " breaches in what the killed client saw:" << joined(partial);
     EXPECT_FALSE(seen_by_doomed.ended()) << "the kill came after the batch ended";
     const std::size_t accepted = seen_by_doomed.accepted_count();
     EXPECT_LT(accepted, 6000u) << "the kill came after the whole batch was submitted";
@@ -93,8 +96,9 @@ TEST(ClientLoss, AClientKilledMidBatchLeavesEveryAcceptedTaskToRunAndBeFetched) 
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (auto& [hex, f] : futures) {
-        const double left =
-            std::max(0.001, std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+        const double left = std::max(
+            0.001,
+            std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
         try {
             fetched.result(hex, batch::format_double(f.get(left)));
         } catch (const shoal::timeout_error&) {
@@ -104,32 +108,37 @@ TEST(ClientLoss, AClientKilledMidBatchLeavesEveryAcceptedTaskToRunAndBeFetched) 
         }
     }
     const auto problems = fetched.violations();
-    EXPECT_TRUE(problems.empty()) << problems.size() << " breaches in what the second client fetched:"
+    EXPECT_TRUE(problems.empty()) << problems.size()
+                                  << " breaches in what the second client fetched:"
                                   << joined(problems);
     EXPECT_EQ(fetched.result_count(), accepted);
 
     // The broker ran every task it accepted, each once, including any the dead client never
     // heard were accepted (the kill may fall between ACCEPTED and the log line).
-    ASSERT_TRUE(wait_until([&] { return stat_of(watcher, "active") == 0 && stat_of(watcher, "queued") == 0; },
-                           30.0));
+    ASSERT_TRUE(wait_until(
+        [&] { return stat_of(watcher, "active") == 0 && stat_of(watcher, "queued") == 0; }, 30.0));
     const auto stats = watcher.inspect("stats").result(5.0);
     ASSERT_EQ(stats.rows.size(), 1u);
     const auto& row = stats.rows[0];
     const long submitted = std::stol(field(row, "submitted"));
     EXPECT_GE(submitted, static_cast<long>(accepted));
     EXPECT_LT(submitted, 6000);
-    EXPECT_EQ(std::stol(field(row, "completed")), submitted) << "each accepted task completed exactly once";
+    EXPECT_EQ(std::stol(field(row, "completed")), submitted)
+        << "each accepted task completed exactly once";
     EXPECT_EQ(std::stol(field(row, "results")), submitted);
     EXPECT_EQ(std::stol(field(row, "workers_dead")), 0);
     EXPECT_EQ(std::stol(field(row, "late_results")), 0);
     EXPECT_EQ(std::stol(field(row, "lost")), 0);
 
     std::cout << "[ client loss ] killed after " << accepted << " accepted (broker: " << submitted
-              << " submitted), " << seen_by_doomed.result_count() << " results seen before the kill; death noticed "
-              << noticed_after_s * 1000.0 << " ms after the kill; " << fetched.result_count()
-              << " fetched by the second client; completed " << field(row, "completed") << ", undelivered "
-              << field(row, "undelivered") << ", clients_dead " << field(row, "clients_dead") << "; total "
-              << std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count() << " s\n";
+              << " submitted), " << seen_by_doomed.result_count()
+              << " results seen before the kill; death noticed " << noticed_after_s * 1000.0
+              << " ms after the kill; " << fetched.result_count()
+              << " fetched by the second client; completed " << field(row, "completed")
+              << ", undelivered " << field(row, "undelivered") << ", clients_dead "
+              << field(row, "clients_dead") << "; total "
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count()
+              << " s\n";
 }
 
 }  // namespace

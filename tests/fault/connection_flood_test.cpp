@@ -17,14 +17,11 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <zmq.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -32,6 +29,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <zmq.hpp>
 
 #include "process/batch_run.hpp"
 #include "process/batch_tasks.hpp"
@@ -84,7 +84,8 @@ sockaddr_in address_of(const std::string& endpoint) {
 int raw_connect_start(const sockaddr_in& to) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0 && errno != EINPROGRESS) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0 &&
+        errno != EINPROGRESS) {
         ::close(fd);
         return -1;
     }
@@ -98,8 +99,11 @@ std::size_t wait_connected(const std::vector<int>& fds, int wait_ms) {
     const auto until = clock_type::now() + std::chrono::milliseconds(wait_ms);
     std::size_t connected = 0;
     for (auto& p : polls) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_type::now()).count();
-        if (::poll(&p, 1, static_cast<int>(std::max<long>(0, left))) == 1 && (p.revents & POLLOUT) != 0) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - clock_type::now())
+                .count();
+        if (::poll(&p, 1, static_cast<int>(std::max<long>(0, left))) == 1 &&
+            (p.revents & POLLOUT) != 0) {
             int err = 0;
             socklen_t len = sizeof err;
             if (::getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) ++connected;
@@ -142,7 +146,8 @@ bool wait_welcome(hello_peer& p, int wait_ms) {
     return false;
 }
 
-TEST(ConnectionFlood, ThousandsOfShortConnectionsUnderALowDescriptorLimitLeaveTheBrokerServingAndReturnToBaseline) {
+TEST(ConnectionFlood,
+     ThousandsOfShortConnectionsUnderALowDescriptorLimitLeaveTheBrokerServingAndReturnToBaseline) {
     // The test itself holds a few hundred descriptors at once.
     rlimit own{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
@@ -151,7 +156,8 @@ TEST(ConnectionFlood, ThousandsOfShortConnectionsUnderALowDescriptorLimitLeaveTh
     ASSERT_GE(own.rlim_cur, 2048u);
 
     // Sessions of silent peers end after 2 s (100 ms x 20).
-    const std::string limit = "--nofile=" + std::to_string(kDescriptorLimit) + ":" + std::to_string(kDescriptorLimit);
+    const std::string limit =
+        "--nofile=" + std::to_string(kDescriptorLimit) + ":" + std::to_string(kDescriptorLimit);
     local_cluster cluster({"--heartbeat-ms", "100", "--liveness", "20", "--log-level", "error"},
                           {"/usr/bin/prlimit", limit});
     ASSERT_FALSE(cluster.endpoint().empty());
@@ -159,28 +165,32 @@ TEST(ConnectionFlood, ThousandsOfShortConnectionsUnderALowDescriptorLimitLeaveTh
     cluster.add_worker("w1", {"--concurrency", "50", "--prefetch", "0", "--log-level", "warn"});
     shoal::client watcher(cluster.endpoint());
     ASSERT_TRUE(watcher.wait_connected(20.0));
-    ASSERT_TRUE(wait_until([&] { return watcher.inspect("workers").result(5.0).rows.size() == 1; }, 20.0));
+    ASSERT_TRUE(
+        wait_until([&] { return watcher.inspect("workers").result(5.0).rows.size() == 1; }, 20.0));
 
     // The baseline: the worker and the watcher connected, nothing else.
     long fds_before = -1;
-    ASSERT_TRUE(wait_until([&] {
-        const long a = open_fds(broker);
-        std::this_thread::sleep_for(300ms);
-        fds_before = open_fds(broker);
-        return a == fds_before && a > 0;
-    }, 10.0));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const long a = open_fds(broker);
+            std::this_thread::sleep_for(300ms);
+            fds_before = open_fds(broker);
+            return a == fds_before && a > 0;
+        },
+        10.0));
     const long peers_before = stat_of(watcher, "peers");
     const long clients_before = stat_of(watcher, "clients");
-    ASSERT_LT(fds_before + 20, kDescriptorLimit) << "the broker's idle descriptors leave no room for peers";
+    ASSERT_LT(fds_before + 20, kDescriptorLimit)
+        << "the broker's idle descriptors leave no room for peers";
 
     // The good client: 6000 short sleeps in 150 chunks with 300 ms between them (45 s and
     // more), from before the flood (about 20 to 40 s) to after it.
     scratch_dir dir;
     const std::string log = dir.file("good.log");
     const batch::spec spec{batch::kind::sleep, 5, 20};
-    auto good = child_process::spawn(batch_client_argv({}, cluster.endpoint(), log, spec, 6000, 40,
-                                                       {"--pause-ms", "300", "--timeout", "240", "--name",
-                                                        "good-client"}));
+    auto good = child_process::spawn(
+        batch_client_argv({}, cluster.endpoint(), log, spec, 6000, 40,
+                          {"--pause-ms", "300", "--timeout", "240", "--name", "good-client"}));
     ASSERT_TRUE(wait_until([&] { return count_log_lines(log, "result") >= 50; }, 30.0))
         << "the good client was not served before the flood";
     const auto flood_began = clock_type::now();
@@ -218,7 +228,8 @@ TEST(ConnectionFlood, ThousandsOfShortConnectionsUnderALowDescriptorLimitLeaveTh
     for (int round = 0; round < 3; ++round) {
         std::vector<hello_peer> burst;
         for (int i = 0; i < 150; ++i) {
-            burst.push_back(say_hello(ctx, ep, "burst-" + std::to_string(round) + "-" + std::to_string(i)));
+            burst.push_back(
+                say_hello(ctx, ep, "burst-" + std::to_string(round) + "-" + std::to_string(i)));
         }
         for (auto& p : burst) burst_welcomed += wait_welcome(p, 20) ? 1 : 0;
         sample();
@@ -233,7 +244,10 @@ TEST(ConnectionFlood, ThousandsOfShortConnectionsUnderALowDescriptorLimitLeaveTh
         if (fd < 0) continue;
         if (wait_connected({fd}, 1000) == 1 && i % 4 == 0) {
             const unsigned char half[] = {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3};
-            raw_ok += ::send(fd, half, sizeof half, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof half) ? 1 : 0;
+            raw_ok +=
+                ::send(fd, half, sizeof half, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof half)
+                    ? 1
+                    : 0;
         }
         ::close(fd);
         if (i % 200 == 0) sample();
@@ -274,28 +288,38 @@ TEST(ConnectionFlood, ThousandsOfShortConnectionsUnderALowDescriptorLimitLeaveTh
     const auto settle_began = clock_type::now();
     long peers_now = -1;
     long clients_now = -1;
-    EXPECT_TRUE(wait_until([&] {
-        peers_now = stat_of(watcher, "peers");
-        clients_now = stat_of(watcher, "clients");
-        return peers_now == peers_before && clients_now == clients_before;
-    }, 60.0)) << "sessions: peers " << peers_now << " (" << peers_before << " before), clients " << clients_now
-              << " (" << clients_before << " before)";
+    EXPECT_TRUE(wait_until(
+        [&] {
+            peers_now = stat_of(watcher, "peers");
+            clients_now = stat_of(watcher, "clients");
+            return peers_now == peers_before && clients_now == clients_before;
+        },
+        60.0))
+        << "sessions: peers " << peers_now << " (" << peers_before << " before), clients "
+        << clients_now << " (" << clients_before << " before)";
     long fds_now = -1;
     EXPECT_TRUE(wait_until([&] { return (fds_now = open_fds(broker)) == fds_before; }, 60.0))
-        << "the broker has " << fds_now << " descriptors open, " << fds_before << " before the flood";
-    const double settled_s = std::chrono::duration<double>(clock_type::now() - settle_began).count();
+        << "the broker has " << fds_now << " descriptors open, " << fds_before
+        << " before the flood";
+    const double settled_s =
+        std::chrono::duration<double>(clock_type::now() - settle_began).count();
     EXPECT_TRUE(cluster.broker().running());
     const long clients_dead = stat_of(watcher, "clients_dead");
     EXPECT_GE(clients_dead, 1000) << "the silent sessions were not ended by the liveness check";
     EXPECT_EQ(stat_of(watcher, "completed"), stat_of(watcher, "submitted"));
 
-    std::printf("[ connection flood ] broker under prlimit %d: descriptors %ld before, max %ld sampled, %ld after "
-                "(settled %.1f s after the flood); sessions: peers %ld before, %ld after the flood, %ld settled; "
-                "flood %.1f s: 1500 HELLOs (%zu welcomed), 450 in bursts (%zu welcomed at once), 2000 raw "
-                "connects (%zu with half a greeting), 600 raw in bursts (%zu connected); clients_dead %ld; good "
-                "client %zu/6000 results\n",
-                kDescriptorLimit, fds_before, fds_max, fds_now, settled_s, peers_before, sessions_peak, peers_now,
-                flood_s, welcomed, burst_welcomed, raw_ok, raw_held, clients_dead, checker.result_count());
+    std::printf(
+        "[ connection flood ] broker under prlimit %d: descriptors %ld before, max %ld sampled, "
+        "%ld after "
+        "(settled %.1f s after the flood); sessions: peers %ld before, %ld after the flood, %ld "
+        "settled; "
+        "flood %.1f s: 1500 HELLOs (%zu welcomed), 450 in bursts (%zu welcomed at once), 2000 raw "
+        "connects (%zu with half a greeting), 600 raw in bursts (%zu connected); clients_dead %ld; "
+        "good "
+        "client %zu/6000 results\n",
+        kDescriptorLimit, fds_before, fds_max, fds_now, settled_s, peers_before, sessions_peak,
+        peers_now, flood_s, welcomed, burst_welcomed, raw_ok, raw_held, clients_dead,
+        checker.result_count());
     for (const auto& p : phases) std::printf("[ connection flood ]   %s\n", p.c_str());
 }
 

@@ -12,12 +12,12 @@
 // Both check what the client was told with outcome_checker.hpp: nothing lost, every value
 // right, no unknown id, no id with two results, and the broker stores what it told.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/batch_run.hpp"
 #include "process/batch_tasks.hpp"
@@ -35,9 +35,9 @@ using shoal::testing::child_process;
 using shoal::testing::cli_report;
 using shoal::testing::count_log_lines;
 using shoal::testing::inspect_through_cli;
+using shoal::testing::joined;
 using shoal::testing::link_cut;
 using shoal::testing::local_cluster;
-using shoal::testing::joined;
 using shoal::testing::outcome_checker;
 using shoal::testing::scratch_dir;
 using shoal::testing::two_hosts;
@@ -64,29 +64,34 @@ long number_in(const std::map<std::string, std::string>& row, const std::string&
 }
 
 class NetworkFault : public ::testing::Test {
-protected:
+  protected:
     // Host a: the broker (heartbeat 100 ms, the given liveness), the worker "near" and the
     // client; host b: the worker "far".
     void start(const std::string& liveness, int slots) {
-        ASSERT_TRUE(hosts_.available()) << "cannot make the two network namespaces (this test needs root): "
-                                        << hosts_.why();
+        ASSERT_TRUE(hosts_.available())
+            << "cannot make the two network namespaces (this test needs root): " << hosts_.why();
         cluster_.emplace(std::vector<std::string>{"--heartbeat-ms", "100", "--liveness", liveness},
                          hosts_.on_a(), "tcp://" + hosts_.address_a() + ":0");
-        ASSERT_EQ(cluster_->endpoint().rfind("tcp://" + hosts_.address_a() + ":", 0), 0u) << cluster_->endpoint();
-        const std::vector<std::string> worker_args{"--concurrency", std::to_string(slots), "--prefetch", "0"};
+        ASSERT_EQ(cluster_->endpoint().rfind("tcp://" + hosts_.address_a() + ":", 0), 0u)
+            << cluster_->endpoint();
+        const std::vector<std::string> worker_args{"--concurrency", std::to_string(slots),
+                                                   "--prefetch", "0"};
         cluster_->add_worker("near", worker_args, hosts_.on_a());
         cluster_->add_worker("far", worker_args, hosts_.on_b());
         ASSERT_TRUE(wait_until([&] { return workers().rows.size() == 2; }, 20.0))
             << "the two workers did not register: " << workers().output;
     }
 
-    cli_report workers() { return inspect_through_cli(hosts_.on_a(), cluster_->endpoint(), "workers"); }
+    cli_report workers() {
+        return inspect_through_cli(hosts_.on_a(), cluster_->endpoint(), "workers");
+    }
     cli_report stats() { return inspect_through_cli(hosts_.on_a(), cluster_->endpoint(), "stats"); }
 
     child_process run_batch(const std::string& log, const batch::spec& spec, std::size_t count,
                             const std::string& name) {
-        return child_process::spawn(batch_client_argv(hosts_.on_a(), cluster_->endpoint(), log, spec, count, 500,
-                                                      {"--check-stored", "--timeout", "60", "--name", name}));
+        return child_process::spawn(
+            batch_client_argv(hosts_.on_a(), cluster_->endpoint(), log, spec, count, 500,
+                              {"--check-stored", "--timeout", "60", "--name", name}));
     }
 
     // Reads a finished client's log and lists every breach of the promises.
@@ -95,8 +100,9 @@ protected:
         auto problems = checker.violations();
         if (!checker.ended()) problems.push_back("the client's log has no end line");
         if (checker.stored_count() != checker.accepted_count()) {
-            problems.push_back("the broker was asked for " + std::to_string(checker.accepted_count()) +
-                               " stored results and answered " + std::to_string(checker.stored_count()));
+            problems.push_back(
+                "the broker was asked for " + std::to_string(checker.accepted_count()) +
+                " stored results and answered " + std::to_string(checker.stored_count()));
         }
         return problems;
     }
@@ -106,7 +112,8 @@ protected:
     std::optional<local_cluster> cluster_;
 };
 
-TEST_F(NetworkFault, ASilentPartitionKillsTheWorkerItsTasksRunElsewhereAndItsLateResultsAreIgnored) {
+TEST_F(NetworkFault,
+       ASilentPartitionKillsTheWorkerItsTasksRunElsewhereAndItsLateResultsAreIgnored) {
     // Liveness 5 x 100 ms: silent for 500 ms, a peer is dead (a shorter window declares
     // loaded, sanitized processes dead that are only slow).
     start("5", 100);
@@ -123,7 +130,8 @@ TEST_F(NetworkFault, ASilentPartitionKillsTheWorkerItsTasksRunElsewhereAndItsLat
     // Mid-batch: once results flow and the far worker holds tasks.
     ASSERT_TRUE(wait_until([&] { return count_log_lines(log, "result") >= 200; }, 30.0))
         << "the batch did not start: " << count_log_lines(log, "accepted") << " accepted";
-    ASSERT_TRUE(wait_until([&] { return number_in(worker_row(workers(), "far"), "held") > 0; }, 10.0))
+    ASSERT_TRUE(
+        wait_until([&] { return number_in(worker_row(workers(), "far"), "held") > 0; }, 10.0))
         << "the far worker holds nothing to lose";
     const std::size_t results_before = count_log_lines(log, "result");
     ASSERT_TRUE(cut.cut()) << cut.why();
@@ -187,22 +195,25 @@ TEST_F(NetworkFault, ASilentPartitionKillsTheWorkerItsTasksRunElsewhereAndItsLat
     // reconnected with nothing lost; the flapping test below is the one about false deaths.
     EXPECT_GE(s.number("workers_dead"), 1) << s.output;
     EXPECT_GE(s.number("requeued"), 1) << s.output;
-    EXPECT_GE(s.number("late_results"), 1) << "no late result from the far worker was counted: " << s.output;
+    EXPECT_GE(s.number("late_results"), 1)
+        << "no late result from the far worker was counted: " << s.output;
     EXPECT_EQ(s.number("submitted"), 2600) << s.output;
-    EXPECT_EQ(s.number("completed"), s.number("submitted")) << "each task completed exactly once: " << s.output;
+    EXPECT_EQ(s.number("completed"), s.number("submitted"))
+        << "each task completed exactly once: " << s.output;
     EXPECT_EQ(s.number("lost"), 0) << s.output;
     EXPECT_EQ(s.number("active"), 0) << s.output;
     EXPECT_EQ(s.number("queued"), 0) << s.output;
 
-    std::cout << "[ partition ] 1600 + 1000 tasks; far worker declared dead " << death_after_s * 1000.0
-              << " ms after the cut; " << results_before << " results before the cut, " << results_while_cut
-              << " while cut (after the death); back " << back_after_s << " s after the heal; first batch "
-              << batch_s << " s; broker: workers_dead " << s.number("workers_dead") << ", requeued "
-              << s.number("requeued") << ", late_results " << s.number("late_results") << ", unexpected "
+    std::cout << "[ partition ] 1600 + 1000 tasks; far worker declared dead "
+              << death_after_s * 1000.0 << " ms after the cut; " << results_before
+              << " results before the cut, " << results_while_cut
+              << " while cut (after the death); back " << back_after_s
+              << " s after the heal; first batch " << batch_s << " s; broker: workers_dead "
+              << s.number("workers_dead") << ", requeued " << s.number("requeued")
+              << ", late_results " << s.number("late_results") << ", unexpected "
               << s.number("unexpected_messages") << ", clients_dead " << s.number("clients_dead")
-              << ", completed " << s.number("completed") << "/"
-              << s.number("submitted") << "; far done after return " << far_done
-              << "; iptables " << cut.tool() << '\n';
+              << ", completed " << s.number("completed") << "/" << s.number("submitted")
+              << "; far done after return " << far_done << "; iptables " << cut.tool() << '\n';
 }
 
 TEST_F(NetworkFault, AFlappingLinkShorterThanTheLivenessWindowKillsNobody) {
@@ -246,8 +257,8 @@ TEST_F(NetworkFault, AFlappingLinkShorterThanTheLivenessWindowKillsNobody) {
 
     const cli_report s = stats();
     ASSERT_TRUE(s.ok) << s.output;
-    EXPECT_EQ(s.number("workers_dead"), 0) << "a flap shorter than the liveness window killed a worker: "
-                                           << s.output;
+    EXPECT_EQ(s.number("workers_dead"), 0)
+        << "a flap shorter than the liveness window killed a worker: " << s.output;
     EXPECT_EQ(s.number("requeued"), 0) << s.output;
     EXPECT_EQ(s.number("late_results"), 0) << s.output;
     EXPECT_EQ(s.number("submitted"), 3000) << s.output;
@@ -255,17 +266,18 @@ TEST_F(NetworkFault, AFlappingLinkShorterThanTheLivenessWindowKillsNobody) {
     // The far worker stayed one session and kept working through the flaps.
     EXPECT_FALSE(far_after_flaps.empty()) << "the far worker was not registered after the flaps";
     const auto far = worker_row(workers(), "far");
-    EXPECT_EQ(far.count("identity") ? far.at("identity") : "", far_after_flaps.count("identity")
-                                                                   ? far_after_flaps.at("identity")
-                                                                   : "-")
+    EXPECT_EQ(far.count("identity") ? far.at("identity") : "",
+              far_after_flaps.count("identity") ? far_after_flaps.at("identity") : "-")
         << "the far worker reconnected (a new session) after the flaps";
     EXPECT_GT(number_in(far, "done"), 0) << "the far worker ran nothing";
 
-    std::cout << "[ flapping ] 3000 tasks; " << cut.cuts() << " cuts of 150 ms every 600 ms over " << flapping_s
-              << " s, " << results_during << " results meanwhile; batch " << batch_s
-              << " s; broker: workers_dead " << s.number("workers_dead") << ", requeued " << s.number("requeued")
-              << ", late_results " << s.number("late_results") << ", clients_dead " << s.number("clients_dead")
-              << ", completed " << s.number("completed") << "; far done " << number_in(far, "done") << "; iptables " << cut.tool() << '\n';
+    std::cout << "[ flapping ] 3000 tasks; " << cut.cuts() << " cuts of 150 ms every 600 ms over "
+              << flapping_s << " s, " << results_during << " results meanwhile; batch " << batch_s
+              << " s; broker: workers_dead " << s.number("workers_dead") << ", requeued "
+              << s.number("requeued") << ", late_results " << s.number("late_results")
+              << ", clients_dead " << s.number("clients_dead") << ", completed "
+              << s.number("completed") << "; far done " << number_in(far, "done") << "; iptables "
+              << cut.tool() << '\n';
 }
 
 }  // namespace

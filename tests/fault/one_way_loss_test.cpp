@@ -11,13 +11,13 @@
 // The broker, both workers and the client's host are network namespaces (two_hosts.hpp):
 // the broker and the workers on host a, the client alone on host b.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/batch_run.hpp"
 #include "process/batch_tasks.hpp"
@@ -47,30 +47,36 @@ using clock_type = std::chrono::steady_clock;
 
 TEST(OneWayLoss, ThreeSecondsOfDroppedBrokerToClientPacketsMidBatchStillDeliverEveryResultOnce) {
     two_hosts hosts;
-    ASSERT_TRUE(hosts.available()) << "cannot make the two network namespaces (this test needs root): "
-                                   << hosts.why();
+    ASSERT_TRUE(hosts.available())
+        << "cannot make the two network namespaces (this test needs root): " << hosts.why();
     // Heartbeat 500 ms x liveness 10: nobody is declared dead for 5 s of silence. The window
     // is the smallest allowed, so that 3 s of results overflow it.
     local_cluster cluster({"--heartbeat-ms", "500", "--liveness", "10", "--window-bytes", "65536",
                            "--log-level", "warn"},
                           hosts.on_a(), "tcp://" + hosts.address_a() + ":0");
     ASSERT_FALSE(cluster.endpoint().empty());
-    const auto stats = [&] { return inspect_through_cli(hosts.on_a(), cluster.endpoint(), "stats"); };
+    const auto stats = [&] {
+        return inspect_through_cli(hosts.on_a(), cluster.endpoint(), "stats");
+    };
     for (const char* name : {"w1", "w2"}) {
-        cluster.add_worker(name, {"--concurrency", "200", "--prefetch", "0", "--log-level", "warn"}, hosts.on_a());
+        cluster.add_worker(name, {"--concurrency", "200", "--prefetch", "0", "--log-level", "warn"},
+                           hosts.on_a());
     }
-    ASSERT_TRUE(wait_until([&] {
-        return inspect_through_cli(hosts.on_a(), cluster.endpoint(), "workers").rows.size() == 2;
-    }, 20.0));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return inspect_through_cli(hosts.on_a(), cluster.endpoint(), "workers").rows.size() ==
+                   2;
+        },
+        20.0));
 
     // 8000 sleeps of 100 to 300 ms on 2 x 200 slots: about 4 s of work, all accepted before
     // the loss begins (after 1000 results), so that most results are pushed into it.
     scratch_dir dir;
     const std::string log = dir.file("one-way.log");
     const batch::spec spec{batch::kind::sleep, 100, 300};
-    auto client = child_process::spawn(batch_client_argv(hosts.on_b(), cluster.endpoint(), log, spec, 8000, 2000,
-                                                         {"--timeout", "120", "--check-stored", "--name",
-                                                          "one-way-client"}));
+    auto client = child_process::spawn(
+        batch_client_argv(hosts.on_b(), cluster.endpoint(), log, spec, 8000, 2000,
+                          {"--timeout", "120", "--check-stored", "--name", "one-way-client"}));
     ASSERT_TRUE(wait_until([&] { return count_log_lines(log, "result") >= 1000; }, 30.0))
         << "the batch did not start: " << count_log_lines(log, "accepted") << " accepted";
 
@@ -106,16 +112,20 @@ TEST(OneWayLoss, ThreeSecondsOfDroppedBrokerToClientPacketsMidBatchStillDeliverE
     // The loss did what it was meant to: results were pushed into it, past the window.
     EXPECT_GT(during.number("completed") - static_cast<long>(results_before), 0)
         << "no result was made while the client's inbound packets were dropped";
-    EXPECT_GT(s.number("output_dropped"), 0) << "the client's output window never filled: " << s.output;
+    EXPECT_GT(s.number("output_dropped"), 0)
+        << "the client's output window never filled: " << s.output;
 
-    std::printf("[ one-way loss ] 8000 tasks; cut at %zu results (%zu accepted); %zu results reached the client "
-                "during the 3 s of loss; broker at the heal: completed %ld, output_dropped %ld, unacked max %ld "
-                "bytes; all done %.1f s after the heal; broker: output_dropped %ld, clients_dead %ld, "
-                "repeated_hellos %ld, duplicates %ld, undelivered %ld; iptables %s\n",
-                results_before, accepted_before, results_during, during.number("completed"),
-                during.number("output_dropped"), during.number("unacked_bytes_max"), recovered_s,
-                s.number("output_dropped"), s.number("clients_dead"), s.number("repeated_hellos"),
-                s.number("duplicates"), s.number("undelivered"), cut.tool().c_str());
+    std::printf(
+        "[ one-way loss ] 8000 tasks; cut at %zu results (%zu accepted); %zu results reached the "
+        "client "
+        "during the 3 s of loss; broker at the heal: completed %ld, output_dropped %ld, unacked "
+        "max %ld "
+        "bytes; all done %.1f s after the heal; broker: output_dropped %ld, clients_dead %ld, "
+        "repeated_hellos %ld, duplicates %ld, undelivered %ld; iptables %s\n",
+        results_before, accepted_before, results_during, during.number("completed"),
+        during.number("output_dropped"), during.number("unacked_bytes_max"), recovered_s,
+        s.number("output_dropped"), s.number("clients_dead"), s.number("repeated_hellos"),
+        s.number("duplicates"), s.number("undelivered"), cut.tool().c_str());
 }
 
 }  // namespace

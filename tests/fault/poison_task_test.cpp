@@ -2,11 +2,11 @@
 // limit of 3 it runs exactly three times, is then set aside as a dead letter (its future
 // fails with the reason, `inspect dead` lists it), the pool replaces each dead child, the
 // worker itself never dies, and the other tasks finish on time. `shoal retry` runs it again.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "process/report_fields.hpp"
@@ -32,7 +32,8 @@ TEST(PoisonTask, RunsExactlyDeliveryLimitTimesThenIsDeadLetteredWhileOthersFinis
     cluster.add_worker("w1", {"--processes", "2"});
     shoal::client client(cluster.endpoint());
     ASSERT_TRUE(client.wait_connected(20.0));
-    ASSERT_TRUE(wait_until([&] { return client.inspect("workers").result(5.0).rows.size() == 1; }, 20.0));
+    ASSERT_TRUE(
+        wait_until([&] { return client.inspect("workers").result(5.0).rows.size() == 1; }, 20.0));
 
     const auto start = std::chrono::steady_clock::now();
     auto poison = client.submit(shoal_examples::crash, 1);
@@ -53,7 +54,8 @@ TEST(PoisonTask, RunsExactlyDeliveryLimitTimesThenIsDeadLetteredWhileOthersFinis
         const long expected = i < 40 ? 10'000'000L * (n % 3 + 1) : 2 * (n - 40);
         EXPECT_EQ(others[i].get(60.0), expected) << i;
     }
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     EXPECT_LT(took, 30.0);  // nothing waited on the poison task's crashes
 
     EXPECT_EQ(stat(client, "dead_lettered"), 1);

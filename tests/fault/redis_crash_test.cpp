@@ -2,10 +2,10 @@
 // same directory: no accepted task is lost, and every submit during the outage got the
 // retryable `unavailable` refusal, never an acceptance.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "process/wait_until.hpp"
 #include "redis/durable_cluster.hpp"
@@ -43,7 +43,8 @@ TEST(RedisCrash, KillNineRedisDuringSubmitsLosesNoAcceptedTask) {
     std::size_t refused = 0;
     for (std::size_t i = before_outage + 50; i < during_outage; ++i) {
         // Submits well inside the outage were refused, never accepted.
-        EXPECT_EQ(seen[i].how, seen_task::end::refused_unavailable) << "submit " << i << ": " << seen[i].error;
+        EXPECT_EQ(seen[i].how, seen_task::end::refused_unavailable)
+            << "submit " << i << ": " << seen[i].error;
         refused += seen[i].how == seen_task::end::refused_unavailable;
     }
     EXPECT_GT(refused, 0u);

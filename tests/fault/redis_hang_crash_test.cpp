@@ -18,7 +18,6 @@
 //     told, what Redis stores, and what any later FETCH answers (another client's, a fresh
 //     client's) are the same value, and stay so.
 
-#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
@@ -27,6 +26,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "process/report_fields.hpp"
@@ -77,15 +78,17 @@ long fetched_value(shoal::client& c, const shoal::proto::task_id& id) {
     return payload_value(r.outcome->payload);
 }
 
-TEST(RedisHangThenBrokerCrash, ResultsRedisNeverStoredAreShownToNobodyAndEachTaskEndsWithOneVisibleResult) {
+TEST(RedisHangThenBrokerCrash,
+     ResultsRedisNeverStoredAreShownToNobodyAndEachTaskEndsWithOneVisibleResult) {
     shoal::testing::redis_server_options ro;
     ro.appendfsync = "always";
     redis_server redis(ro);
     // A generous liveness (100 ms x 30): the worker keeps its lease while Redis is stopped.
-    local_cluster cluster({"--redis", redis.url(), "--redis-timeout-ms", "1000", "--heartbeat-ms", "100",
-                           "--liveness", "30", "--log-level", "warn"});
+    local_cluster cluster({"--redis", redis.url(), "--redis-timeout-ms", "1000", "--heartbeat-ms",
+                           "100", "--liveness", "30", "--log-level", "warn"});
     ASSERT_FALSE(cluster.endpoint().empty());
-    cluster.add_worker("w1", {"--concurrency", std::to_string(kTasks), "--prefetch", "0", "--log-level", "warn"});
+    cluster.add_worker(
+        "w1", {"--concurrency", std::to_string(kTasks), "--prefetch", "0", "--log-level", "warn"});
     shoal::client_options o;
     o.reconnect_max_s = 0.5;
     o.fetch_poll_max_s = 0.5;
@@ -94,7 +97,8 @@ TEST(RedisHangThenBrokerCrash, ResultsRedisNeverStoredAreShownToNobodyAndEachTas
     shoal::client observer(cluster.endpoint(), o);
     ASSERT_TRUE(submitter.wait_connected(20.0));
     ASSERT_TRUE(observer.wait_connected(20.0));
-    ASSERT_TRUE(wait_until([&] { return observer.inspect("workers").result(5.0).rows.size() == 1; }, 20.0));
+    ASSERT_TRUE(
+        wait_until([&] { return observer.inspect("workers").result(5.0).rows.size() == 1; }, 20.0));
 
     // 20 tasks running at once, 10 of 2 s and 10 of 5 s; accepted means Redis stored them.
     std::vector<shoal::remote_future<long>> futures;
@@ -102,22 +106,30 @@ TEST(RedisHangThenBrokerCrash, ResultsRedisNeverStoredAreShownToNobodyAndEachTas
         futures.push_back(submitter.submit(shoal_examples::now_ns, i < kTasks / 2 ? 2.0 : 5.0));
     }
     ASSERT_TRUE(submitter.flush(20.0));
-    for (const auto& f : futures) ASSERT_NE(f.status(), shoal::remote_status::failed) << "a task was refused";
-    ASSERT_TRUE(wait_until([&] {
-        std::size_t started = 0;
-        for (const auto& row : observer.inspect("active").result(5.0).rows) started += field(row, "started") == "1";
-        return started == kTasks;
-    }, 20.0)) << "the 20 tasks did not all start";
+    for (const auto& f : futures)
+        ASSERT_NE(f.status(), shoal::remote_status::failed) << "a task was refused";
+    ASSERT_TRUE(wait_until(
+        [&] {
+            std::size_t started = 0;
+            for (const auto& row : observer.inspect("active").result(5.0).rows)
+                started += field(row, "started") == "1";
+            return started == kTasks;
+        },
+        20.0))
+        << "the 20 tasks did not all start";
 
     // Redis hangs while they run; their DONEs reach the broker (the worker's done count).
     redis.pause();
     const long first_run_before = now_ns();
     long done_at_broker = 0;
-    ASSERT_TRUE(wait_until([&] {
-        const auto rows = observer.inspect("workers").result(5.0).rows;
-        done_at_broker = rows.empty() ? 0 : std::stol(field(rows.front(), "done"));
-        return done_at_broker == static_cast<long>(kTasks);
-    }, 30.0)) << "only " << done_at_broker << " DONEs reached the broker";
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const auto rows = observer.inspect("workers").result(5.0).rows;
+            done_at_broker = rows.empty() ? 0 : std::stol(field(rows.front(), "done"));
+            return done_at_broker == static_cast<long>(kTasks);
+        },
+        30.0))
+        << "only " << done_at_broker << " DONEs reached the broker";
     // The late ones ended after the broker's Redis timeout (1 s after the early ones' writes).
     const std::string redis_state = stat_of_text(observer, "redis");
     EXPECT_NE(redis_state, "up") << "the broker did not find Redis hung";
@@ -127,7 +139,8 @@ TEST(RedisHangThenBrokerCrash, ResultsRedisNeverStoredAreShownToNobodyAndEachTas
     EXPECT_EQ(shown_early, 0u) << "the submitter was shown results that Redis never stored";
     std::size_t fetched_early = 0;
     for (const auto& f : futures) fetched_early += fetched_value(observer, f.id()) != -1 ? 1 : 0;
-    EXPECT_EQ(fetched_early, 0u) << "a FETCH answered something other than pending before Redis stored it";
+    EXPECT_EQ(fetched_early, 0u)
+        << "a FETCH answered something other than pending before Redis stored it";
 
     // kill -9, Redis resumes, a new broker on the same Redis.
     cluster.kill_broker();
@@ -151,36 +164,45 @@ TEST(RedisHangThenBrokerCrash, ResultsRedisNeverStoredAreShownToNobodyAndEachTas
     for (std::size_t i = 0; i < kTasks; ++i) {
         const std::string id = futures[i].id().to_hex();
         const auto it = stored.results.find(id);
-        ASSERT_NE(it, stored.results.end()) << "task " << id << ": the client has its value, Redis has none";
+        ASSERT_NE(it, stored.results.end())
+            << "task " << id << ": the client has its value, Redis has none";
         EXPECT_EQ(payload_value(it->second.outcome.payload), told[i])
             << "task " << id << ": Redis stores another value than the one the client was told";
         EXPECT_EQ(fetched_value(observer, futures[i].id()), told[i])
             << "task " << id << ": a later FETCH contradicts what the client was told";
-        EXPECT_EQ(futures[i].get(1.0), told[i]) << "task " << id << ": the future changed its value";
-        EXPECT_GT(told[i], first_run_before - 10'000'000'000L) << "task " << id << ": a value from before the run";
+        EXPECT_EQ(futures[i].get(1.0), told[i])
+            << "task " << id << ": the future changed its value";
+        EXPECT_GT(told[i], first_run_before - 10'000'000'000L)
+            << "task " << id << ": a value from before the run";
         if (i >= kTasks / 2) {
-            EXPECT_GT(told[i], killed_at) << "task " << id << ": a late task's first run, which Redis never "
-                                          << "stored, is the value shown";
+            EXPECT_GT(told[i], killed_at)
+                << "task " << id << ": a late task's first run, which Redis never "
+                << "stored, is the value shown";
         }
         (told[i] < killed_at ? first_run : re_run) += 1;
     }
-    EXPECT_TRUE(stored.unfinished.empty()) << stored.unfinished.size() << " task records left in Redis";
+    EXPECT_TRUE(stored.unfinished.empty())
+        << stored.unfinished.size() << " task records left in Redis";
     // A fresh client (no session history) sees the same.
     shoal::client late(cluster.endpoint(), o);
     ASSERT_TRUE(late.wait_connected(20.0));
     for (std::size_t i = 0; i < kTasks; ++i) {
-        EXPECT_EQ(fetched_value(late, futures[i].id()), told[i]) << "task " << futures[i].id().to_hex();
+        EXPECT_EQ(fetched_value(late, futures[i].id()), told[i])
+            << "task " << futures[i].id().to_hex();
     }
     const long recovered = stat_of(late, "recovered");
     const long completed = stat_of(late, "completed");
     EXPECT_EQ(stat_of(late, "pending"), 0);
 
-    std::printf("[ redis hang, broker crash ] %zu tasks, %ld DONEs at the broker while Redis hung (redis: %s), %zu "
-                "shown, %zu fetched; after the restart: %zu ended with the first run's value (the dead broker's "
-                "writes, carried out when Redis resumed), %zu with a re-run's; new broker: recovered %ld, "
-                "completed %ld\n",
-                kTasks, done_at_broker, redis_state.c_str(), shown_early, fetched_early, first_run, re_run,
-                recovered, completed);
+    std::printf(
+        "[ redis hang, broker crash ] %zu tasks, %ld DONEs at the broker while Redis hung (redis: "
+        "%s), %zu "
+        "shown, %zu fetched; after the restart: %zu ended with the first run's value (the dead "
+        "broker's "
+        "writes, carried out when Redis resumed), %zu with a re-run's; new broker: recovered %ld, "
+        "completed %ld\n",
+        kTasks, done_at_broker, redis_state.c_str(), shown_early, fetched_early, first_run, re_run,
+        recovered, completed);
 }
 
 }  // namespace

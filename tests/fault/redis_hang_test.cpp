@@ -3,11 +3,11 @@
 // declared dead), its memory stays bounded, and once Redis resumes everything recovers by
 // itself with nothing lost.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <chrono>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "process/wait_until.hpp"
 #include "redis/durable_cluster.hpp"
@@ -52,13 +52,15 @@ TEST(RedisHang, SigstopRedisForTenSecondsThenEverythingRecovers) {
     const std::size_t last_in_pause = c.futures().size();
     // A submit sent while Redis is stopped is refused within the timeout (1 s), not left hanging.
     const auto& probe = c.futures()[last_in_pause - 1];
-    EXPECT_TRUE(wait_until([&] { return probe.done(); }, 3.0)) << "a submit hangs while Redis is stopped";
+    EXPECT_TRUE(wait_until([&] { return probe.done(); }, 3.0))
+        << "a submit hangs while Redis is stopped";
     EXPECT_EQ(c.stat("workers_dead"), "0");
     EXPECT_EQ(c.stat("redis") == "up", false);
     EXPECT_TRUE(inspect_answered);
     c.redis().resume();
 
-    ASSERT_TRUE(wait_until([&] { return c.stat("redis") == "up"; }, 15.0)) << "no automatic recovery";
+    ASSERT_TRUE(wait_until([&] { return c.stat("redis") == "up"; }, 15.0))
+        << "no automatic recovery";
     c.submit_wave(500);
     const auto seen = c.outcomes(120.0);
     shoal::testing::expect_durable(seen, c.redis());

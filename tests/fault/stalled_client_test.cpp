@@ -19,11 +19,8 @@
 // results and does not read. The answers wait for its window to reopen, and the broker waits
 // idle meanwhile (its CPU time is measured), then serves the rest once the client reads.
 
-#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <zmq.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -34,6 +31,9 @@
 #include <thread>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <zmq.hpp>
 
 #include "process/batch_run.hpp"
 #include "process/batch_tasks.hpp"
@@ -125,7 +125,10 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
 #if defined(__SANITIZE_ADDRESS__)
     // The broker (a child: it inherits our environment) frees at once, so its RSS is its use.
     const char* asan = std::getenv("ASAN_OPTIONS");
-    ::setenv("ASAN_OPTIONS", (std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "quarantine_size_mb=0").c_str(), 1);
+    ::setenv("ASAN_OPTIONS",
+             (std::string(asan ? asan : "") + (asan && *asan ? ":" : "") + "quarantine_size_mb=0")
+                 .c_str(),
+             1);
 #endif
     // Liveness 30 x 1 s: the stalled client keeps its session through the stall.
     local_cluster cluster({"--heartbeat-ms", "1000", "--liveness", "30", "--window-bytes",
@@ -136,7 +139,8 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     const pid_t broker = cluster.broker().pid();
     shoal::client healthy(cluster.endpoint());
     ASSERT_TRUE(healthy.wait_connected(20.0));
-    ASSERT_TRUE(wait_until([&] { return healthy.inspect("workers").result(5.0).rows.size() == 2; }, 20.0));
+    ASSERT_TRUE(
+        wait_until([&] { return healthy.inspect("workers").result(5.0).rows.size() == 2; }, 20.0));
 
     // Baseline: the healthy client alone (after a warm-up).
     long next = 0;
@@ -158,9 +162,10 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     // Counted from before the first submit: on a busy machine the submits can take longer than
     // the countdown, and the first results are stored before the client is stopped.
     const long result_bytes_before = stat_of(healthy, "result_bytes");
-    auto stalled = child_process::spawn(batch_client_argv({}, cluster.endpoint(), log, spec, kStalledTasks, 5000,
-                                                          {"--countdown-ms", "4000", "--timeout", "180",
-                                                           "--check-stored", "--name", "stalled-client"}));
+    auto stalled = child_process::spawn(
+        batch_client_argv({}, cluster.endpoint(), log, spec, kStalledTasks, 5000,
+                          {"--countdown-ms", "4000", "--timeout", "180", "--check-stored", "--name",
+                           "stalled-client"}));
     ASSERT_TRUE(wait_until([&] { return count_log_lines(log, "accepted") == kStalledTasks; }, 60.0))
         << "the stalled client got only " << count_log_lines(log, "accepted") << " tasks accepted";
     stalled.signal(SIGSTOP);
@@ -174,7 +179,8 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     std::vector<double> stalled_p99s;
     std::vector<double> stalled_all;
     long rss_max = rss_before;
-    while ((clock_type::now() - stopped_at < 9s || stalled_p99s.size() < static_cast<std::size_t>(kStallWindowsAtLeast)) &&
+    while ((clock_type::now() - stopped_at < 9s ||
+            stalled_p99s.size() < static_cast<std::size_t>(kStallWindowsAtLeast)) &&
            clock_type::now() - stopped_at < 20s) {
         const auto ms = round_trips(healthy, kSamplesPerWindow, next);
         stalled_p99s.push_back(percentile(ms, 0.99));
@@ -189,18 +195,22 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     const long dropped = stat_of(healthy, "output_dropped") - dropped_before;
     const long unacked_max = stat_of(healthy, "unacked_bytes_max");
     rss_max = std::max(rss_max, rss_kib(broker));
-    EXPECT_EQ(held, 0) << "the stalled client's tasks were still on their countdown after the stall";
+    EXPECT_EQ(held, 0)
+        << "the stalled client's tasks were still on their countdown after the stall";
     EXPECT_EQ(pending, 0) << "the stalled client's tasks had not all finished during the stall";
-    EXPECT_LT(results_before_stop, kStalledTasks / 10) << "most results came before the client was stopped";
+    EXPECT_LT(results_before_stop, kStalledTasks / 10)
+        << "most results came before the client was stopped";
     EXPECT_GT(dropped, 0) << "nothing was dropped for the stalled client: its window never filled";
 
     // Latency: the healthy client did not pay for the stalled one.
     EXPECT_LE(stalled_p99, 2.0 * baseline_p99 + kAbsoluteSlackMs)
-        << "the healthy client's p99 went from " << baseline_p99 << " ms to " << stalled_p99 << " ms";
+        << "the healthy client's p99 went from " << baseline_p99 << " ms to " << stalled_p99
+        << " ms";
     const double baseline_p50 = percentile(baseline_all, 0.5);
     const double stalled_p50 = percentile(stalled_all, 0.5);
     EXPECT_LE(stalled_p50, 2.0 * baseline_p50 + kMedianSlackMs)
-        << "the healthy client's p50 went from " << baseline_p50 << " ms to " << stalled_p50 << " ms";
+        << "the healthy client's p50 went from " << baseline_p50 << " ms to " << stalled_p50
+        << " ms";
 
     // Memory: the stored results, one window, and bookkeeping; not the results a second time.
     const long stored_kib = (result_bytes_after - result_bytes_before) / 1024;
@@ -213,7 +223,8 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
         << " KiB of stored results and a " << kWindowBytes / 1024 << " KiB window";
     // The bound above must tell the window from its absence: without it, the pushed results
     // (as much again as those stored) would be held on top.
-    EXPECT_LT(kWindowBytes / 1024 + kSlackKib, stored_cost_kib / 2) << "the test no longer discriminates";
+    EXPECT_LT(kWindowBytes / 1024 + kSlackKib, stored_cost_kib / 2)
+        << "the test no longer discriminates";
     EXPECT_LE(unacked_max, kWindowBytes + kBlobBytes * 2)
         << "the broker let more than its window go to a client that does not read";
 
@@ -228,18 +239,23 @@ TEST(StalledClient, AStoppedClientCostsTheBrokerOneWindowAndTheHealthyClientKeep
     EXPECT_EQ(checker.accepted_count(), kStalledTasks);
     EXPECT_EQ(checker.result_count(), kStalledTasks);
     EXPECT_EQ(checker.stored_count(), kStalledTasks);
-    EXPECT_EQ(stat_of(healthy, "completed"), stat_of(healthy, "submitted")) << "each task completed once";
+    EXPECT_EQ(stat_of(healthy, "completed"), stat_of(healthy, "submitted"))
+        << "each task completed once";
 
-    std::printf("[ stalled client ] healthy round trips: baseline p50 %.3f ms, p99 %.3f ms (median of %d "
-                "window p99s, %zu samples); during the %.1f s stall p50 %.3f ms, p99 %.3f ms (median of %zu "
-                "windows, %zu samples; worst window %.3f ms)\n",
-                baseline_p50, baseline_p99, kBaselineWindows, baseline_all.size(), stalled_s,
-                stalled_p50, stalled_p99, stalled_p99s.size(), stalled_all.size(),
-                percentile(stalled_p99s, 1.0));
-    std::printf("[ stalled client ] broker RSS %ld -> max %ld KiB (+%ld KiB) for %ld KiB of stored results, "
-                "window %ld KiB; %ld messages dropped, unacked max %ld bytes; %zu results before the stop\n",
-                rss_before, rss_max, growth_kib, stored_kib, kWindowBytes / 1024, dropped, unacked_max,
-                results_before_stop);
+    std::printf(
+        "[ stalled client ] healthy round trips: baseline p50 %.3f ms, p99 %.3f ms (median of %d "
+        "window p99s, %zu samples); during the %.1f s stall p50 %.3f ms, p99 %.3f ms (median of "
+        "%zu "
+        "windows, %zu samples; worst window %.3f ms)\n",
+        baseline_p50, baseline_p99, kBaselineWindows, baseline_all.size(), stalled_s, stalled_p50,
+        stalled_p99, stalled_p99s.size(), stalled_all.size(), percentile(stalled_p99s, 1.0));
+    std::printf(
+        "[ stalled client ] broker RSS %ld -> max %ld KiB (+%ld KiB) for %ld KiB of stored "
+        "results, "
+        "window %ld KiB; %ld messages dropped, unacked max %ld bytes; %zu results before the "
+        "stop\n",
+        rss_before, rss_max, growth_kib, stored_kib, kWindowBytes / 1024, dropped, unacked_max,
+        results_before_stop);
 }
 
 // The broker's CPU time so far (user + system), in seconds.
@@ -258,7 +274,8 @@ double cpu_seconds(pid_t pid) {
     return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-TEST(StalledClient, AClientThatFetchesMoreThanItsWindowAndStopsReadingLeavesTheBrokerIdleUntilItReads) {
+TEST(StalledClient,
+     AClientThatFetchesMoreThanItsWindowAndStopsReadingLeavesTheBrokerIdleUntilItReads) {
     local_cluster cluster({"--heartbeat-ms", "1000", "--liveness", "30", "--window-bytes",
                            std::to_string(kWindowBytes), "--log-level", "warn"});
     ASSERT_FALSE(cluster.endpoint().empty());
@@ -271,7 +288,8 @@ TEST(StalledClient, AClientThatFetchesMoreThanItsWindowAndStopsReadingLeavesTheB
     std::vector<std::tuple<long, long>> items;
     for (long i = 0; i < 3000; ++i) items.emplace_back(kBlobBytes, i);
     auto futures = producer.submit_many(shoal_examples::blob, items);
-    for (const auto& f : futures) ASSERT_EQ(f.get(60.0).size(), static_cast<std::size_t>(kBlobBytes));
+    for (const auto& f : futures)
+        ASSERT_EQ(f.get(60.0).size(), static_cast<std::size_t>(kBlobBytes));
 
     // A raw client: HELLO, then a FETCH of all 3000, then it reads nothing.
     zmq::context_t ctx(1);
@@ -280,7 +298,8 @@ TEST(StalledClient, AClientThatFetchesMoreThanItsWindowAndStopsReadingLeavesTheB
     dealer.connect(cluster.endpoint());
     shoal::proto::hello hello;
     hello.name = "fetch-and-stall";
-    ASSERT_TRUE(shoal::proto::send_message(dealer, shoal::proto::command::hello, shoal::proto::encode(hello)));
+    ASSERT_TRUE(shoal::proto::send_message(dealer, shoal::proto::command::hello,
+                                           shoal::proto::encode(hello)));
     std::uint64_t received = 0;
     std::size_t answered = 0;
     bool welcomed = false;
@@ -295,7 +314,8 @@ TEST(StalledClient, AClientThatFetchesMoreThanItsWindowAndStopsReadingLeavesTheB
             }
             received += env.body.size();
             if (env.cmd == shoal::proto::command::fetched) {
-                for (const auto& e : shoal::proto::decode<shoal::proto::fetched>(env.body).entries) {
+                for (const auto& e :
+                     shoal::proto::decode<shoal::proto::fetched>(env.body).entries) {
                     answered += e.state == shoal::proto::result_state::done ? 1 : 0;
                 }
             }
@@ -305,7 +325,8 @@ TEST(StalledClient, AClientThatFetchesMoreThanItsWindowAndStopsReadingLeavesTheB
     ASSERT_TRUE(welcomed) << "no WELCOME";
     shoal::proto::fetch ask;
     for (const auto& f : futures) ask.ids.push_back(f.id());
-    ASSERT_TRUE(shoal::proto::send_message(dealer, shoal::proto::command::fetch, shoal::proto::encode(ask)));
+    ASSERT_TRUE(shoal::proto::send_message(dealer, shoal::proto::command::fetch,
+                                           shoal::proto::encode(ask)));
 
     // It does not read: after a window of answers, the broker waits, and uses no CPU for it.
     std::this_thread::sleep_for(1s);
@@ -315,7 +336,8 @@ TEST(StalledClient, AClientThatFetchesMoreThanItsWindowAndStopsReadingLeavesTheB
     const double busy = (cpu_seconds(broker) - cpu_before) /
                         std::chrono::duration<double>(clock_type::now() - measured_from).count();
     const long unacked = stat_of(producer, "unacked_bytes_max");
-    EXPECT_LT(busy, 0.25) << "the broker was busy " << busy * 100 << "% of a core while a client did not read";
+    EXPECT_LT(busy, 0.25) << "the broker was busy " << busy * 100
+                          << "% of a core while a client did not read";
     EXPECT_LE(unacked, kWindowBytes) << "more than a window went to a client that does not read";
 
     // It reads, acknowledging what it read: every answer comes.
@@ -324,13 +346,17 @@ TEST(StalledClient, AClientThatFetchesMoreThanItsWindowAndStopsReadingLeavesTheB
         read_some(100);
         shoal::proto::heartbeat ack;
         ack.received = received;
-        (void)shoal::proto::send_message(dealer, shoal::proto::command::heartbeat, shoal::proto::encode(ack));
+        (void)shoal::proto::send_message(dealer, shoal::proto::command::heartbeat,
+                                         shoal::proto::encode(ack));
     }
-    EXPECT_EQ(answered, futures.size()) << "the rest of the answers did not come once the client read";
-    std::printf("[ stalled fetch ] 3000 results of 2 KiB asked for, not read: broker CPU %.1f%% of a core over 3 s, "
-                "%ld bytes unacknowledged (window %ld); %zu answers once it read, in %.2f s\n",
-                busy * 100, unacked, kWindowBytes, answered,
-                std::chrono::duration<double>(clock_type::now() - reading_from).count());
+    EXPECT_EQ(answered, futures.size())
+        << "the rest of the answers did not come once the client read";
+    std::printf(
+        "[ stalled fetch ] 3000 results of 2 KiB asked for, not read: broker CPU %.1f%% of a core "
+        "over 3 s, "
+        "%ld bytes unacknowledged (window %ld); %zu answers once it read, in %.2f s\n",
+        busy * 100, unacked, kWindowBytes, answered,
+        std::chrono::duration<double>(clock_type::now() - reading_from).count());
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // A worker dies or stalls while it holds a task: the broker notices within its liveness
 // (100 ms x 3 here), gives the task to the other worker with a higher attempt number, and
 // ignores whatever the first worker says afterwards.
-#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "process/report_fields.hpp"
@@ -32,7 +33,7 @@ std::string worker_running(shoal::client& client, const shoal::proto::task_id& i
 }
 
 class WorkerLossTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_FALSE(cluster_.endpoint().empty());
         // prefetch 0: a worker holds only what it runs, so a lost worker loses exactly that.
@@ -40,7 +41,8 @@ protected:
         cluster_.add_worker("w2", {"--concurrency", "1", "--prefetch", "0"});
         client_ = std::make_unique<shoal::client>(cluster_.endpoint());
         ASSERT_TRUE(client_->wait_connected(20.0));
-        ASSERT_TRUE(wait_until([&] { return client_->inspect("workers").result(5.0).rows.size() == 2; }, 20.0));
+        ASSERT_TRUE(wait_until(
+            [&] { return client_->inspect("workers").result(5.0).rows.size() == 2; }, 20.0));
     }
 
     shoal::testing::child_process& process_of(const std::string& name) {
@@ -54,7 +56,8 @@ protected:
 TEST_F(WorkerLossTest, KillNineAWorkerMidTaskAndTheTaskCompletesOnTheOther) {
     auto f = client_->submit(shoal_examples::sleep, 1.5);
     std::string holder;
-    ASSERT_TRUE(wait_until([&] { return !(holder = worker_running(*client_, f.id())).empty(); }, 10.0));
+    ASSERT_TRUE(
+        wait_until([&] { return !(holder = worker_running(*client_, f.id())).empty(); }, 10.0));
     process_of(holder).signal(SIGKILL);
     EXPECT_EQ(f.get(30.0), 1.5);
     // It ran again, elsewhere: the dead worker is gone from the report.
@@ -69,7 +72,8 @@ TEST_F(WorkerLossTest, AStoppedWorkerLosesItsTaskAndItsLateResultIsIgnored) {
     // Long enough that it cannot end between the test seeing it run and stopping its worker.
     auto f = client_->submit(shoal_examples::sleep, 2.0);
     std::string holder;
-    ASSERT_TRUE(wait_until([&] { return !(holder = worker_running(*client_, f.id())).empty(); }, 10.0));
+    ASSERT_TRUE(
+        wait_until([&] { return !(holder = worker_running(*client_, f.id())).empty(); }, 10.0));
     auto& stopped = process_of(holder);
     stopped.signal(SIGSTOP);
     // Past its liveness the broker gives the task to the other worker, which finishes it.
@@ -77,7 +81,8 @@ TEST_F(WorkerLossTest, AStoppedWorkerLosesItsTaskAndItsLateResultIsIgnored) {
     // Woken up, the first worker finishes its superseded attempt; the broker ignores that
     // result (the stored one stays the first), and the worker comes back for new work.
     stopped.signal(SIGCONT);
-    ASSERT_TRUE(wait_until([&] { return client_->inspect("workers").result(5.0).rows.size() == 2; }, 20.0))
+    ASSERT_TRUE(
+        wait_until([&] { return client_->inspect("workers").result(5.0).rows.size() == 2; }, 20.0))
         << "the stopped worker never came back";
     const auto state = client_->fetch_state(f.id()).result(10.0);
     ASSERT_EQ(state.state, shoal::proto::result_state::done);
@@ -87,7 +92,8 @@ TEST_F(WorkerLossTest, AStoppedWorkerLosesItsTaskAndItsLateResultIsIgnored) {
     ASSERT_EQ(stats.rows.size(), 1u);
     EXPECT_GE(std::stol(field(stats.rows[0], "workers_dead")), 1);
     EXPECT_GE(std::stol(field(stats.rows[0], "requeued")), 1);
-    EXPECT_EQ(std::stol(field(stats.rows[0], "completed")), std::stol(field(stats.rows[0], "submitted")))
+    EXPECT_EQ(std::stol(field(stats.rows[0], "completed")),
+              std::stol(field(stats.rows[0], "submitted")))
         << "every accepted task completed exactly once";
     // Both workers serve again.
     std::vector<shoal::remote_future<double>> more;
@@ -99,7 +105,8 @@ TEST_F(WorkerLossTest, ATaskThatOutlivesEveryWorkerWaitsForTheNextOne) {
     // Long enough that it cannot end between the test seeing it run and killing the workers.
     auto f = client_->submit(shoal_examples::sleep, 2.0);
     std::string holder;
-    ASSERT_TRUE(wait_until([&] { return !(holder = worker_running(*client_, f.id())).empty(); }, 10.0));
+    ASSERT_TRUE(
+        wait_until([&] { return !(holder = worker_running(*client_, f.id())).empty(); }, 10.0));
     cluster_.worker(0).signal(SIGKILL);
     cluster_.worker(1).signal(SIGKILL);
     std::this_thread::sleep_for(std::chrono::milliseconds(600));

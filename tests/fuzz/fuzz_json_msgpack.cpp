@@ -47,7 +47,8 @@ void from_json(std::string_view text) {
     // What the CLI prints for a result must read back as the same msgpack.
     try {
         const std::string shown = shoal::msgpack_to_json(packed);
-        if (shoal::json_to_msgpack(shown) != packed) finding("JSON round trip changed the value", shown);
+        if (shoal::json_to_msgpack(shown) != packed)
+            finding("JSON round trip changed the value", shown);
     } catch (const shoal::json_conversion_error& e) {
         finding("JSON round trip failed", e.what());
     }

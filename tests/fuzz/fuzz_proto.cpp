@@ -63,27 +63,48 @@ void round_trip(std::string_view body, const decode_limits& limits) {
 
 void decode_as(command cmd, std::string_view body, const decode_limits& limits) {
     switch (cmd) {
-    case command::hello: return round_trip<sp::hello>(body, limits);
-    case command::welcome: return round_trip<sp::welcome>(body, limits);
-    case command::submit: return round_trip<sp::submit>(body, limits);
-    case command::accepted: return round_trip<sp::accepted>(body, limits);
-    case command::result: return round_trip<sp::result>(body, limits);
-    case command::fetch: return round_trip<sp::fetch>(body, limits);
-    case command::fetched: return round_trip<sp::fetched>(body, limits);
-    case command::revoke: return round_trip<sp::revoke>(body, limits);
-    case command::requeue: return round_trip<sp::requeue>(body, limits);
-    case command::purge: return round_trip<sp::purge>(body, limits);
-    case command::purged: return round_trip<sp::purged>(body, limits);
-    case command::inspect: return round_trip<sp::inspect>(body, limits);
-    case command::report: return round_trip<sp::report>(body, limits);
-    case command::ready: return round_trip<sp::ready>(body, limits);
-    case command::dispatch: return round_trip<sp::dispatch>(body, limits);
-    case command::done: return round_trip<sp::done>(body, limits);
-    case command::cancel: return round_trip<sp::cancel>(body, limits);
-    case command::heartbeat: return round_trip<sp::heartbeat>(body, limits);
-    case command::bye: return round_trip<sp::bye>(body, limits);
-    case command::error: return round_trip<sp::error_reply>(body, limits);
-    default: return;  // a command added since: decode it here too
+        case command::hello:
+            return round_trip<sp::hello>(body, limits);
+        case command::welcome:
+            return round_trip<sp::welcome>(body, limits);
+        case command::submit:
+            return round_trip<sp::submit>(body, limits);
+        case command::accepted:
+            return round_trip<sp::accepted>(body, limits);
+        case command::result:
+            return round_trip<sp::result>(body, limits);
+        case command::fetch:
+            return round_trip<sp::fetch>(body, limits);
+        case command::fetched:
+            return round_trip<sp::fetched>(body, limits);
+        case command::revoke:
+            return round_trip<sp::revoke>(body, limits);
+        case command::requeue:
+            return round_trip<sp::requeue>(body, limits);
+        case command::purge:
+            return round_trip<sp::purge>(body, limits);
+        case command::purged:
+            return round_trip<sp::purged>(body, limits);
+        case command::inspect:
+            return round_trip<sp::inspect>(body, limits);
+        case command::report:
+            return round_trip<sp::report>(body, limits);
+        case command::ready:
+            return round_trip<sp::ready>(body, limits);
+        case command::dispatch:
+            return round_trip<sp::dispatch>(body, limits);
+        case command::done:
+            return round_trip<sp::done>(body, limits);
+        case command::cancel:
+            return round_trip<sp::cancel>(body, limits);
+        case command::heartbeat:
+            return round_trip<sp::heartbeat>(body, limits);
+        case command::bye:
+            return round_trip<sp::bye>(body, limits);
+        case command::error:
+            return round_trip<sp::error_reply>(body, limits);
+        default:
+            return;  // a command added since: decode it here too
     }
 }
 
@@ -91,11 +112,13 @@ void decode_as(command cmd, std::string_view body, const decode_limits& limits) 
 received_message raw_frames(std::string_view rest) {
     received_message msg;
     while (!rest.empty()) {
-        const std::size_t n = std::min<std::size_t>(static_cast<std::uint8_t>(rest[0]), rest.size() - 1);
+        const std::size_t n =
+            std::min<std::size_t>(static_cast<std::uint8_t>(rest[0]), rest.size() - 1);
         const std::string_view frame = rest.substr(1, n);
         rest.remove_prefix(1 + n);
         ++msg.frame_count;
-        if (msg.frames.size() < frames_per_message) msg.frames.emplace_back(frame.data(), frame.size());
+        if (msg.frames.size() < frames_per_message)
+            msg.frames.emplace_back(frame.data(), frame.size());
     }
     return msg;
 }

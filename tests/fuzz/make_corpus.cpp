@@ -27,12 +27,14 @@ fs::path root;
 void write(const std::string& target, const std::string& name, std::string_view bytes) {
     const fs::path dir = root / target;
     fs::create_directories(dir);
-    std::ofstream(dir / name, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    std::ofstream(dir / name, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 task_id id_of(std::uint8_t n) {
     task_id id;
-    for (std::size_t i = 0; i < id.bytes.size(); ++i) id.bytes[i] = static_cast<std::uint8_t>(n + i * 17);
+    for (std::size_t i = 0; i < id.bytes.size(); ++i)
+        id.bytes[i] = static_cast<std::uint8_t>(n + i * 17);
     return id;
 }
 
@@ -41,7 +43,8 @@ std::string args(std::string_view json) { return shoal::json_to_msgpack(json); }
 // fuzz_proto's input: the command byte (with flags), then the body.
 template <class M>
 void message(const std::string& name, const M& m, std::uint8_t flags = 0) {
-    write("fuzz_proto", name, std::string(1, static_cast<char>(static_cast<std::uint8_t>(M::cmd) | flags)) + encode(m));
+    write("fuzz_proto", name,
+          std::string(1, static_cast<char>(static_cast<std::uint8_t>(M::cmd) | flags)) + encode(m));
 }
 
 // fuzz_proto's raw-frames input: 0x80, then each frame as a length byte and its bytes.
@@ -67,7 +70,8 @@ void proto_corpus() {
     message("heartbeat", heartbeat{});
     message("bye", bye{"shutting down"});
     message("error_reply", error_reply{"bad_body", "SUBMIT: tasks: not an array", id_of(1)});
-    message("error_reply_unrelated", error_reply{"bad_version", "frame 0 is not SHOAL1", std::nullopt});
+    message("error_reply_unrelated",
+            error_reply{"bad_version", "frame 0 is not SHOAL1", std::nullopt});
 
     submit s;
     submitted_task t1;
@@ -120,7 +124,8 @@ void proto_corpus() {
     message("inspect", inspect{"workers"});
     report rep;
     rep.what = "workers";
-    rep.rows.push_back({{"name", std::string("worker-2@host")}, {"slots", std::int64_t{4}},
+    rep.rows.push_back({{"name", std::string("worker-2@host")},
+                        {"slots", std::int64_t{4}},
                         {"credit", std::int64_t{-1}}});
     message("report", rep);
     message("ready", ready{8});
@@ -163,7 +168,8 @@ void proto_corpus() {
     write("fuzz_proto", "bad_deep", "\x10" + std::string(20, '\x91') + '\xc0');
     write("fuzz_proto", "bad_hello_role", "\x01" + encode(worker_hello).replace(2, 6, "banker"));
     write("fuzz_proto", "bad_not_array", std::string("\x22\x81\xa1k\x01", 5));
-    write("fuzz_proto", "task_id_hex", std::string("\x30") + "6ae6aa81-d06b-4cef-ad00-4c3c237e6466");
+    write("fuzz_proto", "task_id_hex",
+          std::string("\x30") + "6ae6aa81-d06b-4cef-ad00-4c3c237e6466");
 }
 
 void config_corpus() {
@@ -174,8 +180,10 @@ void config_corpus() {
           "max_attempts = 5\nmax_batch = 10000\nmax_message_bytes = 16777216\n"
           "drain_max = 512\nlog_level = \"info\"\nredis = \"redis://:secret@127.0.0.1:6379/2\"\n"
           "redis_result_ttl_s = 86400\nredis_timeout_ms = 2000\n");
-    write(target, "ipc.toml", "# a local broker\nbind = \"ipc:///tmp/shoal.sock\"\nmax_results = 10\n");
-    write(target, "unix_redis.toml", "redis = 'unix:///run/redis.sock?db=3'\nlog_level = 'debug'\n");
+    write(target, "ipc.toml",
+          "# a local broker\nbind = \"ipc:///tmp/shoal.sock\"\nmax_results = 10\n");
+    write(target, "unix_redis.toml",
+          "redis = 'unix:///run/redis.sock?db=3'\nlog_level = 'debug'\n");
     write(target, "empty.toml", "");
     write(target, "bad_unknown_key.toml", "bind = \"tcp://*:5555\"\nworkers = 4\n");
     write(target, "bad_range.toml", "heartbeat_ms = 5\n");
@@ -185,16 +193,18 @@ void config_corpus() {
     write(target, "bad_syntax.toml", "bind = \"tcp://127.0.0.1:5555\n");
     write(target, "bad_redis.toml", "redis = \"redis://host:99999\"\n");
     write(target, "task_routes.toml", "task_routes = \"train=gpu, resize=images\"\n");
-    write(target, "task_routes_table.toml", "liveness = 4\n[task_routes]\ntrain = \"gpu\"\n\"images.resize\" = \"images\"\n");
+    write(target, "task_routes_table.toml",
+          "liveness = 4\n[task_routes]\ntrain = \"gpu\"\n\"images.resize\" = \"images\"\n");
     write(target, "bad_task_routes.toml", "task_routes = \"train=gpu,train=cpu\"\n");
     write(target, "bad_task_routes_table.toml", "[task_routes]\ntrain = 3\n");
     // Regressions: toml++ 3.3 reached __builtin_unreachable() on these (non-ASCII where it
     // looks for whitespace); apply_toml now refuses non-ASCII text first.
     write(target, "regress_toml_unreachable_fefe.toml", "E=\xef\xbb\xbe[");
     write(target, "regress_toml_unreachable_latin1.toml", "s = \"\"\"\\\n\xc2\xa7\"\"\"\n");
-    write(target, "env_all", "#env\nSHOAL_BIND=tcp://0.0.0.0:5555\nSHOAL_LIVENESS=5\n"
-                             "SHOAL_LOG_LEVEL=warn\nSHOAL_REDIS=redis://127.0.0.1\n"
-                             "SHOAL_TASK_ROUTES=train=gpu\n");
+    write(target, "env_all",
+          "#env\nSHOAL_BIND=tcp://0.0.0.0:5555\nSHOAL_LIVENESS=5\n"
+          "SHOAL_LOG_LEVEL=warn\nSHOAL_REDIS=redis://127.0.0.1\n"
+          "SHOAL_TASK_ROUTES=train=gpu\n");
     write(target, "env_bad_number", "#env\nSHOAL_MAX_BATCH=10k\n");
 }
 
@@ -227,7 +237,8 @@ void json_corpus() {
     p.pack_ext(2, 5);
     p.pack_ext_body("\x09\x08", 2);
     write(target, "msgpack_map", std::string(1, '\0') + std::string(buf.data(), buf.size()));
-    write(target, "msgpack_indented", std::string(1, '\0') + args(R"({"a": [1, -2, 1.5, "x", null]})"));
+    write(target, "msgpack_indented",
+          std::string(1, '\0') + args(R"({"a": [1, -2, 1.5, "x", null]})"));
     write(target, "msgpack_nan", std::string("\0\xcb\x7f\xf8\0\0\0\0\0\0", 10));
     write(target, "msgpack_bad_utf8", std::string("\0\xa2\xff\xfe", 4));
     write(target, "msgpack_bad_truncated", std::string("\0\x92\x01", 3));

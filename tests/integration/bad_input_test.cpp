@@ -1,9 +1,9 @@
 // Hostile and broken input at the real broker: each bad message gets a clear ERROR (or is
 // dropped with a log line), and the broker goes on serving a good client afterwards.
-#include <gtest/gtest.h>
-
 #include <optional>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "shoal/client/client.hpp"
@@ -16,7 +16,7 @@ using namespace shoal::proto;
 using shoal::testing::local_cluster;
 
 class BadInputTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_FALSE(cluster_.endpoint().empty());
         cluster_.add_worker("w1");
@@ -116,7 +116,8 @@ TEST_F(BadInputTest, AWorkerCommandFromAClientIsUnexpected) {
 TEST_F(BadInputTest, ATorrentOfGarbageDoesNotStopTheBroker) {
     for (int i = 0; i < 2000; ++i) {
         send_frames({std::string(static_cast<std::size_t>(i % 7), static_cast<char>(i)),
-                     std::string(1, static_cast<char>(i * 31)), std::string(static_cast<std::size_t>(i % 50), '\xdd')});
+                     std::string(1, static_cast<char>(i * 31)),
+                     std::string(static_cast<std::size_t>(i % 50), '\xdd')});
     }
     expect_a_good_client_is_served();
 }

@@ -12,11 +12,11 @@
 // SHOAL_MODEL_SEQUENCES=<n>. Then the regressions it found, each as the shortest story that
 // shows it.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "broker_harness.hpp"
 #include "broker_model.hpp"
@@ -78,7 +78,9 @@ TEST(BrokerModelDurable, ARepeatedSubmitAfterARestartIsAnsweredFromTheStoredResu
         const auto d = h.take<proto::dispatch>("w");
         ASSERT_EQ(d.tasks.size(), 1u);
         proto::done done;
-        done.finished.push_back({proto::outcome{id_of(1), proto::task_status::ok, "stored", {}}, d.tasks[0].attempt, {}});
+        done.finished.push_back({proto::outcome{id_of(1), proto::task_status::ok, "stored", {}},
+                                 d.tasks[0].attempt,
+                                 {}});
         h.send("w", done);
         settle(h);
         ASSERT_EQ(h.results("c").size(), 1u);
@@ -175,7 +177,10 @@ TEST(BrokerModelDurable, ARetryDecidedBeforeARestartStillCounts) {
         ASSERT_EQ(d.tasks.size(), 1u);
         EXPECT_EQ(d.tasks[0].attempt, attempt);
         proto::done done;
-        done.finished.push_back({proto::outcome{id_of(1), proto::task_status::failed, {}, {"E1", "no", "w"}}, attempt, {}});
+        done.finished.push_back(
+            {proto::outcome{id_of(1), proto::task_status::failed, {}, {"E1", "no", "w"}},
+             attempt,
+             {}});
         h.send("w", done);
         settle(h);
     };

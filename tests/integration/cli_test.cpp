@@ -1,10 +1,9 @@
 // The `shoal` CLI against a real cluster: what a user types, what it prints, its exit codes.
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "process/local_cluster.hpp"
 #include "process/wait_until.hpp"
@@ -15,7 +14,7 @@ using shoal::testing::local_cluster;
 using shoal::testing::wait_until;
 
 class CliTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { ASSERT_FALSE(cluster_.endpoint().empty()); }
 
     void start_worker() {
@@ -50,7 +49,9 @@ protected:
     local_cluster cluster_;
 };
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 TEST_F(CliTest, StatusFailsWithoutWorkersAndPassesWithOne) {
     EXPECT_NE(cluster_.cli({"status"}).status, 0);
@@ -78,10 +79,13 @@ TEST_F(CliTest, SubmitThenResultById) {
     std::string id = r.out;
     while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
     ASSERT_EQ(id.size(), 32u) << r.out;
-    ASSERT_TRUE(wait_until([&] {
-        r = cluster_.cli({"result", id, "--json"});
-        return r.status == 0 && r.out.find("done") != std::string::npos;
-    }, 20.0)) << r.out;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            r = cluster_.cli({"result", id, "--json"});
+            return r.status == 0 && r.out.find("done") != std::string::npos;
+        },
+        20.0))
+        << r.out;
     const auto doc = nlohmann::json::parse(r.out);
     EXPECT_NE(doc.dump().find("42"), std::string::npos) << r.out;
     // An id nobody submitted: a distinct answer and a failing exit code.
@@ -100,7 +104,8 @@ TEST_F(CliTest, AFailingTaskExitsNonZeroAndSaysWhy) {
 
 TEST_F(CliTest, PurgeDropsQueuedTasksAndInspectShowsQueues) {
     // No worker: submitted tasks wait in their queue.
-    for (int i = 0; i < 3; ++i) ASSERT_EQ(cluster_.cli({"submit", "add", "1", "1", "--queue", "later"}).status, 0);
+    for (int i = 0; i < 3; ++i)
+        ASSERT_EQ(cluster_.cli({"submit", "add", "1", "1", "--queue", "later"}).status, 0);
     auto r = cluster_.cli({"inspect", "queues", "--json"});
     ASSERT_EQ(r.status, 0);
     auto doc = nlohmann::json::parse(r.out);
@@ -177,7 +182,8 @@ TEST_F(CliTest, RevokeOfAPendingTaskSaysRevokedAndResultSaysItOnce) {
     EXPECT_EQ(r.out, "revoked " + id + " (now revoked)\n");
     r = cli_both({"result", id});
     EXPECT_EQ(r.status, 1);
-    EXPECT_EQ(r.out, "done: revoked: revoked by a client (on broker)\n");  // "revoked" said once as a type
+    EXPECT_EQ(r.out,
+              "done: revoked: revoked by a client (on broker)\n");  // "revoked" said once as a type
     // Revoking it again changes nothing and says so the same way.
     r = cluster_.cli({"revoke", id, "--json"});
     EXPECT_EQ(r.status, 0) << r.out;
@@ -226,8 +232,9 @@ TEST_F(CliTest, BadOptionValuesAreShortUsageErrors) {
 }
 
 TEST_F(CliTest, AnUnreachableBrokerIsExitThree) {
-    shoal::testing::child_process p = shoal::testing::child_process::spawn(
-        {shoal::testing::cluster_paths::cli(), "status", "--broker", "tcp://127.0.0.1:1", "--timeout", "0.5"});
+    shoal::testing::child_process p =
+        shoal::testing::child_process::spawn({shoal::testing::cluster_paths::cli(), "status",
+                                              "--broker", "tcp://127.0.0.1:1", "--timeout", "0.5"});
     EXPECT_EQ(p.wait(20.0), 3);
 }
 

@@ -1,7 +1,5 @@
 // The distributed path end to end: a real shoal-broker, real shoal-worker processes loading
 // the seed tasks, and a shoal::client in the test, all on loopback.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -10,6 +8,8 @@
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "process/report_fields.hpp"
@@ -26,19 +26,18 @@ using shoal::testing::local_cluster;
 using shoal::testing::wait_until;
 
 class ClusterTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_FALSE(cluster_.endpoint().empty());
         cluster_.add_worker("w1", {"--threads", "2", "--processes", "1"});
         cluster_.add_worker("w2", {"--threads", "2", "--processes", "1"});
         client_ = std::make_unique<shoal::client>(cluster_.endpoint());
         ASSERT_TRUE(client_->wait_connected(20.0));
-        ASSERT_TRUE(wait_until([&] { return workers_seen() == 2; }, 20.0)) << "workers never registered";
+        ASSERT_TRUE(wait_until([&] { return workers_seen() == 2; }, 20.0))
+            << "workers never registered";
     }
 
-    std::size_t workers_seen() {
-        return client_->inspect("workers").result(5.0).rows.size();
-    }
+    std::size_t workers_seen() { return client_->inspect("workers").result(5.0).rows.size(); }
 
     local_cluster cluster_;
     std::unique_ptr<shoal::client> client_;
@@ -51,7 +50,8 @@ TEST_F(ClusterTest, TenThousandTasksOverTwoWorkersEveryResultRight) {
     auto futures = client_->submit_many(add, args);
     const auto sums = shoal::concurrent::gather(futures, 120.0);
     ASSERT_EQ(sums.size(), static_cast<std::size_t>(n));
-    for (long i = 0; i < n; ++i) ASSERT_EQ(sums[static_cast<std::size_t>(i)], 4 * i) << "task " << i;
+    for (long i = 0; i < n; ++i)
+        ASSERT_EQ(sums[static_cast<std::size_t>(i)], 4 * i) << "task " << i;
     // Both workers took part.
     const auto done = column(client_->inspect("workers").result(5.0), "done");
     ASSERT_EQ(done.size(), 2u);
@@ -61,7 +61,8 @@ TEST_F(ClusterTest, TenThousandTasksOverTwoWorkersEveryResultRight) {
 TEST_F(ClusterTest, GatherKeepsArgumentOrder) {
     // The first finishes last; gather still answers in argument order.
     std::vector<shoal::remote_future<double>> futures;
-    for (double s : {0.4, 0.2, 0.0, 0.1}) futures.push_back(client_->submit(shoal_examples::sleep, s));
+    for (double s : {0.4, 0.2, 0.0, 0.1})
+        futures.push_back(client_->submit(shoal_examples::sleep, s));
     EXPECT_EQ(shoal::concurrent::gather(futures, 30.0), (std::vector<double>{0.4, 0.2, 0.0, 0.1}));
 }
 
@@ -91,20 +92,27 @@ TEST_F(ClusterTest, EachCallbackFiresExactlyOnceAlsoWhenAddedAfterCompletion) {
     std::vector<shoal::remote_future<long>> futures;
     for (int i = 0; i < n; ++i) {
         auto f = client_->submit(add, i, 1);
-        f.add_done_callback([&calls, i](const shoal::remote_future<long>&) { calls[static_cast<std::size_t>(i)]++; });
+        f.add_done_callback([&calls, i](const shoal::remote_future<long>&) {
+            calls[static_cast<std::size_t>(i)]++;
+        });
         futures.push_back(f);
     }
     shoal::concurrent::wait(futures, 60.0);
-    ASSERT_TRUE(wait_until([&] {
-        for (auto& c : calls) if (c.load() == 0) return false;
-        return true;
-    }, 10.0));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (auto& c : calls)
+                if (c.load() == 0) return false;
+            return true;
+        },
+        10.0));
     // Added after completion: runs at once, once.
     std::atomic<int> late{0};
-    futures[0].add_done_callback([&late](const shoal::remote_future<long>& f) { late += static_cast<int>(f.get()); });
+    futures[0].add_done_callback(
+        [&late](const shoal::remote_future<long>& f) { late += static_cast<int>(f.get()); });
     EXPECT_EQ(late.load(), 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    for (int i = 0; i < n; ++i) EXPECT_EQ(calls[static_cast<std::size_t>(i)].load(), 1) << "callback " << i;
+    for (int i = 0; i < n; ++i)
+        EXPECT_EQ(calls[static_cast<std::size_t>(i)].load(), 1) << "callback " << i;
     EXPECT_EQ(late.load(), 1);
 }
 
@@ -142,10 +150,10 @@ TEST_F(ClusterTest, WrongArgumentTypesFailWithAnArgumentError) {
 }
 
 TEST_F(ClusterTest, EveryPoolRunsItsTasks) {
-    EXPECT_EQ(client_->submit(add, 2, 3).get(30.0), 5);                        // loop
-    EXPECT_EQ(client_->submit(factorial, 20).get(30.0), "2432902008176640000"); // threads
-    EXPECT_EQ(client_->submit(fib, 20).get(30.0), 6765);                       // threads
-    EXPECT_EQ(client_->submit(count, 0).get(60.0), 0);                          // processes
+    EXPECT_EQ(client_->submit(add, 2, 3).get(30.0), 5);                          // loop
+    EXPECT_EQ(client_->submit(factorial, 20).get(30.0), "2432902008176640000");  // threads
+    EXPECT_EQ(client_->submit(fib, 20).get(30.0), 6765);                         // threads
+    EXPECT_EQ(client_->submit(count, 0).get(60.0), 0);                           // processes
     EXPECT_EQ(client_->submit(count_longer, 3, 2).get(60.0), 30'000'000);        // processes
 }
 

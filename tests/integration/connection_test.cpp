@@ -1,9 +1,9 @@
 // Connections come and go: tasks wait for the first worker, and a client whose link drops
 // still gets every result.
-#include <gtest/gtest.h>
-
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "process/tcp_proxy.hpp"
@@ -42,14 +42,16 @@ TEST(Connection, AClientWhoseConnectionDropsStillGetsEveryResult) {
     // Tasks that finish while the link is down: their results are pushed into the void, and
     // the client must ask for them again once it is back.
     std::vector<shoal::remote_future<double>> futures;
-    for (int i = 0; i < 20; ++i) futures.push_back(client.submit(shoal_examples::sleep, 0.2 + 0.01 * i));
+    for (int i = 0; i < 20; ++i)
+        futures.push_back(client.submit(shoal_examples::sleep, 0.2 + 0.01 * i));
     ASSERT_TRUE(client.flush(20.0));
     proxy.cut();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     proxy.cut();  // and once more, while it reconnects
     const auto values = shoal::concurrent::gather(futures, 60.0);
     ASSERT_EQ(values.size(), 20u);
-    for (int i = 0; i < 20; ++i) EXPECT_DOUBLE_EQ(values[static_cast<std::size_t>(i)], 0.2 + 0.01 * i);
+    for (int i = 0; i < 20; ++i)
+        EXPECT_DOUBLE_EQ(values[static_cast<std::size_t>(i)], 0.2 + 0.01 * i);
     EXPECT_GE(proxy.connections(), 2) << "the link never dropped: the test proved nothing";
     // And the client goes on working.
     EXPECT_EQ(client.submit(add, 2, 3).get(30.0), 5);

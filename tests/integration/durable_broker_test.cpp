@@ -4,24 +4,23 @@
 // back, and clear failures at startup. Raw SHOAL/1 peers drive an embedded broker, so every
 // message is the test's choice.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
-
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "broker_test_peer.hpp"
 #include "broker_time.hpp"
+#include "durable/durable_records.hpp"
+#include "durable/durable_store.hpp"
 #include "manual_clock.hpp"
 #include "process/wait_until.hpp"
 #include "redis/redis_server.hpp"
-#include "durable/durable_records.hpp"
-#include "durable/durable_store.hpp"
-#include "shoal/broker/embedded_broker.hpp"
 #include "redis/redis_sync.hpp"
+#include "shoal/broker/embedded_broker.hpp"
 
 namespace {
 
@@ -33,7 +32,7 @@ using shoal::testing::wait_until;
 namespace proto = shoal::proto;
 
 class DurableBroker : public ::testing::Test {
-protected:
+  protected:
     broker_config config() const {
         broker_config c = fast_config();
         c.redis = redis.url();
@@ -61,7 +60,9 @@ protected:
     std::string stored_task(std::uint32_t n) {
         return redis.command({"HEXISTS", tasks_key, id_of(n).to_hex()});
     }
-    std::string stored_result(std::uint32_t n) { return redis.command({"GET", result_key(id_of(n))}); }
+    std::string stored_result(std::uint32_t n) {
+        return redis.command({"GET", result_key(id_of(n))});
+    }
 
     redis_server redis;
     std::string routes;  // the route table of brokers started from now on
@@ -84,7 +85,9 @@ TEST_F(DurableBroker, ATaskIsStoredWhenAcceptedAndItsResultReplacesIt) {
     ASSERT_EQ(d.tasks.size(), 1u);
     // The lease is recorded in the same wake-up's pipeline, right after the DISPATCH left.
     EXPECT_TRUE(wait_until(
-        [&] { return redis.command({"HGET", leases_key, id_of(1).to_hex()}) == "1"; },
+        [&] {
+            return redis.command({"HGET", leases_key, id_of(1).to_hex()}) == "1";
+        },
         reply_deadline_s));
     w->done_ok(d.tasks, 1);
     const auto results = client->results(1);
@@ -110,7 +113,8 @@ TEST_F(DurableBroker, ATaskKeepsItsQueueAcrossARestartAlsoOneTheRouteTableChose)
     restart_broker();
     auto plain = worker();  // consumes default
     std::map<std::string, std::int64_t> lengths;
-    for (const auto& row : client->inspect("queues").rows) lengths[str_field(row, "name")] = int_field(row, "length");
+    for (const auto& row : client->inspect("queues").rows)
+        lengths[str_field(row, "name")] = int_field(row, "length");
     EXPECT_EQ(lengths["gpu"], 1);
     EXPECT_EQ(lengths["io"], 1);
     EXPECT_EQ(lengths["default"], 0);
@@ -178,7 +182,7 @@ TEST_F(DurableBroker, ABrokerStartedAgainRunsWhatWasQueuedAndServesStoredResults
 TEST_F(DurableBroker, RevocationsSurviveARestart) {
     start_broker();
     auto held = task(1);
-    held.options.countdown_ms = 60'000;  // held by the broker
+    held.options.countdown_ms = 60'000;        // held by the broker
     client->submit({held, task(2), task(3)});  // 2 and 3 queued: no worker yet
     client->send(proto::revoke{{id_of(1), id_of(2)}, false});
     const auto told = client->results(2);
@@ -235,7 +239,9 @@ TEST_F(DurableBroker, ATaskThatWasRunningWhenTheBrokerStoppedRunsAgainAsTheNextA
         auto w = worker();
         ASSERT_EQ(w->expect<proto::dispatch>().tasks.at(0).attempt, 1u);
         ASSERT_TRUE(wait_until(
-            [&] { return redis.command({"HGET", leases_key, id_of(1).to_hex()}) == "1"; },
+            [&] {
+                return redis.command({"HGET", leases_key, id_of(1).to_hex()}) == "1";
+            },
             reply_deadline_s));
         restart_broker();  // the worker never reports
     }
@@ -356,7 +362,8 @@ TEST_F(DurableBroker, StartingWithoutAReachableRedisFailsWithAClearMessage) {
         embedded_broker b(c);
         FAIL() << "the broker started without its Redis";
     } catch (const broker_error& e) {
-        EXPECT_NE(std::string(e.what()).find("cannot connect to Redis"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("cannot connect to Redis"), std::string::npos)
+            << e.what();
     }
 }
 
@@ -370,7 +377,8 @@ TEST(DurableBrokerStartup, AWrongPasswordFailsWithAClearMessage) {
         embedded_broker b(c);
         FAIL() << "the broker started with a wrong password";
     } catch (const broker_error& e) {
-        EXPECT_NE(std::string(e.what()).find("refused the password"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("refused the password"), std::string::npos)
+            << e.what();
     }
     c.redis = redis.url();
     embedded_broker ok(c);  // the right one works
@@ -394,7 +402,8 @@ TEST(DurableBrokerStartup, RedisSettingsThatCouldLoseOrEvictTasksAreWarnedAbout)
     const auto told = durability_warnings(to_everysec);
     ASSERT_EQ(told.size(), 1u);
     EXPECT_NE(told[0].find("appendfsync is 'everysec': a power cut may lose about the last second"),
-              std::string::npos) << told[0];
+              std::string::npos)
+        << told[0];
     EXPECT_NE(told[0].find("appendfsync always"), std::string::npos) << told[0];
 
     redis_server_options strict;

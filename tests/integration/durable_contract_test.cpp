@@ -3,20 +3,20 @@
 // nothing is shown before Redis stored it; dead letters, holds and death counts survive a
 // restart; the dedup window outlives the result; results expire by a relative TTL.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "broker_test_peer.hpp"
+#include "durable/durable_records.hpp"
+#include "durable/durable_store.hpp"
 #include "process/local_cluster.hpp"
 #include "process/wait_until.hpp"
 #include "redis/redis_server.hpp"
-#include "durable/durable_records.hpp"
-#include "durable/durable_store.hpp"
 #include "shoal/broker/embedded_broker.hpp"
 #include "shoal/client/client.hpp"
 #include "shoal_examples/seed_tasks.hpp"
@@ -30,7 +30,7 @@ using shoal::testing::wait_until;
 namespace proto = shoal::proto;
 
 class DurableContract : public ::testing::Test {
-protected:
+  protected:
     broker_config config() const {
         broker_config c = fast_config();
         c.liveness = 20;  // 1 s: a busy machine must not make live peers look dead
@@ -68,9 +68,11 @@ protected:
         ASSERT_EQ(d.tasks[0].id, id);
         w->go_silent();
         const auto deaths_before = int_field(ops->inspect("stats").rows.at(0), "workers_dead");
-        ASSERT_TRUE(wait_until([&] {
-            return int_field(ops->inspect("stats").rows.at(0), "workers_dead") > deaths_before;
-        }, 20.0));
+        ASSERT_TRUE(wait_until(
+            [&] {
+                return int_field(ops->inspect("stats").rows.at(0), "workers_dead") > deaths_before;
+            },
+            20.0));
     }
 
     redis_server redis;
@@ -121,7 +123,11 @@ TEST_F(DurableContract, ADeadLetterKeepsItsCountAndReasonAcrossARestartAndDoesNo
     EXPECT_EQ(client->expect<proto::accepted>().ids.size(), 1u);
     EXPECT_EQ(w->expect<proto::dispatch>().tasks.at(0).id, id_of(1));
     // Redis forgets the dead letter when the broker's HDEL lands, which it does not wait for.
-    EXPECT_TRUE(wait_until([&] { return redis.command({"HEXISTS", dead_key, id_of(1).to_hex()}) == "0"; }, 10.0))
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return redis.command({"HEXISTS", dead_key, id_of(1).to_hex()}) == "0";
+        },
+        10.0))
         << "the requeued task is still a dead letter in Redis";
 }
 
@@ -133,7 +139,9 @@ TEST_F(DurableContract, ARevokedDeadLetterStaysOverAcrossARestart) {
         const auto d = w->expect<proto::dispatch>();
         ASSERT_EQ(d.tasks.at(0).id, id_of(1));
         w->go_silent();
-        ASSERT_TRUE(wait_until([&] { return int_field(ops->inspect("stats").rows.at(0), "workers_dead") == 1; }, 20.0));
+        ASSERT_TRUE(wait_until(
+            [&] { return int_field(ops->inspect("stats").rows.at(0), "workers_dead") == 1; },
+            20.0));
     }
     // Task 1 (one death) runs again and dies again: a dead letter; then it is revoked.
     {
@@ -144,7 +152,11 @@ TEST_F(DurableContract, ARevokedDeadLetterStaysOverAcrossARestart) {
         ASSERT_TRUE(wait_until([&] { return ops->inspect("dead").rows.size() == 1; }, 20.0));
     }
     client->send(proto::revoke{{id_of(1)}, false});
-    ASSERT_TRUE(wait_until([&] { return redis.command({"GET", result_key(id_of(1))}) != "(nil)"; }, 10.0));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return redis.command({"GET", result_key(id_of(1))}) != "(nil)";
+        },
+        10.0));
     restart_broker();
     EXPECT_TRUE(ops->inspect("dead").rows.empty());
     auto w = worker();
@@ -168,20 +180,26 @@ TEST_F(DurableContract, ACountdownAndARetryWaitKeepTheirWallClockTimeAcrossARest
         const auto d = w->expect<proto::dispatch>();
         ASSERT_EQ(d.tasks.at(0).id, id_of(2));
         proto::done failed;
-        failed.finished.push_back({{id_of(2), proto::task_status::failed, "", {"std::runtime_error", "once", "w"}}, 1, {}});
+        failed.finished.push_back(
+            {{id_of(2), proto::task_status::failed, "", {"std::runtime_error", "once", "w"}},
+             1,
+             {}});
         failed.credit = 1;
         w->send(failed);
         ASSERT_TRUE(wait_until([&] { return ops->inspect("held").rows.size() == 2; }, 10.0));
     }
     std::map<std::string, std::int64_t> due;
-    for (const auto& row : ops->inspect("held").rows) due[str_field(row, "task")] = int_field(row, "due_unix_ms");
+    for (const auto& row : ops->inspect("held").rows)
+        due[str_field(row, "task")] = int_field(row, "due_unix_ms");
     restart_broker();
     const auto held = ops->inspect("held");
     ASSERT_EQ(held.rows.size(), 2u);
     for (const auto& row : held.rows) {
         const std::string id = str_field(row, "task");
         // The same wall-clock time, not a countdown started again at the restart.
-        EXPECT_NEAR(static_cast<double>(int_field(row, "due_unix_ms")), static_cast<double>(due[id]), 50.0) << id;
+        EXPECT_NEAR(static_cast<double>(int_field(row, "due_unix_ms")),
+                    static_cast<double>(due[id]), 50.0)
+            << id;
         if (id == id_of(2).to_hex()) {
             EXPECT_EQ(int_field(row, "attempt"), 2);
         }
@@ -202,7 +220,11 @@ TEST_F(DurableContract, ADedupWindowLongerThanTheRedisTtlRemembersAFinishedTaskA
         w->send(proto::bye{"done"});
     }
     // Redis forgets the result after its TTL; the window keeps the task's id.
-    ASSERT_TRUE(wait_until([&] { return redis.command({"EXISTS", result_key(id_of(1))}) == "0"; }, 20.0));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return redis.command({"EXISTS", result_key(id_of(1))}) == "0";
+        },
+        20.0));
     ops.reset();
     client.reset();
     broker.reset();

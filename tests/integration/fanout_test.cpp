@@ -4,11 +4,11 @@
 //   - a loop task that blocks the worker's loop for longer than the broker's liveness window
 //     does not get the worker declared dead (its heartbeats do not depend on the loop), the
 //     task running beside it is not dead-lettered, and the worker names the blocking task.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <exception>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "shoal/client/client.hpp"
@@ -88,8 +88,7 @@ TEST(BlockedLoop, AWorkerWhoseLoopIsBlockedStaysAliveAndNamesTheTask) {
     // to dead-letter a task.
     local_cluster cluster({"--heartbeat-ms", "100", "--liveness", "10", "--max-attempts", "1"});
     ASSERT_FALSE(cluster.endpoint().empty());
-    const std::size_t w = cluster.add_worker("blocked", {"--concurrency", "2"},
-                                             log_to_stdout);
+    const std::size_t w = cluster.add_worker("blocked", {"--concurrency", "2"}, log_to_stdout);
     shoal::client client(cluster.endpoint());
     // Three times the liveness window; the sleeping task runs beside it, STARTED with it.
     auto beside = client.submit(shoal_examples::sleep, 1.0);
@@ -104,14 +103,17 @@ TEST(BlockedLoop, AWorkerWhoseLoopIsBlockedStaysAliveAndNamesTheTask) {
     bool named = false;
     std::string seen;
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (int lines = 0; !named && lines < 10'000 && std::chrono::steady_clock::now() < until; ++lines) {
+    for (int lines = 0; !named && lines < 10'000 && std::chrono::steady_clock::now() < until;
+         ++lines) {
         const auto line = cluster.worker(w).read_line(20.0);
         if (!line) break;
         seen += *line + "\n";
         named = line->find("blocked the loop for") != std::string::npos &&
-                line->find("block_loop") != std::string::npos && line->find(id) != std::string::npos;
+                line->find("block_loop") != std::string::npos &&
+                line->find(id) != std::string::npos;
     }
-    EXPECT_TRUE(named) << "no line names task block_loop " << id << " as blocking the loop; the log:\n"
+    EXPECT_TRUE(named) << "no line names task block_loop " << id
+                       << " as blocking the loop; the log:\n"
                        << seen;
 }
 

@@ -16,12 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -33,6 +31,8 @@
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "broker_test_peer.hpp"
 #include "process/local_cluster.hpp"
@@ -59,12 +59,12 @@ double seconds_left(clock_type::time_point deadline) {
     return std::chrono::duration<double>(deadline - clock_type::now()).count();
 }
 clock_type::time_point after(double seconds) {
-    return clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
-                                   std::chrono::duration<double>(seconds));
+    return clock_type::now() +
+           std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(seconds));
 }
 
 class tcp_conn {
-public:
+  public:
     // Connects to 127.0.0.1:port within timeout_s; connected() says whether it did.
     explicit tcp_conn(int port, double timeout_s = 5.0) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -155,7 +155,7 @@ public:
         fd_ = -1;
     }
 
-private:
+  private:
     int fd_ = -1;
     bool connected_ = false;
     bool eof_ = false;
@@ -196,13 +196,14 @@ std::string zmtp_frame(std::string_view data, bool more) {
 }
 std::string zmtp_message(const std::vector<std::string>& frames) {
     std::string out;
-    for (std::size_t i = 0; i < frames.size(); ++i) out += zmtp_frame(frames[i], i + 1 < frames.size());
+    for (std::size_t i = 0; i < frames.size(); ++i)
+        out += zmtp_frame(frames[i], i + 1 < frames.size());
     return out;
 }
 
 // A DEALER session spoken by hand over a plain TCP connection.
 class raw_zmtp {
-public:
+  public:
     explicit raw_zmtp(int port) : conn_(port) {}
     tcp_conn& conn() { return conn_; }
 
@@ -211,7 +212,8 @@ public:
         if (!conn_.connected()) return false;
         if (!conn_.send_all(zmtp_greeting() + zmtp_ready_dealer())) return false;
         conn_.read_into(buffer_, 64, 5.0);
-        if (buffer_.size() < 64 || buffer_[0] != '\xff' || buffer_[9] != '\x7f' || buffer_[10] != 3) {
+        if (buffer_.size() < 64 || buffer_[0] != '\xff' || buffer_[9] != '\x7f' ||
+            buffer_[10] != 3) {
             return false;
         }
         buffer_.erase(0, 64);
@@ -232,7 +234,9 @@ public:
                     header = 9;
                     if (buffer_.size() < header) break;
                     size = 0;
-                    for (int i = 1; i <= 8; ++i) size = (size << 8) | static_cast<std::uint8_t>(buffer_[static_cast<std::size_t>(i)]);
+                    for (int i = 1; i <= 8; ++i)
+                        size = (size << 8) |
+                               static_cast<std::uint8_t>(buffer_[static_cast<std::size_t>(i)]);
                 }
                 if (buffer_.size() < header + size) break;
                 std::string data = buffer_.substr(header, size);
@@ -246,7 +250,7 @@ public:
         return std::nullopt;
     }
 
-private:
+  private:
     tcp_conn conn_;
     std::string buffer_;
 };
@@ -265,42 +269,48 @@ int open_fd_count(pid_t pid) {
 // Mutations of real encoded messages.
 
 std::string mutate(std::string body, std::mt19937& rng) {
-    static constexpr std::array<std::uint8_t, 16> interesting{0x00, 0x01, 0x7f, 0x80, 0xff, 0xc0, 0xc1, 0xc4,
-                                                              0xc6, 0xcf, 0xd9, 0xdb, 0xdc, 0xdd, 0xde, 0xdf};
-    auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+    static constexpr std::array<std::uint8_t, 16> interesting{0x00, 0x01, 0x7f, 0x80, 0xff, 0xc0,
+                                                              0xc1, 0xc4, 0xc6, 0xcf, 0xd9, 0xdb,
+                                                              0xdc, 0xdd, 0xde, 0xdf};
+    auto pick = [&](std::size_t n) {
+        return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+    };
     auto byte = [&] { return static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng)); };
     if (body.empty()) return std::string(1, byte());
     switch (pick(6)) {
-    case 0:  // one bit
-        body[pick(body.size())] ^= static_cast<char>(1u << pick(8));
-        break;
-    case 1:  // a few bits
-        for (std::size_t i = 0, n = 2 + pick(7); i < n; ++i) body[pick(body.size())] ^= static_cast<char>(1u << pick(8));
-        break;
-    case 2:  // a few bytes replaced
-        for (std::size_t i = 0, n = 1 + pick(3); i < n; ++i) body[pick(body.size())] = byte();
-        break;
-    case 3:  // a byte that means something to msgpack (a type or a length header)
-        body[pick(body.size())] = static_cast<char>(interesting[pick(interesting.size())]);
-        break;
-    case 4:  // a byte inserted or deleted
-        if (pick(2) == 0) {
-            body.insert(body.begin() + static_cast<std::ptrdiff_t>(pick(body.size() + 1)), byte());
-        } else {
-            body.erase(pick(body.size()), 1);
-        }
-        break;
-    default:  // cut short, then junk appended
-        body.resize(pick(body.size()));
-        for (std::size_t i = 0, n = pick(8); i < n; ++i) body += byte();
-        break;
+        case 0:  // one bit
+            body[pick(body.size())] ^= static_cast<char>(1u << pick(8));
+            break;
+        case 1:  // a few bits
+            for (std::size_t i = 0, n = 2 + pick(7); i < n; ++i)
+                body[pick(body.size())] ^= static_cast<char>(1u << pick(8));
+            break;
+        case 2:  // a few bytes replaced
+            for (std::size_t i = 0, n = 1 + pick(3); i < n; ++i) body[pick(body.size())] = byte();
+            break;
+        case 3:  // a byte that means something to msgpack (a type or a length header)
+            body[pick(body.size())] = static_cast<char>(interesting[pick(interesting.size())]);
+            break;
+        case 4:  // a byte inserted or deleted
+            if (pick(2) == 0) {
+                body.insert(body.begin() + static_cast<std::ptrdiff_t>(pick(body.size() + 1)),
+                            byte());
+            } else {
+                body.erase(pick(body.size()), 1);
+            }
+            break;
+        default:  // cut short, then junk appended
+            body.resize(pick(body.size()));
+            for (std::size_t i = 0, n = pick(8); i < n; ++i) body += byte();
+            break;
     }
     return body;
 }
 
 // What the broker's decoder must say about a body: nullopt if it decodes, else the error code.
 template <class M>
-std::optional<std::string> decode_verdict(std::string_view body, std::optional<M>* decoded = nullptr) {
+std::optional<std::string> decode_verdict(std::string_view body,
+                                          std::optional<M>* decoded = nullptr) {
     try {
         M m = proto::decode<M>(body);
         if (decoded != nullptr) *decoded = std::move(m);
@@ -329,7 +339,8 @@ proto::submitted_task hostile_task(const proto::task_id& id, std::string name = 
 
 // Messages built field by field (the structs may grow fields).
 proto::outcome outcome_of(const proto::task_id& id, std::string payload,
-                          proto::task_status status = proto::task_status::ok, proto::error_info error = {}) {
+                          proto::task_status status = proto::task_status::ok,
+                          proto::error_info error = {}) {
     proto::outcome o;
     o.id = id;
     o.status = status;
@@ -372,7 +383,7 @@ std::string error_code_of(const shoal::broker::testing::raw_message& m) {
 // ---------------------------------------------------------------------------------------------
 
 class HostileInputTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_FALSE(cluster_.endpoint().empty());
         port_ = std::stoi(cluster_.endpoint().substr(cluster_.endpoint().rfind(':') + 1));
@@ -395,7 +406,8 @@ protected:
             return c;
         }
         for (const auto& f : r.rows[0]) {
-            if (std::holds_alternative<std::int64_t>(f.value)) c[f.key] = std::get<std::int64_t>(f.value);
+            if (std::holds_alternative<std::int64_t>(f.value))
+                c[f.key] = std::get<std::int64_t>(f.value);
         }
         return c;
     }
@@ -430,8 +442,8 @@ protected:
     }
 
     // The next reply to a request, skipping pushed RESULTs (and heartbeats).
-    static std::optional<shoal::broker::testing::raw_message> reply_to_request(test_peer& p,
-                                                                               double timeout_s = 10.0) {
+    static std::optional<shoal::broker::testing::raw_message> reply_to_request(
+        test_peer& p, double timeout_s = 10.0) {
         const auto deadline = after(timeout_s);
         while (seconds_left(deadline) > 0) {
             auto m = p.next(seconds_left(deadline));
@@ -462,7 +474,8 @@ protected:
                 for (const auto& row : r.rows) {
                     const auto v = shoal::broker::testing::field(row, "credit");
                     if (str_field(row, "name") == worker_name && v &&
-                        std::holds_alternative<std::int64_t>(*v) && std::get<std::int64_t>(*v) == credit) {
+                        std::holds_alternative<std::int64_t>(*v) &&
+                        std::get<std::int64_t>(*v) == credit) {
                         return true;
                     }
                 }
@@ -509,8 +522,9 @@ TEST_F(HostileInputTest, RawTcpJunkBelowZeroMqLeavesTheBrokerServing) {
         const counters before = stats();
         raw_zmtp s(port_);
         ASSERT_TRUE(s.handshake());
-        ASSERT_TRUE(s.conn().send_all(zmtp_message(
-            {"SHOAL9", std::string(1, '\x01'), proto::encode(hello_of(proto::peer_role::client, "raw-zmtp"))})));
+        ASSERT_TRUE(s.conn().send_all(
+            zmtp_message({"SHOAL9", std::string(1, '\x01'),
+                          proto::encode(hello_of(proto::peer_role::client, "raw-zmtp"))})));
         const auto reply = s.read_message(10.0);
         ASSERT_TRUE(reply) << "no reply on the hand-made ZMTP session";
         ASSERT_EQ(reply->size(), 3u);
@@ -565,18 +579,22 @@ TEST_F(HostileInputTest, RawTcpJunkBelowZeroMqLeavesTheBrokerServing) {
     }
     // Declared frame lengths past the socket's ceiling (proto::socket_max_frame_bytes): the
     // broker drops the connection instead of waiting for (or allocating) them.
-    for (const std::uint64_t huge : {std::uint64_t{proto::socket_max_frame_bytes} + 1, std::uint64_t{1} << 40,
-                                     ~std::uint64_t{0}, std::uint64_t{1} << 63}) {
+    for (const std::uint64_t huge :
+         {std::uint64_t{proto::socket_max_frame_bytes} + 1, std::uint64_t{1} << 40,
+          ~std::uint64_t{0}, std::uint64_t{1} << 63}) {
         raw_zmtp s(port_);
         ASSERT_TRUE(s.handshake());
         (void)s.conn().send_all(std::string("\x02", 1) + be(huge, 8) + junk(64), 2.0);
-        EXPECT_TRUE(s.conn().closed_by_peer(10.0)) << "a frame declaring " << huge << " bytes was not refused";
+        EXPECT_TRUE(s.conn().closed_by_peer(10.0))
+            << "a frame declaring " << huge << " bytes was not refused";
     }
     // A large frame under the ceiling, abandoned a little way in.
     {
         raw_zmtp s(port_);
         ASSERT_TRUE(s.handshake());
-        (void)s.conn().send_all(std::string("\x01\x06SHOAL1\x01\x01\x01\x02", 12) + be(32u << 20, 8) + junk(1 << 16), 5.0);
+        (void)s.conn().send_all(
+            std::string("\x01\x06SHOAL1\x01\x01\x01\x02", 12) + be(32u << 20, 8) + junk(1 << 16),
+            5.0);
         s.conn().abort();
     }
 
@@ -593,8 +611,10 @@ TEST_F(HostileInputTest, RawTcpJunkBelowZeroMqLeavesTheBrokerServing) {
             if (i % 2 == 0) (void)conns.back().send_all(zmtp_greeting().substr(0, 5), 1.0);
         }
         for (std::size_t i = 0; i < conns.size(); ++i) {
-            if (i % 2 == 0) conns[i].abort();
-            else conns[i].close();
+            if (i % 2 == 0)
+                conns[i].abort();
+            else
+                conns[i].close();
         }
     }
     EXPECT_TRUE(wait_until([&] { return open_fd_count(broker_pid) <= fds_before + 2; }, 20.0))
@@ -617,7 +637,8 @@ TEST_F(HostileInputTest, FlippedClientMessagesAreEachAnsweredAndCounted) {
         base_submit.tasks.push_back(std::move(t));
     }
     const std::string submit_body = proto::encode(base_submit);
-    const std::string fetch_body = proto::encode(proto::fetch{{random_id(rng), random_id(rng), random_id(rng)}});
+    const std::string fetch_body =
+        proto::encode(proto::fetch{{random_id(rng), random_id(rng), random_id(rng)}});
     const std::string inspect_body = proto::encode(proto::inspect{"stats"});
 
     const counters before = stats();
@@ -627,10 +648,13 @@ TEST_F(HostileInputTest, FlippedClientMessagesAreEachAnsweredAndCounted) {
     int refused_by_codec = 0;
     for (int round = 0; round < 3000; ++round) {
         const int kind = round % 3;
-        const proto::command cmd = kind == 0 ? proto::command::submit
+        const proto::command cmd = kind == 0   ? proto::command::submit
                                    : kind == 1 ? proto::command::fetch
                                                : proto::command::inspect;
-        const std::string body = mutate(kind == 0 ? submit_body : kind == 1 ? fetch_body : inspect_body, rng);
+        const std::string body = mutate(kind == 0   ? submit_body
+                                        : kind == 1 ? fetch_body
+                                                    : inspect_body,
+                                        rng);
         std::optional<std::string> verdict;
         proto::command normal_reply = proto::command::accepted;
         if (kind == 0) {
@@ -657,8 +681,8 @@ TEST_F(HostileInputTest, FlippedClientMessagesAreEachAnsweredAndCounted) {
                 << "mutated " << proto::command_name(cmd) << " #" << round << " got "
                 << proto::command_name(reply->cmd);
         } else {
-            EXPECT_EQ(reply->cmd, normal_reply)
-                << "mutated " << proto::command_name(cmd) << " #" << round << ": " << error_code_of(*reply);
+            EXPECT_EQ(reply->cmd, normal_reply) << "mutated " << proto::command_name(cmd) << " #"
+                                                << round << ": " << error_code_of(*reply);
         }
     }
     EXPECT_GT(refused_by_codec, 500) << "the mutations hardly ever broke a body";
@@ -692,7 +716,8 @@ TEST_F(HostileInputTest, FlippedAndTruncatedWorkerMessagesAreCountedExactly) {
     // A client that watches: it asks for the unknown ids first, and must never get a RESULT.
     test_peer watcher(context_, cluster_.endpoint());
     watcher.hello_client("watcher");
-    for (const auto& e : watcher.fetch(unknown_ids).entries) EXPECT_EQ(e.state, proto::result_state::unknown);
+    for (const auto& e : watcher.fetch(unknown_ids).entries)
+        EXPECT_EQ(e.state, proto::result_state::unknown);
 
     const counters before = stats();
     test_peer fuzz(context_, cluster_.endpoint());
@@ -734,7 +759,8 @@ TEST_F(HostileInputTest, FlippedAndTruncatedWorkerMessagesAreCountedExactly) {
             drain(fuzz, errors, &codes);
             now = stats();
             return delta(before, now, "invalid_messages") >= expected_invalid &&
-                   delta(before, now, "late_results") >= expected_late && errors >= expected_invalid;
+                   delta(before, now, "late_results") >= expected_late &&
+                   errors >= expected_invalid;
         },
         30.0);
     EXPECT_TRUE(settled) << "the broker did not get through the mutated worker messages";
@@ -748,7 +774,8 @@ TEST_F(HostileInputTest, FlippedAndTruncatedWorkerMessagesAreCountedExactly) {
 
     // Nothing reached the watcher, and the ids are still unknown.
     EXPECT_TRUE(watcher.quiet_for(0.3)) << "a forged result reached a client";
-    for (const auto& e : watcher.fetch(unknown_ids).entries) EXPECT_EQ(e.state, proto::result_state::unknown);
+    for (const auto& e : watcher.fetch(unknown_ids).entries)
+        EXPECT_EQ(e.state, proto::result_state::unknown);
     expect_a_good_client_is_served("mutated worker messages");
 }
 
@@ -771,7 +798,8 @@ TEST_F(HostileInputTest, EveryTruncatedSubmitIsRefusedAndCounted) {
         const auto reply = reply_to_request(client);
         ASSERT_TRUE(reply) << "no reply to a SUBMIT cut at " << n;
         // Cut short; or an array header that claims more elements than bytes are left.
-        EXPECT_TRUE(*verdict == "truncated" || *verdict == "too_many_elements") << *verdict << " at " << n;
+        EXPECT_TRUE(*verdict == "truncated" || *verdict == "too_many_elements")
+            << *verdict << " at " << n;
         EXPECT_EQ(error_code_of(*reply), *verdict) << "cut at " << n;
     }
     const counters now = stats();
@@ -779,7 +807,8 @@ TEST_F(HostileInputTest, EveryTruncatedSubmitIsRefusedAndCounted) {
     EXPECT_EQ(delta(before, now, "submitted"), 0);
     std::vector<proto::task_id> ids;
     for (const auto& t : s.tasks) ids.push_back(t.id);
-    for (const auto& e : client.fetch(ids).entries) EXPECT_EQ(e.state, proto::result_state::unknown);
+    for (const auto& e : client.fetch(ids).entries)
+        EXPECT_EQ(e.state, proto::result_state::unknown);
     // The whole body is still fine.
     const auto accepted = client.submit(s.tasks);
     EXPECT_EQ(accepted.ids.size(), s.tasks.size());
@@ -791,7 +820,8 @@ TEST_F(HostileInputTest, EveryTruncatedSubmitIsRefusedAndCounted) {
 // HELLO) or an ERROR (counted as invalid), and a refused HELLO leaves the session as it was.
 TEST_F(HostileInputTest, FlippedHellosAreEachAnsweredAndCounted) {
     std::mt19937 rng(8);
-    const proto::hello base = hello_of(proto::peer_role::worker, "fuzz-hello", 2, 1, {"hostile_nobody", "x"});
+    const proto::hello base =
+        hello_of(proto::peer_role::worker, "fuzz-hello", 2, 1, {"hostile_nobody", "x"});
     const std::string hello_body = proto::encode(base);
 
     const counters before = stats();
@@ -804,17 +834,19 @@ TEST_F(HostileInputTest, FlippedHellosAreEachAnsweredAndCounted) {
         std::optional<proto::hello> m;
         auto verdict = decode_verdict<proto::hello>(body, &m);
         if (!verdict && m->minor < proto::oldest_served_minor) verdict = "bad_version";
-        if (!verdict && m->role == proto::peer_role::worker && m->worker.slots == 0) verdict = "bad_body";
+        if (!verdict && m->role == proto::peer_role::worker && m->worker.slots == 0)
+            verdict = "bad_body";
         fuzz.send_raw(proto::command::hello, body);
         const auto reply = reply_to_request(fuzz);
         ASSERT_TRUE(reply) << "no reply to mutated HELLO #" << i;
         if (verdict) {
             ++errors;
-            EXPECT_EQ(error_code_of(*reply), *verdict) << "mutated HELLO #" << i << " got "
-                                                       << proto::command_name(reply->cmd);
+            EXPECT_EQ(error_code_of(*reply), *verdict)
+                << "mutated HELLO #" << i << " got " << proto::command_name(reply->cmd);
         } else {
             ++welcomes;
-            EXPECT_EQ(reply->cmd, proto::command::welcome) << "mutated HELLO #" << i << ": " << error_code_of(*reply);
+            EXPECT_EQ(reply->cmd, proto::command::welcome)
+                << "mutated HELLO #" << i << ": " << error_code_of(*reply);
         }
     }
     EXPECT_GT(errors, 200);
@@ -835,7 +867,8 @@ TEST_F(HostileInputTest, FlippedHellosAreEachAnsweredAndCounted) {
 TEST_F(HostileInputTest, MutatedEnvelopesAreDroppedAndCounted) {
     std::mt19937 rng(9);
     const std::vector<std::pair<proto::command, std::string>> bases{
-        {proto::command::submit, proto::encode(proto::submit{{hostile_task(random_id(rng), "add")}, {}})},
+        {proto::command::submit,
+         proto::encode(proto::submit{{hostile_task(random_id(rng), "add")}, {}})},
         {proto::command::fetch, proto::encode(proto::fetch{{random_id(rng)}})},
         {proto::command::done, proto::encode(done_for(random_id(rng), 1, "\x01"))},
         {proto::command::ready, proto::encode(proto::ready{3})},
@@ -847,16 +880,20 @@ TEST_F(HostileInputTest, MutatedEnvelopesAreDroppedAndCounted) {
     int errors = 0;
     for (int i = 0; i < 2000; ++i) {
         const auto& [cmd, body] = bases[static_cast<std::size_t>(i) % bases.size()];
-        std::vector<std::string> frames{std::string(proto::protocol_id), std::string(1, static_cast<char>(cmd)), body};
+        std::vector<std::string> frames{std::string(proto::protocol_id),
+                                        std::string(1, static_cast<char>(cmd)), body};
         const auto which = rng() % 4;
         if (which == 0) frames[0] = mutate(frames[0], rng);
         if (which == 1) frames[1] = mutate(frames[1], rng);
         if (which == 2) frames[2] = mutate(frames[2], rng);
         if (which == 3) {
-            if (rng() % 2 == 0) frames.pop_back();
-            else frames.push_back(mutate(body, rng));
+            if (rng() % 2 == 0)
+                frames.pop_back();
+            else
+                frames.push_back(mutate(body, rng));
         }
-        if (frames[0] != proto::protocol_id || frames.size() != proto::frames_per_message) ++surely_invalid;
+        if (frames[0] != proto::protocol_id || frames.size() != proto::frames_per_message)
+            ++surely_invalid;
         fuzz.send_frames(frames);
         drain(fuzz, errors);
     }
@@ -865,7 +902,8 @@ TEST_F(HostileInputTest, MutatedEnvelopesAreDroppedAndCounted) {
         [&] {
             drain(fuzz, errors);
             now = stats();
-            return delta(before, now, "invalid_messages") >= surely_invalid && errors >= surely_invalid;
+            return delta(before, now, "invalid_messages") >= surely_invalid &&
+                   errors >= surely_invalid;
         },
         30.0))
         << "invalid messages counted: " << delta(before, now, "invalid_messages") << ", at least "
@@ -1066,7 +1104,8 @@ TEST_F(HostileInputTest, DoneForUnknownOrAnotherWorkersTasksIsIgnoredAndCounted)
     ASSERT_EQ(f.entries.size(), all.size());
     EXPECT_EQ(f.entries[0].state, proto::result_state::pending);
     EXPECT_EQ(f.entries[1].state, proto::result_state::pending);
-    for (std::size_t i = 2; i < all.size(); ++i) EXPECT_EQ(f.entries[i].state, proto::result_state::unknown);
+    for (std::size_t i = 2; i < all.size(); ++i)
+        EXPECT_EQ(f.entries[i].state, proto::result_state::unknown);
 
     // The holder's result counts; reporting it twice does not.
     holder.send(done_for(held, d.tasks[0].attempt, "genuine", 0));
@@ -1077,7 +1116,12 @@ TEST_F(HostileInputTest, DoneForUnknownOrAnotherWorkersTasksIsIgnoredAndCounted)
     holder.send(done_for(held, d.tasks[0].attempt, "again", 0));
     other.send(done_for(held, d.tasks[0].attempt, "forged-after", 0));
     counters c2;
-    EXPECT_TRUE(wait_until([&] { c2 = stats(); return delta(c1, c2, "late_results") >= 2; }, 10.0));
+    EXPECT_TRUE(wait_until(
+        [&] {
+            c2 = stats();
+            return delta(c1, c2, "late_results") >= 2;
+        },
+        10.0));
     EXPECT_EQ(delta(c1, c2, "late_results"), 2);
     EXPECT_EQ(delta(c1, c2, "completed"), 1);
     EXPECT_EQ(delta(c0, c2, "foreign_results"), 1);
@@ -1088,7 +1132,8 @@ TEST_F(HostileInputTest, DoneForUnknownOrAnotherWorkersTasksIsIgnoredAndCounted)
     ASSERT_TRUE(f.entries[0].result);
     EXPECT_EQ(f.entries[0].result->payload, "genuine");
     EXPECT_EQ(f.entries[1].state, proto::result_state::pending);
-    for (std::size_t i = 2; i < all.size(); ++i) EXPECT_EQ(f.entries[i].state, proto::result_state::unknown);
+    for (std::size_t i = 2; i < all.size(); ++i)
+        EXPECT_EQ(f.entries[i].state, proto::result_state::unknown);
     // The per-worker view says the same: only the holder reported a result that counted.
     std::map<std::string, std::int64_t> done_by;
     for (const auto& row : client.inspect("workers").rows) {

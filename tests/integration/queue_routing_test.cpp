@@ -3,13 +3,13 @@
 // worker consuming its queue, chosen in the submit, by `shoal submit --queue`, or by the
 // broker's route table (`--task-routes`). Which worker ran a task is told by the worker
 // named in a failed task's error, and by each worker's `done` count in INSPECT workers.
-#include <gtest/gtest.h>
-
 #include <map>
 #include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "process/report_fields.hpp"
@@ -26,7 +26,7 @@ using shoal::testing::local_cluster;
 using shoal::testing::wait_until;
 
 class QueueRoutingTest : public ::testing::Test {
-protected:
+  protected:
     // w-default names no queue unless `default_queues` says otherwise.
     void start(std::vector<std::string> broker_args = {}, std::string default_queues = "") {
         cluster_ = std::make_unique<local_cluster>(std::move(broker_args));
@@ -37,7 +37,8 @@ protected:
         cluster_->add_worker("w-gpu", {"--threads", "1", "--processes", "1", "--queues", "gpu"});
         client_ = std::make_unique<shoal::client>(cluster_->endpoint());
         ASSERT_TRUE(client_->wait_connected(20.0));
-        ASSERT_TRUE(wait_until([&] { return client_->inspect("workers").result(5.0).rows.size() == 2; }, 20.0))
+        ASSERT_TRUE(wait_until(
+            [&] { return client_->inspect("workers").result(5.0).rows.size() == 2; }, 20.0))
             << "the workers never registered";
     }
 
@@ -81,7 +82,8 @@ TEST_F(QueueRoutingTest, EachTaskRunsOnAWorkerConsumingItsQueue) {
     EXPECT_EQ(done["w-default"], 30);
 
     for (int i = 0; i < 5; ++i) {
-        EXPECT_EQ(worker_that_ran(client_->submit({.queue = "gpu"}, fail, std::string("which"))), "w-gpu");
+        EXPECT_EQ(worker_that_ran(client_->submit({.queue = "gpu"}, fail, std::string("which"))),
+                  "w-gpu");
         EXPECT_EQ(worker_that_ran(client_->submit(fail, std::string("which"))), "w-default");
     }
 
@@ -104,12 +106,15 @@ TEST_F(QueueRoutingTest, ATaskForAQueueNobodyConsumesWaitsAndRunsWhenAConsumerCo
     ASSERT_NO_FATAL_FAILURE(start());
     auto f = client_->submit({.queue = "later"}, add, 1, 2);
     // Accepted and waiting: INSPECT queues shows it there, without consumers.
-    ASSERT_TRUE(wait_until([&] {
-        for (const auto& row : client_->inspect("queues").result(5.0).rows) {
-            if (field(row, "name") == "later") return field(row, "length") == "1" && field(row, "consumers") == "0";
-        }
-        return false;
-    }, 20.0));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (const auto& row : client_->inspect("queues").result(5.0).rows) {
+                if (field(row, "name") == "later")
+                    return field(row, "length") == "1" && field(row, "consumers") == "0";
+            }
+            return false;
+        },
+        20.0));
     EXPECT_FALSE(f.done());
     cluster_->add_worker("w-later", {"--threads", "1", "--processes", "1", "--queues", "later"});
     EXPECT_EQ(f.get(30.0), 3);
@@ -121,7 +126,8 @@ TEST_F(QueueRoutingTest, TheRouteTableSendsATaskThatNamesNoQueueToItsQueue) {
     for (int i = 0; i < 5; ++i) {
         EXPECT_EQ(worker_that_ran(client_->submit(fail, std::string("routed"))), "w-gpu");
         // A queue named in the submit wins over the route table.
-        EXPECT_EQ(worker_that_ran(client_->submit({.queue = "cpu"}, fail, std::string("named"))), "w-default");
+        EXPECT_EQ(worker_that_ran(client_->submit({.queue = "cpu"}, fail, std::string("named"))),
+                  "w-default");
     }
     EXPECT_EQ(client_->submit(add, 1, 1).get(30.0), 2);  // not in the table: default
     auto done = done_by_worker();

@@ -1,8 +1,6 @@
 // The redis_server fixture itself: a real redis-server comes up, keeps what it acknowledged
 // across SIGKILL and restart, stops answering while paused, asks for its password, and leaves
 // nothing behind.
-#include <gtest/gtest.h>
-#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,6 +14,9 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include "redis/redis_server.hpp"
 

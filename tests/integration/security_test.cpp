@@ -2,16 +2,16 @@
 // by `shoal keygen`, a broker with a keys directory, a worker and the CLI with key files. Each
 // refusal is checked for what the peer sees and for being counted, while a good client is
 // served beside it.
-#include <gtest/gtest.h>
 #include <sys/stat.h>
-
-#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "process/local_cluster.hpp"
 #include "process/wait_until.hpp"
@@ -24,15 +24,18 @@ using shoal::testing::cluster_paths;
 using shoal::testing::local_cluster;
 using shoal::testing::wait_until;
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
 
 // A fresh directory of keys: the broker's pair, and one pair per peer in its role's folder.
 class key_dir {
-public:
+  public:
     key_dir() {
         std::string pattern = (fs::temp_directory_path() / "shoal-keys-XXXXXX").string();
         root_ = ::mkdtemp(pattern.data());
-        for (const char* role : {"clients", "workers", "admins"}) fs::create_directories(root_ / "keys" / role);
+        for (const char* role : {"clients", "workers", "admins"})
+            fs::create_directories(root_ / "keys" / role);
         fs::create_directories(root_ / "own");
         keygen("broker", root_);
     }
@@ -50,20 +53,24 @@ public:
         return secret(name);
     }
     void authorise(const std::string& name, const std::string& role_folder) const {
-        fs::copy_file(root_ / "own" / (name + ".key"), root_ / "keys" / role_folder / (name + ".key"));
+        fs::copy_file(root_ / "own" / (name + ".key"),
+                      root_ / "keys" / role_folder / (name + ".key"));
     }
     void revoke(const std::string& name, const std::string& role_folder) const {
         fs::remove(root_ / "keys" / role_folder / (name + ".key"));
     }
-    std::string secret(const std::string& name) const { return (root_ / "own" / (name + ".key_secret")).string(); }
+    std::string secret(const std::string& name) const {
+        return (root_ / "own" / (name + ".key_secret")).string();
+    }
     std::string broker_public() const { return (root_ / "broker.key").string(); }
     std::string broker_secret() const { return (root_ / "broker.key_secret").string(); }
     std::string keys() const { return (root_ / "keys").string(); }
     const fs::path& root() const { return root_; }
 
-private:
+  private:
     static void keygen(const std::string& name, const fs::path& dir) {
-        auto p = child_process::spawn({cluster_paths::cli(), "keygen", name, "--dir", dir.string()});
+        auto p =
+            child_process::spawn({cluster_paths::cli(), "keygen", name, "--dir", dir.string()});
         const std::string out = p.read_all(20.0);
         ASSERT_EQ(p.wait(20.0), 0) << out;
     }
@@ -72,7 +79,7 @@ private:
 };
 
 class SecurityTest : public ::testing::Test {
-protected:
+  protected:
     SecurityTest()
         : alice_(keys_.add("alice", "clients")),
           ops_(keys_.add("ops", "admins")),
@@ -84,10 +91,12 @@ protected:
     // The CLI with a key (empty: plaintext), stdout and stderr together.
     local_cluster::cli_result cli_as(const std::string& secret, std::vector<std::string> args,
                                      double timeout_s = 30.0) {
-        std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", cluster_paths::cli()};
+        std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1",
+                                      cluster_paths::cli()};
         argv.insert(argv.end(), args.begin(), args.end());
         argv.insert(argv.end(), {"--broker", cluster_.endpoint()});
-        if (!secret.empty()) argv.insert(argv.end(), {"--broker-key", keys_.broker_public(), "--key", secret});
+        if (!secret.empty())
+            argv.insert(argv.end(), {"--broker-key", keys_.broker_public(), "--key", secret});
         auto p = child_process::spawn(argv);
         local_cluster::cli_result r;
         r.out = p.read_all(timeout_s);
@@ -96,8 +105,8 @@ protected:
     }
 
     void start_worker(const std::string& name, const std::string& secret) {
-        cluster_.add_worker(name, {"--broker-key", keys_.broker_public(), "--key", secret, "--threads", "1",
-                                   "--processes", "1"});
+        cluster_.add_worker(name, {"--broker-key", keys_.broker_public(), "--key", secret,
+                                   "--threads", "1", "--processes", "1"});
     }
 
     // A counter of INSPECT stats, read with the admin key.
@@ -113,7 +122,8 @@ protected:
     }
 
     bool alice_is_served() {
-        const auto r = cli_as(alice_, {"submit", "add", "2", "3", "--wait", "--wait-timeout", "30"});
+        const auto r =
+            cli_as(alice_, {"submit", "add", "2", "3", "--wait", "--wait-timeout", "30"});
         return r.status == 0 && r.out == "5\n";
     }
 
@@ -185,7 +195,11 @@ TEST_F(SecurityTest, ARemovedKeyIsRefusedAfterSighupAndANewKeyWorksAtOnce) {
     keys_.authorise("bob", "clients");
     keys_.revoke("alice", "clients");
     cluster_.broker().signal(SIGHUP);
-    EXPECT_TRUE(wait_until([&] { return cli_as(bob, {"status", "--timeout", "5"}).status == 0; }, 30.0));
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return cli_as(bob, {"status", "--timeout", "5"}).status == 0;
+        },
+        30.0));
     const auto refused = cli_as(alice_, {"status", "--timeout", "2"});
     EXPECT_EQ(refused.status, 3) << refused.out;
     // The worker's key stayed: it kept serving throughout.
@@ -197,8 +211,13 @@ TEST_F(SecurityTest, ARemovedKeyIsRefusedAfterSighupAndANewKeyWorksAtOnce) {
 TEST(SecurityConfig, ABrokerWithoutAReadableKeyDirectoryOrWithAnOpenSecretRefusesToStart) {
     key_dir keys;
     auto start = [&](std::vector<std::string> args) {
-        std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", cluster_paths::broker(),
-                                      "--bind", "tcp://127.0.0.1:0", "--print-endpoint"};
+        std::vector<std::string> argv{"/bin/sh",
+                                      "-c",
+                                      "exec \"$0\" \"$@\" 2>&1",
+                                      cluster_paths::broker(),
+                                      "--bind",
+                                      "tcp://127.0.0.1:0",
+                                      "--print-endpoint"};
         argv.insert(argv.end(), args.begin(), args.end());
         auto p = child_process::spawn(argv);
         local_cluster::cli_result r;
@@ -206,7 +225,8 @@ TEST(SecurityConfig, ABrokerWithoutAReadableKeyDirectoryOrWithAnOpenSecretRefuse
         r.status = p.wait(20.0);
         return r;
     };
-    auto r = start({"--secret-key", keys.broker_secret(), "--keys-dir", (keys.root() / "missing").string()});
+    auto r = start(
+        {"--secret-key", keys.broker_secret(), "--keys-dir", (keys.root() / "missing").string()});
     EXPECT_EQ(r.status, 2) << r.out;
     EXPECT_TRUE(contains(r.out, "missing")) << r.out;
     r = start({"--secret-key", keys.broker_secret()});

@@ -1,9 +1,9 @@
 // A coroutine task that submits subtasks and co_awaits them gives its slot back while it
 // waits: even a worker with one slot and no prefetch runs a whole tree of them.
-#include <gtest/gtest.h>
-
 #include <numeric>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "shoal/client/client.hpp"

@@ -1,13 +1,13 @@
 // Two machines, made of network namespaces: the broker on host a, a worker and the CLI on
 // host b, talking over a veth link (not loopback). Skipped, alone, where namespaces cannot be
 // made (not root, no iproute2).
-#include <gtest/gtest.h>
-
+#include "process/two_hosts.hpp"
 
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "process/local_cluster.hpp"
-#include "process/two_hosts.hpp"
 
 namespace {
 
@@ -19,11 +19,12 @@ TEST(TwoHosts, AWorkerOnAnotherHostRunsTasksSubmittedFromThere) {
     two_hosts hosts;
     // Making the namespaces is part of what is tested: a run that cannot (not root, no
     // iproute2) fails and says why, rather than passing without having run anything.
-    ASSERT_TRUE(hosts.available()) << "cannot make the two network namespaces (this test needs root): "
-                                   << hosts.why();
+    ASSERT_TRUE(hosts.available())
+        << "cannot make the two network namespaces (this test needs root): " << hosts.why();
     const std::string bind = "tcp://" + hosts.address_a() + ":0";
     shoal::testing::local_cluster cluster({}, hosts.on_a(), bind);
-    ASSERT_EQ(cluster.endpoint().rfind("tcp://" + hosts.address_a() + ":", 0), 0u) << cluster.endpoint();
+    ASSERT_EQ(cluster.endpoint().rfind("tcp://" + hosts.address_a() + ":", 0), 0u)
+        << cluster.endpoint();
     cluster.add_worker("far-worker", {}, hosts.on_b());
 
     auto cli_on_b = [&](std::vector<std::string> args) {

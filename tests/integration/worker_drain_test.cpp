@@ -1,11 +1,12 @@
 // SIGTERM drains a worker: it takes no new work, finishes what it holds, says BYE and exits
 // 0; the tasks it did not take run elsewhere. A second signal exits at once.
-#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "process/wait_until.hpp"

@@ -17,8 +17,6 @@
 // that is alive (said HELLO, and not silence()d) sends a HEARTBEAT first, so a silent peer is
 // declared dead exactly after its liveness and a live one never is.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -29,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <zmq.hpp>
 
 #include "broker_core.hpp"
@@ -45,7 +44,7 @@ struct sent_message {
 };
 
 class recording_port final : public message_port {
-public:
+  public:
     bool send(std::string_view identity, proto::command cmd, std::string_view body) override {
         if (refusing.count(identity) > 0) return false;
         outbox[std::string(identity)].push_back({cmd, std::string(body)});
@@ -79,7 +78,7 @@ inline proto::received_message received(std::string_view identity, proto::comman
 }
 
 class broker_harness {
-public:
+  public:
     // With wall_start_ms, the broker's wall clock (eta, expiry, holds kept in Redis) is that
     // unix time when the manual clock starts and follows it, instead of the system clock. It is
     // set before attach(), where a broker with Redis recovers what it holds by that clock.
@@ -88,7 +87,8 @@ public:
         : config_(config), core_(loop_, std::move(config), nullptr) {
         if (wall_start_ms) {
             core_.set_wall_clock([this, start = *wall_start_ms] {
-                const double since_s = clock_.now() - shoal::testing::manual_clock::default_start_seconds;
+                const double since_s =
+                    clock_.now() - shoal::testing::manual_clock::default_start_seconds;
                 return start + static_cast<std::uint64_t>(std::llround(since_s * 1000.0));
             });
         }
@@ -206,7 +206,8 @@ public:
             const double dt = std::min(step, seconds);
             std::vector<proto::received_message> beats;
             for (const std::string& id : alive_) {
-                beats.push_back(received(id, proto::command::heartbeat, proto::encode(proto::heartbeat{})));
+                beats.push_back(
+                    received(id, proto::command::heartbeat, proto::encode(proto::heartbeat{})));
             }
             if (!beats.empty()) core_.deliver(beats);
             clock_.advance(dt);
@@ -221,7 +222,7 @@ public:
     event_loop& loop() noexcept { return loop_; }
     shoal::testing::manual_clock& clock() noexcept { return clock_; }
 
-private:
+  private:
     broker_config config_;
     shoal::testing::manual_clock clock_;
     event_loop loop_{clock_};

@@ -55,12 +55,11 @@
 // tests/integration/broker_model_durable_test.cpp (with Redis, and broker restarts). A failure
 // prints its seed and every step; to replay it, run the test that failed with
 // SHOAL_MODEL_SEED=<seed> (SHOAL_MODEL_VERBOSE=1 prints the steps as they run), e.g.
-//     SHOAL_MODEL_SEED=2 build/test-release/tests/unit_broker_broker_model_test --gtest_filter='*Agree*'
+//     SHOAL_MODEL_SEED=2 build/test-release/tests/unit_broker_broker_model_test
+//     --gtest_filter='*Agree*'
 // (--gtest_filter='*Small*' for the small messages).
 // SHOAL_MODEL_SEQUENCES=<n> runs n sequences per test instead of the default (more on
 // demand), SHOAL_MODEL_FIRST_SEED=<s> starts from another seed.
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
@@ -81,6 +80,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
 #include "broker_harness.hpp"
@@ -112,12 +112,14 @@ constexpr std::uint64_t wall_base_ms = 1'700'000'000'000;
 // A duration that ends between two ticks (10 ms past one): whatever tick it starts on, the
 // tick at which it is over is certain. Doubled any number of times (retry back-off) it still
 // never lands on a tick: 10 * 2^k is never a multiple of 30.
-inline std::int64_t between_ticks(std::uint64_t ticks) { return static_cast<std::int64_t>(ticks) * tick_ms + 10; }
+inline std::int64_t between_ticks(std::uint64_t ticks) {
+    return static_cast<std::int64_t>(ticks) * tick_ms + 10;
+}
 
 // ------------------------------------------------------------------------------ random
 
 class random_source {
-public:
+  public:
     explicit random_source(std::uint64_t seed) : g_(seed) {}
     std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : g_() % n; }
     bool chance(std::uint64_t percent) { return below(100) < percent; }
@@ -126,7 +128,7 @@ public:
         return c[below(c.size())];
     }
 
-private:
+  private:
     std::mt19937_64 g_;
 };
 
@@ -158,13 +160,20 @@ enum class task_state { queued, held, active, dead, done, forgotten, stored };
 
 inline const char* to_text(task_state s) {
     switch (s) {
-    case task_state::queued: return "queued";
-    case task_state::held: return "held";
-    case task_state::active: return "active";
-    case task_state::dead: return "dead";
-    case task_state::done: return "done";
-    case task_state::forgotten: return "forgotten";
-    case task_state::stored: return "stored";
+        case task_state::queued:
+            return "queued";
+        case task_state::held:
+            return "held";
+        case task_state::active:
+            return "active";
+        case task_state::dead:
+            return "dead";
+        case task_state::done:
+            return "done";
+        case task_state::forgotten:
+            return "forgotten";
+        case task_state::stored:
+            return "stored";
     }
     return "?";
 }
@@ -325,9 +334,12 @@ struct model_options {
 };
 
 class model_run {
-public:
+  public:
     model_run(std::uint64_t seed, const model_options& options, bool verbose)
-        : seed_(seed), random_(seed), small_messages_(options.small_messages), durable_(!options.redis.empty()),
+        : seed_(seed),
+          random_(seed),
+          small_messages_(options.small_messages),
+          durable_(!options.redis.empty()),
           verbose_(verbose) {
         config_ = harness_config();
         if (small_messages_) config_.max_message_bytes = 1200;
@@ -339,15 +351,18 @@ public:
         config_.liveness = liveness;
         config_.max_attempts = static_cast<std::uint32_t>(1 + random_.below(3));
         config_.result_ttl_s = random_.chance(30) ? 1 : 3600;
-        config_.max_queued_bytes = random_.chance(25) ? 1200 + random_.below(1500) : std::uint64_t{1} << 30;
+        config_.max_queued_bytes =
+            random_.chance(25) ? 1200 + random_.below(1500) : std::uint64_t{1} << 30;
         steps_ = static_cast<int>(60 + random_.below(41));
         h_ = std::make_unique<broker_harness>(config_, wall_now());
         for (const auto& w : worker_ids) workers_[w].identity = workers_[w].name = w;
         for (const auto& c : client_ids) clients_[c].identity = c;
         clients_[observer].identity = observer;
-        note(fmt::format("config: max_attempts {}, result_ttl_s {}, max_queued_bytes {}, max_message_bytes {}{}, {} steps",
-                         config_.max_attempts, config_.result_ttl_s, config_.max_queued_bytes,
-                         config_.max_message_bytes, durable_ ? ", with Redis" : "", steps_));
+        note(
+            fmt::format("config: max_attempts {}, result_ttl_s {}, max_queued_bytes {}, "
+                        "max_message_bytes {}{}, {} steps",
+                        config_.max_attempts, config_.result_ttl_s, config_.max_queued_bytes,
+                        config_.max_message_bytes, durable_ ? ", with Redis" : "", steps_));
     }
 
     // Runs the sequence; false if the broker and the model disagreed (reported already).
@@ -365,12 +380,14 @@ public:
             if (!failed_) check_everything();
         }
         if (!failed_) run_everything_left();
-        if (::testing::Test::HasFailure() && !failed_) fail("a harness expectation failed (see above)");
+        if (::testing::Test::HasFailure() && !failed_)
+            fail("a harness expectation failed (see above)");
         return !failed_;
     }
 
     std::string report() const {
-        std::string s = fmt::format("model test seed {} (replay: SHOAL_MODEL_SEED={}):\n", seed_, seed_);
+        std::string s =
+            fmt::format("model test seed {} (replay: SHOAL_MODEL_SEED={}):\n", seed_, seed_);
         for (const auto& f : failures_) s += "  FAILED: " + f + "\n";
         s += "steps:\n";
         for (const auto& l : log_) s += "  " + l + "\n";
@@ -387,7 +404,7 @@ public:
         return all;
     }
 
-private:
+  private:
     // ------------------------------------------------------------------ bookkeeping
 
     void note(std::string line) {
@@ -401,7 +418,8 @@ private:
     }
     template <class A, class B>
     void expect_equal(const A& broker, const B& model, const std::string& what) {
-        if (!(broker == model)) fail(fmt::format("{}: broker says {}, model says {}", what, broker, model));
+        if (!(broker == model))
+            fail(fmt::format("{}: broker says {}, model says {}", what, broker, model));
     }
 
     std::uint64_t wall_now() const { return wall_base_ms + static_cast<std::uint64_t>(now_ms_); }
@@ -432,7 +450,8 @@ private:
         if (!durable_ || failed_) return;
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
         while (!h_->core().durable_idle()) {
-            if (std::chrono::steady_clock::now() > deadline) return fail("Redis work did not settle within 30 s");
+            if (std::chrono::steady_clock::now() > deadline)
+                return fail("Redis work did not settle within 30 s");
             h_->run_once();
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
@@ -485,7 +504,8 @@ private:
 
     void push_result(const session_ref& to, const proto::outcome& o) {
         auto it = clients_.find(to.identity);
-        if (it == clients_.end() || !it->second.registered || it->second.session != to.session) return;
+        if (it == clients_.end() || !it->second.registered || it->second.session != to.session)
+            return;
         want_results_[to.identity].push_back(describe(o));
     }
 
@@ -499,7 +519,8 @@ private:
 
     void watch(model_task& t, const session_ref& who) {
         if (t.watchers.size() >= 16) return;
-        if (std::find(t.watchers.begin(), t.watchers.end(), who) == t.watchers.end()) t.watchers.push_back(who);
+        if (std::find(t.watchers.begin(), t.watchers.end(), who) == t.watchers.end())
+            t.watchers.push_back(who);
     }
 
     void finish(model_task& t, proto::outcome o) {
@@ -539,8 +560,9 @@ private:
     }
     void lane_remove(const model_task& t) {
         const auto lane = lanes_.find(t.lane);
-        const auto it = lane == lanes_.end() ? std::deque<std::uint32_t>::iterator{}
-                                             : std::find(lane->second.begin(), lane->second.end(), t.n);
+        const auto it = lane == lanes_.end()
+                            ? std::deque<std::uint32_t>::iterator{}
+                            : std::find(lane->second.begin(), lane->second.end(), t.n);
         if (lane == lanes_.end() || it == lane->second.end()) {
             fail(fmt::format("model: t{} is not in its lane", t.n));
             return;
@@ -554,15 +576,17 @@ private:
     void hold(model_task& t, std::int64_t due_ms, double due_s) {
         t.state = task_state::held;
         // broker_core::hold: the wall time kept in Redis, whole milliseconds (truncated).
-        const auto until = wall_now() + static_cast<std::uint64_t>(std::max(0.0, (due_s - loop_now()) * 1000.0));
+        const auto until =
+            wall_now() + static_cast<std::uint64_t>(std::max(0.0, (due_s - loop_now()) * 1000.0));
         holds_.push_back({due_ms, due_s, next_hold_order_++, t.n, until});
     }
     double loop_now() const { return h_->clock().now(); }
     // broker_core::epoch_to_loop
     double epoch_to_loop(std::uint64_t epoch_ms) const {
         const std::uint64_t now_ms = wall_now();
-        const double from_now = epoch_ms >= now_ms ? static_cast<double>(epoch_ms - now_ms) / 1000.0
-                                                   : -static_cast<double>(now_ms - epoch_ms) / 1000.0;
+        const double from_now = epoch_ms >= now_ms
+                                    ? static_cast<double>(epoch_ms - now_ms) / 1000.0
+                                    : -static_cast<double>(now_ms - epoch_ms) / 1000.0;
         return loop_now() + from_now;
     }
 
@@ -611,7 +635,8 @@ private:
             std::sort(unknown.begin(), unknown.end(), [&](auto a, auto b) {
                 return inflight_.at(a).dispatch_no < inflight_.at(b).dispatch_no;
             });
-            for (std::size_t i = 0; i < unknown.size() && known + i < w.slots; ++i) inflight_.at(unknown[i]).started = true;
+            for (std::size_t i = 0; i < unknown.size() && known + i < w.slots; ++i)
+                inflight_.at(unknown[i]).started = true;
         }
         std::sort(held.begin(), held.end(), [&](auto a, auto b) { return seq_of(a) > seq_of(b); });
         for (const auto n : held) {
@@ -631,7 +656,8 @@ private:
             }
         }
         w.registered = false;
-        for (const auto& hold_view : w.holds) w.stale.push_back({task(hold_view.n).body.id, hold_view.attempt});
+        for (const auto& hold_view : w.holds)
+            w.stale.push_back({task(hold_view.n).body.id, hold_view.attempt});
         w.holds.clear();
         w.credit = 0;
         w.held = 0;
@@ -660,7 +686,9 @@ private:
         if (!self && !x.max_retries) return d;
         const std::uint32_t max = x.max_retries.value_or(default_self_retries);
         if (t.retries >= max) {
-            if (self) d.give_up = proto::error_info{std::string(max_retries_exceeded_type), "", o.error.where};
+            if (self)
+                d.give_up =
+                    proto::error_info{std::string(max_retries_exceeded_type), "", o.error.where};
             return d;
         }
         if (!self && !x.retry_on.empty() &&
@@ -691,7 +719,8 @@ private:
     void control_timer() {
         std::vector<model_hold> due;
         std::vector<model_hold> later;
-        for (const auto& hold_record : holds_) (hold_record.due_ms <= now_ms_ ? due : later).push_back(hold_record);
+        for (const auto& hold_record : holds_)
+            (hold_record.due_ms <= now_ms_ ? due : later).push_back(hold_record);
         holds_ = std::move(later);
         std::sort(due.begin(), due.end(), [](const model_hold& a, const model_hold& b) {
             return a.due_s != b.due_s ? a.due_s < b.due_s : a.order < b.order;
@@ -705,7 +734,8 @@ private:
         std::vector<model_expiry> now;
         for (const auto& e : expiries_) (e.at_ms <= now_ms_ ? now : keep).push_back(e);
         expiries_ = std::move(keep);
-        std::sort(now.begin(), now.end(), [](const model_expiry& a, const model_expiry& b) { return a.at_ms < b.at_ms; });
+        std::sort(now.begin(), now.end(),
+                  [](const model_expiry& a, const model_expiry& b) { return a.at_ms < b.at_ms; });
         for (const auto& e : now) {
             model_task& t = task(e.n);
             if (t.state == task_state::queued) {
@@ -733,7 +763,8 @@ private:
 
     // The tasks worker w takes from `lanes` now, at most `count`: highest priority, then the
     // oldest head, across the lanes of the names it offers.
-    std::vector<std::uint32_t> take_for(lane_map& lanes, const model_worker& w, std::size_t count) const {
+    std::vector<std::uint32_t> take_for(lane_map& lanes, const model_worker& w,
+                                        std::size_t count) const {
         std::vector<std::uint32_t> out;
         while (out.size() < count) {
             std::deque<std::uint32_t>* best = nullptr;
@@ -741,7 +772,8 @@ private:
             for (auto& [key, q] : lanes) {
                 if (q.empty() || !takes(w, key)) continue;
                 if (best == nullptr || key.priority > best_key->priority ||
-                    (key.priority == best_key->priority && seq_of(q.front()) < seq_of(best->front()))) {
+                    (key.priority == best_key->priority &&
+                     seq_of(q.front()) < seq_of(best->front()))) {
                     best = &q;
                     best_key = &key;
                 }
@@ -770,7 +802,8 @@ private:
         for (const auto& [key, q] : lanes_) {
             if (q.empty()) continue;
             std::string s = fmt::format("{}/{}/p{}:", key.queue, key.name, key.priority);
-            for (const auto n : q) s += fmt::format(" t{}#{}(seq {})", n, task(n).attempt, seq_of(n));
+            for (const auto n : q)
+                s += fmt::format(" t{}#{}(seq {})", n, task(n).attempt, seq_of(n));
             parts.push_back(s);
         }
         return parts.empty() ? "(empty)" : join(parts);
@@ -784,7 +817,8 @@ private:
         }
         for (const auto& [id, w] : workers_) {
             if (w.registered) {
-                parts.push_back(fmt::format("{}: credit {} names {} queues {}", id, w.credit, join({w.names.begin(), w.names.end()}),
+                parts.push_back(fmt::format("{}: credit {} names {} queues {}", id, w.credit,
+                                            join({w.names.begin(), w.names.end()}),
                                             join({w.queues.begin(), w.queues.end()})));
             }
         }
@@ -799,8 +833,9 @@ private:
             // Nothing sent: nothing was there for a worker with credit.
             for (const auto& [who, w] : workers_) {
                 if (w.registered && w.credit > 0 && has_work(lanes_, w)) {
-                    return fail(fmt::format("{}: nothing dispatched, but {} has credit {} and the lanes hold {}", when,
-                                            who, w.credit, describe_lanes()));
+                    return fail(fmt::format(
+                        "{}: nothing dispatched, but {} has credit {} and the lanes hold {}", when,
+                        who, w.credit, describe_lanes()));
                 }
             }
             return;
@@ -813,7 +848,8 @@ private:
                 return;
             }
             if (tasks.size() > it->second.credit) {
-                fail(fmt::format("{}: DISPATCH of {} tasks to {} beyond its credit {}", when, tasks.size(), who, it->second.credit));
+                fail(fmt::format("{}: DISPATCH of {} tasks to {} beyond its credit {}", when,
+                                 tasks.size(), who, it->second.credit));
                 return;
             }
             order.push_back(who);
@@ -834,7 +870,8 @@ private:
                 if (!ok) break;
             }
             for (const auto& [who, w] : workers_) {
-                if (ok && w.registered && w.credit > 0 && got.count(who) == 0 && has_work(lanes, w)) ok = false;
+                if (ok && w.registered && w.credit > 0 && got.count(who) == 0 && has_work(lanes, w))
+                    ok = false;
             }
             if (ok) {
                 matched = true;
@@ -842,9 +879,10 @@ private:
             }
         } while (std::next_permutation(order.begin(), order.end()));
         if (!matched) {
-            fail(fmt::format("{}: the DISPATCHes are not what the lanes give (or a task was left for a worker "
-                             "with credit): {}; lanes: {}",
-                             when, got.empty() ? "(none)" : describe_round(got), describe_lanes()));
+            fail(fmt::format(
+                "{}: the DISPATCHes are not what the lanes give (or a task was left for a worker "
+                "with credit): {}; lanes: {}",
+                when, got.empty() ? "(none)" : describe_round(got), describe_lanes()));
             return;
         }
         for (const auto& who : order) {
@@ -860,17 +898,20 @@ private:
                     return;
                 }
                 if (!t.dispatched.insert(d.attempt).second) {
-                    fail(fmt::format("{}: t{} attempt {} dispatched a second time", when, n, d.attempt));
+                    fail(fmt::format("{}: t{} attempt {} dispatched a second time", when, n,
+                                     d.attempt));
                 }
                 if (d.name != t.body.name || d.payload != t.body.payload ||
                     d.options.time_limit_ms != t.body.options.time_limit_ms ||
                     d.options.soft_time_limit_ms != t.body.options.soft_time_limit_ms) {
-                    fail(fmt::format("{}: t{} dispatched with another name, payload or time limits", when, n));
+                    fail(fmt::format("{}: t{} dispatched with another name, payload or time limits",
+                                     when, n));
                 }
                 lane_remove(t);
                 t.state = task_state::active;
                 t.lease_attempt = d.attempt;
-                inflight_[n] = model_inflight{w.ref(), d.attempt, next_dispatch_no_++, false, false};
+                inflight_[n] =
+                    model_inflight{w.ref(), d.attempt, next_dispatch_no_++, false, false};
                 --w.credit;
                 ++w.held;
                 ++want_.dispatched;
@@ -883,7 +924,8 @@ private:
 
     // Everything sent in a step but the op's own reply: DISPATCH (one round, or two in a tick
     // where a worker died: before and after its death), CANCEL, ERROR, RESULT.
-    void settle(mailbox& mail, const std::function<void()>& death = {}, const std::string& dying = "") {
+    void settle(mailbox& mail, const std::function<void()>& death = {},
+                const std::string& dying = "") {
         round_mail first;
         round_mail second;
         std::set<std::uint32_t> of_the_dying;
@@ -896,7 +938,8 @@ private:
         if (auto it = mail.find(dying); !dying.empty() && it != mail.end()) {
             for (const auto& m : it->second) {
                 if (m.cmd != proto::command::dispatch) continue;
-                for (const auto& d : proto::decode<proto::dispatch>(m.body).tasks) of_the_dying.insert(n_of(d.id));
+                for (const auto& d : proto::decode<proto::dispatch>(m.body).tasks)
+                    of_the_dying.insert(n_of(d.id));
             }
         }
         for (auto& [who, list] : mail) {
@@ -915,8 +958,11 @@ private:
                     for (const auto& d : tasks) after = after || of_the_dying.count(n_of(d.id)) > 0;
                 }
                 if (!after && second.count(who) > 0) {
-                    fail(fmt::format("DISPATCH to {}: a message of the wake-up before a death came after one of the "
-                                     "wake-up after it", who));
+                    fail(
+                        fmt::format("DISPATCH to {}: a message of the wake-up before a death came "
+                                    "after one of the "
+                                    "wake-up after it",
+                                    who));
                     return;
                 }
                 ++messages[after ? 1 : 0];
@@ -925,7 +971,8 @@ private:
             }
             // One DISPATCH per worker per wake-up, unless the message limit cut it.
             if (!small_messages_ && (messages[0] > 1 || messages[1] > 1)) {
-                fail(fmt::format("{} DISPATCH messages to {} in one wake-up", std::max(messages[0], messages[1]), who));
+                fail(fmt::format("{} DISPATCH messages to {} in one wake-up",
+                                 std::max(messages[0], messages[1]), who));
                 return;
             }
         }
@@ -959,10 +1006,13 @@ private:
             std::sort(got.begin(), got.end());
             auto& want = want_cancels_[who];
             std::sort(want.begin(), want.end());
-            if (got != want) fail(fmt::format("CANCEL to {}: broker sent [{}], model expects [{}]", who, join(got), join(want)));
+            if (got != want)
+                fail(fmt::format("CANCEL to {}: broker sent [{}], model expects [{}]", who,
+                                 join(got), join(want)));
         }
         for (const auto& [who, want] : want_cancels_) {
-            if (!want.empty() && mail.count(who) == 0) fail(fmt::format("CANCEL to {}: none came, model expects [{}]", who, join(want)));
+            if (!want.empty() && mail.count(who) == 0)
+                fail(fmt::format("CANCEL to {}: none came, model expects [{}]", who, join(want)));
         }
         want_cancels_.clear();
 
@@ -975,7 +1025,8 @@ private:
                 if (m.cmd == proto::command::error) {
                     got_errors[who].push_back(proto::decode<proto::error_reply>(m.body).code);
                 } else if (m.cmd == proto::command::result) {
-                    for (const auto& o : proto::decode<proto::result>(m.body).outcomes) got_results[who].push_back(describe(o));
+                    for (const auto& o : proto::decode<proto::result>(m.body).outcomes)
+                        got_results[who].push_back(describe(o));
                 } else {
                     fail(fmt::format("unexpected {} to {}", proto::command_name(m.cmd), who));
                 }
@@ -995,7 +1046,9 @@ private:
             auto w = want[k];
             std::sort(g.begin(), g.end());
             std::sort(w.begin(), w.end());
-            if (g != w) fail(fmt::format("{} to {}: broker sent [{}], model expects [{}]", what, k, join(g), join(w)));
+            if (g != w)
+                fail(fmt::format("{} to {}: broker sent [{}], model expects [{}]", what, k, join(g),
+                                 join(w)));
         }
         want.clear();
     }
@@ -1022,11 +1075,15 @@ private:
         const broker_stats& s = h_->stats();
         if (silent_) {
             const bool is_worker = workers_.count(*silent_) > 0;
-            const std::int64_t last = is_worker ? workers_.at(*silent_).last_heard_ms : clients_.at(*silent_).last_heard_ms;
+            const std::int64_t last = is_worker ? workers_.at(*silent_).last_heard_ms
+                                                : clients_.at(*silent_).last_heard_ms;
             const std::int64_t quiet = now_ms_ - last;
-            const bool died = is_worker ? s.workers_dead > want_.workers_dead : s.clients_dead > want_.clients_dead;
-            if (died && quiet < dead_after_ms) fail(fmt::format("{} declared dead after {} ms of silence", *silent_, quiet));
-            if (!died && quiet >= dead_after_ms + tick_ms) fail(fmt::format("{} still alive after {} ms of silence", *silent_, quiet));
+            const bool died = is_worker ? s.workers_dead > want_.workers_dead
+                                        : s.clients_dead > want_.clients_dead;
+            if (died && quiet < dead_after_ms)
+                fail(fmt::format("{} declared dead after {} ms of silence", *silent_, quiet));
+            if (!died && quiet >= dead_after_ms + tick_ms)
+                fail(fmt::format("{} still alive after {} ms of silence", *silent_, quiet));
             if (died && is_worker) dying_worker = *silent_;
             if (died && !is_worker) client_died = true;
         }
@@ -1111,7 +1168,8 @@ private:
     void worker_hello(model_worker& w, const std::set<std::string>& names, std::uint32_t slots,
                       std::uint32_t prefetch, const std::set<std::string>& queues) {
         note(fmt::format("{}: HELLO (worker{}) slots {} prefetch {} names {} queues {}", w.identity,
-                         w.name == w.identity ? "" : " named " + w.name, slots, prefetch, join({names.begin(), names.end()}),
+                         w.name == w.identity ? "" : " named " + w.name, slots, prefetch,
+                         join({names.begin(), names.end()}),
                          queues.empty() ? "(none)" : join({queues.begin(), queues.end()})));
         if (w.registered) {
             ++want_.repeated_hellos;
@@ -1125,7 +1183,8 @@ private:
         w.slots = slots;
         w.prefetch = prefetch;
         w.names = names;
-        w.queues = queues.empty() ? std::set<std::string>{std::string(proto::default_queue)} : queues;
+        w.queues =
+            queues.empty() ? std::set<std::string>{std::string(proto::default_queue)} : queues;
         w.capacity = std::uint64_t{slots} + prefetch;
         w.credit = 0;
         w.held = 0;
@@ -1166,14 +1225,19 @@ private:
         const auto q = random_.below(100);
         t.queue = q < 50 ? "default" : q < 80 ? "q1" : "q2";
         const auto len = 1 + random_.below(24);
-        for (std::uint64_t i = 0; i < len; ++i) t.payload += static_cast<char>('a' + random_.below(26));
+        for (std::uint64_t i = 0; i < len; ++i)
+            t.payload += static_cast<char>('a' + random_.below(26));
         auto& o = t.options;
         if (random_.chance(35)) o.priority = static_cast<std::uint32_t>(random_.below(10));
-        if (random_.chance(20)) o.countdown_ms = static_cast<std::uint64_t>(between_ticks(random_.below(40)));
-        if (random_.chance(5)) o.eta_ms = wall_now() + static_cast<std::uint64_t>(between_ticks(random_.below(40)));
+        if (random_.chance(20))
+            o.countdown_ms = static_cast<std::uint64_t>(between_ticks(random_.below(40)));
+        if (random_.chance(5))
+            o.eta_ms = wall_now() + static_cast<std::uint64_t>(between_ticks(random_.below(40)));
         if (random_.chance(15)) {
-            o.expires_ms = random_.chance(20) ? wall_now() - random_.below(500)
-                                              : wall_now() + static_cast<std::uint64_t>(between_ticks(random_.below(60)));
+            o.expires_ms =
+                random_.chance(20)
+                    ? wall_now() - random_.below(500)
+                    : wall_now() + static_cast<std::uint64_t>(between_ticks(random_.below(60)));
         }
         if (random_.chance(25)) {
             o.max_retries = static_cast<std::uint32_t>(random_.below(4));
@@ -1184,7 +1248,9 @@ private:
                 o.retry_delay_ms = static_cast<std::uint64_t>(between_ticks(random_.below(20)));
                 o.retry_jitter = false;
                 if (random_.chance(50)) o.retry_backoff = true;
-                if (random_.chance(30)) o.retry_backoff_max_ms = static_cast<std::uint64_t>(between_ticks(random_.below(40)));
+                if (random_.chance(30))
+                    o.retry_backoff_max_ms =
+                        static_cast<std::uint64_t>(between_ticks(random_.below(40)));
             }
             if (random_.chance(30)) o.retry_on = {"E1"};
         }
@@ -1198,10 +1264,14 @@ private:
         const auto& o = t.options;
         if (o.priority) s += fmt::format(" p{}", *o.priority);
         if (o.countdown_ms) s += fmt::format(" countdown {}", *o.countdown_ms);
-        if (o.eta_ms) s += fmt::format(" eta +{}", static_cast<std::int64_t>(*o.eta_ms - wall_base_ms));
-        if (o.expires_ms) s += fmt::format(" expires +{}", static_cast<std::int64_t>(*o.expires_ms - wall_base_ms));
+        if (o.eta_ms)
+            s += fmt::format(" eta +{}", static_cast<std::int64_t>(*o.eta_ms - wall_base_ms));
+        if (o.expires_ms)
+            s += fmt::format(" expires +{}",
+                             static_cast<std::int64_t>(*o.expires_ms - wall_base_ms));
         if (o.max_retries) {
-            s += fmt::format(" retries {} delay {}", *o.max_retries, o.retry_delay_ms.value_or(1000));
+            s += fmt::format(" retries {} delay {}", *o.max_retries,
+                             o.retry_delay_ms.value_or(1000));
             if (o.retry_backoff) s += " backoff";
             if (o.retry_backoff_max_ms) s += fmt::format(" max {}", *o.retry_backoff_max_ms);
             if (!o.retry_on.empty()) s += " on E1";
@@ -1280,15 +1350,20 @@ private:
                 std::sort(got_ids.begin(), got_ids.end());
                 std::sort(want_ids.begin(), want_ids.end());
             }
-            if (got_ids != want_ids) fail(fmt::format("ACCEPTED ids: broker [{}], model [{}]", join(got_ids), join(want_ids)));
+            if (got_ids != want_ids)
+                fail(fmt::format("ACCEPTED ids: broker [{}], model [{}]", join(got_ids),
+                                 join(want_ids)));
             std::vector<std::string> got_refused;
             std::vector<std::string> want_refused;
-            for (const auto& r : got->refused) got_refused.push_back(fmt::format("t{}:{}", n_of(r.id), r.error.type));
-            for (const auto& r : want.refused) want_refused.push_back(fmt::format("t{}:{}", n_of(r.id), r.error.type));
+            for (const auto& r : got->refused)
+                got_refused.push_back(fmt::format("t{}:{}", n_of(r.id), r.error.type));
+            for (const auto& r : want.refused)
+                want_refused.push_back(fmt::format("t{}:{}", n_of(r.id), r.error.type));
             std::sort(got_refused.begin(), got_refused.end());
             std::sort(want_refused.begin(), want_refused.end());
             if (got_refused != want_refused) {
-                fail(fmt::format("ACCEPTED refused: broker [{}], model [{}]", join(got_refused), join(want_refused)));
+                fail(fmt::format("ACCEPTED refused: broker [{}], model [{}]", join(got_refused),
+                                 join(want_refused)));
             }
             expect_equal(got->retry_after_ms, want.retry_after_ms, "ACCEPTED retry_after_ms");
         }
@@ -1304,9 +1379,12 @@ private:
         };
         if (t.name.empty() || t.queue.empty()) return refuse("bad_task");
         const auto n = n_of(t.id);
-        const auto charge = static_cast<std::uint32_t>(task_overhead_bytes + t.payload.size() + t.name.size() + t.queue.size());
-        const bool over_budget = queued_bytes_ > 0 && queued_bytes_ + charge > config_.max_queued_bytes;
-        if (const auto first = conflicting_in_submit_.find(n); first != conflicting_in_submit_.end()) {
+        const auto charge = static_cast<std::uint32_t>(task_overhead_bytes + t.payload.size() +
+                                                       t.name.size() + t.queue.size());
+        const bool over_budget =
+            queued_bytes_ > 0 && queued_bytes_ + charge > config_.max_queued_bytes;
+        if (const auto first = conflicting_in_submit_.find(n);
+            first != conflicting_in_submit_.end()) {
             // Earlier in this SUBMIT a conflicting body of an id only Redis knows made an entry
             // until Redis answers: this one is judged against it. Its own body again waits for
             // that answer, a conflict, and is refused as not stored; any other is a conflict.
@@ -1314,7 +1392,8 @@ private:
             ++want_.unavailable;
             return refuse("unavailable");
         }
-        if (auto it = tasks_.find(n); it != tasks_.end() && it->second.state == task_state::stored) {
+        if (auto it = tasks_.find(n);
+            it != tasks_.end() && it->second.state == task_state::stored) {
             // Only Redis knows it (the broker restarted since it ended): admitted as new, then
             // Redis answers with its stored result, which this client is told; or with a
             // conflict.
@@ -1366,7 +1445,8 @@ private:
         k.seq = next_seq_++;
         k.recipient = c.ref();
         k.charge = charge;
-        k.lane = lane_key{t.queue, t.name, std::min<std::uint32_t>(t.options.priority.value_or(0), 9)};
+        k.lane =
+            lane_key{t.queue, t.name, std::min<std::uint32_t>(t.options.priority.value_or(0), 9)};
         queued_bytes_ += charge;
         ++want_.submitted;
         reply.ids.push_back(t.id);
@@ -1404,7 +1484,8 @@ private:
         }
         if (t.options.countdown_ms) {
             due = std::max(due, now_ms_ + static_cast<std::int64_t>(*t.options.countdown_ms));
-            due_s = std::max(due_s, loop_now() + static_cast<double>(*t.options.countdown_ms) / 1000.0);
+            due_s =
+                std::max(due_s, loop_now() + static_cast<double>(*t.options.countdown_ms) / 1000.0);
         }
         if (due > now_ms_) {
             hold(k, due, due_s);
@@ -1418,14 +1499,15 @@ private:
         std::vector<proto::task_id> ids;
         std::map<task_state, std::vector<std::uint32_t>> by_state;
         for (const auto& [n, t] : tasks_) by_state[t.state].push_back(n);
-        const std::vector<task_state> states = {task_state::queued, task_state::held,      task_state::active,
-                                                task_state::dead,   task_state::done,      task_state::forgotten,
-                                                task_state::stored};
+        const std::vector<task_state> states = {
+            task_state::queued, task_state::held,      task_state::active, task_state::dead,
+            task_state::done,   task_state::forgotten, task_state::stored};
         for (std::uint64_t i = 0; i < count; ++i) {
             const task_state s = states[random_.below(states.size())];
             if (random_.chance(10) || by_state[s].empty()) {
-                ids.push_back(id_of(random_.chance(50) && !refused_busy_.empty() ? refused_busy_.begin()->first
-                                                                                   : next_n_ + 1000));
+                ids.push_back(id_of(random_.chance(50) && !refused_busy_.empty()
+                                        ? refused_busy_.begin()->first
+                                        : next_n_ + 1000));
             } else {
                 ids.push_back(id_of(random_.of(by_state[s])));
             }
@@ -1443,7 +1525,8 @@ private:
         proto::revoke m;
         m.ids = some_ids(1 + random_.below(3));
         m.terminate = random_.chance(20);
-        note(fmt::format("{}: REVOKE{} {}", c.identity, m.terminate ? " terminate" : "", describe_ids(m.ids)));
+        note(fmt::format("{}: REVOKE{} {}", c.identity, m.terminate ? " terminate" : "",
+                         describe_ids(m.ids)));
         deliver(c.identity, m);
         std::map<std::string, std::vector<std::string>> cancels;
         for (const auto& id : m.ids) {
@@ -1451,31 +1534,32 @@ private:
             if (it == tasks_.end()) continue;
             model_task& t = it->second;
             switch (t.state) {
-            case task_state::done:
-            case task_state::forgotten:
-            case task_state::stored:
-                continue;
-            case task_state::active: {
-                model_inflight& e = inflight_.at(t.n);
-                e.revoked = true;
-                cancels[e.worker.identity].push_back(fmt::format("t{}", t.n));
-                break;
-            }
-            case task_state::dead:
-                dead_.erase(std::find(dead_.begin(), dead_.end(), t.n));
-                break;
-            case task_state::queued:
-                lane_remove(t);
-                break;
-            case task_state::held:
-                break;  // its record is dropped when its time comes
+                case task_state::done:
+                case task_state::forgotten:
+                case task_state::stored:
+                    continue;
+                case task_state::active: {
+                    model_inflight& e = inflight_.at(t.n);
+                    e.revoked = true;
+                    cancels[e.worker.identity].push_back(fmt::format("t{}", t.n));
+                    break;
+                }
+                case task_state::dead:
+                    dead_.erase(std::find(dead_.begin(), dead_.end(), t.n));
+                    break;
+                case task_state::queued:
+                    lane_remove(t);
+                    break;
+                case task_state::held:
+                    break;  // its record is dropped when its time comes
             }
             ++want_.revoked;
             finish_by_broker(t, proto::task_status::revoked, "revoked");
         }
         for (auto& [who, ids] : cancels) {
             std::sort(ids.begin(), ids.end());
-            want_cancels_[who].push_back(fmt::format("{}{}", m.terminate ? "terminate " : "", join(ids)));
+            want_cancels_[who].push_back(
+                fmt::format("{}{}", m.terminate ? "terminate " : "", join(ids)));
         }
         mailbox mail = collect();
         settle(mail);
@@ -1546,10 +1630,12 @@ private:
             std::vector<std::string> got_ids;
             std::vector<std::string> got_refused;
             for (const auto& id : got->ids) got_ids.push_back(fmt::format("t{}", n_of(id)));
-            for (const auto& r : got->refused) got_refused.push_back(fmt::format("t{}:{}", n_of(r.id), r.error.type));
+            for (const auto& r : got->refused)
+                got_refused.push_back(fmt::format("t{}:{}", n_of(r.id), r.error.type));
             if (got_ids != want_ids || got_refused != want_refused) {
-                fail(fmt::format("REQUEUE answered [{}] refused [{}], model expects [{}] refused [{}]", join(got_ids),
-                                 join(got_refused), join(want_ids), join(want_refused)));
+                fail(fmt::format(
+                    "REQUEUE answered [{}] refused [{}], model expects [{}] refused [{}]",
+                    join(got_ids), join(got_refused), join(want_ids), join(want_refused)));
             }
         }
         settle(mail);
@@ -1571,7 +1657,8 @@ private:
                 e.state = proto::result_state::unknown;
             } else if (it->second.state == task_state::forgotten && !durable_) {
                 e.state = proto::result_state::expired;
-            } else if (it->second.state == task_state::done || it->second.state == task_state::forgotten ||
+            } else if (it->second.state == task_state::done ||
+                       it->second.state == task_state::forgotten ||
                        it->second.state == task_state::stored) {
                 // (forgotten or stored: with Redis, an id the broker does not hold is looked
                 // up there, and Redis keeps results longer.)
@@ -1611,7 +1698,8 @@ private:
             std::sort(got_entries.begin(), got_entries.end());
             std::sort(want.begin(), want.end());
         }
-        if (got_entries != want) fail(fmt::format("FETCHED: broker [{}], model [{}]", join(got_entries), join(want)));
+        if (got_entries != want)
+            fail(fmt::format("FETCHED: broker [{}], model [{}]", join(got_entries), join(want)));
         settle(mail);
     }
 
@@ -1629,12 +1717,14 @@ private:
         const auto n = static_cast<std::uint32_t>(random_.below(w.capacity + 2));
         note(fmt::format("{}: READY {}", w.identity, n));
         deliver(w.identity, proto::ready{n});
-        if (!w.draining) w.credit = std::min(w.capacity, w.credit + std::min<std::uint64_t>(n, w.capacity));
+        if (!w.draining)
+            w.credit = std::min(w.capacity, w.credit + std::min<std::uint64_t>(n, w.capacity));
         mailbox mail = collect();
         settle(mail);
     }
 
-    proto::finished_task outcome_for(const model_worker& w, const worker_hold& hv, std::string& text) {
+    proto::finished_task outcome_for(const model_worker& w, const worker_hold& hv,
+                                     std::string& text) {
         proto::finished_task f;
         f.result.id = task(hv.n).body.id;
         f.attempt = hv.attempt;
@@ -1645,16 +1735,20 @@ private:
             text = "ok";
         } else if (r < 85) {
             f.result.status = proto::task_status::failed;
-            f.result.error = proto::error_info{r < 75 ? "E1" : "E2", "it failed", random_.chance(50) ? "" : "remote"};
+            f.result.error = proto::error_info{r < 75 ? "E1" : "E2", "it failed",
+                                               random_.chance(50) ? "" : "remote"};
             text = f.result.error.type;
         } else if (r < 95) {
             f.result.status = proto::task_status::failed;
             f.result.error = proto::error_info{std::string(self_retry_type), "again", ""};
-            f.retry_countdown_ms = random_.chance(40) ? 0 : static_cast<std::uint64_t>(between_ticks(random_.below(20)));
+            f.retry_countdown_ms =
+                random_.chance(40) ? 0
+                                   : static_cast<std::uint64_t>(between_ticks(random_.below(20)));
             text = fmt::format("retry-me {}", *f.retry_countdown_ms);
         } else {
             f.result.status = proto::task_status::failed;
-            f.result.error = proto::error_info{std::string(crashed_child_type), "child died", w.identity};
+            f.result.error =
+                proto::error_info{std::string(crashed_child_type), "child died", w.identity};
             text = "crashed";
         }
         return f;
@@ -1668,7 +1762,8 @@ private:
             if (m.finished.empty() || random_.chance(60)) {
                 std::string text;
                 m.finished.push_back(outcome_for(w, hv, text));
-                parts.push_back(fmt::format("t{}#{} {}{}", hv.n, hv.attempt, text, hv.cancelled ? " (cancelled)" : ""));
+                parts.push_back(fmt::format("t{}#{} {}{}", hv.n, hv.attempt, text,
+                                            hv.cancelled ? " (cancelled)" : ""));
             } else {
                 keep.push_back(hv);
             }
@@ -1691,7 +1786,8 @@ private:
             auto it = inflight_.find(n);
             // Another live worker's current attempt is not this one's to report, unless it is
             // the same worker reconnected under a new identity (same name).
-            if (it != inflight_.end() && it->second.attempt == f.attempt && !(it->second.worker == w.ref()) &&
+            if (it != inflight_.end() && it->second.attempt == f.attempt &&
+                !(it->second.worker == w.ref()) &&
                 workers_.at(it->second.worker.identity).name != w.name) {
                 ++want_.foreign_results;
                 continue;
@@ -1729,7 +1825,8 @@ private:
                 if (d.delay_ms <= 0) {
                     lane_push_back(t);
                 } else {
-                    hold(t, now_ms_ + d.delay_ms, loop_now() + static_cast<double>(d.delay_ms) / 1000.0);
+                    hold(t, now_ms_ + d.delay_ms,
+                         loop_now() + static_cast<double>(d.delay_ms) / 1000.0);
                 }
                 continue;
             }
@@ -1753,14 +1850,16 @@ private:
         if (random_.chance(10) && !tasks_.empty()) {
             // Not its own to start (another worker's, an old attempt, or none at all).
             const auto n = tasks_.rbegin()->first;
-            m.tasks.push_back({task(n).body.id, task(n).attempt + static_cast<std::uint32_t>(random_.below(2))});
+            m.tasks.push_back(
+                {task(n).body.id, task(n).attempt + static_cast<std::uint32_t>(random_.below(2))});
             parts.push_back(fmt::format("t{}#{} (not its own)", n, m.tasks.back().attempt));
         }
         note(fmt::format("{}: STARTED {}", w.identity, join(parts)));
         deliver(w.identity, m);
         for (const auto& ta : m.tasks) {
             auto it = inflight_.find(n_of(ta.id));
-            if (it != inflight_.end() && it->second.worker == w.ref() && it->second.attempt == ta.attempt) {
+            if (it != inflight_.end() && it->second.worker == w.ref() &&
+                it->second.attempt == ta.attempt) {
                 it->second.started = true;
             }
         }
@@ -1786,8 +1885,8 @@ private:
         for (const auto& ta : m.returned) {
             const auto n = n_of(ta.id);
             auto it = inflight_.find(n);
-            if (it == inflight_.end() || !(it->second.worker == w.ref()) || it->second.attempt != ta.attempt ||
-                it->second.started) {
+            if (it == inflight_.end() || !(it->second.worker == w.ref()) ||
+                it->second.attempt != ta.attempt || it->second.started) {
                 continue;
             }
             back.push_back(n);
@@ -1796,7 +1895,8 @@ private:
         for (const auto n : back) {
             const model_inflight e = inflight_.at(n);
             inflight_.erase(n);
-            w.holds.erase(std::find_if(w.holds.begin(), w.holds.end(), [&](const worker_hold& hv) { return hv.n == n; }));
+            w.holds.erase(std::find_if(w.holds.begin(), w.holds.end(),
+                                       [&](const worker_hold& hv) { return hv.n == n; }));
             --w.held;
             ++want_.tasks_returned;
             if (e.revoked) continue;
@@ -1831,7 +1931,9 @@ private:
             f.attempt = p.second;
             what = "of another worker";
         } else if (r == 2 && !tasks_.empty()) {
-            const auto n = std::next(tasks_.begin(), static_cast<std::ptrdiff_t>(random_.below(tasks_.size())))->first;
+            const auto n =
+                std::next(tasks_.begin(), static_cast<std::ptrdiff_t>(random_.below(tasks_.size())))
+                    ->first;
             f.result.id = task(n).body.id;
             f.attempt = task(n).attempt + 1;
             what = "of an attempt not made";
@@ -1923,7 +2025,8 @@ private:
                 pending.push_back(n);
             }
         }
-        std::sort(pending.begin(), pending.end(), [&](auto a, auto b) { return seq_of(a) < seq_of(b); });
+        std::sort(pending.begin(), pending.end(),
+                  [&](auto a, auto b) { return seq_of(a) < seq_of(b); });
         for (const auto n : pending) {
             model_task& t = task(n);
             ++want_.recovered;
@@ -1975,7 +2078,7 @@ private:
         } else if (r < 69) {
             const auto k = random_.below(100);
             // Now and then past the broker's 10 s reclaim of empty lanes and unused names.
-            const std::uint64_t ticks = k < 70 ? 1 + random_.below(6)
+            const std::uint64_t ticks = k < 70   ? 1 + random_.below(6)
                                         : k < 90 ? 7 + random_.below(14)
                                         : k < 97 ? 20 + random_.below(60)
                                                  : 300 + random_.below(200);
@@ -2020,7 +2123,8 @@ private:
                 if (!w.registered && id != silent_) return op_zombie(w);
             }
         } else {
-            if (!silent_ && !busy_workers.empty() && reconnects_ < 6) return op_reconnect(*random_.of(busy_workers));
+            if (!silent_ && !busy_workers.empty() && reconnects_ < 6)
+                return op_reconnect(*random_.of(busy_workers));
         }
         // The op drawn could not run here: a submit, or time passing.
         if (c != nullptr && random_.chance(50)) return op_submit(*c);
@@ -2031,7 +2135,8 @@ private:
     // ------------------------------------------------------------------ the end
 
     static bool over(const model_task& t) {
-        return t.state == task_state::done || t.state == task_state::forgotten || t.state == task_state::stored;
+        return t.state == task_state::done || t.state == task_state::forgotten ||
+               t.state == task_state::stored;
     }
 
     bool everything_over() const {
@@ -2053,7 +2158,9 @@ private:
         if (!failed_ && !c.registered) client_hello(c);
         model_worker& finisher = workers_["fin"];
         finisher.identity = finisher.name = "fin";
-        if (!failed_) worker_hello(finisher, {"a", "b", "c", "z"}, 16, 0, {queue_names.begin(), queue_names.end()});
+        if (!failed_)
+            worker_hello(finisher, {"a", "b", "c", "z"}, 16, 0,
+                         {queue_names.begin(), queue_names.end()});
         if (!failed_) {
             note("fin: READY 16");
             deliver("fin", proto::ready{16});
@@ -2097,8 +2204,10 @@ private:
         }
         const proto::report stats = inspect("stats");
         if (stats.rows.size() == 1) {
-            for (const char* gauge : {"queued", "held", "active", "dead", "pending", "queued_bytes"}) {
-                expect_equal(int_field(stats.rows[0], gauge), std::int64_t{0}, std::string("at the end, INSPECT stats ") + gauge);
+            for (const char* gauge :
+                 {"queued", "held", "active", "dead", "pending", "queued_bytes"}) {
+                expect_equal(int_field(stats.rows[0], gauge), std::int64_t{0},
+                             std::string("at the end, INSPECT stats ") + gauge);
             }
         }
     }
@@ -2109,7 +2218,8 @@ private:
         const broker_stats& got = h_->stats();
         for (const auto& c : all_counters) {
             if (got.*(c.field) != want_.*(c.field)) {
-                fail(fmt::format("stats.{}: broker says {}, model says {}", c.name, got.*(c.field), want_.*(c.field)));
+                fail(fmt::format("stats.{}: broker says {}, model says {}", c.name, got.*(c.field),
+                                 want_.*(c.field)));
             }
         }
     }
@@ -2136,12 +2246,17 @@ private:
         std::int64_t bytes = 0;
         for (const auto& [n, t] : tasks_) {
             switch (t.state) {
-            case task_state::done: ++results; break;
-            case task_state::forgotten: ++forgotten; break;
-            case task_state::stored: break;
-            default:
-                ++pending;
-                bytes += t.charge;
+                case task_state::done:
+                    ++results;
+                    break;
+                case task_state::forgotten:
+                    ++forgotten;
+                    break;
+                case task_state::stored:
+                    break;
+                default:
+                    ++pending;
+                    bytes += t.charge;
             }
         }
         expect_equal(bytes, static_cast<std::int64_t>(queued_bytes_), "model: queued bytes");
@@ -2165,65 +2280,85 @@ private:
             {"peers", peers},
             {"workers", workers},
         };
-        for (const auto& [name, value] : gauges) expect_equal(int_field(row, name), value, std::string("INSPECT stats ") + name);
-        if (int_field(row, "results") == 0) expect_equal(int_field(row, "result_bytes"), std::int64_t{0}, "INSPECT stats result_bytes");
-        expect_equal(str_field(row, "redis"), std::string(durable_ ? "up" : "off"), "INSPECT stats redis");
-        expect_equal(int_field(row, "results_unwritten"), std::int64_t{0}, "INSPECT stats results_unwritten");
+        for (const auto& [name, value] : gauges)
+            expect_equal(int_field(row, name), value, std::string("INSPECT stats ") + name);
+        if (int_field(row, "results") == 0)
+            expect_equal(int_field(row, "result_bytes"), std::int64_t{0},
+                         "INSPECT stats result_bytes");
+        expect_equal(str_field(row, "redis"), std::string(durable_ ? "up" : "off"),
+                     "INSPECT stats redis");
+        expect_equal(int_field(row, "results_unwritten"), std::int64_t{0},
+                     "INSPECT stats results_unwritten");
 
         // Queues: the live tasks of each.
         std::map<std::string, std::int64_t> lengths;
-        for (const auto& [key, q] : lanes_) lengths[key.queue] += static_cast<std::int64_t>(q.size());
+        for (const auto& [key, q] : lanes_)
+            lengths[key.queue] += static_cast<std::int64_t>(q.size());
         for (const auto& r : inspect("queues").rows) {
             const std::string name = str_field(r, "name");
             expect_equal(int_field(r, "length"), lengths[name], "INSPECT queues length of " + name);
             lengths.erase(name);
         }
         for (const auto& [name, length] : lengths) {
-            if (length > 0) fail(fmt::format("INSPECT queues: no row for {}, which holds {}", name, length));
+            if (length > 0)
+                fail(fmt::format("INSPECT queues: no row for {}, which holds {}", name, length));
         }
 
         // Active: the in-flight table, revoked ones included.
         std::vector<std::string> got;
         std::vector<std::string> want;
         for (const auto& r : inspect("active").rows) {
-            got.push_back(fmt::format("{}@{}#{}{}{}", str_field(r, "task"), str_field(r, "worker"), int_field(r, "attempt"),
-                                      int_field(r, "started") != 0 ? " started" : "", int_field(r, "revoked") != 0 ? " revoked" : ""));
+            got.push_back(fmt::format("{}@{}#{}{}{}", str_field(r, "task"), str_field(r, "worker"),
+                                      int_field(r, "attempt"),
+                                      int_field(r, "started") != 0 ? " started" : "",
+                                      int_field(r, "revoked") != 0 ? " revoked" : ""));
         }
         for (const auto& [n, e] : inflight_) {
-            want.push_back(fmt::format("{}@{}#{}{}{}", task(n).body.id.to_hex(), workers_.at(e.worker.identity).name, e.attempt,
+            want.push_back(fmt::format("{}@{}#{}{}{}", task(n).body.id.to_hex(),
+                                       workers_.at(e.worker.identity).name, e.attempt,
                                        e.started ? " started" : "", e.revoked ? " revoked" : ""));
         }
         std::sort(got.begin(), got.end());
         std::sort(want.begin(), want.end());
-        if (got != want) fail(fmt::format("INSPECT active: broker [{}], model [{}]", join(got), join(want)));
+        if (got != want)
+            fail(fmt::format("INSPECT active: broker [{}], model [{}]", join(got), join(want)));
 
         // Dead letters, oldest first.
         got.clear();
         want.clear();
-        for (const auto& r : inspect("dead").rows) got.push_back(fmt::format("{}#{}", str_field(r, "task"), int_field(r, "attempts")));
-        for (const auto n : dead_) want.push_back(fmt::format("{}#{}", task(n).body.id.to_hex(), task(n).attempt));
-        if (got != want) fail(fmt::format("INSPECT dead: broker [{}], model [{}]", join(got), join(want)));
+        for (const auto& r : inspect("dead").rows)
+            got.push_back(fmt::format("{}#{}", str_field(r, "task"), int_field(r, "attempts")));
+        for (const auto n : dead_)
+            want.push_back(fmt::format("{}#{}", task(n).body.id.to_hex(), task(n).attempt));
+        if (got != want)
+            fail(fmt::format("INSPECT dead: broker [{}], model [{}]", join(got), join(want)));
 
         // Workers: credit and what they hold.
         got.clear();
         want.clear();
         for (const auto& r : inspect("workers").rows) {
-            got.push_back(fmt::format("{} slots {} prefetch {} credit {} held {} done {} late {} draining {}", str_field(r, "name"),
-                                      int_field(r, "slots"), int_field(r, "prefetch"), int_field(r, "credit"), int_field(r, "held"),
-                                      int_field(r, "done"), int_field(r, "late"), int_field(r, "draining")));
+            got.push_back(
+                fmt::format("{} slots {} prefetch {} credit {} held {} done {} late {} draining {}",
+                            str_field(r, "name"), int_field(r, "slots"), int_field(r, "prefetch"),
+                            int_field(r, "credit"), int_field(r, "held"), int_field(r, "done"),
+                            int_field(r, "late"), int_field(r, "draining")));
         }
         for (const auto& [id, w] : workers_) {
             if (!w.registered) continue;
-            want.push_back(fmt::format("{} slots {} prefetch {} credit {} held {} done {} late {} draining {}", w.name, w.slots,
-                                       w.prefetch, w.credit, w.held, w.done, w.late, w.draining ? 1 : 0));
+            want.push_back(fmt::format(
+                "{} slots {} prefetch {} credit {} held {} done {} late {} draining {}", w.name,
+                w.slots, w.prefetch, w.credit, w.held, w.done, w.late, w.draining ? 1 : 0));
         }
         std::sort(got.begin(), got.end());
         std::sort(want.begin(), want.end());
-        if (got != want) fail(fmt::format("INSPECT workers: broker [{}], model [{}]", join(got, "; "), join(want, "; ")));
+        if (got != want)
+            fail(fmt::format("INSPECT workers: broker [{}], model [{}]", join(got, "; "),
+                             join(want, "; ")));
 
         // The model's own rules, which the broker matched above.
         for (const auto n : dead_) {
-            if (task(n).deaths < config_.max_attempts) fail(fmt::format("model: t{} dead-lettered after {} deaths", n, task(n).deaths));
+            if (task(n).deaths < config_.max_attempts)
+                fail(fmt::format("model: t{} dead-lettered after {} deaths", n, task(n).deaths));
         }
         if (::testing::Test::HasFailure()) fail("a harness expectation failed (see above)");
     }
@@ -2246,7 +2381,7 @@ private:
     std::size_t steps_done_ = 0;
     std::unique_ptr<broker_harness> h_;
 
-    std::map<std::uint32_t, model_task> tasks_;  // every task the broker accepted
+    std::map<std::uint32_t, model_task> tasks_;                    // every task the broker accepted
     std::map<std::uint32_t, proto::submitted_task> refused_busy_;  // to submit again
     lane_map lanes_;
     std::map<std::uint32_t, model_inflight> inflight_;
@@ -2291,12 +2426,14 @@ inline constexpr std::uint64_t sanitizer_share = 1;
 
 // Runs `count` sequences from `first_seed` (or the one SHOAL_MODEL_SEED names); stops at the
 // first that fails and reports it with its steps.
-inline void run_sequences(std::uint64_t first_seed, std::uint64_t default_count, const model_options& options) {
+inline void run_sequences(std::uint64_t first_seed, std::uint64_t default_count,
+                          const model_options& options) {
     const auto level = spdlog::get_level();
     spdlog::set_level(spdlog::level::off);  // dead letters and deaths log warnings by design
     const bool verbose = env_number("SHOAL_MODEL_VERBOSE", 0) != 0;
     std::uint64_t first = env_number("SHOAL_MODEL_FIRST_SEED", first_seed);
-    std::uint64_t count = env_number("SHOAL_MODEL_SEQUENCES", std::max<std::uint64_t>(1, default_count / sanitizer_share));
+    std::uint64_t count = env_number("SHOAL_MODEL_SEQUENCES",
+                                     std::max<std::uint64_t>(1, default_count / sanitizer_share));
     if (const char* one = std::getenv("SHOAL_MODEL_SEED"); one != nullptr && *one != '\0') {
         first = std::strtoull(one, nullptr, 10);
         count = 1;
@@ -2324,8 +2461,10 @@ inline void run_sequences(std::uint64_t first_seed, std::uint64_t default_count,
     for (const auto& c : all_counters) {
         if (total.*(c.field) > 0) seen += fmt::format(" {} {}", c.name, total.*(c.field));
     }
-    std::cout << fmt::format("model: {} sequences from seed {}: {} steps, {} tasks accepted, {:.0f} s of broker time;{}",
-                             count, first, steps, tasks, static_cast<double>(time_ms) / 1000.0, seen)
+    std::cout << fmt::format(
+                     "model: {} sequences from seed {}: {} steps, {} tasks accepted, {:.0f} s of "
+                     "broker time;{}",
+                     count, first, steps, tasks, static_cast<double>(time_ms) / 1000.0, seen)
               << std::endl;
 }
 

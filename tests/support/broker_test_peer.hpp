@@ -2,8 +2,6 @@
 // test_peer: a client or a worker played by a broker test, on a raw_peer's DEALER (the test
 // controls every message). A test failure names what came instead of what it expected.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <chrono>
 #include <deque>
@@ -13,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <zmq.hpp>
 
 #include "deadline.hpp"
@@ -68,7 +67,7 @@ inline std::vector<test_peer*>& living_peers() {
 }
 
 class test_peer {
-public:
+  public:
     test_peer(zmq::context_t& context, const std::string& endpoint)
         : peer_(shoal::testing::raw_peer::dealer_to(context, endpoint)) {
         peer_.while_waiting(
@@ -104,13 +103,16 @@ public:
     void send(const M& m) {
         ASSERT_TRUE(peer_.send(m)) << "send refused";
     }
-    void send_raw(proto::command cmd, std::string_view body) { ASSERT_TRUE(peer_.send_raw(cmd, body)); }
+    void send_raw(proto::command cmd, std::string_view body) {
+        ASSERT_TRUE(peer_.send_raw(cmd, body));
+    }
     // Any frames at all, for invalid-input tests.
     void send_frames(const std::vector<std::string>& frames) { peer_.send_frames(frames); }
 
     // The next message within timeout_s, HEARTBEATs skipped unless asked for; messages kept
     // aside by inspect_keeping_others come first.
-    std::optional<raw_message> next(double timeout_s = reply_deadline_s, bool skip_heartbeats = true) {
+    std::optional<raw_message> next(double timeout_s = reply_deadline_s,
+                                    bool skip_heartbeats = true) {
         if (!kept_.empty()) {
             raw_message m = std::move(kept_.front());
             kept_.pop_front();
@@ -140,7 +142,8 @@ public:
     template <class M>
     M expect(double timeout_s = reply_deadline_s) {
         const auto m = next(timeout_s);
-        if (const std::string why = shoal::testing::not_the_expected<M>(m, timeout_s); !why.empty()) {
+        if (const std::string why = shoal::testing::not_the_expected<M>(m, timeout_s);
+            !why.empty()) {
             ADD_FAILURE() << why;
             return M{};
         }
@@ -192,7 +195,8 @@ public:
     void done_ok(const std::vector<proto::dispatched_task>& tasks, std::uint32_t credit) {
         proto::done d;
         for (const auto& t : tasks) {
-            d.finished.push_back({proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt, {}});
+            d.finished.push_back(
+                {proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt, {}});
         }
         d.credit = credit;
         send(d);
@@ -212,7 +216,8 @@ public:
                 continue;
             }
             if (messages != nullptr) ++*messages;
-            for (auto& o : proto::decode<proto::result>(m->body).outcomes) out.push_back(std::move(o));
+            for (auto& o : proto::decode<proto::result>(m->body).outcomes)
+                out.push_back(std::move(o));
         }
         EXPECT_EQ(out.size(), count) << "results that arrived";
         return out;
@@ -227,16 +232,19 @@ public:
         return expect<proto::fetched>();
     }
     // The ERROR that must come next.
-    proto::error_reply expect_error(double timeout_s = reply_deadline_s) { return expect<proto::error_reply>(timeout_s); }
+    proto::error_reply expect_error(double timeout_s = reply_deadline_s) {
+        return expect<proto::error_reply>(timeout_s);
+    }
 
     zmq::socket_t& socket() noexcept { return peer_.socket(); }
     int heartbeats_seen = 0;
 
-private:
+  private:
     // The next message, heartbeating meanwhile for every living peer.
     std::optional<raw_message> receive(double timeout_s, bool skip_heartbeats) {
-        return peer_.receive_if(timeout_s,
-                                [&](const raw_message& m) { return !is_skipped_heartbeat(m, skip_heartbeats); });
+        return peer_.receive_if(timeout_s, [&](const raw_message& m) {
+            return !is_skipped_heartbeat(m, skip_heartbeats);
+        });
     }
     bool is_skipped_heartbeat(const raw_message& m, bool skip_heartbeats) {
         if (!skip_heartbeats || m.cmd != proto::command::heartbeat) return false;
@@ -251,7 +259,8 @@ private:
 };
 
 // Finds a field of a REPORT row.
-inline std::optional<proto::report_value> field(const proto::report_row& row, std::string_view key) {
+inline std::optional<proto::report_value> field(const proto::report_row& row,
+                                                std::string_view key) {
     for (const auto& f : row) {
         if (f.key == key) return f.value;
     }

@@ -8,7 +8,7 @@
 namespace shoal::testing {
 
 class deadline {
-public:
+  public:
     explicit deadline(double seconds)
         : at_(std::chrono::steady_clock::now() +
               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -16,15 +16,17 @@ public:
 
     // 0 once it passed.
     double left_s() const {
-        return std::max(0.0, std::chrono::duration<double>(at_ - std::chrono::steady_clock::now()).count());
+        return std::max(
+            0.0, std::chrono::duration<double>(at_ - std::chrono::steady_clock::now()).count());
     }
     // Whole milliseconds left, for a poll; 0 or less once it passed.
     std::chrono::milliseconds left_ms() const {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(at_ - std::chrono::steady_clock::now());
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+            at_ - std::chrono::steady_clock::now());
     }
     bool passed() const { return std::chrono::steady_clock::now() >= at_; }
 
-private:
+  private:
     std::chrono::steady_clock::time_point at_;
 };
 

@@ -30,7 +30,7 @@ namespace shoal::testing {
 
 // loop_fixture plus drive(f): run passes on the manual clock until f is done.
 class driven_loop_fixture : public loop_fixture {
-protected:
+  protected:
     template <class T>
     bool drive(const future<T>& f) {
         return drive_until_done(loop(), clock(), f);

@@ -15,13 +15,13 @@
 // Time only moves through advance(); a loop on a manual clock never sleeps until a timer is
 // due (see manual_clock.hpp), so timer tests advance and then run_once().
 
-#include <gtest/gtest.h>
-
 #include <cstddef>
 #include <exception>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "manual_clock.hpp"
 #include "shoal/common/errors.hpp"

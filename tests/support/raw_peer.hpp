@@ -59,13 +59,14 @@ std::string not_the_expected(const std::optional<raw_message>& m, double waited_
     if (!m) {
         why << "no " << proto::command_name(M::cmd) << " within " << waited_s << " s";
     } else if (m->cmd != M::cmd) {
-        why << "expected " << proto::command_name(M::cmd) << ", got " << describe_unexpected(m->cmd, m->body);
+        why << "expected " << proto::command_name(M::cmd) << ", got "
+            << describe_unexpected(m->cmd, m->body);
     }
     return why.str();
 }
 
 class raw_peer {
-public:
+  public:
     // A ROUTER bound to a free port on 127.0.0.1, in a context of its own: a broker's end.
     static raw_peer router_on_loopback() { return raw_peer(); }
     // A DEALER connected to `endpoint`: a client's or a worker's end.
@@ -105,7 +106,8 @@ public:
     // Any frames at all, for invalid-input tests.
     void send_frames(const std::vector<std::string>& frames) {
         for (std::size_t i = 0; i < frames.size(); ++i) {
-            const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+            const auto flags =
+                i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
             socket_.send(zmq::buffer(frames[i]), flags);
         }
     }
@@ -133,8 +135,11 @@ public:
         return receive_if(timeout_s, [](const raw_message&) { return true; });
     }
 
-private:
-    raw_peer() : own_context_(std::in_place), socket_(*own_context_, zmq::socket_type::router), routed_(true) {
+  private:
+    raw_peer()
+        : own_context_(std::in_place),
+          socket_(*own_context_, zmq::socket_type::router),
+          routed_(true) {
         proto::configure_socket(socket_);
         socket_.bind("tcp://127.0.0.1:0");
         endpoint_ = socket_.get(zmq::sockopt::last_endpoint);

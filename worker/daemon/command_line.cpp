@@ -14,10 +14,11 @@ constexpr std::uint32_t max_count = 1u << 20;
 }  // namespace
 
 parse_outcome parse_command_line(int argc, char** argv) {
-    CLI::App app{"shoal-worker: runs Shoal tasks for a broker.\n"
-                 "SIGTERM or SIGINT drains (finishes held tasks within --grace, then exits 0);\n"
-                 "a second one exits at once with status 128 + the signal number.",
-                 "shoal-worker"};
+    CLI::App app{
+        "shoal-worker: runs Shoal tasks for a broker.\n"
+        "SIGTERM or SIGINT drains (finishes held tasks within --grace, then exits 0);\n"
+        "a second one exits at once with status 128 + the signal number.",
+        "shoal-worker"};
     command_line c;
     std::optional<std::uint32_t> threads;
     std::optional<std::uint32_t> processes;
@@ -42,22 +43,26 @@ parse_outcome parse_command_line(int argc, char** argv) {
         ->check(CLI::Range(1u, max_count));
     app.add_option("--processes", processes, "process-pool children (default: the CPU count)")
         ->check(CLI::Range(1u, max_count));
-    app.add_option("--concurrency,-c", concurrency,
-                   "slots: tasks run at once, on any pool or the loop (default: threads + processes)")
+    app.add_option(
+           "--concurrency,-c", concurrency,
+           "slots: tasks run at once, on any pool or the loop (default: threads + processes)")
         ->check(CLI::Range(1u, max_count));
-    app.add_option("--prefetch", prefetch,
-                   "tasks held beyond the slots, waiting locally (default: 4 per slot; 0 holds only "
-                   "what runs)")
+    app.add_option(
+           "--prefetch", prefetch,
+           "tasks held beyond the slots, waiting locally (default: 4 per slot; 0 holds only "
+           "what runs)")
         ->check(CLI::Range(0u, max_count));
     app.add_option("--name,-n", c.options.name, "worker name (default: worker-<pid>@<hostname>)");
     app.add_option("--queues,-Q", queues,
                    "the queues it takes tasks from, comma-separated (default: default)")
         ->envname("SHOAL_QUEUES");
-    app.add_option("--grace", c.options.grace_seconds, "seconds a drain may take before the worker leaves")
+    app.add_option("--grace", c.options.grace_seconds,
+                   "seconds a drain may take before the worker leaves")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
-    app.add_option("--slow-loop", c.options.slow_loop_seconds,
-                   "seconds a loop task may block the worker's loop before it is reported (0: never)")
+    app.add_option(
+           "--slow-loop", c.options.slow_loop_seconds,
+           "seconds a loop task may block the worker's loop before it is reported (0: never)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     app.add_option("--log-level,-l", level, "trace, debug, info, warn, error, critical or off")

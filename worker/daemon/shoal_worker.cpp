@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
             return exit_usage;
         }
         for (const auto& name : worker.registry().names()) {
-            spdlog::info("task {} runs on the {}", name, to_string(worker.registry().find(name)->place));
+            spdlog::info("task {} runs on the {}", name,
+                         to_string(worker.registry().find(name)->place));
         }
         return worker.run();
     } catch (const shoal::plugin_error& e) {

@@ -14,7 +14,7 @@
 namespace shoal::worker_detail {
 
 class credit_ledger {
-public:
+  public:
     explicit credit_ledger(std::uint32_t capacity) noexcept : capacity_(capacity) {}
 
     // A WELCOME: the broker holds no credit for this session yet.
@@ -44,7 +44,9 @@ public:
         return fresh;
     }
     // A grant that could not be sent after all.
-    void take_back(std::uint32_t credit) noexcept { granted_ -= std::min<std::uint64_t>(credit, granted_); }
+    void take_back(std::uint32_t credit) noexcept {
+        granted_ -= std::min<std::uint64_t>(credit, granted_);
+    }
 
     // Draining: no more credit, ever.
     void stop_granting() noexcept { granting_ = false; }
@@ -53,7 +55,7 @@ public:
     std::uint64_t granted() const noexcept { return granted_; }
     std::uint32_t capacity() const noexcept { return capacity_; }
 
-private:
+  private:
     std::uint32_t capacity_;
     std::uint64_t held_ = 0;
     std::uint64_t granted_ = 0;

@@ -1,10 +1,10 @@
 #include "exception_description.hpp"
 
+#include <cxxabi.h>
+
 #include <cstdlib>
 #include <memory>
 #include <typeinfo>
-
-#include <cxxabi.h>
 
 #include "shoal/common/errors.hpp"
 

@@ -33,19 +33,19 @@ enum class end_cause : std::uint8_t {
 };
 
 struct job {
-    std::uint64_t number = 0;      // the worker's own key (the same task_id may come twice)
+    std::uint64_t number = 0;  // the worker's own key (the same task_id may come twice)
     proto::dispatched_task task;
     const task_entry* entry = nullptr;
     job_phase phase = job_phase::waiting;
-    future<std::string> loop_future;               // run_on::loop: the task's handle
-    concurrent::future<std::string> pool_future;   // the pools: the call's future
-    timer_handle time_limit;                       // armed while a limited loop/thread task runs
-    timer_handle soft_limit;                       // the same for soft_time_limit_ms
-    end_cause cause = end_cause::none;             // see end_cause
-    std::stop_source stop;                         // run_on::thread_pool: this_task's token
-    bool parked = false;                           // a loop task that gave its slot back
-    std::uint32_t remote_waits = 0;                // its waits in progress (subtask.hpp)
-    detail::task_driver* driver = nullptr;         // run_on::loop: the task's driver
+    future<std::string> loop_future;              // run_on::loop: the task's handle
+    concurrent::future<std::string> pool_future;  // the pools: the call's future
+    timer_handle time_limit;                      // armed while a limited loop/thread task runs
+    timer_handle soft_limit;                      // the same for soft_time_limit_ms
+    end_cause cause = end_cause::none;            // see end_cause
+    std::stop_source stop;                        // run_on::thread_pool: this_task's token
+    bool parked = false;                          // a loop task that gave its slot back
+    std::uint32_t remote_waits = 0;               // its waits in progress (subtask.hpp)
+    detail::task_driver* driver = nullptr;        // run_on::loop: the task's driver
 
     // Records a cause for ending it; a weaker one than already recorded changes nothing.
     void end_for(end_cause why) noexcept {

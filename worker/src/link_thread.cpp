@@ -57,7 +57,8 @@ void link_thread::run() {
     try {
         loop_.run_forever();
     } catch (const std::exception& e) {
-        spdlog::error("worker {}: the broker link's loop failed: {}", options_.greeting.name, e.what());
+        spdlog::error("worker {}: the broker link's loop failed: {}", options_.greeting.name,
+                      e.what());
     }
     link_.reset();  // the socket goes on the thread that used it
 }
@@ -79,9 +80,10 @@ void link_thread::close(std::string reason) {
 bool link_thread::send_raw(proto::command cmd, std::string body) {
     if (!in_session_ || !thread_.joinable()) return false;
     try {
-        loop_.call_soon_threadsafe([this, cmd, payload = std::move(body), session = sessions_]() mutable {
-            deliver(cmd, payload, session);
-        });
+        loop_.call_soon_threadsafe(
+            [this, cmd, payload = std::move(body), session = sessions_]() mutable {
+                deliver(cmd, payload, session);
+            });
     } catch (const event_loop_error&) {
         return false;
     }
@@ -89,7 +91,8 @@ bool link_thread::send_raw(proto::command cmd, std::string body) {
 }
 
 void link_thread::deliver(proto::command cmd, std::string& body, std::uint64_t session) {
-    if (link_ && link_->in_session() && link_->sessions() == session && link_->send_raw(cmd, body)) return;
+    if (link_ && link_->in_session() && link_->sessions() == session && link_->send_raw(cmd, body))
+        return;
     to_task_loop([this, cmd, payload = std::move(body), session] {
         if (events_.bounced) events_.bounced(cmd, payload, in_session_ && sessions_ == session);
     });

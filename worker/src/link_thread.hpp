@@ -43,7 +43,7 @@ struct link_thread_events {
 };
 
 class link_thread {
-public:
+  public:
     link_thread(std::shared_ptr<loop_gate> task_gate, proto::dealer_link_options options,
                 link_thread_events events);
     // Closes (without BYE if close() was not called) and joins the thread.
@@ -70,7 +70,7 @@ public:
     // Sessions started so far, as the task loop has seen them (1 after the first WELCOME).
     std::uint64_t sessions() const noexcept { return sessions_; }
 
-private:
+  private:
     void run();
     // Link thread: sends if the session it was meant for still runs, else bounces it.
     void deliver(proto::command cmd, std::string& body, std::uint64_t session);
@@ -81,7 +81,7 @@ private:
     proto::dealer_link_options options_;
     link_thread_events events_;
     zmq::context_t context_{1};
-    event_loop loop_;  // the link thread's
+    event_loop loop_;                           // the link thread's
     std::unique_ptr<proto::dealer_link> link_;  // link thread only
     std::thread thread_;
 

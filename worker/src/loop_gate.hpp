@@ -10,7 +10,7 @@
 namespace shoal::worker_detail {
 
 class loop_gate {
-public:
+  public:
     explicit loop_gate(event_loop& loop) noexcept : loop_(&loop) {}
 
     // Runs cb on the loop's thread soon; false (cb dropped) once the gate is closed.
@@ -30,7 +30,7 @@ public:
         loop_ = nullptr;
     }
 
-private:
+  private:
     std::mutex mutex_;
     event_loop* loop_;  // guarded by mutex_; null once closed
 };

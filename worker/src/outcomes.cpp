@@ -33,9 +33,11 @@ proto::outcome error_outcome(const proto::task_id& id, proto::task_status status
     return o;
 }
 
-proto::outcome failed_outcome(const proto::task_id& id, std::exception_ptr error, const std::string& worker) {
+proto::outcome failed_outcome(const proto::task_id& id, std::exception_ptr error,
+                              const std::string& worker) {
     auto [type, message] = describe(std::move(error));
-    return error_outcome(id, proto::task_status::failed, std::move(type), std::move(message), worker);
+    return error_outcome(id, proto::task_status::failed, std::move(type), std::move(message),
+                         worker);
 }
 
 std::optional<std::uint64_t> retry_countdown_ms(const std::exception_ptr& error) {

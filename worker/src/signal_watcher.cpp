@@ -1,12 +1,11 @@
 #include "signal_watcher.hpp"
 
-#include <cerrno>
-#include <system_error>
-
+#include <pthread.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <pthread.h>
+#include <cerrno>
+#include <system_error>
 
 namespace shoal::worker_detail {
 

@@ -5,17 +5,17 @@
 // to the signalfd, never to a pool thread's default action. Construct it before starting
 // any thread. The destructor restores the previous mask, after consuming what is pending.
 
+#include <signal.h>
+
 #include <functional>
 #include <initializer_list>
-
-#include <signal.h>
 
 #include "shoal/common/event_loop.hpp"
 
 namespace shoal::worker_detail {
 
 class signal_watcher {
-public:
+  public:
     // Throws std::system_error if the signalfd cannot be made.
     signal_watcher(event_loop& loop, std::initializer_list<int> signals,
                    std::function<void(int signo)> on_signal);
@@ -23,7 +23,7 @@ public:
     signal_watcher(const signal_watcher&) = delete;
     signal_watcher& operator=(const signal_watcher&) = delete;
 
-private:
+  private:
     void on_readable();
 
     event_loop& loop_;

@@ -1,8 +1,8 @@
 #include "shoal/worker/worker_context.hpp"
 
 #include "shoal/common/errors.hpp"
-#include "worker_core.hpp"
 #include "worker_context_scope.hpp"
+#include "worker_core.hpp"
 
 namespace shoal {
 namespace {
@@ -14,7 +14,8 @@ thread_local worker_context* current_context = nullptr;
 worker_context& worker_context::current() {
     if (current_context == nullptr) {
         throw invalid_state_error(
-            "no worker_context on this thread: only tasks on a worker's loop (run_on::loop) have one");
+            "no worker_context on this thread: only tasks on a worker's loop (run_on::loop) have "
+            "one");
     }
     return *current_context;
 }
@@ -29,7 +30,9 @@ std::uint64_t worker_context::current_job() const noexcept { return core_->curre
 
 bool worker_context::begin_remote_wait(std::uint64_t job) { return core_->begin_remote_wait(job); }
 
-future<void> worker_context::end_remote_wait(std::uint64_t job) { return core_->end_remote_wait(job); }
+future<void> worker_context::end_remote_wait(std::uint64_t job) {
+    return core_->end_remote_wait(job);
+}
 
 void worker_context::end_remote_wait_now(std::uint64_t job) { core_->end_remote_wait_now(job); }
 

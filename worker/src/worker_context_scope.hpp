@@ -9,13 +9,13 @@ class worker_context;
 namespace shoal::worker_detail {
 
 class worker_context_scope {
-public:
+  public:
     explicit worker_context_scope(worker_context& context) noexcept;
     ~worker_context_scope();
     worker_context_scope(const worker_context_scope&) = delete;
     worker_context_scope& operator=(const worker_context_scope&) = delete;
 
-private:
+  private:
     worker_context* previous_;
 };
 

@@ -38,8 +38,9 @@ int worker_core::run() {
     // Order matters: signals are blocked before any thread exists (every thread inherits the
     // mask), and the process pool forks before the thread pool and ZeroMQ start theirs.
     if (options_.handle_signals) {
-        signals_ = std::make_unique<signal_watcher>(loop_, std::initializer_list<int>{SIGTERM, SIGINT},
-                                                    [this](int signo) { on_signal(signo); });
+        signals_ =
+            std::make_unique<signal_watcher>(loop_, std::initializer_list<int>{SIGTERM, SIGINT},
+                                             [this](int signo) { on_signal(signo); });
     }
     start_pools();
     connect();
@@ -76,7 +77,8 @@ void worker_core::connect() {
     link_options.endpoint = options_.broker;
     link_options.greeting.role = proto::peer_role::worker;
     link_options.greeting.name = options_.name;
-    link_options.greeting.worker = {options_.slots, options_.prefetch, registry_.names(), options_.queues};
+    link_options.greeting.worker = {options_.slots, options_.prefetch, registry_.names(),
+                                    options_.queues};
     link_options.heartbeat_ms = options_.heartbeat_ms;
     link_options.liveness = options_.liveness;
     link_options.curve = proto::load_client_keys(options_.broker_key_file, options_.key_file);
@@ -96,7 +98,8 @@ void worker_core::connect() {
 // broker re-queues what it never got a result for.
 void worker_core::unwind_loop_tasks() {
     for (auto& [number, j] : jobs_) {
-        if (j.loop_future.valid() && !j.loop_future.done()) j.loop_future.cancel("the worker is leaving");
+        if (j.loop_future.valid() && !j.loop_future.done())
+            j.loop_future.cancel("the worker is leaving");
     }
     for (int pass = 0; pass < 100 && loop_.pending_task_count() > 0; ++pass) {
         loop_.stop();
@@ -106,7 +109,8 @@ void worker_core::unwind_loop_tasks() {
 
 void worker_core::shut_down() {
     leaving_ = true;
-    loop_.set_slow_step_observer(0, {});  // what follows may take a while, and is no task blocking the loop
+    loop_.set_slow_step_observer(
+        0, {});  // what follows may take a while, and is no task blocking the loop
     unwind_loop_tasks();
     // The client's thread posts into our loop: it stops before the loop closes.
     close_client();
@@ -121,7 +125,8 @@ void worker_core::shut_down() {
     }
     if (processes_) {
         if (processes_busy) {
-            spdlog::warn("worker {}: stopping process-pool children that still run tasks", options_.name);
+            spdlog::warn("worker {}: stopping process-pool children that still run tasks",
+                         options_.name);
             processes_->shutdown(false, true);
             kill_process_children();
         }
@@ -153,14 +158,18 @@ void worker_core::shut_down() {
 // (looked up by the step's task in loop_jobs_), as asyncio's slow-callback warning does. The
 // broker link runs on a thread of its own, so the block only delayed the worker's tasks.
 void worker_core::report_slow_steps() {
-    loop_.set_slow_step_observer(options_.slow_loop_seconds, [this](event_loop&, const slow_step& step) {
+    loop_.set_slow_step_observer(options_.slow_loop_seconds, [this](event_loop&,
+                                                                    const slow_step& step) {
         const job* j = loop_job_of(step.task);
         if (j == nullptr) {
-            spdlog::warn("worker {}: a {} blocked the loop for {:.2f} s", options_.name, step.kind, step.seconds);
+            spdlog::warn("worker {}: a {} blocked the loop for {:.2f} s", options_.name, step.kind,
+                         step.seconds);
         } else {
-            spdlog::warn("worker {}: task {} ({}) blocked the loop for {:.2f} s; a loop task must await, not "
-                         "block (run blocking code with run_in_executor, or in a thread or process task)",
-                         options_.name, j->task.name, j->task.id.to_hex(), step.seconds);
+            spdlog::warn(
+                "worker {}: task {} ({}) blocked the loop for {:.2f} s; a loop task must await, "
+                "not "
+                "block (run blocking code with run_in_executor, or in a thread or process task)",
+                options_.name, j->task.name, j->task.id.to_hex(), step.seconds);
         }
     });
 }

@@ -17,29 +17,29 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
-#include <string_view>
 #include <vector>
 
 #include "credit_ledger.hpp"
 #include "job.hpp"
 #include "link_thread.hpp"
 #include "loop_gate.hpp"
-#include "signal_watcher.hpp"
+#include "shoal/client/client.hpp"
 #include "shoal/common/detail/remote_wait_host.hpp"
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/process_pool_executor.hpp"
 #include "shoal/common/thread_pool_executor.hpp"
-#include "shoal/client/client.hpp"
 #include "shoal/worker/task_registry.hpp"
 #include "shoal/worker/worker_context.hpp"
 #include "shoal/worker/worker_options.hpp"
+#include "signal_watcher.hpp"
 
 namespace shoal::worker_detail {
 
 class worker_core {
-public:
+  public:
     explicit worker_core(const worker_options& options);
     ~worker_core();
     worker_core(const worker_core&) = delete;
@@ -58,7 +58,7 @@ public:
     void end_remote_wait_now(std::uint64_t number);
     void take_slot_now(std::uint64_t number);
 
-private:
+  private:
     // worker_core.cpp
     void start_pools();
     void connect();
@@ -129,30 +129,30 @@ private:
     std::unique_ptr<signal_watcher> signals_;
     std::unique_ptr<process_pool_executor> processes_;
     std::unique_ptr<thread_pool_executor> threads_;
-    std::unique_ptr<link_thread> link_;     // the broker, on a thread of its own
+    std::unique_ptr<link_thread> link_;      // the broker, on a thread of its own
     std::unique_ptr<shoal::client> client_;  // made by the first worker_context::client()
     worker_context worker_context_{*this};
     // What the loop tells of tasks waiting on remote futures (worker_subtasks.cpp).
     class remote_waits final : public detail::remote_wait_host {
-    public:
+      public:
         explicit remote_waits(worker_core& core) noexcept : core_(core) {}
         bool begin_remote_wait(std::uint64_t tag) override;
         detail::ref_ptr<detail::future_base> end_remote_wait(std::uint64_t tag) override;
         void end_remote_wait_now(std::uint64_t tag) override;
         void take_slot_now(std::uint64_t tag) override;
 
-    private:
+      private:
         worker_core& core_;
     };
     remote_waits remote_waits_{*this};
 
-    std::map<std::uint64_t, job> jobs_;     // every job held, by number
-    std::deque<std::uint64_t> waiting_;     // numbers of waiting jobs, oldest first
+    std::map<std::uint64_t, job> jobs_;  // every job held, by number
+    std::deque<std::uint64_t> waiting_;  // numbers of waiting jobs, oldest first
     // Parked loop tasks whose subtasks are done, waiting for a slot (before waiting_).
     std::deque<std::pair<std::uint64_t, future<void>>> resuming_;
     std::unordered_map<const detail::task_driver*, std::uint64_t> loop_jobs_;  // driver -> job
     std::uint64_t next_job_ = 1;
-    std::uint32_t running_ = 0;             // slots in use (running and abandoned jobs)
+    std::uint32_t running_ = 0;                  // slots in use (running and abandoned jobs)
     std::vector<proto::finished_task> results_;  // finished, not yet sent in a DONE
     // Jobs started since the last flush: those still running then are told in a STARTED (one
     // finished meanwhile is told by its DONE), so only they count if the worker dies.

@@ -5,12 +5,12 @@
 // returns 1, leaving unreported tasks to the broker's re-queueing). A second signal exits the
 // process at once with 128 + the signal number.
 
+#include <signal.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-
-#include <signal.h>
 
 #include <spdlog/spdlog.h>
 
@@ -29,8 +29,8 @@ std::string signal_name(int signo) {
 
 void worker_core::on_signal(int signo) {
     if (!draining_) {
-        spdlog::info("worker {}: {} received: draining (send it again to exit at once)", options_.name,
-                     signal_name(signo));
+        spdlog::info("worker {}: {} received: draining (send it again to exit at once)",
+                     options_.name, signal_name(signo));
         begin_drain("signal");
         return;
     }
@@ -43,8 +43,8 @@ void worker_core::begin_drain(std::string_view why) {
     ledger_.stop_granting();
     hand_back();
     grace_timer_ = loop_.call_later(options_.grace_seconds, [this] { on_grace_expired(); });
-    spdlog::info("worker {}: draining ({}): {} task(s) held, {} s grace", options_.name, why, jobs_.size(),
-                 options_.grace_seconds);
+    spdlog::info("worker {}: draining ({}): {} task(s) held, {} s grace", options_.name, why,
+                 jobs_.size(), options_.grace_seconds);
     check_drained();
 }
 
@@ -81,8 +81,9 @@ void worker_core::check_drained() {
 
 void worker_core::on_grace_expired() {
     if (leaving_) return;
-    spdlog::warn("worker {}: grace period over with {} task(s) unfinished; the broker will re-queue them",
-                 options_.name, busy_jobs());
+    spdlog::warn(
+        "worker {}: grace period over with {} task(s) unfinished; the broker will re-queue them",
+        options_.name, busy_jobs());
     flush();
     if (!leaving_) leave(1);
 }

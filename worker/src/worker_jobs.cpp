@@ -32,11 +32,13 @@ bool is_hard_limit(const std::exception_ptr& error) {
 void worker_core::accept(proto::dispatched_task task) {
     const task_entry* entry = registry_.find(task.name);
     if (entry == nullptr) {
-        spdlog::warn("worker {}: no task named '{}' (task {})", options_.name, task.name, task.id.to_hex());
+        spdlog::warn("worker {}: no task named '{}' (task {})", options_.name, task.name,
+                     task.id.to_hex());
         report({error_outcome(task.id, proto::task_status::unknown_task, unknown_task_type,
                               "worker " + options_.name + " has no task named '" + task.name + "'",
                               options_.name),
-                task.attempt, {}});
+                task.attempt,
+                {}});
         return;
     }
     const std::uint64_t number = next_job_++;
@@ -94,7 +96,8 @@ void worker_core::start_on_loop(job& j) {
     // (which inherits it); set it even if this runs inside another job's step.
     j.driver->set_host_tag(number);
     loop_jobs_[j.driver] = number;
-    j.loop_future.add_done_callback([this, number](const future<std::string>&) { on_loop_finished(number); });
+    j.loop_future.add_done_callback(
+        [this, number](const future<std::string>&) { on_loop_finished(number); });
     arm_time_limit(j);
 }
 
@@ -144,7 +147,8 @@ void worker_core::on_soft_time_limit(std::uint64_t number) {
     job& j = it->second;
     j.end_for(end_cause::soft_time_limit);
     spdlog::info("worker {}: task {} ({}) passed its soft time limit of {} ms; asking it to stop",
-                 options_.name, j.task.id.to_hex(), j.task.name, *j.task.options.soft_time_limit_ms);
+                 options_.name, j.task.id.to_hex(), j.task.name,
+                 *j.task.options.soft_time_limit_ms);
     if (j.entry->place == execution_place::loop) {
         // Catchable: the coroutine may clean up and return; is_soft_time_limit tells it apart.
         j.loop_future.cancel(std::string(soft_limit_cancel_message) + ": " +
@@ -172,41 +176,51 @@ void worker_core::on_time_limit(std::uint64_t number) {
     ledger_.acquire(1);
     report({error_outcome(j.task.id, proto::task_status::failed, time_limit_type,
                           limit_message(*j.task.options.time_limit_ms, false), options_.name),
-            j.task.attempt, {}});
+            j.task.attempt,
+            {}});
 }
 
 // What a job that ended with `error` (null: its loop task was cancelled) reports when the
 // worker itself ended it (j.cause, or the pool's own hard limit); nullopt when the task's own
 // outcome stands.
-std::optional<proto::outcome> worker_core::end_outcome(const job& j, const std::exception_ptr& error) const {
+std::optional<proto::outcome> worker_core::end_outcome(const job& j,
+                                                       const std::exception_ptr& error) const {
     const auto failed = [&](const char* type, std::uint64_t limit_ms, bool soft) {
-        return error_outcome(j.task.id, proto::task_status::failed, type, limit_message(limit_ms, soft), options_.name);
+        return error_outcome(j.task.id, proto::task_status::failed, type,
+                             limit_message(limit_ms, soft), options_.name);
     };
     const auto revoked = [&](std::string message) {
-        return error_outcome(j.task.id, proto::task_status::revoked, revoked_type, std::move(message), options_.name);
+        return error_outcome(j.task.id, proto::task_status::revoked, revoked_type,
+                             std::move(message), options_.name);
     };
     const bool cancelled = !error;
     switch (j.cause) {
-    case end_cause::time_limit:
-        if (cancelled) return failed(time_limit_type, *j.task.options.time_limit_ms, false);
-        break;
-    case end_cause::terminated:
-        if (holds<terminated_error>(error)) return revoked("revoked: terminated, its process was killed");
-        break;
-    case end_cause::revoked:
-        if (cancelled) return revoked("revoked");
-        // A thread task revoked with terminate, its stop token requested: it stopped by throwing.
-        if (j.entry->place == execution_place::thread_pool) return revoked("revoked: the task stopped on request");
-        break;
-    case end_cause::soft_time_limit:
-        if (cancelled) return failed(soft_time_limit_type, *j.task.options.soft_time_limit_ms, true);
-        break;
-    case end_cause::none:
-        break;
+        case end_cause::time_limit:
+            if (cancelled) return failed(time_limit_type, *j.task.options.time_limit_ms, false);
+            break;
+        case end_cause::terminated:
+            if (holds<terminated_error>(error))
+                return revoked("revoked: terminated, its process was killed");
+            break;
+        case end_cause::revoked:
+            if (cancelled) return revoked("revoked");
+            // A thread task revoked with terminate, its stop token requested: it stopped by
+            // throwing.
+            if (j.entry->place == execution_place::thread_pool)
+                return revoked("revoked: the task stopped on request");
+            break;
+        case end_cause::soft_time_limit:
+            if (cancelled)
+                return failed(soft_time_limit_type, *j.task.options.soft_time_limit_ms, true);
+            break;
+        case end_cause::none:
+            break;
     }
     if (cancelled) return revoked("revoked");
-    if (j.entry->place == execution_place::process_pool && j.task.options.time_limit_ms && is_hard_limit(error)) {
-        return failed(time_limit_type, *j.task.options.time_limit_ms, false);  // the pool's own limit
+    if (j.entry->place == execution_place::process_pool && j.task.options.time_limit_ms &&
+        is_hard_limit(error)) {
+        return failed(time_limit_type, *j.task.options.time_limit_ms,
+                      false);  // the pool's own limit
     }
     return std::nullopt;
 }
@@ -227,14 +241,15 @@ void worker_core::on_loop_finished(std::uint64_t number) {
     }
 }
 
-void worker_core::on_pool_finished(std::uint64_t number, const concurrent::future<std::string>& done) {
+void worker_core::on_pool_finished(std::uint64_t number,
+                                   const concurrent::future<std::string>& done) {
     const auto it = jobs_.find(number);
     if (it == jobs_.end()) return;
     job& j = it->second;
     if (j.phase == job_phase::abandoned) {
         // Reported at its time limit already; its slot and credit come back now.
-        spdlog::info("worker {}: the thread of task {} returned after its time limit", options_.name,
-                     j.task.id.to_hex());
+        spdlog::info("worker {}: the thread of task {} returned after its time limit",
+                     options_.name, j.task.id.to_hex());
         jobs_.erase(it);
         --running_;
         ledger_.release(1);
@@ -246,8 +261,8 @@ void worker_core::on_pool_finished(std::uint64_t number, const concurrent::futur
     j.soft_limit.cancel();
     if (done.cancelled()) {
         // Cancelled while queued in the pool: only a revoke does that.
-        finish(number, error_outcome(j.task.id, proto::task_status::revoked, revoked_type, "revoked",
-                                     options_.name));
+        finish(number, error_outcome(j.task.id, proto::task_status::revoked, revoked_type,
+                                     "revoked", options_.name));
     } else if (std::exception_ptr error = done.exception()) {
         if (auto outcome = end_outcome(j, error)) {
             finish(number, std::move(*outcome));
@@ -294,8 +309,10 @@ void worker_core::cancel(std::uint64_t number, bool terminate) {
     j.end_for(end_cause::revoked);
     // A thread cannot be killed: its stop token is requested. If it then throws, it is
     // reported revoked; if it returns a value, that is its outcome.
-    spdlog::info("worker {}: task {} runs on a thread, which cannot be killed; its stop token is "
-                 "requested", options_.name, j.task.id.to_hex());
+    spdlog::info(
+        "worker {}: task {} runs on a thread, which cannot be killed; its stop token is "
+        "requested",
+        options_.name, j.task.id.to_hex());
     j.stop.request_stop();
 }
 

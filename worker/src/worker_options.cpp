@@ -1,10 +1,10 @@
 #include "shoal/worker/worker_options.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <stdexcept>
 #include <thread>
-
-#include <unistd.h>
 
 #include "shoal/proto/messages.hpp"
 
@@ -20,7 +20,8 @@ std::uint32_t cpu_count() noexcept {
     return n == 0 ? 1u : n;
 }
 
-std::uint32_t positive(std::optional<std::uint32_t> value, std::uint32_t fallback, const char* what) {
+std::uint32_t positive(std::optional<std::uint32_t> value, std::uint32_t fallback,
+                       const char* what) {
     if (!value) return fallback;
     if (*value == 0) throw std::invalid_argument(std::string(what) + " must be at least 1");
     return *value;
@@ -55,8 +56,9 @@ resolved_worker_options resolve(const worker_options& options) {
     r.name = options.name.empty() ? default_worker_name() : options.name;
     for (const std::string& q : options.queues) {
         if (q.empty() || q.size() > proto::max_name_bytes) {
-            throw std::invalid_argument("a queue name must be 1.." + std::to_string(proto::max_name_bytes) +
-                                        " bytes (got '" + q + "')");
+            throw std::invalid_argument("a queue name must be 1.." +
+                                        std::to_string(proto::max_name_bytes) + " bytes (got '" +
+                                        q + "')");
         }
         if (std::find(r.queues.begin(), r.queues.end(), q) == r.queues.end()) r.queues.push_back(q);
     }
@@ -71,7 +73,8 @@ resolved_worker_options resolve(const worker_options& options) {
     if (options.heartbeat_ms == 0 || options.liveness == 0) {
         throw std::invalid_argument("heartbeat_ms and liveness must be at least 1");
     }
-    if (!(options.slow_loop_seconds >= 0)) throw std::invalid_argument("the slow-loop threshold must be >= 0");
+    if (!(options.slow_loop_seconds >= 0))
+        throw std::invalid_argument("the slow-loop threshold must be >= 0");
     r.slow_loop_seconds = options.slow_loop_seconds;
     r.heartbeat_ms = options.heartbeat_ms;
     r.liveness = options.liveness;

@@ -18,7 +18,8 @@ constexpr double resend_delay_s = 0.05;
 
 std::size_t encoded_size(const proto::finished_task& t) {
     const auto& e = t.result.error;
-    return entry_overhead + t.result.payload.size() + e.type.size() + e.message.size() + e.where.size();
+    return entry_overhead + t.result.payload.size() + e.type.size() + e.message.size() +
+           e.where.size();
 }
 
 }  // namespace
@@ -70,12 +71,11 @@ bool worker_core::send_results() {
             proto::finished_task& candidate = results_[next];
             if (message_overhead + encoded_size(candidate) > max_bytes) {
                 const std::size_t size = candidate.result.payload.size();
-                candidate.result = error_outcome(candidate.result.id, proto::task_status::failed,
-                                                 result_too_large_type,
-                                                 "the result takes " + std::to_string(size) +
-                                                     " bytes; the broker accepts messages up to " +
-                                                     std::to_string(max_bytes),
-                                                 options_.name);
+                candidate.result = error_outcome(
+                    candidate.result.id, proto::task_status::failed, result_too_large_type,
+                    "the result takes " + std::to_string(size) +
+                        " bytes; the broker accepts messages up to " + std::to_string(max_bytes),
+                    options_.name);
             }
             const std::size_t size = encoded_size(candidate);
             if (!message.finished.empty() && bytes + size > max_bytes) break;
@@ -90,14 +90,17 @@ bool worker_core::send_results() {
             // Put the batch back where it was and try again shortly.
             ledger_.take_back(message.credit);
             ledger_.acquire(count);
-            for (std::size_t i = 0; i < count; ++i) results_[next - count + i] = std::move(message.finished[i]);
-            results_.erase(results_.begin(), results_.begin() + static_cast<std::ptrdiff_t>(next - count));
+            for (std::size_t i = 0; i < count; ++i)
+                results_[next - count + i] = std::move(message.finished[i]);
+            results_.erase(results_.begin(),
+                           results_.begin() + static_cast<std::ptrdiff_t>(next - count));
             retry_timer_.cancel();
             retry_timer_ = loop_.call_later(resend_delay_s, [this] { schedule_flush(); });
             spdlog::warn("worker {}: DONE not sent (socket busy); retrying", options_.name);
             return false;
         }
-        spdlog::debug("worker {}: DONE with {} result(s), credit {}", options_.name, count, message.credit);
+        spdlog::debug("worker {}: DONE with {} result(s), credit {}", options_.name, count,
+                      message.credit);
     }
     results_.clear();
     return true;

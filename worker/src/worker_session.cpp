@@ -15,8 +15,8 @@ proto::finished_task refusal_of(proto::malformed_dispatch bad, const std::string
     proto::finished_task refused;
     refused.result.id = bad.id;
     refused.result.status = proto::task_status::failed;
-    refused.result.error = {"shoal::bad_task", "malformed task in DISPATCH: " + std::move(bad.problem),
-                            worker_name};
+    refused.result.error = {"shoal::bad_task",
+                            "malformed task in DISPATCH: " + std::move(bad.problem), worker_name};
     refused.attempt = bad.attempt;
     return refused;
 }
@@ -27,8 +27,9 @@ void worker_core::on_connected(const proto::welcome& session) {
     ledger_.start_session();
     const std::uint32_t credit = ledger_.grant();
     if (!link_->send(proto::ready{credit})) ledger_.take_back(credit);
-    spdlog::info("worker {}: session {} with {} (heartbeat {} ms); holding {}, credit {}", options_.name,
-                 link_->sessions(), options_.broker, session.heartbeat_ms, ledger_.held(), credit);
+    spdlog::info("worker {}: session {} with {} (heartbeat {} ms); holding {}, credit {}",
+                 options_.name, link_->sessions(), options_.broker, session.heartbeat_ms,
+                 ledger_.held(), credit);
     flush();  // results finished while the broker was away
 }
 
@@ -48,7 +49,8 @@ void worker_core::on_bounced(proto::command cmd, std::string_view body, bool sam
         } else {
             // STARTED and DRAIN are best effort: the broker takes back what a lost session held.
             if (same_session) {
-                spdlog::warn("worker {}: a {} could not be sent", options_.name, proto::command_name(cmd));
+                spdlog::warn("worker {}: a {} could not be sent", options_.name,
+                             proto::command_name(cmd));
             }
             return;
         }
@@ -60,7 +62,8 @@ void worker_core::on_bounced(proto::command cmd, std::string_view body, bool sam
     if (same_session) {
         retry_timer_.cancel();
         retry_timer_ = loop_.call_later(0.05, [this] { schedule_flush(); });
-        spdlog::warn("worker {}: {} not sent (socket busy); retrying", options_.name, proto::command_name(cmd));
+        spdlog::warn("worker {}: {} not sent (socket busy); retrying", options_.name,
+                     proto::command_name(cmd));
     } else {
         schedule_flush();  // in the next session (now, if it has begun)
     }
@@ -68,8 +71,8 @@ void worker_core::on_bounced(proto::command cmd, std::string_view body, bool sam
 
 void worker_core::on_lost(std::string_view why) {
     ledger_.end_session();
-    spdlog::warn("worker {}: lost the broker ({}); reconnecting, {} task(s) held", options_.name, why,
-                 jobs_.size());
+    spdlog::warn("worker {}: lost the broker ({}); reconnecting, {} task(s) held", options_.name,
+                 why, jobs_.size());
 }
 
 void worker_core::on_message(proto::command cmd, std::string_view body) {
@@ -103,11 +106,14 @@ void worker_core::on_dispatch(std::string_view body) {
     }
     if (!reading.malformed.empty() || reading.unidentified > 0) {
         spdlog::warn("worker {}: bad DISPATCH: {} task(s) readable, {} refused, {} unidentified",
-                     options_.name, reading.tasks.size(), reading.malformed.size(), reading.unidentified);
+                     options_.name, reading.tasks.size(), reading.malformed.size(),
+                     reading.unidentified);
     }
-    const std::uint64_t arrived = reading.tasks.size() + reading.malformed.size() + reading.unidentified;
+    const std::uint64_t arrived =
+        reading.tasks.size() + reading.malformed.size() + reading.unidentified;
     if (const std::uint64_t beyond = ledger_.dispatched(arrived); beyond > 0) {
-        spdlog::warn("worker {}: the broker sent {} task(s) beyond the credit granted", options_.name, beyond);
+        spdlog::warn("worker {}: the broker sent {} task(s) beyond the credit granted",
+                     options_.name, beyond);
     }
     // Entries without an id cannot be reported or run; they no longer count as held.
     ledger_.release(reading.unidentified);
@@ -135,7 +141,8 @@ void worker_core::on_cancel(std::string_view body) {
             if (j.task.id == id) numbers.push_back(number);
         }
         if (numbers.empty()) {
-            spdlog::debug("worker {}: CANCEL for {}, which it does not hold", options_.name, id.to_hex());
+            spdlog::debug("worker {}: CANCEL for {}, which it does not hold", options_.name,
+                          id.to_hex());
         }
         for (const auto number : numbers) cancel(number, request.terminate);
     }
@@ -144,8 +151,8 @@ void worker_core::on_cancel(std::string_view body) {
 void worker_core::on_error(std::string_view body) {
     try {
         const auto e = proto::decode<proto::error_reply>(body);
-        spdlog::warn("worker {}: the broker answered ERROR {}: {}{}", options_.name, e.code, e.message,
-                     e.related ? " (task " + e.related->to_hex() + ")" : std::string());
+        spdlog::warn("worker {}: the broker answered ERROR {}: {}{}", options_.name, e.code,
+                     e.message, e.related ? " (task " + e.related->to_hex() + ")" : std::string());
     } catch (const std::exception& e) {
         spdlog::warn("worker {}: bad ERROR from the broker: {}", options_.name, e.what());
     }

@@ -31,13 +31,17 @@ std::uint64_t worker_core::current_job() const noexcept {
 
 // The loop tells us when a job's task (or one it created) suspends on a remote future, and
 // when that future is done: the same counting as subtask() and without_slot().
-bool worker_core::remote_waits::begin_remote_wait(std::uint64_t tag) { return core_.begin_remote_wait(tag); }
+bool worker_core::remote_waits::begin_remote_wait(std::uint64_t tag) {
+    return core_.begin_remote_wait(tag);
+}
 
 detail::ref_ptr<detail::future_base> worker_core::remote_waits::end_remote_wait(std::uint64_t tag) {
     return core_.end_remote_wait(tag).state_ptr();
 }
 
-void worker_core::remote_waits::end_remote_wait_now(std::uint64_t tag) { core_.end_remote_wait_now(tag); }
+void worker_core::remote_waits::end_remote_wait_now(std::uint64_t tag) {
+    core_.end_remote_wait_now(tag);
+}
 
 void worker_core::remote_waits::take_slot_now(std::uint64_t tag) { core_.take_slot_now(tag); }
 
@@ -84,7 +88,8 @@ void worker_core::park(job& j) {
     ledger_.release(1);
     schedule_flush();  // the credit goes back to the broker in this pass's DONE or a READY
     start_waiting();
-    spdlog::debug("worker {}: task {} gave its slot back while it waits", options_.name, j.task.id.to_hex());
+    spdlog::debug("worker {}: task {} gave its slot back while it waits", options_.name,
+                  j.task.id.to_hex());
 }
 
 // May take the slot count past the slots (a wait cancelled): start_waiting() starts nothing
@@ -103,7 +108,8 @@ void worker_core::resume_parked() {
         if (granted.done()) continue;  // the task was cancelled meanwhile
         const auto it = jobs_.find(number);
         // A job that began another wait meanwhile stays parked; its waits go on.
-        if (it != jobs_.end() && it->second.parked && it->second.remote_waits == 0) unpark(it->second);
+        if (it != jobs_.end() && it->second.parked && it->second.remote_waits == 0)
+            unpark(it->second);
         granted.set_result();
     }
 }

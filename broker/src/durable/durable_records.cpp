@@ -62,7 +62,8 @@ task_record decode_task_record(std::string_view bytes) {
     r.seq = get_u64(bytes, 9);
     proto::submit one = proto::decode<proto::submit>(bytes.substr(record_header_bytes + 8));
     if (one.tasks.size() != 1) {
-        throw proto::decode_error(proto::decode_errc::bad_body, "a stored task record holds one task");
+        throw proto::decode_error(proto::decode_errc::bad_body,
+                                  "a stored task record holds one task");
     }
     r.task = std::move(one.tasks.front());
     return r;
@@ -74,7 +75,8 @@ result_record decode_result_record(std::string_view bytes) {
     r.body_hash = get_u64(bytes, 1);
     proto::result one = proto::decode<proto::result>(bytes.substr(record_header_bytes));
     if (one.outcomes.size() != 1) {
-        throw proto::decode_error(proto::decode_errc::bad_body, "a stored result record holds one outcome");
+        throw proto::decode_error(proto::decode_errc::bad_body,
+                                  "a stored result record holds one outcome");
     }
     r.outcome = std::move(one.outcomes.front());
     return r;

@@ -138,7 +138,8 @@ std::optional<dead_record> decode_dead(std::string_view text) {
     const auto second = first == std::string_view::npos ? first : text.find(',', first + 1);
     if (second == std::string_view::npos) return std::nullopt;
     std::uint64_t deaths = 0;
-    if (std::from_chars(text.data(), text.data() + first, deaths).ec != std::errc{}) return std::nullopt;
+    if (std::from_chars(text.data(), text.data() + first, deaths).ec != std::errc{})
+        return std::nullopt;
     if (std::from_chars(text.data() + first + 1, text.data() + second, d.at_ms).ec != std::errc{}) {
         return std::nullopt;
     }
@@ -181,7 +182,9 @@ recovery durable_store::open() {
     std::unordered_map<proto::task_id, task_progress, proto::task_id_hash> leases;
     std::unordered_map<proto::task_id, std::uint64_t, proto::task_id_hash> held;
     std::unordered_map<proto::task_id, dead_record, proto::task_id_hash> dead;
-    read_hash(leases_key, [&](const proto::task_id& id, const std::string& v) { leases[id] = decode_progress(v); });
+    read_hash(leases_key, [&](const proto::task_id& id, const std::string& v) {
+        leases[id] = decode_progress(v);
+    });
     read_hash(held_key, [&](const proto::task_id& id, const std::string& v) {
         held[id] = std::strtoull(v.c_str(), nullptr, 10);
     });
@@ -196,13 +199,15 @@ recovery durable_store::open() {
     const auto settle_chunk = [&] {
         if (chunk.empty()) return;
         redis_pipeline exists;
-        for (const auto& [hex, record] : chunk) exists.add("EXISTS", std::string(result_prefix) + hex);
+        for (const auto& [hex, record] : chunk)
+            exists.add("EXISTS", std::string(result_prefix) + hex);
         const std::vector<redis_reply> found = redis.run(exists);
         redis_pipeline cleanup;
         for (std::size_t i = 0; i < chunk.size(); ++i) {
             const auto& [hex, record] = chunk[i];
             if (found[i].integer == 1) {
-                for (const char* key : {tasks_key, leases_key, held_key, dead_key}) cleanup.add("HDEL", key, hex);
+                for (const char* key : {tasks_key, leases_key, held_key, dead_key})
+                    cleanup.add("HDEL", key, hex);
                 ++out.finished;
                 continue;
             }
@@ -210,7 +215,8 @@ recovery durable_store::open() {
                 recovered_task t;
                 t.record = decode_task_record(record);
                 if (t.record.task.id.to_hex() != hex) {
-                    throw proto::decode_error(proto::decode_errc::bad_body, "its id is not its key");
+                    throw proto::decode_error(proto::decode_errc::bad_body,
+                                              "its id is not its key");
                 }
                 const proto::task_id& id = t.record.task.id;
                 if (const auto it = leases.find(id); it != leases.end()) t.progress = it->second;
@@ -219,8 +225,9 @@ recovery durable_store::open() {
                 out.tasks.push_back(std::move(t));
             } catch (const proto::decode_error& e) {
                 ++out.unreadable;
-                spdlog::error("shoal-broker: task record {} in Redis is unreadable ({}); left as it is",
-                              hex, e.what());
+                spdlog::error(
+                    "shoal-broker: task record {} in Redis is unreadable ({}); left as it is", hex,
+                    e.what());
             }
         }
         if (!cleanup.empty()) redis.run(cleanup);
@@ -242,10 +249,12 @@ recovery durable_store::open() {
     } while (cursor != "0");
     settle_chunk();
     // HSCAN may return a field twice; keep one of each, in submission order.
-    std::sort(out.tasks.begin(), out.tasks.end(), [](const recovered_task& a, const recovered_task& b) {
-        return a.record.seq < b.record.seq ||
-               (a.record.seq == b.record.seq && a.record.task.id.to_hex() < b.record.task.id.to_hex());
-    });
+    std::sort(out.tasks.begin(), out.tasks.end(),
+              [](const recovered_task& a, const recovered_task& b) {
+                  return a.record.seq < b.record.seq ||
+                         (a.record.seq == b.record.seq &&
+                          a.record.task.id.to_hex() < b.record.task.id.to_hex());
+              });
     out.tasks.erase(std::unique(out.tasks.begin(), out.tasks.end(),
                                 [](const recovered_task& a, const recovered_task& b) {
                                     return a.record.task.id == b.record.task.id;
@@ -296,7 +305,8 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
                 failure = reply->str;
             } else if (reply->type == redis_reply::kind::string && reply->str == "LATE") {
                 failure = "the write reached Redis after the broker gave up on it";
-            } else if (reply->type != redis_reply::kind::array || reply->elements.size() != sizes[call]) {
+            } else if (reply->type != redis_reply::kind::array ||
+                       reply->elements.size() != sizes[call]) {
                 failure = "the submit script answered something unexpected";
             }
             for (std::size_t i = 0; i < sizes[call]; ++i) {
@@ -321,7 +331,8 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
                     try {
                         a.outcome = decode_result_record(e.str).outcome;
                     } catch (const proto::decode_error& err) {
-                        spdlog::error("shoal-broker: a stored result is unreadable: {}", err.what());
+                        spdlog::error("shoal-broker: a stored result is unreadable: {}",
+                                      err.what());
                     }
                 }
                 answers.push_back(std::move(a));
@@ -439,12 +450,14 @@ void durable_store::flush_results() {
         // A relative expiry (PX): only the steady passing of time ends a result, whatever the
         // wall clock does (Redis's own clock counts it down).
         const std::string ttl_ms = std::to_string(result_ttl_ms());
-        for (const staged_result& s : *batch) p.add("SET", result_key(s.id), s.record, "NX", "PX", ttl_ms);
+        for (const staged_result& s : *batch)
+            p.add("SET", result_key(s.id), s.record, "NX", "PX", ttl_ms);
         // A dedup window longer than the result's life: the record's header outlives it.
         if (options_.dedup_window_s > options_.result_ttl_s) {
             const std::string window_ms = std::to_string(options_.dedup_window_s * 1000);
             for (const staged_result& s : *batch) {
-                p.add("SET", seen_key(s.id), s.record.substr(0, record_header_bytes), "PX", window_ms);
+                p.add("SET", seen_key(s.id), s.record.substr(0, record_header_bytes), "PX",
+                      window_ms);
             }
         }
         // The task and its state go in the same pipeline, after the result: a broker that dies

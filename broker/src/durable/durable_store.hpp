@@ -47,9 +47,9 @@ namespace shoal::broker {
 
 struct durable_options {
     redis_endpoint endpoint;
-    std::uint64_t result_ttl_s = 86'400;  // how long Redis keeps a result
+    std::uint64_t result_ttl_s = 86'400;    // how long Redis keeps a result
     std::uint64_t dedup_window_s = 86'400;  // how long a finished task's id is recognised
-    double timeout_s = 2.0;               // every Redis call
+    double timeout_s = 2.0;                 // every Redis call
 };
 
 // What a task had been through when the broker stopped (shoal:leases).
@@ -96,7 +96,7 @@ struct submit_answer {
 };
 
 class durable_store {
-public:
+  public:
     durable_store(event_loop& loop, durable_options options);
 
     // At startup, blocking: connects (throws redis_error with a clear message if it cannot),
@@ -125,7 +125,7 @@ public:
     void stage_hold(const proto::task_id& id, std::uint64_t until_ms);
     void stage_release(const proto::task_id& id);  // no longer held
     void stage_dead(const proto::task_id& id, const dead_record& dead);
-    void stage_undead(const proto::task_id& id);   // requeued
+    void stage_undead(const proto::task_id& id);  // requeued
     std::size_t unwritten_state() const noexcept;
 
     // ---- results: kept until Redis confirms them; on_results_stored tells which
@@ -133,7 +133,9 @@ public:
     std::function<void(const std::vector<proto::task_id>& ids)> on_results_stored;
     // Redis is up (again), after the store flushed what it kept.
     std::function<void()> on_up;
-    std::size_t unwritten_results() const noexcept { return staged_results_.size() + sending_results_; }
+    std::size_t unwritten_results() const noexcept {
+        return staged_results_.size() + sending_results_;
+    }
     // Connected, with nothing staged and nothing sent that Redis has not answered yet.
     bool idle() const noexcept {
         return connection_.is_up() && connection_.in_flight() == 0 && unwritten_state() == 0 &&
@@ -144,14 +146,15 @@ public:
     void flush();
 
     // ---- fetch: stored results by id (nullopt: none stored)
-    using fetch_callback = std::function<void(bool answered, std::vector<std::optional<proto::outcome>>& results)>;
+    using fetch_callback =
+        std::function<void(bool answered, std::vector<std::optional<proto::outcome>>& results)>;
     bool fetch_results(const std::vector<proto::task_id>& ids, fetch_callback done);
 
     // The result TTL in milliseconds (SET's PX: relative, so a stepped wall clock changes
     // nothing).
     std::uint64_t result_ttl_ms() const noexcept { return options_.result_ttl_s * 1000; }
 
-private:
+  private:
     struct staged_result {
         proto::task_id id;
         std::string record;
@@ -165,7 +168,8 @@ private:
     void flush_results();
 
     // Task state by hash (leases, held, dead): id -> value to set, or nullopt to delete.
-    using staged_fields = std::unordered_map<proto::task_id, std::optional<std::string>, proto::task_id_hash>;
+    using staged_fields =
+        std::unordered_map<proto::task_id, std::optional<std::string>, proto::task_id_hash>;
     struct staged_hash {
         const char* key;
         staged_fields fields;

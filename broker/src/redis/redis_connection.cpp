@@ -12,7 +12,9 @@ namespace shoal::broker {
 
 // The C callbacks hiredis calls, forwarding to the connection in their privdata.
 struct redis_connection_hooks {
-    static redis_connection& of(void* privdata) { return *static_cast<redis_connection*>(privdata); }
+    static redis_connection& of(void* privdata) {
+        return *static_cast<redis_connection*>(privdata);
+    }
 
     static void add_read(void* privdata) {
         redis_connection& c = of(privdata);
@@ -58,7 +60,8 @@ struct redis_connection_hooks {
         if (status == REDIS_OK || ac->data == nullptr) return;
         redis_connection& c = of(ac->data);
         if (c.down_reason_.empty()) {
-            c.down_reason_ = fmt::format("cannot connect: {}", ac->errstr != nullptr ? ac->errstr : "?");
+            c.down_reason_ =
+                fmt::format("cannot connect: {}", ac->errstr != nullptr ? ac->errstr : "?");
         }
     }
     static void on_reply(redisAsyncContext* ac, void* reply, void* privdata) {
@@ -97,7 +100,8 @@ void redis_connection::connect() {
     redisAsyncContext* ac = e.is_unix() ? redisAsyncConnectUnix(e.unix_path.c_str())
                                         : redisAsyncConnect(e.host.c_str(), e.port);
     if (ac == nullptr || ac->err != 0) {
-        down_reason_ = fmt::format("cannot connect: {}", ac != nullptr ? ac->errstr : "out of memory");
+        down_reason_ =
+            fmt::format("cannot connect: {}", ac != nullptr ? ac->errstr : "out of memory");
         if (ac != nullptr) redisAsyncFree(ac);
         schedule_reconnect();
         return;
@@ -116,7 +120,8 @@ void redis_connection::connect() {
     state_ = state::connecting;
     // The connect completes when the socket turns writable.
     redis_connection_hooks::add_write(this);
-    deadline_timer_ = loop_.call_later(std::min(0.25, options_.timeout_s / 4), [this] { check_deadlines(); });
+    deadline_timer_ =
+        loop_.call_later(std::min(0.25, options_.timeout_s / 4), [this] { check_deadlines(); });
     handshake();
 }
 
@@ -164,8 +169,8 @@ bool redis_connection::send_batch(const redis_pipeline& pipeline, batch_callback
     batches_.push_back(std::move(b));
     for (std::size_t i = 0; i < pipeline.size(); ++i) {
         const std::string_view cmd = pipeline.command(i);
-        if (redisAsyncFormattedCommand(context_, &redis_connection_hooks::on_reply, raw,
-                                       cmd.data(), cmd.size()) != REDIS_OK) {
+        if (redisAsyncFormattedCommand(context_, &redis_connection_hooks::on_reply, raw, cmd.data(),
+                                       cmd.size()) != REDIS_OK) {
             // The context is disconnecting: what was appended fails with it.
             raw->result.failure = "the connection is closing";
             break;
@@ -210,13 +215,14 @@ void redis_connection::on_reply(batch* b, void* reply) {
 
 void redis_connection::check_deadlines() {
     if (context_ == nullptr) return;
-    deadline_timer_ = loop_.call_later(std::min(0.25, options_.timeout_s / 4), [this] { check_deadlines(); });
+    deadline_timer_ =
+        loop_.call_later(std::min(0.25, options_.timeout_s / 4), [this] { check_deadlines(); });
     if (batches_.empty()) return;
     // Waiting since the oldest pipeline was sent, or since the last reply if one came after.
     const double waiting_since = std::max(batches_.front()->sent_at, last_reply_at_);
     if (loop_.time() - waiting_since >= options_.timeout_s) {
-        fail_connection(fmt::format("no reply for {:.1f} s (Redis hung or unreachable)",
-                                    options_.timeout_s));
+        fail_connection(
+            fmt::format("no reply for {:.1f} s (Redis hung or unreachable)", options_.timeout_s));
     }
 }
 

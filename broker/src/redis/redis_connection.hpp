@@ -47,7 +47,7 @@ struct redis_batch_result {
 };
 
 class redis_connection {
-public:
+  public:
     enum class state { down, connecting, up };
     using batch_callback = std::function<void(redis_batch_result&&)>;
 
@@ -78,7 +78,7 @@ public:
     // must be in place before anything else this connection sends.
     std::function<void(redis_pipeline&)> on_handshake;
 
-private:
+  private:
     struct batch {
         std::size_t expected = 0;  // commands sent
         std::size_t seen = 0;      // of which answered (or failed)

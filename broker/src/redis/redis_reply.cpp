@@ -10,30 +10,31 @@ namespace shoal::broker {
 redis_reply redis_reply::from(const redisReply& r) {
     redis_reply out;
     switch (r.type) {
-    case REDIS_REPLY_INTEGER:
-        out.type = kind::integer;
-        out.integer = r.integer;
-        break;
-    case REDIS_REPLY_STRING:
-        out.type = kind::string;
-        out.str.assign(r.str, r.len);
-        break;
-    case REDIS_REPLY_STATUS:
-        out.type = kind::status;
-        out.str.assign(r.str, r.len);
-        break;
-    case REDIS_REPLY_ERROR:
-        out.type = kind::error;
-        out.str.assign(r.str, r.len);
-        break;
-    case REDIS_REPLY_ARRAY:
-        out.type = kind::array;
-        out.elements.reserve(r.elements);
-        for (std::size_t i = 0; i < r.elements; ++i) out.elements.push_back(from(*r.element[i]));
-        break;
-    default:
-        out.type = kind::nil;
-        break;
+        case REDIS_REPLY_INTEGER:
+            out.type = kind::integer;
+            out.integer = r.integer;
+            break;
+        case REDIS_REPLY_STRING:
+            out.type = kind::string;
+            out.str.assign(r.str, r.len);
+            break;
+        case REDIS_REPLY_STATUS:
+            out.type = kind::status;
+            out.str.assign(r.str, r.len);
+            break;
+        case REDIS_REPLY_ERROR:
+            out.type = kind::error;
+            out.str.assign(r.str, r.len);
+            break;
+        case REDIS_REPLY_ARRAY:
+            out.type = kind::array;
+            out.elements.reserve(r.elements);
+            for (std::size_t i = 0; i < r.elements; ++i)
+                out.elements.push_back(from(*r.element[i]));
+            break;
+        default:
+            out.type = kind::nil;
+            break;
     }
     return out;
 }

@@ -26,7 +26,7 @@ struct redis_reply {
 };
 
 class redis_pipeline {
-public:
+  public:
     // One command of `argc` arguments follows: arg() is then called argc times.
     void begin(std::size_t argc);
     void arg(std::string_view a);
@@ -45,7 +45,7 @@ public:
     std::string_view command(std::size_t i) const;
     void clear() noexcept;
 
-private:
+  private:
     void close_command();
 
     std::string buffer_;

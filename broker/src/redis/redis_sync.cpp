@@ -32,20 +32,22 @@ std::string config_value(redis_sync& redis, std::string_view name, bool& availab
 
 redis_sync::redis_sync(const redis_endpoint& endpoint, double timeout_s) : endpoint_(endpoint) {
     const timeval tv = to_timeval(timeout_s);
-    context_ = endpoint.is_unix() ? redisConnectUnixWithTimeout(endpoint.unix_path.c_str(), tv)
-                                  : redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv);
+    context_ = endpoint.is_unix()
+                   ? redisConnectUnixWithTimeout(endpoint.unix_path.c_str(), tv)
+                   : redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv);
     if (context_ == nullptr) throw redis_error("cannot allocate a Redis connection");
     if (context_->err != 0) {
         const std::string why = context_->errstr;
         redisFree(context_);
         context_ = nullptr;
-        throw redis_error(fmt::format("cannot connect to Redis at {}: {}", endpoint.describe(), why));
+        throw redis_error(
+            fmt::format("cannot connect to Redis at {}: {}", endpoint.describe(), why));
     }
     redisSetTimeout(context_, tv);
     try {
         if (!endpoint.password.empty()) {
-            const redis_reply r =
-                endpoint.user.empty() ? command({"AUTH", endpoint.password})
+            const redis_reply r = endpoint.user.empty()
+                                      ? command({"AUTH", endpoint.password})
                                       : command({"AUTH", endpoint.user, endpoint.password});
             if (r.is_error()) {
                 throw redis_error(fmt::format("Redis at {} refused the password: {}",
@@ -79,9 +81,9 @@ redis_sync::~redis_sync() {
 redis_reply redis_sync::read_reply() {
     void* raw = nullptr;
     if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
-        throw redis_error(fmt::format("Redis at {}: {}", endpoint_.describe(),
-                                      context_->errstr[0] != '\0' ? context_->errstr
-                                                                  : "connection lost"));
+        throw redis_error(
+            fmt::format("Redis at {}: {}", endpoint_.describe(),
+                        context_->errstr[0] != '\0' ? context_->errstr : "connection lost"));
     }
     redisReply* reply = static_cast<redisReply*>(raw);
     redis_reply out = redis_reply::from(*reply);
@@ -100,7 +102,8 @@ std::vector<redis_reply> redis_sync::run(const redis_pipeline& pipeline) {
     for (std::size_t i = 0; i < pipeline.size(); ++i) {
         const std::string_view cmd = pipeline.command(i);
         if (redisAppendFormattedCommand(context_, cmd.data(), cmd.size()) != REDIS_OK) {
-            throw redis_error(fmt::format("Redis at {}: {}", endpoint_.describe(), context_->errstr));
+            throw redis_error(
+                fmt::format("Redis at {}: {}", endpoint_.describe(), context_->errstr));
         }
     }
     std::vector<redis_reply> replies;

@@ -16,7 +16,7 @@ struct redisContext;
 namespace shoal::broker {
 
 class redis_sync {
-public:
+  public:
     // Connects, authenticates and selects the database. Throws redis_error with a message
     // that says what failed and where (unreachable, wrong password, no such database).
     redis_sync(const redis_endpoint& endpoint, double timeout_s);
@@ -30,7 +30,7 @@ public:
     // Every command of the pipeline, then every reply, in order.
     std::vector<redis_reply> run(const redis_pipeline& pipeline);
 
-private:
+  private:
     redis_reply read_reply();
 
     redis_endpoint endpoint_;

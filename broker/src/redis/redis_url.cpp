@@ -8,13 +8,14 @@ namespace shoal::broker {
 
 namespace {
 
-int parse_int(std::string_view text, int min, int max, std::string_view what, std::string_view url) {
+int parse_int(std::string_view text, int min, int max, std::string_view what,
+              std::string_view url) {
     int value = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < min ||
         value > max) {
-        throw redis_error(fmt::format("redis URL '{}': {} '{}' must be a number from {} to {}",
-                                      url, what, text, min, max));
+        throw redis_error(fmt::format("redis URL '{}': {} '{}' must be a number from {} to {}", url,
+                                      what, text, min, max));
     }
     return value;
 }
@@ -86,8 +87,8 @@ redis_endpoint parse_redis_url(std::string_view url) {
             rest = rest.substr(0, q);
         }
         if (rest.empty() || rest.front() != '/') {
-            throw redis_error(
-                fmt::format("redis URL '{}': a Unix socket needs an absolute path (unix:///path)", url));
+            throw redis_error(fmt::format(
+                "redis URL '{}': a Unix socket needs an absolute path (unix:///path)", url));
         }
         out.unix_path = std::string(rest);
         return out;

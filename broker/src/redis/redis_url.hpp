@@ -16,12 +16,12 @@ namespace shoal::broker {
 
 // Redis could not be reached, refused us, or answered something we cannot use.
 class redis_error : public shoal::error {
-public:
+  public:
     using shoal::error::error;
 };
 
 struct redis_endpoint {
-    std::string host;       // TCP: host name or address
+    std::string host;  // TCP: host name or address
     int port = 6379;
     std::string unix_path;  // Unix socket: its path (host is then empty)
     std::string user;       // empty: AUTH with the password alone

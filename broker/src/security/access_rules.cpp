@@ -5,13 +5,13 @@ namespace shoal::broker {
 std::optional<key_role> role_needed(key_role have, proto::command cmd) {
     using proto::command;
     switch (cmd) {
-    case command::purge:
-    case command::requeue:
-        if (have != key_role::admin) return key_role::admin;
-        return std::nullopt;
-    default:
-        // Everything else is decided by the session's role (HELLO), checked at HELLO.
-        return std::nullopt;
+        case command::purge:
+        case command::requeue:
+            if (have != key_role::admin) return key_role::admin;
+            return std::nullopt;
+        default:
+            // Everything else is decided by the session's role (HELLO), checked at HELLO.
+            return std::nullopt;
     }
 }
 

@@ -19,8 +19,8 @@ struct role_folder {
     key_role role;
     const char* folder;
 };
-constexpr std::array<role_folder, 3> role_folders{{
-    {key_role::client, "clients"}, {key_role::worker, "workers"}, {key_role::admin, "admins"}}};
+constexpr std::array<role_folder, 3> role_folders{
+    {{key_role::client, "clients"}, {key_role::worker, "workers"}, {key_role::admin, "admins"}}};
 
 std::string raw_of(const std::string& z85) {
     std::array<std::uint8_t, 32> raw{};
@@ -32,9 +32,12 @@ std::string raw_of(const std::string& z85) {
 
 const char* to_string(key_role role) noexcept {
     switch (role) {
-    case key_role::client: return "client";
-    case key_role::worker: return "worker";
-    case key_role::admin: return "admin";
+        case key_role::client:
+            return "client";
+        case key_role::worker:
+            return "worker";
+        case key_role::admin:
+            return "admin";
     }
     return "?";
 }
@@ -67,7 +70,9 @@ key_registry key_registry::load(const std::string& keys_dir) {
         if (!fs::exists(dir, ec)) continue;  // no keys of this role
         ++folders;
         fs::directory_iterator it(dir, ec);
-        if (ec) throw config_error(fmt::format("keys_dir {}: cannot list: {}", dir.string(), ec.message()));
+        if (ec)
+            throw config_error(
+                fmt::format("keys_dir {}: cannot list: {}", dir.string(), ec.message()));
         for (const auto& entry : it) {
             if (entry.path().extension() != ".key") continue;  // secrets and notes are not keys
             std::string z85;
@@ -79,13 +84,15 @@ key_registry key_registry::load(const std::string& keys_dir) {
             principal who{role, entry.path().stem().string()};
             const auto [at, fresh] = registry.by_key_.emplace(raw_of(z85), who);
             if (!fresh) {
-                throw config_error(fmt::format("keys_dir: {} is the same key as {} (one key, one role)",
-                                               entry.path().string(), at->second.user_id()));
+                throw config_error(
+                    fmt::format("keys_dir: {} is the same key as {} (one key, one role)",
+                                entry.path().string(), at->second.user_id()));
             }
         }
     }
     if (folders == 0) {
-        throw config_error(fmt::format("keys_dir {}: holds none of clients/, workers/, admins/", keys_dir));
+        throw config_error(
+            fmt::format("keys_dir {}: holds none of clients/, workers/, admins/", keys_dir));
     }
     return registry;
 }

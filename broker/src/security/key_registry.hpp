@@ -30,7 +30,7 @@ struct principal {
 };
 
 class key_registry {
-public:
+  public:
     // Throws config_error with the path and what is wrong.
     static key_registry load(const std::string& keys_dir);
 
@@ -43,7 +43,7 @@ public:
         for (const auto& [key, who] : by_key_) f(who);
     }
 
-private:
+  private:
     std::unordered_map<std::string, principal> by_key_;  // raw 32 bytes -> who
 };
 

@@ -7,7 +7,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 namespace shoal::broker {
 
 namespace {
@@ -30,9 +29,11 @@ zap_handler::zap_handler(zmq::context_t& context, key_registry keys, zmq::socket
     socket_.set(zmq::sockopt::linger, 0);
     socket_.bind("inproc://zeromq.zap.01");
     // Unique per handler: tests run several brokers in one context-less process each.
-    const std::string monitor_endpoint = fmt::format("inproc://shoal-handshakes-{}", static_cast<void*>(this));
-    if (zmq_socket_monitor(watched.handle(), monitor_endpoint.c_str(),
-                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
+    const std::string monitor_endpoint =
+        fmt::format("inproc://shoal-handshakes-{}", static_cast<void*>(this));
+    if (zmq_socket_monitor(
+            watched.handle(), monitor_endpoint.c_str(),
+            ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
         throw zmq::error_t();
     }
     monitor_.set(zmq::sockopt::linger, 0);
@@ -57,8 +58,8 @@ std::shared_ptr<const key_registry> zap_handler::keys() const {
 }
 
 void zap_handler::run() {
-    std::array<zmq::pollitem_t, 2> items{{{socket_.handle(), 0, ZMQ_POLLIN, 0},
-                                          {monitor_.handle(), 0, ZMQ_POLLIN, 0}}};
+    std::array<zmq::pollitem_t, 2> items{
+        {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {monitor_.handle(), 0, ZMQ_POLLIN, 0}}};
     while (!stopping_.load()) {
         try {
             if (zmq::poll(items.data(), items.size(), stop_check_interval) <= 0) continue;
@@ -105,7 +106,8 @@ void zap_handler::answer_one() {
     }
     if (request[5].to_string_view() != "CURVE" || request.size() != curve_request_frames ||
         request[6].size() != 32) {
-        refuse("zap_mechanism", "mechanism " + request[5].to_string() + " refused: CURVE keys required");
+        refuse("zap_mechanism",
+               "mechanism " + request[5].to_string() + " refused: CURVE keys required");
         return;
     }
     const std::shared_ptr<const key_registry> keys = this->keys();
@@ -125,8 +127,9 @@ void zap_handler::refuse(const char* kind, const std::string& why, const std::st
     std::uint64_t held_back = 0;
     if (limiter_.allow(kind, seconds_now(), held_back)) {
         spdlog::warn("shoal-broker: refused a connection from {}: {}{}", address, why,
-                     held_back > 0 ? fmt::format(" ({} more refused since the last line)", held_back)
-                                   : std::string());
+                     held_back > 0
+                         ? fmt::format(" ({} more refused since the last line)", held_back)
+                         : std::string());
     }
 }
 

@@ -29,7 +29,7 @@ namespace shoal::broker {
 inline constexpr const char* zap_domain = "shoal";
 
 class zap_handler {
-public:
+  public:
     // Binds the ZAP endpoint (before any socket of the context authenticates), watches the
     // handshakes of `watched` (the broker's socket, before it binds) and starts. Throws
     // zmq::error_t if another handler holds the endpoint.
@@ -44,7 +44,7 @@ public:
     std::uint64_t accepted() const noexcept { return accepted_.load(std::memory_order_relaxed); }
     std::uint64_t refused() const noexcept { return refused_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     void run();
     void answer_one();
     void note_failed_handshake();

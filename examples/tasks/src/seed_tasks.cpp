@@ -15,10 +15,10 @@
 #include "shoal/client/combinators.hpp"
 #include "shoal/common/as_completed.hpp"
 #include "shoal/common/gather.hpp"
-#include "shoal/common/wait.hpp"
-#include "shoal/common/wait_for.hpp"
 #include "shoal/common/sleep.hpp"
 #include "shoal/common/task.hpp"
+#include "shoal/common/wait.hpp"
+#include "shoal/common/wait_for.hpp"
 #include "shoal/worker/subtask.hpp"
 #include "shoal/worker/task_registry.hpp"
 #include "shoal/worker/worker_context.hpp"
@@ -31,7 +31,8 @@ constexpr int max_fib = 50;
 
 shoal::task<long> add_numbers(long a, long b) {
     long sum = 0;
-    if (__builtin_add_overflow(a, b, &sum)) throw std::overflow_error("add: the sum overflows a long");
+    if (__builtin_add_overflow(a, b, &sum))
+        throw std::overflow_error("add: the sum overflows a long");
     co_return sum;
 }
 
@@ -55,18 +56,21 @@ std::string factorial_of(int n) {
             limb = static_cast<std::uint32_t>(v % 1'000'000'000);
             carry = v / 1'000'000'000;
         }
-        for (; carry != 0; carry /= 1'000'000'000) limbs.push_back(static_cast<std::uint32_t>(carry % 1'000'000'000));
+        for (; carry != 0; carry /= 1'000'000'000)
+            limbs.push_back(static_cast<std::uint32_t>(carry % 1'000'000'000));
     }
     std::ostringstream text;
     text << limbs.back();
-    for (auto it = limbs.rbegin() + 1; it != limbs.rend(); ++it) text << std::setw(9) << std::setfill('0') << *it;
+    for (auto it = limbs.rbegin() + 1; it != limbs.rend(); ++it)
+        text << std::setw(9) << std::setfill('0') << *it;
     return text.str();
 }
 
 long naive_fib(int n) { return n < 2 ? n : naive_fib(n - 1) + naive_fib(n - 2); }
 
 long fibonacci(int n) {
-    if (n < 0 || n > max_fib) throw std::invalid_argument("fib: n must be in 0.." + std::to_string(max_fib));
+    if (n < 0 || n > max_fib)
+        throw std::invalid_argument("fib: n must be in 0.." + std::to_string(max_fib));
     return naive_fib(n);
 }
 
@@ -96,7 +100,8 @@ shoal::task<long> add_all_numbers(std::vector<long> numbers) {
         for (std::size_t i = 0; i + 1 < numbers.size(); i += 2) {
             round.push_back(client.submit(add, numbers[i], numbers[i + 1]));
         }
-        std::vector<long> sums = co_await shoal::without_slot(shoal::gather(shoal::wrap_futures(round)));
+        std::vector<long> sums =
+            co_await shoal::without_slot(shoal::gather(shoal::wrap_futures(round)));
         if (numbers.size() % 2 == 1) sums.push_back(numbers.back());
         numbers = std::move(sums);
     }
@@ -106,14 +111,16 @@ shoal::task<long> add_all_numbers(std::vector<long> numbers) {
 // C++ runs the seeds' count (10^7 increments) in milliseconds, where Python takes about 0.4 s:
 // a benchmark of parallel speedup needs tasks long enough that overheads do not decide it.
 long count_rounds(long number, long rounds) {
-    if (rounds < 1 || rounds > 1000) throw std::invalid_argument("count_longer: rounds must be in 1..1000");
+    if (rounds < 1 || rounds > 1000)
+        throw std::invalid_argument("count_longer: rounds must be in 1..1000");
     const long counted = shoal::seeds::count(1, shoal::seeds::seed_count_iterations * rounds);
     return counted / rounds * number;  // what count(number) returns
 }
 
 // Busy, not asleep: the thread is taken for the whole time, as a computation would take it.
 double spin_for(double seconds) {
-    if (!(seconds >= 0.0 && seconds <= 60.0)) throw std::invalid_argument("spin: seconds must be in 0..60");
+    if (!(seconds >= 0.0 && seconds <= 60.0))
+        throw std::invalid_argument("spin: seconds must be in 0..60");
     const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < end) {
     }
@@ -142,10 +149,12 @@ constexpr int max_fib_fanout = 25;  // fib_fanout(25) is 242,785 tasks
 // its slot back (subtask.hpp), so any number of levels runs on a worker with one slot.
 shoal::task<long> fib_as_subtasks(int n) {
     if (n < 0 || n > max_fib_fanout) {
-        throw std::invalid_argument("fib_fanout: n must be in 0.." + std::to_string(max_fib_fanout));
+        throw std::invalid_argument("fib_fanout: n must be in 0.." +
+                                    std::to_string(max_fib_fanout));
     }
     if (n < 2) co_return n;
-    auto [a, b] = co_await shoal::gather(shoal::subtask(fib_fanout, n - 1), shoal::subtask(fib_fanout, n - 2));
+    auto [a, b] = co_await shoal::gather(shoal::subtask(fib_fanout, n - 1),
+                                         shoal::subtask(fib_fanout, n - 2));
     co_return a + b;
 }
 
@@ -158,15 +167,16 @@ shoal::task<long> fib_halves(int n, std::string how) {
     if (how == "create_task") {
         // subtask() from a task this one created: the created task inherits this job.
         auto& loop = shoal::event_loop::current();
-        auto both = loop.create_task(
-            [](int m) -> shoal::task<long> {
-                auto [a, b] = co_await shoal::gather(shoal::subtask(fib_by, m - 1, std::string("create_task")),
-                                                     shoal::subtask(fib_by, m - 2, std::string("create_task")));
-                co_return a + b;
-            }(n));
+        auto both = loop.create_task([](int m) -> shoal::task<long> {
+            auto [a, b] =
+                co_await shoal::gather(shoal::subtask(fib_by, m - 1, std::string("create_task")),
+                                       shoal::subtask(fib_by, m - 2, std::string("create_task")));
+            co_return a + b;
+        }(n));
         co_return co_await both;
     }
-    std::vector<shoal::remote_future<long>> halves{client.submit(fib_by, n - 1, how), client.submit(fib_by, n - 2, how)};
+    std::vector<shoal::remote_future<long>> halves{client.submit(fib_by, n - 1, how),
+                                                   client.submit(fib_by, n - 2, how)};
     if (how == "co_await") {
         const long a = co_await halves[0];
         const long b = co_await halves[1];
@@ -192,9 +202,11 @@ shoal::task<long> fib_awaited_by(int n, std::string how) {
     if (n < 0 || n > max_fib_by) {
         throw std::invalid_argument("fib_by: n must be in 0.." + std::to_string(max_fib_by));
     }
-    static const std::vector<std::string> ways{"co_await", "gather", "wait", "as_completed", "wait_for", "create_task"};
+    static const std::vector<std::string> ways{"co_await",     "gather",   "wait",
+                                               "as_completed", "wait_for", "create_task"};
     if (std::find(ways.begin(), ways.end(), how) == ways.end()) {
-        throw std::invalid_argument("fib_by: how must be co_await, gather, wait, as_completed, wait_for or create_task");
+        throw std::invalid_argument(
+            "fib_by: how must be co_await, gather, wait, as_completed, wait_for or create_task");
     }
     if (n < 2) co_return n;
     co_return co_await fib_halves(n, std::move(how));
@@ -219,14 +231,23 @@ void define_seed_tasks(shoal::task_registry& registry) {
     registry.define(sleep, sleep_for, shoal::run_on::loop);
     registry.define(factorial, factorial_of, shoal::run_on::thread_pool);
     registry.define(fib, fibonacci, shoal::run_on::thread_pool);
-    registry.define(count, [](long number) { return shoal::seeds::count(number); }, shoal::run_on::process_pool);
+    registry.define(
+        count, [](long number) { return shoal::seeds::count(number); },
+        shoal::run_on::process_pool);
     registry.define(count_longer, count_rounds, shoal::run_on::process_pool);
     registry.define(word_count, count_words, shoal::run_on::thread_pool);
-    registry.define(fail, [](const std::string& message) { throw std::runtime_error(message); },
-                    shoal::run_on::thread_pool);
+    registry.define(
+        fail, [](const std::string& message) { throw std::runtime_error(message); },
+        shoal::run_on::thread_pool);
     registry.define(add_all, add_all_numbers, shoal::run_on::loop);
     // A poison task: its process-pool child dies of SIGSEGV every time.
-    registry.define(crash, [](long) -> long { std::raise(SIGSEGV); return 0; }, shoal::run_on::process_pool);
+    registry.define(
+        crash,
+        [](long) -> long {
+            std::raise(SIGSEGV);
+            return 0;
+        },
+        shoal::run_on::process_pool);
     registry.define(spin, spin_for, shoal::run_on::thread_pool);
     registry.define(now_ns, now_after, shoal::run_on::loop);
     registry.define(blob, blob_of, shoal::run_on::loop);

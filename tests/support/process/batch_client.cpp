@@ -24,8 +24,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <msgpack.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -37,6 +35,8 @@
 #include <thread>
 #include <tuple>
 #include <vector>
+
+#include <msgpack.hpp>
 
 #include "process/batch_tasks.hpp"
 #include "shoal/client/client.hpp"
@@ -119,7 +119,8 @@ settings parse(int argc, char** argv) {
             if (colon == std::string::npos) usage("--sleep-ms takes MIN:MAX");
             s.batch.min_ms = std::stoi(v.substr(0, colon));
             s.batch.max_ms = std::stoi(v.substr(colon + 1));
-            if (s.batch.min_ms < 0 || s.batch.max_ms < s.batch.min_ms) usage("--sleep-ms: bad range");
+            if (s.batch.min_ms < 0 || s.batch.max_ms < s.batch.min_ms)
+                usage("--sleep-ms: bad range");
         } else if (arg == "--timeout") {
             s.timeout_s = std::stod(value());
         } else if (arg == "--name") {
@@ -151,11 +152,15 @@ T decode_payload(const std::string& payload) {
 }
 
 template <class T>
-int run(const settings& s, shoal::client& client,
-        const std::function<std::vector<shoal::remote_future<T>>(std::size_t, std::size_t)>& submit) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(s.timeout_s);
+int run(
+    const settings& s, shoal::client& client,
+    const std::function<std::vector<shoal::remote_future<T>>(std::size_t, std::size_t)>& submit) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(s.timeout_s);
     auto left = [&] {
-        return std::max(0.001, std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+        return std::max(
+            0.001,
+            std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
     };
     std::vector<shoal::remote_future<T>> accepted;
     for (std::size_t first = 0; first < s.count; first += s.chunk) {
@@ -201,7 +206,8 @@ int run(const settings& s, shoal::client& client,
     }
     for (const auto& f : accepted) {
         if (!f.wait(left())) {
-            write_line("timeout " + std::to_string(ended.load()) + " of " + std::to_string(accepted.size()));
+            write_line("timeout " + std::to_string(ended.load()) + " of " +
+                       std::to_string(accepted.size()));
             return 1;
         }
     }
@@ -212,16 +218,20 @@ int run(const settings& s, shoal::client& client,
     if (s.check_stored) {
         std::vector<std::pair<std::string, shoal::concurrent::future<shoal::fetch_result>>> asks;
         asks.reserve(accepted.size());
-        for (const auto& f : accepted) asks.emplace_back(f.id().to_hex(), client.fetch_state(f.id()));
+        for (const auto& f : accepted)
+            asks.emplace_back(f.id().to_hex(), client.fetch_state(f.id()));
         for (auto& [id, ask] : asks) {
             try {
                 const shoal::fetch_result r = ask.result(left());
                 if (r.state != shoal::proto::result_state::done || !r.outcome) {
-                    write_line("stored " + id + " state-" + std::to_string(static_cast<int>(r.state)));
+                    write_line("stored " + id + " state-" +
+                               std::to_string(static_cast<int>(r.state)));
                 } else if (r.outcome->status != shoal::proto::task_status::ok) {
-                    write_line("stored " + id + " status-" + std::to_string(static_cast<int>(r.outcome->status)));
+                    write_line("stored " + id + " status-" +
+                               std::to_string(static_cast<int>(r.outcome->status)));
                 } else {
-                    write_line("stored " + id + " " + text_of(decode_payload<T>(r.outcome->payload)));
+                    write_line("stored " + id + " " +
+                               text_of(decode_payload<T>(r.outcome->payload)));
                 }
             } catch (const std::exception& e) {
                 write_line("stored " + id + " fetch-failed");
@@ -253,13 +263,15 @@ int main(int argc, char** argv) {
     if (s.batch.task == kind::add) {
         status = run<long>(s, client, [&](std::size_t first, std::size_t n) {
             std::vector<std::tuple<long, long>> items;
-            for (std::size_t i = first; i < first + n; ++i) items.emplace_back(static_cast<long>(i), static_cast<long>(i));
+            for (std::size_t i = first; i < first + n; ++i)
+                items.emplace_back(static_cast<long>(i), static_cast<long>(i));
             return client.submit_many(shoal_examples::add, items, task_options);
         });
     } else if (s.batch.task == kind::blob) {
         status = run<std::string>(s, client, [&](std::size_t first, std::size_t n) {
             std::vector<std::tuple<long, long>> items;
-            for (std::size_t i = first; i < first + n; ++i) items.emplace_back(s.batch.blob_bytes, static_cast<long>(i));
+            for (std::size_t i = first; i < first + n; ++i)
+                items.emplace_back(s.batch.blob_bytes, static_cast<long>(i));
             return client.submit_many(shoal_examples::blob, items, task_options);
         });
     } else {

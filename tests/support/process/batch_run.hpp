@@ -24,7 +24,7 @@ namespace shoal::testing {
 
 // A fresh directory under /tmp, removed with everything in it by the destructor.
 class scratch_dir {
-public:
+  public:
     scratch_dir() {
         // mkdtemp's template: it replaces the six trailing X with a unique name.
         char tmpl[] = "/tmp/shoal-fault-XXXXXX";
@@ -42,22 +42,24 @@ public:
 
     std::string file(const std::string& name) const { return path_ + "/" + name; }
 
-private:
+  private:
     std::string path_;
 };
 
 // The batch client's command line, run through `prefix` (e.g. two_hosts::on_a()).
 inline std::vector<std::string> batch_client_argv(const std::vector<std::string>& prefix,
-                                                  const std::string& endpoint, const std::string& log,
-                                                  const batch::spec& spec, std::size_t count,
-                                                  std::size_t chunk, std::vector<std::string> extra = {}) {
+                                                  const std::string& endpoint,
+                                                  const std::string& log, const batch::spec& spec,
+                                                  std::size_t count, std::size_t chunk,
+                                                  std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = prefix;
-    argv.insert(argv.end(), {SHOAL_TEST_BATCH_CLIENT_EXE, "--broker", endpoint, "--log", log, "--count",
-                             std::to_string(count), "--chunk", std::to_string(chunk)});
+    argv.insert(argv.end(), {SHOAL_TEST_BATCH_CLIENT_EXE, "--broker", endpoint, "--log", log,
+                             "--count", std::to_string(count), "--chunk", std::to_string(chunk)});
     if (spec.task == batch::kind::add) {
         argv.insert(argv.end(), {"--task", "add"});
     } else if (spec.task == batch::kind::blob) {
-        argv.insert(argv.end(), {"--task", "blob", "--blob-bytes", std::to_string(spec.blob_bytes)});
+        argv.insert(argv.end(),
+                    {"--task", "blob", "--blob-bytes", std::to_string(spec.blob_bytes)});
     } else {
         argv.insert(argv.end(), {"--task", "sleep", "--sleep-ms",
                                  std::to_string(spec.min_ms) + ":" + std::to_string(spec.max_ms)});
@@ -81,8 +83,8 @@ struct cli_report {
     }
 };
 
-inline cli_report inspect_through_cli(const std::vector<std::string>& prefix, const std::string& endpoint,
-                                      const std::string& what) {
+inline cli_report inspect_through_cli(const std::vector<std::string>& prefix,
+                                      const std::string& endpoint, const std::string& what) {
     std::vector<std::string> argv = prefix;
     argv.insert(argv.end(), {cluster_paths::cli(), "inspect", what, "--json", "--broker", endpoint,
                              "--timeout", "5"});

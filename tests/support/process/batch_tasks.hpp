@@ -52,7 +52,8 @@ inline std::string blob_digest(const std::string& text) {
 // The value task i must end with, as the program prints it.
 inline std::string expected_value(const spec& s, std::size_t i) {
     if (s.task == kind::add) return std::to_string(2 * static_cast<long>(i));
-    if (s.task == kind::blob) return blob_digest(shoal_examples::blob_text(s.blob_bytes, static_cast<long>(i)));
+    if (s.task == kind::blob)
+        return blob_digest(shoal_examples::blob_text(s.blob_bytes, static_cast<long>(i)));
     return format_double(sleep_seconds(s, i));
 }
 

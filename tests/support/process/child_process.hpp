@@ -13,7 +13,7 @@
 namespace shoal::testing {
 
 class child_process {
-public:
+  public:
     // argv[0] is the program's path. extra_env entries ("NAME=value") are added to ours.
     static child_process spawn(const std::vector<std::string>& argv,
                                const std::vector<std::string>& extra_env = {});
@@ -37,7 +37,7 @@ public:
     bool running();
     pid_t pid() const noexcept { return pid_; }
 
-private:
+  private:
     void reap_now() noexcept;
 
     pid_t pid_ = -1;

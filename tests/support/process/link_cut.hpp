@@ -16,7 +16,7 @@
 namespace shoal::testing {
 
 class link_cut {
-public:
+  public:
     enum class direction { both, inbound_only };
     explicit link_cut(std::string netns, direction which = direction::both)
         : netns_(std::move(netns)), which_(which) {}
@@ -30,7 +30,8 @@ public:
     bool cut() {
         if (cut_) return true;
         if (tool_.empty()) {
-            for (const char* candidate : {"/usr/sbin/iptables-restore", "/usr/sbin/iptables-legacy-restore"}) {
+            for (const char* candidate :
+                 {"/usr/sbin/iptables-restore", "/usr/sbin/iptables-legacy-restore"}) {
                 if (apply(candidate, "-A")) {
                     tool_ = candidate;
                     cut_ = true;
@@ -38,8 +39,10 @@ public:
                     return true;
                 }
             }
-            why_ = "neither iptables-restore nor iptables-legacy-restore could add a DROP rule in "
-                   "namespace " + netns_ + " (needs root and the iptables package: scripts/install-deps.sh)";
+            why_ =
+                "neither iptables-restore nor iptables-legacy-restore could add a DROP rule in "
+                "namespace " +
+                netns_ + " (needs root and the iptables package: scripts/install-deps.sh)";
             return false;
         }
         if (!apply(tool_, "-A")) {
@@ -68,14 +71,14 @@ public:
     // The iptables-restore used (empty before the first cut).
     const std::string& tool() const noexcept { return tool_; }
 
-private:
+  private:
     bool apply(const std::string& tool, const std::string& verb) const {
         // -w: wait for the xtables lock (the legacy tool shares one across namespaces).
         std::string rules = "*filter\\n" + verb + " INPUT -j DROP\\n";
         if (which_ == direction::both) rules += verb + " OUTPUT -j DROP\\n";
         rules += "COMMIT\\n";
-        const std::string command = "printf '" + rules + "' | /usr/sbin/ip netns exec " + netns_ + " " + tool +
-                                    " -w 5 --noflush 2>/dev/null";
+        const std::string command = "printf '" + rules + "' | /usr/sbin/ip netns exec " + netns_ +
+                                    " " + tool + " -w 5 --noflush 2>/dev/null";
         return std::system(command.c_str()) == 0;
     }
 

@@ -4,14 +4,13 @@
 // broker binds port 0 and prints where it is, so parallel tests never collide on a port.
 // The executables' paths come from compile definitions set in tests/CMakeLists.txt.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <csignal>
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/child_process.hpp"
 
@@ -25,7 +24,7 @@ struct cluster_paths {
 };
 
 class local_cluster {
-public:
+  public:
     // Starts the broker (fast heartbeats, so liveness tests take a second, not minutes).
     // `prefix` runs it through another program, e.g. {"ip", "netns", "exec", "ns-a"}.
     explicit local_cluster(std::vector<std::string> broker_args = {},
@@ -80,20 +79,21 @@ public:
         return r;
     }
 
-private:
+  private:
     bool start_broker(const std::string& bind) {
         std::vector<std::string> argv = broker_prefix_;
         argv.insert(argv.end(), {cluster_paths::broker(), "--bind", bind, "--print-endpoint"});
         // Fast heartbeats unless the test sets its own liveness.
-        if (std::find(broker_args_.begin(), broker_args_.end(), "--liveness") == broker_args_.end()) {
+        if (std::find(broker_args_.begin(), broker_args_.end(), "--liveness") ==
+            broker_args_.end()) {
             argv.insert(argv.end(), {"--heartbeat-ms", "100", "--liveness", "3"});
         }
         argv.insert(argv.end(), broker_args_.begin(), broker_args_.end());
         broker_ = child_process::spawn(argv);
         const auto line = broker_.read_line(20.0);
         if (!line || line->rfind("tcp://", 0) != 0) {
-            ADD_FAILURE() << "the broker did not print its endpoint (got '" << line.value_or("<nothing>")
-                          << "')";
+            ADD_FAILURE() << "the broker did not print its endpoint (got '"
+                          << line.value_or("<nothing>") << "')";
             return false;
         }
         endpoint_ = *line;

@@ -24,13 +24,14 @@
 namespace shoal::testing {
 
 class outcome_checker {
-public:
+  public:
     // expected(index): the value task `index` must end with, as the log prints it.
     explicit outcome_checker(std::function<std::string(std::size_t)> expected)
         : expected_(std::move(expected)) {}
 
     void accepted(const std::string& id, std::size_t index) {
-        if (!accepted_.emplace(id, index).second) problems_.push_back("id " + id + " accepted twice");
+        if (!accepted_.emplace(id, index).second)
+            problems_.push_back("id " + id + " accepted twice");
     }
     void refused(const std::string& id) { refused_.insert(id); }
     void result(const std::string& id, const std::string& value) { results_[id].push_back(value); }
@@ -88,16 +89,19 @@ public:
                 out.push_back("task " + id + ": " + std::to_string(results + errors) + " results");
             }
             if (errors > 0) out.push_back("task " + id + ": ended in error: " + e->second.front());
-            if (results + errors == 0 && every_accepted_ends) out.push_back("task " + id + ": lost (no result)");
+            if (results + errors == 0 && every_accepted_ends)
+                out.push_back("task " + id + ": lost (no result)");
             const std::string want = expected_(index);
             if (results > 0) {
                 for (const std::string& v : r->second) {
-                    if (v != want) out.push_back("task " + id + ": value " + v + ", expected " + want);
+                    if (v != want)
+                        out.push_back("task " + id + ": value " + v + ", expected " + want);
                 }
             }
             const auto s = stored_.find(id);
             if (s != stored_.end() && s->second != want) {
-                out.push_back("task " + id + ": the broker stores " + s->second + ", expected " + want);
+                out.push_back("task " + id + ": the broker stores " + s->second + ", expected " +
+                              want);
             }
         }
         auto unknown = [&](const auto& by_id, const char* what) {
@@ -127,7 +131,7 @@ public:
     // id -> index of every accepted task.
     const std::map<std::string, std::size_t>& accepted_ids() const noexcept { return accepted_; }
 
-private:
+  private:
     std::function<std::string(std::size_t)> expected_;
     std::map<std::string, std::size_t> accepted_;
     std::set<std::string> refused_;
@@ -153,7 +157,8 @@ inline std::size_t count_log_lines(const std::string& path, const std::string& t
 inline std::string joined(const std::vector<std::string>& lines, std::size_t at_most = 20) {
     std::string out;
     for (std::size_t i = 0; i < lines.size() && i < at_most; ++i) out += "\n  " + lines[i];
-    if (lines.size() > at_most) out += "\n  ... and " + std::to_string(lines.size() - at_most) + " more";
+    if (lines.size() > at_most)
+        out += "\n  ... and " + std::to_string(lines.size() - at_most) + " more";
     return out;
 }
 

@@ -13,10 +13,9 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
-
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>

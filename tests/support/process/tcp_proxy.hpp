@@ -12,7 +12,7 @@
 namespace shoal::testing {
 
 class tcp_proxy {
-public:
+  public:
     // Relays 127.0.0.1:<free port> to the server at `upstream` (tcp://HOST:PORT).
     explicit tcp_proxy(const std::string& upstream);
     ~tcp_proxy();
@@ -26,7 +26,7 @@ public:
     // Connections accepted so far.
     int connections() const noexcept { return accepted_.load(); }
 
-private:
+  private:
     void serve();
 
     std::string upstream_host_;

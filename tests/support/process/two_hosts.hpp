@@ -14,7 +14,7 @@
 namespace shoal::testing {
 
 class two_hosts {
-public:
+  public:
     two_hosts() {
         const unsigned tag = static_cast<unsigned>(::getpid()) % 60000u;
         suffix_ = std::to_string(tag);
@@ -68,7 +68,7 @@ public:
     std::vector<std::string> on_a() const { return {"/usr/sbin/ip", "netns", "exec", a_}; }
     std::vector<std::string> on_b() const { return {"/usr/sbin/ip", "netns", "exec", b_}; }
 
-private:
+  private:
     std::string suffix_;
     std::string subnet_;
     std::string a_;

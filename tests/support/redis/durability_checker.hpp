@@ -11,17 +11,17 @@
 //
 // Tasks are add(i, i), so every value is checkable against 2i as well.
 
-#include <msgpack.hpp>
-
 #include <cstddef>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "redis/redis_server.hpp"
+#include <msgpack.hpp>
+
 #include "durable/durable_records.hpp"
 #include "durable/durable_store.hpp"
+#include "redis/redis_server.hpp"
 #include "shoal/client/errors.hpp"
 #include "shoal/client/remote_future.hpp"
 
@@ -60,12 +60,14 @@ inline seen_task record(const remote_future<long>& f, long expected, double time
 // Records every future, sharing one deadline.
 inline std::vector<seen_task> record_all(const std::vector<remote_future<long>>& futures,
                                          const std::vector<long>& expected, double timeout_s) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
     std::vector<seen_task> out;
     out.reserve(futures.size());
     for (std::size_t i = 0; i < futures.size(); ++i) {
         const double left = std::max(
-            0.001, std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
+            0.001,
+            std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count());
         out.push_back(record(futures[i], expected[i], left));
     }
     return out;
@@ -116,38 +118,39 @@ inline std::vector<std::string> durability_violations(const std::vector<seen_tas
         const auto result = stored.results.find(t.id);
         const bool has_result = result != stored.results.end();
         switch (t.how) {
-        case seen_task::end::none:
-            out.push_back("task " + t.id + ": no terminal state");
-            break;
-        case seen_task::end::other_error:
-            out.push_back("task " + t.id + ": accepted but ended in error: " + t.error);
-            break;
-        case seen_task::end::refused_unavailable:
-            if (has_result) out.push_back("task " + t.id + ": refused, yet a result is stored");
-            if (stored.unfinished.count(t.id) != 0) {
-                out.push_back("task " + t.id + ": refused, yet its record is stored");
-            }
-            break;
-        case seen_task::end::value:
-            if (t.value != t.expected) {
-                out.push_back("task " + t.id + ": value " + std::to_string(t.value) + ", expected " +
-                              std::to_string(t.expected));
-            }
-            if (!has_result) {
-                out.push_back("task " + t.id + ": the client has its value, Redis has no result");
-            } else if (result->second.outcome.status != proto::task_status::ok ||
-                       payload_value(result->second.outcome.payload) != t.value) {
-                out.push_back("task " + t.id + ": the stored result differs from the one told");
-            }
-            break;
+            case seen_task::end::none:
+                out.push_back("task " + t.id + ": no terminal state");
+                break;
+            case seen_task::end::other_error:
+                out.push_back("task " + t.id + ": accepted but ended in error: " + t.error);
+                break;
+            case seen_task::end::refused_unavailable:
+                if (has_result) out.push_back("task " + t.id + ": refused, yet a result is stored");
+                if (stored.unfinished.count(t.id) != 0) {
+                    out.push_back("task " + t.id + ": refused, yet its record is stored");
+                }
+                break;
+            case seen_task::end::value:
+                if (t.value != t.expected) {
+                    out.push_back("task " + t.id + ": value " + std::to_string(t.value) +
+                                  ", expected " + std::to_string(t.expected));
+                }
+                if (!has_result) {
+                    out.push_back("task " + t.id +
+                                  ": the client has its value, Redis has no result");
+                } else if (result->second.outcome.status != proto::task_status::ok ||
+                           payload_value(result->second.outcome.payload) != t.value) {
+                    out.push_back("task " + t.id + ": the stored result differs from the one told");
+                }
+                break;
         }
     }
     for (const auto& [id, r] : stored.results) {
         if (submitted.count(id) == 0) out.push_back("result stored for unknown id " + id);
     }
     for (const std::string& id : stored.unfinished) {
-        out.push_back("task record left in Redis for " + std::string(submitted.count(id) ? "" : "unknown ") +
-                      "id " + id);
+        out.push_back("task record left in Redis for " +
+                      std::string(submitted.count(id) ? "" : "unknown ") + "id " + id);
     }
     for (const std::string& id : stored.unreadable) out.push_back("unreadable stored result " + id);
     return out;

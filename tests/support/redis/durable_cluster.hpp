@@ -3,12 +3,12 @@
 // in-process client, for the durability fault tests. Tasks are add(i, i), each remembered with
 // the value it must return, for the durability checker.
 
-#include <gtest/gtest.h>
-
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
 #include "process/report_fields.hpp"
@@ -21,14 +21,14 @@
 namespace shoal::testing {
 
 class durable_cluster {
-public:
+  public:
     // Heartbeats every 100 ms; a worker is dead after `liveness` silent periods.
     explicit durable_cluster(redis_server_options redis_options, double redis_timeout_s = 1.0,
                              int liveness = 10)
         : redis_(redis_options),
           cluster_({"--redis", redis_.url(), "--redis-timeout-ms",
-                    std::to_string(static_cast<int>(redis_timeout_s * 1000)), "--heartbeat-ms", "100",
-                    "--liveness", std::to_string(liveness), "--log-level", "warn"}) {
+                    std::to_string(static_cast<int>(redis_timeout_s * 1000)), "--heartbeat-ms",
+                    "100", "--liveness", std::to_string(liveness), "--log-level", "warn"}) {
         if (cluster_.endpoint().empty()) return;
         cluster_.add_worker("w1", {"--log-level", "warn"});
         cluster_.add_worker("w2", {"--log-level", "warn"});
@@ -39,9 +39,9 @@ public:
     }
 
     bool ready() {
-        return client_ && client_->wait_connected(20.0) && wait_until([&] {
-                   return client_->inspect("workers").result(5.0).rows.size() == 2;
-               }, 20.0);
+        return client_ && client_->wait_connected(20.0) &&
+               wait_until([&] { return client_->inspect("workers").result(5.0).rows.size() == 2; },
+                          20.0);
     }
 
     // Submits add(i, i) for the next `count` values of i.
@@ -84,7 +84,7 @@ public:
     shoal::client& client() noexcept { return *client_; }
     std::vector<remote_future<long>>& futures() noexcept { return futures_; }
 
-private:
+  private:
     redis_server redis_;
     local_cluster cluster_;
     std::unique_ptr<shoal::client> client_;

@@ -1,6 +1,5 @@
 #include "redis/redis_server.hpp"
 
-#include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,6 +17,8 @@
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+
+#include <hiredis/hiredis.h>
 
 #include "process/wait_until.hpp"
 

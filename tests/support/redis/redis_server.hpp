@@ -20,7 +20,7 @@ struct redis_server_options {
 };
 
 class redis_server {
-public:
+  public:
     // Makes a fresh directory (mkdtemp under /tmp), picks a free loopback port, starts redis
     // and waits (at most 10 s) until it answers PING, and is the process we started (it
     // tries again on a new port, a few times, when another program took the port first).
@@ -68,7 +68,7 @@ public:
     std::vector<std::string> command_list(const std::vector<std::string>& argv,
                                           double timeout_s = 5.0);
 
-private:
+  private:
     // One attempt to start redis on port_ and see it answer PING; returns what went wrong
     // (empty on success) and sets port_clash when the port was taken.
     std::string start_once(bool& port_clash);

@@ -15,7 +15,7 @@ namespace proto = shoal::proto;
 std::string cmd_byte(proto::command c) { return std::string(1, static_cast<char>(c)); }
 
 class BrokerBadInput : public ::testing::Test {
-protected:
+  protected:
     static broker_config config() {
         auto c = fast_config();
         c.max_message_bytes = 64 << 10;
@@ -103,7 +103,8 @@ TEST_F(BrokerBadInput, AnUnknownInspectTargetGetsBadBodyListingTheKnownOnes) {
     bad.send(proto::inspect{"everything"});
     const auto e = bad.expect_error();
     EXPECT_EQ(e.code, "bad_body");
-    EXPECT_NE(e.message.find("workers, queues, active, dead, held, limits or stats"), std::string::npos);
+    EXPECT_NE(e.message.find("workers, queues, active, dead, held, limits or stats"),
+              std::string::npos);
 }
 
 TEST_F(BrokerBadInput, AFloodOfGarbageLeavesTheBrokerServing) {

@@ -45,7 +45,8 @@ TEST(BrokerBudget, ASubmitPastTheQueuedBudgetIsRefusedBusyWithARetryAfterAndNoth
     EXPECT_EQ(h.stats().busy, 2u);
     // Nothing of the refused tasks is kept: FETCH does not know them.
     h.send("c", proto::fetch{{id_of(4), id_of(5)}});
-    for (const auto& e : h.take<proto::fetched>("c").entries) EXPECT_EQ(e.state, proto::result_state::unknown);
+    for (const auto& e : h.take<proto::fetched>("c").entries)
+        EXPECT_EQ(e.state, proto::result_state::unknown);
     EXPECT_LE(stat(h, "queued_bytes"), 4000u);
     EXPECT_EQ(stat(h, "max_queued_bytes"), 4000u);
 }
@@ -61,7 +62,8 @@ TEST(BrokerBudget, FinishedTasksGiveTheirBytesBackAndTheRefusedOnesAreThenAccept
     ASSERT_EQ(d.tasks.size(), 3u);
     EXPECT_GT(stat(h, "queued_bytes"), 3000u) << "running tasks are still held by the broker";
     proto::done done;
-    for (const auto& t : d.tasks) done.finished.push_back({{t.id, proto::task_status::ok, "\x01", {}}, t.attempt, {}});
+    for (const auto& t : d.tasks)
+        done.finished.push_back({{t.id, proto::task_status::ok, "\x01", {}}, t.attempt, {}});
     done.credit = 3;
     h.send("w", done);
     EXPECT_EQ(h.results("c").size(), 3u);
@@ -77,7 +79,7 @@ TEST(BrokerBudget, RevokedAndExpiredTasksFreeTheirBytesAtOnceWhereverTheyWait) {
     h.hello_client("c");
     auto held = big(1);
     held.options.countdown_ms = 3'600'000;  // held by the broker for an hour
-    auto queued = big(2);                    // no worker: waits in its queue
+    auto queued = big(2);                   // no worker: waits in its queue
     auto expiring = big(3);
     expiring.options.expires_ms = static_cast<std::uint64_t>(system_epoch_ms()) + 1000;
     expiring.options.countdown_ms = 3'600'000;

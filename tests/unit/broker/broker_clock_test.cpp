@@ -16,7 +16,7 @@ namespace proto = shoal::proto;
 constexpr std::uint64_t hour_ms = 3'600'000;
 
 class BrokerClock : public ::testing::Test {
-protected:
+  protected:
     static broker_config config() {
         auto c = harness_config();
         c.result_ttl_s = 120;

@@ -14,7 +14,8 @@ namespace proto = shoal::proto;
 proto::done done_of(const std::vector<proto::dispatched_task>& tasks, std::uint32_t credit) {
     proto::done d;
     for (const auto& t : tasks) {
-        d.finished.push_back({proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt, {}});
+        d.finished.push_back(
+            {proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt, {}});
     }
     d.credit = credit;
     return d;
@@ -140,7 +141,8 @@ TEST(BrokerCore, APurgeOfALongQueueGoesASlicePerPassAndCountsEveryTask) {
     std::size_t told = 0;
     std::optional<proto::purged> purged;
     while (auto m = h.next("c")) {
-        if (m->cmd == proto::command::result) told += proto::decode<proto::result>(m->body).outcomes.size();
+        if (m->cmd == proto::command::result)
+            told += proto::decode<proto::result>(m->body).outcomes.size();
         if (m->cmd == proto::command::purged) purged = proto::decode<proto::purged>(m->body);
     }
     ASSERT_TRUE(purged.has_value());

@@ -147,7 +147,9 @@ TEST(BrokerDeaths, ADrainingWorkerGetsNothingMoreAndWhatItHandsBackRunsElsewhere
     }
     EXPECT_EQ(n, 4u);  // the three handed back and the new one
     // The one it runs still counts when it reports it.
-    h.send("leaving", proto::done{{{{d.tasks[0].id, proto::task_status::ok, "\x01", {}}, d.tasks[0].attempt, {}}}, 0});
+    h.send("leaving",
+           proto::done{
+               {{{d.tasks[0].id, proto::task_status::ok, "\x01", {}}, d.tasks[0].attempt, {}}}, 0});
     const auto told = h.results("c");
     ASSERT_EQ(told.size(), 1u);
     EXPECT_EQ(told[0].id, d.tasks[0].id);

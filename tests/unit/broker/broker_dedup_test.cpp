@@ -25,7 +25,8 @@ void run_one(broker_harness& h, const proto::submitted_task& t) {
     ASSERT_EQ(h.take<proto::accepted>("c").ids.size(), 1u);
     const auto d = h.take<proto::dispatch>("w");
     ASSERT_EQ(d.tasks.size(), 1u);
-    h.send("w", proto::done{{{{t.id, proto::task_status::ok, "\x07", {}}, d.tasks[0].attempt, {}}}, 1});
+    h.send("w",
+           proto::done{{{{t.id, proto::task_status::ok, "\x07", {}}, d.tasks[0].attempt, {}}}, 1});
     ASSERT_EQ(h.results("c").size(), 1u);
 }
 

@@ -1,10 +1,10 @@
 // Dispatch against an in-process broker: tasks waiting for a worker, credit (including
 // prefetch 0), batching, routing by task name, unknown task names, options.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "broker_test_peer.hpp"
 #include "shoal/broker/embedded_broker.hpp"
@@ -16,7 +16,7 @@ using namespace shoal::broker::testing;
 namespace proto = shoal::proto;
 
 class BrokerDispatch : public ::testing::Test {
-protected:
+  protected:
     embedded_broker broker{fast_config()};
     zmq::context_t ctx;
     test_peer client{ctx, broker.endpoint()};
@@ -30,7 +30,8 @@ protected:
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
         while (std::chrono::steady_clock::now() < deadline) {
             credit = 0;
-            for (const auto& row : client.inspect("workers").rows) credit += int_field(row, "credit");
+            for (const auto& row : client.inspect("workers").rows)
+                credit += int_field(row, "credit");
             if (credit == expected) return;
         }
         EXPECT_EQ(credit, expected);

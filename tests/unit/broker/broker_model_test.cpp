@@ -6,9 +6,9 @@
 // Replay a failure: SHOAL_MODEL_SEED=<seed> [SHOAL_MODEL_VERBOSE=1] unit_broker_broker_model_test
 // --gtest_filter=<the test>. More sequences: SHOAL_MODEL_SEQUENCES=<n>.
 
-#include <gtest/gtest.h>
-
 #include "broker_model.hpp"
+
+#include <gtest/gtest.h>
 
 namespace {
 

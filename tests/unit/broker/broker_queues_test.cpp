@@ -3,11 +3,11 @@
 // INSPECT queues shows each queue's consumers, and the route table puts a task that names no
 // queue into its task name's queue.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <map>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "broker_test_peer.hpp"
 #include "shoal/broker/embedded_broker.hpp"
@@ -32,7 +32,7 @@ std::set<proto::task_id> ids_of(const proto::dispatch& d) {
 }
 
 class BrokerQueues : public ::testing::Test {
-protected:
+  protected:
     explicit BrokerQueues(broker_config config = fast_config()) : broker(std::move(config)) {}
 
     embedded_broker broker;
@@ -47,7 +47,8 @@ protected:
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         while (std::chrono::steady_clock::now() < deadline) {
             credit = 0;
-            for (const auto& row : client.inspect("workers").rows) credit += int_field(row, "credit");
+            for (const auto& row : client.inspect("workers").rows)
+                credit += int_field(row, "credit");
             if (credit == expected) return;
         }
         EXPECT_EQ(credit, expected);
@@ -98,7 +99,8 @@ TEST_F(BrokerQueues, AWorkerTakesFromEveryQueueItConsumesAndFromNoOther) {
     worker.hello_worker_of({"gpu", "io"}, {"add"}, 10, 0, "gpu-io");
     worker.send(proto::ready{10});
     sync_credit(10);
-    client.submit({task_in(1, "default"), task_in(2, "gpu"), task_in(3, "io"), task_in(4, "other")});
+    client.submit(
+        {task_in(1, "default"), task_in(2, "gpu"), task_in(3, "io"), task_in(4, "other")});
     const auto d = worker.expect<proto::dispatch>();
     ASSERT_EQ(d.tasks.size(), 2u);
     EXPECT_EQ(d.tasks[0].id, id_of(2));  // oldest first across its queues
@@ -134,7 +136,8 @@ TEST_F(BrokerQueues, InspectQueuesShowsEachQueuesLengthAndConsumers) {
     EXPECT_EQ(str_field(rows["orphan"], "workers"), "");
 
     std::map<std::string, std::string> queues_of;
-    for (const auto& row : client.inspect("workers").rows) queues_of[str_field(row, "name")] = str_field(row, "queues");
+    for (const auto& row : client.inspect("workers").rows)
+        queues_of[str_field(row, "name")] = str_field(row, "queues");
     EXPECT_EQ(queues_of["w-default"], "default");
     EXPECT_EQ(queues_of["w-gpu"], "gpu");
     EXPECT_EQ(queues_of["w-both"], "default,gpu");
@@ -142,7 +145,8 @@ TEST_F(BrokerQueues, InspectQueuesShowsEachQueuesLengthAndConsumers) {
     // A worker gone is no consumer any more.
     gpu.send(proto::bye{"leaving"});
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (int_field(queues()["gpu"], "consumers") != 1 && std::chrono::steady_clock::now() < deadline) {
+    while (int_field(queues()["gpu"], "consumers") != 1 &&
+           std::chrono::steady_clock::now() < deadline) {
     }
     EXPECT_EQ(str_field(queues()["gpu"], "workers"), "w-both");
 }
@@ -163,7 +167,7 @@ broker_config routed_config() {
 }
 
 class BrokerRoutes : public BrokerQueues {
-protected:
+  protected:
     BrokerRoutes() : BrokerQueues(routed_config()) {}
 };
 
@@ -197,7 +201,13 @@ TEST_F(BrokerQueues, AWorkerOfTheFormerMinorIsServedAndConsumesDefault) {
     // A minor-1 worker sends no queues (its HELLO's details are [slots, prefetch, names]).
     test_peer old(ctx, broker.endpoint());
     // ["worker", "minor-1", 1, [1, 0, ["add"]]]
-    old.send_raw(proto::command::hello, "\x94\xa6" "worker" "\xa7" "minor-1" "\x01\x93\x01\x00\x91\xa3" "add"s);
+    old.send_raw(proto::command::hello,
+                 "\x94\xa6"
+                 "worker"
+                 "\xa7"
+                 "minor-1"
+                 "\x01\x93\x01\x00\x91\xa3"
+                 "add"s);
     old.expect<proto::welcome>();
     old.stay_alive();
     old.send(proto::ready{1});

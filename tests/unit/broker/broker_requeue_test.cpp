@@ -19,7 +19,8 @@ namespace proto = shoal::proto;
 
 proto::done done_of(const proto::dispatched_task& t, std::string payload, std::uint32_t credit) {
     proto::done d;
-    d.finished.push_back({proto::outcome{t.id, proto::task_status::ok, std::move(payload), {}}, t.attempt, {}});
+    d.finished.push_back(
+        {proto::outcome{t.id, proto::task_status::ok, std::move(payload), {}}, t.attempt, {}});
     d.credit = credit;
     return d;
 }

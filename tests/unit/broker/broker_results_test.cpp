@@ -17,7 +17,7 @@ namespace proto = shoal::proto;
 // The broker runs on a manual clock: results expire, and silent peers die, only when a test
 // advances it, never because the machine was slow to move 30 MiB.
 class BrokerResults : public ::testing::Test {
-protected:
+  protected:
     static broker_config config() {
         auto c = fast_config();
         c.result_ttl_s = 1;
@@ -146,7 +146,9 @@ TEST_F(BrokerResults, FailuresAreRelayedAsData) {
     const auto d = worker.expect<proto::dispatch>();
     proto::done done;
     done.finished.push_back(
-        {proto::outcome{d.tasks[0].id, proto::task_status::failed, "", {"std::domain_error", "no", "w7"}}, 1});
+        {proto::outcome{
+             d.tasks[0].id, proto::task_status::failed, "", {"std::domain_error", "no", "w7"}},
+         1});
     done.credit = 1;
     worker.send(done);
     const auto r = client.results(1);
@@ -160,7 +162,8 @@ TEST_F(BrokerResults, FailuresAreRelayedAsData) {
 TEST_F(BrokerResults, LargeResultsAreSplitAcrossMessagesUnderTheSizeLimit) {
     // 5 results of 6 MiB each cannot share one 16 MiB message.
     std::vector<proto::submitted_task> tasks;
-    for (std::uint32_t i = 1; i <= 5; ++i) tasks.push_back(task(i, "add", std::string(6 << 20, 'x')));
+    for (std::uint32_t i = 1; i <= 5; ++i)
+        tasks.push_back(task(i, "add", std::string(6 << 20, 'x')));
     for (auto& t : tasks) client.submit({t});
     test_peer worker(ctx, broker.endpoint());
     worker.hello_worker({"add"}, 5);

@@ -12,7 +12,7 @@ using namespace shoal::broker::testing;
 namespace proto = shoal::proto;
 
 class BrokerRevoke : public ::testing::Test {
-protected:
+  protected:
     embedded_broker broker{fast_config()};
     zmq::context_t ctx;
     test_peer client{ctx, broker.endpoint()};

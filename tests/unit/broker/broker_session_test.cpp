@@ -2,9 +2,9 @@
 // and commands from peers that have no session. Liveness on a manual clock: a peer dies when
 // the test moves time past its window, never because the machine was slow.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
+
+#include <gtest/gtest.h>
 
 #include "broker_test_peer.hpp"
 #include "broker_time.hpp"

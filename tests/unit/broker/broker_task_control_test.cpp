@@ -7,9 +7,9 @@
 // lets the next task go and a silent worker dies when the test moves time, to the
 // millisecond, and never because the machine was slow.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
+
+#include <gtest/gtest.h>
 
 #include "broker_test_peer.hpp"
 #include "broker_time.hpp"
@@ -32,9 +32,9 @@ std::uint64_t epoch_ms_in(double seconds) {
 proto::done failed(const proto::dispatched_task& t, std::string type, std::uint32_t credit,
                    std::optional<std::uint64_t> retry_countdown_ms = std::nullopt) {
     proto::done d;
-    d.finished.push_back({proto::outcome{t.id, proto::task_status::failed, "",
-                                         {std::move(type), "it broke", "w"}},
-                          t.attempt, retry_countdown_ms});
+    d.finished.push_back(
+        {proto::outcome{t.id, proto::task_status::failed, "", {std::move(type), "it broke", "w"}},
+         t.attempt, retry_countdown_ms});
     d.credit = credit;
     return d;
 }
@@ -50,8 +50,9 @@ bool stat_reaches(test_peer& client, const char* key, std::int64_t value) {
 }
 
 class TaskControl : public ::testing::Test {
-protected:
-    explicit TaskControl(broker_config config = fast_config()) : broker(std::move(config), &clock) {}
+  protected:
+    explicit TaskControl(broker_config config = fast_config())
+        : broker(std::move(config), &clock) {}
     void SetUp() override { client.hello_client(); }
     void advance(double seconds) { shoal::broker::testing::advance(broker, clock, seconds); }
 
@@ -273,7 +274,7 @@ TEST_F(TaskControl, ARevokedHeldTaskNeverComesBack) {
 }
 
 class DeliveryLimit : public TaskControl {
-protected:
+  protected:
     static broker_config two_deliveries() {
         auto c = short_liveness();
         c.max_attempts = 2;
@@ -328,7 +329,7 @@ TEST_F(DeliveryLimit, APoisonTaskIsDeadLetteredThenRequeuedOnRequest) {
 }
 
 class RateLimited : public TaskControl {
-protected:
+  protected:
     static broker_config ten_per_second() {
         auto c = fast_config();
         c.rate_limits = "add=10/s";

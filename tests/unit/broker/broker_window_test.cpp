@@ -26,7 +26,8 @@ proto::done done_with(const std::vector<proto::dispatched_task>& tasks, std::siz
                       std::uint32_t credit) {
     proto::done d;
     for (const auto& t : tasks) {
-        d.finished.push_back({{t.id, proto::task_status::ok, std::string(bytes, 'r'), {}}, t.attempt, {}});
+        d.finished.push_back(
+            {{t.id, proto::task_status::ok, std::string(bytes, 'r'), {}}, t.attempt, {}});
     }
     d.credit = credit;
     return d;
@@ -75,7 +76,8 @@ TEST(BrokerWindow, AClientThatDoesNotReadLosesItsPushesPastItsWindowNotItsResult
     std::size_t results_seen = 0;
     while (h.has_mail("slow")) {
         auto m = h.next("slow");
-        if (m->cmd == proto::command::result) results_seen += proto::decode<proto::result>(m->body).outcomes.size();
+        if (m->cmd == proto::command::result)
+            results_seen += proto::decode<proto::result>(m->body).outcomes.size();
     }
     EXPECT_LT(results_seen, 10u);
     h.send("slow", proto::heartbeat{read});
@@ -107,7 +109,8 @@ TEST(BrokerWindow, AWorkerThatDoesNotAcknowledgeGetsNoMoreTasksTheyWaitInTheQueu
     h.hello_worker("w", {"add"}, 100);
     h.send("w", proto::ready{100});
     std::vector<proto::submitted_task> tasks;
-    for (std::uint32_t i = 1; i <= 10; ++i) tasks.push_back(task(i, "add", std::string(result_bytes, 'a')));
+    for (std::uint32_t i = 1; i <= 10; ++i)
+        tasks.push_back(task(i, "add", std::string(result_bytes, 'a')));
     h.send("c", proto::submit{tasks, {}});
     h.take<proto::accepted>("c");
     std::size_t dispatched = 0;
@@ -115,7 +118,8 @@ TEST(BrokerWindow, AWorkerThatDoesNotAcknowledgeGetsNoMoreTasksTheyWaitInTheQueu
     EXPECT_LT(dispatched, 10u);
     EXPECT_LE(dispatched * result_bytes, window + result_bytes);
     h.send("c", proto::inspect{"queues"});
-    EXPECT_EQ(static_cast<std::size_t>(int_field(h.take<proto::report>("c").rows.at(0), "length")), 10 - dispatched);
+    EXPECT_EQ(static_cast<std::size_t>(int_field(h.take<proto::report>("c").rows.at(0), "length")),
+              10 - dispatched);
     // It acknowledges: the rest flows.
     h.send("w", proto::heartbeat{body_bytes_to(h, "w") + 1'000'000});
     std::size_t more = 0;

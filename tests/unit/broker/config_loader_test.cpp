@@ -1,7 +1,5 @@
 #include "shoal/broker/config_loader.hpp"
-#include "task_routes.hpp"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +7,10 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+
+#include "task_routes.hpp"
 
 namespace {
 
@@ -42,7 +44,7 @@ std::string error_of(F&& fn) {
 }
 
 class ConfigFile : public ::testing::Test {
-protected:
+  protected:
     std::string write(const std::string& text) {
         path_ = ::testing::TempDir() + "shoal_broker_config_" + std::to_string(::getpid()) + "_" +
                 std::to_string(counter_++) + ".toml";
@@ -54,7 +56,7 @@ protected:
         for (const auto& f : files_) std::remove(f.c_str());
     }
 
-private:
+  private:
     std::string path_;
     std::vector<std::string> files_;
     int counter_ = 0;
@@ -116,24 +118,30 @@ TEST_F(ConfigFile, UnknownKeyIsAnError) {
 }
 
 TEST_F(ConfigFile, WrongTypeOrRangeIsAnError) {
-    EXPECT_NE(error_of([&] { load({"--config", write("liveness = \"3\"\n")}); })
-                  .find("liveness: must be an integer"),
+    EXPECT_NE(error_of([&] {
+                  load({"--config", write("liveness = \"3\"\n")});
+              }).find("liveness: must be an integer"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { load({"--config", write("bind = 5555\n")}); })
-                  .find("bind: must be a string"),
+    EXPECT_NE(error_of([&] {
+                  load({"--config", write("bind = 5555\n")});
+              }).find("bind: must be a string"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { load({"--config", write("liveness = -1\n")}); })
-                  .find("must not be negative"),
+    EXPECT_NE(error_of([&] {
+                  load({"--config", write("liveness = -1\n")});
+              }).find("must not be negative"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { load({"--config", write("max_batch = 20000\n")}); })
-                  .find("between 1 and 10000"),
+    EXPECT_NE(error_of([&] {
+                  load({"--config", write("max_batch = 20000\n")});
+              }).find("between 1 and 10000"),
               std::string::npos);
 }
 
 TEST_F(ConfigFile, SyntaxErrorAndMissingFileAreErrors) {
     const std::string bad = write("liveness = = 3\n");
     EXPECT_NE(error_of([&] { load({"--config", bad}); }).find("line 1"), std::string::npos);
-    EXPECT_NE(error_of([&] { load({"--config", "/nonexistent/shoal.toml"}); }).find("cannot open"),
+    EXPECT_NE(error_of([&] {
+                  load({"--config", "/nonexistent/shoal.toml"});
+              }).find("cannot open"),
               std::string::npos);
 }
 
@@ -141,18 +149,26 @@ TEST(ConfigLoader, BadEnvironmentValueNamesTheVariable) {
     const std::string why = error_of([] { load({}, {{"SHOAL_LIVENESS", "three"}}); });
     EXPECT_NE(why.find("SHOAL_LIVENESS"), std::string::npos) << why;
     EXPECT_NE(why.find("whole number"), std::string::npos) << why;
-    EXPECT_NE(error_of([] { load({}, {{"SHOAL_HEARTBEAT_MS", "5"}}); }).find("between 10"),
+    EXPECT_NE(error_of([] {
+                  load({}, {{"SHOAL_HEARTBEAT_MS", "5"}});
+              }).find("between 10"),
               std::string::npos);
-    EXPECT_NE(error_of([] { load({}, {{"SHOAL_LOG_LEVEL", "loud"}}); }).find("one of"),
+    EXPECT_NE(error_of([] {
+                  load({}, {{"SHOAL_LOG_LEVEL", "loud"}});
+              }).find("one of"),
               std::string::npos);
 }
 
 TEST(ConfigLoader, BadCommandLineIsAnError) {
     EXPECT_NE(error_of([] { load({"--no-such-flag"}); }).find("command line"), std::string::npos);
     EXPECT_NE(error_of([] { load({"--liveness", "-3"}); }).find("--liveness"), std::string::npos);
-    EXPECT_NE(error_of([] { load({"--bind", "localhost:5555"}); }).find("ZeroMQ endpoint"),
+    EXPECT_NE(error_of([] {
+                  load({"--bind", "localhost:5555"});
+              }).find("ZeroMQ endpoint"),
               std::string::npos);
-    EXPECT_NE(error_of([] { load({"--max-batch", "12abc"}); }).find("whole number"),
+    EXPECT_NE(error_of([] {
+                  load({"--max-batch", "12abc"});
+              }).find("whole number"),
               std::string::npos);
 }
 
@@ -168,7 +184,8 @@ TEST_F(ConfigFile, TheRouteTableComesFromAnyOfTheSourcesAndAsATableInTheFile) {
     EXPECT_EQ(load({"--task-routes", "train=gpu"}).config.task_routes, "train=gpu");
     EXPECT_EQ(load({}, {{"SHOAL_TASK_ROUTES", "train=gpu,resize=images"}}).config.task_routes,
               "train=gpu,resize=images");
-    EXPECT_EQ(load({"--config", write("task_routes = \"train=gpu\"\n")}).config.task_routes, "train=gpu");
+    EXPECT_EQ(load({"--config", write("task_routes = \"train=gpu\"\n")}).config.task_routes,
+              "train=gpu");
     // A table, as the file's last section (TOML puts the keys after a header in its table).
     const auto table = load({"--config", write("liveness = 4\n[task_routes]\ntrain = \"gpu\"\n"
                                                "\"images.resize\" = \"images\"\n")});
@@ -180,17 +197,26 @@ TEST_F(ConfigFile, TheRouteTableComesFromAnyOfTheSourcesAndAsATableInTheFile) {
 }
 
 TEST_F(ConfigFile, ABadRouteIsAnErrorNamingIt) {
-    EXPECT_NE(error_of([] { load({"--task-routes", "train"}); }).find("task route 'train': no '='"),
+    EXPECT_NE(error_of([] {
+                  load({"--task-routes", "train"});
+              }).find("task route 'train': no '='"),
               std::string::npos);
-    EXPECT_NE(error_of([] { load({"--task-routes", "=gpu"}); }).find("task name"), std::string::npos);
+    EXPECT_NE(error_of([] {
+                  load({"--task-routes", "=gpu"});
+              }).find("task name"),
+              std::string::npos);
     EXPECT_NE(error_of([] { load({"--task-routes", "train="}); }).find("queue"), std::string::npos);
-    EXPECT_NE(error_of([] { load({}, {{"SHOAL_TASK_ROUTES", "a=gpu,a=cpu"}}); }).find("routed twice"),
+    EXPECT_NE(error_of([] {
+                  load({}, {{"SHOAL_TASK_ROUTES", "a=gpu,a=cpu"}});
+              }).find("routed twice"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { load({"--config", write("[task_routes]\ntrain = 3\n")}); })
-                  .find("task_routes.train: must be a string"),
+    EXPECT_NE(error_of([&] {
+                  load({"--config", write("[task_routes]\ntrain = 3\n")});
+              }).find("task_routes.train: must be a string"),
               std::string::npos);
-    EXPECT_NE(error_of([&] { load({"--config", write("[task_routes]\n\"a,b\" = \"gpu\"\n")}); })
-                  .find("must not hold"),
+    EXPECT_NE(error_of([&] {
+                  load({"--config", write("[task_routes]\n\"a,b\" = \"gpu\"\n")});
+              }).find("must not hold"),
               std::string::npos);
 }
 

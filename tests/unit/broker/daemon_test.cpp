@@ -9,8 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,6 +17,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "broker_test_peer.hpp"
 
@@ -34,8 +34,9 @@ std::string daemon_path() { return SHOAL_BROKER_EXE; }
 
 // A child process with stdout and stderr on pipes.
 class daemon_process {
-public:
-    daemon_process(const std::vector<std::string>& args, const std::vector<std::string>& extra_env) {
+  public:
+    daemon_process(const std::vector<std::string>& args,
+                   const std::vector<std::string>& extra_env) {
         int out[2];
         int err[2];
         if (pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe");
@@ -112,7 +113,7 @@ public:
     }
     void signal(int sig) { kill(pid_, sig); }
 
-private:
+  private:
     using clock = std::chrono::steady_clock;
     pid_t pid_ = -1;
     int out_ = -1;
@@ -129,14 +130,16 @@ bool is_loopback_endpoint_with_port(const std::string& e) {
 }
 
 class Daemon : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        ASSERT_TRUE(std::filesystem::exists(daemon_path())) << "shoal-broker not built at " << daemon_path();
+        ASSERT_TRUE(std::filesystem::exists(daemon_path()))
+            << "shoal-broker not built at " << daemon_path();
     }
 };
 
 TEST_F(Daemon, PortZeroPrintsTheBoundEndpointFirstAndServes) {
-    daemon_process d({"--bind", "tcp://127.0.0.1:0", "--print-endpoint", "--heartbeat-ms", "100"}, {});
+    daemon_process d({"--bind", "tcp://127.0.0.1:0", "--print-endpoint", "--heartbeat-ms", "100"},
+                     {});
     const auto endpoint = d.first_line(10.0);
     ASSERT_TRUE(endpoint.has_value()) << d.stderr_text();
     EXPECT_TRUE(is_loopback_endpoint_with_port(*endpoint)) << *endpoint;
@@ -156,8 +159,9 @@ TEST_F(Daemon, SigintClosesCleanly) {
 }
 
 TEST_F(Daemon, EnvironmentIsReadAndTheCommandLineWins) {
-    daemon_process d({"--print-endpoint", "--liveness", "9"},
-                     {"SHOAL_BIND=tcp://127.0.0.1:0", "SHOAL_HEARTBEAT_MS=250", "SHOAL_LIVENESS=2"});
+    daemon_process d(
+        {"--print-endpoint", "--liveness", "9"},
+        {"SHOAL_BIND=tcp://127.0.0.1:0", "SHOAL_HEARTBEAT_MS=250", "SHOAL_LIVENESS=2"});
     const auto endpoint = d.first_line(10.0);
     ASSERT_TRUE(endpoint.has_value()) << d.stderr_text();
     zmq::context_t ctx;
@@ -173,7 +177,8 @@ TEST_F(Daemon, BadValuesExitTwoWithAClearMessage) {
     {
         daemon_process d({"--liveness", "0"}, {});
         EXPECT_EQ(d.wait_exit(10.0), 2);
-        EXPECT_NE(d.stderr_text().find("--liveness: must be between 1 and 1000 (got 0)"), std::string::npos);
+        EXPECT_NE(d.stderr_text().find("--liveness: must be between 1 and 1000 (got 0)"),
+                  std::string::npos);
     }
     {
         daemon_process d({}, {"SHOAL_RESULT_TTL_S=soon"});
@@ -181,7 +186,8 @@ TEST_F(Daemon, BadValuesExitTwoWithAClearMessage) {
         EXPECT_NE(d.stderr_text().find("SHOAL_RESULT_TTL_S"), std::string::npos);
     }
     {
-        const std::string file = ::testing::TempDir() + "shoal_daemon_test_" + std::to_string(getpid()) + ".toml";
+        const std::string file =
+            ::testing::TempDir() + "shoal_daemon_test_" + std::to_string(getpid()) + ".toml";
         std::ofstream(file) << "heartbeat_ms = 100\ncolour = \"blue\"\n";
         daemon_process d({"--config", file}, {});
         EXPECT_EQ(d.wait_exit(10.0), 2);
@@ -194,7 +200,8 @@ TEST_F(Daemon, AnUnreachableRedisExitsTwoWithAClearMessage) {
     // Port 1 on loopback: nothing listens there, the connection is refused at once.
     daemon_process d({"--bind", "tcp://127.0.0.1:0", "--redis", "redis://127.0.0.1:1"}, {});
     EXPECT_EQ(d.wait_exit(10.0), 2);
-    EXPECT_NE(d.stderr_text().find("cannot connect to Redis at redis://127.0.0.1:1/0"), std::string::npos)
+    EXPECT_NE(d.stderr_text().find("cannot connect to Redis at redis://127.0.0.1:1/0"),
+              std::string::npos)
         << d.stderr_text();
     daemon_process bad_url({"--redis", "http://x"}, {});
     EXPECT_EQ(bad_url.wait_exit(10.0), 2);

@@ -1,12 +1,12 @@
 #include "dead_letters.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "task_ids.hpp"
 
@@ -30,7 +30,9 @@ dead_letter letter(std::uint8_t n, std::string reason = "killed its worker", dou
 // The ids listed by for_each, in its order, by their id_of number.
 std::vector<std::uint8_t> listed(const dead_letters& l) {
     std::vector<std::uint8_t> out;
-    l.for_each([&](const dead_letter& d) { out.push_back(static_cast<std::uint8_t>(number_of(d.task.id))); });
+    l.for_each([&](const dead_letter& d) {
+        out.push_back(static_cast<std::uint8_t>(number_of(d.task.id)));
+    });
     return out;
 }
 

@@ -1,13 +1,13 @@
 #include "delayed_tasks.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace {
 

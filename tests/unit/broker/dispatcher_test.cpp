@@ -1,9 +1,9 @@
 #include "dispatcher.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "manual_clock.hpp"
 
@@ -12,7 +12,7 @@ namespace {
 using namespace shoal::broker;
 
 class DispatcherTest : public ::testing::Test {
-protected:
+  protected:
     // Queues a task as the broker does: a pending store entry and a record in its lane.
     shoal::proto::task_id submit(std::uint8_t n, const char* name, std::string payload = "args",
                                  const char* queue = "default", std::uint32_t priority = 0,
@@ -121,7 +121,8 @@ TEST_F(DispatcherTest, StopsAtTheByteBudgetButAlwaysTakesOne) {
     submit(2, "add", std::string(1000, 'y'));
     const peer w = worker_offering({"add"});
     EXPECT_EQ(d.fill(w, ref, 10, 1500, now, batch), 1u);
-    EXPECT_EQ(d.fill(w, ref, 10, 10, now, batch), 1u);  // one task bigger than the budget still goes
+    EXPECT_EQ(d.fill(w, ref, 10, 10, now, batch),
+              1u);  // one task bigger than the budget still goes
 }
 
 TEST_F(DispatcherTest, SkipsTasksRevokedWhileQueued) {

@@ -2,12 +2,11 @@
 // destruction without stop. No messages travel here: libzmq is not built for TSan, and its
 // lock-free pipes between an application thread and its I/O thread look like races to it.
 
-#include <gtest/gtest.h>
-
-#include <thread>
-
 #include <atomic>
+#include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "broker_test_peer.hpp"
 #include "shoal/broker/embedded_broker.hpp"
@@ -29,7 +28,8 @@ TEST(EmbeddedBroker, CallRunsOnTheBrokersThreadAndReturnsItsValue) {
 
 TEST(EmbeddedBroker, CallPassesExceptionsBack) {
     embedded_broker b(fast_config());
-    EXPECT_THROW(b.call([](broker&) -> int { throw std::runtime_error("boom"); }), std::runtime_error);
+    EXPECT_THROW(b.call([](broker&) -> int { throw std::runtime_error("boom"); }),
+                 std::runtime_error);
     b.call([](broker&) {});  // still serving
 }
 

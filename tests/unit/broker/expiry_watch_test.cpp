@@ -1,9 +1,9 @@
 #include "expiry_watch.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "task_ids.hpp"
 

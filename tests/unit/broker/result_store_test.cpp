@@ -17,7 +17,7 @@ shoal::proto::outcome ok(std::uint8_t n, std::string payload) {
 }
 
 class ResultStoreTest : public ::testing::Test {
-protected:
+  protected:
     shoal::testing::manual_clock clock;
     // TTL 10 s, 100 results, 100 tombstones, 1 GiB of results, a 30 s dedup window.
     result_store store{clock, result_store_limits{10.0, 100, 100, std::uint64_t{1} << 30, 30.0}};
@@ -78,7 +78,8 @@ TEST_F(ResultStoreTest, APendingTaskIsChargedUntilItEndsAndItsArgumentsGoWithIt)
     entry->payload = std::string(1000, 'a');
     store.charge(*entry, 1300);
     EXPECT_EQ(store.queued_bytes(), 1300u);
-    store.complete(*entry, {id_of(1), task_status::revoked, "", {"revoked", "by a client", "broker"}});
+    store.complete(*entry,
+                   {id_of(1), task_status::revoked, "", {"revoked", "by a client", "broker"}});
     EXPECT_EQ(store.queued_bytes(), 0u);
     EXPECT_TRUE(entry->payload.empty()) << "a revoked task's arguments must go at once";
     EXPECT_GT(store.result_bytes(), 0u);
@@ -127,7 +128,8 @@ TEST_F(ResultStoreTest, KnownIdReturnsTheExistingEntry) {
 
 TEST_F(ResultStoreTest, FailuresKeepTheirError) {
     auto [entry, fresh] = store.add_pending(id_of(1));
-    store.complete(*entry, {id_of(1), task_status::failed, "", {"std::runtime_error", "boom", "w1"}});
+    store.complete(*entry,
+                   {id_of(1), task_status::failed, "", {"std::runtime_error", "boom", "w1"}});
     const auto f = store.fetch(id_of(1));
     ASSERT_TRUE(f.result.has_value());
     EXPECT_EQ(f.result->status, task_status::failed);

@@ -1,10 +1,10 @@
 #include "task_queues.hpp"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace {
 
@@ -90,7 +90,8 @@ TEST(TaskQueues, TakesAtMostMaxAndStopsWhenTheSinkSaysSo) {
     const std::size_t n = q.take_oldest(
         lanes, 10, [](const queued_task&) { return true; },
         [](lane_id, queued_task& t) {
-            return t.id.bytes[0] != 4 ? task_queues::take_result::taken : task_queues::take_result::stop;
+            return t.id.bytes[0] != 4 ? task_queues::take_result::taken
+                                      : task_queues::take_result::stop;
         });
     EXPECT_EQ(n, 1u);  // 3 taken, 4 refused and left at the head
     EXPECT_EQ(q.at(a).tasks.front().id.bytes[0], 4);
@@ -200,8 +201,7 @@ TEST(TaskQueues, DrainQueueEmptiesEveryLaneOfThatQueueOnly) {
     q.mark_stale(b);  // 3 was revoked: not counted as purged
     std::vector<std::uint8_t> drained;
     const std::size_t n = q.drain_queue(
-        *q.queue_names().find("default"),
-        [](const queued_task& t) { return t.id.bytes[0] != 3; },
+        *q.queue_names().find("default"), [](const queued_task& t) { return t.id.bytes[0] != 3; },
         [&](lane_id, queued_task&& t) { drained.push_back(t.id.bytes[0]); });
     EXPECT_EQ(n, 2u);
     EXPECT_EQ(drained, (std::vector<std::uint8_t>{1, 2}));

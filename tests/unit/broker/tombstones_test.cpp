@@ -1,11 +1,11 @@
 #include "tombstones.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "task_ids.hpp"
 

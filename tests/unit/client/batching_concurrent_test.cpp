@@ -1,9 +1,5 @@
 // Submits from many threads and calls are coalesced into batched SUBMIT messages that respect
 // the session's max_batch and max_message_bytes; per-submit options travel on the wire.
-#include "shoal/client/client.hpp"
-
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -13,7 +9,10 @@
 #include <tuple>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "fake_broker.hpp"
+#include "shoal/client/client.hpp"
 
 namespace {
 

@@ -2,10 +2,6 @@
 // blocking and with co_await from a task on the test's own event_loop; map. A task that must
 // still be running, or finish after another, is `held` by the fake broker until the test
 // releases it: which finishes first is never a race between delays.
-#include "shoal/client/client.hpp"
-
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -13,8 +9,11 @@
 #include <tuple>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "fake_broker.hpp"
 #include "process/wait_until.hpp"
+#include "shoal/client/client.hpp"
 #include "shoal/common/as_completed.hpp"
 #include "shoal/common/gather.hpp"
 #include "shoal/common/sleep.hpp"
@@ -37,7 +36,7 @@ inline constexpr task_def<int(int)> held{"held"};          // returns it once re
 inline constexpr task_def<int()> fail{"fail"};
 
 class Combinators : public ::testing::Test {
-protected:
+  protected:
     Combinators() {
         broker_.serve();
         client_.emplace(broker_.endpoint(), quick_options());
@@ -51,7 +50,8 @@ protected:
 // ---- blocking ----
 
 TEST_F(Combinators, GatherReturnsEveryResultInInputOrder) {
-    std::vector<remote_future<int>> fs{c().submit(sleep_ms, 60), c().submit(add, 1, 2), c().submit(sleep_ms, 20)};
+    std::vector<remote_future<int>> fs{c().submit(sleep_ms, 60), c().submit(add, 1, 2),
+                                       c().submit(sleep_ms, 20)};
     EXPECT_EQ(concurrent::gather(fs, reply_deadline_s), (std::vector<int>{60, 3, 20}));
 }
 
@@ -95,7 +95,8 @@ TEST_F(Combinators, WaitHonoursItsThreeModes) {
 TEST_F(Combinators, AsCompletedYieldsInCompletionOrderAndTimesOut) {
     // Each is released once the one before it was yielded: they complete in the order of
     // their values, not in input order.
-    std::vector<remote_future<int>> fs{c().submit(held, 300), c().submit(held, 10), c().submit(held, 150)};
+    std::vector<remote_future<int>> fs{c().submit(held, 300), c().submit(held, 10),
+                                       c().submit(held, 150)};
     const std::vector<proto::task_id> release_order{fs[1].id(), fs[2].id(), fs[0].id()};
     broker_.release(release_order[0]);
     std::vector<int> order;
@@ -111,7 +112,8 @@ TEST_F(Combinators, AsCompletedYieldsInCompletionOrderAndTimesOut) {
     std::vector<int> seen;
     EXPECT_THROW(
         {
-            for (remote_future<int> f : concurrent::as_completed(gs, 0.3)) seen.push_back(f.get(0.0));
+            for (remote_future<int> f : concurrent::as_completed(gs, 0.3))
+                seen.push_back(f.get(0.0));
         },
         timeout_error);
     EXPECT_EQ(seen, std::vector<int>{10});
@@ -120,8 +122,7 @@ TEST_F(Combinators, AsCompletedYieldsInCompletionOrderAndTimesOut) {
 TEST_F(Combinators, RemoteAndLocalFuturesMixInTheBlockingCombinators) {
     thread_pool_executor pool(2);
     std::vector<concurrent::future<int>> mixed{
-        c().submit(sleep_ms, 200),
-        pool.submit([] {
+        c().submit(sleep_ms, 200), pool.submit([] {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
             return -1;
         }),
@@ -189,8 +190,8 @@ TEST_F(Combinators, AFailureRethrowsAtTheCoAwait) {
 
 task<std::vector<int>> gather_remote_and_local(client& c, thread_pool_executor& pool) {
     auto& loop = event_loop::current();
-    std::vector<future<int>> fs = wrap_futures(std::vector<remote_future<int>>{
-        c.submit(sleep_ms, 50), c.submit(add, 1, 1)});
+    std::vector<future<int>> fs =
+        wrap_futures(std::vector<remote_future<int>>{c.submit(sleep_ms, 50), c.submit(add, 1, 1)});
     fs.push_back(wrap_future(pool.submit([] { return 7; }), loop));
     co_return co_await gather(std::move(fs));
 }
@@ -198,7 +199,8 @@ task<std::vector<int>> gather_remote_and_local(client& c, thread_pool_executor& 
 TEST_F(Combinators, GatherWithCoAwaitMixesRemoteAndLocal) {
     event_loop loop;
     thread_pool_executor pool(1);
-    EXPECT_EQ(loop.run_until_complete(gather_remote_and_local(c(), pool)), (std::vector<int>{50, 2, 7}));
+    EXPECT_EQ(loop.run_until_complete(gather_remote_and_local(c(), pool)),
+              (std::vector<int>{50, 2, 7}));
 }
 
 task<std::vector<int>> wait_and_as_completed(client& c, fake_broker& broker) {
@@ -216,7 +218,8 @@ task<std::vector<int>> wait_and_as_completed(client& c, fake_broker& broker) {
 
 TEST_F(Combinators, CoAwaitedWaitReturnsTheFirstDoneAndAsCompletedYieldsInCompletionOrder) {
     event_loop loop;
-    EXPECT_EQ(loop.run_until_complete(wait_and_as_completed(c(), broker_)), (std::vector<int>{1, 10, 200}));
+    EXPECT_EQ(loop.run_until_complete(wait_and_as_completed(c(), broker_)),
+              (std::vector<int>{1, 10, 200}));
 }
 
 task<int> count_ticks_while_waiting(client& c, fake_broker& broker, int& ticks) {
@@ -244,7 +247,8 @@ task<int> count_ticks_while_waiting(client& c, fake_broker& broker, int& ticks) 
 TEST_F(Combinators, AwaitingNeverBlocksTheLoopThread) {
     event_loop loop;
     int ticks = 0;
-    EXPECT_EQ(loop.run_until_complete(count_ticks_while_waiting(c(), broker_, ticks)), 200 * 3 + 150);
+    EXPECT_EQ(loop.run_until_complete(count_ticks_while_waiting(c(), broker_, ticks)),
+              200 * 3 + 150);
     EXPECT_GE(ticks, 5);  // the loop kept turning during the wait
 }
 

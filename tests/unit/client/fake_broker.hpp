@@ -52,7 +52,7 @@ inline client_options quick_options() {
 inline constexpr double held_at_most_s = 30.0;
 
 class fake_broker {
-public:
+  public:
     fake_broker() = default;
     ~fake_broker() { stop(); }
     fake_broker(const fake_broker&) = delete;
@@ -63,7 +63,8 @@ public:
     // ---- step by step (test thread; not while serve() runs) ----
 
     // The next message, skipping HEARTBEATs unless asked; nullopt after the timeout.
-    std::optional<raw_message> next(double timeout_s = reply_deadline_s, bool skip_heartbeats = true) {
+    std::optional<raw_message> next(double timeout_s = reply_deadline_s,
+                                    bool skip_heartbeats = true) {
         return router_.receive_if(timeout_s, [&](const raw_message& m) {
             return !skip_heartbeats || m.cmd != proto::command::heartbeat;
         });
@@ -168,7 +169,7 @@ public:
         return o;
     }
 
-private:
+  private:
     static std::string pack_object(const msgpack::object& o) {
         msgpack::sbuffer buffer;
         msgpack::pack(buffer, o);
@@ -210,87 +211,89 @@ private:
         }
         if (!m) return;
         switch (m->cmd) {
-        case proto::command::hello:
-            send(m->identity, welcome_for_tests());
-            break;
-        case proto::command::submit: {
-            ++submits;
-            const auto s = proto::decode<proto::submit>(m->body);
-            proto::accepted acc;
-            for (const auto& t : s.tasks) acc.ids.push_back(t.id);
-            send(m->identity, acc);
-            for (const auto& t : s.tasks) {
-                ++tasks_seen;
-                auto o = run_builtin(t.id, t.name, t.payload);
-                auto due = now;
-                if (t.name == "sleep_ms") {
-                    const auto h = msgpack::unpack(t.payload.data(), t.payload.size());
-                    due += std::chrono::milliseconds(h.get().via.array.ptr[0].as<std::int64_t>());
-                } else if (t.name == "held" && released_early_.erase(t.id) == 0) {
-                    due += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                        std::chrono::duration<double>(held_at_most_s));
+            case proto::command::hello:
+                send(m->identity, welcome_for_tests());
+                break;
+            case proto::command::submit: {
+                ++submits;
+                const auto s = proto::decode<proto::submit>(m->body);
+                proto::accepted acc;
+                for (const auto& t : s.tasks) acc.ids.push_back(t.id);
+                send(m->identity, acc);
+                for (const auto& t : s.tasks) {
+                    ++tasks_seen;
+                    auto o = run_builtin(t.id, t.name, t.payload);
+                    auto due = now;
+                    if (t.name == "sleep_ms") {
+                        const auto h = msgpack::unpack(t.payload.data(), t.payload.size());
+                        due +=
+                            std::chrono::milliseconds(h.get().via.array.ptr[0].as<std::int64_t>());
+                    } else if (t.name == "held" && released_early_.erase(t.id) == 0) {
+                        due += std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(held_at_most_s));
+                    }
+                    pending_.emplace(t.id, m->identity);
+                    delayed_.push_back({due, m->identity, std::move(o)});
                 }
-                pending_.emplace(t.id, m->identity);
-                delayed_.push_back({due, m->identity, std::move(o)});
+                break;
             }
-            break;
-        }
-        case proto::command::revoke: {
-            const auto r = proto::decode<proto::revoke>(m->body);
-            for (const auto& id : r.ids) {
-                ++revokes_seen;
-                for (auto it = delayed_.begin(); it != delayed_.end(); ++it) {
-                    if (it->outcome.id == id) {
-                        delayed_.erase(it);
-                        break;
+            case proto::command::revoke: {
+                const auto r = proto::decode<proto::revoke>(m->body);
+                for (const auto& id : r.ids) {
+                    ++revokes_seen;
+                    for (auto it = delayed_.begin(); it != delayed_.end(); ++it) {
+                        if (it->outcome.id == id) {
+                            delayed_.erase(it);
+                            break;
+                        }
+                    }
+                    proto::outcome o;
+                    o.id = id;
+                    o.status = proto::task_status::revoked;
+                    o.error = {"revoked", "revoked by a client", "broker"};
+                    if (const auto it = pending_.find(id); it != pending_.end()) {
+                        const std::string submitter = it->second;  // finish() erases the entry
+                        finish(submitter, std::move(o));
                     }
                 }
-                proto::outcome o;
-                o.id = id;
-                o.status = proto::task_status::revoked;
-                o.error = {"revoked", "revoked by a client", "broker"};
-                if (const auto it = pending_.find(id); it != pending_.end()) {
-                    const std::string submitter = it->second;  // finish() erases the entry
-                    finish(submitter, std::move(o));
+                break;
+            }
+            case proto::command::fetch: {
+                ++fetches_seen;
+                const auto f = proto::decode<proto::fetch>(m->body);
+                proto::fetched reply;
+                for (const auto& id : f.ids) {
+                    proto::fetched_entry e;
+                    e.id = id;
+                    if (const auto it = store_.find(id); it != store_.end()) {
+                        e.state = proto::result_state::done;
+                        e.result = it->second;
+                    } else if (pending_.count(id)) {
+                        e.state = proto::result_state::pending;
+                    }
+                    reply.entries.push_back(std::move(e));
                 }
+                send(m->identity, reply);
+                break;
             }
-            break;
-        }
-        case proto::command::fetch: {
-            ++fetches_seen;
-            const auto f = proto::decode<proto::fetch>(m->body);
-            proto::fetched reply;
-            for (const auto& id : f.ids) {
-                proto::fetched_entry e;
-                e.id = id;
-                if (const auto it = store_.find(id); it != store_.end()) {
-                    e.state = proto::result_state::done;
-                    e.result = it->second;
-                } else if (pending_.count(id)) {
-                    e.state = proto::result_state::pending;
+            case proto::command::inspect: {
+                const auto q = proto::decode<proto::inspect>(m->body);
+                proto::report r;
+                r.what = q.what;
+                if (q.what == "workers") {
+                    r.rows.push_back(
+                        {{"name", std::string("worker-7")}, {"slots", std::int64_t{4}}});
                 }
-                reply.entries.push_back(std::move(e));
+                send(m->identity, r);
+                break;
             }
-            send(m->identity, reply);
-            break;
-        }
-        case proto::command::inspect: {
-            const auto q = proto::decode<proto::inspect>(m->body);
-            proto::report r;
-            r.what = q.what;
-            if (q.what == "workers") {
-                r.rows.push_back({{"name", std::string("worker-7")}, {"slots", std::int64_t{4}}});
+            case proto::command::purge: {
+                const auto p = proto::decode<proto::purge>(m->body);
+                send(m->identity, proto::purged{p.queue, 3});
+                break;
             }
-            send(m->identity, r);
-            break;
-        }
-        case proto::command::purge: {
-            const auto p = proto::decode<proto::purge>(m->body);
-            send(m->identity, proto::purged{p.queue, 3});
-            break;
-        }
-        default:
-            break;
+            default:
+                break;
         }
     }
 

@@ -1,13 +1,12 @@
 // Results by id from another client (fetch, fetch_state), revoke by id, inspect and purge.
-#include "shoal/client/client.hpp"
-
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "fake_broker.hpp"
 #include "process/wait_until.hpp"
+#include "shoal/client/client.hpp"
 
 namespace {
 
@@ -22,7 +21,7 @@ inline constexpr task_def<int(int)> held{"held"};  // runs until the test releas
 inline constexpr task_def<int()> fail{"fail"};
 
 class Fetch : public ::testing::Test {
-protected:
+  protected:
     Fetch() { broker_.serve(); }
     fake_broker broker_;
 };

@@ -1,8 +1,6 @@
 // JSON <-> msgpack conversion used by the shoal CLI (shoal/client/json_msgpack.hpp).
 #include "shoal/client/json_msgpack.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
 #include <map>
@@ -10,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <msgpack.hpp>
 
 namespace {
@@ -42,15 +41,18 @@ TEST(JsonToMsgpack, ScalarsBecomeTheMatchingMsgpackTypes) {
 }
 
 TEST(JsonToMsgpack, ContainersKeepTheirShape) {
-    EXPECT_EQ((unpack_as<std::vector<int>>(json_to_msgpack("[1, 2, 3]"))), (std::vector<int>{1, 2, 3}));
-    const auto m = unpack_as<std::map<std::string, std::vector<int>>>(json_to_msgpack(R"({"a": [1], "b": []})"));
+    EXPECT_EQ((unpack_as<std::vector<int>>(json_to_msgpack("[1, 2, 3]"))),
+              (std::vector<int>{1, 2, 3}));
+    const auto m = unpack_as<std::map<std::string, std::vector<int>>>(
+        json_to_msgpack(R"({"a": [1], "b": []})"));
     EXPECT_EQ(m.at("a"), std::vector<int>{1});
     EXPECT_TRUE(m.at("b").empty());
 }
 
 TEST(JsonToMsgpack, ArgumentsBecomeOneArrayInOrder) {
     const std::vector<std::string> args{"2", "\"x\"", "[1,2]"};
-    const auto t = unpack_as<std::tuple<int, std::string, std::vector<int>>>(json_args_to_msgpack(args));
+    const auto t =
+        unpack_as<std::tuple<int, std::string, std::vector<int>>>(json_args_to_msgpack(args));
     EXPECT_EQ(std::get<0>(t), 2);
     EXPECT_EQ(std::get<1>(t), "x");
     EXPECT_EQ(std::get<2>(t), (std::vector<int>{1, 2}));
@@ -105,10 +107,11 @@ TEST(MsgpackToJson, PrettyPrintingUsesTheIndent) {
 
 TEST(MsgpackToJson, BadOrHostileBytesAreATypedError) {
     EXPECT_THROW(msgpack_to_json(""), json_conversion_error);
-    EXPECT_THROW(msgpack_to_json("\xc1"), json_conversion_error);               // reserved byte
+    EXPECT_THROW(msgpack_to_json("\xc1"), json_conversion_error);                  // reserved byte
     EXPECT_THROW(msgpack_to_json("\xdd\xff\xff\xff\xff"), json_conversion_error);  // 2^32 elements
     EXPECT_THROW(msgpack_to_json(pack(1) + pack(2)), json_conversion_error);       // trailing bytes
-    EXPECT_THROW(msgpack_to_json(std::string(100, '\x91') + pack(1)), json_conversion_error);  // deep
+    EXPECT_THROW(msgpack_to_json(std::string(100, '\x91') + pack(1)),
+                 json_conversion_error);  // deep
 }
 
 // Maps keyed by maps, nested: each level escapes the key text below it again, so the text
@@ -116,9 +119,11 @@ TEST(MsgpackToJson, BadOrHostileBytesAreATypedError) {
 // timeout); now a typed error, at once.
 TEST(MsgpackToJson, MapsKeyedByMapsNestedDeepAreATypedErrorNotAnExponentialKey) {
     std::string bytes;
-    for (int level = 0; level < 40; ++level) bytes.push_back(static_cast<char>(0x81));  // {key: ...}
-    bytes.push_back(static_cast<char>(0x01));  // the innermost key
-    for (int level = 0; level < 40; ++level) bytes.push_back(static_cast<char>(0xa1)), bytes.push_back('"');
+    for (int level = 0; level < 40; ++level)
+        bytes.push_back(static_cast<char>(0x81));  // {key: ...}
+    bytes.push_back(static_cast<char>(0x01));      // the innermost key
+    for (int level = 0; level < 40; ++level)
+        bytes.push_back(static_cast<char>(0xa1)), bytes.push_back('"');
     EXPECT_THROW((void)shoal::msgpack_to_json(bytes), shoal::json_conversion_error);
 }
 

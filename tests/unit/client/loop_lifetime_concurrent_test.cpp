@@ -4,18 +4,17 @@
 // instead of stalling the loop (BlockingInLoop.*). Each loop is on the heap so that ASan
 // reports a late touch as heap-use-after-free. Which task is still running is the test's
 // choice: `held` tasks finish when the test releases them.
-#include "shoal/client/client.hpp"
-
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "fake_broker.hpp"
 #include "process/wait_until.hpp"
+#include "shoal/client/client.hpp"
 #include "shoal/client/combinators.hpp"
 #include "shoal/common/run_in_executor.hpp"
 #include "shoal/common/sleep.hpp"
@@ -39,7 +38,7 @@ std::unique_ptr<event_loop> quiet_loop() {
 }
 
 class LoopLifetime : public ::testing::Test {
-protected:
+  protected:
     LoopLifetime() {
         broker_.serve();
         client_.emplace(broker_.endpoint(), quick_options());

@@ -3,16 +3,15 @@
 // broker answers one connection in order). Calls that reach the I/O thread together are
 // the hard case: the I/O thread takes them in one pass, and must not send some kinds at once
 // and keep others for the end of the pass.
-#include "shoal/client/client.hpp"
-
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <future>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "fake_broker.hpp"
+#include "shoal/client/client.hpp"
 
 namespace {
 
@@ -30,7 +29,7 @@ constexpr auto deadline = std::chrono::duration<double>(reply_deadline_s);
 // before the client, so that a failing test still lets the callback return before the
 // client's destructor joins the I/O thread.
 class io_thread_hold {
-public:
+  public:
     ~io_thread_hold() { release(); }
 
     // The callback to attach: it reports that it runs, then waits (bounded) for release().
@@ -40,14 +39,16 @@ public:
             (void)opened_.wait_for(std::chrono::seconds(60));
         };
     }
-    bool wait_entered() { return entered_.get_future().wait_for(deadline) == std::future_status::ready; }
+    bool wait_entered() {
+        return entered_.get_future().wait_for(deadline) == std::future_status::ready;
+    }
     void release() {
         if (released_) return;
         released_ = true;
         open_.set_value();
     }
 
-private:
+  private:
     std::promise<void> entered_;
     std::promise<void> open_;
     std::shared_future<void> opened_ = open_.get_future().share();
@@ -72,26 +73,29 @@ std::vector<std::string> next_messages(fake_broker& broker, std::size_t count) {
         }
         std::string text(proto::command_name(m->cmd));
         switch (m->cmd) {
-        case proto::command::revoke: {
-            const auto r = proto::decode<proto::revoke>(m->body);
-            for (const auto& id : r.ids) text += " " + id.to_hex().substr(0, 6);
-            if (r.terminate) text += " terminate";
-            break;
-        }
-        case proto::command::fetch:
-            for (const auto& id : proto::decode<proto::fetch>(m->body).ids) text += " " + id.to_hex().substr(0, 6);
-            break;
-        case proto::command::requeue:
-            for (const auto& id : proto::decode<proto::requeue>(m->body).ids) text += " " + id.to_hex().substr(0, 6);
-            break;
-        case proto::command::submit:
-            for (const auto& t : proto::decode<proto::submit>(m->body).tasks) text += " " + t.id.to_hex().substr(0, 6);
-            break;
-        case proto::command::inspect:
-            text += " " + proto::decode<proto::inspect>(m->body).what;
-            break;
-        default:
-            break;
+            case proto::command::revoke: {
+                const auto r = proto::decode<proto::revoke>(m->body);
+                for (const auto& id : r.ids) text += " " + id.to_hex().substr(0, 6);
+                if (r.terminate) text += " terminate";
+                break;
+            }
+            case proto::command::fetch:
+                for (const auto& id : proto::decode<proto::fetch>(m->body).ids)
+                    text += " " + id.to_hex().substr(0, 6);
+                break;
+            case proto::command::requeue:
+                for (const auto& id : proto::decode<proto::requeue>(m->body).ids)
+                    text += " " + id.to_hex().substr(0, 6);
+                break;
+            case proto::command::submit:
+                for (const auto& t : proto::decode<proto::submit>(m->body).tasks)
+                    text += " " + t.id.to_hex().substr(0, 6);
+                break;
+            case proto::command::inspect:
+                text += " " + proto::decode<proto::inspect>(m->body).what;
+                break;
+            default:
+                break;
         }
         out.push_back(text);
     }

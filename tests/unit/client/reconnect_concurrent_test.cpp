@@ -2,12 +2,11 @@
 // are resent with the same ids, accepted tasks are FETCHed (a pending answer means keep
 // waiting, and asking again), tasks the broker forgot are submitted again, and outstanding
 // requests are repeated.
-#include "shoal/client/client.hpp"
-
 #include <gtest/gtest.h>
 
 #include "fake_broker.hpp"
 #include "process/wait_until.hpp"
+#include "shoal/client/client.hpp"
 
 namespace {
 
@@ -120,7 +119,7 @@ TEST(Reconnect, ATaskTheBrokerForgotIsSubmittedAgain) {
     broker.send(again, proto::fetched{{entry(f.id(), proto::result_state::unknown)}});
     auto [id3, resubmitted] = broker.expect<proto::submit>();
     ASSERT_EQ(resubmitted.tasks.size(), 1u);
-    EXPECT_EQ(resubmitted.tasks[0], s.tasks[0]);  // the very same task, id included
+    EXPECT_EQ(resubmitted.tasks[0], s.tasks[0]);     // the very same task, id included
     EXPECT_EQ(f.status(), remote_status::accepted);  // not failed: it is on its way again
     broker.send(again, proto::result{{ok(f.id(), 2)}});
     EXPECT_EQ(f.get(reply_deadline_s), 2);

@@ -1,13 +1,12 @@
 // What the broker refuses or rejects becomes a typed error on the one future concerned;
 // bad messages from the broker are dropped without harming anything else.
-#include "shoal/client/client.hpp"
-
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "fake_broker.hpp"
+#include "shoal/client/client.hpp"
 
 namespace {
 
@@ -34,7 +33,8 @@ TEST(Refusals, ARefusedTaskFailsWithTaskRefusedCarryingTheCode) {
     broker.expect_items<proto::submit>(2, [](const proto::submit& s) { return s.tasks.size(); });
     proto::accepted acc;
     acc.ids.push_back(fine.id());
-    acc.refused.push_back({refused.id(), {"unsupported", "priority is not supported yet", "broker"}});
+    acc.refused.push_back(
+        {refused.id(), {"unsupported", "priority is not supported yet", "broker"}});
     broker.send(identity, acc);
     try {
         refused.get(reply_deadline_s);

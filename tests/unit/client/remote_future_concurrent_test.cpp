@@ -1,16 +1,15 @@
 // remote_future semantics against a broker played by the test: values, typed errors,
 // status, callbacks exactly once, get(timeout), cancel (REVOKE) and close.
-#include "shoal/client/client.hpp"
-
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "fake_broker.hpp"
 #include "process/wait_until.hpp"
+#include "shoal/client/client.hpp"
 
 namespace {
 
@@ -42,7 +41,7 @@ proto::outcome error_outcome(const proto::task_id& id, proto::task_status s, pro
 }
 
 class RemoteFuture : public ::testing::Test {
-protected:
+  protected:
     fake_broker broker_;
 };
 
@@ -298,7 +297,8 @@ TEST_F(RemoteFuture, EmptyHandlesAndBadSubmitsThrowTypedErrors) {
     EXPECT_THROW(c.submit({.priority = 10}, add, 1, 2), invalid_submit_error);
     EXPECT_THROW(c.submit({.queue = std::string(300, 'q')}, add, 1, 2), invalid_submit_error);
     EXPECT_THROW(c.submit_raw("", detail::pack_arguments()), invalid_submit_error);
-    EXPECT_THROW(c.submit({.time_limit = std::chrono::milliseconds(0)}, add, 1, 2), invalid_submit_error);
+    EXPECT_THROW(c.submit({.time_limit = std::chrono::milliseconds(0)}, add, 1, 2),
+                 invalid_submit_error);
 }
 
 TEST_F(RemoteFuture, BlockingInsideADoneCallbackThrowsInsteadOfHanging) {

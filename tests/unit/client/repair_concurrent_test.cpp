@@ -4,15 +4,14 @@
 // refused `busy` is sent again after the broker's retry-after. The broker here is a raw socket
 // played by the test, which simply drops what it likes.
 
-#include "shoal/client/client.hpp"
-
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "fake_broker.hpp"
+#include "shoal/client/client.hpp"
 
 namespace {
 
@@ -75,13 +74,15 @@ TEST(ClientRepair, AResultThatNeverCameIsFetched) {
 TEST(ClientRepair, AnOutputDroppedNoticeMakesTheClientAskAtOnce) {
     fake_broker broker;
     auto options = quick_options();
-    options.result_check_s = 600;  // the repair timer would be far too late: the notice is what acts
+    options.result_check_s =
+        600;  // the repair timer would be far too late: the notice is what acts
     client c(broker.endpoint(), options);
     const auto identity = broker.handshake();
     auto f = c.submit(add, 1, 2);
     broker.expect<proto::submit>();
     broker.send(identity, proto::accepted{{f.id()}, {}, 0});
-    broker.send(identity, proto::error_reply{"output_dropped", "your window was full", std::nullopt});
+    broker.send(identity,
+                proto::error_reply{"output_dropped", "your window was full", std::nullopt});
     auto [id, fetch] = broker.expect<proto::fetch>(2.0);
     ASSERT_EQ(fetch.ids.size(), 1u);
     EXPECT_EQ(fetch.ids[0], f.id());

@@ -1,8 +1,8 @@
 #include "shoal/common/as_completed.hpp"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "drive.hpp"
 #include "loop_fixture.hpp"
@@ -49,12 +49,14 @@ TEST_F(AsCompletedTest, AlreadyDoneFuturesComeFirstInInputOrder) {
 }
 
 TEST_F(AsCompletedTest, TimeoutThrowsAfterYieldingWhatFinishedAndCancelsNothing) {
-    std::vector<future<int>> fs{loop().create_task(value_after(0.1, 1)), loop().create_task(value_after(5.0, 2))};
+    std::vector<future<int>> fs{loop().create_task(value_after(0.1, 1)),
+                                loop().create_task(value_after(5.0, 2))};
     auto seen = std::make_shared<std::vector<int>>();
-    auto consumer = loop().create_task([](std::vector<future<int>> in, std::shared_ptr<std::vector<int>> out) -> task<void> {
-        auto gen = shoal::as_completed(std::move(in), 1.0);
-        while (auto f = co_await gen.next()) out->push_back(f->result());
-    }(fs, seen));
+    auto consumer = loop().create_task(
+        [](std::vector<future<int>> in, std::shared_ptr<std::vector<int>> out) -> task<void> {
+            auto gen = shoal::as_completed(std::move(in), 1.0);
+            while (auto f = co_await gen.next()) out->push_back(f->result());
+        }(fs, seen));
     ASSERT_TRUE(drive(consumer));
     EXPECT_THROW(consumer.result(), shoal::timeout_error);
     EXPECT_EQ(*seen, std::vector<int>{1});

@@ -1,9 +1,9 @@
 #include "shoal/common/async_generator.hpp"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "drive.hpp"
 #include "lifetime_counter.hpp"

@@ -2,11 +2,11 @@
 // from a thread that runs an event loop would stall every task and timer of that loop: it
 // fails at once with event_loop_error naming the way out. Waits that cannot block (a done
 // future, a zero timeout) and waits on threads without a running loop behave as before.
-#include <gtest/gtest.h>
-
 #include <future>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "shoal/common/concurrent_future.hpp"
 #include "shoal/common/concurrent_wait.hpp"
@@ -53,7 +53,8 @@ TEST(BlockingInLoop, ResultOfAPendingFutureInsideALoopTaskFailsAtOnce) {
 }
 
 TEST(BlockingInLoop, ConcurrentWaitAndAsCompletedInsideALoopTaskFailAtOnce) {
-    std::vector<concurrent::future<int>> fs{concurrent::make_ready_future(1), concurrent::make_future<int>()};
+    std::vector<concurrent::future<int>> fs{concurrent::make_ready_future(1),
+                                            concurrent::make_future<int>()};
     expect_names_the_way_out(run_in_a_task([&] { (void)concurrent::wait(fs, deadline_s); }));
     expect_names_the_way_out(run_in_a_task([&] {
         for (const auto& f : concurrent::as_completed(fs, deadline_s)) (void)f;
@@ -83,8 +84,10 @@ TEST(BlockingInLoop, AThreadPoolTaskStillBlocksOnAFuture) {
     EXPECT_EQ(waiting.result(deadline_s), 4);  // the test's thread runs no loop either
 }
 
-task<int> block_in_the_default_executor(concurrent::future<int> pending, std::promise<int>& answer) {
-    auto blocked = event_loop::current().run_in_executor(nullptr, [pending] { return pending.result(deadline_s); });
+task<int> block_in_the_default_executor(concurrent::future<int> pending,
+                                        std::promise<int>& answer) {
+    auto blocked = event_loop::current().run_in_executor(
+        nullptr, [pending] { return pending.result(deadline_s); });
     answer.set_value(9);
     co_return co_await blocked;
 }

@@ -1,7 +1,5 @@
 // shoal::concurrent::future: states, blocking result, cancellation, callbacks.
 
-#include "shoal/common/concurrent_future.hpp"
-
 #include <atomic>
 #include <latch>
 #include <stdexcept>
@@ -10,6 +8,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "shoal/common/concurrent_future.hpp"
 
 namespace {
 

@@ -1,13 +1,13 @@
 // shoal::concurrent::wait and as_completed over concurrent futures.
 
-#include "shoal/common/concurrent_wait.hpp"
-
 #include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "shoal/common/concurrent_wait.hpp"
 
 namespace {
 

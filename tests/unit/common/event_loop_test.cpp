@@ -4,7 +4,6 @@
 
 #include "shoal/common/event_loop.hpp"
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 #include <zmq.hpp>
 
 #include "lifetime_counter.hpp"

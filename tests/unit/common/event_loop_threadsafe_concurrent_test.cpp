@@ -2,11 +2,11 @@
 // threads must neither lose nor duplicate a callback. Runs under TSan (the 'concurrent'
 // label).
 
-#include <gtest/gtest.h>
-
 #include <cstddef>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "loop_fixture.hpp"
 #include "shoal/common/event_loop.hpp"

@@ -25,7 +25,7 @@ shoal::task<void> wait_and_log(shoal::event& ev, log_t& log, std::string name) {
 }
 
 class EventTest : public ::testing::Test {
-protected:
+  protected:
     shoal::event_loop loop_;
     shoal::event event_;
     log_t log_;
@@ -57,85 +57,85 @@ TEST_F(EventTest, WaitOnSetEventReturnsWithoutYieldingToTheLoop) {
 }
 
 TEST_F(EventTest, WaitBlocksUntilSet) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::event& ev,
-                                log_t& log) -> shoal::task<void> {
-        auto waiter = loop.create_task(wait_and_log(ev, log, "waiter"));
-        co_await yield_passes(settle_passes);
-        EXPECT_FALSE(waiter.done());
-        log.push_back("set");
-        ev.set();
-        co_await waiter;
-        EXPECT_EQ(log, (log_t{"set", "waiter"}));
-    }(loop_, event_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::event& ev, log_t& log) -> shoal::task<void> {
+            auto waiter = loop.create_task(wait_and_log(ev, log, "waiter"));
+            co_await yield_passes(settle_passes);
+            EXPECT_FALSE(waiter.done());
+            log.push_back("set");
+            ev.set();
+            co_await waiter;
+            EXPECT_EQ(log, (log_t{"set", "waiter"}));
+        }(loop_, event_, log_));
 }
 
 TEST_F(EventTest, SetWakesEveryWaiterInTheOrderTheyWaited) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::event& ev,
-                                log_t& log) -> shoal::task<void> {
-        auto a = loop.create_task(wait_and_log(ev, log, "a"));
-        auto b = loop.create_task(wait_and_log(ev, log, "b"));
-        auto c = loop.create_task(wait_and_log(ev, log, "c"));
-        co_await yield_passes(settle_passes);
-        ev.set();
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(a.done() && b.done() && c.done());
-        EXPECT_EQ(log, (log_t{"a", "b", "c"}));
-        for (auto* t : {&a, &b, &c}) {
-            t->cancel();  // lets the test end if it failed
-        }
-    }(loop_, event_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::event& ev, log_t& log) -> shoal::task<void> {
+            auto a = loop.create_task(wait_and_log(ev, log, "a"));
+            auto b = loop.create_task(wait_and_log(ev, log, "b"));
+            auto c = loop.create_task(wait_and_log(ev, log, "c"));
+            co_await yield_passes(settle_passes);
+            ev.set();
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(a.done() && b.done() && c.done());
+            EXPECT_EQ(log, (log_t{"a", "b", "c"}));
+            for (auto* t : {&a, &b, &c}) {
+                t->cancel();  // lets the test end if it failed
+            }
+        }(loop_, event_, log_));
 }
 
 TEST_F(EventTest, ClearRightAfterSetDoesNotTakeTheWakeUpBack) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::event& ev,
-                                log_t& log) -> shoal::task<void> {
-        auto waiter = loop.create_task(wait_and_log(ev, log, "waiter"));
-        co_await yield_passes(settle_passes);
-        ev.set();
-        ev.clear();
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(waiter.done());
-        EXPECT_FALSE(ev.is_set());
-        waiter.cancel();
-    }(loop_, event_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::event& ev, log_t& log) -> shoal::task<void> {
+            auto waiter = loop.create_task(wait_and_log(ev, log, "waiter"));
+            co_await yield_passes(settle_passes);
+            ev.set();
+            ev.clear();
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(waiter.done());
+            EXPECT_FALSE(ev.is_set());
+            waiter.cancel();
+        }(loop_, event_, log_));
 }
 
 TEST_F(EventTest, WaitAfterClearBlocksAgain) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::event& ev,
-                                log_t& log) -> shoal::task<void> {
-        ev.set();
-        ev.clear();
-        auto waiter = loop.create_task(wait_and_log(ev, log, "waiter"));
-        co_await yield_passes(settle_passes);
-        EXPECT_FALSE(waiter.done());
-        ev.set();
-        co_await waiter;
-    }(loop_, event_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::event& ev, log_t& log) -> shoal::task<void> {
+            ev.set();
+            ev.clear();
+            auto waiter = loop.create_task(wait_and_log(ev, log, "waiter"));
+            co_await yield_passes(settle_passes);
+            EXPECT_FALSE(waiter.done());
+            ev.set();
+            co_await waiter;
+        }(loop_, event_, log_));
 }
 
 TEST_F(EventTest, CancelledWaiterEndsCancelledAndOthersStillWake) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::event& ev,
-                                log_t& log) -> shoal::task<void> {
-        auto a = loop.create_task(wait_and_log(ev, log, "a"));
-        auto b = loop.create_task(wait_and_log(ev, log, "b"));
-        co_await yield_passes(settle_passes);
-        a.cancel();
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(a.cancelled());
-        ev.set();
-        co_await b;
-        EXPECT_EQ(log, log_t{"b"});
-    }(loop_, event_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::event& ev, log_t& log) -> shoal::task<void> {
+            auto a = loop.create_task(wait_and_log(ev, log, "a"));
+            auto b = loop.create_task(wait_and_log(ev, log, "b"));
+            co_await yield_passes(settle_passes);
+            a.cancel();
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(a.cancelled());
+            ev.set();
+            co_await b;
+            EXPECT_EQ(log, log_t{"b"});
+        }(loop_, event_, log_));
 }
 
 TEST_F(EventTest, WaitingFromASecondLoopThrowsEventLoopError) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::event& ev,
-                                log_t& log) -> shoal::task<void> {
-        auto waiter = loop.create_task(wait_and_log(ev, log, "waiter"));  // binds the event
-        co_await yield_passes(settle_passes);
-        waiter.cancel();
-        co_await yield_passes(settle_passes);
-    }(loop_, event_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::event& ev, log_t& log) -> shoal::task<void> {
+            auto waiter = loop.create_task(wait_and_log(ev, log, "waiter"));  // binds the event
+            co_await yield_passes(settle_passes);
+            waiter.cancel();
+            co_await yield_passes(settle_passes);
+        }(loop_, event_, log_));
     shoal::event_loop other;
     EXPECT_THROW(other.run_until_complete(event_.wait()), shoal::event_loop_error);
 }

@@ -36,8 +36,8 @@ TEST(FunctionRegistry, InvokesTypedFunctionWithMsgpackArguments) {
 TEST(FunctionRegistry, HandlesStringsAndConstRefParameters) {
     shoal::function_registry registry;
     registry.define(shout, [](const std::string& s) { return s + "!"; });
-    EXPECT_EQ(decode<std::string>(registry.invoke("shout", shoal::detail::pack_arguments(
-                                                               std::string("hey")))),
+    EXPECT_EQ(decode<std::string>(
+                  registry.invoke("shout", shoal::detail::pack_arguments(std::string("hey")))),
               "hey!");
 }
 

@@ -4,12 +4,12 @@
 
 #include "shoal/common/future.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "loop_fixture.hpp"
 #include "shoal/common/errors.hpp"

@@ -1,12 +1,12 @@
 #include "shoal/common/gather.hpp"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <string>
 #include <tuple>
 #include <variant>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "drive.hpp"
 #include "loop_fixture.hpp"
@@ -31,7 +31,8 @@ task<int> fail_after(double seconds, std::string message) {
 
 TEST_F(GatherTest, KeepsArgumentOrderNotCompletionOrder) {
     auto f = loop().create_task([]() -> task<std::tuple<int, int, int>> {
-        co_return co_await shoal::gather(value_after(0.3, 1), value_after(0.1, 2), value_after(0.2, 3));
+        co_return co_await shoal::gather(value_after(0.3, 1), value_after(0.1, 2),
+                                         value_after(0.2, 3));
     }());
     ASSERT_TRUE(drive(f));
     EXPECT_EQ(f.result(), std::make_tuple(1, 2, 3));

@@ -33,7 +33,7 @@ shoal::task<void> take_and_log(shoal::lock& lk, log_t& log, std::string name,
 }
 
 class LockTest : public ::testing::Test {
-protected:
+  protected:
     shoal::event_loop loop_;
     shoal::lock lock_;
     log_t log_;
@@ -68,98 +68,98 @@ TEST_F(LockTest, ReleaseOfUnlockedLockThrowsInvalidState) {
 }
 
 TEST_F(LockTest, AcquireWaitsWhileTheLockIsHeld) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::lock& lk,
-                                log_t& log) -> shoal::task<void> {
-        co_await lk.acquire();
-        auto waiter = loop.create_task(take_and_log(lk, log, "waiter"));
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(log.empty());
-        EXPECT_FALSE(waiter.done());
-        lk.release();
-        co_await waiter;
-        EXPECT_EQ(log, log_t{"waiter"});
-    }(loop_, lock_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::lock& lk, log_t& log) -> shoal::task<void> {
+            co_await lk.acquire();
+            auto waiter = loop.create_task(take_and_log(lk, log, "waiter"));
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(log.empty());
+            EXPECT_FALSE(waiter.done());
+            lk.release();
+            co_await waiter;
+            EXPECT_EQ(log, log_t{"waiter"});
+        }(loop_, lock_, log_));
 }
 
 TEST_F(LockTest, WaitersAcquireInTheOrderTheyAsked) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::lock& lk,
-                                log_t& log) -> shoal::task<void> {
-        co_await lk.acquire();
-        auto first = loop.create_task(take_and_log(lk, log, "first"));
-        auto second = loop.create_task(take_and_log(lk, log, "second"));
-        auto third = loop.create_task(take_and_log(lk, log, "third"));
-        co_await yield_passes(settle_passes);
-        lk.release();
-        co_await third;
-        EXPECT_TRUE(first.done() && second.done());
-        EXPECT_EQ(log, (log_t{"first", "second", "third"}));
-    }(loop_, lock_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::lock& lk, log_t& log) -> shoal::task<void> {
+            co_await lk.acquire();
+            auto first = loop.create_task(take_and_log(lk, log, "first"));
+            auto second = loop.create_task(take_and_log(lk, log, "second"));
+            auto third = loop.create_task(take_and_log(lk, log, "third"));
+            co_await yield_passes(settle_passes);
+            lk.release();
+            co_await third;
+            EXPECT_TRUE(first.done() && second.done());
+            EXPECT_EQ(log, (log_t{"first", "second", "third"}));
+        }(loop_, lock_, log_));
 }
 
 TEST_F(LockTest, NewcomerQueuesBehindAWaiterWokenButNotYetResumed) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::lock& lk,
-                                log_t& log) -> shoal::task<void> {
-        co_await lk.acquire();
-        auto waiter = loop.create_task(take_and_log(lk, log, "waiter"));
-        co_await yield_passes(settle_passes);
-        lk.release();
-        EXPECT_FALSE(lk.locked());  // the woken waiter takes it only when it resumes
-        co_await take_and_log(lk, log, "newcomer");
-        EXPECT_EQ(log, (log_t{"waiter", "newcomer"}));
-        co_await waiter;
-    }(loop_, lock_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::lock& lk, log_t& log) -> shoal::task<void> {
+            co_await lk.acquire();
+            auto waiter = loop.create_task(take_and_log(lk, log, "waiter"));
+            co_await yield_passes(settle_passes);
+            lk.release();
+            EXPECT_FALSE(lk.locked());  // the woken waiter takes it only when it resumes
+            co_await take_and_log(lk, log, "newcomer");
+            EXPECT_EQ(log, (log_t{"waiter", "newcomer"}));
+            co_await waiter;
+        }(loop_, lock_, log_));
 }
 
 TEST_F(LockTest, CancellingAWaiterAboutToBeWokenPassesTheWakeUpOn) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::lock& lk,
-                                log_t& log) -> shoal::task<void> {
-        co_await lk.acquire();
-        auto first = loop.create_task(take_and_log(lk, log, "first"));
-        auto second = loop.create_task(take_and_log(lk, log, "second"));
-        co_await yield_passes(settle_passes);
-        lk.release();    // wakes `first` ...
-        first.cancel();  // ... which is cancelled before it can resume
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(first.cancelled());
-        EXPECT_TRUE(second.done()) << "the wake-up was lost with the cancelled waiter";
-        EXPECT_EQ(log, log_t{"second"});
-        EXPECT_FALSE(lk.locked());
-        second.cancel();  // lets the test end if it failed
-    }(loop_, lock_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::lock& lk, log_t& log) -> shoal::task<void> {
+            co_await lk.acquire();
+            auto first = loop.create_task(take_and_log(lk, log, "first"));
+            auto second = loop.create_task(take_and_log(lk, log, "second"));
+            co_await yield_passes(settle_passes);
+            lk.release();    // wakes `first` ...
+            first.cancel();  // ... which is cancelled before it can resume
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(first.cancelled());
+            EXPECT_TRUE(second.done()) << "the wake-up was lost with the cancelled waiter";
+            EXPECT_EQ(log, log_t{"second"});
+            EXPECT_FALSE(lk.locked());
+            second.cancel();  // lets the test end if it failed
+        }(loop_, lock_, log_));
 }
 
 TEST_F(LockTest, CancelledFirstWaiterDoesNotBlockTheNextOne) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::lock& lk,
-                                log_t& log) -> shoal::task<void> {
-        co_await lk.acquire();
-        auto first = loop.create_task(take_and_log(lk, log, "first"));
-        auto second = loop.create_task(take_and_log(lk, log, "second"));
-        co_await yield_passes(settle_passes);
-        first.cancel();  // its waiter future is cancelled, still listed until it resumes
-        lk.release();
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(first.cancelled());
-        EXPECT_TRUE(second.done());
-        EXPECT_EQ(log, log_t{"second"});
-        second.cancel();
-    }(loop_, lock_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::lock& lk, log_t& log) -> shoal::task<void> {
+            co_await lk.acquire();
+            auto first = loop.create_task(take_and_log(lk, log, "first"));
+            auto second = loop.create_task(take_and_log(lk, log, "second"));
+            co_await yield_passes(settle_passes);
+            first.cancel();  // its waiter future is cancelled, still listed until it resumes
+            lk.release();
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(first.cancelled());
+            EXPECT_TRUE(second.done());
+            EXPECT_EQ(log, log_t{"second"});
+            second.cancel();
+        }(loop_, lock_, log_));
 }
 
 TEST_F(LockTest, CancelledWaiterDoesNotHoldTheLock) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::lock& lk,
-                                log_t& log) -> shoal::task<void> {
-        co_await lk.acquire();
-        auto waiter = loop.create_task(take_and_log(lk, log, "waiter"));
-        co_await yield_passes(settle_passes);
-        waiter.cancel();
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(waiter.cancelled());
-        lk.release();
-        EXPECT_FALSE(lk.locked());
-        co_await lk.acquire();  // no stale waiter in the way
-        EXPECT_TRUE(lk.locked());
-        EXPECT_TRUE(log.empty());
-    }(loop_, lock_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::lock& lk, log_t& log) -> shoal::task<void> {
+            co_await lk.acquire();
+            auto waiter = loop.create_task(take_and_log(lk, log, "waiter"));
+            co_await yield_passes(settle_passes);
+            waiter.cancel();
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(waiter.cancelled());
+            lk.release();
+            EXPECT_FALSE(lk.locked());
+            co_await lk.acquire();  // no stale waiter in the way
+            EXPECT_TRUE(lk.locked());
+            EXPECT_TRUE(log.empty());
+        }(loop_, lock_, log_));
 }
 
 TEST_F(LockTest, ScopedGuardHoldsTheLockUntilItGoesOutOfScope) {
@@ -199,14 +199,14 @@ TEST_F(LockTest, MovedGuardReleasesOnlyOnce) {
 }
 
 TEST_F(LockTest, WaitingFromASecondLoopThrowsEventLoopError) {
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::lock& lk,
-                                log_t& log) -> shoal::task<void> {
-        co_await lk.acquire();
-        auto waiter = loop.create_task(take_and_log(lk, log, "waiter"));  // binds the lock
-        co_await yield_passes(settle_passes);
-        waiter.cancel();
-        co_await yield_passes(settle_passes);
-    }(loop_, lock_, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::lock& lk, log_t& log) -> shoal::task<void> {
+            co_await lk.acquire();
+            auto waiter = loop.create_task(take_and_log(lk, log, "waiter"));  // binds the lock
+            co_await yield_passes(settle_passes);
+            waiter.cancel();
+            co_await yield_passes(settle_passes);
+        }(loop_, lock_, log_));
     shoal::event_loop other;
     EXPECT_THROW(other.run_until_complete(lock_.acquire()), shoal::event_loop_error);
 }

@@ -7,12 +7,12 @@
 // pool's future from a task, run_in_executor with the caller's executor,
 // run_coroutine_threadsafe (its future cancelled later, or its loop closing first), and
 // loop_ref::call_soon_threadsafe.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <future>
 #include <memory>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "process/wait_until.hpp"
 #include "shoal/common/concurrent_future.hpp"
@@ -69,7 +69,8 @@ TEST(LoopLifetime, AWrappedFutureDroppedUnsettledAfterItsLoopIsDestroyedIsIgnore
     std::thread([s = std::move(source)]() mutable { s.reset(); }).join();
 }
 
-task<int> await_pool(thread_pool_executor& pool, std::shared_future<void> gate, std::atomic<bool>& waiting) {
+task<int> await_pool(thread_pool_executor& pool, std::shared_future<void> gate,
+                     std::atomic<bool>& waiting) {
     auto f = pool.submit(held_call(std::move(gate), 5));
     waiting = true;
     co_return co_await f;
@@ -105,7 +106,7 @@ TEST(LoopLifetime, RunInExecutorOnTheCallersPoolFinishingAfterTheLoopIsDestroyed
 
 // Runs a loop on its own thread until stop_and_join(); the loop is destroyed by the test.
 class loop_thread {
-public:
+  public:
     loop_thread() : loop_(quiet_loop()), thread_([this] { loop_->run_forever(); }) {}
     ~loop_thread() { stop_and_join(); }
     void stop_and_join() {
@@ -120,7 +121,7 @@ public:
         loop_.reset();
     }
 
-private:
+  private:
     std::unique_ptr<event_loop> loop_;
     std::thread thread_;
 };

@@ -3,13 +3,13 @@
 // string", not msgpack's bare std::bad_cast.
 #include "shoal/common/detail/msgpack_codec.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace {
 
@@ -37,27 +37,30 @@ TEST(MsgpackCodec, AWrongArgumentNamesItsPositionFromOneAndBothTypes) {
 }
 
 TEST(MsgpackCodec, ContainersSayWhatTheyHoldAndWhatCame) {
-    EXPECT_EQ((argument_error<std::vector<long>>(
-                  pack_arguments(std::vector<std::string>{"a", "b"}), "add_all")),
+    EXPECT_EQ((argument_error<std::vector<long>>(pack_arguments(std::vector<std::string>{"a", "b"}),
+                                                 "add_all")),
               "argument 1 of 'add_all': expected array of int, got array of string");
     EXPECT_EQ((argument_error<std::vector<long>>(pack_arguments(7L), "add_all")),
               "argument 1 of 'add_all': expected array of int, got int 7");
-    EXPECT_EQ((argument_error<std::map<std::string, int>>(pack_arguments(std::string("x")), "tally")),
-              "argument 1 of 'tally': expected map of string to int, got string");
-    EXPECT_EQ((argument_error<long, std::optional<long>>(pack_arguments(1L, std::string("x")), "maybe")),
-              "argument 2 of 'maybe': expected int or null, got string");
+    EXPECT_EQ(
+        (argument_error<std::map<std::string, int>>(pack_arguments(std::string("x")), "tally")),
+        "argument 1 of 'tally': expected map of string to int, got string");
+    EXPECT_EQ(
+        (argument_error<long, std::optional<long>>(pack_arguments(1L, std::string("x")), "maybe")),
+        "argument 2 of 'maybe': expected int or null, got string");
 }
 
 TEST(MsgpackCodec, AnIntegerOutOfRangeShowsTheRangeAndTheValue) {
-    EXPECT_EQ((argument_error<int>(pack_arguments(std::int64_t{1} << 40), "fib")),
-              "argument 1 of 'fib': expected int from -2147483648 to 2147483647, got int 1099511627776");
+    EXPECT_EQ(
+        (argument_error<int>(pack_arguments(std::int64_t{1} << 40), "fib")),
+        "argument 1 of 'fib': expected int from -2147483648 to 2147483647, got int 1099511627776");
     EXPECT_EQ((argument_error<unsigned>(pack_arguments(-1L), "fib")),
               "argument 1 of 'fib': expected int from 0 to 4294967295, got int -1");
 }
 
 TEST(MsgpackCodec, RightArgumentsStillConvert) {
-    const auto [a, b] = unpack_arguments<long, std::vector<long>>(
-        pack_arguments(1L, std::vector<long>{2, 3}), "f");
+    const auto [a, b] =
+        unpack_arguments<long, std::vector<long>>(pack_arguments(1L, std::vector<long>{2, 3}), "f");
     EXPECT_EQ(a, 1);
     EXPECT_EQ(b, (std::vector<long>{2, 3}));
 }

@@ -4,6 +4,9 @@
 
 #include "shoal/common/process_pool_executor.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -17,9 +20,6 @@
 #include <thread>
 #include <tuple>
 #include <vector>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -247,10 +247,13 @@ TEST(ProcessPoolExecutor, AFunctionThatKeepsCrashingIsReportedAfterAPauseThatDou
             (void)pool.submit(crash_abort).result(30.0);
             FAIL() << "crash_abort returned";
         } catch (const shoal::broken_process_pool& e) {
-            EXPECT_NE(std::string(e.what()).find("crash " + std::to_string(attempt + 1) + " in a row"),
-                      std::string::npos) << e.what();
+            EXPECT_NE(
+                std::string(e.what()).find("crash " + std::to_string(attempt + 1) + " in a row"),
+                std::string::npos)
+                << e.what();
         }
-        const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double took =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         EXPECT_GE(took, pauses[attempt]) << "attempt " << attempt + 1;
         total += took;
     }
@@ -261,7 +264,8 @@ TEST(ProcessPoolExecutor, AFunctionThatKeepsCrashingIsReportedAfterAPauseThatDou
 TEST(ProcessPoolExecutor, ACallThatReturnsEndsItsFunctionsCrashStreak) {
     shoal::process_pool_executor pool(1, options_with());
     for (int attempt = 1; attempt <= 2; ++attempt) {
-        EXPECT_THROW((void)pool.submit(crash_unless_zero, 1).result(30.0), shoal::broken_process_pool);
+        EXPECT_THROW((void)pool.submit(crash_unless_zero, 1).result(30.0),
+                     shoal::broken_process_pool);
     }
     EXPECT_EQ(pool.submit(crash_unless_zero, 0).result(30.0), 0);
     const auto start = std::chrono::steady_clock::now();
@@ -269,7 +273,8 @@ TEST(ProcessPoolExecutor, ACallThatReturnsEndsItsFunctionsCrashStreak) {
         (void)pool.submit(crash_unless_zero, 1).result(30.0);
         FAIL() << "crash_unless_zero(1) returned";
     } catch (const shoal::broken_process_pool& e) {
-        EXPECT_NE(std::string(e.what()).find("crash 1 in a row of 'crash_unless_zero'"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("crash 1 in a row of 'crash_unless_zero'"),
+                  std::string::npos)
             << e.what();
     }
     EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(100));
@@ -447,7 +452,8 @@ TEST(ProcessPoolExecutor, ConcurrentSubmittersAllGetTheirOwnResults) {
                         ++wrong[static_cast<std::size_t>(t)];
                     }
                 } catch (const std::exception& e) {
-                    errors[static_cast<std::size_t>(t)] = "call " + std::to_string(i) + ": " + e.what();
+                    errors[static_cast<std::size_t>(t)] =
+                        "call " + std::to_string(i) + ": " + e.what();
                     return;
                 }
             }

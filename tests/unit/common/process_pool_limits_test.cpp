@@ -4,21 +4,20 @@
 // retry_task with its countdown).
 // Not a _concurrent test: forking under TSan is unsupported.
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
 #include <thread>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
+#include "process/proc_stats.hpp"
 #include "shoal/common/errors.hpp"
 #include "shoal/common/process_pool_executor.hpp"
 #include "shoal/common/this_task.hpp"
-
-#include "process/proc_stats.hpp"
 
 namespace {
 
@@ -45,7 +44,8 @@ long poll_for(long ms, bool throw_on_stop) {
         if (shoal::this_task::stop_requested()) {
             if (throw_on_stop) throw shoal::soft_time_limit_exceeded("stopped politely");
             return static_cast<long>(
-                std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start).count());
+                std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start)
+                    .count());
         }
         std::this_thread::sleep_for(5ms);
     }

@@ -4,10 +4,9 @@
 
 #include "process_pool_wire.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
 
+#include <gtest/gtest.h>
 #include <msgpack.hpp>
 
 namespace {
@@ -90,7 +89,8 @@ TEST(ProcessPoolWire, AFrameWhoseDetailDoesNotMatchItsKindIsRefused) {
     EXPECT_FALSE(wire::decode_response(hand_made(retry, std::string("1500"))).has_value());
     EXPECT_TRUE(wire::decode_response(hand_made(retry, 1500)).has_value());
     EXPECT_FALSE(wire::decode_response(hand_made(ok, 12)).has_value());
-    EXPECT_FALSE(wire::decode_response(hand_made(std::uint8_t{99}, msgpack::type::nil_t())).has_value());
+    EXPECT_FALSE(
+        wire::decode_response(hand_made(std::uint8_t{99}, msgpack::type::nil_t())).has_value());
 }
 
 TEST(ProcessPoolWire, ARequestKeepsItsNameAndArguments) {

@@ -34,7 +34,7 @@ shoal::task<void> get_and_log(shoal::queue<int>& q, log_t& log, std::string name
 }
 
 class QueueTest : public ::testing::Test {
-protected:
+  protected:
     shoal::event_loop loop_;
     log_t log_;
 };
@@ -98,137 +98,138 @@ TEST_F(QueueTest, ItemsComeOutInFifoOrder) {
 TEST_F(QueueTest, GetOfAvailableItemDoesNotYieldToTheLoop) {
     shoal::queue<int> q;
     q.put_nowait(7);
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::queue<int>& qu) -> shoal::task<void> {
-        bool other_ran = false;
-        auto other = loop.create_task([](bool& ran) -> shoal::task<void> {
-            ran = true;
-            co_return;
-        }(other_ran));
-        EXPECT_EQ(co_await qu.get(), 7);
-        EXPECT_FALSE(other_ran);
-        co_await other;
-    }(loop_, q));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::queue<int>& qu) -> shoal::task<void> {
+            bool other_ran = false;
+            auto other = loop.create_task([](bool& ran) -> shoal::task<void> {
+                ran = true;
+                co_return;
+            }(other_ran));
+            EXPECT_EQ(co_await qu.get(), 7);
+            EXPECT_FALSE(other_ran);
+            co_await other;
+        }(loop_, q));
 }
 
 TEST_F(QueueTest, GetBlocksUntilAnItemIsPut) {
     shoal::queue<int> q;
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::queue<int>& qu,
-                                log_t& log) -> shoal::task<void> {
-        auto getter = loop.create_task(get_and_log(qu, log, "getter"));
-        co_await yield_passes(settle_passes);
-        EXPECT_FALSE(getter.done());
-        log.push_back("putting");
-        qu.put_nowait(42);
-        co_await getter;
-        EXPECT_EQ(log, (log_t{"putting", "getter got 42"}));
-        EXPECT_TRUE(qu.empty());
-    }(loop_, q, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::queue<int>& qu, log_t& log) -> shoal::task<void> {
+            auto getter = loop.create_task(get_and_log(qu, log, "getter"));
+            co_await yield_passes(settle_passes);
+            EXPECT_FALSE(getter.done());
+            log.push_back("putting");
+            qu.put_nowait(42);
+            co_await getter;
+            EXPECT_EQ(log, (log_t{"putting", "getter got 42"}));
+            EXPECT_TRUE(qu.empty());
+        }(loop_, q, log_));
 }
 
 TEST_F(QueueTest, PutBlocksOnFullQueueUntilAGetMakesRoom) {
     shoal::queue<int> q(1);
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::queue<int>& qu,
-                                log_t& log) -> shoal::task<void> {
-        co_await qu.put(1);
-        auto putter = loop.create_task(put_and_log(qu, log, 2));
-        co_await yield_passes(settle_passes);
-        EXPECT_FALSE(putter.done());
-        EXPECT_EQ(qu.qsize(), 1U);
-        log.push_back("got " + std::to_string(co_await qu.get()));
-        co_await putter;
-        EXPECT_EQ(log, (log_t{"got 1", "put 2"}));
-        EXPECT_EQ(qu.get_nowait(), 2);
-    }(loop_, q, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::queue<int>& qu, log_t& log) -> shoal::task<void> {
+            co_await qu.put(1);
+            auto putter = loop.create_task(put_and_log(qu, log, 2));
+            co_await yield_passes(settle_passes);
+            EXPECT_FALSE(putter.done());
+            EXPECT_EQ(qu.qsize(), 1U);
+            log.push_back("got " + std::to_string(co_await qu.get()));
+            co_await putter;
+            EXPECT_EQ(log, (log_t{"got 1", "put 2"}));
+            EXPECT_EQ(qu.get_nowait(), 2);
+        }(loop_, q, log_));
 }
 
 TEST_F(QueueTest, BlockedGettersAreServedInFifoOrder) {
     shoal::queue<int> q;
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::queue<int>& qu,
-                                log_t& log) -> shoal::task<void> {
-        auto a = loop.create_task(get_and_log(qu, log, "a"));
-        auto b = loop.create_task(get_and_log(qu, log, "b"));
-        auto c = loop.create_task(get_and_log(qu, log, "c"));
-        co_await yield_passes(settle_passes);
-        for (int i : {1, 2, 3}) {
-            qu.put_nowait(i);  // a burst: each put wakes a different getter
-        }
-        co_await yield_passes(settle_passes);
-        EXPECT_EQ(log, (log_t{"a got 1", "b got 2", "c got 3"}));
-        for (auto* t : {&a, &b, &c}) {
-            t->cancel();
-        }
-    }(loop_, q, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::queue<int>& qu, log_t& log) -> shoal::task<void> {
+            auto a = loop.create_task(get_and_log(qu, log, "a"));
+            auto b = loop.create_task(get_and_log(qu, log, "b"));
+            auto c = loop.create_task(get_and_log(qu, log, "c"));
+            co_await yield_passes(settle_passes);
+            for (int i : {1, 2, 3}) {
+                qu.put_nowait(i);  // a burst: each put wakes a different getter
+            }
+            co_await yield_passes(settle_passes);
+            EXPECT_EQ(log, (log_t{"a got 1", "b got 2", "c got 3"}));
+            for (auto* t : {&a, &b, &c}) {
+                t->cancel();
+            }
+        }(loop_, q, log_));
 }
 
 TEST_F(QueueTest, BlockedPuttersAreServedInFifoOrder) {
     shoal::queue<int> q(1);
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::queue<int>& qu,
-                                log_t& log) -> shoal::task<void> {
-        qu.put_nowait(0);
-        auto a = loop.create_task(put_and_log(qu, log, 1));
-        auto b = loop.create_task(put_and_log(qu, log, 2));
-        co_await yield_passes(settle_passes);
-        std::vector<int> got;
-        for (int i = 0; i < 3; ++i) {
-            got.push_back(co_await qu.get());
-        }
-        EXPECT_EQ(got, (std::vector<int>{0, 1, 2}));
-        EXPECT_EQ(log, (log_t{"put 1", "put 2"}));
-        co_await a;
-        co_await b;
-    }(loop_, q, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::queue<int>& qu, log_t& log) -> shoal::task<void> {
+            qu.put_nowait(0);
+            auto a = loop.create_task(put_and_log(qu, log, 1));
+            auto b = loop.create_task(put_and_log(qu, log, 2));
+            co_await yield_passes(settle_passes);
+            std::vector<int> got;
+            for (int i = 0; i < 3; ++i) {
+                got.push_back(co_await qu.get());
+            }
+            EXPECT_EQ(got, (std::vector<int>{0, 1, 2}));
+            EXPECT_EQ(log, (log_t{"put 1", "put 2"}));
+            co_await a;
+            co_await b;
+        }(loop_, q, log_));
 }
 
 TEST_F(QueueTest, CancellingAGetterAboutToBeWokenPassesTheItemOn) {
     shoal::queue<int> q;
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::queue<int>& qu,
-                                log_t& log) -> shoal::task<void> {
-        auto first = loop.create_task(get_and_log(qu, log, "first"));
-        auto second = loop.create_task(get_and_log(qu, log, "second"));
-        co_await yield_passes(settle_passes);
-        qu.put_nowait(5);  // wakes `first` ...
-        first.cancel();    // ... which is cancelled before it can resume
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(first.cancelled());
-        EXPECT_TRUE(second.done()) << "the wake-up was lost with the cancelled getter";
-        EXPECT_EQ(log, log_t{"second got 5"});
-        second.cancel();
-    }(loop_, q, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::queue<int>& qu, log_t& log) -> shoal::task<void> {
+            auto first = loop.create_task(get_and_log(qu, log, "first"));
+            auto second = loop.create_task(get_and_log(qu, log, "second"));
+            co_await yield_passes(settle_passes);
+            qu.put_nowait(5);  // wakes `first` ...
+            first.cancel();    // ... which is cancelled before it can resume
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(first.cancelled());
+            EXPECT_TRUE(second.done()) << "the wake-up was lost with the cancelled getter";
+            EXPECT_EQ(log, log_t{"second got 5"});
+            second.cancel();
+        }(loop_, q, log_));
 }
 
 TEST_F(QueueTest, CancellingAPutterAboutToBeWokenPassesTheSlotOn) {
     shoal::queue<int> q(1);
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::queue<int>& qu,
-                                log_t& log) -> shoal::task<void> {
-        qu.put_nowait(0);
-        auto first = loop.create_task(put_and_log(qu, log, 1));
-        auto second = loop.create_task(put_and_log(qu, log, 2));
-        co_await yield_passes(settle_passes);
-        (void)qu.get_nowait();  // wakes `first` ...
-        first.cancel();         // ... which is cancelled before it can resume
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(first.cancelled());
-        EXPECT_TRUE(second.done()) << "the wake-up was lost with the cancelled putter";
-        EXPECT_EQ(log, log_t{"put 2"});
-        EXPECT_EQ(qu.get_nowait(), 2);
-        second.cancel();
-    }(loop_, q, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::queue<int>& qu, log_t& log) -> shoal::task<void> {
+            qu.put_nowait(0);
+            auto first = loop.create_task(put_and_log(qu, log, 1));
+            auto second = loop.create_task(put_and_log(qu, log, 2));
+            co_await yield_passes(settle_passes);
+            (void)qu.get_nowait();  // wakes `first` ...
+            first.cancel();         // ... which is cancelled before it can resume
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(first.cancelled());
+            EXPECT_TRUE(second.done()) << "the wake-up was lost with the cancelled putter";
+            EXPECT_EQ(log, log_t{"put 2"});
+            EXPECT_EQ(qu.get_nowait(), 2);
+            second.cancel();
+        }(loop_, q, log_));
 }
 
 TEST_F(QueueTest, CancelledGetterTakesNoItem) {
     shoal::queue<int> q;
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::queue<int>& qu,
-                                log_t& log) -> shoal::task<void> {
-        auto getter = loop.create_task(get_and_log(qu, log, "getter"));
-        co_await yield_passes(settle_passes);
-        getter.cancel();
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(getter.cancelled());
-        qu.put_nowait(9);
-        co_await yield_passes(settle_passes);
-        EXPECT_EQ(qu.qsize(), 1U);
-        EXPECT_TRUE(log.empty());
-    }(loop_, q, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::queue<int>& qu, log_t& log) -> shoal::task<void> {
+            auto getter = loop.create_task(get_and_log(qu, log, "getter"));
+            co_await yield_passes(settle_passes);
+            getter.cancel();
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(getter.cancelled());
+            qu.put_nowait(9);
+            co_await yield_passes(settle_passes);
+            EXPECT_EQ(qu.qsize(), 1U);
+            EXPECT_TRUE(log.empty());
+        }(loop_, q, log_));
 }
 
 TEST_F(QueueTest, TaskDoneMoreTimesThanItemsPutThrowsInvalidState) {
@@ -309,9 +310,9 @@ TEST_F(QueueTest, ProducerAndConsumerInterleaveAsInTheAsyncioExample) {
     }(loop_, q, log_));
     // Each put wakes the consumer for the next pass, while the producer goes straight on to
     // announce the next item.
-    EXPECT_EQ(log_, (log_t{"producing 1", "producing 2", "consuming 1", "producing 3",
-                           "consuming 2", "producing 4", "consuming 3", "producing 5",
-                           "consuming 4", "consuming 5"}));
+    EXPECT_EQ(log_,
+              (log_t{"producing 1", "producing 2", "consuming 1", "producing 3", "consuming 2",
+                     "producing 4", "consuming 3", "producing 5", "consuming 4", "consuming 5"}));
     EXPECT_TRUE(q.empty());
 }
 
@@ -346,13 +347,13 @@ TEST_F(QueueTest, MoveOnlyItemsPassThrough) {
 
 TEST_F(QueueTest, WaitingFromASecondLoopThrowsEventLoopError) {
     shoal::queue<int> q;
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::queue<int>& qu,
-                                log_t& log) -> shoal::task<void> {
-        auto getter = loop.create_task(get_and_log(qu, log, "getter"));  // binds the queue
-        co_await yield_passes(settle_passes);
-        getter.cancel();
-        co_await yield_passes(settle_passes);
-    }(loop_, q, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::queue<int>& qu, log_t& log) -> shoal::task<void> {
+            auto getter = loop.create_task(get_and_log(qu, log, "getter"));  // binds the queue
+            co_await yield_passes(settle_passes);
+            getter.cancel();
+            co_await yield_passes(settle_passes);
+        }(loop_, q, log_));
     shoal::event_loop other;
     EXPECT_THROW(other.run_until_complete(q.get()), shoal::event_loop_error);
 }
@@ -382,13 +383,13 @@ TEST(PriorityQueueTest, CompareDefinesWhichItemIsLeast) {
 TEST(PriorityQueueTest, BlockedGetterReceivesAnItemPutLater) {
     shoal::event_loop loop;
     shoal::priority_queue<int> q;
-    const int item = loop.run_until_complete([](shoal::event_loop& l,
-                                                shoal::priority_queue<int>& qu) -> shoal::task<int> {
-        auto getter = l.create_task(qu.get());
-        co_await yield_passes(settle_passes);
-        qu.put_nowait(8);
-        co_return co_await getter;
-    }(loop, q));
+    const int item = loop.run_until_complete(
+        [](shoal::event_loop& l, shoal::priority_queue<int>& qu) -> shoal::task<int> {
+            auto getter = l.create_task(qu.get());
+            co_await yield_passes(settle_passes);
+            qu.put_nowait(8);
+            co_return co_await getter;
+        }(loop, q));
     EXPECT_EQ(item, 8);
 }
 

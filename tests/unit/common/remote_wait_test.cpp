@@ -2,16 +2,15 @@
 // (the worker, which gives the task's slot back), and goes on only once the host grants it.
 // The host here records what it is told and holds grants until the test releases them.
 
-#include "shoal/common/detail/remote_wait_host.hpp"
-
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "loop_fixture.hpp"
 #include "shoal/common/as_completed.hpp"
+#include "shoal/common/detail/remote_wait_host.hpp"
 #include "shoal/common/detail/task_driver.hpp"
 #include "shoal/common/future.hpp"
 #include "shoal/common/gather.hpp"
@@ -26,7 +25,7 @@ using shoal::task;
 
 // Records the calls; a grant stays pending until release() (a slot frees up).
 class recording_host final : public shoal::detail::remote_wait_host {
-public:
+  public:
     explicit recording_host(shoal::event_loop& loop) : loop_(loop) {}
 
     bool begin_remote_wait(std::uint64_t tag) override {
@@ -38,8 +37,12 @@ public:
         grants.push_back(loop_.create_future<void>());
         return grants.back().state_ptr();
     }
-    void end_remote_wait_now(std::uint64_t tag) override { calls.push_back("end now " + std::to_string(tag)); }
-    void take_slot_now(std::uint64_t tag) override { calls.push_back("take slot now " + std::to_string(tag)); }
+    void end_remote_wait_now(std::uint64_t tag) override {
+        calls.push_back("end now " + std::to_string(tag));
+    }
+    void take_slot_now(std::uint64_t tag) override {
+        calls.push_back("take slot now " + std::to_string(tag));
+    }
 
     void release_all() {
         for (auto& grant : grants) {
@@ -51,12 +54,12 @@ public:
     std::vector<std::string> calls;
     std::vector<future<void>> grants;
 
-private:
+  private:
     shoal::event_loop& loop_;
 };
 
 class RemoteWait : public shoal::testing::loop_fixture {
-protected:
+  protected:
     RemoteWait() { loop().set_remote_wait_host(&host_); }
     void TearDown() override {
         loop().set_remote_wait_host(nullptr);
@@ -165,14 +168,16 @@ task<long> each_as_completed(future<long> a, future<long> b) {
     while (auto f = co_await each.next()) sum += f->result();
     co_return sum;
 }
-task<long> wait_for_one(future<long> a, future<long>) { co_return co_await shoal::wait_for(std::move(a), 3600.0); }
+task<long> wait_for_one(future<long> a, future<long>) {
+    co_return co_await shoal::wait_for(std::move(a), 3600.0);
+}
 
 // gather, wait, as_completed and wait_for over a remote future (beside a local one) wait on
 // remote work too.
 TEST_F(RemoteWait, CombinatorsOverARemoteFutureWaitOnRemoteWork) {
     using combinator = task<long> (*)(future<long>, future<long>);
-    for (combinator how : {combinator{gather_both}, combinator{wait_both}, combinator{each_as_completed},
-                           combinator{wait_for_one}}) {
+    for (combinator how : {combinator{gather_both}, combinator{wait_both},
+                           combinator{each_as_completed}, combinator{wait_for_one}}) {
         host_.calls.clear();
         auto remote = remote_future();
         auto local = loop().create_future<long>();

@@ -1,12 +1,11 @@
-#include "shoal/common/run_in_executor.hpp"
-
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <stdexcept>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "shoal/common/gather.hpp"
+#include "shoal/common/run_in_executor.hpp"
 #include "shoal/common/task.hpp"
 #include "shoal/common/thread_pool_executor.hpp"
 
@@ -47,10 +46,12 @@ TEST(RunInExecutor, ResultIsDeliveredOnTheLoopThread) {
     shoal::event_loop loop;
     shoal::thread_pool_executor pool(2);
     const auto loop_thread = std::this_thread::get_id();
-    auto ids = loop.run_until_complete([](shoal::thread_pool_executor& p) -> task<std::pair<std::thread::id, std::thread::id>> {
-        auto worker = co_await shoal::event_loop::current().run_in_executor(&p, [] { return std::this_thread::get_id(); });
-        co_return std::make_pair(worker, std::this_thread::get_id());
-    }(pool));
+    auto ids = loop.run_until_complete(
+        [](shoal::thread_pool_executor& p) -> task<std::pair<std::thread::id, std::thread::id>> {
+            auto worker = co_await shoal::event_loop::current().run_in_executor(
+                &p, [] { return std::this_thread::get_id(); });
+            co_return std::make_pair(worker, std::this_thread::get_id());
+        }(pool));
     EXPECT_NE(ids.first, loop_thread);
     EXPECT_EQ(ids.second, loop_thread);
 }
@@ -69,7 +70,10 @@ TEST(RunInExecutor, CancellingTheLoopFutureCancelsAQueuedCall) {
     shoal::thread_pool_executor pool(1);
     std::atomic<bool> second_ran{false};
     auto blocker = loop.run_in_executor(&pool, blocking_sleep_ms, 100);
-    auto queued = loop.run_in_executor(&pool, [&second_ran] { second_ran = true; return 0; });
+    auto queued = loop.run_in_executor(&pool, [&second_ran] {
+        second_ran = true;
+        return 0;
+    });
     EXPECT_TRUE(queued.cancel());
     loop.run_until_complete(blocker);
     pool.shutdown(true);

@@ -1,11 +1,11 @@
 // shoal/common/runtime.hpp says "everything of the runtime in one include": this file includes
 // nothing else of shoal's, and uses one name from every public header of common/ (it does not
 // compile when one is left out).
-#include "shoal/common/runtime.hpp"
+#include <type_traits>
 
 #include <gtest/gtest.h>
 
-#include <type_traits>
+#include "shoal/common/runtime.hpp"
 
 namespace {
 
@@ -34,7 +34,8 @@ TEST(RuntimeHeader, ReachesEveryPartOfTheRuntime) {
     // Functions by name, for the process pool and the workers.
     shoal::function_registry registry;
     registry.define(twice, [](long x) { return 2 * x; });
-    EXPECT_EQ(registry.invoke("twice", shoal::detail::pack_arguments(21L)), shoal::detail::pack_result(42L));
+    EXPECT_EQ(registry.invoke("twice", shoal::detail::pack_arguments(21L)),
+              shoal::detail::pack_result(42L));
     EXPECT_FALSE(shoal::this_task::stop_requested());
 }
 

@@ -1,8 +1,6 @@
 // The seeds' examples that use threads: run_in_executor, call_soon_threadsafe,
 // run_coroutine_threadsafe and count() in a ThreadPoolExecutor (examples/seeds).
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <set>
 #include <sstream>
@@ -10,6 +8,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "seed_examples.hpp"
 #include "text_lines.hpp"
@@ -45,14 +45,16 @@ TEST(SeedExecutor, FactorialSleepsOverlapInTheDefaultExecutor) {
     ASSERT_EQ(lines.size(), 9u);
     // Which executor thread finishes first is the OS's choice; each task's own lines are ordered.
     EXPECT_EQ(grep(lines, "Task C"),
-              (std::vector<std::string>{"Task C: Compute factorial(2)...", "Task C: Compute factorial(3)...",
-                                        "Task C: Compute factorial(4)...", "Task C: factorial(4) = 24"}));
-    EXPECT_EQ(grep(lines, "Task A"),
-              (std::vector<std::string>{"Task A: Compute factorial(2)...", "Task A: factorial(2) = 2"}));
+              (std::vector<std::string>{
+                  "Task C: Compute factorial(2)...", "Task C: Compute factorial(3)...",
+                  "Task C: Compute factorial(4)...", "Task C: factorial(4) = 24"}));
+    EXPECT_EQ(grep(lines, "Task A"), (std::vector<std::string>{"Task A: Compute factorial(2)...",
+                                                               "Task A: factorial(2) = 2"}));
     EXPECT_EQ(grep(lines, "Task B").back(), "Task B: factorial(3) = 6");
     // The first step of every task starts before any sleep ends.
     EXPECT_EQ(std::vector<std::string>(lines.begin(), lines.begin() + 3),
-              (std::vector<std::string>{"Task A: Compute factorial(2)...", "Task B: Compute factorial(2)...",
+              (std::vector<std::string>{"Task A: Compute factorial(2)...",
+                                        "Task B: Compute factorial(2)...",
                                         "Task C: Compute factorial(2)..."}));
 }
 
@@ -62,7 +64,8 @@ TEST(SeedExecutor, BlockingSleepsTakeTheLongestNotTheSum) {
     EXPECT_GE(elapsed, 0.6);
     EXPECT_LT(elapsed, 1.2);  // the sum; the 0.6 s between leave room for a busy machine
     const auto done = grep(lines_of(out.str()), ") done");
-    EXPECT_EQ(done, (std::vector<std::string>{"time.sleep(0.2) done", "time.sleep(0.4) done", "time.sleep(0.6) done"}));
+    EXPECT_EQ(done, (std::vector<std::string>{"time.sleep(0.2) done", "time.sleep(0.4) done",
+                                              "time.sleep(0.6) done"}));
 }
 
 TEST(SeedThreadsafe, CallSoonThreadsafeRunsOnTheLoopThreadInOrder) {
@@ -76,7 +79,8 @@ TEST(SeedThreadsafe, CallSoonThreadsafeRunsOnTheLoopThreadInOrder) {
     ASSERT_EQ(lines.size(), 5u);
     EXPECT_EQ(lines[0].rfind("TIME: ", 0), 0u);
     EXPECT_EQ(std::vector<std::string>(lines.begin() + 1, lines.end()),
-              (std::vector<std::string>{"More work 6", "Finished more work 6", "More work 3", "Finished more work 3"}));
+              (std::vector<std::string>{"More work 6", "Finished more work 6", "More work 3",
+                                        "Finished more work 3"}));
     EXPECT_GE(r.elapsed, 9 * unit);  // blocking callbacks run one after the other
 }
 
@@ -89,8 +93,9 @@ TEST(SeedThreadsafe, RunCoroutineThreadsafeRunsBothCoroutinesOnTheLoop) {
     const auto lines = lines_of(out.str());
     ASSERT_EQ(lines.size(), 5u);
     EXPECT_EQ(lines[0].rfind("TIME: ", 0), 0u);
-    EXPECT_EQ(std::vector<std::string>(lines.begin() + 1, lines.end()),
-              (std::vector<std::string>{"Waiting 6", "Waiting 4", "Done after 4s", "Done after 6s"}));
+    EXPECT_EQ(
+        std::vector<std::string>(lines.begin() + 1, lines.end()),
+        (std::vector<std::string>{"Waiting 6", "Waiting 4", "Done after 4s", "Done after 6s"}));
     EXPECT_GE(r.elapsed, 6 * unit);
     EXPECT_LT(r.elapsed, 10 * unit);  // concurrent on the loop: not 6 + 4
 }
@@ -106,7 +111,8 @@ TEST(SeedCount, ThreadPoolPrintsEveryItemOnce) {
     std::set<std::string> expected_lines;
     std::set<std::pair<long, long>> expected_items;
     for (long i = 1; i <= 10; ++i) {
-        expected_lines.insert("Item " + std::to_string(i) + ", result " + std::to_string(i * iterations));
+        expected_lines.insert("Item " + std::to_string(i) + ", result " +
+                              std::to_string(i * iterations));
         expected_items.emplace(i, i * iterations);
     }
     EXPECT_EQ(std::set<std::string>(lines.begin(), lines.end()), expected_lines);

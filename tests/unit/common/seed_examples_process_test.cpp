@@ -1,18 +1,18 @@
 // The seeds' count() through a ProcessPoolExecutor (examples/seeds). Not a _concurrent_
 // test: process pools fork, which the TSan build does not run.
 
-#include <gtest/gtest.h>
-
 #include <set>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "seed_examples.hpp"
-#include "text_lines.hpp"
 #include "shoal/common/function_registry.hpp"
 #include "shoal/common/process_pool_executor.hpp"
+#include "text_lines.hpp"
 
 namespace seeds = shoal::seeds;
 

@@ -2,7 +2,7 @@
 // print. Where the seeds draw random numbers, the expected text is CPython's own output for
 // the same random.seed(n) (examples/seeds/reference/*.py regenerate it).
 
-#include <gtest/gtest.h>
+#include "seed_examples.hpp"
 
 #include <chrono>
 #include <regex>
@@ -11,7 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "seed_examples.hpp"
+#include <gtest/gtest.h>
+
 #include "text_lines.hpp"
 
 namespace seeds = shoal::seeds;
@@ -78,13 +79,15 @@ TEST(SeedCallLater, ChainRunsNineCallsThenStops) {
 }
 
 TEST(SeedFiniteStateMachine, TheTransitionValuesDrawnChooseTheStatesVisited) {
-    const std::vector<int> script{0, 0, 1, 1, 1};  // -> State 2 -> State 1 -> State 2 -> State 3 -> End
+    const std::vector<int> script{0, 0, 1, 1,
+                                  1};  // -> State 2 -> State 1 -> State 2 -> State 3 -> End
     std::size_t next = 0;
     std::ostringstream out;
-    const auto r = seeds::finite_state_machine(out, [&] { return script.at(next++); }, 0.0);
+    const auto r = seeds::finite_state_machine(
+        out, [&] { return script.at(next++); }, 0.0);
     EXPECT_EQ(next, script.size());
-    EXPECT_EQ(r.path, (std::vector<std::string>{"Start State", "State 2", "State 1", "State 2", "State 3",
-                                                "End State"}));
+    EXPECT_EQ(r.path, (std::vector<std::string>{"Start State", "State 2", "State 1", "State 2",
+                                                "State 3", "End State"}));
     EXPECT_EQ(out.str(),
               "Finite State Machine simulation with Asyncio Coroutine\n"
               "Start State called \n\n"
@@ -121,8 +124,8 @@ State 1 calling State 3 with transition value = 0
 State 3 calling End State with transition value = 1 
 
 )");
-    EXPECT_EQ(r.path, (std::vector<std::string>{"Start State", "State 2", "State 1", "State 2", "State 3",
-                                                "State 1", "State 3", "End State"}));
+    EXPECT_EQ(r.path, (std::vector<std::string>{"Start State", "State 2", "State 1", "State 2",
+                                                "State 3", "State 1", "State 3", "End State"}));
 }
 
 TEST(SeedFiniteStateMachine, StatesBlockTheLoopForTheirDelay) {
@@ -130,7 +133,8 @@ TEST(SeedFiniteStateMachine, StatesBlockTheLoopForTheirDelay) {
     const std::vector<int> script{1, 0, 1};  // -> State 1 -> State 3 -> End: three time.sleep()s
     std::size_t next = 0;
     const auto start = std::chrono::steady_clock::now();
-    seeds::finite_state_machine(out, [&] { return script.at(next++); }, unit);
+    seeds::finite_state_machine(
+        out, [&] { return script.at(next++); }, unit);
     EXPECT_GE(seconds_since(start), 3 * unit);
 }
 
@@ -227,7 +231,8 @@ taxi: 2    Event(time=113, proc=2, action='going home')
     ASSERT_EQ(events.size(), 30u);
     // Events come out in (time, proc) order, each taxi's in its own state order.
     for (std::size_t i = 1; i < events.size(); ++i) {
-        EXPECT_LE(std::pair(events[i - 1].time, events[i - 1].proc), std::pair(events[i].time, events[i].proc));
+        EXPECT_LE(std::pair(events[i - 1].time, events[i - 1].proc),
+                  std::pair(events[i].time, events[i].proc));
     }
     EXPECT_EQ(events.back(), (seeds::taxi_event{113, 2, "going home"}));
 }
@@ -318,7 +323,8 @@ TEST(SeedLoop, DisplayDatePrintsADateEveryUnitUntilFiveUnitsHavePassed) {
     for (std::size_t i = 1; i < lines.size(); ++i) {
         if (lines[i].substr(0, 10) != lines[i - 1].substr(0, 10)) continue;  // midnight passed
         const long long gap_us = micros_of_day(lines[i]) - micros_of_day(lines[i - 1]);
-        EXPECT_GE(gap_us, static_cast<long long>(unit * 1e6) - 1'000) << lines[i - 1] << " then " << lines[i];
+        EXPECT_GE(gap_us, static_cast<long long>(unit * 1e6) - 1'000)
+            << lines[i - 1] << " then " << lines[i];
     }
 }
 
@@ -396,13 +402,15 @@ TEST(SeedQueue, ConsumerSeesEveryItemInOrder) {
     // Scripted sleeps: the producer is fast, the consumer slow, so items pile up in the queue.
     std::ostringstream out;
     int draws = 0;
-    const auto lines = seeds::producer_consumer(out, 5, [&] { return (draws++ < 1) ? 0.0 : 0.2; }, unit);
+    const auto lines = seeds::producer_consumer(
+        out, 5, [&] { return (draws++ < 1) ? 0.0 : 0.2; }, unit);
     std::vector<std::string> consumed;
     for (const auto& l : lines) {
         if (l.rfind("consuming", 0) == 0) consumed.push_back(l);
     }
-    EXPECT_EQ(consumed, (std::vector<std::string>{"consuming item 1...", "consuming item 2...", "consuming item 3...",
-                                                  "consuming item 4...", "consuming item 5..."}));
+    EXPECT_EQ(consumed, (std::vector<std::string>{"consuming item 1...", "consuming item 2...",
+                                                  "consuming item 3...", "consuming item 4...",
+                                                  "consuming item 5..."}));
     EXPECT_EQ(lines.front(), "producing 1/5");
 }
 
@@ -426,7 +434,8 @@ TEST(SeedWait, AbcAllSleepingRunConcurrently) {
     const auto lines = lines_of(out.str());
     ASSERT_EQ(lines.size(), 7u);
     EXPECT_EQ(std::vector<std::string>(lines.begin(), lines.end() - 1),
-              (std::vector<std::string>{"aaa begin", "bbb begin", "ccc begin", "aaa end ", "bbb end ", "ccc end"}));
+              (std::vector<std::string>{"aaa begin", "bbb begin", "ccc begin", "aaa end ",
+                                        "bbb end ", "ccc end"}));
     EXPECT_GE(elapsed, 0.5 * unit);
     EXPECT_LT(elapsed, 1.5 * unit);  // three 0.5 sleeps overlap
 }
@@ -450,7 +459,8 @@ TEST(SeedWait, NestedMainsEachGetThreeResults) {
 
 TEST(SeedAsCompleted, TheGeneratorIsPrintedBeforeTheTasksStartThenEachResultAsItCompletes) {
     std::ostringstream out;
-    EXPECT_EQ(seeds::do_as_completed(out, unit), (std::vector<std::string>{"hello", "hello", "hello"}));
+    EXPECT_EQ(seeds::do_as_completed(out, unit),
+              (std::vector<std::string>{"hello", "hello", "hello"}));
     const auto lines = lines_of(out.str());
     ASSERT_EQ(lines.size(), 11u);
     EXPECT_EQ(lines[0], "<async_generator object as_completed>");  // printed before the tasks start
@@ -469,13 +479,17 @@ TEST(SeedCallbacks, TaskDoneCallbackGetsTheResult) {
 TEST(SeedCallbacks, TaskIsPendingThenFinished) {
     std::ostringstream out;
     EXPECT_EQ(seeds::task_states(out), std::pair(true, true));
-    EXPECT_EQ(out.str(), "<Task pending coro=<do()>>\nwating: 1\n<Task finished coro=<do()> result=None>\n");
+    EXPECT_EQ(out.str(),
+              "<Task pending coro=<do()>>\nwating: 1\n<Task finished coro=<do()> result=None>\n");
 }
 
 TEST(SeedCallbacks, GatherDoneCallbackPrintsTheList) {
     std::ostringstream out;
-    EXPECT_EQ(seeds::hello_gather_callback(out, unit), (std::vector<std::string>{"Hello World", "lfzyx"}));
-    EXPECT_EQ(out.str(), "Hello World!\nHello lfzyx!\nBye lfzyx!\nBye World!\nCallback:  ['Hello World', 'lfzyx']\n");
+    EXPECT_EQ(seeds::hello_gather_callback(out, unit),
+              (std::vector<std::string>{"Hello World", "lfzyx"}));
+    EXPECT_EQ(out.str(),
+              "Hello World!\nHello lfzyx!\nBye lfzyx!\nBye World!\nCallback:  ['Hello World', "
+              "'lfzyx']\n");
 }
 
 // --- the Future / Task API the seeds describe ----------------------------------------------------
@@ -520,7 +534,8 @@ TEST(SeedApi, WaitForTimesOutThenSucceeds) {
 TEST(SeedApi, ShieldKeepsTheInnerWorkRunning) {
     std::ostringstream out;
     EXPECT_EQ(seeds::shield_example(out, unit), std::pair(true, std::string("work(2) result")));
-    EXPECT_EQ(out.str(), "waiter.cancelled() = True\nwork(2) finished\ninner.result() = 'work(2) result'\n");
+    EXPECT_EQ(out.str(),
+              "waiter.cancelled() = True\nwork(2) finished\ninner.result() = 'work(2) result'\n");
 }
 
 // --- seed 000: count, sequentially ---------------------------------------------------------------

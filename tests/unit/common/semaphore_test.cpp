@@ -42,7 +42,7 @@ shoal::task<int> free_slots(shoal::semaphore& sem, int at_most) {
 }
 
 class SemaphoreTest : public ::testing::Test {
-protected:
+  protected:
     shoal::event_loop loop_;
     log_t log_;
 };
@@ -77,85 +77,85 @@ TEST_F(SemaphoreTest, NegativeInitialValueThrowsInvalidArgument) {
 
 TEST_F(SemaphoreTest, AcquireWaitsUntilARelease) {
     shoal::semaphore sem(0);
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::semaphore& s,
-                                log_t& log) -> shoal::task<void> {
-        auto waiter = loop.create_task(take_and_log(s, log, "waiter"));
-        co_await yield_passes(settle_passes);
-        EXPECT_FALSE(waiter.done());
-        s.release();
-        co_await waiter;
-        EXPECT_EQ(log, log_t{"waiter"});
-        EXPECT_TRUE(s.locked());  // the waiter holds the only slot
-    }(loop_, sem, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::semaphore& s, log_t& log) -> shoal::task<void> {
+            auto waiter = loop.create_task(take_and_log(s, log, "waiter"));
+            co_await yield_passes(settle_passes);
+            EXPECT_FALSE(waiter.done());
+            s.release();
+            co_await waiter;
+            EXPECT_EQ(log, log_t{"waiter"});
+            EXPECT_TRUE(s.locked());  // the waiter holds the only slot
+        }(loop_, sem, log_));
 }
 
 TEST_F(SemaphoreTest, EachReleaseWakesExactlyOneWaiterInFifoOrder) {
     shoal::semaphore sem(0);
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::semaphore& s,
-                                log_t& log) -> shoal::task<void> {
-        auto a = loop.create_task(take_and_log(s, log, "a"));
-        auto b = loop.create_task(take_and_log(s, log, "b"));
-        auto c = loop.create_task(take_and_log(s, log, "c"));
-        co_await yield_passes(settle_passes);
-        s.release();
-        co_await yield_passes(settle_passes);
-        EXPECT_EQ(log, log_t{"a"});
-        s.release();
-        s.release();
-        co_await yield_passes(settle_passes);
-        EXPECT_EQ(log, (log_t{"a", "b", "c"}));
-        for (auto* t : {&a, &b, &c}) {
-            t->cancel();
-        }
-    }(loop_, sem, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::semaphore& s, log_t& log) -> shoal::task<void> {
+            auto a = loop.create_task(take_and_log(s, log, "a"));
+            auto b = loop.create_task(take_and_log(s, log, "b"));
+            auto c = loop.create_task(take_and_log(s, log, "c"));
+            co_await yield_passes(settle_passes);
+            s.release();
+            co_await yield_passes(settle_passes);
+            EXPECT_EQ(log, log_t{"a"});
+            s.release();
+            s.release();
+            co_await yield_passes(settle_passes);
+            EXPECT_EQ(log, (log_t{"a", "b", "c"}));
+            for (auto* t : {&a, &b, &c}) {
+                t->cancel();
+            }
+        }(loop_, sem, log_));
 }
 
 TEST_F(SemaphoreTest, NewcomerQueuesBehindWaitersEvenWhenASlotIsFree) {
     shoal::semaphore sem(0);
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::semaphore& s,
-                                log_t& log) -> shoal::task<void> {
-        auto waiter = loop.create_task(take_and_log(s, log, "waiter"));
-        co_await yield_passes(settle_passes);
-        s.release();  // reserved for the waiter, which has not resumed yet
-        EXPECT_TRUE(s.locked());
-        s.release();  // a second slot: free, but the newcomer is still served after the waiter
-        co_await take_and_log(s, log, "newcomer");
-        EXPECT_EQ(log, (log_t{"waiter", "newcomer"}));
-        co_await waiter;
-    }(loop_, sem, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::semaphore& s, log_t& log) -> shoal::task<void> {
+            auto waiter = loop.create_task(take_and_log(s, log, "waiter"));
+            co_await yield_passes(settle_passes);
+            s.release();  // reserved for the waiter, which has not resumed yet
+            EXPECT_TRUE(s.locked());
+            s.release();  // a second slot: free, but the newcomer is still served after the waiter
+            co_await take_and_log(s, log, "newcomer");
+            EXPECT_EQ(log, (log_t{"waiter", "newcomer"}));
+            co_await waiter;
+        }(loop_, sem, log_));
 }
 
 TEST_F(SemaphoreTest, CancellingAWaiterAboutToBeWokenPassesTheWakeUpOn) {
     shoal::semaphore sem(0);
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::semaphore& s,
-                                log_t& log) -> shoal::task<void> {
-        auto first = loop.create_task(take_and_log(s, log, "first"));
-        auto second = loop.create_task(take_and_log(s, log, "second"));
-        co_await yield_passes(settle_passes);
-        s.release();     // wakes `first`, reserving the slot for it ...
-        first.cancel();  // ... which is cancelled before it can resume
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(first.cancelled());
-        EXPECT_TRUE(second.done()) << "the wake-up was lost with the cancelled waiter";
-        EXPECT_EQ(log, log_t{"second"});
-        second.cancel();
-    }(loop_, sem, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::semaphore& s, log_t& log) -> shoal::task<void> {
+            auto first = loop.create_task(take_and_log(s, log, "first"));
+            auto second = loop.create_task(take_and_log(s, log, "second"));
+            co_await yield_passes(settle_passes);
+            s.release();     // wakes `first`, reserving the slot for it ...
+            first.cancel();  // ... which is cancelled before it can resume
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(first.cancelled());
+            EXPECT_TRUE(second.done()) << "the wake-up was lost with the cancelled waiter";
+            EXPECT_EQ(log, log_t{"second"});
+            second.cancel();
+        }(loop_, sem, log_));
 }
 
 TEST_F(SemaphoreTest, CancelledWaiterLeavesTheCountUnchanged) {
     shoal::semaphore sem(1);
-    loop_.run_until_complete([](shoal::event_loop& loop, shoal::semaphore& s,
-                                log_t& log) -> shoal::task<void> {
-        co_await s.acquire();
-        auto waiter = loop.create_task(take_and_log(s, log, "waiter"));
-        co_await yield_passes(settle_passes);
-        waiter.cancel();
-        co_await yield_passes(settle_passes);
-        EXPECT_TRUE(waiter.cancelled());
-        s.release();
-        const int free = co_await free_slots(s, 10);
-        EXPECT_EQ(free, 1);
-    }(loop_, sem, log_));
+    loop_.run_until_complete(
+        [](shoal::event_loop& loop, shoal::semaphore& s, log_t& log) -> shoal::task<void> {
+            co_await s.acquire();
+            auto waiter = loop.create_task(take_and_log(s, log, "waiter"));
+            co_await yield_passes(settle_passes);
+            waiter.cancel();
+            co_await yield_passes(settle_passes);
+            EXPECT_TRUE(waiter.cancelled());
+            s.release();
+            const int free = co_await free_slots(s, 10);
+            EXPECT_EQ(free, 1);
+        }(loop_, sem, log_));
 }
 
 TEST_F(SemaphoreTest, PlainSemaphoreMayBeReleasedPastItsInitialValue) {

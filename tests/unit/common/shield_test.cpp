@@ -1,8 +1,8 @@
 #include "shoal/common/shield.hpp"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 #include "drive.hpp"
 #include "loop_fixture.hpp"
@@ -22,9 +22,8 @@ task<int> value_after(double seconds, int value) {
 
 TEST_F(ShieldTest, CancellingTheCallerLeavesTheInnerRunning) {
     auto inner = loop().create_task(value_after(0.5, 5));
-    auto caller = loop().create_task([](future<int> in) -> task<int> {
-        co_return co_await shoal::shield(in);
-    }(inner));
+    auto caller = loop().create_task(
+        [](future<int> in) -> task<int> { co_return co_await shoal::shield(in); }(inner));
     run_once();
     run_once();
     caller.cancel();

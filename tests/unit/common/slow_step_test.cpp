@@ -3,12 +3,12 @@
 // task's name. A "slow" step spins until the clock has moved past the threshold, so a report
 // is certain; nothing here asserts that a step was fast.
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/sleep.hpp"
@@ -35,7 +35,7 @@ struct report {
 };
 
 class SlowStep : public ::testing::Test {
-protected:
+  protected:
     void watch(double threshold) {
         loop_.set_slow_step_observer(threshold, [this](event_loop& loop, const slow_step& s) {
             EXPECT_EQ(&loop, &loop_);
@@ -143,8 +143,10 @@ TEST_F(SlowStep, AnEmptyObserverTurnsReportsOff) {
 
 TEST_F(SlowStep, AnObserverThatThrowsIsReportedToTheExceptionHandler) {
     std::vector<std::string> handled;
-    loop_.set_exception_handler([&](event_loop&, const exception_context& c) { handled.push_back(c.message); });
-    loop_.set_slow_step_observer(0.0, [](event_loop&, const slow_step&) { throw std::runtime_error("observer"); });
+    loop_.set_exception_handler(
+        [&](event_loop&, const exception_context& c) { handled.push_back(c.message); });
+    loop_.set_slow_step_observer(
+        0.0, [](event_loop&, const slow_step&) { throw std::runtime_error("observer"); });
     loop_.call_soon([] {});
     run_one_pass();
     ASSERT_EQ(handled.size(), 1u);

@@ -28,7 +28,7 @@ shoal::task<void> cancel_self_then_sleep(shoal::future<void>& self) {
 }
 
 class TaskDriverTest : public ::testing::Test {
-protected:
+  protected:
     // Runs until `f` is done or a watchdog fires; returns whether `f` finished first.
     bool finishes_promptly(shoal::future<void> f) {
         constexpr double watchdog_seconds = 5;

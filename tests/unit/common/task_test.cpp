@@ -5,13 +5,13 @@
 
 #include "shoal/common/task.hpp"
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "lifetime_counter.hpp"
 #include "loop_fixture.hpp"
@@ -37,9 +37,7 @@ task<int> answer(bool& started) {
     co_return 42;
 }
 
-task<int> add_one(task<int> inner) {
-    co_return co_await std::move(inner) + 1;
-}
+task<int> add_one(task<int> inner) { co_return co_await std::move(inner) + 1; }
 
 task<int> fail_with_out_of_range() {
     co_await shoal::sleep(0);

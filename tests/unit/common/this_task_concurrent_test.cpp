@@ -2,8 +2,6 @@
 // thread, nested scopes restore the previous one, and a request reaches a task running on a
 // thread_pool_executor.
 
-#include "shoal/common/this_task.hpp"
-
 #include <atomic>
 #include <chrono>
 #include <stop_token>
@@ -12,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "shoal/common/errors.hpp"
+#include "shoal/common/this_task.hpp"
 #include "shoal/common/thread_pool_executor.hpp"
 
 namespace {
@@ -60,7 +59,8 @@ TEST(ThisTask, ARequestReachesATaskOnAPoolThread) {
         shoal::this_task::stop_scope scope(token);
         started = true;
         std::atomic<bool> called_back{false};
-        std::stop_callback callback(shoal::this_task::stop_token(), [&called_back] { called_back = true; });
+        std::stop_callback callback(shoal::this_task::stop_token(),
+                                    [&called_back] { called_back = true; });
         const auto until = std::chrono::steady_clock::now() + 10s;
         while (!shoal::this_task::stop_requested() && std::chrono::steady_clock::now() < until) {
             std::this_thread::sleep_for(2ms);

@@ -1,7 +1,5 @@
 // shoal::thread_pool_executor: submit, map, shutdown, exception forwarding.
 
-#include "shoal/common/thread_pool_executor.hpp"
-
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -14,6 +12,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "shoal/common/thread_pool_executor.hpp"
 
 namespace {
 

@@ -1,8 +1,8 @@
 #include "shoal/common/detail/timer_queue.hpp"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace {
 

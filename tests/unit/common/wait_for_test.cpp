@@ -1,9 +1,9 @@
 #include "shoal/common/wait_for.hpp"
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "drive.hpp"
 #include "loop_fixture.hpp"
@@ -35,7 +35,8 @@ task<int> slow_with_cleanup(std::shared_ptr<inner_log> log) {
         log->saw_cancel = true;
     }
     if (log->saw_cancel) {
-        co_await shoal::sleep(0.05);  // cleanup that itself takes a while (no co_await in a handler)
+        co_await shoal::sleep(
+            0.05);  // cleanup that itself takes a while (no co_await in a handler)
         log->cleaned_up = true;
         throw shoal::cancelled_error();
     }
@@ -66,14 +67,16 @@ TEST_F(WaitForTest, TimeoutCancelsTheInnerTaskAndWaitsForItToFinish) {
 }
 
 TEST_F(WaitForTest, InnerThatSwallowsTheCancelReturnsItsValue) {
-    auto f = loop().create_task(shoal::wait_for([]() -> task<int> {
-        try {
-            co_await shoal::sleep(10);
-        } catch (const shoal::cancelled_error&) {
-            co_return 99;
-        }
-        co_return 0;
-    }(), 0.1));
+    auto f = loop().create_task(shoal::wait_for(
+        []() -> task<int> {
+            try {
+                co_await shoal::sleep(10);
+            } catch (const shoal::cancelled_error&) {
+                co_return 99;
+            }
+            co_return 0;
+        }(),
+        0.1));
     ASSERT_TRUE(drive(f));
     EXPECT_EQ(f.result(), 99);
 }
@@ -105,10 +108,12 @@ TEST_F(WaitForTest, ZeroTimeoutOnPendingFutureTimesOutAndCancelsIt) {
 }
 
 TEST_F(WaitForTest, ExceptionFromInnerPropagates) {
-    auto f = loop().create_task(shoal::wait_for([]() -> task<int> {
-        co_await shoal::sleep(0.01);
-        throw std::out_of_range("inner");
-    }(), 1.0));
+    auto f = loop().create_task(shoal::wait_for(
+        []() -> task<int> {
+            co_await shoal::sleep(0.01);
+            throw std::out_of_range("inner");
+        }(),
+        1.0));
     ASSERT_TRUE(drive(f));
     EXPECT_THROW(f.result(), std::out_of_range);
 }

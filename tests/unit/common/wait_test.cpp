@@ -1,9 +1,9 @@
 #include "shoal/common/wait.hpp"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "drive.hpp"
 #include "loop_fixture.hpp"
@@ -16,9 +16,10 @@ using shoal::task;
 using shoal::wait_result;
 
 class WaitTest : public shoal::testing::driven_loop_fixture {
-protected:
+  protected:
     std::vector<future<int>> three_futures() {
-        return {loop().create_future<int>(), loop().create_future<int>(), loop().create_future<int>()};
+        return {loop().create_future<int>(), loop().create_future<int>(),
+                loop().create_future<int>()};
     }
 };
 

@@ -1,13 +1,13 @@
 #include "shoal/proto/bounded_unpack.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <random>
+#include <string>
 #include <tuple>
 #include <type_traits>
-#include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace {
 

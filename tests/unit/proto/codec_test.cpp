@@ -1,8 +1,8 @@
 #include "shoal/proto/codec.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "task_ids.hpp"
 
@@ -52,28 +52,33 @@ TEST(Codec, EveryMessageRoundTrips) {
                              {}});
     expect_round_trip(accepted{{id_of(1)}, {{id_of(2), {"conflict", "other body", "broker"}}}, 0});
     expect_round_trip(accepted{{}, {{id_of(2), {"busy", "full", "broker"}}}, 500});
-    expect_round_trip(result{{{id_of(1), task_status::ok, "\x05", {}},
-                              {id_of(2), task_status::failed, "", {"std::runtime_error", "boom", "w1"}},
-                              {id_of(3), task_status::lost, "", {"lost", "worker died", "broker"}}}});
+    expect_round_trip(
+        result{{{id_of(1), task_status::ok, "\x05", {}},
+                {id_of(2), task_status::failed, "", {"std::runtime_error", "boom", "w1"}},
+                {id_of(3), task_status::lost, "", {"lost", "worker died", "broker"}}}});
     expect_round_trip(fetch{{id_of(1), id_of(2)}});
-    expect_round_trip(fetched{{{id_of(1), result_state::done, outcome{id_of(1), task_status::ok, "\x05", {}}},
-                               {id_of(2), result_state::pending, std::nullopt},
-                               {id_of(3), result_state::expired, std::nullopt},
-                               {id_of(4), result_state::unknown, std::nullopt}},
-                              {}});
-    expect_round_trip(fetched{{{id_of(1), result_state::pending, std::nullopt}}, {id_of(2), id_of(3)}});
+    expect_round_trip(
+        fetched{{{id_of(1), result_state::done, outcome{id_of(1), task_status::ok, "\x05", {}}},
+                 {id_of(2), result_state::pending, std::nullopt},
+                 {id_of(3), result_state::expired, std::nullopt},
+                 {id_of(4), result_state::unknown, std::nullopt}},
+                {}});
+    expect_round_trip(
+        fetched{{{id_of(1), result_state::pending, std::nullopt}}, {id_of(2), id_of(3)}});
     expect_round_trip(shoal::proto::revoke{{id_of(9)}, false});
     expect_round_trip(purge{"default"});
     expect_round_trip(purged{"default", 12});
     expect_round_trip(inspect{"workers"});
-    expect_round_trip(report{"queues", {{{"name", std::string("default")}, {"length", std::int64_t{3}}},
-                                        {{"delta", std::int64_t{-2}}}}});
+    expect_round_trip(report{"queues",
+                             {{{"name", std::string("default")}, {"length", std::int64_t{3}}},
+                              {{"delta", std::int64_t{-2}}}}});
     expect_round_trip(ready{8});
     expect_round_trip(dispatch{{{id_of(1), "add", "\x92\x01\x02", 2, opts}}, {}, 0});
-    expect_round_trip(done{{{{id_of(1), task_status::ok, "\x03", {}}, 1, {}},
-                            {{id_of(2), task_status::unknown_task, "", {"unknown_task", "x", "w"}}, 3, {}},
-                            {{id_of(3), task_status::failed, "", {"shoal::retry", "again", "w"}}, 2, 1500}},
-                           7});
+    expect_round_trip(
+        done{{{{id_of(1), task_status::ok, "\x03", {}}, 1, {}},
+              {{id_of(2), task_status::unknown_task, "", {"unknown_task", "x", "w"}}, 3, {}},
+              {{id_of(3), task_status::failed, "", {"shoal::retry", "again", "w"}}, 2, 1500}},
+             7});
     expect_round_trip(cancel{{id_of(5)}, false});
     expect_round_trip(cancel{{id_of(5)}, true});
     expect_round_trip(started{{{id_of(1), 1}, {id_of(2), 3}}});
@@ -81,25 +86,39 @@ TEST(Codec, EveryMessageRoundTrips) {
     expect_round_trip(drain{{}});
     expect_round_trip(shoal::proto::revoke{{id_of(6), id_of(7)}, true});
     expect_round_trip(requeue{{id_of(8)}});
-    expect_round_trip(result{{{id_of(9), task_status::expired, "", {"expired", "too late", "broker"}}}});
+    expect_round_trip(
+        result{{{id_of(9), task_status::expired, "", {"expired", "too late", "broker"}}}});
 }
 
 TEST(Codec, AWorkersQueuesRoundTripAndAMinorOneWorkerSendsNone) {
-    expect_round_trip(hello{peer_role::worker, "w@h", protocol_minor, {4, 2, {"add"}, {"gpu", "default"}}});
+    expect_round_trip(
+        hello{peer_role::worker, "w@h", protocol_minor, {4, 2, {"add"}, {"gpu", "default"}}});
     expect_round_trip(hello{peer_role::worker, "w@h", protocol_minor, {1, 0, {"add"}, {}}});
     // A minor-1 worker's HELLO: ["worker", "w", 1, [4, 2, ["add"]]].
-    const hello old = decode<hello>(std::string("\x94\xa6" "worker" "\xa1" "w" "\x01\x93\x04\x02\x91\xa3" "add"));
+    const hello old =
+        decode<hello>(std::string("\x94\xa6"
+                                  "worker"
+                                  "\xa1"
+                                  "w"
+                                  "\x01\x93\x04\x02\x91\xa3"
+                                  "add"));
     EXPECT_EQ(old.minor, 1u);
     EXPECT_EQ(old.worker.task_names, std::vector<std::string>{"add"});
     EXPECT_TRUE(old.worker.queues.empty());  // the broker reads it as `default`
     // What a minor-1 broker reads of a minor-2 HELLO: the details it knows come first.
-    const std::string body = encode(hello{peer_role::worker, "w", protocol_minor, {4, 2, {"add"}, {"gpu"}}});
-    EXPECT_NE(body.find(std::string("\x94\x04\x02\x91\xa3" "add" "\x91\xa3" "gpu")), std::string::npos);
+    const std::string body =
+        encode(hello{peer_role::worker, "w", protocol_minor, {4, 2, {"add"}, {"gpu"}}});
+    EXPECT_NE(body.find(std::string("\x94\x04\x02\x91\xa3"
+                                    "add"
+                                    "\x91\xa3"
+                                    "gpu")),
+              std::string::npos);
 }
 
 TEST(Codec, AnEmptyOrOverLongQueueInHelloIsBadBody) {
     for (const std::string& q : {std::string(), std::string(256, 'q')}) {
-        const std::string body = encode(hello{peer_role::worker, "w", protocol_minor, {1, 0, {"add"}, {"gpu", q}}});
+        const std::string body =
+            encode(hello{peer_role::worker, "w", protocol_minor, {1, 0, {"add"}, {"gpu", q}}});
         try {
             decode<hello>(body);
             ADD_FAILURE() << "decoded a queue of " << q.size() << " bytes";
@@ -109,23 +128,41 @@ TEST(Codec, AnEmptyOrOverLongQueueInHelloIsBadBody) {
         }
     }
     // Not an array of names.
-    const std::string not_list = "\x94\xa6" "worker" "\xa1" "w" "\x02\x94\x01\x00\x91\xa3" "add" "\xa3" "gpu"s;
+    const std::string not_list =
+        "\x94\xa6"
+        "worker"
+        "\xa1"
+        "w"
+        "\x02\x94\x01\x00\x91\xa3"
+        "add"
+        "\xa3"
+        "gpu"s;
     EXPECT_EQ(error_of([&] { decode<hello>(not_list); }), decode_errc::bad_body);
 }
 
 TEST(Codec, TrailingArrayElementsFromALaterMinorVersionAreIgnored) {
     // READY [credit, "future field"]
-    const std::string body = "\x92\x05\xa6" "future";
+    const std::string body =
+        "\x92\x05\xa6"
+        "future";
     EXPECT_EQ(decode<ready>(body).credit, 5u);
 }
 
 TEST(Codec, AWrongShapeIsBadBodyNamingTheField) {
-    EXPECT_EQ(error_of([] { decode<ready>("\x91\xa1x"); }), decode_errc::bad_body);   // ["x"]
-    EXPECT_EQ(error_of([] { decode<ready>("\x90"); }), decode_errc::bad_body);        // []
-    EXPECT_EQ(error_of([] { decode<ready>("\x05"); }), decode_errc::bad_body);        // 5
-    EXPECT_EQ(error_of([] { decode<fetch>("\x91\x91\xc4\x03" "abc"); }), decode_errc::bad_body);
+    EXPECT_EQ(error_of([] { decode<ready>("\x91\xa1x"); }), decode_errc::bad_body);  // ["x"]
+    EXPECT_EQ(error_of([] { decode<ready>("\x90"); }), decode_errc::bad_body);       // []
+    EXPECT_EQ(error_of([] { decode<ready>("\x05"); }), decode_errc::bad_body);       // 5
+    EXPECT_EQ(error_of([] {
+                  decode<fetch>(
+                      "\x91\x91\xc4\x03"
+                      "abc");
+              }),
+              decode_errc::bad_body);
     try {
-        decode<hello>(encode(hello{peer_role::client, "c", 0, {}}).replace(1, 7, "\xa6" "pirate"));
+        decode<hello>(encode(hello{peer_role::client, "c", 0, {}})
+                          .replace(1, 7,
+                                   "\xa6"
+                                   "pirate"));
         FAIL() << "decoded a bad role";
     } catch (const decode_error& e) {
         EXPECT_NE(std::string(e.what()).find("role"), std::string::npos) << e.what();
@@ -146,7 +183,8 @@ TEST(Codec, ABatchOverTheLimitIsRefused) {
     for (int i = 0; i < 11; ++i) big.ids.push_back(id_of(static_cast<std::uint8_t>(i)));
     decode_limits limits;
     limits.max_elements = 10;
-    EXPECT_EQ(error_of([&] { decode<fetch>(encode(big), limits); }), decode_errc::too_many_elements);
+    EXPECT_EQ(error_of([&] { decode<fetch>(encode(big), limits); }),
+              decode_errc::too_many_elements);
     big.ids.pop_back();
     EXPECT_EQ(decode<fetch>(encode(big), limits).ids.size(), 10u);
 }
@@ -158,8 +196,13 @@ TEST(Codec, ABadTaskIsRefusedAloneNotItsWholeBatch) {
              {}};
     std::string body = encode(m);
     // Make the second task's name empty: find its "add" (the second occurrence).
-    const auto first = body.find("\xa3" "add");
-    const auto second = body.find("\xa3" "add", first + 1);
+    const auto first = body.find(
+        "\xa3"
+        "add");
+    const auto second = body.find(
+        "\xa3"
+        "add",
+        first + 1);
     body.replace(second, 4, "\xa0");
     const auto out = decode<submit>(body);
     ASSERT_EQ(out.tasks.size(), 2u);
@@ -171,10 +214,19 @@ TEST(Codec, ABadTaskIsRefusedAloneNotItsWholeBatch) {
 }
 
 TEST(Codec, ABadDispatchEntryIsNamedWithItsAttemptAndItsNeighboursDecode) {
-    dispatch m{{{id_of(1), "add", "\x90", 1, {}}, {id_of(2), "add", "\x90", 4, {}}, {id_of(3), "add", "\x90", 1, {}}}, {}, 0};
+    dispatch m{{{id_of(1), "add", "\x90", 1, {}},
+                {id_of(2), "add", "\x90", 4, {}},
+                {id_of(3), "add", "\x90", 1, {}}},
+               {},
+               0};
     std::string body = encode(m);
-    const auto first = body.find("\xa3" "add");
-    const auto second = body.find("\xa3" "add", first + 1);
+    const auto first = body.find(
+        "\xa3"
+        "add");
+    const auto second = body.find(
+        "\xa3"
+        "add",
+        first + 1);
     body.replace(second, 4, "\x2a");  // the name becomes the integer 42
     const auto out = decode<dispatch>(body);
     ASSERT_EQ(out.tasks.size(), 2u);
@@ -191,7 +243,13 @@ TEST(Codec, ADispatchEntryWithoutAReadableIdIsCountedNotLost) {
     // [[ "junk", [bin(3), ...] , good ]]
     std::string good = encode(dispatch{{{id_of(7), "add", "\x90", 1, {}}}, {}, 0});
     good = good.substr(2);  // the one entry: drop the outer array and the list header
-    std::string body = "\x91\x93\xa4junk\x95\xc4\x03" "abc" "\xa3" "add" "\xc4\x01\x90\x01\x80" + good;
+    std::string body =
+        "\x91\x93\xa4junk\x95\xc4\x03"
+        "abc"
+        "\xa3"
+        "add"
+        "\xc4\x01\x90\x01\x80" +
+        good;
     const auto out = decode<dispatch>(body);
     ASSERT_EQ(out.tasks.size(), 1u);
     EXPECT_EQ(out.tasks[0].id, id_of(7));
@@ -205,7 +263,15 @@ TEST(Codec, AnUnknownOptionIsRefusedAsUnsupported) {
     // One task whose options map is {"colour": 1}.
     std::string body = "\x91\x91\x95\xc4\x10";
     body += std::string(16, 'i');
-    body += "\xa3" "add" "\xa7" "default" "\xc4\x01\x90" "\x81\xa6" "colour" "\x01";
+    body +=
+        "\xa3"
+        "add"
+        "\xa7"
+        "default"
+        "\xc4\x01\x90"
+        "\x81\xa6"
+        "colour"
+        "\x01";
     const auto out = decode<submit>(body);
     EXPECT_TRUE(out.tasks.empty());
     ASSERT_EQ(out.malformed.size(), 1u);
@@ -222,8 +288,8 @@ TEST(Codec, PriorityOutsideZeroToNineIsABadTask) {
 }
 
 TEST(Codec, ANameLongerThan255BytesIsRefused) {
-    const auto out = decode<submit>(
-        encode(submit{{{id_of(1), std::string(256, 'n'), "q", "\x90", {}}}, {}}));
+    const auto out =
+        decode<submit>(encode(submit{{{id_of(1), std::string(256, 'n'), "q", "\x90", {}}}, {}}));
     EXPECT_TRUE(out.tasks.empty());
     ASSERT_EQ(out.malformed.size(), 1u);
 }

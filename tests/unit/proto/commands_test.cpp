@@ -1,9 +1,9 @@
 #include "shoal/proto/commands.hpp"
 
-#include <gtest/gtest.h>
-
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace {
 

@@ -1,11 +1,11 @@
 // dealer_link against a broker played by the test: a raw ROUTER socket on a free port.
 #include "shoal/proto/dealer_link.hpp"
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace {
 
@@ -18,7 +18,7 @@ struct routed {
 };
 
 class DealerLinkTest : public ::testing::Test {
-protected:
+  protected:
     DealerLinkTest() : router_(context_, zmq::socket_type::router) {
         configure_socket(router_);
         router_.bind("tcp://127.0.0.1:0");
@@ -53,7 +53,8 @@ protected:
 
     // Runs the loop in slices until the router has a message, for at most `seconds`.
     std::optional<routed> next_at_router(double seconds = 2.0) {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
         while (std::chrono::steady_clock::now() < deadline) {
             if (auto m = receive(router_, true)) {
                 const auto env = m->parse();

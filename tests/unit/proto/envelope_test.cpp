@@ -1,9 +1,9 @@
 #include "shoal/proto/envelope.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace {
 

@@ -2,20 +2,20 @@
 // std::unordered_map under churn, with pointers held across growth and compaction.
 #include "shoal/proto/task_id_map.hpp"
 
-#include <gtest/gtest.h>
-
 #include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "task_ids.hpp"
 
 namespace {
 
-using shoal::proto::task_id_map;
 using shoal::proto::task_id;
+using shoal::proto::task_id_map;
 
 using shoal::testing::id_of;
 
@@ -64,27 +64,27 @@ TEST(TaskIdMap, AgreesWithUnorderedMapUnderRandomChurn) {
         const std::uint64_t key = rng() % 5000;
         const task_id id = id_of(key * 0x9e3779b97f4a7c15ULL);
         switch (rng() % 3) {
-        case 0: {
-            auto [v, fresh] = m.try_emplace(id);
-            const bool ref_fresh = ref.find(id) == ref.end();
-            ASSERT_EQ(fresh, ref_fresh);
-            if (fresh) {
-                *v = key;
-                ref[id] = key;
+            case 0: {
+                auto [v, fresh] = m.try_emplace(id);
+                const bool ref_fresh = ref.find(id) == ref.end();
+                ASSERT_EQ(fresh, ref_fresh);
+                if (fresh) {
+                    *v = key;
+                    ref[id] = key;
+                }
+                break;
             }
-            break;
-        }
-        case 1:
-            ASSERT_EQ(m.erase(id), ref.erase(id) == 1);
-            break;
-        default: {
-            const std::uint64_t* v = m.find(id);
-            const auto it = ref.find(id);
-            ASSERT_EQ(v != nullptr, it != ref.end());
-            if (v != nullptr) {
-                ASSERT_EQ(*v, it->second);
+            case 1:
+                ASSERT_EQ(m.erase(id), ref.erase(id) == 1);
+                break;
+            default: {
+                const std::uint64_t* v = m.find(id);
+                const auto it = ref.find(id);
+                ASSERT_EQ(v != nullptr, it != ref.end());
+                if (v != nullptr) {
+                    ASSERT_EQ(*v, it->second);
+                }
             }
-        }
         }
         ASSERT_EQ(m.size(), ref.size());
     }

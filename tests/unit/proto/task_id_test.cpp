@@ -2,7 +2,6 @@
 // a per-process seeded hash that ids chosen to collide cannot pile into one bucket.
 #include "shoal/proto/task_id.hpp"
 
-#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +10,8 @@
 #include <set>
 #include <unordered_set>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace {
 

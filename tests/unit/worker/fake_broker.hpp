@@ -3,8 +3,6 @@
 // (tests/support/raw_peer.hpp), and a shoal::worker running on its own thread. No broker code
 // is involved, so these tests pin the worker's half of the protocol.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "deadline.hpp"
 #include "raw_peer.hpp"
 #include "shoal/common/detail/msgpack_codec.hpp"
@@ -26,7 +26,7 @@
 namespace shoal::testing {
 
 class fake_broker {
-public:
+  public:
     const std::string& endpoint() const noexcept { return router_.endpoint(); }
 
     // The next message from the worker, heartbeats skipped, and STARTEDs too unless
@@ -100,7 +100,7 @@ public:
 
     std::vector<proto::task_attempt> started_seen;  // every STARTED entry next() passed over
 
-private:
+  private:
     void keep_started_tasks(const raw_message& m) {
         for (const auto& t : proto::decode<proto::started>(m.body).tasks) started_seen.push_back(t);
     }
@@ -111,7 +111,7 @@ private:
 
 // A shoal::worker on its own thread, its tasks defined by `define` before it starts.
 class worker_thread {
-public:
+  public:
     worker_thread(worker_options options, const std::function<void(task_registry&)>& define)
         : worker_(std::make_unique<shoal::worker>(std::move(options))) {
         define(worker_->registry());
@@ -146,7 +146,7 @@ public:
         return exit_code_;
     }
 
-private:
+  private:
     bool finished() const { return done_.load(); }
 
     std::unique_ptr<shoal::worker> worker_;
@@ -157,7 +157,8 @@ private:
 };
 
 // Options for a worker under test: this broker, a recognisable name, no signal handling.
-inline worker_options test_options(const fake_broker& broker, std::uint32_t slots = 4, std::uint32_t prefetch = 0) {
+inline worker_options test_options(const fake_broker& broker, std::uint32_t slots = 4,
+                                   std::uint32_t prefetch = 0) {
     worker_options o;
     o.broker = broker.endpoint();
     o.name = "test-worker";
@@ -212,7 +213,8 @@ inline collected collect(fake_broker& broker, std::size_t count,
         } else if (m->cmd == proto::command::ready) {
             c.readies.push_back(proto::decode<proto::ready>(m->body));
         } else {
-            ADD_FAILURE() << "unexpected " << proto::command_name(m->cmd) << " while collecting results";
+            ADD_FAILURE() << "unexpected " << proto::command_name(m->cmd)
+                          << " while collecting results";
         }
     }
     return c;

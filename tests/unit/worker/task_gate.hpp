@@ -17,7 +17,7 @@
 namespace shoal::testing {
 
 class task_gate {
-public:
+  public:
     // How long a task waits at most: longer than any test takes to open the gate.
     static constexpr double bound_s = 30.0;
 
@@ -44,7 +44,7 @@ public:
         open_ = false;
     }
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::condition_variable opened_;
     bool open_ = false;
@@ -54,13 +54,13 @@ private:
 // worker_thread, it goes first, so a gated task that a failing test never released does not
 // hold up the worker's drain for the whole of task_gate::bound_s.
 class gate_scope {
-public:
+  public:
     explicit gate_scope(task_gate& gate) : gate_(gate) { gate_.close(); }
     ~gate_scope() { gate_.open(); }
     gate_scope(const gate_scope&) = delete;
     gate_scope& operator=(const gate_scope&) = delete;
 
-private:
+  private:
     task_gate& gate_;
 };
 

@@ -1,10 +1,10 @@
 // task_registry: typed definitions on each place, the entries they make, and the errors.
 #include "shoal/worker/task_registry.hpp"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "shoal/common/detail/msgpack_codec.hpp"
 #include "shoal/common/event_loop.hpp"
@@ -27,9 +27,11 @@ shoal::task<std::string> shout_later(const std::string& text) {
 
 TEST(TaskRegistry, DefinesOnEachPlaceAndFindsByName) {
     task_registry registry;
-    registry.define(add, [](int a, int b) { return a + b; }, run_on::thread_pool);
+    registry.define(
+        add, [](int a, int b) { return a + b; }, run_on::thread_pool);
     registry.define(shout, shout_later, run_on::loop);
-    registry.define(square, [](long x) { return x * x; }, run_on::process_pool);
+    registry.define(
+        square, [](long x) { return x * x; }, run_on::process_pool);
 
     ASSERT_NE(registry.find("add"), nullptr);
     EXPECT_EQ(registry.find("add")->place, shoal::execution_place::thread_pool);
@@ -54,7 +56,8 @@ TEST(TaskRegistry, WithoutAPlaceCoroutinesGoToTheLoopAndFunctionsToTheThreadPool
 
 TEST(TaskRegistry, AThreadPoolEntryCallsTheFunctionWithMsgpackArguments) {
     task_registry registry;
-    registry.define(add, [](int a, int b) { return a + b; }, run_on::thread_pool);
+    registry.define(
+        add, [](int a, int b) { return a + b; }, run_on::thread_pool);
     const auto& call = *registry.find("add")->call;
     EXPECT_EQ(shoal::detail::unpack_result<int>(call(shoal::detail::pack_arguments(2, 3))), 5);
 }
@@ -72,17 +75,19 @@ TEST(TaskRegistry, ALoopEntryMakesACoroutineThatUnpacksAndPacks) {
 
 TEST(TaskRegistry, AVoidLoopTaskReturnsNil) {
     task_registry registry;
-    registry.define(nothing, []() -> shoal::task<void> { co_return; }, run_on::loop);
+    registry.define(
+        nothing, []() -> shoal::task<void> { co_return; }, run_on::loop);
     shoal::event_loop loop;
-    const std::string packed =
-        loop.run_until_complete(registry.find("nothing")->make_coroutine(shoal::detail::pack_arguments()));
+    const std::string packed = loop.run_until_complete(
+        registry.find("nothing")->make_coroutine(shoal::detail::pack_arguments()));
     EXPECT_EQ(packed, shoal::detail::pack_nil());
     loop.close();
 }
 
 TEST(TaskRegistry, WrongArgumentsFailWithArgumentError) {
     task_registry registry;
-    registry.define(add, [](int a, int b) { return a + b; }, run_on::thread_pool);
+    registry.define(
+        add, [](int a, int b) { return a + b; }, run_on::thread_pool);
     registry.define(shout, shout_later, run_on::loop);
     try {
         (*registry.find("add")->call)(shoal::detail::pack_arguments(std::string("two"), 3));
@@ -92,7 +97,8 @@ TEST(TaskRegistry, WrongArgumentsFailWithArgumentError) {
     }
     shoal::event_loop loop;
     try {
-        loop.run_until_complete(registry.find("shout")->make_coroutine(shoal::detail::pack_arguments(1, 2)));
+        loop.run_until_complete(
+            registry.find("shout")->make_coroutine(shoal::detail::pack_arguments(1, 2)));
         FAIL() << "no exception";
     } catch (const shoal::task_error& e) {
         EXPECT_EQ(e.type(), "shoal::argument_error");
@@ -102,8 +108,10 @@ TEST(TaskRegistry, WrongArgumentsFailWithArgumentError) {
 
 TEST(TaskRegistry, ANameIsDefinedOnce) {
     task_registry registry;
-    registry.define(add, [](int a, int b) { return a + b; }, run_on::thread_pool);
-    EXPECT_THROW(registry.define(add, [](int a, int b) { return a - b; }, run_on::process_pool),
+    registry.define(
+        add, [](int a, int b) { return a + b; }, run_on::thread_pool);
+    EXPECT_THROW(registry.define(
+                     add, [](int a, int b) { return a - b; }, run_on::process_pool),
                  shoal::duplicate_function_error);
     EXPECT_EQ(registry.size(), 1u);
     EXPECT_FALSE(registry.process_functions().contains("add"));
@@ -111,18 +119,22 @@ TEST(TaskRegistry, ANameIsDefinedOnce) {
 
 TEST(TaskRegistry, NamesTheProtocolCannotCarryAreRefused) {
     task_registry registry;
-    EXPECT_THROW(registry.define(shoal::task_def<int()>{""}, [] { return 1; }, run_on::thread_pool),
+    EXPECT_THROW(registry.define(
+                     shoal::task_def<int()>{""}, [] { return 1; }, run_on::thread_pool),
                  std::invalid_argument);
     static const std::string long_name(256, 'x');
-    EXPECT_THROW(registry.define(shoal::task_def<int()>{long_name.c_str()}, [] { return 1; }, run_on::thread_pool),
-                 std::invalid_argument);
+    EXPECT_THROW(
+        registry.define(
+            shoal::task_def<int()>{long_name.c_str()}, [] { return 1; }, run_on::thread_pool),
+        std::invalid_argument);
 }
 
 TEST(TaskRegistry, AFrozenRegistryRefusesDefinitions) {
     task_registry registry;
     registry.freeze();
     EXPECT_TRUE(registry.frozen());
-    EXPECT_THROW(registry.define(add, [](int a, int b) { return a + b; }, run_on::thread_pool),
+    EXPECT_THROW(registry.define(
+                     add, [](int a, int b) { return a + b; }, run_on::thread_pool),
                  shoal::registry_frozen_error);
 }
 

@@ -2,11 +2,10 @@
 // (both reported revoked); time_limit_ms fails a loop task (cancelled), a thread task (failed
 // at once, its slot kept until the thread returns) and a process task (the pool kills the
 // child), all as shoal::time_limit_exceeded.
-#include "fake_broker.hpp"
-
 #include <chrono>
 #include <thread>
 
+#include "fake_broker.hpp"
 #include "shoal/common/sleep.hpp"
 #include "task_gate.hpp"
 
@@ -27,20 +26,31 @@ constexpr shoal::task_def<bool()> gated_thread{"gated_thread"};
 task_gate gate;
 
 void define_tasks(shoal::task_registry& r) {
-    r.define(nap, [](double s) -> shoal::task<double> {
-        co_await shoal::sleep(s);
-        co_return s;
-    }, run_on::loop);
-    r.define(gated, []() -> shoal::task<bool> { co_return co_await opened(gate); }, run_on::loop);
-    r.define(gated_thread, [] { return gate.wait(); }, run_on::thread_pool);
-    r.define(block, [](double s) {
-        std::this_thread::sleep_for(std::chrono::duration<double>(s));
-        return s;
-    }, run_on::thread_pool);
-    r.define(block_in_child, [](double s) {
-        std::this_thread::sleep_for(std::chrono::duration<double>(s));
-        return s;
-    }, run_on::process_pool);
+    r.define(
+        nap,
+        [](double s) -> shoal::task<double> {
+            co_await shoal::sleep(s);
+            co_return s;
+        },
+        run_on::loop);
+    r.define(
+        gated, []() -> shoal::task<bool> { co_return co_await opened(gate); }, run_on::loop);
+    r.define(
+        gated_thread, [] { return gate.wait(); }, run_on::thread_pool);
+    r.define(
+        block,
+        [](double s) {
+            std::this_thread::sleep_for(std::chrono::duration<double>(s));
+            return s;
+        },
+        run_on::thread_pool);
+    r.define(
+        block_in_child,
+        [](double s) {
+            std::this_thread::sleep_for(std::chrono::duration<double>(s));
+            return s;
+        },
+        run_on::process_pool);
 }
 
 double seconds_since(steady::time_point t) {
@@ -53,13 +63,14 @@ shoal::proto::dispatched_task limited(shoal::proto::dispatched_task t, std::uint
 }
 
 class WorkerCancelTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { gate.close(); }
     // Before the worker goes: a gated thread would hold up its destruction.
     void TearDown() override { gate.open(); }
 
     void start(std::uint32_t slots, std::uint32_t prefetch) {
-        worker_ = std::make_unique<worker_thread>(test_options(broker_, slots, prefetch), define_tasks);
+        worker_ =
+            std::make_unique<worker_thread>(test_options(broker_, slots, prefetch), define_tasks);
         ASSERT_TRUE(broker_.handshake());
         auto ready = broker_.expect<shoal::proto::ready>();
         ASSERT_TRUE(ready);

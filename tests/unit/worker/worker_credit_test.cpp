@@ -1,10 +1,9 @@
 // Credit and batching: the worker announces slots and prefetch, grants slots + prefetch at
 // WELCOME, never holds more than that (prefetch 0 included), runs at most `slots` at once,
 // and returns results batched: what finishes in one loop pass leaves in one DONE.
-#include "fake_broker.hpp"
-
 #include <chrono>
 
+#include "fake_broker.hpp"
 #include "shoal/common/sleep.hpp"
 #include "task_gate.hpp"
 
@@ -23,12 +22,17 @@ constexpr shoal::task_def<bool()> gated{"gated"};
 task_gate gate;
 
 void define_tasks(shoal::task_registry& r) {
-    r.define(nap, [](double s) -> shoal::task<double> {
-        co_await shoal::sleep(s);
-        co_return s;
-    }, run_on::loop);
-    r.define(echo, [](int x) -> shoal::task<int> { co_return x; }, run_on::loop);
-    r.define(gated, []() -> shoal::task<bool> { co_return co_await opened(gate); }, run_on::loop);
+    r.define(
+        nap,
+        [](double s) -> shoal::task<double> {
+            co_await shoal::sleep(s);
+            co_return s;
+        },
+        run_on::loop);
+    r.define(
+        echo, [](int x) -> shoal::task<int> { co_return x; }, run_on::loop);
+    r.define(
+        gated, []() -> shoal::task<bool> { co_return co_await opened(gate); }, run_on::loop);
 }
 
 double seconds_since(steady::time_point t) {

@@ -4,7 +4,9 @@
 //
 // The executable and the plugin are found next to this test in the build tree (or through
 // SHOAL_WORKER_EXE / SHOAL_SEED_TASKS_PLUGIN when the build defines them).
-#include "fake_broker.hpp"
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <csignal>
@@ -14,9 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "fake_broker.hpp"
 
 extern char** environ;
 
@@ -33,7 +33,7 @@ std::string seed_plugin() { return SHOAL_SEED_TASKS_PLUGIN; }
 
 // A child process, killed and reaped by the destructor if still running.
 class daemon_process {
-public:
+  public:
     explicit daemon_process(std::vector<std::string> args) {
         args.insert(args.begin(), worker_exe());
         std::vector<char*> argv;
@@ -66,23 +66,27 @@ public:
         return status_;
     }
 
-private:
+  private:
     pid_t pid_ = -1;
     std::optional<int> status_;
 };
 
 class WorkerDaemonTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_TRUE(fs::exists(worker_exe())) << worker_exe() << " is missing: build shoal-worker";
-        ASSERT_TRUE(fs::exists(seed_plugin())) << seed_plugin() << " is missing: build shoal_seed_tasks_plugin";
+        ASSERT_TRUE(fs::exists(seed_plugin()))
+            << seed_plugin() << " is missing: build shoal_seed_tasks_plugin";
     }
 
     // Starts the daemon with the seed tasks and completes the handshake.
     std::unique_ptr<daemon_process> start(std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{"--broker", broker_.endpoint(), "--tasks", seed_plugin(),
-                                      "--name", "daemon-under-test", "--threads", "2",
-                                      "--processes", "1", "--log-level", "warn"};
+        std::vector<std::string> args{"--broker",    broker_.endpoint(),
+                                      "--tasks",     seed_plugin(),
+                                      "--name",      "daemon-under-test",
+                                      "--threads",   "2",
+                                      "--processes", "1",
+                                      "--log-level", "warn"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto p = std::make_unique<daemon_process>(args);
         EXPECT_TRUE(p->started());
@@ -100,10 +104,11 @@ TEST_F(WorkerDaemonTest, RunsTheSeedTasksFromThePluginAndDrainsOnSigterm) {
     auto daemon = start();
     ASSERT_TRUE(hello_);
     EXPECT_EQ(hello_->name, "daemon-under-test");
-    EXPECT_EQ(hello_->worker.task_names,
-              (std::vector<std::string>{"add", "add_all", "blob", "block_loop", "count", "count_longer", "crash",
-                                        "factorial", "fail", "fib", "fib_by", "fib_fanout", "noop", "now_ns", "sleep", "spin",
-                                        "word_count"}));
+    EXPECT_EQ(
+        hello_->worker.task_names,
+        (std::vector<std::string>{"add", "add_all", "blob", "block_loop", "count", "count_longer",
+                                  "crash", "factorial", "fail", "fib", "fib_by", "fib_fanout",
+                                  "noop", "now_ns", "sleep", "spin", "word_count"}));
     EXPECT_EQ(hello_->worker.slots, 3u);  // threads + processes
     auto add = make_task("add", 2L, 3L);
     auto count = make_task("count", 2L);
@@ -184,13 +189,13 @@ TEST_F(WorkerDaemonTest, WithoutQueuesItConsumesDefault) {
 
 // The variable is set only while the daemon starts (it inherits the environment).
 class scoped_env {
-public:
+  public:
     scoped_env(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
     ~scoped_env() { ::unsetenv(name_); }
     scoped_env(const scoped_env&) = delete;
     scoped_env& operator=(const scoped_env&) = delete;
 
-private:
+  private:
     const char* name_;
 };
 
@@ -216,22 +221,26 @@ TEST_F(WorkerDaemonTest, TheQueuesFlagWinsOverShoalQueues) {
 
 TEST_F(WorkerDaemonTest, AnEmptyQueueNameExitsWithStatus2) {
     for (const char* bad : {"", "gpu,,io", "gpu,"}) {
-        daemon_process p({"--broker", broker_.endpoint(), "--tasks", seed_plugin(), "--queues", bad});
+        daemon_process p(
+            {"--broker", broker_.endpoint(), "--tasks", seed_plugin(), "--queues", bad});
         EXPECT_EQ(p.wait(10.0), 2) << "--queues '" << bad << "'";
     }
     const std::string too_long(256, 'q');
-    daemon_process p({"--broker", broker_.endpoint(), "--tasks", seed_plugin(), "--queues", too_long});
+    daemon_process p(
+        {"--broker", broker_.endpoint(), "--tasks", seed_plugin(), "--queues", too_long});
     EXPECT_EQ(p.wait(10.0), 2);
 }
 
 TEST_F(WorkerDaemonTest, AnUnusableTaskLibraryExitsWithStatus2) {
-    daemon_process missing({"--broker", broker_.endpoint(), "--tasks", "/nonexistent/libnothing.so"});
+    daemon_process missing(
+        {"--broker", broker_.endpoint(), "--tasks", "/nonexistent/libnothing.so"});
     EXPECT_EQ(missing.wait(10.0), 2);
     // A real shared library without shoal_register_tasks.
     daemon_process no_entry({"--broker", broker_.endpoint(), "--tasks", "libm.so.6"});
     EXPECT_EQ(no_entry.wait(10.0), 2);
     // The same library twice defines every task twice.
-    daemon_process twice({"--broker", broker_.endpoint(), "--tasks", seed_plugin(), "--tasks", seed_plugin()});
+    daemon_process twice(
+        {"--broker", broker_.endpoint(), "--tasks", seed_plugin(), "--tasks", seed_plugin()});
     EXPECT_EQ(twice.wait(10.0), 2);
     daemon_process no_tasks({"--broker", broker_.endpoint()});
     EXPECT_EQ(no_tasks.wait(10.0), 2);

@@ -2,14 +2,13 @@
 // without having started it (DRAIN), finish what runs, report it, say BYE and return 0 from
 // run(); the grace period bounds the wait (run() returns 1 and the unfinished task is left to
 // the broker). Tests wait for the worker's STARTED, never for a time.
-#include "fake_broker.hpp"
+#include <pthread.h>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 
-#include <pthread.h>
-
+#include "fake_broker.hpp"
 #include "shoal/common/sleep.hpp"
 #include "task_gate.hpp"
 
@@ -28,11 +27,15 @@ constexpr shoal::task_def<bool()> gated{"gated"};
 task_gate gate;
 
 void define_tasks(shoal::task_registry& r) {
-    r.define(nap, [](double s) -> shoal::task<double> {
-        co_await shoal::sleep(s);
-        co_return s;
-    }, run_on::loop);
-    r.define(gated, []() -> shoal::task<bool> { co_return co_await opened(gate); }, run_on::loop);
+    r.define(
+        nap,
+        [](double s) -> shoal::task<double> {
+            co_await shoal::sleep(s);
+            co_return s;
+        },
+        run_on::loop);
+    r.define(
+        gated, []() -> shoal::task<bool> { co_return co_await opened(gate); }, run_on::loop);
 }
 
 double seconds_since(steady::time_point t) {
@@ -143,7 +146,7 @@ TEST(WorkerDrain, TheGracePeriodBoundsTheDrain) {
     w.worker().stop();
     auto drain = broker.expect<shoal::proto::drain>();
     ASSERT_TRUE(drain);
-    EXPECT_TRUE(drain->returned.empty());  // it started: not the worker's to hand back
+    EXPECT_TRUE(drain->returned.empty());             // it started: not the worker's to hand back
     EXPECT_TRUE(broker.expect<shoal::proto::bye>());  // no DONE: the broker re-queues the task
     EXPECT_EQ(w.wait(5.0), 1);
     EXPECT_LT(seconds_since(asked), 2.0);

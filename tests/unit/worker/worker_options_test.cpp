@@ -1,11 +1,11 @@
 // worker_options: the queues a worker consumes (--queues, SHOAL_QUEUES, worker_options::queues).
 #include "shoal/worker/worker_options.hpp"
 
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace {
 

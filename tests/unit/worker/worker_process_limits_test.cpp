@@ -8,14 +8,13 @@
 //   retry_task: the countdown survives the trip from the child.
 // Not a _concurrent test: forking under TSan is unsupported (the loop and thread-pool cases
 // are in worker_time_limit_test.cpp).
-#include "fake_broker.hpp"
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
 
-#include <unistd.h>
-
+#include "fake_broker.hpp"
 #include "shoal/common/this_task.hpp"
 
 namespace {
@@ -47,18 +46,23 @@ double polite_impl(double s, int mode) {
 
 void define_tasks(shoal::task_registry& r) {
     r.define(polite_child, polite_impl, run_on::process_pool);
-    r.define(child_pid, [] { return static_cast<int>(::getpid()); }, run_on::process_pool);
-    r.define(again_in_child, [](long ms, std::string reason) -> int {
-        if (ms < 0) throw shoal::retry_task(std::move(reason));
-        throw shoal::retry_task(std::chrono::milliseconds(ms), std::move(reason));
-    }, run_on::process_pool);
+    r.define(
+        child_pid, [] { return static_cast<int>(::getpid()); }, run_on::process_pool);
+    r.define(
+        again_in_child,
+        [](long ms, std::string reason) -> int {
+            if (ms < 0) throw shoal::retry_task(std::move(reason));
+            throw shoal::retry_task(std::chrono::milliseconds(ms), std::move(reason));
+        },
+        run_on::process_pool);
 }
 
 double seconds_since(steady::time_point t) {
     return std::chrono::duration<double>(steady::now() - t).count();
 }
 
-shoal::proto::dispatched_task with_limits(shoal::proto::dispatched_task t, std::optional<std::uint64_t> soft_ms,
+shoal::proto::dispatched_task with_limits(shoal::proto::dispatched_task t,
+                                          std::optional<std::uint64_t> soft_ms,
                                           std::optional<std::uint64_t> hard_ms = {}) {
     t.options.soft_time_limit_ms = soft_ms;
     t.options.time_limit_ms = hard_ms;
@@ -66,10 +70,11 @@ shoal::proto::dispatched_task with_limits(shoal::proto::dispatched_task t, std::
 }
 
 class WorkerProcessLimitsTest : public ::testing::Test {
-protected:
+  protected:
     // One process-pool child, so a replaced child is the only one.
     void start(std::uint32_t slots, std::uint32_t prefetch) {
-        worker_ = std::make_unique<worker_thread>(test_options(broker_, slots, prefetch), define_tasks);
+        worker_ =
+            std::make_unique<worker_thread>(test_options(broker_, slots, prefetch), define_tasks);
         ASSERT_TRUE(broker_.handshake());
         auto ready = broker_.expect<shoal::proto::ready>();
         ASSERT_TRUE(ready);

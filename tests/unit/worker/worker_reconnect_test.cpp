@@ -2,7 +2,6 @@
 // only the credit its held tasks leave room for, and sends the results that finished while
 // it was away.
 #include "fake_broker.hpp"
-
 #include "task_gate.hpp"
 
 namespace {
@@ -22,13 +21,16 @@ task_gate release;
 task_gate finished;
 
 void define_tasks(shoal::task_registry& r) {
-    r.define(gated, []() -> shoal::task<bool> { co_return co_await opened(release); },
-             run_on::loop);
-    r.define(gated_and_tell, []() -> shoal::task<bool> {
-        const bool opened_in_time = co_await opened(release);
-        finished.open();
-        co_return opened_in_time;
-    }, run_on::loop);
+    r.define(
+        gated, []() -> shoal::task<bool> { co_return co_await opened(release); }, run_on::loop);
+    r.define(
+        gated_and_tell,
+        []() -> shoal::task<bool> {
+            const bool opened_in_time = co_await opened(release);
+            finished.open();
+            co_return opened_in_time;
+        },
+        run_on::loop);
 }
 
 TEST(WorkerReconnect, ResultsFinishedWhileAwayAreSentAfterTheNextWelcome) {

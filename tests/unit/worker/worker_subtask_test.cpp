@@ -2,15 +2,13 @@
 // holding its slot. The broker is played by the test (both peers, the worker and its client,
 // reach the same ROUTER): with one slot and no prefetch, the child can only run on this
 // worker because the parent gave its slot and one credit back while it waited.
-#include "fake_broker.hpp"
-
 #include <chrono>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "fake_broker.hpp"
 #include "shoal/common/gather.hpp"
-
 #include "shoal/common/sleep.hpp"
 #include "shoal/worker/subtask.hpp"
 #include "shoal/worker/worker_context.hpp"
@@ -29,19 +27,30 @@ constexpr shoal::task_def<std::string()> whoami{"whoami"};
 constexpr shoal::task_def<long(long)> fan_out{"fan_out"};
 
 void define_tasks(shoal::task_registry& r) {
-    r.define(child, [](long x) -> shoal::task<long> { co_return x * 10; }, run_on::loop);
-    r.define(parent, [](long x) -> shoal::task<long> {
-        const long from_child = co_await shoal::subtask(child, x);
-        co_return from_child + 1;
-    }, run_on::loop);
+    r.define(
+        child, [](long x) -> shoal::task<long> { co_return x * 10; }, run_on::loop);
+    r.define(
+        parent,
+        [](long x) -> shoal::task<long> {
+            const long from_child = co_await shoal::subtask(child, x);
+            co_return from_child + 1;
+        },
+        run_on::loop);
     // The fan-out of issue 12: the subtasks awaited inside gather, not directly.
-    r.define(fan_out, [](long x) -> shoal::task<long> {
-        auto [a, b] = co_await shoal::gather(shoal::subtask(child, x), shoal::subtask(child, x + 1));
-        co_return a + b;
-    }, run_on::loop);
-    r.define(whoami, []() -> shoal::task<std::string> {
-        co_return shoal::worker_context::current().worker_name();
-    }, run_on::loop);
+    r.define(
+        fan_out,
+        [](long x) -> shoal::task<long> {
+            auto [a, b] =
+                co_await shoal::gather(shoal::subtask(child, x), shoal::subtask(child, x + 1));
+            co_return a + b;
+        },
+        run_on::loop);
+    r.define(
+        whoami,
+        []() -> shoal::task<std::string> {
+            co_return shoal::worker_context::current().worker_name();
+        },
+        run_on::loop);
 }
 
 TEST(WorkerSubtask, ALoopTaskKnowsItsWorker) {

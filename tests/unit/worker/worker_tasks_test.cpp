@@ -1,12 +1,11 @@
 // A worker runs each task on its place and reports every outcome: ok with the packed result,
 // failed with the exception's type name, argument_error, unknown_task, and bad DISPATCH
 // entries answered rather than lost.
-#include "fake_broker.hpp"
-
 #include <stdexcept>
 
 #include <msgpack.hpp>
 
+#include "fake_broker.hpp"
 #include "shoal/common/sleep.hpp"
 
 namespace {
@@ -23,23 +22,33 @@ constexpr shoal::task_def<void(std::string)> boom_later{"boom_later"};
 constexpr shoal::task_def<long(long)> boom_in_child{"boom_in_child"};
 
 void define_tasks(shoal::task_registry& r) {
-    r.define(add, [](int a, int b) { return a + b; }, run_on::thread_pool);
-    r.define(nap, [](double s) -> shoal::task<double> {
-        co_await shoal::sleep(s);
-        co_return s;
-    }, run_on::loop);
-    r.define(square, [](long x) { return x * x; }, run_on::process_pool);
-    r.define(boom, [](std::string m) { throw std::invalid_argument(m); }, run_on::thread_pool);
-    r.define(boom_later, [](std::string m) -> shoal::task<void> {
-        co_await shoal::sleep(0);
-        throw std::out_of_range(m);
-    }, run_on::loop);
-    r.define(boom_in_child, [](long) -> long { throw std::domain_error("in the child"); },
-             run_on::process_pool);
+    r.define(
+        add, [](int a, int b) { return a + b; }, run_on::thread_pool);
+    r.define(
+        nap,
+        [](double s) -> shoal::task<double> {
+            co_await shoal::sleep(s);
+            co_return s;
+        },
+        run_on::loop);
+    r.define(
+        square, [](long x) { return x * x; }, run_on::process_pool);
+    r.define(
+        boom, [](std::string m) { throw std::invalid_argument(m); }, run_on::thread_pool);
+    r.define(
+        boom_later,
+        [](std::string m) -> shoal::task<void> {
+            co_await shoal::sleep(0);
+            throw std::out_of_range(m);
+        },
+        run_on::loop);
+    r.define(
+        boom_in_child, [](long) -> long { throw std::domain_error("in the child"); },
+        run_on::process_pool);
 }
 
 class WorkerTasksTest : public ::testing::Test {
-protected:
+  protected:
     void start() {
         worker_ = std::make_unique<worker_thread>(test_options(broker_, 4, 4), define_tasks);
         ASSERT_TRUE(broker_.handshake());

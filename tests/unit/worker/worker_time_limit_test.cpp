@@ -10,12 +10,11 @@
 // ZeroMQ traffic trips TSan inside the uninstrumented libzmq (it passes clean with libzmq
 // suppressed). The cross-thread stop-token path is covered under TSan by
 // tests/unit/common/this_task_concurrent_test.cpp.
-#include "fake_broker.hpp"
-
 #include <chrono>
 #include <string>
 #include <thread>
 
+#include "fake_broker.hpp"
 #include "shoal/common/sleep.hpp"
 #include "shoal/worker/time_limits.hpp"
 #include "task_gate.hpp"
@@ -68,38 +67,49 @@ int ask_again(long ms, std::string reason) {
 }
 
 void define_tasks(shoal::task_registry& r) {
-    r.define(nap, [](double s, bool recover) -> shoal::task<double> {
-        try {
-            co_await shoal::sleep(s);
-        } catch (const shoal::cancelled_error& e) {
-            if (!recover) throw;
-            co_return shoal::is_soft_time_limit(e) ? 1.0 : 2.0;
-        }
-        co_return 0.0;
-    }, run_on::loop);
-    r.define(stubborn, [](double s) -> shoal::task<double> {
-        try {
-            co_await shoal::sleep(s);
-        } catch (const shoal::cancelled_error& e) {
-            if (!shoal::is_soft_time_limit(e)) throw;
-        }
-        co_await shoal::sleep(s);  // the hard limit cancels this one
-        co_return 0.0;
-    }, run_on::loop);
+    r.define(
+        nap,
+        [](double s, bool recover) -> shoal::task<double> {
+            try {
+                co_await shoal::sleep(s);
+            } catch (const shoal::cancelled_error& e) {
+                if (!recover) throw;
+                co_return shoal::is_soft_time_limit(e) ? 1.0 : 2.0;
+            }
+            co_return 0.0;
+        },
+        run_on::loop);
+    r.define(
+        stubborn,
+        [](double s) -> shoal::task<double> {
+            try {
+                co_await shoal::sleep(s);
+            } catch (const shoal::cancelled_error& e) {
+                if (!shoal::is_soft_time_limit(e)) throw;
+            }
+            co_await shoal::sleep(s);  // the hard limit cancels this one
+            co_return 0.0;
+        },
+        run_on::loop);
     r.define(polite, polite_impl, run_on::thread_pool);
-    r.define(again_on_loop, [](long ms, std::string reason) -> shoal::task<int> {
-        co_await shoal::sleep(0.0);
-        co_return ask_again(ms, std::move(reason));
-    }, run_on::loop);
+    r.define(
+        again_on_loop,
+        [](long ms, std::string reason) -> shoal::task<int> {
+            co_await shoal::sleep(0.0);
+            co_return ask_again(ms, std::move(reason));
+        },
+        run_on::loop);
     r.define(again_on_thread, ask_again, run_on::thread_pool);
-    r.define(gated_thread, [] { return gate.wait(); }, run_on::thread_pool);
+    r.define(
+        gated_thread, [] { return gate.wait(); }, run_on::thread_pool);
 }
 
 double seconds_since(steady::time_point t) {
     return std::chrono::duration<double>(steady::now() - t).count();
 }
 
-shoal::proto::dispatched_task with_limits(shoal::proto::dispatched_task t, std::optional<std::uint64_t> soft_ms,
+shoal::proto::dispatched_task with_limits(shoal::proto::dispatched_task t,
+                                          std::optional<std::uint64_t> soft_ms,
                                           std::optional<std::uint64_t> hard_ms = {}) {
     t.options.soft_time_limit_ms = soft_ms;
     t.options.time_limit_ms = hard_ms;
@@ -111,7 +121,7 @@ bool contains(const std::string& text, const std::string& part) {
 }
 
 class WorkerTimeLimitTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         gate.close();
         polite_began.close();
@@ -120,7 +130,8 @@ protected:
     void TearDown() override { gate.open(); }
 
     void start(std::uint32_t slots, std::uint32_t prefetch) {
-        worker_ = std::make_unique<worker_thread>(test_options(broker_, slots, prefetch), define_tasks);
+        worker_ =
+            std::make_unique<worker_thread>(test_options(broker_, slots, prefetch), define_tasks);
         ASSERT_TRUE(broker_.handshake());
         auto ready = broker_.expect<shoal::proto::ready>();
         ASSERT_TRUE(ready);
@@ -146,7 +157,8 @@ TEST_F(WorkerTimeLimitTest, ALoopTaskPastItsSoftLimitFailsWithTheSoftType) {
     ASSERT_TRUE(f);
     EXPECT_EQ(f->result.status, task_status::failed);
     EXPECT_EQ(f->result.error.type, "shoal::soft_time_limit_exceeded");
-    EXPECT_TRUE(contains(f->result.error.message, "soft time limit of 100 ms")) << f->result.error.message;
+    EXPECT_TRUE(contains(f->result.error.message, "soft time limit of 100 ms"))
+        << f->result.error.message;
     EXPECT_LT(seconds_since(sent), 5.0);
 }
 

@@ -33,7 +33,7 @@ namespace shoal::broker {
 class broker_core;
 
 class broker {
-public:
+  public:
     // With a ZeroMQ context of its own, or one shared with other sockets of the process
     // (which must outlive the broker; inproc:// endpoints need the same context).
     broker(event_loop& loop, broker_config config);
@@ -59,7 +59,7 @@ public:
     const broker_config& config() const noexcept;
     const broker_stats& stats() const noexcept;
 
-private:
+  private:
     std::unique_ptr<broker_core> core_;
 };
 

@@ -11,41 +11,42 @@
 namespace shoal::broker {
 
 struct broker_config {
-    std::string bind = "tcp://127.0.0.1:5555";  // port 0 (or *) picks a free port
-    std::uint32_t heartbeat_ms = 1000;          // WELCOME's heartbeat; silence filled after it
-    std::uint32_t liveness = 3;                 // heartbeats of silence before a peer is dead
-    std::uint64_t result_ttl_s = 3600;          // how long a result stays fetchable
-    std::uint64_t max_results = 5'000'000;      // results kept at most (oldest expire early)
-    std::uint64_t max_tombstones = 1'000'000;   // expired ids remembered (answer `expired`)
-    std::uint32_t max_attempts = 5;             // delivery limit: attempts lost to dead workers
-                                                // before the task is dead-lettered
-    std::uint32_t max_batch = 10'000;           // tasks per DISPATCH / RESULT (WELCOME's)
+    std::string bind = "tcp://127.0.0.1:5555";    // port 0 (or *) picks a free port
+    std::uint32_t heartbeat_ms = 1000;            // WELCOME's heartbeat; silence filled after it
+    std::uint32_t liveness = 3;                   // heartbeats of silence before a peer is dead
+    std::uint64_t result_ttl_s = 3600;            // how long a result stays fetchable
+    std::uint64_t max_results = 5'000'000;        // results kept at most (oldest expire early)
+    std::uint64_t max_tombstones = 1'000'000;     // expired ids remembered (answer `expired`)
+    std::uint32_t max_attempts = 5;               // delivery limit: attempts lost to dead workers
+                                                  // before the task is dead-lettered
+    std::uint32_t max_batch = 10'000;             // tasks per DISPATCH / RESULT (WELCOME's)
     std::uint64_t max_message_bytes = 16u << 20;  // largest message accepted or sent
-    std::uint32_t drain_max = 512;              // messages read per wake-up before replying
+    std::uint32_t drain_max = 512;                // messages read per wake-up before replying
     // Budgets (broker/README.md, "Budgets"): what one broker holds at most.
-    std::uint64_t max_queued_bytes = std::uint64_t{1} << 30;  // tasks held (queued, held,
-                                                // running, dead letters); past it SUBMIT: busy
+    std::uint64_t max_queued_bytes = std::uint64_t{1}
+                                     << 30;  // tasks held (queued, held,
+                                             // running, dead letters); past it SUBMIT: busy
     std::uint64_t max_result_bytes = std::uint64_t{1} << 30;  // results stored; past it the
-                                                // oldest expire early
-    std::uint64_t window_bytes = 64u << 20;     // output to one peer beyond what it acknowledged
-    std::uint32_t busy_retry_ms = 500;          // a busy refusal's retry-after
-    std::uint64_t dedup_window_s = 86'400;      // a finished task's id is recognised this long
-    std::string rate_limits;                    // "add=10/s,fetch=5/m": whole cluster
-    std::string task_routes;                    // "train=gpu,resize=images": the queue of a
-                                                // task whose SUBMIT names none, by task name
-    std::string log_level = "info";             // trace, debug, info, warn, error, critical, off
+                                                              // oldest expire early
+    std::uint64_t window_bytes = 64u << 20;  // output to one peer beyond what it acknowledged
+    std::uint32_t busy_retry_ms = 500;       // a busy refusal's retry-after
+    std::uint64_t dedup_window_s = 86'400;   // a finished task's id is recognised this long
+    std::string rate_limits;                 // "add=10/s,fetch=5/m": whole cluster
+    std::string task_routes;                 // "train=gpu,resize=images": the queue of a
+                                             // task whose SUBMIT names none, by task name
+    std::string log_level = "info";          // trace, debug, info, warn, error, critical, off
     // Durability (broker/README.md, "Redis"): empty keeps everything in memory.
     std::string redis;                          // redis://[:password@]host:port[/db], unix:///path
     std::uint64_t redis_result_ttl_s = 86'400;  // how long Redis keeps a result
     std::uint32_t redis_timeout_ms = 2000;      // every Redis call; past it Redis counts as hung
     // Security (SECURITY.md): both set, or neither (an open broker, for a laptop).
-    std::string secret_key;                     // the broker's NAME.key_secret file: CURVE on
-    std::string keys_dir;                       // clients/, workers/, admins/ of public keys
+    std::string secret_key;  // the broker's NAME.key_secret file: CURVE on
+    std::string keys_dir;    // clients/, workers/, admins/ of public keys
 };
 
 // A setting with a bad value, an unknown key, an unreadable file: the daemon exits 2.
 class config_error : public shoal::error {
-public:
+  public:
     using shoal::error::error;
 };
 

@@ -6,7 +6,7 @@
 namespace shoal::broker {
 
 class broker_error : public shoal::error {
-public:
+  public:
     using shoal::error::error;
 };
 

@@ -30,8 +30,8 @@ void apply_environment(broker_config& config, const env_lookup& env);
 // What the daemon's command line asks for.
 struct daemon_options {
     broker_config config;
-    bool print_endpoint = false;  // print the bound endpoint as stdout's first line
-    std::string config_file;      // the TOML file read, or empty
+    bool print_endpoint = false;      // print the bound endpoint as stdout's first line
+    std::string config_file;          // the TOML file read, or empty
     std::optional<std::string> help;  // --help: print this and exit 0
 };
 

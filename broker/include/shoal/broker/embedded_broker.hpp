@@ -30,7 +30,7 @@
 namespace shoal::broker {
 
 class embedded_broker {
-public:
+  public:
     // Starts the thread and binds; throws broker_error if the bind fails. With a clock, the
     // broker's loop runs on it (it must outlive the broker, and is read on its thread only).
     explicit embedded_broker(broker_config config, const shoal::clock* time_source = nullptr);
@@ -47,13 +47,13 @@ public:
     // Closes the broker and joins its thread. Idempotent.
     void stop();
 
-private:
+  private:
     void run(broker_config config, const shoal::clock* time_source,
              std::promise<std::string>& started);
 
     std::thread thread_;
-    event_loop* loop_ = nullptr;   // owned by the thread, valid while it runs
-    broker* broker_ = nullptr;     // likewise
+    event_loop* loop_ = nullptr;  // owned by the thread, valid while it runs
+    broker* broker_ = nullptr;    // likewise
     std::string endpoint_;
 };
 

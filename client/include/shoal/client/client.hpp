@@ -70,7 +70,7 @@ struct outgoing_task {
 }  // namespace detail
 
 class client {
-public:
+  public:
     // Starts the I/O thread and connects to `endpoint` (e.g. "tcp://127.0.0.1:5555").
     explicit client(std::string endpoint, client_options options = {});
     ~client();
@@ -88,8 +88,8 @@ public:
     template <class R, class... Args>
     remote_future<R> submit(const submit_options& options, const task_def<R(Args...)>& def,
                             std::type_identity_t<Args>... args) {
-        auto [outgoing, future] = prepare<R>(def.name(), options,
-                                             detail::pack_call_arguments<std::decay_t<Args>...>(args...));
+        auto [outgoing, future] = prepare<R>(
+            def.name(), options, detail::pack_call_arguments<std::decay_t<Args>...>(args...));
         enqueue(std::move(outgoing));
         return future;
     }
@@ -105,8 +105,8 @@ public:
     std::optional<remote_future<R>> try_submit(const submit_options& options,
                                                const task_def<R(Args...)>& def,
                                                std::type_identity_t<Args>... args) {
-        auto [outgoing, future] = prepare<R>(def.name(), options,
-                                             detail::pack_call_arguments<std::decay_t<Args>...>(args...));
+        auto [outgoing, future] = prepare<R>(
+            def.name(), options, detail::pack_call_arguments<std::decay_t<Args>...>(args...));
         if (!try_enqueue(outgoing)) return std::nullopt;
         return future;
     }
@@ -214,12 +214,13 @@ public:
 
     const std::string& endpoint() const noexcept { return endpoint_; }
 
-private:
+  private:
     template <class R>
     std::pair<detail::outgoing_task, remote_future<R>> prepare(std::string_view name,
-                                                              const submit_options& options,
-                                                              std::string payload) {
-        auto state = std::make_shared<detail::remote_state<R>>(proto::task_id::random(), core_weak());
+                                                               const submit_options& options,
+                                                               std::string payload) {
+        auto state =
+            std::make_shared<detail::remote_state<R>>(proto::task_id::random(), core_weak());
         fill_task(state->task, state->id(), name, options, std::move(payload));
         detail::outgoing_task out{state};
         return {std::move(out), remote_future<R>(std::move(state))};

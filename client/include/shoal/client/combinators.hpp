@@ -121,9 +121,9 @@ remote_wait_result<T> wait(const std::vector<remote_future<T>>& fs,
 // it in the thread that created it.
 template <class T>
 class remote_as_completed_range {
-public:
+  public:
     class iterator {
-    public:
+      public:
         using value_type = remote_future<T>;
         using difference_type = std::ptrdiff_t;
 
@@ -137,7 +137,7 @@ public:
             return it.inner_ == s;
         }
 
-    private:
+      private:
         friend class remote_as_completed_range;
         iterator(const remote_as_completed_range* range,
                  typename as_completed_range<T>::iterator inner)
@@ -159,7 +159,7 @@ public:
     iterator begin() { return iterator(this, inner_.begin()); }
     std::default_sentinel_t end() const noexcept { return {}; }
 
-private:
+  private:
     remote_future<T> lookup(const future<T>& f) const {
         return remotes_[index_.at(&detail::future_access::base(f))];
     }

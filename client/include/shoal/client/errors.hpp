@@ -29,80 +29,80 @@
 namespace shoal {
 
 class remote_task_error : public task_error {
-public:
+  public:
     remote_task_error(std::string type, const std::string& message, std::string where)
         : task_error(std::move(type), message), where_(std::move(where)) {}
     // Who raised it: the worker's name (or "broker").
     const std::string& where() const noexcept { return where_; }
 
-private:
+  private:
     std::string where_;
 };
 
 // Base of the broker's verdicts that carry a code and an origin.
 class remote_error : public error {
-public:
+  public:
     remote_error(std::string code, const std::string& message, std::string where)
         : error(message), code_(std::move(code)), where_(std::move(where)) {}
     const std::string& code() const noexcept { return code_; }
     const std::string& where() const noexcept { return where_; }
 
-private:
+  private:
     std::string code_;
     std::string where_;
 };
 
 class task_refused : public remote_error {
-public:
+  public:
     using remote_error::remote_error;
     // The refusal is temporary (the broker's Redis is down): the same submit may succeed later.
     bool retryable() const noexcept { return code() == "unavailable"; }
 };
 
 class unknown_task_error : public remote_error {
-public:
+  public:
     using remote_error::remote_error;
 };
 
 class task_lost_error : public remote_error {
-public:
+  public:
     using remote_error::remote_error;
 };
 
 class task_expired_error : public remote_error {
-public:
+  public:
     using remote_error::remote_error;
 };
 
 class broker_error : public remote_error {
-public:
+  public:
     using remote_error::remote_error;
 };
 
 class result_unknown_error : public error {
-public:
+  public:
     using error::error;
 };
 
 class result_expired_error : public error {
-public:
+  public:
     using error::error;
 };
 
 class client_closed_error : public executor_shutdown_error {
-public:
-    explicit client_closed_error(const std::string& message =
-                                     "the client closed before the task's result arrived")
+  public:
+    explicit client_closed_error(
+        const std::string& message = "the client closed before the task's result arrived")
         : executor_shutdown_error(message) {}
 };
 
 class payload_too_large : public error {
-public:
+  public:
     using error::error;
 };
 
 class invalid_submit_error : public error {
-public:
+  public:
     using error::error;
 };
 

@@ -22,7 +22,7 @@
 namespace shoal {
 
 class json_conversion_error : public error {
-public:
+  public:
     using error::error;
 };
 

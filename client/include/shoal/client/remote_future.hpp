@@ -44,7 +44,7 @@ namespace shoal {
 
 template <class T>
 class remote_future {
-public:
+  public:
     using value_type = T;
 
     // An empty handle (valid() == false); every other member throws invalid_state_error.
@@ -96,7 +96,9 @@ public:
 
     // The thread-safe future underneath, for mixing with local executors' futures.
     const concurrent::future<T>& as_concurrent() const { return state().future(); }
-    operator concurrent::future<T>() const { return as_concurrent(); }  // NOLINT: implicit by design
+    operator concurrent::future<T>() const {
+        return as_concurrent();
+    }  // NOLINT: implicit by design
 
     // co_await from a task on any event_loop (the running one): suspends that task, never
     // its thread. Cancelling the awaiting task revokes the remote task. An answer that
@@ -107,7 +109,7 @@ public:
         return a.state_ == b.state_;
     }
 
-private:
+  private:
     detail::remote_state<T>& state() const {
         if (!state_) {
             throw invalid_state_error("empty remote_future (default-constructed)");
@@ -128,8 +130,8 @@ future<T> wrap_future(const remote_future<T>& source, event_loop& loop) {
         if (f.cancelled()) source.cancel();
     });
     // concurrent callbacks live in a std::function (copyable): share the loop-bound ref.
-    auto ref = std::make_shared<detail::loop_bound_ref<detail::future_state<T>>>(
-        loop, target.state_ptr());
+    auto ref =
+        std::make_shared<detail::loop_bound_ref<detail::future_state<T>>>(loop, target.state_ptr());
     source.as_concurrent().add_done_callback([ref](concurrent::future<T> done) {
         // Once the loop is closed or destroyed the post is refused: nothing to complete.
         ref->post([ref, done]() mutable {

@@ -21,13 +21,13 @@ namespace shoal {
 
 struct submit_options {
     // Every member has an initializer, so designated initializers may leave any out.
-    std::string queue{};                                    // empty: "default"
-    std::optional<std::uint32_t> priority{};                // 0..9, higher runs first
+    std::string queue{};                                   // empty: "default"
+    std::optional<std::uint32_t> priority{};               // 0..9, higher runs first
     std::optional<std::chrono::milliseconds> countdown{};  // do not run before now + countdown
     std::optional<std::chrono::system_clock::time_point> eta{};      // do not run before
     std::optional<std::chrono::system_clock::time_point> expires{};  // drop if not started by
-    std::optional<std::chrono::milliseconds> time_limit{};  // hard limit on one attempt
-    std::optional<std::chrono::milliseconds> soft_time_limit{};  // the task is asked to stop
+    std::optional<std::chrono::milliseconds> time_limit{};           // hard limit on one attempt
+    std::optional<std::chrono::milliseconds> soft_time_limit{};      // the task is asked to stop
     // Retries (Celery's autoretry): a failed attempt runs again, at most max_retries times,
     // if its error type is in retry_on (empty: any), after retry_delay, doubled per retry
     // with retry_backoff up to retry_backoff_max, with jitter unless retry_jitter is false.

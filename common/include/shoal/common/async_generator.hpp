@@ -23,12 +23,13 @@ namespace shoal {
 
 template <class T>
 class [[nodiscard]] async_generator {
-public:
+  public:
     struct promise_type : detail::pool_allocated {
         // Hands control back to whoever awaited next(): on co_yield and at the end.
         struct to_consumer {
             bool await_ready() const noexcept { return false; }
-            std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) const noexcept {
+            std::coroutine_handle<> await_suspend(
+                std::coroutine_handle<promise_type> h) const noexcept {
                 return h.promise().consumer_;
             }
             void await_resume() const noexcept {}
@@ -67,7 +68,7 @@ public:
     ~async_generator() { reset(); }
 
     class next_awaiter {
-    public:
+      public:
         explicit next_awaiter(handle_type h) noexcept : h_(h) {}
         bool await_ready() const noexcept { return !h_ || h_.done(); }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> consumer) noexcept {
@@ -90,14 +91,14 @@ public:
             return std::exchange(p.current_, std::nullopt);
         }
 
-    private:
+      private:
         handle_type h_;
     };
 
     // Runs the body to its next co_yield (or its end). Not to be awaited concurrently.
     next_awaiter next() noexcept { return next_awaiter(h_); }
 
-private:
+  private:
     explicit async_generator(handle_type h) noexcept : h_(h) {}
     void reset() noexcept {
         if (h_) {

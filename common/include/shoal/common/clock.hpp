@@ -5,7 +5,7 @@
 namespace shoal {
 
 class clock {
-public:
+  public:
     virtual ~clock() = default;
     // Seconds since an arbitrary fixed origin; never decreases.
     virtual double now() const = 0;
@@ -13,7 +13,7 @@ public:
 
 // std::chrono::steady_clock in seconds. The loop's default.
 class steady_clock final : public clock {
-public:
+  public:
     double now() const override;
 };
 

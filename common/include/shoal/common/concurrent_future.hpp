@@ -53,7 +53,7 @@ struct future_access {
 
 template <class T>
 class future {
-public:
+  public:
     using value_type = T;
 
     // An empty handle; use make_future<T>() or an executor to get a live one.
@@ -93,23 +93,17 @@ public:
         return checked_state().set_running_or_notify_cancel();
     }
     template <class U = T>
-        requires(!std::is_void_v<U>)
-    void set_result(std::type_identity_t<U> value) const {
+    requires(!std::is_void_v<U>) void set_result(std::type_identity_t<U> value) const {
         checked_state().set_result(std::move(value));
     }
-    void set_result() const
-        requires std::is_void_v<T>
-    {
-        checked_state().set_result();
-    }
+    void set_result() const requires std::is_void_v<T> { checked_state().set_result(); }
     void set_exception(std::exception_ptr error) const {
         checked_state().set_exception(std::move(error));
     }
     // The same, for a producer that may lose a race to cancel() or to another producer: false
     // (and nothing set) if the future is already done, instead of invalid_state_error.
     template <class U = T>
-        requires(!std::is_void_v<U>)
-    bool try_set_result(std::type_identity_t<U> value) const {
+    requires(!std::is_void_v<U>) bool try_set_result(std::type_identity_t<U> value) const {
         try {
             set_result(std::move(value));
             return true;
@@ -117,9 +111,7 @@ public:
             return false;
         }
     }
-    bool try_set_result() const
-        requires std::is_void_v<T>
-    {
+    bool try_set_result() const requires std::is_void_v<T> {
         try {
             set_result();
             return true;
@@ -141,7 +133,7 @@ public:
         return a.state_ == b.state_;
     }
 
-private:
+  private:
     friend struct detail::future_access;
 
     explicit future(std::shared_ptr<detail::future_state<T>> state) noexcept

@@ -52,9 +52,9 @@ wait_result<T> wait(const std::vector<future<T>>& fs, std::optional<double> time
 
 template <class T>
 class as_completed_range {
-public:
+  public:
     class iterator {
-    public:
+      public:
         using value_type = future<T>;
         using difference_type = std::ptrdiff_t;
 
@@ -68,7 +68,7 @@ public:
             return it.at_end_;
         }
 
-    private:
+      private:
         friend class as_completed_range;
         explicit iterator(as_completed_range* range) : range_(range) { advance(); }
         void advance() {
@@ -110,7 +110,7 @@ public:
     iterator begin() { return iterator(this); }
     std::default_sentinel_t end() const noexcept { return {}; }
 
-private:
+  private:
     bool exhausted() const noexcept { return yielded_ == watched_.size(); }
 
     future<T> next() {

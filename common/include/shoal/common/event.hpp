@@ -19,7 +19,7 @@
 namespace shoal {
 
 class event : detail::loop_bound {
-public:
+  public:
     event() = default;
 
     // Sets the flag and wakes every waiter; a no-op if already set.
@@ -33,9 +33,9 @@ public:
     // cancelled, event_loop_error outside a loop or from a loop other than the bound one.
     task<void> wait();
 
-private:
-    bool value_ = false;             // the flag
-    detail::waiter_list waiters_;    // pending wait() calls, oldest first
+  private:
+    bool value_ = false;           // the flag
+    detail::waiter_list waiters_;  // pending wait() calls, oldest first
 };
 
 }  // namespace shoal

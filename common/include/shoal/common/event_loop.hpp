@@ -57,14 +57,14 @@ class task_driver;
 class remote_wait_host;
 class loop_lifetime;
 class loop_bound_ref_base;
-}
+}  // namespace detail
 
 using callback = detail::unique_function<void()>;
 
 // What went wrong, as asyncio's exception-handler context dict.
 struct exception_context {
-    std::string message;             // what the loop was doing, e.g. "Exception in callback"
-    std::exception_ptr exception;    // may be null
+    std::string message;           // what the loop was doing, e.g. "Exception in callback"
+    std::exception_ptr exception;  // may be null
 };
 
 // What a slow-step observer is told: one step ran `seconds` (at least the threshold).
@@ -81,7 +81,7 @@ struct slow_step {
 };
 
 class event_loop {
-public:
+  public:
     using exception_handler = std::function<void(event_loop&, const exception_context&)>;
     using slow_step_observer = std::function<void(event_loop&, const slow_step&)>;
 
@@ -189,16 +189,16 @@ public:
     // Number of tasks created and not yet finished (for tests and introspection).
     std::size_t pending_task_count() const noexcept { return live_task_count_; }
 
-private:
+  private:
     friend class handle;
     friend class timer_handle;
     friend class detail::task_driver;
     friend class detail::loop_bound_ref_base;
 
     struct ready_entry {
-        callback cb;                  // empty for a due timer
-        std::uint64_t seq;            // FIFO position, for handle::cancel
-        std::uint32_t timer_slot;     // valid when cb is empty
+        callback cb;               // empty for a due timer
+        std::uint64_t seq;         // FIFO position, for handle::cancel
+        std::uint32_t timer_slot;  // valid when cb is empty
         std::uint32_t timer_generation;
     };
     struct timer_slot {
@@ -263,8 +263,8 @@ private:
     steady_clock own_clock_;
     const clock* clock_;
     std::deque<ready_entry> ready_;
-    std::uint64_t next_ready_seq_ = 1;       // seq given to the next call_soon
-    std::uint64_t last_run_seq_ = 0;         // seq of the last ready entry taken off the queue
+    std::uint64_t next_ready_seq_ = 1;  // seq given to the next call_soon
+    std::uint64_t last_run_seq_ = 0;    // seq of the last ready entry taken off the queue
     std::unordered_set<std::uint64_t> cancelled_ready_;  // seqs cancelled while queued
     // Timers: entries ordered by (when, order) over slots in a slab. Cancelling frees the
     // slot at once (releasing the callback's captures) and leaves a stale entry that is

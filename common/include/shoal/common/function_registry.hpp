@@ -32,12 +32,12 @@ namespace shoal {
 // define() with a name that is already registered. (Not in errors.hpp: only the registry
 // raises it.)
 class duplicate_function_error : public error {
-public:
+  public:
     using error::error;
 };
 
 class function_registry {
-public:
+  public:
     using invoker = std::function<std::string(std::string_view msgpack_args)>;
     using table = std::map<std::string, invoker, std::less<>>;
 
@@ -58,16 +58,16 @@ public:
             static_assert(std::is_convertible_v<std::invoke_result_t<F&, std::decay_t<Args>...>, R>,
                           "the function's result does not convert to the task_def's result type");
         }
-        define_raw(std::string(def.name()),
-                   [fn = std::move(fn), name = std::string(def.name())](std::string_view bytes) mutable {
-                       auto arguments = detail::unpack_arguments<Args...>(bytes, name);
-                       if constexpr (std::is_void_v<R>) {
-                           std::apply(fn, std::move(arguments));
-                           return detail::pack_nil();
-                       } else {
-                           return detail::pack_result<R>(std::apply(fn, std::move(arguments)));
-                       }
-                   });
+        define_raw(std::string(def.name()), [fn = std::move(fn), name = std::string(def.name())](
+                                                std::string_view bytes) mutable {
+            auto arguments = detail::unpack_arguments<Args...>(bytes, name);
+            if constexpr (std::is_void_v<R>) {
+                std::apply(fn, std::move(arguments));
+                return detail::pack_nil();
+            } else {
+                return detail::pack_result<R>(std::apply(fn, std::move(arguments)));
+            }
+        });
     }
 
     // Registers an untyped invoker (for bindings from other languages and tools).
@@ -81,7 +81,7 @@ public:
     // A copy of every registration, taken atomically.
     table snapshot() const;
 
-private:
+  private:
     mutable std::mutex mutex_;
     table functions_;  // guarded by mutex_
 };

@@ -28,7 +28,7 @@ class future_awaiter;
 
 template <class T = void>
 class future {
-public:
+  public:
     using value_type = T;
 
     future() = default;
@@ -60,7 +60,8 @@ public:
         state().check_settleable();
         state().set_exception(std::move(e));
     }
-    template <class E, class = std::enable_if_t<!std::is_same_v<std::decay_t<E>, std::exception_ptr>>>
+    template <class E,
+              class = std::enable_if_t<!std::is_same_v<std::decay_t<E>, std::exception_ptr>>>
     void set_exception(E&& e) {
         set_exception(std::make_exception_ptr(std::forward<E>(e)));
     }
@@ -90,7 +91,7 @@ public:
     }
     const detail::ref_ptr<detail::future_state<T>>& state_ptr() const noexcept { return state_; }
 
-private:
+  private:
     detail::ref_ptr<detail::future_state<T>> state_;
 };
 
@@ -125,7 +126,7 @@ namespace shoal::detail {
 // otherwise the current task sleeps until the future is done.
 template <class T>
 class future_awaiter {
-public:
+  public:
     explicit future_awaiter(ref_ptr<future_state<T>> s) noexcept : state_(std::move(s)) {}
 
     bool await_ready() const noexcept { return state_->done(); }
@@ -147,7 +148,7 @@ public:
         }
     }
 
-private:
+  private:
     ref_ptr<future_state<T>> state_;
     bool suspended_ = false;
 };

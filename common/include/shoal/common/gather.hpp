@@ -37,9 +37,9 @@ namespace detail {
 // is done. One callback per child, so the cost is O(children) in total.
 template <class R>
 class gather_state final : public future_state<R> {
-public:
-    gather_state(event_loop* loop, std::vector<ref_ptr<future_base>> children, bool return_exceptions,
-                 unique_function<R()> assemble)
+  public:
+    gather_state(event_loop* loop, std::vector<ref_ptr<future_base>> children,
+                 bool return_exceptions, unique_function<R()> assemble)
         : future_state<R>(loop),
           children_(std::move(children)),
           remaining_(children_.size()),
@@ -54,9 +54,8 @@ public:
             return;
         }
         for (auto& child : children_) {
-            child->add_callback([self = ref_ptr<gather_state>(this)](future_base& c) {
-                self->on_child_done(c);
-            });
+            child->add_callback(
+                [self = ref_ptr<gather_state>(this)](future_base& c) { self->on_child_done(c); });
         }
     }
 
@@ -75,7 +74,7 @@ public:
         return any;
     }
 
-private:
+  private:
     void on_child_done(future_base& child) {
         --remaining_;
         if (this->done()) {
@@ -146,7 +145,9 @@ event_loop& gather_loop(const First& first, const Rest&... rest) {
 template <class Tuple>
 std::vector<ref_ptr<future_base>> children_of(const Tuple& futures) {
     return std::apply(
-        [](const auto&... f) { return std::vector<ref_ptr<future_base>>{ref_ptr<future_base>(f.state_ptr())...}; },
+        [](const auto&... f) {
+            return std::vector<ref_ptr<future_base>>{ref_ptr<future_base>(f.state_ptr())...};
+        },
         futures);
 }
 
@@ -182,8 +183,9 @@ auto gather(A&& first, As&&... rest)
     event_loop& loop = detail::gather_loop(first, rest...);
     // Braced initialisation runs left to right, so lazy tasks start in argument order, as in
     // asyncio.gather; make_tuple's arguments have no fixed order (GCC goes right to left).
-    std::tuple<future<detail::awaitable_result_t<A>>, future<detail::awaitable_result_t<As>>...> futures{
-        detail::as_future(std::forward<A>(first), loop), detail::as_future(std::forward<As>(rest), loop)...};
+    std::tuple<future<detail::awaitable_result_t<A>>, future<detail::awaitable_result_t<As>>...>
+        futures{detail::as_future(std::forward<A>(first), loop),
+                detail::as_future(std::forward<As>(rest), loop)...};
     auto children = detail::children_of(futures);
     return detail::start_gather<R>(loop, std::move(children), false, [futures]() mutable {
         return std::apply([](auto&... f) { return R(detail::copy_value(f)...); }, futures);
@@ -193,13 +195,16 @@ auto gather(A&& first, As&&... rest)
 // Variadic with return_exceptions: a future of a tuple of outcome<T>.
 template <class A, class... As>
 auto gather(return_exceptions_t, A&& first, As&&... rest)
-    -> future<std::tuple<outcome<detail::awaitable_result_t<A>>, outcome<detail::awaitable_result_t<As>>...>> {
-    using R = std::tuple<outcome<detail::awaitable_result_t<A>>, outcome<detail::awaitable_result_t<As>>...>;
+    -> future<std::tuple<outcome<detail::awaitable_result_t<A>>,
+                         outcome<detail::awaitable_result_t<As>>...>> {
+    using R = std::tuple<outcome<detail::awaitable_result_t<A>>,
+                         outcome<detail::awaitable_result_t<As>>...>;
     event_loop& loop = detail::gather_loop(first, rest...);
     // Braced initialisation runs left to right, so lazy tasks start in argument order, as in
     // asyncio.gather; make_tuple's arguments have no fixed order (GCC goes right to left).
-    std::tuple<future<detail::awaitable_result_t<A>>, future<detail::awaitable_result_t<As>>...> futures{
-        detail::as_future(std::forward<A>(first), loop), detail::as_future(std::forward<As>(rest), loop)...};
+    std::tuple<future<detail::awaitable_result_t<A>>, future<detail::awaitable_result_t<As>>...>
+        futures{detail::as_future(std::forward<A>(first), loop),
+                detail::as_future(std::forward<As>(rest), loop)...};
     auto children = detail::children_of(futures);
     return detail::start_gather<R>(loop, std::move(children), true, [futures]() mutable {
         return std::apply([](auto&... f) { return R(detail::outcome_of(f)...); }, futures);

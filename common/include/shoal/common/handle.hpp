@@ -11,14 +11,14 @@ class event_loop;
 
 // A callback queued with call_soon.
 class handle {
-public:
+  public:
     handle() = default;
     // Prevents the callback from running if it has not run yet; no effect afterwards.
     void cancel();
     // True after cancel() was called on this handle.
     bool cancelled() const noexcept { return cancelled_; }
 
-private:
+  private:
     friend class event_loop;
     handle(event_loop* loop, std::uint64_t seq) : loop_(loop), seq_(seq) {}
 
@@ -29,7 +29,7 @@ private:
 
 // A callback scheduled with call_later / call_at.
 class timer_handle {
-public:
+  public:
     timer_handle() = default;
     // Prevents the callback from running and releases it now; idempotent.
     void cancel();
@@ -40,7 +40,7 @@ public:
     // The loop time at which the callback is due.
     double when() const noexcept { return when_; }
 
-private:
+  private:
     friend class event_loop;
     timer_handle(event_loop* loop, std::uint32_t slot, std::uint32_t generation, double when)
         : loop_(loop), slot_(slot), generation_(generation), when_(when) {}

@@ -24,7 +24,7 @@
 namespace shoal {
 
 class lock : detail::loop_bound {
-public:
+  public:
     // Holds the lock until destroyed or release()d; see detail/release_guard.hpp.
     using guard = detail::release_guard<lock>;
 
@@ -42,7 +42,7 @@ public:
     // acquire(), then a guard that releases in its destructor.
     task<guard> scoped();
 
-private:
+  private:
     void wake_up_first();
 
     bool locked_ = false;

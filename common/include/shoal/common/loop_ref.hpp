@@ -30,7 +30,7 @@ class loop_lifetime;
 }
 
 class loop_ref {
-public:
+  public:
     // Refers to no loop: behaves as a closed one.
     loop_ref() noexcept = default;
 
@@ -41,7 +41,7 @@ public:
     // stale by the time it is read: call_soon_threadsafe's own answer is the one to trust.
     bool is_closed() const noexcept;
 
-private:
+  private:
     friend class event_loop;
     explicit loop_ref(std::shared_ptr<detail::loop_lifetime> lifetime) noexcept
         : lifetime_(std::move(lifetime)) {}

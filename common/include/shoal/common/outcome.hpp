@@ -14,10 +14,10 @@ namespace shoal {
 
 template <class T>
 class outcome {
-public:
+  public:
     using value_type = detail::stored_t<T>;
 
-    outcome(value_type v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT: implicit
+    outcome(value_type v) : v_(std::in_place_index<0>, std::move(v)) {}          // NOLINT: implicit
     outcome(std::exception_ptr e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
 
     bool has_value() const noexcept { return v_.index() == 0; }
@@ -45,7 +45,7 @@ public:
         }
     }
 
-private:
+  private:
     std::variant<value_type, std::exception_ptr> v_;
 };
 

@@ -46,6 +46,8 @@
 // parks on the future's condition variable (no spinning: a spinning caller would steal the
 // CPU the child needs on a small machine). Details: process_pool_executor.cpp.
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -54,8 +56,6 @@
 #include <tuple>
 #include <type_traits>
 #include <vector>
-
-#include <sys/types.h>
 
 #include "shoal/common/concurrent_future.hpp"
 #include "shoal/common/detail/call_completion.hpp"
@@ -88,7 +88,7 @@ struct call_options {
 };
 
 class process_pool_executor {
-public:
+  public:
     // The CPU count (at least 1).
     static std::size_t default_max_workers() noexcept;
 
@@ -132,8 +132,8 @@ public:
             if constexpr (sizeof...(Args) == 1) {
                 futures.push_back(submit(def, item));
             } else {
-                futures.push_back(std::apply(
-                    [&](const auto&... args) { return submit(def, args...); }, item));
+                futures.push_back(
+                    std::apply([&](const auto&... args) { return submit(def, args...); }, item));
             }
         }
         return detail::collect_results(futures, until);
@@ -163,7 +163,7 @@ public:
     std::vector<pid_t> child_pids() const;
     std::size_t max_workers() const noexcept;
 
-private:
+  private:
     class manager;  // sockets, children and the manager thread (process_pool_executor.cpp)
 
     void enqueue(std::string name, std::string msgpack_args, const call_options& options,

@@ -33,13 +33,13 @@ namespace shoal {
 
 // put_nowait() on a full queue (asyncio.QueueFull).
 class queue_full : public error {
-public:
+  public:
     queue_full() : error("queue is full") {}
 };
 
 // get_nowait() on an empty queue (asyncio.QueueEmpty).
 class queue_empty : public error {
-public:
+  public:
     queue_empty() : error("queue is empty") {}
 };
 
@@ -49,7 +49,7 @@ namespace detail {
 // _get overrides).
 template <class T>
 class fifo_storage {
-public:
+  public:
     void push(T item) { items_.push_back(std::move(item)); }
     T pop() {
         T item = std::move(items_.front());
@@ -58,13 +58,13 @@ public:
     }
     std::size_t size() const noexcept { return items_.size(); }
 
-private:
+  private:
     std::deque<T> items_;
 };
 
 template <class T>
 class lifo_storage {
-public:
+  public:
     void push(T item) { items_.push_back(std::move(item)); }
     T pop() {
         T item = std::move(items_.back());
@@ -73,7 +73,7 @@ public:
     }
     std::size_t size() const noexcept { return items_.size(); }
 
-private:
+  private:
     std::vector<T> items_;
 };
 
@@ -81,7 +81,7 @@ private:
 // heap algorithms build a max-heap, hence the swapped arguments.
 template <class T, class Compare>
 class heap_storage {
-public:
+  public:
     void push(T item) {
         items_.push_back(std::move(item));
         std::push_heap(items_.begin(), items_.end(), greater());
@@ -94,7 +94,7 @@ public:
     }
     std::size_t size() const noexcept { return items_.size(); }
 
-private:
+  private:
     auto greater() const {
         return [this](const T& a, const T& b) { return less_(b, a); };
     }
@@ -105,7 +105,7 @@ private:
 
 template <class T, class Storage>
 class basic_queue : loop_bound {
-public:
+  public:
     using value_type = T;
 
     // maxsize 0 means unbounded.
@@ -189,7 +189,7 @@ public:
         }
     }
 
-private:
+  private:
     // Wakes the oldest waiter that is still pending and unlinks it, so that a burst of puts
     // wakes distinct getters in O(1) each. Cancelled waiters are skipped but stay linked:
     // each unlinks itself when it resumes.
@@ -219,7 +219,7 @@ private:
         }
     }
 
-    std::size_t maxsize_;               // 0: unbounded
+    std::size_t maxsize_;  // 0: unbounded
     Storage items_;
     waiter_list getters_;               // get() calls waiting for an item, oldest first
     waiter_list putters_;               // put() calls waiting for room, oldest first
@@ -232,7 +232,7 @@ private:
 // First in, first out (asyncio.Queue).
 template <class T>
 class queue : public detail::basic_queue<T, detail::fifo_storage<T>> {
-public:
+  public:
     using detail::basic_queue<T, detail::fifo_storage<T>>::basic_queue;
 };
 
@@ -240,14 +240,14 @@ public:
 // opposite of std::priority_queue, whose top() is the greatest.
 template <class T, class Compare = std::less<T>>
 class priority_queue : public detail::basic_queue<T, detail::heap_storage<T, Compare>> {
-public:
+  public:
     using detail::basic_queue<T, detail::heap_storage<T, Compare>>::basic_queue;
 };
 
 // Last in, first out (asyncio.LifoQueue).
 template <class T>
 class lifo_queue : public detail::basic_queue<T, detail::lifo_storage<T>> {
-public:
+  public:
     using detail::basic_queue<T, detail::lifo_storage<T>>::basic_queue;
 };
 

@@ -27,16 +27,17 @@ namespace detail {
 // the pending task and its callbacks), it fails that future so that its waiter wakes up.
 template <class T>
 class settle_when_dropped {
-public:
-    explicit settle_when_dropped(concurrent::future<T> result) noexcept : result_(std::move(result)) {}
+  public:
+    explicit settle_when_dropped(concurrent::future<T> result) noexcept
+        : result_(std::move(result)) {}
     settle_when_dropped(settle_when_dropped&& o) noexcept
         : result_(std::move(o.result_)), armed_(std::exchange(o.armed_, false)) {}
     settle_when_dropped& operator=(settle_when_dropped&&) = delete;
     ~settle_when_dropped() {
         if (!armed_) return;
         // Cancelled by the caller meanwhile: that stands (try_).
-        result_.try_set_exception(
-            std::make_exception_ptr(event_loop_error("Event loop is closed: the coroutine never finished")));
+        result_.try_set_exception(std::make_exception_ptr(
+            event_loop_error("Event loop is closed: the coroutine never finished")));
     }
     // The caller's future, from now on settled by the task.
     const concurrent::future<T>& disarm() noexcept {
@@ -45,7 +46,7 @@ public:
     }
     const concurrent::future<T>& result() const noexcept { return result_; }
 
-private:
+  private:
     concurrent::future<T> result_;
     bool armed_ = true;
 };
@@ -56,7 +57,8 @@ template <class T>
 concurrent::future<T> run_coroutine_threadsafe(task<T> coroutine, event_loop& loop) {
     auto result = concurrent::make_future<T>();
     detail::settle_when_dropped<T> guard(result);
-    loop.call_soon_threadsafe([&loop, coroutine = std::move(coroutine), guard = std::move(guard)]() mutable {
+    loop.call_soon_threadsafe([&loop, coroutine = std::move(coroutine),
+                               guard = std::move(guard)]() mutable {
         if (guard.result().cancelled()) {
             guard.disarm();
             return;  // cancelled before the loop got to it: never start the coroutine
@@ -79,7 +81,8 @@ concurrent::future<T> run_coroutine_threadsafe(task<T> coroutine, event_loop& lo
         });
         // The caller's thread may cancel: forward that to the task, on the loop (a no-op
         // once the loop is closed or destroyed).
-        auto ref = std::make_shared<detail::loop_bound_ref<detail::future_state<T>>>(loop, t.state_ptr());
+        auto ref =
+            std::make_shared<detail::loop_bound_ref<detail::future_state<T>>>(loop, t.state_ptr());
         caller_future.add_done_callback([ref](const concurrent::future<T>& r) {
             if (!r.cancelled()) return;
             ref->post([ref] {

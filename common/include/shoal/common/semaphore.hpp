@@ -21,7 +21,7 @@
 namespace shoal {
 
 class semaphore : detail::loop_bound {
-public:
+  public:
     // Holds one slot until destroyed or release()d; see detail/release_guard.hpp.
     using guard = detail::release_guard<semaphore>;
 
@@ -42,11 +42,11 @@ public:
     // acquire(), then a guard that releases in its destructor.
     task<guard> scoped();
 
-protected:
+  protected:
     // Free slots, not counting those reserved for woken waiters that have yet to resume.
     int value() const noexcept { return value_; }
 
-private:
+  private:
     bool wake_up_next();
     void wake_up_while_free();
 
@@ -57,7 +57,7 @@ private:
 
 // A semaphore whose count may not rise above its initial value.
 class bounded_semaphore : public semaphore {
-public:
+  public:
     // Throws std::invalid_argument if value < 0.
     explicit bounded_semaphore(int value = 1) : semaphore(value), bound_(value) {}
 
@@ -65,7 +65,7 @@ public:
     // (asyncio raises ValueError("BoundedSemaphore released too many times")).
     void release() override;
 
-private:
+  private:
     int bound_;  // the initial value
 };
 

@@ -17,7 +17,7 @@ namespace detail {
 
 template <class T>
 class sleep_awaiter {
-public:
+  public:
     sleep_awaiter(double delay, stored_t<T> value) : delay_(delay), value_(std::move(value)) {}
 
     bool await_ready() const noexcept { return false; }
@@ -36,7 +36,7 @@ public:
         }
     }
 
-private:
+  private:
     double delay_;
     [[no_unique_address]] stored_t<T> value_;
 };

@@ -27,7 +27,7 @@ namespace detail {
 
 template <class T>
 class task_promise_base : public pool_allocated {
-public:
+  public:
     std::suspend_always initial_suspend() const noexcept { return {}; }
 
     struct final_awaiter {
@@ -60,13 +60,13 @@ public:
 
     std::coroutine_handle<> continuation_;
 
-protected:
+  protected:
     std::variant<std::monostate, stored_t<T>, std::exception_ptr> result_;
 };
 
 template <class T>
 class task_promise : public task_promise_base<T> {
-public:
+  public:
     task<T> get_return_object() noexcept;
     template <class U = T>
     void return_value(U&& v) {
@@ -76,7 +76,7 @@ public:
 
 template <>
 class task_promise<void> : public task_promise_base<void> {
-public:
+  public:
     task<void> get_return_object() noexcept;
     void return_void() noexcept { this->result_.template emplace<1>(); }
 };
@@ -88,7 +88,7 @@ class task_state;
 
 template <class T = void>
 class [[nodiscard]] task {
-public:
+  public:
     using promise_type = detail::task_promise<T>;
     using handle_type = std::coroutine_handle<promise_type>;
     using value_type = T;
@@ -111,7 +111,7 @@ public:
     bool done() const noexcept { return h_ && h_.done(); }
 
     class awaiter {
-    public:
+      public:
         explicit awaiter(handle_type h) noexcept : h_(h) {}
         bool await_ready() const noexcept { return !h_ || h_.done(); }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
@@ -129,7 +129,7 @@ public:
             }
         }
 
-    private:
+      private:
         handle_type h_;
     };
 
@@ -139,7 +139,7 @@ public:
     // For the runtime: the coroutine handle, still owned by this task.
     handle_type handle() const noexcept { return h_; }
 
-private:
+  private:
     void reset() noexcept {
         if (h_) {
             std::exchange(h_, {}).destroy();
@@ -161,8 +161,9 @@ inline task<void> task_promise<void>::get_return_object() noexcept {
 // The eager task: future state + driver + the coroutine it owns.
 template <class T>
 class task_state final : public future_state<T>, public task_driver {
-public:
-    task_state(event_loop* loop, task<T> t) : future_state<T>(loop), task_driver(*loop), task_(std::move(t)) {
+  public:
+    task_state(event_loop* loop, task<T> t)
+        : future_state<T>(loop), task_driver(*loop), task_(std::move(t)) {
         top_ = task_.handle();
         resume_point_ = top_;
         this->mark_as_task();
@@ -183,7 +184,7 @@ public:
     task_driver* as_task_driver() noexcept override { return this; }
     void start() { step(); }
 
-protected:
+  protected:
     future_base& self() noexcept override { return *this; }
 
     void on_finished() noexcept override {
@@ -214,7 +215,7 @@ protected:
         resume_point_ = {};
     }
 
-private:
+  private:
     task<T> task_;
 };
 

@@ -31,7 +31,7 @@ struct task_def<R(Args...)> {
 
     constexpr std::string_view name() const noexcept { return name_; }
 
-private:
+  private:
     const char* name_;
 };
 

@@ -43,13 +43,13 @@ std::stop_token stop_token() noexcept;
 // previous one comes back). For executors and runtimes: the worker puts one around every
 // thread-pool task it runs.
 class stop_scope {
-public:
+  public:
     explicit stop_scope(std::stop_token token) noexcept;
     ~stop_scope();
     stop_scope(const stop_scope&) = delete;
     stop_scope& operator=(const stop_scope&) = delete;
 
-private:
+  private:
     std::stop_token token_;
     const std::stop_token* previous_;
 };

@@ -33,7 +33,7 @@
 namespace shoal {
 
 class thread_pool_executor {
-public:
+  public:
     // Python's default: min(32, cpu count + 4).
     static std::size_t default_max_workers() noexcept;
 
@@ -79,7 +79,7 @@ public:
 
     std::size_t max_workers() const noexcept { return max_workers_; }
 
-private:
+  private:
     // A caller waiting on a result polls this long before parking: a short call's result
     // lands sooner than a futex wake-up would (see future_state_base::set_wait_spin).
     static constexpr std::chrono::microseconds result_wait_spin{30};

@@ -24,7 +24,8 @@ future<T> wrap_future(concurrent::future<T> source, event_loop& loop) {
         if (f.cancelled()) source.cancel();
     });
     // std::function (inside concurrent::future) wants copyable callbacks: share the ref.
-    auto ref = std::make_shared<detail::loop_bound_ref<detail::future_state<T>>>(loop, target.state_ptr());
+    auto ref =
+        std::make_shared<detail::loop_bound_ref<detail::future_state<T>>>(loop, target.state_ptr());
     source.add_done_callback([ref](concurrent::future<T> done) {
         // Once the loop is closed or destroyed the post is refused: nothing to complete.
         ref->post([ref, done]() mutable {

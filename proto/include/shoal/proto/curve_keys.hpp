@@ -21,7 +21,7 @@ namespace shoal::proto {
 
 // A key file that is missing, unreadable, malformed, or too open (a secret readable by others).
 class key_file_error : public shoal::error {
-public:
+  public:
     using shoal::error::error;
 };
 

@@ -37,8 +37,8 @@
 namespace shoal::proto {
 
 struct dealer_link_options {
-    std::string endpoint;            // e.g. tcp://127.0.0.1:5555
-    hello greeting;                  // sent at every (re)connect
+    std::string endpoint;  // e.g. tcp://127.0.0.1:5555
+    hello greeting;        // sent at every (re)connect
     double reconnect_initial_s = 0.1;
     double reconnect_max_s = 5.0;
     // Used until the first WELCOME says otherwise.
@@ -58,7 +58,7 @@ struct dealer_link_events {
 };
 
 class dealer_link {
-public:
+  public:
     dealer_link(event_loop& loop, zmq::context_t& context, dealer_link_options options,
                 dealer_link_events events);
     ~dealer_link();
@@ -86,7 +86,7 @@ public:
     // Body bytes received from the broker in this session (after its WELCOME).
     std::uint64_t received_bytes() const noexcept { return received_bytes_; }
 
-private:
+  private:
     void open_socket();
     void close_socket() noexcept;
     void on_readable();

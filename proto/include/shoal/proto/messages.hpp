@@ -27,27 +27,27 @@ inline constexpr std::size_t max_name_bytes = 255;
 
 // A failure as data: the exception's type name, its message, and who raised it.
 struct error_info {
-    std::string type;     // e.g. "std::invalid_argument", or a code such as "unsupported"
+    std::string type;  // e.g. "std::invalid_argument", or a code such as "unsupported"
     std::string message;
-    std::string where;    // worker name, or "broker"
+    std::string where;  // worker name, or "broker"
     friend bool operator==(const error_info&, const error_info&) = default;
 };
 
 // Section 5.2. Absent options are nullopt (or empty); the broker refuses what it does not
 // implement.
 struct task_options {
-    std::optional<std::uint32_t> priority;       // 0..9, higher first
+    std::optional<std::uint32_t> priority;  // 0..9, higher first
     std::optional<std::uint64_t> countdown_ms;
-    std::optional<std::uint64_t> eta_ms;          // unix epoch milliseconds
-    std::optional<std::uint64_t> expires_ms;      // unix epoch milliseconds
-    std::optional<std::uint64_t> time_limit_ms;   // hard limit on one attempt
+    std::optional<std::uint64_t> eta_ms;              // unix epoch milliseconds
+    std::optional<std::uint64_t> expires_ms;          // unix epoch milliseconds
+    std::optional<std::uint64_t> time_limit_ms;       // hard limit on one attempt
     std::optional<std::uint64_t> soft_time_limit_ms;  // the task is asked to stop
     std::optional<std::uint32_t> max_retries;
-    std::optional<std::uint64_t> retry_delay_ms;      // first retry's countdown
+    std::optional<std::uint64_t> retry_delay_ms;  // first retry's countdown
     std::optional<std::uint64_t> retry_backoff_max_ms;
-    std::optional<bool> retry_backoff;                // the delay doubles per retry
-    std::optional<bool> retry_jitter;                 // each delay drawn from [delay/2, delay]
-    std::vector<std::string> retry_on;                // error types retried; empty: any
+    std::optional<bool> retry_backoff;  // the delay doubles per retry
+    std::optional<bool> retry_jitter;   // each delay drawn from [delay/2, delay]
+    std::vector<std::string> retry_on;  // error types retried; empty: any
     bool empty() const noexcept {
         return !priority && !countdown_ms && !eta_ms && !expires_ms && !time_limit_ms &&
                !soft_time_limit_ms && !max_retries && !retry_delay_ms && !retry_backoff_max_ms &&

@@ -26,7 +26,7 @@ namespace shoal::proto {
 
 template <class V>
 class task_id_map {
-public:
+  public:
     task_id_map() { cells_.assign(min_capacity, 0); }
 
     V* find(const task_id& id) {
@@ -124,7 +124,7 @@ public:
         }
     }
 
-private:
+  private:
     static constexpr std::size_t min_capacity = 64;  // a power of two
     static constexpr std::size_t npos = SIZE_MAX;
 

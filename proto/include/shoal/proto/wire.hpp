@@ -67,6 +67,7 @@ struct received_message {
 
 // Reads one whole message without blocking; nullopt when none is waiting.
 // routed: the socket is a ROUTER (first frame is the identity); with_user_id: fill user_id.
-std::optional<received_message> receive(zmq::socket_t& socket, bool routed, bool with_user_id = false);
+std::optional<received_message> receive(zmq::socket_t& socket, bool routed,
+                                        bool with_user_id = false);
 
 }  // namespace shoal::proto

@@ -29,7 +29,7 @@ using task_plugin_function = void (*)(task_registry&);
 
 // A library that cannot be loaded, lacks the entry point, or whose registration threw.
 class plugin_error : public error {
-public:
+  public:
     using error::error;
 };
 

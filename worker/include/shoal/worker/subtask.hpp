@@ -2,8 +2,8 @@
 // Subtasks from a loop task, awaited without holding a slot:
 //
 //     shoal::task<long> parent(long n) {
-//         long child = co_await shoal::subtask(square, n);          // submit + await, slot given back
-//         auto both = co_await shoal::without_slot(shoal::gather(   // any awaitable
+//         long child = co_await shoal::subtask(square, n);          // submit + await, slot given
+//         back auto both = co_await shoal::without_slot(shoal::gather(   // any awaitable
 //             shoal::wrap_future(ctx.client().submit(square, 1), loop),
 //             shoal::wrap_future(ctx.client().submit(square, 2), loop)));
 //         co_return child + ...;
@@ -81,7 +81,9 @@ task<T> await_without_slot(std::uint64_t job, Awaitable awaitable) {
             }
             if (slot_cancelled) {
                 context->take_slot_now(job);
-                if (!error) error = std::make_exception_ptr(cancelled_error("cancelled while it waited for a slot"));
+                if (!error)
+                    error = std::make_exception_ptr(
+                        cancelled_error("cancelled while it waited for a slot"));
             }
         }
     }

@@ -41,7 +41,7 @@ namespace shoal {
 
 // define() after the worker started (its process pool has already forked).
 class registry_frozen_error : public error {
-public:
+  public:
     using error::error;
 };
 
@@ -86,7 +86,7 @@ task<std::string> run_loop_task(std::shared_ptr<F> fn, std::string name, std::st
 }  // namespace detail
 
 class task_registry {
-public:
+  public:
     task_registry() = default;
     task_registry(const task_registry&) = delete;
     task_registry& operator=(const task_registry&) = delete;
@@ -101,7 +101,8 @@ public:
                       "run_on::loop needs a coroutine returning shoal::task<R>");
         using produced = typename detail::task_result_of<returned>::type;
         if constexpr (std::is_void_v<R>) {
-            static_assert(std::is_void_v<produced>, "the task_def returns void: use shoal::task<void>");
+            static_assert(std::is_void_v<produced>,
+                          "the task_def returns void: use shoal::task<void>");
         } else {
             static_assert(std::is_convertible_v<produced, R>,
                           "the coroutine's result does not convert to the task_def's result type");
@@ -120,8 +121,9 @@ public:
     // A plain function on the worker's thread pool.
     template <class R, class... Args, class F>
     void define(const task_def<R(Args...)>& def, F fn, run_on::thread_pool_t) {
-        static_assert(!detail::task_result_of<std::invoke_result_t<F&, std::decay_t<Args>...>>::value,
-                      "a coroutine runs on run_on::loop, not on a pool");
+        static_assert(
+            !detail::task_result_of<std::invoke_result_t<F&, std::decay_t<Args>...>>::value,
+            "a coroutine runs on run_on::loop, not on a pool");
         check_can_define(def.name());
         function_registry typed;  // builds the typed invoker (common's codec), then lends it
         typed.define(def, std::move(fn));
@@ -135,8 +137,9 @@ public:
     // A plain function in a child of the worker's process pool.
     template <class R, class... Args, class F>
     void define(const task_def<R(Args...)>& def, F fn, run_on::process_pool_t) {
-        static_assert(!detail::task_result_of<std::invoke_result_t<F&, std::decay_t<Args>...>>::value,
-                      "a coroutine runs on run_on::loop, not on a pool");
+        static_assert(
+            !detail::task_result_of<std::invoke_result_t<F&, std::decay_t<Args>...>>::value,
+            "a coroutine runs on run_on::loop, not on a pool");
         check_can_define(def.name());
         process_functions_.define(def, std::move(fn));
         task_entry entry;
@@ -148,7 +151,8 @@ public:
     // Without a place: coroutines run on the loop, plain functions on the thread pool.
     template <class R, class... Args, class F>
     void define(const task_def<R(Args...)>& def, F fn) {
-        if constexpr (detail::task_result_of<std::invoke_result_t<F&, std::decay_t<Args>...>>::value) {
+        if constexpr (detail::task_result_of<
+                          std::invoke_result_t<F&, std::decay_t<Args>...>>::value) {
             define(def, std::move(fn), run_on::loop);
         } else {
             define(def, std::move(fn), run_on::thread_pool);
@@ -171,7 +175,7 @@ public:
     void freeze() noexcept { frozen_ = true; }
     bool frozen() const noexcept { return frozen_; }
 
-private:
+  private:
     // Throws registry_frozen_error, duplicate_function_error, or std::invalid_argument for a
     // name the protocol cannot carry (empty or longer than 255 bytes).
     void check_can_define(std::string_view name) const;

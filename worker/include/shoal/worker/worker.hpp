@@ -30,7 +30,7 @@ class worker_core;
 }
 
 class worker {
-public:
+  public:
     // Throws std::invalid_argument for options that cannot work (see resolve()).
     explicit worker(worker_options options = {});
     ~worker();
@@ -50,7 +50,7 @@ public:
     // returns 0 at once (nothing is held yet).
     void stop();
 
-private:
+  private:
     std::unique_ptr<worker_detail::worker_core> core_;
 };
 

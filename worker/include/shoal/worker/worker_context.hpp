@@ -33,7 +33,7 @@ class worker_core;
 }
 
 class worker_context {
-public:
+  public:
     // The worker whose loop runs on this thread. Throws invalid_state_error elsewhere.
     static worker_context& current();
     static worker_context* current_or_null() noexcept;
@@ -60,7 +60,7 @@ public:
     worker_context(const worker_context&) = delete;
     worker_context& operator=(const worker_context&) = delete;
 
-private:
+  private:
     friend class worker_detail::worker_core;
     explicit worker_context(worker_detail::worker_core& core) noexcept : core_(&core) {}
 

@@ -44,12 +44,14 @@ R unpack_call_result(std::string_view bytes) {
         std::size_t offset = 0;
         object = msgpack::unpack(zone, bytes.data(), bytes.size(), offset);
     } catch (const std::exception& e) {
-        throw task_error(result_error_type, std::string("the result is not valid msgpack: ") + e.what());
+        throw task_error(result_error_type,
+                         std::string("the result is not valid msgpack: ") + e.what());
     }
     try {
         return object.as<R>();
     } catch (const std::exception& e) {
-        throw task_error(result_error_type, std::string("the result has the wrong type: ") + e.what());
+        throw task_error(result_error_type,
+                         std::string("the result has the wrong type: ") + e.what());
     }
 }
 

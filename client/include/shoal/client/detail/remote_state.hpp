@@ -29,7 +29,7 @@ namespace shoal::detail {
 class client_core;
 
 class remote_state_base {
-public:
+  public:
     remote_state_base(const proto::task_id& id, std::weak_ptr<client_core> core) noexcept
         : id_(id), core_(std::move(core)) {}
     remote_state_base(const remote_state_base&) = delete;
@@ -39,7 +39,9 @@ public:
     const proto::task_id& id() const noexcept { return id_; }
     remote_status status() const;
     // cancel() was called (the I/O thread then skips sending the task at all).
-    bool cancel_requested() const noexcept { return cancel_requested_.load(std::memory_order_acquire); }
+    bool cancel_requested() const noexcept {
+        return cancel_requested_.load(std::memory_order_acquire);
+    }
 
     // Any thread: cancels the local future and asks the broker to revoke the task. False if
     // the future was already done with a value or an error.
@@ -64,11 +66,11 @@ public:
     proto::submitted_task task;
     void release_task() noexcept { task = proto::submitted_task{}; }
 
-protected:
+  protected:
     // Decodes the payload into T and sets it; a payload of the wrong type fails the future.
     virtual void set_value(std::string_view payload) = 0;
 
-private:
+  private:
     proto::task_id id_;
     std::weak_ptr<client_core> core_;
     std::atomic<bool> accepted_{false};
@@ -82,12 +84,14 @@ struct result_decoder {
 };
 template <>
 struct result_decoder<raw_msgpack> {
-    static raw_msgpack decode(std::string_view payload) { return raw_msgpack{std::string(payload)}; }
+    static raw_msgpack decode(std::string_view payload) {
+        return raw_msgpack{std::string(payload)};
+    }
 };
 
 template <class T>
 class remote_state final : public remote_state_base {
-public:
+  public:
     using remote_state_base::remote_state_base;
 
     const concurrent::future<T>& future() const noexcept { return future_; }
@@ -95,7 +99,7 @@ public:
         return concurrent::detail::future_access::base(future_);
     }
 
-protected:
+  protected:
     void set_value(std::string_view payload) override {
         if constexpr (std::is_void_v<T>) {
             (void)payload;  // a void task's result is nil; whatever came, there is no value
@@ -112,7 +116,7 @@ protected:
         }
     }
 
-private:
+  private:
     concurrent::future<T> future_ = concurrent::make_future<T>();
 };
 

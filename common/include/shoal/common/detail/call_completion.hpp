@@ -14,7 +14,7 @@
 namespace shoal::detail {
 
 class call_completion {
-public:
+  public:
     virtual ~call_completion() = default;
     // set_running_or_notify_cancel on the caller's future: false means skip the call.
     virtual bool start() = 0;
@@ -28,7 +28,7 @@ public:
 // A future<R>; for R = std::string on the untyped path, see raw_completion.
 template <class R>
 class typed_completion final : public call_completion {
-public:
+  public:
     explicit typed_completion(concurrent::future<R> future) : future_(std::move(future)) {}
 
     bool start() override { return future_.set_running_or_notify_cancel(); }
@@ -49,13 +49,13 @@ public:
         return &concurrent::detail::future_access::base(future_);
     }
 
-private:
+  private:
     concurrent::future<R> future_;
 };
 
 // The untyped path: the result stays msgpack bytes.
 class raw_completion final : public call_completion {
-public:
+  public:
     explicit raw_completion(concurrent::future<std::string> future) : future_(std::move(future)) {}
 
     bool start() override { return future_.set_running_or_notify_cancel(); }
@@ -68,7 +68,7 @@ public:
         return &concurrent::detail::future_access::base(future_);
     }
 
-private:
+  private:
     concurrent::future<std::string> future_;
 };
 

@@ -22,12 +22,12 @@ void wait_for_states(const std::vector<future_state_base*>& states, const deadli
 // A FIFO of futures in the order they became done. Thread-safety: on_future_done may run
 // on any thread; pop is for the one consuming thread.
 class completion_queue final : public future_waiter {
-public:
+  public:
     void on_future_done(const future_state_base& state, bool failed) override;
     // The next done future, waiting until `until`; nullptr if the deadline passed first.
     const future_state_base* pop(const deadline& until);
 
-private:
+  private:
     std::mutex mutex_;
     std::condition_variable arrived_;
     std::vector<const future_state_base*> finished_;  // guarded by mutex_

@@ -15,7 +15,7 @@ namespace shoal::detail {
 
 template <class T>
 class done_callback_guard {
-public:
+  public:
     // `futures` must outlive the guard (both live in the same coroutine frame).
     explicit done_callback_guard(std::vector<future<T>>& futures)
         : futures_(futures), ids_(futures.size(), 0) {}
@@ -36,7 +36,7 @@ public:
     // A timer to cancel with the callbacks.
     void set_timer(timer_handle timer) noexcept { timer_ = timer; }
 
-private:
+  private:
     std::vector<future<T>>& futures_;
     std::vector<std::uint64_t> ids_;
     timer_handle timer_;

@@ -31,13 +31,13 @@ class future_state_base;
 // with that future's lock held: an implementation records and signals, and never calls back
 // into the future (lock order is always future, then waiter).
 class future_waiter {
-public:
+  public:
     virtual ~future_waiter() = default;
     virtual void on_future_done(const future_state_base& state, bool failed) = 0;
 };
 
 class future_state_base : public std::enable_shared_from_this<future_state_base> {
-public:
+  public:
     // Runs once with the settled state; the template layer turns it into a future<T> handle.
     using callback = std::function<void(future_state_base&)>;
 
@@ -75,7 +75,7 @@ public:
     waiter_registration add_waiter(future_waiter& waiter);
     void remove_waiter(future_waiter& waiter);  // no-op if not registered
 
-protected:
+  protected:
     // Settles with a value: `store` writes it while the lock is held, before anyone can see
     // the finished status. Throws invalid_state_error if already settled or cancelled.
     template <class Store>
@@ -90,7 +90,7 @@ protected:
     // the value written by settle_with_value is visible to the caller.
     void wait_for_value(const deadline& until) const;
 
-private:
+  private:
     // Polls done_flag_ for wait_spin_ (never past `until`) before a caller parks.
     void spin_briefly(const deadline& until) const;
     bool is_done_locked() const;
@@ -103,20 +103,20 @@ private:
     void run_callback(callback& fn) noexcept;
 
     mutable std::mutex mutex_;
-    mutable std::condition_variable settled_;  // signalled on finish and cancel
+    mutable std::condition_variable settled_;        // signalled on finish and cancel
     future_status status_ = future_status::pending;  // guarded by mutex_
     // Mirror of "done" for the short spin in wait(): lets a waiter that is about to be
     // answered skip parking on the condition variable. Written under mutex_.
     std::atomic<bool> done_flag_{false};
-    std::chrono::nanoseconds wait_spin_{0};     // set before the future is shared
-    std::exception_ptr exception_;              // guarded by mutex_; set once
-    std::vector<callback> callbacks_;           // guarded by mutex_; emptied when done
-    std::vector<future_waiter*> waiters_;       // guarded by mutex_; not owned
+    std::chrono::nanoseconds wait_spin_{0};  // set before the future is shared
+    std::exception_ptr exception_;           // guarded by mutex_; set once
+    std::vector<callback> callbacks_;        // guarded by mutex_; emptied when done
+    std::vector<future_waiter*> waiters_;    // guarded by mutex_; not owned
 };
 
 template <class T>
 class future_state final : public future_state_base {
-public:
+  public:
     void set_result(T value) {
         settle_with_value([&] { value_.emplace(std::move(value)); });
     }
@@ -126,13 +126,13 @@ public:
         return *value_;
     }
 
-private:
+  private:
     std::optional<T> value_;  // written once under the base's lock, read only after done
 };
 
 template <>
 class future_state<void> final : public future_state_base {
-public:
+  public:
     void set_result() {
         settle_with_value([] {});
     }

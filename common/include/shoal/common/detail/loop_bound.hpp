@@ -28,11 +28,11 @@ namespace shoal::detail {
 using waiter_list = std::list<future<void>>;
 
 class loop_bound {
-public:
+  public:
     loop_bound(const loop_bound&) = delete;
     loop_bound& operator=(const loop_bound&) = delete;
 
-protected:
+  protected:
     loop_bound() = default;
     ~loop_bound() = default;
 
@@ -49,7 +49,7 @@ protected:
         return running;
     }
 
-private:
+  private:
     event_loop* loop_ = nullptr;  // null until the first wait
 };
 

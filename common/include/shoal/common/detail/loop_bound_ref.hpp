@@ -16,9 +16,10 @@ namespace shoal::detail {
 
 template <class T>
 class loop_bound_ref final : public loop_bound_ref_base {
-public:
+  public:
     // Constructed on the loop's thread.
-    loop_bound_ref(event_loop& loop, ref_ptr<T> p) noexcept : loop_bound_ref_base(loop, p.detach()) {}
+    loop_bound_ref(event_loop& loop, ref_ptr<T> p) noexcept
+        : loop_bound_ref_base(loop, p.detach()) {}
 
     // Any thread: runs fn on the loop's thread; false, and fn is destroyed on the calling
     // thread, once the loop is closed or destroyed.

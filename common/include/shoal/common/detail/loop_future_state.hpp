@@ -30,7 +30,7 @@ class task_driver;
 enum class future_status : std::uint8_t { pending, cancelled, finished };
 
 class future_base : public ref_counted, public pool_allocated {
-public:
+  public:
     using done_callback = unique_function<void(future_base&)>;
 
     explicit future_base(event_loop* loop) noexcept : loop_(loop) {}
@@ -88,7 +88,7 @@ public:
     // Runs the callbacks of a done future; called from the ready entry finish() scheduled.
     void run_callbacks() noexcept;
 
-protected:
+  protected:
     // Moves the state to done and schedules the callbacks (if any: most resolved futures
     // have none yet, and that path stays inline).
     void finish(future_status status) {
@@ -98,7 +98,7 @@ protected:
     // For task states: refuse set_result/set_exception from outside.
     void mark_as_task() noexcept { is_task_ = true; }
 
-private:
+  private:
     struct callback_entry {
         std::uint32_t id;
         done_callback fn;
@@ -113,10 +113,10 @@ private:
     // Layout: the flags first fill the tail padding of ref_counted; the whole state is
     // 88 bytes, which matters when 100,000 tasks sleep at once.
     future_status status_ = future_status::pending;
-    bool log_unretrieved_ = false;            // an exception was set and nobody looked at it
-    bool exception_from_task_ = false;        // virtual calls are unsafe in the destructor
-    bool is_task_ : 1 = false;                // a task's handle: not settleable from outside
-    bool remote_ : 1 = false;                 // see remote()
+    bool log_unretrieved_ = false;      // an exception was set and nobody looked at it
+    bool exception_from_task_ = false;  // virtual calls are unsafe in the destructor
+    bool is_task_ : 1 = false;          // a task's handle: not settleable from outside
+    bool remote_ : 1 = false;           // see remote()
     std::uint32_t next_callback_id_ = 1;
     std::uint32_t first_id_ = 0;
     event_loop* loop_;
@@ -133,7 +133,7 @@ using stored_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
 template <class T>
 class future_state : public future_base {
-public:
+  public:
     using future_base::future_base;
 
     template <class... U>
@@ -152,7 +152,7 @@ public:
     // The value; only valid after throw_if_not_value() passed.
     stored_t<T>& value() noexcept { return *value_; }
 
-private:
+  private:
     std::optional<stored_t<T>> value_;
 };
 

@@ -28,7 +28,7 @@ namespace shoal::detail {
 class loop_bound_ref_base;
 
 class loop_lifetime {
-public:
+  public:
     // Creates the wake-up eventfd; throws event_loop_error if it cannot.
     explicit loop_lifetime(event_loop& loop);
     // Closes the eventfd: only when the last holder is gone, so a poster never writes to a
@@ -54,12 +54,12 @@ public:
     // thread, after its other clean-up). Idempotent.
     std::vector<unique_function<void()>> close() noexcept;
 
-private:
+  private:
     friend class loop_bound_ref_base;
     void wake() const noexcept;
 
     mutable std::mutex mutex_;
-    event_loop* loop_;  // null once closed; guarded by mutex_
+    event_loop* loop_;                            // null once closed; guarded by mutex_
     std::vector<unique_function<void()>> queue_;  // guarded by mutex_
     bool wakeup_pending_ = false;                 // guarded by mutex_
     loop_bound_ref_base* refs_ = nullptr;         // guarded by mutex_: intrusive list
@@ -70,11 +70,11 @@ private:
 
 // The type-erased part of loop_bound_ref<T> (loop_bound_ref.hpp).
 class loop_bound_ref_base {
-public:
+  public:
     loop_bound_ref_base(const loop_bound_ref_base&) = delete;
     loop_bound_ref_base& operator=(const loop_bound_ref_base&) = delete;
 
-protected:
+  protected:
     // On the loop's thread: adopts one reference to `held`.
     loop_bound_ref_base(event_loop& loop, ref_counted* held) noexcept;
     // On any thread: gives the reference back through the loop (released at once when on
@@ -86,7 +86,7 @@ protected:
     // The loop's thread: takes the reference (null if taken already, or the loop closed).
     ref_counted* take_held() noexcept { return std::exchange(held_, nullptr); }
 
-private:
+  private:
     friend class loop_lifetime;
     std::shared_ptr<loop_lifetime> lifetime_;
     ref_counted* held_;  // one reference owned; written under lifetime_->mutex_ off the loop

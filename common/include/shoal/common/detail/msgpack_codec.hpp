@@ -68,9 +68,9 @@ Tuple convert_elements(const msgpack::object_array& array, std::string_view func
             // msgpack says only std::bad_cast: name the argument (from 1, as typed), the
             // declared type and what came, e.g. "argument 2 of 'add': expected int, got string".
             using declared = std::remove_reference_t<decltype(into)>;
-            throw task_error(argument_error_type, "argument " + std::to_string(index + 1) + " of '" +
-                                                      std::string(function) +
-                                                      "': " + mismatch_text<declared>(array.ptr[index]));
+            throw task_error(argument_error_type, "argument " + std::to_string(index + 1) +
+                                                      " of '" + std::string(function) + "': " +
+                                                      mismatch_text<declared>(array.ptr[index]));
         }
     };
     (convert_one(I, std::get<I>(values)), ...);
@@ -88,13 +88,13 @@ std::tuple<std::decay_t<Args>...> unpack_arguments(std::string_view bytes,
                          "arguments of '" + std::string(function) + "' must be a msgpack array");
     }
     if (object.via.array.size != sizeof...(Args)) {
-        throw task_error(argument_error_type,
-                         "'" + std::string(function) + "' takes " +
-                             std::to_string(sizeof...(Args)) + " argument(s), got " +
-                             std::to_string(object.via.array.size));
+        throw task_error(argument_error_type, "'" + std::string(function) + "' takes " +
+                                                  std::to_string(sizeof...(Args)) +
+                                                  " argument(s), got " +
+                                                  std::to_string(object.via.array.size));
     }
-    return convert_elements<std::tuple<std::decay_t<Args>...>>(
-        object.via.array, function, std::index_sequence_for<Args...>{});
+    return convert_elements<std::tuple<std::decay_t<Args>...>>(object.via.array, function,
+                                                               std::index_sequence_for<Args...>{});
 }
 
 template <class R>

@@ -75,7 +75,9 @@ struct expected_type_name<std::unordered_set<T, More...>> : sequence_name<T> {};
 
 template <class K, class V>
 struct mapping_name {
-    static std::string get() { return "map of " + expected_name<K>() + " to " + expected_name<V>(); }
+    static std::string get() {
+        return "map of " + expected_name<K>() + " to " + expected_name<V>();
+    }
 };
 template <class K, class V, class... More>
 struct expected_type_name<std::map<K, V, More...>> : mapping_name<K, V> {};
@@ -107,26 +109,26 @@ struct expected_type_name<msgpack::object> {
 // The type of one msgpack value, without looking inside (JSON's words: null, int, ...).
 inline std::string msgpack_kind(const msgpack::object& o) {
     switch (o.type) {
-    case msgpack::type::NIL:
-        return "null";
-    case msgpack::type::BOOLEAN:
-        return "bool";
-    case msgpack::type::POSITIVE_INTEGER:
-    case msgpack::type::NEGATIVE_INTEGER:
-        return "int";
-    case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64:
-        return "float";
-    case msgpack::type::STR:
-        return "string";
-    case msgpack::type::BIN:
-        return "binary";
-    case msgpack::type::ARRAY:
-        return "array";
-    case msgpack::type::MAP:
-        return "map";
-    case msgpack::type::EXT:
-        return "ext";
+        case msgpack::type::NIL:
+            return "null";
+        case msgpack::type::BOOLEAN:
+            return "bool";
+        case msgpack::type::POSITIVE_INTEGER:
+        case msgpack::type::NEGATIVE_INTEGER:
+            return "int";
+        case msgpack::type::FLOAT32:
+        case msgpack::type::FLOAT64:
+            return "float";
+        case msgpack::type::STR:
+            return "string";
+        case msgpack::type::BIN:
+            return "binary";
+        case msgpack::type::ARRAY:
+            return "array";
+        case msgpack::type::MAP:
+            return "map";
+        case msgpack::type::EXT:
+            return "ext";
     }
     return "unknown";
 }
@@ -154,8 +156,8 @@ std::string mismatch_text(const msgpack::object& o) {
     using U = std::remove_cvref_t<T>;
     std::string expected = expected_name<U>();
     if constexpr (std::is_integral_v<U> && !std::is_same_v<U, bool>) {
-        const bool integer = o.type == msgpack::type::POSITIVE_INTEGER ||
-                             o.type == msgpack::type::NEGATIVE_INTEGER;
+        const bool integer =
+            o.type == msgpack::type::POSITIVE_INTEGER || o.type == msgpack::type::NEGATIVE_INTEGER;
         if (integer) {
             // The only way an integer fails to convert to an integer type: out of its range.
             expected += " from " + std::to_string(std::numeric_limits<U>::min()) + " to " +

@@ -12,7 +12,7 @@
 namespace shoal::detail {
 
 class pool_job {
-public:
+  public:
     virtual ~pool_job() = default;
     // Runs the work unless its future was cancelled; every exception lands in the future.
     virtual void run() noexcept = 0;
@@ -22,7 +22,7 @@ public:
 
 template <class R, class Fn, class ArgsTuple>
 class future_job final : public pool_job {
-public:
+  public:
     future_job(concurrent::future<R> future, Fn fn, ArgsTuple args)
         : future_(std::move(future)), fn_(std::move(fn)), args_(std::move(args)) {}
 
@@ -44,7 +44,7 @@ public:
 
     void cancel() noexcept override { future_.cancel(); }
 
-private:
+  private:
     void settle_with_current_exception() noexcept {
         future_.try_set_exception(std::current_exception());
     }

@@ -11,7 +11,7 @@ namespace shoal::detail {
 
 // Base for ref_ptr-managed objects. Virtual destructor: the last release deletes through it.
 class ref_counted {
-public:
+  public:
     ref_counted() = default;
     ref_counted(const ref_counted&) = delete;
     ref_counted& operator=(const ref_counted&) = delete;
@@ -25,13 +25,13 @@ public:
     }
     std::uint32_t use_count() const noexcept { return refs_; }
 
-private:
+  private:
     std::uint32_t refs_ = 0;
 };
 
 template <class T>
 class ref_ptr {
-public:
+  public:
     ref_ptr() noexcept = default;
     ref_ptr(std::nullptr_t) noexcept {}
     explicit ref_ptr(T* p) noexcept : p_(p) {
@@ -67,7 +67,7 @@ public:
 
     friend bool operator==(const ref_ptr& a, const ref_ptr& b) noexcept { return a.p_ == b.p_; }
 
-private:
+  private:
     T* p_ = nullptr;
 };
 

@@ -12,7 +12,7 @@ namespace shoal::detail {
 
 template <class Releasable>
 class [[nodiscard]] release_guard {
-public:
+  public:
     // Adopts an acquisition the caller already made.
     explicit release_guard(Releasable& acquired) noexcept : held_(&acquired) {}
     release_guard(release_guard&& other) noexcept : held_(std::exchange(other.held_, nullptr)) {}
@@ -37,7 +37,7 @@ public:
         }
     }
 
-private:
+  private:
     // The primitive's release() throws only when it was released behind the guard's back (a
     // contract violation). A destructor must not throw, so that is reported to the loop's
     // exception handler rather than swallowed.

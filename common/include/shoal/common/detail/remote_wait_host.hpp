@@ -20,7 +20,7 @@ namespace shoal::detail {
 class future_base;
 
 class remote_wait_host {
-public:
+  public:
     // The task tagged `tag` begins to wait on remote work. False: not counted (the host has
     // no such task running), and nothing is ended later.
     virtual bool begin_remote_wait(std::uint64_t tag) = 0;
@@ -32,7 +32,7 @@ public:
     // A grant from end_remote_wait was cancelled: the task goes on at once.
     virtual void take_slot_now(std::uint64_t tag) = 0;
 
-protected:
+  protected:
     remote_wait_host() = default;
     ~remote_wait_host() = default;
     remote_wait_host(const remote_wait_host&) = default;

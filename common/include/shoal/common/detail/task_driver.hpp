@@ -27,7 +27,7 @@ class task_driver;
 inline thread_local task_driver* current_driver = nullptr;
 
 class task_driver {
-public:
+  public:
     task_driver(const task_driver&) = delete;
     task_driver& operator=(const task_driver&) = delete;
 
@@ -56,7 +56,7 @@ public:
     // The loop is closing with this task pending: destroy its coroutine.
     void abandon() noexcept;
 
-protected:
+  protected:
     friend class shoal::event_loop;
     explicit task_driver(event_loop& loop) noexcept : loop_(&loop) {}
     virtual ~task_driver();
@@ -75,15 +75,17 @@ protected:
     std::coroutine_handle<> top_;           // the task's own coroutine
     std::coroutine_handle<> resume_point_;  // innermost suspended coroutine of the chain
     bool started_ = false;
-    bool must_cancel_ = false;              // deliver cancelled_error at the next resume
+    bool must_cancel_ = false;  // deliver cancelled_error at the next resume
     bool registered_ = false;
-    bool named_ = false;                    // the loop keeps a name for it (create_task)
+    bool named_ = false;                           // the loop keeps a name for it (create_task)
     std::unique_ptr<std::string> cancel_message_;  // of the pending cancel request, if any
 
     // The message of the pending cancel request (empty if none was given).
-    std::string pending_cancel_message() const { return cancel_message_ ? *cancel_message_ : std::string(); }
+    std::string pending_cancel_message() const {
+        return cancel_message_ ? *cancel_message_ : std::string();
+    }
 
-private:
+  private:
     void clear_wait() noexcept;
     // The remote future this task waited on is done: tells the host, and waits on the host's
     // grant when the task must wait for a slot before it goes on. False: it waits on.
@@ -97,7 +99,7 @@ private:
     std::uint64_t host_tag_ = current_driver != nullptr ? current_driver->host_tag_ : 0;
     std::uint32_t waiting_timer_slot_ = 0;  // the sleep's timer, valid while waiting_on_timer_
     std::uint32_t waiting_timer_generation_ = 0;
-    ref_ptr<future_base> waiting_future_;   // asyncio's _fut_waiter
+    ref_ptr<future_base> waiting_future_;  // asyncio's _fut_waiter
     // The loop's intrusive list of live tasks (asyncio's all_tasks): O(1) to join and
     // leave, no allocation, unlike a hash set. Owned by the loop.
     task_driver* prev_live_ = nullptr;

@@ -23,7 +23,7 @@ struct timer_entry {
 };
 
 class timer_queue {
-public:
+  public:
     bool empty() const noexcept { return fifo_.empty() && heap_.empty(); }
     std::size_t size() const noexcept { return fifo_.size() + heap_.size(); }
 
@@ -69,7 +69,7 @@ public:
         heap_.clear();
     }
 
-private:
+  private:
     static bool before(const timer_entry& a, const timer_entry& b) noexcept {
         return a.when != b.when ? a.when < b.when : a.order < b.order;
     }

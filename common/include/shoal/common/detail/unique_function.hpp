@@ -28,14 +28,18 @@ class unique_function<R(Args...)> {
     };
 
     template <class F>
-    static constexpr bool fits_inline = sizeof(F) <= inline_size &&
-                                        alignof(F) <= inline_align &&
-                                        std::is_nothrow_move_constructible_v<F>;
+    static constexpr bool fits_inline =
+        sizeof(F) <= inline_size &&
+        alignof(F) <= inline_align&& std::is_nothrow_move_constructible_v<F>;
 
     template <class F>
-    static F* inline_ptr(void* p) noexcept { return std::launder(static_cast<F*>(p)); }
+    static F* inline_ptr(void* p) noexcept {
+        return std::launder(static_cast<F*>(p));
+    }
     template <class F>
-    static F*& heap_ptr(void* p) noexcept { return *std::launder(static_cast<F**>(p)); }
+    static F*& heap_ptr(void* p) noexcept {
+        return *std::launder(static_cast<F**>(p));
+    }
 
     template <class F>
     static constexpr ops inline_ops{
@@ -58,7 +62,7 @@ class unique_function<R(Args...)> {
         [](void* self) noexcept { delete heap_ptr<F>(self); },
     };
 
-public:
+  public:
     unique_function() noexcept = default;
     unique_function(std::nullptr_t) noexcept {}
 
@@ -106,7 +110,7 @@ public:
 
     R operator()(Args... args) { return ops_->invoke(storage_, std::forward<Args>(args)...); }
 
-private:
+  private:
     void reset() noexcept {
         if (ops_) {
             std::exchange(ops_, nullptr)->destroy(storage_);
