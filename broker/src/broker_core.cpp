@@ -45,6 +45,7 @@ broker_core::broker_core(event_loop& loop, broker_config config, zmq::context_t*
       store_(clock_, store_limits_for(config_)),
       routes_(config_.task_routes),
       dispatcher_(queues_, inflight_, store_, rates_) {
+    (void)owners_.intern("");  // owner 0: nobody (an open broker's peers and tasks)
     for (const rate_limit_spec& spec : parse_rate_limits(config_.rate_limits)) {
         rates_.set(queues_.task_names().intern(spec.name), spec.per_second);
     }
@@ -272,7 +273,7 @@ void broker_core::route(proto::command cmd, std::string_view body, std::string_v
             if (client) return on_fetch(ref, *p, body);
             break;
         case command::revoke:
-            if (client) return on_revoke(body);
+            if (client) return on_revoke(*p, body);
             break;
         case command::requeue:
             if (client) return on_requeue(*p, body);

@@ -111,6 +111,13 @@ class broker_core {
                     peer_ref ref);
     void forbid(std::string_view identity, const peer* p, proto::command cmd,
                 const std::string& why);
+    // Whether p may see (FETCH, REVOKE, submit again) a task of `owner` (an owners_ id; the
+    // User-Id for a record from Redis): its own, or any with an admin key, or any on an open
+    // broker. Another key's task is answered as if the id did not exist (SECURITY.md).
+    bool may_see(const peer& p, name_id owner) const noexcept;
+    bool may_see(const peer& p, std::string_view owner) const noexcept;
+    // p's owner id: the key it authenticated with, interned (0 on an open broker).
+    name_id owner_of(const peer& p);
     // Copies the ZAP handler's counts into stats_.
     void count_authentications();
     // Starts CURVE and ZAP before the socket binds (bind()); throws broker_error.
@@ -186,15 +193,15 @@ class broker_core {
                         // in memory only (with Redis, settle_submits judges the name)
         fresh,          // new: `entry` is made and charged; queue it (or write it first)
     };
-    admit_verdict admit(peer_ref ref, proto::submitted_task& t, proto::accepted& reply,
-                        task_entry*& entry);
+    admit_verdict admit(peer_ref ref, const peer& p, proto::submitted_task& t,
+                        proto::accepted& reply, task_entry*& entry);
     // A known id submitted again with the same body: accepted, not run again.
     void accept_duplicate(peer_ref ref, const proto::task_id& id, task_entry& entry,
                           proto::accepted& reply);
     // Fails at once (unknown_task) if workers are registered and none offers the name.
     bool fail_if_unknown_name(const proto::task_id& id, task_entry& entry, std::string_view name);
     void on_requeue(peer& p, std::string_view body);
-    void on_revoke(std::string_view body);
+    void on_revoke(const peer& p, std::string_view body);
     void revoke_task(const proto::task_id& id, bool terminate);
     void on_purge(peer_ref ref, peer& p, std::string_view body);
     // PURGEs a slice per pass (purge_slice tasks), PURGED when each is over.
@@ -203,7 +210,7 @@ class broker_core {
 
     // ---- fetch_work.cpp
     void on_fetch(peer_ref ref, peer& p, std::string_view body);
-    proto::fetched_entry answer_for(peer_ref ref, const proto::task_id& id);
+    proto::fetched_entry answer_for(peer_ref ref, const peer& p, const proto::task_id& id);
     // One slice of p's FETCH answers; what is left: nothing, more (next pass), or more that
     // waits for p's window to reopen (its acknowledgement schedules the next pass).
     enum class fetch_left { nothing, more, waits_for_window };
@@ -235,7 +242,7 @@ class broker_core {
 
     void open_durable();
     void recover(recovery&& r);
-    void submit_durably(peer_ref ref, proto::submit& m, proto::accepted&& reply);
+    void submit_durably(peer_ref ref, peer& p, proto::submit& m, proto::accepted&& reply);
     void write_submits();
     void settle_submits(submit_write& w, std::vector<submit_answer>& answers);
     void on_results_stored(const std::vector<proto::task_id>& ids);
@@ -291,6 +298,9 @@ class broker_core {
     std::unique_ptr<router_port> router_;               // when bound
     std::unique_ptr<zap_handler> zap_;                  // when bound with a key
     std::unordered_set<std::string> authorised_users_;  // ZAP User-Ids of the current keys
+    // Task owners (security.cpp's may_see): the ZAP User-Ids that ever submitted, as small
+    // ids; "" (an open broker's peers) is 0. Never released: bounded by the keys authorised.
+    name_table owners_;
     message_port* port_ = nullptr;  // router_, or the port attached; null when closed
     std::string endpoint_;
     timer_handle tick_timer_;

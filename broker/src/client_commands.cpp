@@ -12,11 +12,11 @@ void broker_core::on_submit(peer_ref ref, peer& p, std::string_view body) {
     proto::submit m = proto::decode<proto::submit>(body, limits_);
     proto::accepted reply;
     reply.refused = std::move(m.malformed);  // what the codec could not read, per task
-    if (durable_) return submit_durably(ref, m, std::move(reply));
+    if (durable_) return submit_durably(ref, p, m, std::move(reply));
     reply.ids.reserve(m.tasks.size());
     for (proto::submitted_task& t : m.tasks) {
         task_entry* entry = nullptr;
-        switch (admit(ref, t, reply, entry)) {
+        switch (admit(ref, p, t, reply, entry)) {
             case admit_verdict::fresh:
                 entry->payload = std::move(t.payload);
                 reply.ids.push_back(t.id);
@@ -49,13 +49,15 @@ std::optional<proto::refusal> broker_core::refusal_for(const proto::submitted_ta
     return std::nullopt;
 }
 
-broker_core::admit_verdict broker_core::admit(peer_ref ref, proto::submitted_task& t,
+broker_core::admit_verdict broker_core::admit(peer_ref ref, const peer& p, proto::submitted_task& t,
                                               proto::accepted& reply, task_entry*& entry) {
     if (auto refusal = refusal_for(t)) {
         reply.refused.push_back(std::move(*refusal));
         return admit_verdict::refused;
     }
-    const std::uint64_t hash = body_hash(t);
+    // Another key's id gets another fingerprint (submit_rules.hpp): a conflict, never its
+    // result.
+    const std::uint64_t hash = body_hash(t, p.user_id);
     if (task_entry* known = store_.find(t.id)) {
         if (known->body_hash != hash) {
             reply.refused.push_back(
@@ -105,6 +107,7 @@ broker_core::admit_verdict broker_core::admit(peer_ref ref, proto::submitted_tas
     }
     entry = store_.add_pending(t.id).first;
     entry->body_hash = hash;
+    entry->owner = p.owner;
     entry->recipient = ref;
     entry->seq = next_seq_++;
     store_.charge(*entry, charge);
@@ -141,9 +144,15 @@ bool broker_core::fail_if_unknown_name(const proto::task_id& id, task_entry& ent
     return true;
 }
 
-void broker_core::on_revoke(std::string_view body) {
+void broker_core::on_revoke(const peer& p, std::string_view body) {
     const proto::revoke m = proto::decode<proto::revoke>(body, limits_);
-    for (const proto::task_id& id : m.ids) revoke_task(id, m.terminate);
+    for (const proto::task_id& id : m.ids) {
+        // Another key's task is left alone, as an unknown id is: REVOKE has no answer.
+        if (const task_entry* entry = store_.find(id); entry && !may_see(p, entry->owner)) {
+            continue;
+        }
+        revoke_task(id, m.terminate);
+    }
 }
 
 void broker_core::revoke_task(const proto::task_id& id, bool terminate) {

@@ -79,7 +79,7 @@ std::string check_task_routes(std::string_view v) {
     }
 }
 
-const std::array<setting, 23> settings{{
+const std::array<setting, 25> settings{{
     {"bind", "SHOAL_BIND", "--bind", "Endpoint to bind (port 0 picks a free port)",
      &broker_config::bind, 0, 0, check_endpoint},
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
@@ -142,6 +142,12 @@ const std::array<setting, 23> settings{{
     {"redis_timeout_ms", "SHOAL_REDIS_TIMEOUT_MS", "--redis-timeout-ms",
      "Milliseconds every Redis call may take before Redis counts as hung",
      &broker_config::redis_timeout_ms, 10, 600'000},
+    {"redis_user", "SHOAL_REDIS_USER", "--redis-user",
+     "Redis ACL user name (its password: redis_password_file or SHOAL_REDIS_PASSWORD)",
+     &broker_config::redis_user, 0, 0, any_path},
+    {"redis_password_file", "SHOAL_REDIS_PASSWORD_FILE", "--redis-password-file",
+     "File holding the Redis password (readable by its owner only); or set SHOAL_REDIS_PASSWORD",
+     &broker_config::redis_password_file, 0, 0, any_path},
     {"secret_key", "SHOAL_SECRET_KEY", "--secret-key",
      "The broker's secret key file (NAME.key_secret from shoal keygen): CURVE encryption and "
      "authentication on; needs keys_dir",
@@ -295,6 +301,8 @@ void apply_environment(broker_config& config, const env_lookup& env) {
             set_from_string(config, s, *value, fmt::format("environment variable {}", s.env));
         }
     }
+    // A secret: from the environment only, never a flag (ps) or a config file key.
+    if (const auto password = env("SHOAL_REDIS_PASSWORD")) config.redis_password = *password;
 }
 
 daemon_options load_daemon_options(int argc, const char* const* argv, const env_lookup& env) {

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "broker_core.hpp"
+#include "redis/redis_credentials.hpp"
 #include "shoal/broker/broker.hpp"
 #include "submit_rules.hpp"
 
@@ -19,6 +20,7 @@ namespace shoal::broker {
 void broker_core::open_durable() {
     durable_options options;
     options.endpoint = parse_redis_url(config_.redis);
+    apply_redis_credentials(options.endpoint, config_);
     options.result_ttl_s = config_.redis_result_ttl_s;
     options.dedup_window_s = config_.dedup_window_s;
     options.timeout_s = config_.redis_timeout_ms / 1000.0;
@@ -40,7 +42,7 @@ void broker_core::open_durable() {
         on_results_stored(ids);
     };
     durable_->on_up = [this] { end_of_wakeup(); };
-    durable_->connection().on_down = [this](const std::string& why) {
+    durable_->connection().on_down = [](const std::string& why) {
         spdlog::warn("shoal-broker: refusing new tasks until Redis is back ({})", why);
     };
     durable_->start();
@@ -51,6 +53,7 @@ void broker_core::recover(recovery&& r) {
         auto [entry, fresh] = store_.add_pending(t.record.task.id);
         if (!fresh) continue;
         entry->body_hash = t.record.body_hash;
+        entry->owner = owners_.intern(t.record.owner);
         entry->seq = t.record.seq;
         store_.charge(*entry, charge_of(t.record.task));
         entry->payload = std::move(t.record.task.payload);
@@ -92,7 +95,7 @@ void broker_core::recover(recovery&& r) {
     }
 }
 
-void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted&& reply) {
+void broker_core::submit_durably(peer_ref ref, peer& p, proto::submit& m, proto::accepted&& reply) {
     if (!gathering_) gathering_ = std::make_unique<submit_write>();
     submit_write& w = *gathering_;
     const std::size_t index = w.submits.size();
@@ -101,10 +104,11 @@ void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted
     std::size_t waiting = 0;
     for (proto::submitted_task& t : m.tasks) {
         task_entry* entry = nullptr;
-        switch (admit(ref, t, now, entry)) {
+        switch (admit(ref, p, t, now, entry)) {
             case admit_verdict::fresh: {
                 entry->awaiting_write = true;
-                w.records.emplace_back(t.id, encode_task_record(entry->body_hash, entry->seq, t));
+                w.records.emplace_back(
+                    t.id, encode_task_record(entry->body_hash, entry->seq, t, p.user_id));
                 entry->payload = std::move(t.payload);
                 submit_write::fresh_task f;
                 f.submit = index;
@@ -137,7 +141,7 @@ void broker_core::submit_durably(peer_ref ref, proto::submit& m, proto::accepted
         proto::accepted done = std::move(w.submits.back().reply);
         w.submits.pop_back();
         stats_.refused += done.refused.size();
-        if (peer* p = peers_.get(ref)) send(*p, done);
+        send(p, done);
     }
 }
 

@@ -54,9 +54,15 @@ void broker_core::on_fetch(peer_ref ref, peer& p, std::string_view body) {
     if (was_idle && !p.fetch_work.empty()) fetch_peers_.push_back(ref);
 }
 
-proto::fetched_entry broker_core::answer_for(peer_ref ref, const proto::task_id& id) {
-    proto::fetched_entry e = store_.fetch(id);
+proto::fetched_entry broker_core::answer_for(peer_ref ref, const peer& p,
+                                             const proto::task_id& id) {
     const task_entry* entry = store_.find(id);
+    if (entry != nullptr && !may_see(p, entry->owner)) {
+        proto::fetched_entry unknown;  // another key's task: as if it never existed
+        unknown.id = id;
+        return unknown;
+    }
+    proto::fetched_entry e = store_.fetch(id);
     if (entry != nullptr && entry->done && entry->unconfirmed) {
         // Redis has not stored it yet: nothing a broker crash could take back is shown.
         e.state = proto::result_state::pending;
@@ -75,7 +81,7 @@ broker_core::fetch_left broker_core::serve_fetch_slice(peer_ref ref, peer& p) {
     std::size_t bytes = 0;
     bool window_full = false;
     while (!p.fetch_work.empty() && reply.entries.size() < config_.max_batch) {
-        proto::fetched_entry e = answer_for(ref, p.fetch_work.front());
+        proto::fetched_entry e = answer_for(ref, p, p.fetch_work.front());
         const std::size_t size = answer_bytes(e);
         if (!reply.entries.empty() && bytes + size > std::min(fetch_slice_bytes, message_budget()))
             break;
@@ -118,7 +124,7 @@ void broker_core::fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entr
     ids.reserve(asked->size());
     for (const auto& e : *asked) ids.push_back(e.id);
     const auto answer = [this, ref, asked](bool answered,
-                                           std::vector<std::optional<proto::outcome>>& results) {
+                                           std::vector<std::optional<result_record>>& results) {
         peer* p = peers_.get(ref);
         if (p == nullptr) return;
         proto::fetched reply;
@@ -128,11 +134,11 @@ void broker_core::fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entr
             if (!answered) {
                 // Not known here, and Redis cannot say: not an answer yet; the client asks again.
                 e.state = proto::result_state::pending;
-            } else if (results[i]) {
+            } else if (results[i] && may_see(*p, results[i]->owner)) {
                 e.state = proto::result_state::done;
-                e.result = std::move(results[i]);
+                e.result = std::move(results[i]->outcome);
                 e.result->id = e.id;
-            }
+            }  // else unknown: none stored, or another key's
             const std::size_t size = answer_bytes(e);
             if (!reply.entries.empty() &&
                 (reply.entries.size() >= config_.max_batch || bytes + size > message_budget())) {
@@ -150,7 +156,7 @@ void broker_core::fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entr
         if (!reply.entries.empty() || !reply.deferred.empty()) send(*p, reply);
     };
     if (!durable_->fetch_results(ids, answer)) {
-        std::vector<std::optional<proto::outcome>> none;
+        std::vector<std::optional<result_record>> none;
         answer(false, none);
     }
 }

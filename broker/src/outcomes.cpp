@@ -21,7 +21,8 @@ void broker_core::finish(const proto::task_id& id, task_entry& entry, proto::out
         // Shown to nobody (RESULT, FETCH, a repeated SUBMIT) before Redis has it
         // (on_results_stored): a result a client saw is never one a broker restart could
         // forget and a second run replace.
-        durable_->stage_result(id, encode_result_record(entry.body_hash, o));
+        durable_->stage_result(id,
+                               encode_result_record(entry.body_hash, o, owners_.name(entry.owner)));
         store_.complete(entry, std::move(o));
         entry.unconfirmed = true;
         return;

@@ -48,6 +48,7 @@ struct peer {
     // and nullopt on an open broker.
     std::string user_id;
     std::optional<key_role> key;
+    std::uint32_t owner = 0;  // user_id interned (broker_core::owners_): what its tasks carry
     std::uint32_t generation = 0;
     bool in_use = false;
     double since = 0;       // loop time of its HELLO

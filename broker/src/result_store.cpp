@@ -4,6 +4,11 @@
 
 namespace shoal::broker {
 
+// The store's memory per task (result_store.hpp) is mostly this entry: keep it from growing
+// unnoticed. (On LP64 with libstdc++; elsewhere the figure differs and the check is moot.)
+static_assert(sizeof(void*) != 8 || sizeof(std::string) != 32 || sizeof(task_entry) <= 80,
+              "task_entry grew: every pending and done task pays for it");
+
 namespace {
 // Headers and the expiry record beside a result's own bytes.
 constexpr std::uint64_t outcome_overhead_bytes = 48;

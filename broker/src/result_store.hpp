@@ -43,13 +43,17 @@ struct task_entry {
     std::uint64_t seq = 0;     // the queued record's seq: tells this submission from an older one
     lane_id lane = 0;          // where the record waits while queued (lazy revoke)
     std::uint32_t charge = 0;  // bytes counted against the queued budget while pending
-    bool done = false;
-    bool awaiting_write = false;  // durable mode: written to Redis, not yet confirmed
-    bool held = false;            // waiting in the broker (countdown, eta, retry), not in a lane
-    bool dead_lettered = false;   // set aside after killing its workers; pending until retried
-    bool unconfirmed = false;     // durable mode: done, but Redis has not stored the result yet
-                                  // (nobody is told before it has)
+    // One bit each, so that the owner fits the 80 bytes an entry took before it had one.
+    bool done : 1 = false;
+    bool awaiting_write : 1 = false;  // durable mode: written to Redis, not yet confirmed
+    bool held : 1 = false;           // waiting in the broker (countdown, eta, retry), not in a lane
+    bool dead_lettered : 1 = false;  // set aside after killing its workers; pending until retried
+    bool unconfirmed : 1 = false;    // durable mode: done, but Redis has not stored the result yet
+                                     // (nobody is told before it has)
     proto::task_status status = proto::task_status::ok;  // once done
+    // The key that submitted it (broker_core::owners_; 0 on an open broker): only it, or an
+    // admin key, may fetch, revoke or submit it again.
+    std::uint32_t owner = 0;
     std::string payload;                       // pending: the arguments; done ok: the result
     std::unique_ptr<proto::error_info> error;  // once done with another status
 };

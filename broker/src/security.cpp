@@ -114,6 +114,16 @@ bool broker_core::authorised(const proto::received_message& msg, proto::command 
     return true;
 }
 
+bool broker_core::may_see(const peer& p, name_id owner) const noexcept {
+    return p.owner == owner || p.key == key_role::admin;
+}
+
+bool broker_core::may_see(const peer& p, std::string_view owner) const noexcept {
+    return p.user_id == owner || p.key == key_role::admin;
+}
+
+name_id broker_core::owner_of(const peer& p) { return owners_.intern(p.user_id); }
+
 void broker_core::count_authentications() {
     if (!zap_) return;
     stats_.auth_accepted = zap_->accepted();

@@ -52,6 +52,7 @@ void broker_core::on_hello(std::string_view identity, std::string_view user_id, 
     peer& p = *peers_.get(ref);
     p.user_id = std::string(user_id);
     p.key = key;
+    p.owner = owner_of(p);
     if (worker) {
         p.worker.slots = h.worker.slots;
         p.worker.prefetch = h.worker.prefetch;

@@ -20,7 +20,7 @@ std::uint64_t mix_option(std::uint64_t seed, const std::optional<T>& o) noexcept
 
 }  // namespace
 
-std::uint64_t body_hash(const proto::submitted_task& t) {
+std::uint64_t body_hash(const proto::submitted_task& t, std::string_view owner) {
     const std::hash<std::string_view> h;
     std::uint64_t x = h(t.name);
     x = mix(x, h(t.queue));
@@ -41,6 +41,7 @@ std::uint64_t body_hash(const proto::submitted_task& t) {
     if (o.retry_backoff) x = mix(x, 4'000 + (*o.retry_backoff ? 1 : 0));
     if (o.retry_jitter) x = mix(x, 5'000 + (*o.retry_jitter ? 1 : 0));
     for (const std::string& type : o.retry_on) x = mix(x, h(type));
+    if (!owner.empty()) x = mix(x, 6'000 + h(owner));
     return x;
 }
 

@@ -14,7 +14,10 @@ namespace shoal::broker {
 // same fingerprint is the same task sent again (idempotent), with another one a conflict.
 // Stored in Redis with the task, so it must not change between runs: it is built on
 // libstdc++'s std::hash of bytes, which is a fixed-seed Murmur hash.
-std::uint64_t body_hash(const proto::submitted_task& t);
+// With an owner (the submitting key's User-Id, on a broker with keys) the owner is mixed in:
+// another key sending the same id is a conflict, never a duplicate that would share the
+// result. Without one it is the fingerprint an open broker always stored.
+std::uint64_t body_hash(const proto::submitted_task& t, std::string_view owner = {});
 
 // What acts when a task is queued (and is not kept with it): its lane's priority, when it
 // may start, and when it may no longer start.

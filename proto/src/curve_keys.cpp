@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "shoal/common/secret_file.hpp"
+
 namespace shoal::proto {
 
 namespace {
@@ -44,7 +46,7 @@ std::string value_of(const std::string& text, std::string_view key, const std::s
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
             value = value.substr(1, value.size() - 2);
         }
-        const std::string key_text(value);
+        std::string key_text(value);
         if (!is_z85_key(key_text)) {
             throw key_file_error(path + ": " + std::string(key) + " is not a 40-character Z85 key");
         }
@@ -130,15 +132,12 @@ std::string read_public_key_file(const std::string& path) {
 }
 
 key_pair read_secret_key_file(const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        throw key_file_error(path + ": cannot read: " + std::strerror(errno));
+    std::string text;
+    try {
+        text = read_secret_file(path, "a secret key");
+    } catch (const secret_file_error& e) {
+        throw key_file_error(e.what());
     }
-    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        throw key_file_error(path +
-                             ": a secret key must be readable by its owner only (chmod 600)");
-    }
-    const std::string text = read_text(path);
     key_pair keys{value_of(text, "public-key", path), value_of(text, "secret-key", path)};
     if (keys.secret_key.empty()) {
         throw key_file_error(

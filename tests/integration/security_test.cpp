@@ -7,14 +7,18 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "broker_test_peer.hpp"
 #include "process/local_cluster.hpp"
 #include "process/wait_until.hpp"
+#include "redis/redis_server.hpp"
+#include "shoal/proto/curve_keys.hpp"
 
 namespace {
 
@@ -78,13 +82,44 @@ class key_dir {
     fs::path root_;
 };
 
+std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
 class SecurityTest : public ::testing::Test {
   protected:
-    SecurityTest()
+    explicit SecurityTest(const std::vector<std::string>& more_broker_args = {})
         : alice_(keys_.add("alice", "clients")),
           ops_(keys_.add("ops", "admins")),
           w1_(keys_.add("w1", "workers")),
-          cluster_({"--secret-key", keys_.broker_secret(), "--keys-dir", keys_.keys()}) {}
+          cluster_(joined({"--secret-key", keys_.broker_secret(), "--keys-dir", keys_.keys()},
+                          more_broker_args)) {}
+
+    // A raw client (tests/support/broker_test_peer.hpp) with a key, after its HELLO: for a
+    // test that chooses the ids. Kept alive by heartbeats while any peer waits.
+    std::unique_ptr<shoal::broker::testing::test_peer> raw_client(const std::string& secret,
+                                                                  const std::string& name) {
+        const auto keys = shoal::proto::load_client_keys(keys_.broker_public(), secret);
+        auto peer = std::make_unique<shoal::broker::testing::test_peer>(
+            context_, cluster_.endpoint(),
+            [keys](zmq::socket_t& s) { shoal::proto::apply_curve_client(s, *keys); });
+        peer->hello_client(name);
+        peer->stay_alive();
+        return peer;
+    }
+    // Authorises a new client key (SIGHUP) and waits until it is served (`inspect workers`
+    // answers with no worker too; `status` would not).
+    std::string add_client(const std::string& name) {
+        const std::string secret = keys_.add(name, "clients");
+        cluster_.broker().signal(SIGHUP);
+        EXPECT_TRUE(wait_until(
+            [&] {
+                return cli_as(secret, {"inspect", "workers", "--timeout", "5"}).status == 0;
+            },
+            30.0));
+        return secret;
+    }
 
     void SetUp() override { ASSERT_FALSE(cluster_.endpoint().empty()); }
 
@@ -127,6 +162,7 @@ class SecurityTest : public ::testing::Test {
         return r.status == 0 && r.out == "5\n";
     }
 
+    zmq::context_t context_{1};
     key_dir keys_;
     std::string alice_;
     std::string ops_;
@@ -207,33 +243,95 @@ TEST_F(SecurityTest, ARemovedKeyIsRefusedAfterSighupAndANewKeyWorksAtOnce) {
     EXPECT_EQ(r.out, "42\n");
 }
 
+// A client's tasks are its key's: another client key is told `unknown` for them, its REVOKE
+// changes nothing and its SUBMIT of the same id is a conflict; an admin key sees them all.
+// Raw peers (tests/support/broker_test_peer.hpp) with keys, so the test chooses the id.
+TEST_F(SecurityTest, AnotherClientKeysTaskIsUnknownToItAndCannotBeRevokedOrTaken) {
+    namespace proto = shoal::proto;
+    const std::string bob = add_client("bob");
+    const auto as_alice = raw_client(alice_, "alice");
+    const auto as_bob = raw_client(bob, "bob");
+
+    // No worker yet: alice's task waits, and bob sees nothing of it.
+    const proto::submitted_task t = shoal::broker::testing::task(7, "add", "\x92\x02\x03");
+    ASSERT_EQ(as_alice->submit({t}).ids.size(), 1u);
+    EXPECT_EQ(as_alice->fetch({t.id}).entries.at(0).state, proto::result_state::pending);
+    EXPECT_EQ(as_bob->fetch({t.id}).entries.at(0).state, proto::result_state::unknown);
+    const proto::accepted taken = as_bob->submit({t});
+    EXPECT_TRUE(taken.ids.empty());
+    ASSERT_EQ(taken.refused.size(), 1u);
+    EXPECT_EQ(taken.refused[0].error.type, "conflict");
+    as_bob->send(proto::revoke{{t.id}, false});
+
+    // The worker runs it (bob's REVOKE did not stop it), and alice alone is told.
+    start_worker("w1", w1_);
+    const auto results = as_alice->results(1, 60.0);
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_EQ(results[0].status, proto::task_status::ok);
+    EXPECT_EQ(results[0].payload, "\x05");
+    EXPECT_EQ(as_bob->fetch({t.id}).entries.at(0).state, proto::result_state::unknown);
+    EXPECT_EQ(as_alice->fetch({t.id}).entries.at(0).state, proto::result_state::done);
+    const auto admin = cli_as(ops_, {"result", t.id.to_hex()});
+    EXPECT_EQ(admin.status, 0) << admin.out;
+    EXPECT_TRUE(contains(admin.out, "5")) << admin.out;
+}
+
+// With Redis the owner is stored with the task and its result (durable_records.hpp): a
+// restarted broker still keeps another key out, both of a task it recovered and of a result
+// only Redis holds.
+struct with_redis {
+    shoal::testing::redis_server redis;
+};
+class SecurityDurableTest : private with_redis, public SecurityTest {
+  protected:
+    SecurityDurableTest() : SecurityTest({"--redis", redis.url()}) {}
+};
+
+TEST_F(SecurityDurableTest, OwnershipOutlivesABrokerRestart) {
+    namespace proto = shoal::proto;
+    const std::string bob = add_client("bob");
+    const proto::submitted_task t = shoal::broker::testing::task(9, "add", "\x92\x14\x16");
+    {
+        const auto as_alice = raw_client(alice_, "alice");
+        ASSERT_EQ(as_alice->submit({t}).ids.size(), 1u);
+    }
+    cluster_.kill_broker();
+    ASSERT_TRUE(cluster_.restart_broker());  // a recovered pending task
+    {
+        const auto as_bob = raw_client(bob, "bob");
+        EXPECT_EQ(as_bob->fetch({t.id}).entries.at(0).state, proto::result_state::unknown);
+        const auto as_alice = raw_client(alice_, "alice");
+        EXPECT_EQ(as_alice->fetch({t.id}).entries.at(0).state, proto::result_state::pending);
+        start_worker("w1", w1_);
+        // Her FETCH of the pending task asked for its result (once Redis has stored it).
+        const auto results = as_alice->results(1, 60.0);
+        ASSERT_EQ(results.size(), 1u);
+        EXPECT_EQ(results[0].payload, "\x2a");
+    }
+    cluster_.kill_broker();
+    ASSERT_TRUE(cluster_.restart_broker());  // a result only Redis holds
+    const auto as_bob = raw_client(bob, "bob");
+    EXPECT_EQ(as_bob->fetch({t.id}).entries.at(0).state, proto::result_state::unknown);
+    const auto as_alice = raw_client(alice_, "alice");
+    const proto::fetched mine = as_alice->fetch({t.id});
+    ASSERT_EQ(mine.entries.at(0).state, proto::result_state::done);
+    ASSERT_TRUE(mine.entries[0].result.has_value());
+    EXPECT_EQ(mine.entries[0].result->payload, "\x2a");  // 20 + 22
+}
+
 // Fail-closed: no configuration that would let everyone in starts a broker.
 TEST(SecurityConfig, ABrokerWithoutAReadableKeyDirectoryOrWithAnOpenSecretRefusesToStart) {
     key_dir keys;
-    auto start = [&](std::vector<std::string> args) {
-        std::vector<std::string> argv{"/bin/sh",
-                                      "-c",
-                                      "exec \"$0\" \"$@\" 2>&1",
-                                      cluster_paths::broker(),
-                                      "--bind",
-                                      "tcp://127.0.0.1:0",
-                                      "--print-endpoint"};
-        argv.insert(argv.end(), args.begin(), args.end());
-        auto p = child_process::spawn(argv);
-        local_cluster::cli_result r;
-        r.out = p.read_all(20.0);
-        r.status = p.wait(20.0);
-        return r;
-    };
-    auto r = start(
+    using shoal::testing::broker_refusal;
+    auto r = broker_refusal(
         {"--secret-key", keys.broker_secret(), "--keys-dir", (keys.root() / "missing").string()});
     EXPECT_EQ(r.status, 2) << r.out;
     EXPECT_TRUE(contains(r.out, "missing")) << r.out;
-    r = start({"--secret-key", keys.broker_secret()});
+    r = broker_refusal({"--secret-key", keys.broker_secret()});
     EXPECT_EQ(r.status, 2) << r.out;
     EXPECT_TRUE(contains(r.out, "keys_dir")) << r.out;
     ::chmod(keys.broker_secret().c_str(), 0644);
-    r = start({"--secret-key", keys.broker_secret(), "--keys-dir", keys.keys()});
+    r = broker_refusal({"--secret-key", keys.broker_secret(), "--keys-dir", keys.keys()});
     EXPECT_EQ(r.status, 2) << r.out;
     EXPECT_TRUE(contains(r.out, "chmod 600")) << r.out;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -68,8 +69,10 @@ inline std::vector<test_peer*>& living_peers() {
 
 class test_peer {
   public:
-    test_peer(zmq::context_t& context, const std::string& endpoint)
-        : peer_(shoal::testing::raw_peer::dealer_to(context, endpoint)) {
+    // `before_connect` sets what must precede connect (CURVE keys, say).
+    test_peer(zmq::context_t& context, const std::string& endpoint,
+              const std::function<void(zmq::socket_t&)>& before_connect = {})
+        : peer_(shoal::testing::raw_peer::dealer_to(context, endpoint, before_connect)) {
         peer_.while_waiting(
             [] {
                 for (test_peer* p : living_peers()) p->heartbeat_if_due();

@@ -70,8 +70,10 @@ class raw_peer {
     // A ROUTER bound to a free port on 127.0.0.1, in a context of its own: a broker's end.
     static raw_peer router_on_loopback() { return raw_peer(); }
     // A DEALER connected to `endpoint`: a client's or a worker's end.
-    static raw_peer dealer_to(zmq::context_t& context, const std::string& endpoint) {
-        return raw_peer(context, endpoint);
+    // `before_connect` sets what must precede connect (CURVE keys, say).
+    static raw_peer dealer_to(zmq::context_t& context, const std::string& endpoint,
+                              const std::function<void(zmq::socket_t&)>& before_connect = {}) {
+        return raw_peer(context, endpoint, before_connect);
     }
     raw_peer(const raw_peer&) = delete;
     raw_peer& operator=(const raw_peer&) = delete;
@@ -144,9 +146,11 @@ class raw_peer {
         socket_.bind("tcp://127.0.0.1:0");
         endpoint_ = socket_.get(zmq::sockopt::last_endpoint);
     }
-    raw_peer(zmq::context_t& context, const std::string& endpoint)
+    raw_peer(zmq::context_t& context, const std::string& endpoint,
+             const std::function<void(zmq::socket_t&)>& before_connect)
         : socket_(context, zmq::socket_type::dealer), endpoint_(endpoint), routed_(false) {
         proto::configure_socket(socket_);
+        if (before_connect) before_connect(socket_);
         socket_.connect(endpoint);
     }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <ranges>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -425,7 +426,7 @@ void durable_store::flush_state() {
             }
         }
         // Not written: kept for the next flush, unless something newer was staged meanwhile.
-        const auto keep = [this, sent, &fields = hash.fields] {
+        const auto keep = [sent, &fields = hash.fields] {
             for (auto& [id, value] : *sent) fields.try_emplace(id, std::move(value));
         };
         const bool queued = connection_.send(p, [keep](redis_batch_result&& r) {
@@ -470,8 +471,8 @@ void durable_store::flush_results() {
         }
         // Not stored: back to the front, in their order, for the next attempt.
         const auto put_back = [this, batch] {
-            for (auto it = batch->rbegin(); it != batch->rend(); ++it) {
-                staged_results_.push_front(std::move(*it));
+            for (staged_result& s : std::views::reverse(*batch)) {
+                staged_results_.push_front(std::move(s));
             }
         };
         const auto retry_later = [this, batch, put_back](const std::string& why) {
@@ -508,14 +509,14 @@ bool durable_store::fetch_results(const std::vector<proto::task_id>& ids, fetch_
     redis_pipeline p;
     for (const proto::task_id& id : ids) p.add("GET", result_key(id));
     return connection_.send(p, [done = std::move(done)](redis_batch_result&& r) {
-        std::vector<std::optional<proto::outcome>> results;
+        std::vector<std::optional<result_record>> results;
         if (!r.delivered) return done(false, results);
         results.reserve(r.replies.size());
         for (const redis_reply& reply : r.replies) {
-            std::optional<proto::outcome> o;
+            std::optional<result_record> o;
             if (reply.type == redis_reply::kind::string) {
                 try {
-                    o = decode_result_record(reply.str).outcome;
+                    o = decode_result_record(reply.str);
                 } catch (const proto::decode_error& e) {
                     spdlog::error("shoal-broker: a stored result is unreadable: {}", e.what());
                 }

@@ -145,9 +145,9 @@ class durable_store {
     // Sends what was staged (leases, results) as one pipeline. Called once per wake-up.
     void flush();
 
-    // ---- fetch: stored results by id (nullopt: none stored)
+    // ---- fetch: stored results by id, with their owners (nullopt: none stored)
     using fetch_callback =
-        std::function<void(bool answered, std::vector<std::optional<proto::outcome>>& results)>;
+        std::function<void(bool answered, std::vector<std::optional<result_record>>& results)>;
     bool fetch_results(const std::vector<proto::task_id>& ids, fetch_callback done);
 
     // The result TTL in milliseconds (SET's PX: relative, so a stepped wall clock changes

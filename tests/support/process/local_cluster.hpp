@@ -107,4 +107,24 @@ class local_cluster {
     std::vector<child_process> workers_;
 };
 
+// A broker that should refuse to start (a bad key, a bad password file): runs shoal-broker on
+// a free loopback port with `args` and returns its exit status and its stdout and stderr
+// together (cli_result).
+inline local_cluster::cli_result broker_refusal(const std::vector<std::string>& args,
+                                                double timeout_s = 20.0) {
+    std::vector<std::string> argv{"/bin/sh",
+                                  "-c",
+                                  "exec \"$0\" \"$@\" 2>&1",
+                                  cluster_paths::broker(),
+                                  "--bind",
+                                  "tcp://127.0.0.1:0",
+                                  "--print-endpoint"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto p = child_process::spawn(argv);
+    local_cluster::cli_result r;
+    r.out = p.read_all(timeout_s);
+    r.status = p.wait(timeout_s);
+    return r;
+}
+
 }  // namespace shoal::testing

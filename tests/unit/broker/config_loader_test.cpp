@@ -172,6 +172,19 @@ TEST(ConfigLoader, BadCommandLineIsAnError) {
               std::string::npos);
 }
 
+TEST(ConfigLoader, TheRedisPasswordComesFromAFileOrTheEnvironmentNeverAFlag) {
+    const daemon_options o =
+        load({"--redis-user", "shoal", "--redis-password-file", "/etc/shoal/redis.password"},
+             {{"SHOAL_REDIS_PASSWORD", "from-env"}});
+    EXPECT_EQ(o.config.redis_user, "shoal");
+    EXPECT_EQ(o.config.redis_password_file, "/etc/shoal/redis.password");
+    EXPECT_EQ(o.config.redis_password, "from-env");
+    EXPECT_NE(error_of([] {
+                  load({"--redis-password", "pw"});
+              }).find("command line"),
+              std::string::npos);
+}
+
 TEST(ConfigLoader, PrintEndpointIsAFlagAndHelpNamesFlagsAndEnvironmentVariables) {
     EXPECT_TRUE(load({"--print-endpoint"}).print_endpoint);
     const auto help = load({"--help"});

@@ -49,6 +49,45 @@ TEST(DurableRecords, TheSameHashGivesTheSameLeadingBytesInBothRecords) {
               encode_task_record(98, 1, sample_task()).substr(0, record_header_bytes));
 }
 
+TEST(DurableRecords, AnOwnedTaskRecordKeepsItsOwnerAndAnUnownedOneIsVersionOne) {
+    const proto::submitted_task t = sample_task();
+    const std::string owned = encode_task_record(5, 6, t, "client:alice");
+    const task_record r = decode_task_record(owned);
+    EXPECT_EQ(r.owner, "client:alice");
+    EXPECT_EQ(r.body_hash, 5u);
+    EXPECT_EQ(r.seq, 6u);
+    EXPECT_EQ(r.task, t);
+    EXPECT_EQ(owned[0], '\x02');
+    // An open broker writes what it always wrote: version 1, no owner bytes.
+    const std::string unowned = encode_task_record(5, 6, t);
+    EXPECT_EQ(unowned[0], '\x01');
+    EXPECT_EQ(owned.size(), unowned.size() + 2 + std::string_view("client:alice").size());
+    EXPECT_EQ(decode_task_record(unowned).owner, "");
+}
+
+TEST(DurableRecords, AnOwnedResultRecordKeepsItsOwnerAndItsHeadMatchesItsTasks) {
+    proto::outcome o;
+    o.id = proto::task_id::random();
+    o.payload = "\x07";
+    const std::string result = encode_result_record(99, o, "worker:w1");
+    const result_record r = decode_result_record(result);
+    EXPECT_EQ(r.owner, "worker:w1");
+    EXPECT_EQ(r.outcome, o);
+    const std::string task = encode_task_record(99, 1, sample_task(), "worker:w1");
+    EXPECT_EQ(task.substr(0, record_header_bytes), result.substr(0, record_header_bytes));
+}
+
+TEST(DurableRecords, ATruncatedOwnerIsADecodeError) {
+    std::string task = encode_task_record(1, 2, sample_task(), "client:bob");
+    task.resize(record_header_bytes + 8 + 2 + 3);  // the owner's length says 10, 3 bytes follow
+    EXPECT_THROW(decode_task_record(task), proto::decode_error);
+    std::string zero = encode_result_record(1, proto::outcome{}, "x");
+    zero[record_header_bytes] = 0;  // an owned record with an empty owner is not one we write
+    EXPECT_THROW(decode_result_record(zero), proto::decode_error);
+    EXPECT_THROW(encode_task_record(1, 2, sample_task(), std::string(70'000, 'a')),
+                 std::length_error);
+}
+
 TEST(DurableRecords, GarbageIsADecodeErrorNotACrash) {
     EXPECT_THROW(decode_task_record(""), proto::decode_error);
     EXPECT_THROW(decode_task_record(std::string(17, '\x01')), proto::decode_error);

@@ -39,6 +39,11 @@ struct broker_config {
     std::string redis;                          // redis://[:password@]host:port[/db], unix:///path
     std::uint64_t redis_result_ttl_s = 86'400;  // how long Redis keeps a result
     std::uint32_t redis_timeout_ms = 2000;      // every Redis call; past it Redis counts as hung
+    // Redis ACL credentials (SECURITY.md): the password from a file readable by its owner
+    // only, or (no flag, no config key) from SHOAL_REDIS_PASSWORD; never on a command line.
+    std::string redis_user;
+    std::string redis_password_file;
+    std::string redis_password;  // set by code or from the environment only
     // Security (SECURITY.md): both set, or neither (an open broker, for a laptop).
     std::string secret_key;  // the broker's NAME.key_secret file: CURVE on
     std::string keys_dir;    // clients/, workers/, admins/ of public keys
