@@ -180,6 +180,19 @@ def _all_rows(res):
         rows.append(Row(f"durable: {label}, {r.get('tasks', 0):,} tasks", "tasks/s", True, vals, target, ok,
                         "peers: their best no-op throughput (Celery and RQ keep tasks in Redis too)" if mode != "memory" else ""))
 
+    # 6b. encryption: the same cluster with CURVE keys (SECURITY.md) beside plaintext
+    c = get(shoal, "curve")
+    if c:
+        for key, label, unit, higher in (("tasks_per_s", f"no-op throughput, {c.get('tasks', 0):,} tasks", "tasks/s", True),
+                                          ("p50_us", f"round trip p50 ({c.get('round_trips', 0):,} sequential)", "us", False),
+                                          ("p99_us", f"round trip p99 ({c.get('round_trips', 0):,} sequential)", "us", False)):
+            plain, curve = get(c, "plain", key), get(c, "curve", key)
+            note = ""
+            if plain and curve:
+                change = (curve / plain - 1) * 100
+                note = f"plaintext {plain:,.0f} {unit} in the same run: CURVE {change:+.1f}%"
+            rows.append(Row(f"with CURVE: {label}", unit, higher, {"shoal": curve}, "", None, note))
+
     # 7. memory
     q = get(shoal, "memory", "queued")
     if q or any(get(res[p], "queued_memory") for p in peers):

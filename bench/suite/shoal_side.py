@@ -2,6 +2,7 @@
 Release build), driven by bench/cluster/cluster_client, one cluster per measurement."""
 
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -20,15 +21,39 @@ class Build:
         self.relay = os.path.join(root, "bench", "zmq_relay")
 
 
+def make_keys(build, folder, workers):
+    """CURVE keys for a secured cluster (SECURITY.md), made by `shoal keygen`: the broker's pair,
+    an authorised key per worker, a client key and an admin key. Returns the paths."""
+    own = os.path.join(folder, "own")
+    authorised = os.path.join(folder, "authorised")
+    names = [("client", "clients"), ("admin", "admins")] + [(f"worker-{i}", "workers") for i in range(workers)]
+    for d in (own, *(os.path.join(authorised, role) for _, role in names)):
+        os.makedirs(d, exist_ok=True)
+    subprocess.run([build.cli, "keygen", "broker", "--dir", folder], check=True, capture_output=True)
+    for name, role in names:
+        subprocess.run([build.cli, "keygen", name, "--dir", own], check=True, capture_output=True)
+        shutil.copy(os.path.join(own, f"{name}.key"), os.path.join(authorised, role))
+    return {"broker_public": os.path.join(folder, "broker.key"),
+            "broker_secret": os.path.join(folder, "broker.key_secret"),
+            "keys_dir": authorised,
+            "secret": lambda name: os.path.join(own, f"{name}.key_secret")}
+
+
 class Cluster:
     """A broker and `workers` workers. With `hosts` (netns.Hosts) the broker and the client run
-    in the hub namespace and worker i in namespace i; otherwise all on loopback."""
+    in the hub namespace and worker i in namespace i; otherwise all on loopback. With `secure`
+    every connection is CURVE-encrypted and authenticated (make_keys)."""
 
-    def __init__(self, build, workers=2, threads=1, processes=1, worker_args=(), broker_args=(), hosts=None):
+    def __init__(self, build, workers=2, threads=1, processes=1, worker_args=(), broker_args=(), hosts=None,
+                 secure=False):
         self.build = build
         self.hosts = hosts
         self.logs = tempfile.mkdtemp(prefix="shoal-bench-")
         self.workers = []
+        self.keys = make_keys(build, os.path.join(self.logs, "keys"), workers) if secure else None
+        if self.keys:
+            broker_args = (*broker_args, "--secret-key", self.keys["broker_secret"], "--keys-dir",
+                           self.keys["keys_dir"])
         hub = hosts.on_hub() if hosts else []
         address = hosts.hub_address if hosts else "127.0.0.1"
         self.broker = Proc([*hub, build.broker, "--bind", f"tcp://{address}:0", "--print-endpoint",
@@ -42,7 +67,8 @@ class Cluster:
             prefix = hosts.on_worker(i) if hosts else []
             self.workers.append(Proc([*prefix, build.worker, "--broker", self.endpoint, "--tasks", build.tasks,
                                       "--name", f"bench-{i}", "--threads", str(threads), "--processes",
-                                      str(processes), "--log-level", "warn", *worker_args],
+                                      str(processes), "--log-level", "warn", *self.key_args(f"worker-{i}"),
+                                      *worker_args],
                                      stderr=open(os.path.join(self.logs, f"worker-{i}.log"), "w")))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -52,15 +78,22 @@ class Cluster:
         self.stop()
         raise RuntimeError(f"only {self.registered()} of {workers} workers registered")
 
+    def key_args(self, name):
+        if not self.keys:
+            return []
+        return ["--broker-key", self.keys["broker_public"], "--key", self.keys["secret"](name)]
+
     def registered(self):
         hub = self.hosts.on_hub() if self.hosts else []
-        r = subprocess.run([*hub, self.build.cli, "inspect", "workers", "--json", "--broker", self.endpoint],
-                           capture_output=True, text=True, timeout=20)
+        r = subprocess.run([*hub, self.build.cli, "inspect", "workers", "--json", "--broker", self.endpoint,
+                            *self.key_args("admin")], capture_output=True, text=True, timeout=20)
         return r.stdout.count('"name"')
 
     def client(self, *args, timeout_s=600):
         hub = self.hosts.on_hub() if self.hosts else []
         env = dict(os.environ, SHOAL_BROKER=self.endpoint)
+        if self.keys:
+            env.update(SHOAL_BROKER_KEY=self.keys["broker_public"], SHOAL_KEY=self.keys["secret"]("client"))
         return run_json([*hub, self.build.client, *map(str, args)], timeout_s, env=env)
 
     def _tail(self, name):
@@ -87,14 +120,35 @@ class Cluster:
 WIDE = ("--concurrency", "1024", "--prefetch", "1024")
 
 
-def throughput(build, tasks, workers=2, hosts=None, broker_args=()):
-    with Cluster(build, workers=workers, worker_args=WIDE, hosts=hosts, broker_args=broker_args) as c:
+def throughput(build, tasks, workers=2, hosts=None, broker_args=(), secure=False):
+    with Cluster(build, workers=workers, worker_args=WIDE, hosts=hosts, broker_args=broker_args,
+                 secure=secure) as c:
         return c.client("throughput", tasks)
 
 
-def latency(build, round_trips):
-    with Cluster(build, workers=2) as c:
+def latency(build, round_trips, secure=False):
+    with Cluster(build, workers=2, secure=secure) as c:
         return c.client("latency", round_trips)
+
+
+def curve(build, tasks, round_trips, runs=3):
+    """What encryption costs: no-op throughput and sequential round trips in plaintext and with
+    CURVE, alternating (plain, curve, plain, curve...) so that a machine that slows down
+    mid-run slows both; the median run of each is kept, all runs beside it."""
+    out = {"tasks": tasks, "round_trips": round_trips}
+    for secure, mode in ((False, "plain"), (True, "curve")):
+        out[mode] = {"throughput_runs": [], "latency_runs": []}
+    for _ in range(runs):
+        for secure, mode in ((False, "plain"), (True, "curve")):
+            out[mode]["throughput_runs"].append(throughput(build, tasks, secure=secure))
+            out[mode]["latency_runs"].append(latency(build, round_trips, secure=secure))
+    for mode in ("plain", "curve"):
+        t = sorted(out[mode]["throughput_runs"], key=lambda r: r["tasks_per_s"])
+        lat = sorted(out[mode]["latency_runs"], key=lambda r: r["p50_us"])
+        out[mode]["tasks_per_s"] = t[len(t) // 2]["tasks_per_s"]
+        out[mode]["p50_us"] = lat[len(lat) // 2]["p50_us"]
+        out[mode]["p99_us"] = sorted(r["p99_us"] for r in lat)[len(lat) // 2]
+    return out
 
 
 def cpu(build, tasks=10, rounds=1):
