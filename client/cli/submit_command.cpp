@@ -38,7 +38,8 @@ submit_options options_from(const submit_args& args) {
 }
 
 // Prints a failed future's error; returns the exit code.
-int report_failure(const global_options& opts, const std::string& id, std::exception_ptr error) {
+int report_failure(const global_options& opts, const std::string& id,
+                   const std::exception_ptr& error) {
     std::string type = "error";
     std::string message;
     std::string where;

@@ -548,7 +548,7 @@ void client_core::send_tasks(const std::vector<remote_state_base*>& tasks) {
     if (!send_submits(*link_, tasks_, tasks)) schedule_resend();
 }
 
-void client_core::send_fetches(std::vector<proto::task_id> ids) {
+void client_core::send_fetches(const std::vector<proto::task_id>& ids) {
     if (ids.empty() || !link_->in_session()) return;  // the next WELCOME asks again
     send_controls();
     if (!send_ids<proto::fetch>(*link_, ids)) schedule_resend();

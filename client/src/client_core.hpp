@@ -123,7 +123,7 @@ class client_core : public std::enable_shared_from_this<client_core> {
 
     // sending (each sends pending controls first: see "Order" above)
     void send_tasks(const std::vector<remote_state_base*>& tasks);
-    void send_fetches(std::vector<proto::task_id> ids);
+    void send_fetches(const std::vector<proto::task_id>& ids);
     template <class Message>
     void send_request(const Message& msg);
     void send_controls();

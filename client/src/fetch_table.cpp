@@ -35,7 +35,7 @@ void fetch_table::fail(const proto::task_id& id, const std::exception_ptr& error
     const entry taken = std::move(it->second);
     entries_.erase(it);
     for (const auto& w : taken.waiters) w->fail(error);
-    for (auto q : taken.queries) {
+    for (auto& q : taken.queries) {
         q.try_set_exception(error);
     }
 }

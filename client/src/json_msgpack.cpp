@@ -70,7 +70,7 @@ std::string base64(std::string_view bytes) {
 }
 
 // The longest non-string map key shown as JSON text (see to_json).
-constexpr std::size_t max_key_text_bytes = 64 * 1024;
+constexpr std::size_t max_key_text_bytes = std::size_t{64} * 1024;
 
 std::string dump(const json& value, int indent) {
     return value.dump(indent, ' ', false, json::error_handler_t::replace);

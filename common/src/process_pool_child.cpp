@@ -88,7 +88,7 @@ response call(const pool_wire::request& request, const function_registry::table&
 // whole chunks, so a request usually costs one poll and one read.
 constexpr auto request_spin = std::chrono::microseconds(50);
 // One read takes a whole batch of small requests, or a large one in few calls.
-constexpr std::size_t request_chunk_bytes = 64 * 1024;
+constexpr std::size_t request_chunk_bytes = std::size_t{64} * 1024;
 
 bool read_request(int fd, pool_wire::frame_reader& reader, std::string& payload) {
     for (;;) {

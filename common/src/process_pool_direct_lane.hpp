@@ -34,7 +34,7 @@ class direct_lane {
   public:
     // Larger requests go through the manager: a write under the mutex must never block (an
     // idle child's socket buffer is empty and holds far more than this).
-    static constexpr std::size_t frame_limit = 16 * 1024;
+    static constexpr std::size_t frame_limit = std::size_t{16} * 1024;
 
     // Whether `call` may go direct at all: no time limit (the manager times those) and small.
     static bool fits(const queued_call& call) noexcept;

@@ -92,6 +92,9 @@ void process_pool_executor::manager::enqueue(queued_call call) {
         [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
         return;
     }
+    // Only a call that was not queued (unknown function, broken pool) gets here: the move
+    // above happens only on the path that returned.
+    // NOLINTNEXTLINE(bugprone-use-after-move)
     if (call.completion->start()) {
         call.completion->fail(
             broken ? std::make_exception_ptr(broken_process_pool("the process pool is broken"))

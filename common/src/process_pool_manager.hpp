@@ -72,7 +72,7 @@ inline constexpr auto max_poll_wait = std::chrono::seconds(1);
 inline constexpr auto child_exit_grace = std::chrono::seconds(2);
 // A parent write to a child that blocks this long means the child is stuck: treat it as lost.
 inline constexpr int send_timeout_seconds = 5;
-inline constexpr std::size_t read_chunk_bytes = 64 * 1024;
+inline constexpr std::size_t read_chunk_bytes = std::size_t{64} * 1024;
 // How long the manager keeps looking for work before it sleeps.
 inline constexpr auto manager_spin = std::chrono::microseconds(50);
 

@@ -17,7 +17,7 @@ std::string demangle(const char* mangled) {
     return status == 0 && readable ? std::string(readable.get()) : std::string(mangled);
 }
 
-exception_description describe(std::exception_ptr error) {
+exception_description describe(const std::exception_ptr& error) {
     if (!error) return {"unknown", "no exception"};
     try {
         std::rethrow_exception(error);

@@ -17,7 +17,7 @@ struct exception_description {
     std::string message;  // what(), or a fixed text for exceptions that are not std::exception
 };
 
-exception_description describe(std::exception_ptr error);
+exception_description describe(const std::exception_ptr& error);
 
 // abi::__cxa_demangle, or the mangled name if it cannot be demangled.
 std::string demangle(const char* mangled);

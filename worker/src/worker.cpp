@@ -4,7 +4,7 @@
 
 namespace shoal {
 
-worker::worker(worker_options options)
+worker::worker(const worker_options& options)
     : core_(std::make_unique<worker_detail::worker_core>(options)) {}
 
 worker::~worker() = default;

@@ -124,7 +124,7 @@ void worker_core::start_on_process_pool(job& j) {
 void worker_core::watch_pool_future(job& j) {
     // Runs on a pool's thread (or here, if already done): hop to the loop through the gate.
     j.pool_future.add_done_callback(
-        [gate = gate_, this, number = j.number](concurrent::future<std::string> done) {
+        [gate = gate_, this, number = j.number](const concurrent::future<std::string>& done) {
             gate->post([this, number, done] { on_pool_finished(number, done); });
         });
 }

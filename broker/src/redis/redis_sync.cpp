@@ -121,33 +121,33 @@ std::vector<std::string> durability_warnings(redis_sync& redis) {
     const std::string save = config_value(redis, "save", available);
     const std::string fsync = config_value(redis, "appendfsync", available);
     if (!available) {
-        warnings.push_back(
+        warnings.emplace_back(
             "cannot read Redis's CONFIG (disabled or renamed?): eviction and persistence "
             "settings are unchecked");
         return warnings;
     }
     if (policy != "noeviction") {
         // Even with maxmemory 0 (no limit yet): one CONFIG SET maxmemory away from evicting.
-        warnings.push_back(fmt::format(
+        warnings.emplace_back(fmt::format(
             "Redis's maxmemory-policy is '{}' (maxmemory {}): Redis may evict queued tasks and "
             "results; set maxmemory-policy noeviction",
             policy, maxmemory));
     }
     if (aof != "yes" && save.empty()) {
-        warnings.push_back(
+        warnings.emplace_back(
             "Redis has persistence off (appendonly no, no save points): a Redis restart loses "
             "every task and result; set appendonly yes");
     } else if (aof != "yes") {
-        warnings.push_back(fmt::format(
+        warnings.emplace_back(fmt::format(
             "Redis persists by snapshots only (appendonly no, save '{}'): a Redis crash loses "
             "the tasks accepted since the last snapshot; set appendonly yes",
             save));
     } else if (fsync == "no") {
-        warnings.push_back(
+        warnings.emplace_back(
             "Redis's appendfsync is 'no': a machine crash may lose up to ~30 s of accepted "
             "tasks; 'everysec' bounds it to ~1 s, 'always' to none");
     } else if (fsync == "everysec") {
-        warnings.push_back(
+        warnings.emplace_back(
             "Redis's appendfsync is 'everysec': a power cut may lose about the last second of "
             "accepted tasks and stored results (acknowledged = in Redis's memory, on disk "
             "within a second); set appendfsync always for acknowledged = on disk");

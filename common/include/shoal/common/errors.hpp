@@ -91,9 +91,10 @@ class terminated_error : public error {
 //     throw shoal::retry_task("try again");      // the broker's own delay
 class retry_task : public error {
   public:
-    explicit retry_task(std::string reason = "the task asked to be retried") : error(reason) {}
+    explicit retry_task(const std::string& reason = "the task asked to be retried")
+        : error(reason) {}
     explicit retry_task(std::optional<std::chrono::milliseconds> countdown,
-                        std::string reason = "the task asked to be retried")
+                        const std::string& reason = "the task asked to be retried")
         : error(reason), countdown_(countdown) {
         if (countdown_ && countdown_->count() < 0) countdown_ = std::chrono::milliseconds(0);
     }

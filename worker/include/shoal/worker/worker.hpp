@@ -32,7 +32,7 @@ class worker_core;
 class worker {
   public:
     // Throws std::invalid_argument for options that cannot work (see resolve()).
-    explicit worker(worker_options options = {});
+    explicit worker(const worker_options& options = {});
     ~worker();
     worker(const worker&) = delete;
     worker& operator=(const worker&) = delete;
