@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libcpp-httplib-dev
   nlohmann-json3-dev libexpected-dev
   python3 python3-zmq python3-msgpack
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format-14 clang-tidy-14
   iproute2 iptables procps
   faketime
 )
