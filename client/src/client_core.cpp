@@ -354,7 +354,7 @@ void client_core::resend_everything() {
     std::vector<proto::task_id> ids = tasks_.accepted_ids();
     std::vector<proto::task_id> more = fetches_.ids();
     ids.insert(ids.end(), more.begin(), more.end());
-    send_fetches(std::move(ids));
+    send_fetches(ids);
     // 4. Requests the old session never answered.
     control_.for_each_request([this](const proto::inspect& m) { send_request(m); },
                               [this](const proto::purge& m) { send_request(m); });
@@ -616,7 +616,7 @@ void client_core::poll_now() {
     }
     poll_ids_.clear();
     poll_interval_s_ = std::min(poll_interval_s_ * 2, options_.fetch_poll_max_s);
-    send_fetches(std::move(ids));  // when not in a session, the next WELCOME asks anyway
+    send_fetches(ids);  // when not in a session, the next WELCOME asks anyway
 }
 
 void client_core::arm_repair() {
@@ -654,7 +654,7 @@ void client_core::repair() {
                       states.size());
         send_tasks(states);
     }
-    if (!ask.empty()) send_fetches(std::move(ask));
+    if (!ask.empty()) send_fetches(ask);
     arm_repair();
 }
 

@@ -33,9 +33,9 @@ proto::outcome error_outcome(const proto::task_id& id, proto::task_status status
     return o;
 }
 
-proto::outcome failed_outcome(const proto::task_id& id, std::exception_ptr error,
+proto::outcome failed_outcome(const proto::task_id& id, const std::exception_ptr& error,
                               const std::string& worker) {
-    auto [type, message] = describe(std::move(error));
+    auto [type, message] = describe(error);
     return error_outcome(id, proto::task_status::failed, std::move(type), std::move(message),
                          worker);
 }

@@ -26,7 +26,7 @@ proto::outcome error_outcome(const proto::task_id& id, proto::task_status status
                              std::string message, const std::string& worker);
 // failed, with the exception's demangled type and message (a shoal::retry_task: type
 // "shoal::retry", its reason as message).
-proto::outcome failed_outcome(const proto::task_id& id, std::exception_ptr error,
+proto::outcome failed_outcome(const proto::task_id& id, const std::exception_ptr& error,
                               const std::string& worker);
 // A shoal::retry_task's countdown in milliseconds (finished_task::retry_countdown_ms); nullopt
 // for any other exception, or a retry_task without one.

@@ -93,7 +93,7 @@ class worker_core {
     void cancel(std::uint64_t number, bool terminate);
     void finish(std::uint64_t number, proto::outcome outcome,
                 std::optional<std::uint64_t> retry_countdown_ms = {});
-    void finish_failed(std::uint64_t number, std::exception_ptr error);
+    void finish_failed(std::uint64_t number, const std::exception_ptr& error);
     std::optional<proto::outcome> end_outcome(const job& j, const std::exception_ptr& error) const;
     std::size_t busy_jobs() const noexcept;
     void resume_parked();

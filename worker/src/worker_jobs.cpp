@@ -316,11 +316,11 @@ void worker_core::cancel(std::uint64_t number, bool terminate) {
     j.stop.request_stop();
 }
 
-void worker_core::finish_failed(std::uint64_t number, std::exception_ptr error) {
+void worker_core::finish_failed(std::uint64_t number, const std::exception_ptr& error) {
     const auto it = jobs_.find(number);
     if (it == jobs_.end()) return;
     auto countdown = retry_countdown_ms(error);
-    finish(number, failed_outcome(it->second.task.id, std::move(error), options_.name), countdown);
+    finish(number, failed_outcome(it->second.task.id, error, options_.name), countdown);
 }
 
 void worker_core::finish(std::uint64_t number, proto::outcome outcome,

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
-#include <ranges>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -471,8 +470,8 @@ void durable_store::flush_results() {
         }
         // Not stored: back to the front, in their order, for the next attempt.
         const auto put_back = [this, batch] {
-            for (staged_result& s : std::views::reverse(*batch)) {
-                staged_results_.push_front(std::move(s));
+            for (auto it = batch->rbegin(); it != batch->rend(); ++it) {
+                staged_results_.push_front(std::move(*it));
             }
         };
         const auto retry_later = [this, batch, put_back](const std::string& why) {

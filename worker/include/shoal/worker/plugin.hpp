@@ -43,6 +43,7 @@ void load_task_library(const std::string& path, task_registry& registry);
 
 // Defines the entry point: SHOAL_TASK_PLUGIN(registry) { registry.define(...); }
 // (registry_name is a parameter's name: it cannot be parenthesised.)
-// NOLINTNEXTLINE(bugprone-macro-parentheses)
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define SHOAL_TASK_PLUGIN(registry_name) \
     extern "C" void shoal_register_tasks(::shoal::task_registry& registry_name)
+// NOLINTEND(bugprone-macro-parentheses)
