@@ -8,6 +8,9 @@
 // Each bad message is refused (an ERROR, or ignored) and counted in INSPECT stats; results
 // that were not the sender's to report never reach a client; and after each case the broker
 // is still running and a fresh good client gets correct results. Every wait is bounded.
+// Every case runs twice: against an open broker, and against one with CURVE keys (SECURITY.md),
+// where the hostile peers hold authorised keys (a worker key, which may say HELLO as a client
+// or a worker) and a plaintext ZMTP session gets nothing at all.
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -23,7 +26,9 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -35,6 +40,7 @@
 #include <gtest/gtest.h>
 
 #include "broker_test_peer.hpp"
+#include "process/key_dir.hpp"
 #include "process/local_cluster.hpp"
 #include "process/wait_until.hpp"
 #include "shoal/client/client.hpp"
@@ -382,12 +388,45 @@ std::string error_code_of(const shoal::broker::testing::raw_message& m) {
 
 // ---------------------------------------------------------------------------------------------
 
-class HostileInputTest : public ::testing::Test {
+// The parameter: whether the broker has CURVE keys.
+class HostileInputTest : public ::testing::TestWithParam<bool> {
   protected:
+    HostileInputTest()
+        : keys_(GetParam() ? std::make_unique<shoal::testing::key_dir>() : nullptr),
+          cluster_(broker_args(keys_.get())) {}
+
+    // Liveness 2 s (heartbeats every 100 ms): a test peer that is briefly not polled, e.g.
+    // on a loaded machine or under ASan, is not declared dead in the middle of a case. With
+    // keys: "peer" (a worker key) for the hostile peers, "admin" for the inspectors, "w1" for
+    // the real worker and "client" for the good client.
+    static std::vector<std::string> broker_args(shoal::testing::key_dir* keys) {
+        std::vector<std::string> args{"--heartbeat-ms", "100", "--liveness", "20"};
+        if (keys != nullptr) {
+            keys->add("peer", "workers");
+            keys->add("w1", "workers");
+            keys->add("admin", "admins");
+            keys->add("client", "clients");
+            args.insert(args.end(),
+                        {"--secret-key", keys->broker_secret(), "--keys-dir", keys->keys()});
+        }
+        return args;
+    }
+    bool secure() const { return keys_ != nullptr; }
+    // What a raw socket of NAME sets before it connects: its key, or nothing when open.
+    std::function<void(zmq::socket_t&)> curve(const std::string& name) const {
+        if (!keys_) return {};
+        return keys_->curve_setup(name);
+    }
+
     void SetUp() override {
         ASSERT_FALSE(cluster_.endpoint().empty());
         port_ = std::stoi(cluster_.endpoint().substr(cluster_.endpoint().rfind(':') + 1));
-        cluster_.add_worker("w1");
+        if (keys_) {
+            cluster_.add_worker(
+                "w1", {"--broker-key", keys_->broker_public(), "--key", keys_->secret("w1")});
+        } else {
+            cluster_.add_worker("w1");
+        }
         // The real worker is registered before anything else happens (the unknown-task rule
         // then applies at once, and the good client has someone to run its tasks).
         ASSERT_TRUE(wait_until([&] { return stat(stats(), "workers") == 1; }, 30.0))
@@ -396,7 +435,7 @@ class HostileInputTest : public ::testing::Test {
 
     // INSPECT stats from a fresh client session, as name -> value (ints only).
     counters stats() {
-        test_peer p(context_, cluster_.endpoint());
+        test_peer p(context_, cluster_.endpoint(), curve("admin"));
         p.hello_client("hostile-inspector");
         const proto::report r = p.inspect("stats");
         p.send(proto::bye{"inspected"});
@@ -428,7 +467,12 @@ class HostileInputTest : public ::testing::Test {
         SCOPED_TRACE("after " + after_what);
         ASSERT_TRUE(cluster_.broker().running()) << "the broker died";
         {
-            shoal::client good(cluster_.endpoint());
+            shoal::client_options options;
+            if (keys_) {
+                options.broker_key_file = keys_->broker_public();
+                options.key_file = keys_->secret("client");
+            }
+            shoal::client good(cluster_.endpoint(), options);
             std::vector<std::tuple<long, long>> args;
             for (long i = 0; i < 25; ++i) args.emplace_back(i, 1000 + i);
             auto futures = good.submit_many(shoal_examples::add, args);
@@ -467,7 +511,7 @@ class HostileInputTest : public ::testing::Test {
     void wait_for_credit(const std::string& worker_name, std::int64_t credit) {
         const bool ok = wait_until(
             [&] {
-                test_peer p(context_, cluster_.endpoint());
+                test_peer p(context_, cluster_.endpoint(), curve("admin"));
                 p.hello_client("hostile-inspector");
                 const proto::report r = p.inspect("workers");
                 p.send(proto::bye{"inspected"});
@@ -486,7 +530,7 @@ class HostileInputTest : public ::testing::Test {
     }
     // The worker an active task is held by, from INSPECT active ("" if it is not active).
     std::string holder_of(const proto::task_id& id) {
-        test_peer p(context_, cluster_.endpoint());
+        test_peer p(context_, cluster_.endpoint(), curve("admin"));
         p.hello_client("hostile-inspector");
         const proto::report r = p.inspect("active");
         p.send(proto::bye{"inspected"});
@@ -498,16 +542,15 @@ class HostileInputTest : public ::testing::Test {
 
     // The fake workers (test_peer) offer only "hostile_task" or "hostile_nobody": the real
     // worker never takes those, so which task goes where is up to each test.
-    // Liveness 2 s (heartbeats every 100 ms): a test peer that is briefly not polled, e.g.
-    // on a loaded machine or under ASan, is not declared dead in the middle of a case.
-    local_cluster cluster_{{"--heartbeat-ms", "100", "--liveness", "20"}};
+    std::unique_ptr<shoal::testing::key_dir> keys_;  // before cluster_: the broker reads them
+    local_cluster cluster_;
     zmq::context_t context_;
     int port_ = 0;
 };
 
 // ---- 1. raw TCP junk ------------------------------------------------------------------------
 
-TEST_F(HostileInputTest, RawTcpJunkBelowZeroMqLeavesTheBrokerServing) {
+TEST_P(HostileInputTest, RawTcpJunkBelowZeroMqLeavesTheBrokerServing) {
     std::mt19937 rng(20261121);
     auto junk = [&](std::size_t n) {
         std::string s(n, '\0');
@@ -515,10 +558,24 @@ TEST_F(HostileInputTest, RawTcpJunkBelowZeroMqLeavesTheBrokerServing) {
         return s;
     };
 
+    // With keys, a hand-made plaintext (NULL) session gets nothing: the message never reaches
+    // the broker, and the connection is closed.
+    if (secure()) {
+        const counters before = stats();
+        raw_zmtp s(port_);
+        (void)s.handshake();
+        (void)s.conn().send_all(
+            zmtp_message({"SHOAL1", std::string(1, '\x01'),
+                          proto::encode(hello_of(proto::peer_role::client, "raw-zmtp"))}),
+            2.0);
+        EXPECT_FALSE(s.read_message(3.0)) << "a plaintext session was answered";
+        EXPECT_TRUE(s.conn().closed_by_peer(10.0)) << "a plaintext session was kept open";
+        EXPECT_EQ(delta(before, stats(), "invalid_messages"), 0);
+    }
     // First (no junk in flight yet), a hand-made ZMTP session is a real one: a message with a
     // wrong version reaches the broker, is answered ERROR bad_version on the same connection,
     // and counted.
-    {
+    if (!secure()) {
         const counters before = stats();
         raw_zmtp s(port_);
         ASSERT_TRUE(s.handshake());
@@ -568,34 +625,38 @@ TEST_F(HostileInputTest, RawTcpJunkBelowZeroMqLeavesTheBrokerServing) {
         ASSERT_TRUE(c.send_all(zmtp_greeting("JUNK") + zmtp_ready_dealer()));
         EXPECT_TRUE(c.closed_by_peer(10.0)) << "a greeting with mechanism JUNK was not refused";
     }
-    // A full handshake, then a truncated frame (and a truncated long frame), then gone.
-    for (int i = 0; i < 10; ++i) {
-        raw_zmtp s(port_);
-        ASSERT_TRUE(s.handshake()) << "handshake " << i;
-        std::string partial = i % 2 == 0 ? std::string("\x01\x06SHO", 5)
-                                         : std::string("\x02", 1) + be(1000, 8) + junk(100);
-        (void)s.conn().send_all(partial, 2.0);
-        if (i % 3 == 0) s.conn().abort();
-    }
-    // Declared frame lengths past the socket's ceiling (proto::socket_max_frame_bytes): the
-    // broker drops the connection instead of waiting for (or allocating) them.
-    for (const std::uint64_t huge :
-         {std::uint64_t{proto::socket_max_frame_bytes} + 1, std::uint64_t{1} << 40,
-          ~std::uint64_t{0}, std::uint64_t{1} << 63}) {
-        raw_zmtp s(port_);
-        ASSERT_TRUE(s.handshake());
-        (void)s.conn().send_all(std::string("\x02", 1) + be(huge, 8) + junk(64), 2.0);
-        EXPECT_TRUE(s.conn().closed_by_peer(10.0))
-            << "a frame declaring " << huge << " bytes was not refused";
-    }
-    // A large frame under the ceiling, abandoned a little way in.
-    {
-        raw_zmtp s(port_);
-        ASSERT_TRUE(s.handshake());
-        (void)s.conn().send_all(
-            std::string("\x01\x06SHOAL1\x01\x01\x01\x02", 12) + be(32u << 20, 8) + junk(1 << 16),
-            5.0);
-        s.conn().abort();
+    // Frames after a completed plaintext handshake (a keyed broker never completes one for a
+    // plaintext peer: checked above; an authenticated peer's messages are the cases below).
+    if (!secure()) {
+        // A full handshake, then a truncated frame (and a truncated long frame), then gone.
+        for (int i = 0; i < 10; ++i) {
+            raw_zmtp s(port_);
+            ASSERT_TRUE(s.handshake()) << "handshake " << i;
+            std::string partial = i % 2 == 0 ? std::string("\x01\x06SHO", 5)
+                                             : std::string("\x02", 1) + be(1000, 8) + junk(100);
+            (void)s.conn().send_all(partial, 2.0);
+            if (i % 3 == 0) s.conn().abort();
+        }
+        // Declared frame lengths past the socket's ceiling (proto::socket_max_frame_bytes): the
+        // broker drops the connection instead of waiting for (or allocating) them.
+        for (const std::uint64_t huge :
+             {std::uint64_t{proto::socket_max_frame_bytes} + 1, std::uint64_t{1} << 40,
+              ~std::uint64_t{0}, std::uint64_t{1} << 63}) {
+            raw_zmtp s(port_);
+            ASSERT_TRUE(s.handshake());
+            (void)s.conn().send_all(std::string("\x02", 1) + be(huge, 8) + junk(64), 2.0);
+            EXPECT_TRUE(s.conn().closed_by_peer(10.0))
+                << "a frame declaring " << huge << " bytes was not refused";
+        }
+        // A large frame under the ceiling, abandoned a little way in.
+        {
+            raw_zmtp s(port_);
+            ASSERT_TRUE(s.handshake());
+            (void)s.conn().send_all(std::string("\x01\x06SHOAL1\x01\x01\x01\x02", 12) +
+                                        be(32u << 20, 8) + junk(1 << 16),
+                                    5.0);
+            s.conn().abort();
+        }
     }
 
     // 200 connections opened and dropped (in waves, half reset, half with a partial
@@ -627,7 +688,7 @@ TEST_F(HostileInputTest, RawTcpJunkBelowZeroMqLeavesTheBrokerServing) {
 
 // A client session: every mutated SUBMIT, FETCH and INSPECT gets exactly one reply, an ERROR
 // exactly when the codec refuses the body (with the codec's code), and each ERROR is counted.
-TEST_F(HostileInputTest, FlippedClientMessagesAreEachAnsweredAndCounted) {
+TEST_P(HostileInputTest, FlippedClientMessagesAreEachAnsweredAndCounted) {
     std::mt19937 rng(5);
     proto::submit base_submit;
     for (int i = 0; i < 3; ++i) {
@@ -642,7 +703,7 @@ TEST_F(HostileInputTest, FlippedClientMessagesAreEachAnsweredAndCounted) {
     const std::string inspect_body = proto::encode(proto::inspect{"stats"});
 
     const counters before = stats();
-    test_peer fuzz(context_, cluster_.endpoint());
+    test_peer fuzz(context_, cluster_.endpoint(), curve("peer"));
     fuzz.hello_client("fuzz-client");
     int errors = 0;
     int refused_by_codec = 0;
@@ -697,7 +758,7 @@ TEST_F(HostileInputTest, FlippedClientMessagesAreEachAnsweredAndCounted) {
 // The broker counts exactly the bodies the codec refuses as invalid, answers each with an
 // ERROR, and counts every readable DONE entry (all for unknown tasks) as a late result;
 // none of them reaches a client.
-TEST_F(HostileInputTest, FlippedAndTruncatedWorkerMessagesAreCountedExactly) {
+TEST_P(HostileInputTest, FlippedAndTruncatedWorkerMessagesAreCountedExactly) {
     std::mt19937 rng(6);
     proto::done base_done;
     std::vector<proto::task_id> unknown_ids;
@@ -714,13 +775,13 @@ TEST_F(HostileInputTest, FlippedAndTruncatedWorkerMessagesAreCountedExactly) {
     const std::string ready_body = proto::encode(proto::ready{2});
 
     // A client that watches: it asks for the unknown ids first, and must never get a RESULT.
-    test_peer watcher(context_, cluster_.endpoint());
+    test_peer watcher(context_, cluster_.endpoint(), curve("peer"));
     watcher.hello_client("watcher");
     for (const auto& e : watcher.fetch(unknown_ids).entries)
         EXPECT_EQ(e.state, proto::result_state::unknown);
 
     const counters before = stats();
-    test_peer fuzz(context_, cluster_.endpoint());
+    test_peer fuzz(context_, cluster_.endpoint(), curve("peer"));
     fuzz.hello_worker({"hostile_nobody"}, 2, 0, "fuzz-worker");
     int expected_invalid = 0;
     std::int64_t expected_late = 0;
@@ -781,7 +842,7 @@ TEST_F(HostileInputTest, FlippedAndTruncatedWorkerMessagesAreCountedExactly) {
 
 // Every prefix of a SUBMIT body is refused whole (nothing accepted), as truncated (or as
 // claiming more elements than it has bytes), and counted.
-TEST_F(HostileInputTest, EveryTruncatedSubmitIsRefusedAndCounted) {
+TEST_P(HostileInputTest, EveryTruncatedSubmitIsRefusedAndCounted) {
     std::mt19937 rng(7);
     proto::submit s;
     for (int i = 0; i < 4; ++i) s.tasks.push_back(hostile_task(random_id(rng), "add"));
@@ -789,7 +850,7 @@ TEST_F(HostileInputTest, EveryTruncatedSubmitIsRefusedAndCounted) {
     const std::string body = proto::encode(s);
 
     const counters before = stats();
-    test_peer client(context_, cluster_.endpoint());
+    test_peer client(context_, cluster_.endpoint(), curve("peer"));
     client.hello_client("truncating-client");
     for (std::size_t n = 0; n < body.size(); ++n) {
         const auto verdict = decode_verdict<proto::submit>(body.substr(0, n));
@@ -818,14 +879,14 @@ TEST_F(HostileInputTest, EveryTruncatedSubmitIsRefusedAndCounted) {
 
 // Mutated HELLOs on an established worker session: each gets WELCOME (counted as a repeated
 // HELLO) or an ERROR (counted as invalid), and a refused HELLO leaves the session as it was.
-TEST_F(HostileInputTest, FlippedHellosAreEachAnsweredAndCounted) {
+TEST_P(HostileInputTest, FlippedHellosAreEachAnsweredAndCounted) {
     std::mt19937 rng(8);
     const proto::hello base =
         hello_of(proto::peer_role::worker, "fuzz-hello", 2, 1, {"hostile_nobody", "x"});
     const std::string hello_body = proto::encode(base);
 
     const counters before = stats();
-    test_peer fuzz(context_, cluster_.endpoint());
+    test_peer fuzz(context_, cluster_.endpoint(), curve("peer"));
     fuzz.hello_worker({"hostile_nobody"}, 1, 0, "fuzz-hello");
     int welcomes = 0;
     int errors = 0;
@@ -864,7 +925,7 @@ TEST_F(HostileInputTest, FlippedHellosAreEachAnsweredAndCounted) {
 
 // The envelope too: version, command byte and frame count mutated, from a peer without a
 // session, fire and forget. Each message with a wrong version or frame count is invalid.
-TEST_F(HostileInputTest, MutatedEnvelopesAreDroppedAndCounted) {
+TEST_P(HostileInputTest, MutatedEnvelopesAreDroppedAndCounted) {
     std::mt19937 rng(9);
     const std::vector<std::pair<proto::command, std::string>> bases{
         {proto::command::submit,
@@ -875,7 +936,7 @@ TEST_F(HostileInputTest, MutatedEnvelopesAreDroppedAndCounted) {
         {proto::command::heartbeat, proto::encode(proto::heartbeat{})},
     };
     const counters before = stats();
-    test_peer fuzz(context_, cluster_.endpoint());
+    test_peer fuzz(context_, cluster_.endpoint(), curve("peer"));
     int surely_invalid = 0;
     int errors = 0;
     for (int i = 0; i < 2000; ++i) {
@@ -917,12 +978,12 @@ TEST_F(HostileInputTest, MutatedEnvelopesAreDroppedAndCounted) {
 
 // Worker commands (and broker replies) from a client: ERROR unexpected, each counted, and
 // nothing changes: a DONE naming a real queued task does not finish it.
-TEST_F(HostileInputTest, WorkerCommandsFromAClientAreRefusedAndCounted) {
+TEST_P(HostileInputTest, WorkerCommandsFromAClientAreRefusedAndCounted) {
     std::mt19937 rng(10);
-    test_peer worker(context_, cluster_.endpoint());
+    test_peer worker(context_, cluster_.endpoint(), curve("peer"));
     worker.hello_worker({"hostile_task"}, 1, 0, "fake-worker");  // no credit yet
 
-    test_peer client(context_, cluster_.endpoint());
+    test_peer client(context_, cluster_.endpoint(), curve("peer"));
     client.hello_client("misbehaving-client");
     const proto::task_id queued = random_id(rng);
     ASSERT_EQ(client.submit({hostile_task(queued)}).ids.size(), 1u);
@@ -931,7 +992,7 @@ TEST_F(HostileInputTest, WorkerCommandsFromAClientAreRefusedAndCounted) {
     const counters before = stats();
     // Before HELLO, from another peer: not_registered.
     {
-        test_peer stranger(context_, cluster_.endpoint());
+        test_peer stranger(context_, cluster_.endpoint(), curve("peer"));
         stranger.send(done_for(queued, 1, "forged-before-hello", 1));
         EXPECT_EQ(stranger.expect_error(10.0).code, "not_registered");
     }
@@ -989,13 +1050,13 @@ TEST_F(HostileInputTest, WorkerCommandsFromAClientAreRefusedAndCounted) {
 
 // A second HELLO on an established session ends that session (its tasks go back with the next
 // attempt, so the old attempt's DONE is late) and is counted; a refused HELLO changes nothing.
-TEST_F(HostileInputTest, ASecondHelloIsCountedAndTheOldSessionIsNotTrusted) {
+TEST_P(HostileInputTest, ASecondHelloIsCountedAndTheOldSessionIsNotTrusted) {
     std::mt19937 rng(11);
-    test_peer worker(context_, cluster_.endpoint());
+    test_peer worker(context_, cluster_.endpoint(), curve("peer"));
     worker.hello_worker({"hostile_task"}, 1, 0, "twice");
     worker.send(proto::ready{1});
     ASSERT_NO_FATAL_FAILURE(wait_for_credit("twice", 1));
-    test_peer client(context_, cluster_.endpoint());
+    test_peer client(context_, cluster_.endpoint(), curve("peer"));
     client.hello_client("asker");
     const proto::task_id id = random_id(rng);
     ASSERT_EQ(client.submit({hostile_task(id)}).ids.size(), 1u);
@@ -1051,16 +1112,16 @@ TEST_F(HostileInputTest, ASecondHelloIsCountedAndTheOldSessionIsNotTrusted) {
 // DONE from a worker for tasks that do not exist, that are queued but were never dispatched,
 // that another worker holds, or that are finished already: each ignored and counted, and only
 // the holder's result reaches the client and FETCH.
-TEST_F(HostileInputTest, DoneForUnknownOrAnotherWorkersTasksIsIgnoredAndCounted) {
+TEST_P(HostileInputTest, DoneForUnknownOrAnotherWorkersTasksIsIgnoredAndCounted) {
     std::mt19937 rng(12);
-    test_peer holder(context_, cluster_.endpoint());
+    test_peer holder(context_, cluster_.endpoint(), curve("peer"));
     holder.hello_worker({"hostile_task"}, 1, 0, "holder");
-    test_peer other(context_, cluster_.endpoint());
+    test_peer other(context_, cluster_.endpoint(), curve("peer"));
     other.hello_worker({"hostile_task"}, 1, 0, "other");  // never given credit
     holder.send(proto::ready{1});
     ASSERT_NO_FATAL_FAILURE(wait_for_credit("holder", 1));
 
-    test_peer client(context_, cluster_.endpoint());
+    test_peer client(context_, cluster_.endpoint(), curve("peer"));
     client.hello_client("submitter");
     const proto::task_id held = random_id(rng);
     const proto::task_id waiting = random_id(rng);
@@ -1143,5 +1204,10 @@ TEST_F(HostileInputTest, DoneForUnknownOrAnotherWorkersTasksIsIgnoredAndCounted)
     EXPECT_EQ(done_by["other"], 0);
     expect_a_good_client_is_served("DONE for unknown and foreign tasks");
 }
+
+INSTANTIATE_TEST_SUITE_P(OpenAndKeyed, HostileInputTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                             return param.param ? "Curve" : "Plaintext";
+                         });
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker_test_peer.hpp"
+#include "process/key_dir.hpp"
 #include "process/local_cluster.hpp"
 #include "process/wait_until.hpp"
 #include "redis/redis_server.hpp"
@@ -25,62 +26,13 @@ namespace {
 namespace fs = std::filesystem;
 using shoal::testing::child_process;
 using shoal::testing::cluster_paths;
+using shoal::testing::key_dir;
 using shoal::testing::local_cluster;
 using shoal::testing::wait_until;
 
 bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
 }
-
-// A fresh directory of keys: the broker's pair, and one pair per peer in its role's folder.
-class key_dir {
-  public:
-    key_dir() {
-        std::string pattern = (fs::temp_directory_path() / "shoal-keys-XXXXXX").string();
-        root_ = ::mkdtemp(pattern.data());
-        for (const char* role : {"clients", "workers", "admins"})
-            fs::create_directories(root_ / "keys" / role);
-        fs::create_directories(root_ / "own");
-        keygen("broker", root_);
-    }
-    ~key_dir() {
-        std::error_code ignored;
-        fs::remove_all(root_, ignored);
-    }
-    key_dir(const key_dir&) = delete;
-    key_dir& operator=(const key_dir&) = delete;
-
-    // Makes NAME's pair in own/ and, for a role folder, authorises its public half.
-    std::string add(const std::string& name, const std::string& role_folder) {
-        keygen(name, root_ / "own");
-        if (!role_folder.empty()) authorise(name, role_folder);
-        return secret(name);
-    }
-    void authorise(const std::string& name, const std::string& role_folder) const {
-        fs::copy_file(root_ / "own" / (name + ".key"),
-                      root_ / "keys" / role_folder / (name + ".key"));
-    }
-    void revoke(const std::string& name, const std::string& role_folder) const {
-        fs::remove(root_ / "keys" / role_folder / (name + ".key"));
-    }
-    std::string secret(const std::string& name) const {
-        return (root_ / "own" / (name + ".key_secret")).string();
-    }
-    std::string broker_public() const { return (root_ / "broker.key").string(); }
-    std::string broker_secret() const { return (root_ / "broker.key_secret").string(); }
-    std::string keys() const { return (root_ / "keys").string(); }
-    const fs::path& root() const { return root_; }
-
-  private:
-    static void keygen(const std::string& name, const fs::path& dir) {
-        auto p =
-            child_process::spawn({cluster_paths::cli(), "keygen", name, "--dir", dir.string()});
-        const std::string out = p.read_all(20.0);
-        ASSERT_EQ(p.wait(20.0), 0) << out;
-    }
-
-    fs::path root_;
-};
 
 std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
     a.insert(a.end(), b.begin(), b.end());
@@ -96,14 +48,11 @@ class SecurityTest : public ::testing::Test {
           cluster_(joined({"--secret-key", keys_.broker_secret(), "--keys-dir", keys_.keys()},
                           more_broker_args)) {}
 
-    // A raw client (tests/support/broker_test_peer.hpp) with a key, after its HELLO: for a
+    // A raw client (tests/support/broker_test_peer.hpp) with NAME's key, after its HELLO: for a
     // test that chooses the ids. Kept alive by heartbeats while any peer waits.
-    std::unique_ptr<shoal::broker::testing::test_peer> raw_client(const std::string& secret,
-                                                                  const std::string& name) {
-        const auto keys = shoal::proto::load_client_keys(keys_.broker_public(), secret);
+    std::unique_ptr<shoal::broker::testing::test_peer> raw_client(const std::string& name) {
         auto peer = std::make_unique<shoal::broker::testing::test_peer>(
-            context_, cluster_.endpoint(),
-            [keys](zmq::socket_t& s) { shoal::proto::apply_curve_client(s, *keys); });
+            context_, cluster_.endpoint(), keys_.curve_setup(name));
         peer->hello_client(name);
         peer->stay_alive();
         return peer;
@@ -249,8 +198,8 @@ TEST_F(SecurityTest, ARemovedKeyIsRefusedAfterSighupAndANewKeyWorksAtOnce) {
 TEST_F(SecurityTest, AnotherClientKeysTaskIsUnknownToItAndCannotBeRevokedOrTaken) {
     namespace proto = shoal::proto;
     const std::string bob = add_client("bob");
-    const auto as_alice = raw_client(alice_, "alice");
-    const auto as_bob = raw_client(bob, "bob");
+    const auto as_alice = raw_client("alice");
+    const auto as_bob = raw_client("bob");
 
     // No worker yet: alice's task waits, and bob sees nothing of it.
     const proto::submitted_task t = shoal::broker::testing::task(7, "add", "\x92\x02\x03");
@@ -292,15 +241,15 @@ TEST_F(SecurityDurableTest, OwnershipOutlivesABrokerRestart) {
     const std::string bob = add_client("bob");
     const proto::submitted_task t = shoal::broker::testing::task(9, "add", "\x92\x14\x16");
     {
-        const auto as_alice = raw_client(alice_, "alice");
+        const auto as_alice = raw_client("alice");
         ASSERT_EQ(as_alice->submit({t}).ids.size(), 1u);
     }
     cluster_.kill_broker();
     ASSERT_TRUE(cluster_.restart_broker());  // a recovered pending task
     {
-        const auto as_bob = raw_client(bob, "bob");
+        const auto as_bob = raw_client("bob");
         EXPECT_EQ(as_bob->fetch({t.id}).entries.at(0).state, proto::result_state::unknown);
-        const auto as_alice = raw_client(alice_, "alice");
+        const auto as_alice = raw_client("alice");
         EXPECT_EQ(as_alice->fetch({t.id}).entries.at(0).state, proto::result_state::pending);
         start_worker("w1", w1_);
         // Her FETCH of the pending task asked for its result (once Redis has stored it).
@@ -310,9 +259,9 @@ TEST_F(SecurityDurableTest, OwnershipOutlivesABrokerRestart) {
     }
     cluster_.kill_broker();
     ASSERT_TRUE(cluster_.restart_broker());  // a result only Redis holds
-    const auto as_bob = raw_client(bob, "bob");
+    const auto as_bob = raw_client("bob");
     EXPECT_EQ(as_bob->fetch({t.id}).entries.at(0).state, proto::result_state::unknown);
-    const auto as_alice = raw_client(alice_, "alice");
+    const auto as_alice = raw_client("alice");
     const proto::fetched mine = as_alice->fetch({t.id});
     ASSERT_EQ(mine.entries.at(0).state, proto::result_state::done);
     ASSERT_TRUE(mine.entries[0].result.has_value());
