@@ -85,7 +85,7 @@ def main():
     parser.add_argument("build_dir")
     parser.add_argument("-j", type=int, default=os.cpu_count() or 1)
     parser.add_argument("files", nargs="*")
-    options = parser.parse_args()
+    options = parser.parse_intermixed_args()
 
     database = pathlib.Path(options.build_dir) / "compile_commands.json"
     if not database.exists():

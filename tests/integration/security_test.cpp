@@ -147,6 +147,8 @@ TEST_F(SecurityTest, AnUnknownKeyGetsNoSessionAndIsCounted) {
 TEST_F(SecurityTest, AClientKeyPosingAsAWorkerIsForbiddenAndGetsNoTasks) {
     start_worker("impostor", alice_);
     EXPECT_TRUE(wait_until([&] { return stat("forbidden") >= 1; }, 30.0));
+    // It ends, status 2 (a configuration that can never work), instead of saying HELLO forever.
+    EXPECT_EQ(cluster_.worker(0).wait(30.0), 2);
     const auto workers = cli_as(ops_, {"inspect", "workers", "--json"});
     ASSERT_EQ(workers.status, 0) << workers.out;
     EXPECT_FALSE(contains(workers.out, "impostor")) << workers.out;

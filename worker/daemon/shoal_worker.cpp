@@ -1,6 +1,7 @@
 // shoal-worker: the stock worker daemon. It loads task libraries (--tasks lib.so) into a
 // shoal::worker and runs it. Exit status: 0 drained, 1 the drain's grace period ran out,
-// 2 a usage error or a task library that cannot be used, 128 + N a second signal N.
+// 2 a usage error, a task library that cannot be used, or a key the broker refuses as a
+// worker's, 128 + N a second signal N.
 
 #include <exception>
 #include <stdexcept>

@@ -116,6 +116,8 @@ class worker_core {
     void check_drained();
     void on_grace_expired();
     void leave(int exit_code);
+    // run()'s status when the broker refuses this worker's key (ERROR forbidden to HELLO).
+    static constexpr int refused_exit_code = 2;
     [[noreturn]] void exit_now(int signo);
     void kill_process_children() noexcept;
 

@@ -149,13 +149,25 @@ void worker_core::on_cancel(std::string_view body) {
 }
 
 void worker_core::on_error(std::string_view body) {
+    proto::error_reply e;
     try {
-        const auto e = proto::decode<proto::error_reply>(body);
-        spdlog::warn("worker {}: the broker answered ERROR {}: {}{}", options_.name, e.code,
-                     e.message, e.related ? " (task " + e.related->to_hex() + ")" : std::string());
-    } catch (const std::exception& e) {
-        spdlog::warn("worker {}: bad ERROR from the broker: {}", options_.name, e.what());
+        e = proto::decode<proto::error_reply>(body);
+    } catch (const std::exception& bad) {
+        spdlog::warn("worker {}: bad ERROR from the broker: {}", options_.name, bad.what());
+        return;
     }
+    if (e.code == "forbidden" && e.answers == proto::command::hello) {
+        // The broker will never take this key as a worker's: saying HELLO again forever
+        // would only hide that, so the worker ends (status 2, as for a bad configuration).
+        spdlog::error(
+            "worker {}: the broker refuses this worker: {} (its public key must be in the "
+            "broker's workers/ key folder; SECURITY.md)",
+            options_.name, e.message);
+        leave(refused_exit_code);
+        return;
+    }
+    spdlog::warn("worker {}: the broker answered ERROR {}: {}{}", options_.name, e.code, e.message,
+                 e.related ? " (task " + e.related->to_hex() + ")" : std::string());
 }
 
 }  // namespace shoal::worker_detail

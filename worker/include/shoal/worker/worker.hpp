@@ -42,7 +42,8 @@ class worker {
     const std::string& name() const noexcept { return options().name; }
 
     // Serves until drained. Returns 0 when everything held finished and was reported, 1 when
-    // the grace period ran out first (the broker re-queues what was not reported). Throws
+    // the grace period ran out first (the broker re-queues what was not reported), 2 when the
+    // broker refuses this worker's key (ERROR forbidden to its HELLO). Throws
     // shoal::error if the worker cannot start (it ran before; a pool failed to start).
     int run();
 
