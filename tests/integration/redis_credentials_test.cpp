@@ -19,8 +19,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-using shoal::testing::child_process;
-using shoal::testing::cluster_paths;
 using shoal::testing::local_cluster;
 using shoal::testing::redis_server;
 
@@ -58,10 +56,6 @@ class RedisCredentials : public ::testing::Test {
     }
     std::string plain_url() const { return "redis://127.0.0.1:" + std::to_string(redis.port()); }
 
-    static local_cluster::cli_result start_broker(const std::vector<std::string>& args) {
-        return shoal::testing::broker_refusal(args);
-    }
-
     redis_server redis;
     fs::path dir_;
 };
@@ -88,15 +82,16 @@ TEST_F(RedisCredentials, TheBrokerLogsInAsAMinimalAclUserWithThePasswordFromAFil
 
 TEST_F(RedisCredentials, APasswordFileOthersCanReadOrAPasswordGivenTwiceStopsTheBroker) {
     ASSERT_EQ(redis.command(broker_acl("shoal-broker")), "OK");
-    auto r = start_broker({"--redis", plain_url(), "--redis-user", "shoal-broker",
-                           "--redis-password-file", password_file(0644)});
+    auto r = shoal::testing::broker_refusal({"--redis", plain_url(), "--redis-user", "shoal-broker",
+                                             "--redis-password-file", password_file(0644)});
     EXPECT_EQ(r.status, 2) << r.out;
     EXPECT_TRUE(contains(r.out, "chmod 600")) << r.out;
-    r = start_broker({"--redis", "redis://shoal-broker:x@127.0.0.1:" + std::to_string(redis.port()),
-                      "--redis-password-file", password_file(0600)});
+    r = shoal::testing::broker_refusal(
+        {"--redis", "redis://shoal-broker:x@127.0.0.1:" + std::to_string(redis.port()),
+         "--redis-password-file", password_file(0600)});
     EXPECT_EQ(r.status, 2) << r.out;
     EXPECT_TRUE(contains(r.out, "more than one way")) << r.out;
-    r = start_broker({"--redis", plain_url(), "--redis-user", "shoal-broker"});
+    r = shoal::testing::broker_refusal({"--redis", plain_url(), "--redis-user", "shoal-broker"});
     EXPECT_EQ(r.status, 2) << r.out;
     EXPECT_TRUE(contains(r.out, "has no password")) << r.out;
 }

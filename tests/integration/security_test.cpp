@@ -24,7 +24,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-using shoal::testing::child_process;
 using shoal::testing::cluster_paths;
 using shoal::testing::key_dir;
 using shoal::testing::local_cluster;
@@ -75,17 +74,12 @@ class SecurityTest : public ::testing::Test {
     // The CLI with a key (empty: plaintext), stdout and stderr together.
     local_cluster::cli_result cli_as(const std::string& secret, std::vector<std::string> args,
                                      double timeout_s = 30.0) {
-        std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1",
-                                      cluster_paths::cli()};
+        std::vector<std::string> argv{cluster_paths::cli()};
         argv.insert(argv.end(), args.begin(), args.end());
         argv.insert(argv.end(), {"--broker", cluster_.endpoint()});
         if (!secret.empty())
             argv.insert(argv.end(), {"--broker-key", keys_.broker_public(), "--key", secret});
-        auto p = child_process::spawn(argv);
-        local_cluster::cli_result r;
-        r.out = p.read_all(timeout_s);
-        r.status = p.wait(timeout_s);
-        return r;
+        return shoal::testing::run_merged(argv, timeout_s);
     }
 
     void start_worker(const std::string& name, const std::string& secret) {

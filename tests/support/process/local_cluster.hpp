@@ -107,24 +107,26 @@ class local_cluster {
     std::vector<child_process> workers_;
 };
 
-// A broker that should refuse to start (a bad key, a bad password file): runs shoal-broker on
-// a free loopback port with `args` and returns its exit status and its stdout and stderr
-// together (cli_result).
-inline local_cluster::cli_result broker_refusal(const std::vector<std::string>& args,
-                                                double timeout_s = 20.0) {
-    std::vector<std::string> argv{"/bin/sh",
-                                  "-c",
-                                  "exec \"$0\" \"$@\" 2>&1",
-                                  cluster_paths::broker(),
-                                  "--bind",
-                                  "tcp://127.0.0.1:0",
-                                  "--print-endpoint"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto p = child_process::spawn(argv);
+// Runs `argv` to its end and returns its exit status and its stdout and stderr together.
+inline local_cluster::cli_result run_merged(const std::vector<std::string>& argv,
+                                            double timeout_s = 20.0) {
+    std::vector<std::string> shell{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"};
+    shell.insert(shell.end(), argv.begin(), argv.end());
+    auto p = child_process::spawn(shell);
     local_cluster::cli_result r;
     r.out = p.read_all(timeout_s);
     r.status = p.wait(timeout_s);
     return r;
+}
+
+// A broker that should refuse to start (a bad key, a bad password file): shoal-broker on a
+// free loopback port with `args`, run_merged.
+inline local_cluster::cli_result broker_refusal(const std::vector<std::string>& args,
+                                                double timeout_s = 20.0) {
+    std::vector<std::string> argv{cluster_paths::broker(), "--bind", "tcp://127.0.0.1:0",
+                                  "--print-endpoint"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_merged(argv, timeout_s);
 }
 
 }  // namespace shoal::testing
