@@ -1,6 +1,7 @@
 // shoal-broker: the broker daemon. Reads its settings (command line > environment > TOML
 // file > defaults, see broker/README.md), binds, serves until SIGINT or SIGTERM, exits 0.
-// Exit 2: a bad setting, or the endpoint cannot be bound.
+// Exit 2: a bad setting, or the endpoint cannot be bound. --version, --print-config and
+// --check-config answer and exit (0, or 2 for a bad setting).
 
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -8,6 +9,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -16,6 +18,8 @@
 #include "shoal/broker/broker.hpp"
 #include "shoal/broker/config_loader.hpp"
 #include "shoal/common/event_loop.hpp"
+#include "shoal/common/service_notify.hpp"
+#include "shoal/common/version.hpp"
 
 namespace {
 
@@ -68,6 +72,30 @@ int main(int argc, char** argv) {
         std::fputs(options.help->c_str(), stdout);
         return 0;
     }
+    if (options.version) {
+        std::printf("shoal-broker %.*s\n", static_cast<int>(shoal::version.size()),
+                    shoal::version.data());
+        return 0;
+    }
+    if (options.print_config) {
+        std::fputs(options.effective.c_str(), stdout);
+        return 0;
+    }
+    if (options.check_config) {
+        // Every source was read and every value checked; files (keys) are opened at start,
+        // but settings that only work together are checked here too.
+        if (options.config.secret_key.empty() != options.config.keys_dir.empty()) {
+            std::fprintf(stderr, "shoal-broker: bad configuration: %s\n",
+                         options.config.secret_key.empty()
+                             ? "keys_dir is set but secret_key is not"
+                             : "secret_key is set but keys_dir is not");
+            return exit_bad_config;
+        }
+        std::string said = "shoal-broker: configuration is good";
+        if (!options.config_file.empty()) said += " (config file " + options.config_file + ")";
+        std::puts(said.c_str());
+        return 0;
+    }
     spdlog::set_level(spdlog::level::from_str(options.config.log_level));
     if (!options.config_file.empty()) {
         spdlog::info("shoal-broker: read config file {}", options.config_file);
@@ -95,6 +123,19 @@ int main(int argc, char** argv) {
             std::printf("%s\n", endpoint.c_str());
             std::fflush(stdout);
         }
+        // Under systemd (Type=notify): ready now that the socket is bound and, with Redis,
+        // what it held is recovered (bind() does both); WATCHDOG=1 from the loop itself.
+        const shoal::service_notify notify;
+        notify.ready("serving on " + endpoint);
+        std::function<void()> watchdog;
+        shoal::timer_handle watchdog_timer;
+        if (const auto interval = notify.watchdog_interval_seconds()) {
+            watchdog = [&, every = *interval] {
+                notify.watchdog();
+                watchdog_timer = loop.call_later(every, watchdog);
+            };
+            watchdog();
+        }
         loop.add_reader(signal_fd, [&] {
             signalfd_siginfo info{};
             if (::read(signal_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return;
@@ -108,6 +149,8 @@ int main(int argc, char** argv) {
             }
             spdlog::info("shoal-broker: {} received, closing",
                          info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+            notify.stopping("closing");
+            watchdog_timer.cancel();
             broker.close();
             loop.stop();
         });

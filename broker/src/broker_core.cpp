@@ -284,6 +284,9 @@ void broker_core::route(proto::command cmd, std::string_view body, std::string_v
         case command::inspect:
             if (client) return on_inspect(identity, *p, body);
             break;
+        case command::admin:
+            if (client) return on_admin(identity, *p, body);
+            break;
         case command::ready:
             if (!client) return on_ready(*p, body);
             break;

@@ -122,6 +122,17 @@ class broker_core {
     void count_authentications();
     // Starts CURVE and ZAP before the socket binds (bind()); throws broker_error.
     void open_security(router_port& router);
+    // What a reload of keys_dir found, and the sessions whose key is gone.
+    struct key_reload {
+        std::size_t clients = 0;
+        std::size_t workers = 0;
+        std::size_t admins = 0;
+        std::vector<peer_ref> removed;
+    };
+    // The first half of reload_keys(): the new keys in force, the sessions to end listed (so
+    // that an admin who asked hears the answer before its own session may end).
+    key_reload replace_keys();
+    void end_removed_sessions(const key_reload& reload);
     void route(proto::command cmd, std::string_view body, std::string_view identity,
                std::string_view user_id, peer* p, peer_ref ref);
     void start_serving();
@@ -207,6 +218,9 @@ class broker_core {
     // PURGEs a slice per pass (purge_slice tasks), PURGED when each is over.
     void serve_purges();
     void on_inspect(std::string_view identity, peer& p, std::string_view body);
+
+    // ---- admin_commands.cpp
+    void on_admin(std::string_view identity, peer& p, std::string_view body);
 
     // ---- fetch_work.cpp
     void on_fetch(peer_ref ref, peer& p, std::string_view body);

@@ -159,150 +159,97 @@ const std::array<setting, 25> settings{{
 
 constexpr std::string_view config_env = "SHOAL_CONFIG";
 
-[[noreturn]] void fail(std::string_view source, std::string_view why) {
-    throw config_error(fmt::format("{}: {}", source, why));
-}
-
 // A [task_routes] table in the config file, as the setting's text: NAME=QUEUE,...
-std::string task_routes_text(const toml::table& table, std::string_view where) {
+std::string task_routes_text(const std::map<std::string, std::string>& table,
+                             std::string_view where) {
     std::string text;
-    for (auto&& [name, queue] : table) {
-        const auto* q = queue.as_string();
-        if (q == nullptr)
-            fail(fmt::format("{}.{}", where, name.str()), "must be a string (a queue name)");
-        for (const std::string_view part : {name.str(), std::string_view(q->get())}) {
+    for (const auto& [name, queue] : table) {
+        for (const std::string_view part : {std::string_view(name), std::string_view(queue)}) {
             if (part.find_first_of(",=") != std::string_view::npos) {
-                fail(fmt::format("{}.{}", where, name.str()),
-                     "task and queue names must not hold ',' or '='");
+                throw config_error(fmt::format(
+                    "{}.{}: task and queue names must not hold ',' or '='", where, name));
             }
         }
         if (!text.empty()) text += ',';
-        text += fmt::format("{}={}", name.str(), q->get());
+        text += fmt::format("{}={}", name, queue);
     }
     return text;
-}
-
-void set_number(broker_config& c, const setting& s, std::uint64_t value, std::string_view source) {
-    if (value < s.min || value > s.max) {
-        fail(source, fmt::format("must be between {} and {} (got {})", s.min, s.max, value));
-    }
-    if (const auto* m32 = std::get_if<std::uint32_t broker_config::*>(&s.member)) {
-        c.*(*m32) = static_cast<std::uint32_t>(value);
-    } else {
-        c.*std::get<std::uint64_t broker_config::*>(s.member) = value;
-    }
-}
-
-void set_text(broker_config& c, const setting& s, std::string_view value, std::string_view source) {
-    if (const std::string why = s.check(value); !why.empty()) {
-        fail(source, fmt::format("{} (got '{}')", why, value));
-    }
-    c.*std::get<std::string broker_config::*>(s.member) = std::string(value);
 }
 
 bool is_text(const setting& s) {
     return std::holds_alternative<std::string broker_config::*>(s.member);
 }
 
-// From the environment or the command line: text as is, numbers as plain decimal digits.
-void set_from_string(broker_config& c, const setting& s, std::string_view value,
-                     std::string_view source) {
-    if (is_text(s)) {
-        set_text(c, s, value, source);
-        return;
-    }
-    std::uint64_t n = 0;
-    const char* end = value.data() + value.size();
-    const auto [ptr, ec] = std::from_chars(value.data(), end, n);
-    if (value.empty() || ec != std::errc{} || ptr != end) {
-        fail(source, fmt::format("must be a whole number (got '{}')", value));
-    }
-    set_number(c, s, n, source);
+std::string default_text(const setting& s) {
+    const broker_config defaults;
+    if (const auto* text = std::get_if<std::string broker_config::*>(&s.member))
+        return defaults.*(*text);
+    if (const auto* m32 = std::get_if<std::uint32_t broker_config::*>(&s.member))
+        return std::to_string(defaults.*(*m32));
+    return std::to_string(defaults.*std::get<std::uint64_t broker_config::*>(s.member));
 }
 
-const setting* setting_for_key(std::string_view key) {
+std::vector<setting_spec> broker_specs() {
+    std::vector<setting_spec> out;
+    out.reserve(settings.size());
     for (const setting& s : settings) {
-        if (s.key == key) return &s;
+        setting_spec spec;
+        spec.key = s.key;
+        spec.env = s.env;
+        spec.flag = s.flag;
+        spec.help = s.help;
+        spec.kind = is_text(s) ? setting_kind::text : setting_kind::integer;
+        spec.min = static_cast<double>(s.min);
+        spec.max = static_cast<double>(s.max);
+        if (s.check != nullptr) spec.check = s.check;
+        spec.default_text = default_text(s);
+        if (s.key == "task_routes") spec.from_table = task_routes_text;
+        out.push_back(std::move(spec));
     }
-    return nullptr;
+    return out;
+}
+
+// The values the sources gave, into the config (what no source named keeps its value).
+void copy_given(const layered_settings& given, broker_config& c) {
+    for (const setting& s : settings) {
+        if (const auto* text = std::get_if<std::string broker_config::*>(&s.member)) {
+            if (auto v = given.text(s.key)) c.*(*text) = std::move(*v);
+        } else if (const auto n = given.integer(s.key)) {
+            if (const auto* m32 = std::get_if<std::uint32_t broker_config::*>(&s.member)) {
+                c.*(*m32) = static_cast<std::uint32_t>(*n);
+            } else {
+                c.*std::get<std::uint64_t broker_config::*>(s.member) = *n;
+            }
+        }
+    }
+}
+
+// A secret: from the environment only, never a flag (ps) or a config file key.
+void apply_password(broker_config& config, const env_lookup& env) {
+    if (const auto password = env("SHOAL_REDIS_PASSWORD")) config.redis_password = *password;
 }
 
 }  // namespace
 
-env_lookup process_environment() {
-    return [](std::string_view name) -> std::optional<std::string> {
-        const char* v = std::getenv(std::string(name).c_str());
-        if (v == nullptr) return std::nullopt;
-        return std::string(v);
-    };
-}
+layered_settings broker_settings() { return layered_settings(broker_specs()); }
 
 void apply_toml(broker_config& config, std::string_view toml_text, std::string_view source) {
-    // toml++ 3.3 (Debian 12) reaches __builtin_unreachable(), undefined behaviour, when it
-    // checks some non-ASCII characters for whitespace (marzer/tomlplusplus#190 and #295; found
-    // by tests/fuzz). Every setting is ASCII, so the file must be too, comments included.
-    std::size_t line = 1;
-    std::size_t column = 1;
-    for (const char c : toml_text) {
-        if (static_cast<unsigned char>(c) >= 0x80) {
-            fail(source, fmt::format("line {}, column {}: only ASCII characters are allowed", line,
-                                     column));
-        }
-        column = c == '\n' ? 1 : column + 1;
-        line += c == '\n' ? 1 : 0;
-    }
-    toml::table table;
-    try {
-        table = toml::parse(toml_text, source);
-    } catch (const toml::parse_error& e) {
-        const auto& where = e.source().begin;
-        fail(source,
-             fmt::format("line {}, column {}: {}", where.line, where.column, e.description()));
-    }
-    for (auto&& [key, node] : table) {
-        const std::string_view k = key.str();
-        const setting* s = setting_for_key(k);
-        const std::string where = fmt::format("{}: {}", source, k);
-        if (s == nullptr) fail(source, fmt::format("unknown key '{}'", k));
-        if (k == "task_routes" && node.is_table()) {
-            set_text(config, *s, task_routes_text(*node.as_table(), where), where);
-        } else if (is_text(*s)) {
-            const auto* text = node.as_string();
-            if (text == nullptr) fail(where, "must be a string");
-            set_text(config, *s, text->get(), where);
-        } else {
-            const auto* number = node.as_integer();
-            if (number == nullptr) fail(where, "must be an integer");
-            if (number->get() < 0)
-                fail(where, fmt::format("must not be negative (got {})", number->get()));
-            set_number(config, *s, static_cast<std::uint64_t>(number->get()), where);
-        }
-    }
+    layered_settings given = broker_settings();
+    given.apply_toml(toml_text, source);
+    copy_given(given, config);
 }
 
 void apply_toml_file(broker_config& config, const std::string& path) {
-    std::string text;
-    {
-        std::FILE* f = std::fopen(path.c_str(), "rb");
-        if (f == nullptr) fail(path, "cannot open the config file");
-        char buf[4096];
-        std::size_t n = 0;
-        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-        const bool failed = std::ferror(f) != 0;
-        std::fclose(f);
-        if (failed) fail(path, "cannot read the config file");
-    }
-    apply_toml(config, text, path);
+    layered_settings given = broker_settings();
+    given.apply_toml_file(path);
+    copy_given(given, config);
 }
 
 void apply_environment(broker_config& config, const env_lookup& env) {
-    for (const setting& s : settings) {
-        if (const auto value = env(s.env)) {
-            set_from_string(config, s, *value, fmt::format("environment variable {}", s.env));
-        }
-    }
-    // A secret: from the environment only, never a flag (ps) or a config file key.
-    if (const auto password = env("SHOAL_REDIS_PASSWORD")) config.redis_password = *password;
+    layered_settings given = broker_settings();
+    given.apply_environment(env);
+    copy_given(given, config);
+    apply_password(config, env);
 }
 
 daemon_options load_daemon_options(int argc, const char* const* argv, const env_lookup& env) {
@@ -324,6 +271,11 @@ daemon_options load_daemon_options(int argc, const char* const* argv, const env_
         ->type_name("FILE");
     app.add_flag("--print-endpoint", out.print_endpoint,
                  "Print the bound endpoint as the first line on stdout");
+    app.add_flag("--print-config", out.print_config,
+                 "Print the effective settings (TOML, each with where it came from) and exit");
+    app.add_flag("--check-config", out.check_config,
+                 "Check every setting from every source and exit: 0 if all are good, 2 if not");
+    app.add_flag("--version", out.version, "Print the version and exit");
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
@@ -332,20 +284,25 @@ daemon_options load_daemon_options(int argc, const char* const* argv, const env_
     } catch (const CLI::ParseError& e) {
         throw config_error(fmt::format("command line: {}", e.what()));
     }
+    if (out.version) return out;
 
     // Lowest to highest: defaults, file, environment, command line.
     if (config_file.empty()) {
         if (const auto from_env = env(config_env)) config_file = *from_env;
     }
-    if (!config_file.empty()) apply_toml_file(out.config, config_file);
+    layered_settings given = broker_settings();
+    if (!config_file.empty()) given.apply_toml_file(config_file);
     out.config_file = config_file;
-    apply_environment(out.config, env);
+    given.apply_environment(env);
     for (std::size_t i = 0; i < settings.size(); ++i) {
         if (cli_options[i]->count() > 0) {
-            set_from_string(out.config, settings[i], cli_values[i],
-                            fmt::format("option {}", settings[i].flag));
+            given.apply(std::string(settings[i].key), cli_values[i], setting_origin::command_line,
+                        fmt::format("option {}", settings[i].flag));
         }
     }
+    copy_given(given, out.config);
+    apply_password(out.config, env);
+    out.effective = given.describe();
     return out;
 }
 

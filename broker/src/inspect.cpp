@@ -47,6 +47,7 @@ void workers(const inspect_sources& from, proto::report& out) {
         }
         report_row row;
         put(row, "name", p->name);
+        put(row, "version", p->software.empty() ? std::string("unknown") : p->software);
         put(row, "identity", to_hex(p->identity));
         put(row, "slots", std::uint64_t{w.slots});
         put(row, "prefetch", std::uint64_t{w.prefetch});

@@ -43,6 +43,7 @@ struct worker_info {
 struct peer {
     std::string identity;  // ZeroMQ routing id
     std::string name;      // from HELLO, for logs and inspect
+    std::string software;  // from HELLO (minor 3), e.g. "shoal/0.2.0"; empty from older peers
     proto::peer_role role = proto::peer_role::client;
     // The key it authenticated with (ZAP's User-Id, "role:name") and that key's role; empty
     // and nullopt on an open broker.

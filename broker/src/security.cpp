@@ -63,7 +63,9 @@ void broker_core::open_security(router_port& router) {
     }
 }
 
-void broker_core::reload_keys() {
+void broker_core::reload_keys() { end_removed_sessions(replace_keys()); }
+
+broker_core::key_reload broker_core::replace_keys() {
     if (!zap_) throw broker_error("reload_keys: this broker has no key (it is open)");
     key_registry keys;
     try {
@@ -72,15 +74,21 @@ void broker_core::reload_keys() {
         throw broker_error(fmt::format("reload_keys: {} (the keys in use stay)", e.what()));
     }
     authorised_users_ = user_ids_of(keys);
+    key_reload done{keys.count(key_role::client),
+                    keys.count(key_role::worker),
+                    keys.count(key_role::admin),
+                    {}};
     spdlog::info("shoal-broker: keys reloaded: {} client, {} worker and {} admin keys",
-                 keys.count(key_role::client), keys.count(key_role::worker),
-                 keys.count(key_role::admin));
+                 done.clients, done.workers, done.admins);
     zap_->replace_keys(std::move(keys));
-    std::vector<peer_ref> removed;
     peers_.for_each([&](peer_ref ref, const peer& p) {
-        if (!authorised_users_.contains(p.user_id)) removed.push_back(ref);
+        if (!authorised_users_.contains(p.user_id)) done.removed.push_back(ref);
     });
-    for (const peer_ref ref : removed) {
+    return done;
+}
+
+void broker_core::end_removed_sessions(const key_reload& reload) {
+    for (const peer_ref ref : reload.removed) {
         if (peer* p = peers_.get(ref)) {
             (void)port_->send(p->identity, proto::command::bye,
                               proto::encode(proto::bye{"key removed"}));

@@ -51,6 +51,7 @@ void broker_core::on_hello(std::string_view identity, std::string_view user_id, 
     }
     const peer_ref ref = peers_.add(identity, h.name, h.role, loop_.time());
     peer& p = *peers_.get(ref);
+    p.software = std::move(h.software);
     p.user_id = std::string(user_id);
     p.key = key;
     p.owner = owner_of(p);
@@ -66,9 +67,10 @@ void broker_core::on_hello(std::string_view identity, std::string_view user_id, 
         peers_.set_offered(ref, std::move(names));
         peers_.set_consumed(ref, std::move(h.worker.queues));
         spdlog::info(
-            "shoal-broker: worker '{}' joined: {} slots, prefetch {}, {} task names, queues {}",
-            p.name, p.worker.slots, p.worker.prefetch, p.worker.offered.size(),
-            fmt::join(p.worker.queues, ","));
+            "shoal-broker: worker '{}' ({}) joined: {} slots, prefetch {}, {} task names, queues "
+            "{}",
+            p.name, p.software.empty() ? "software unknown" : p.software, p.worker.slots,
+            p.worker.prefetch, p.worker.offered.size(), fmt::join(p.worker.queues, ","));
     } else {
         spdlog::debug("shoal-broker: client '{}' joined", p.name);
     }

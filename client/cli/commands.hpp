@@ -40,6 +40,8 @@ int run_revoke(const global_options& opts, const std::string& id, bool terminate
 int run_retry(const global_options& opts, const std::string& id);
 int run_purge(const global_options& opts, const std::string& queue);
 int run_status(const global_options& opts);
+// shoal admin reload-keys
+int run_admin(const global_options& opts, const std::string& action);
 
 // shoal keygen NAME [--dir DIR]
 struct keygen_args {

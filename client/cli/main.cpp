@@ -1,6 +1,7 @@
 // shoal: the command-line client of a Shoal cluster (client/README.md).
 //
-//   shoal [--broker URL] [--json] [--timeout S] <command> ...
+//   shoal [--broker URL] [--json] [--timeout S] [--config FILE] <command> ...
+//   shoal --version | --print-config | --check-config
 //     submit TASK [ARGS...] [--wait] [--wait-timeout S] [--queue Q] [--priority N]
 //                           [--countdown S] [--expires S] [--time-limit S]
 //                           [--soft-time-limit S] [--max-retries N] [--retry-delay S]
@@ -11,6 +12,8 @@
 //     retry ID
 //     purge QUEUE
 //     status
+//     admin reload-keys
+//     keygen NAME [--dir DIR]
 //
 // The global options may also follow the command. Exit codes: cli_context.hpp.
 //
@@ -26,14 +29,11 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cli_settings.hpp"
 #include "commands.hpp"
+#include "shoal/common/version.hpp"
 
 namespace {
-
-std::string default_broker() {
-    const char* env = std::getenv("SHOAL_BROKER");
-    return env != nullptr && *env != '\0' ? env : "tcp://127.0.0.1:5555";
-}
 
 // A number of seconds >= 0 (or > 0), said in words: CLI11's own range checks print the
 // upper bound, DBL_MAX, in full.
@@ -93,24 +93,13 @@ int main(int argc, char** argv) {
     using namespace shoal::cli;
 
     global_options opts;
-    opts.broker = default_broker();
     CLI::App app{"shoal: submit tasks to a Shoal cluster and look at it"};
-    app.require_subcommand(1);
-    app.fallthrough();  // global options are accepted after the subcommand too
-    app.add_option("--broker,-b", opts.broker, "broker endpoint (env SHOAL_BROKER)")
-        ->capture_default_str();
+    app.require_subcommand(0, 1);  // one, unless --print-config or --check-config
+    app.fallthrough();             // global options are accepted after the subcommand too
+    cli_settings settings(app);    // --broker, --timeout, --broker-key, --key, --config...
     app.add_flag("--json", opts.json, "print one JSON document on stdout");
-    app.add_option("--timeout,-t", opts.timeout_s,
-                   "seconds to wait for the broker to connect and to answer (not for a task: "
-                   "see --wait-timeout)")
-        ->capture_default_str()
-        ->check(seconds(true));
     app.add_flag("--verbose,-v", opts.verbose, "log what the client library does (stderr)");
-    app.add_option("--broker-key", opts.broker_key,
-                   "the broker's public key file: CURVE on (needs --key)")
-        ->envname("SHOAL_BROKER_KEY");
-    app.add_option("--key", opts.key, "your secret key file (NAME.key_secret; needs --broker-key)")
-        ->envname("SHOAL_KEY");
+    app.set_version_flag("--version", std::string("shoal ") + std::string(shoal::version));
 
     submit_args submit;
     auto* submit_cmd =
@@ -191,6 +180,13 @@ int main(int argc, char** argv) {
     keygen_cmd->add_option("--dir", keygen.dir, "where to write the two files")
         ->capture_default_str();
 
+    std::string admin_action;
+    auto* admin_cmd = app.add_subcommand(
+        "admin", "operations on the broker itself (an admin key): reload-keys rereads its keys");
+    admin_cmd->add_option("action", admin_action, "reload-keys")
+        ->required()
+        ->check(CLI::IsMember({"reload-keys"}));
+
     auto* status_cmd =
         app.add_subcommand("status", "broker and worker health: exit 0 if a worker answers");
 
@@ -206,10 +202,24 @@ int main(int argc, char** argv) {
         } else if (!extras.empty()) {
             throw CLI::ExtrasError(extras);
         }
+        settings.resolve(opts, shoal::process_environment());
+        if (settings.print_config) {
+            std::cout << settings.effective;
+            return exit_ok;
+        }
+        if (app.get_subcommands().empty() && !settings.check_config)
+            throw CLI::RequiredError("A subcommand");
         if (!*keygen_cmd) check_endpoint(opts.broker);
+        if (settings.check_config) {
+            std::cout << "shoal: configuration is good\n";
+            return exit_ok;
+        }
     } catch (const CLI::ParseError& e) {
         const int code = app.exit(e);  // prints help or the error
         return code == 0 ? exit_ok : exit_usage;
+    } catch (const shoal::config_error& e) {
+        std::cerr << "shoal: bad configuration: " << e.what() << '\n';
+        return exit_usage;
     }
     spdlog::set_level(opts.verbose ? spdlog::level::debug : spdlog::level::off);
 
@@ -221,6 +231,7 @@ int main(int argc, char** argv) {
         if (*retry_cmd) return run_retry(opts, retry_id);
         if (*purge_cmd) return run_purge(opts, queue);
         if (*status_cmd) return run_status(opts);
+        if (*admin_cmd) return run_admin(opts, admin_action);
         if (*keygen_cmd) return run_keygen(opts, keygen);
     } catch (const shoal::broker_error& e) {
         report_error(opts, e.code() + ": " + e.what());  // e.g. "forbidden: PURGE needs ..."

@@ -102,4 +102,12 @@ concurrent::future<proto::report> client::inspect(std::string what) {
     return reply;
 }
 
+concurrent::future<proto::report> client::admin(std::string action) {
+    auto reply = concurrent::make_future<proto::report>();
+    core_->post([core = core_.get(), action = std::move(action), reply]() mutable {
+        core->add_admin(std::move(action), reply);
+    });
+    return reply;
+}
+
 }  // namespace shoal

@@ -12,6 +12,7 @@
 #include "default_client_name.hpp"
 #include "shoal/client/errors.hpp"
 #include "shoal/common/errors.hpp"
+#include "shoal/common/version.hpp"
 #include "shoal/proto/codec.hpp"
 
 namespace shoal::detail {
@@ -36,6 +37,7 @@ proto::dealer_link_options link_options(const std::string& endpoint, const clien
     out.endpoint = endpoint;
     out.greeting.role = proto::peer_role::client;
     out.greeting.name = o.name.empty() ? default_client_name() : o.name;
+    out.greeting.software = std::string(shoal::software);
     out.reconnect_initial_s = o.reconnect_initial_s;
     out.reconnect_max_s = o.reconnect_max_s;
     out.heartbeat_ms = o.heartbeat_ms;
@@ -302,6 +304,12 @@ void client_core::add_inspect(std::string what, concurrent::future<proto::report
     send_request(msg);
 }
 
+void client_core::add_admin(std::string action, concurrent::future<proto::report> reply) {
+    proto::admin msg{action};
+    control_.add_admin(std::move(action), std::move(reply));
+    send_request(msg);
+}
+
 void client_core::add_purge(std::string queue, concurrent::future<std::uint64_t> reply) {
     proto::purge msg{queue};
     control_.add_purge(std::move(queue), std::move(reply));
@@ -357,6 +365,7 @@ void client_core::resend_everything() {
     send_fetches(ids);
     // 4. Requests the old session never answered.
     control_.for_each_request([this](const proto::inspect& m) { send_request(m); },
+                              [this](const proto::admin& m) { send_request(m); },
                               [this](const proto::purge& m) { send_request(m); });
 }
 

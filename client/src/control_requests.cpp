@@ -18,7 +18,11 @@ void answer(Future& reply, Value&& value) {
 }  // namespace
 
 void control_requests::add_inspect(std::string what, concurrent::future<proto::report> reply) {
-    inspects_.push_back({std::move(what), std::move(reply)});
+    inspects_.push_back({proto::command::inspect, std::move(what), std::move(reply)});
+}
+
+void control_requests::add_admin(std::string action, concurrent::future<proto::report> reply) {
+    inspects_.push_back({proto::command::admin, std::move(action), std::move(reply)});
 }
 
 void control_requests::add_purge(std::string queue, concurrent::future<std::uint64_t> reply) {
@@ -47,15 +51,24 @@ bool control_requests::on_purged(const proto::purged& purged) {
 
 void control_requests::for_each_request(
     const std::function<void(const proto::inspect&)>& send_inspect,
+    const std::function<void(const proto::admin&)>& send_admin,
     const std::function<void(const proto::purge&)>& send_purge) const {
-    for (const auto& r : inspects_) send_inspect(proto::inspect{r.what});
+    for (const auto& r : inspects_) {
+        if (r.kind == proto::command::admin) {
+            send_admin(proto::admin{r.what});
+        } else {
+            send_inspect(proto::inspect{r.what});
+        }
+    }
     for (const auto& r : purges_) send_purge(proto::purge{r.queue});
 }
 
 bool control_requests::fail_oldest(proto::command kind, const std::exception_ptr& error) {
-    if (kind == proto::command::inspect && !inspects_.empty()) {
-        auto reply = std::move(inspects_.front().reply);
-        inspects_.pop_front();
+    const auto asked = std::find_if(inspects_.begin(), inspects_.end(),
+                                    [&](const inspect_request& r) { return r.kind == kind; });
+    if (asked != inspects_.end()) {
+        auto reply = std::move(asked->reply);
+        inspects_.erase(asked);
         reply.try_set_exception(error);
         return true;
     }

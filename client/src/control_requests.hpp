@@ -1,8 +1,9 @@
 #pragma once
-// control_requests: INSPECT and PURGE waiting for their REPORT / PURGED (I/O thread only).
-// The replies carry no request id, so each is matched to the oldest request with the same
-// `what` or queue: the broker answers one connection's requests in order. After a reconnect
-// every outstanding request is sent again (the old session's replies are gone with it).
+// control_requests: INSPECT, ADMIN and PURGE waiting for their REPORT / PURGED (I/O thread
+// only). The replies carry no request id, so each is matched to the oldest request with the
+// same `what` (an ADMIN's action) or queue: the broker answers one connection's requests in order.
+// After a reconnect every outstanding request is sent again (the old session's replies are gone
+// with it).
 
 #include <cstdint>
 #include <deque>
@@ -18,6 +19,7 @@ namespace shoal::detail {
 class control_requests {
   public:
     void add_inspect(std::string what, concurrent::future<proto::report> reply);
+    void add_admin(std::string action, concurrent::future<proto::report> reply);
     void add_purge(std::string queue, concurrent::future<std::uint64_t> reply);
 
     // False when no request was waiting for this reply.
@@ -26,6 +28,7 @@ class control_requests {
 
     // Calls send for every outstanding request, oldest first.
     void for_each_request(const std::function<void(const proto::inspect&)>& send_inspect,
+                          const std::function<void(const proto::admin&)>& send_admin,
                           const std::function<void(const proto::purge&)>& send_purge) const;
 
     void fail_all(const std::exception_ptr& error);
@@ -34,7 +37,9 @@ class control_requests {
     bool fail_oldest(proto::command kind, const std::exception_ptr& error);
 
   private:
+    // An INSPECT, or an ADMIN (what is its action): both are answered by REPORT.
     struct inspect_request {
+        proto::command kind = proto::command::inspect;
         std::string what;
         concurrent::future<proto::report> reply;
     };

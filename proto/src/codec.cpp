@@ -276,8 +276,8 @@ Message decode_id_list(std::string_view body, const decode_limits& limits, std::
 }  // namespace
 
 std::string encode(const hello& m) {
-    return packed(64 + m.name.size(), [&](string_packer& p) {
-        p.pack_array(4);
+    return packed(64 + m.name.size() + m.software.size(), [&](string_packer& p) {
+        p.pack_array(5);
         pack_str(p, m.role == peer_role::worker ? "worker" : "client");
         pack_str(p, m.name);
         p.pack(m.minor);
@@ -290,6 +290,7 @@ std::string encode(const hello& m) {
         } else {
             p.pack_array(0);
         }
+        pack_str(p, m.software);
     });
 }
 
@@ -419,6 +420,13 @@ std::string encode(const inspect& m) {
     });
 }
 
+std::string encode(const admin& m) {
+    return packed(8 + m.action.size(), [&](string_packer& p) {
+        p.pack_array(1);
+        pack_str(p, m.action);
+    });
+}
+
 std::string encode(const report& m) {
     return packed(64 + 64 * m.rows.size(), [&](string_packer& p) {
         p.pack_array(2);
@@ -537,6 +545,8 @@ hello decode<hello>(std::string_view body, const decode_limits& limits) {
                 });
             }
         }
+        // Minor 3 appended the software; an older peer sends none.
+        if (a.size > 4) m.software = read_str(a.ptr[4], max_name_bytes, "software");
         return m;
     });
 }
@@ -701,6 +711,13 @@ template <>
 inspect decode<inspect>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 1, "INSPECT", [](const msgpack::object_array& a) {
         return inspect{read_name(a.ptr[0], "what")};
+    });
+}
+
+template <>
+admin decode<admin>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "ADMIN", [](const msgpack::object_array& a) {
+        return admin{read_name(a.ptr[0], "action")};
     });
 }
 

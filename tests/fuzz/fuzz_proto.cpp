@@ -87,6 +87,8 @@ void decode_as(command cmd, std::string_view body, const decode_limits& limits) 
             return round_trip<sp::purged>(body, limits);
         case command::inspect:
             return round_trip<sp::inspect>(body, limits);
+        case command::admin:
+            return round_trip<sp::admin>(body, limits);
         case command::report:
             return round_trip<sp::report>(body, limits);
         case command::ready:

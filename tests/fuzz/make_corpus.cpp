@@ -122,6 +122,7 @@ void proto_corpus() {
     message("purge", purge{"default"});
     message("purged", purged{"default", 42});
     message("inspect", inspect{"workers"});
+    message("admin", admin{"reload-keys"});
     report rep;
     rep.what = "workers";
     rep.rows.push_back({{"name", std::string("worker-2@host")},

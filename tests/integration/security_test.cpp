@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -186,6 +187,61 @@ TEST_F(SecurityTest, ARemovedKeyIsRefusedAfterSighupAndANewKeyWorksAtOnce) {
     // The worker's key stayed: it kept serving throughout.
     const auto r = cli_as(bob, {"submit", "add", "20", "22", "--wait", "--wait-timeout", "30"});
     EXPECT_EQ(r.out, "42\n");
+}
+
+TEST_F(SecurityTest, ShoalAdminReloadKeysDoesWhatSighupDoesForAnAdminKeyOnly) {
+    start_worker("w1", w1_);
+    ASSERT_TRUE(alice_is_served());
+    const std::string bob = keys_.add("bob", "");
+    keys_.authorise("bob", "clients");
+    keys_.revoke("alice", "clients");
+    // Only an admin key may ask; the keys on disk are not read for a client or a worker.
+    for (const std::string& who : {alice_, w1_}) {
+        const auto refused = cli_as(who, {"admin", "reload-keys"});
+        EXPECT_EQ(refused.status, 1) << refused.out;
+        EXPECT_TRUE(contains(refused.out, "forbidden") && contains(refused.out, "admin"))
+            << refused.out;
+    }
+    EXPECT_EQ(cli_as(bob, {"status", "--timeout", "2"}).status, 3);  // not reloaded yet
+    // A session of alice's that is open when the keys are reloaded is ended.
+    auto alice_session = raw_client("alice");
+    const auto reload = cli_as(ops_, {"admin", "reload-keys", "--json"});
+    ASSERT_EQ(reload.status, 0) << reload.out;
+    const auto doc = nlohmann::json::parse(reload.out, nullptr, false);
+    ASSERT_FALSE(doc.is_discarded()) << reload.out;
+    EXPECT_EQ(doc["action"], "reload-keys");
+    EXPECT_EQ(doc["result"]["clients"], 1) << reload.out;  // bob
+    EXPECT_EQ(doc["result"]["workers"], 1) << reload.out;
+    EXPECT_EQ(doc["result"]["admins"], 1) << reload.out;
+    EXPECT_GE(doc["result"]["sessions_ended"].get<long>(), 1) << reload.out;
+    // In force at once, as after SIGHUP: no wait before bob is served.
+    const auto r = cli_as(bob, {"submit", "add", "20", "22", "--wait", "--wait-timeout", "30"});
+    EXPECT_EQ(r.out, "42\n");
+    EXPECT_EQ(cli_as(alice_, {"status", "--timeout", "2"}).status, 3);
+    EXPECT_GE(stat("forbidden"), 2);
+}
+
+TEST_F(SecurityTest, AReloadThatCannotReadTheKeysKeepsTheKeysInUseAndSaysWhy) {
+    start_worker("w1", w1_);
+    ASSERT_TRUE(alice_is_served());
+    // A key file that is not a key: the whole directory is refused, never half of it.
+    const fs::path broken = fs::path(keys_.keys()) / "clients" / "broken.key";
+    { std::ofstream(broken) << "not a key\n"; }
+    const auto failed = cli_as(ops_, {"admin", "reload-keys"});
+    fs::remove(broken);
+    EXPECT_EQ(failed.status, 1) << failed.out;
+    EXPECT_TRUE(contains(failed.out, "failed") && contains(failed.out, "keys in use stay"))
+        << failed.out;
+    EXPECT_TRUE(alice_is_served());
+}
+
+TEST(SecurityOpen, AdminReloadKeysOnAnOpenBrokerSaysItHasNoKeys) {
+    local_cluster cluster;
+    ASSERT_FALSE(cluster.endpoint().empty());
+    const auto r = shoal::testing::run_merged(
+        {cluster_paths::cli(), "admin", "reload-keys", "--broker", cluster.endpoint()}, 30.0);
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_TRUE(contains(r.out, "no key")) << r.out;
 }
 
 // A client's tasks are its key's: another client key is told `unknown` for them, its REVOKE

@@ -1,8 +1,10 @@
 // shoal-worker: the stock worker daemon. It loads task libraries (--tasks lib.so) into a
 // shoal::worker and runs it. Exit status: 0 drained, 1 the drain's grace period ran out,
 // 2 a usage error, a task library that cannot be used, or a key the broker refuses as a
-// worker's, 128 + N a second signal N.
+// worker's, 128 + N a second signal N. --version, --print-config and --check-config answer
+// and exit (0, or 2 for a bad setting).
 
+#include <cstdio>
 #include <exception>
 #include <stdexcept>
 
@@ -10,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "command_line.hpp"
+#include "shoal/common/service_notify.hpp"
 #include "shoal/worker/plugin.hpp"
 #include "shoal/worker/worker.hpp"
 
@@ -17,10 +20,48 @@ int main(int argc, char** argv) {
     using namespace shoal::worker_daemon;
     const parse_outcome command = parse_command_line(argc, argv);
     if (!command.parsed) return command.exit_status;
+    if (command.parsed->print_config) {
+        std::fputs(command.parsed->effective.c_str(), stdout);
+        return 0;
+    }
+    if (command.parsed->check_config) {
+        // Every source was read and every value checked, the options together too; task
+        // libraries and key files are opened when the worker starts.
+        const auto bad = [](const char* why) {
+            std::fprintf(stderr, "shoal-worker: bad configuration: %s\n", why);
+            return exit_usage;
+        };
+        try {
+            (void)shoal::resolve(command.parsed->options);
+        } catch (const std::invalid_argument& e) {
+            return bad(e.what());
+        }
+        if (command.parsed->task_libraries.empty())
+            return bad("no task library: give --tasks (or SHOAL_TASKS, or tasks in the file)");
+        if (command.parsed->options.key_file.empty() !=
+            command.parsed->options.broker_key_file.empty())
+            return bad("key and broker_key go together: both (CURVE) or neither");
+        std::string said = "shoal-worker: configuration is good";
+        if (!command.parsed->config_file.empty())
+            said += " (config file " + command.parsed->config_file + ")";
+        std::puts(said.c_str());
+        return 0;
+    }
     spdlog::set_default_logger(spdlog::stderr_color_mt("shoal-worker"));
     spdlog::set_level(command.parsed->log_level);
+    // Under systemd (Type=notify): READY=1 once it serves, STOPPING=1 when it drains, the
+    // broker link as STATUS, and WATCHDOG=1 from the worker's loop.
+    const shoal::service_notify notify;
+    shoal::worker_options options = command.parsed->options;
+    options.hooks.started = [&] { notify.ready("serving; connecting to " + options.broker); };
+    options.hooks.draining = [&] { notify.stopping("draining"); };
+    options.hooks.status = [&](const std::string& text) { notify.status(text); };
+    if (const auto interval = notify.watchdog_interval_seconds()) {
+        options.hooks.alive = [&] { notify.watchdog(); };
+        options.hooks.alive_interval_seconds = *interval;
+    }
     try {
-        shoal::worker worker(command.parsed->options);
+        shoal::worker worker(options);
         // Task libraries are loaded before run(): their process-pool functions must be
         // registered before the pool forks.
         for (const auto& path : command.parsed->task_libraries) {

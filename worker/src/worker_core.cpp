@@ -6,6 +6,7 @@
 
 #include "shoal/common/errors.hpp"
 #include "shoal/common/task.hpp"
+#include "shoal/common/version.hpp"
 #include "worker_context_scope.hpp"
 
 namespace shoal::worker_detail {
@@ -45,12 +46,22 @@ int worker_core::run() {
     start_pools();
     connect();
     if (options_.slow_loop_seconds > 0) report_slow_steps();
+    if (options_.hooks.started) loop_.call_soon(options_.hooks.started);
+    if (options_.hooks.alive && options_.hooks.alive_interval_seconds > 0) tell_alive();
     const worker_context_scope scope(worker_context_);
     spdlog::info("worker {}: {} task(s), {} slot(s), prefetch {}, broker {}", options_.name,
                  registry_.size(), options_.slots, options_.prefetch, options_.broker);
     loop_.run_forever();
     shut_down();
     return exit_code_;
+}
+
+void worker_core::tell_alive() {
+    options_.hooks.alive();
+    // A timer, not a thread: only a loop that turns says it is alive.
+    alive_timer_ = loop_.call_later(options_.hooks.alive_interval_seconds, [this] {
+        if (!leaving_) tell_alive();
+    });
 }
 
 void worker_core::stop() {
@@ -77,6 +88,7 @@ void worker_core::connect() {
     link_options.endpoint = options_.broker;
     link_options.greeting.role = proto::peer_role::worker;
     link_options.greeting.name = options_.name;
+    link_options.greeting.software = std::string(shoal::software);
     link_options.greeting.worker = {options_.slots, options_.prefetch, registry_.names(),
                                     options_.queues};
     link_options.heartbeat_ms = options_.heartbeat_ms;
@@ -109,6 +121,7 @@ void worker_core::unwind_loop_tasks() {
 
 void worker_core::shut_down() {
     leaving_ = true;
+    alive_timer_.cancel();
     loop_.set_slow_step_observer(
         0, {});  // what follows may take a while, and is no task blocking the loop
     unwind_loop_tasks();

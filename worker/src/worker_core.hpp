@@ -66,6 +66,8 @@ class worker_core {
     void unwind_loop_tasks();
     void close_client() noexcept;
     void report_slow_steps();
+    // options_.hooks.alive now and every alive_interval_seconds while the loop turns.
+    void tell_alive();
     const job* loop_job_of(const detail::task_driver* driver) const;  // null: not a loop task held
 
     // worker_session.cpp
@@ -167,6 +169,7 @@ class worker_core {
     bool leaving_ = false;
     int exit_code_ = 0;
     timer_handle grace_timer_;
+    timer_handle alive_timer_;
 };
 
 }  // namespace shoal::worker_detail

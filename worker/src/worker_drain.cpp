@@ -40,6 +40,7 @@ void worker_core::on_signal(int signo) {
 void worker_core::begin_drain(std::string_view why) {
     if (draining_ || leaving_) return;
     draining_ = true;
+    if (options_.hooks.draining) options_.hooks.draining();
     ledger_.stop_granting();
     hand_back();
     grace_timer_ = loop_.call_later(options_.grace_seconds, [this] { on_grace_expired(); });

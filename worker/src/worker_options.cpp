@@ -78,6 +78,9 @@ resolved_worker_options resolve(const worker_options& options) {
     r.slow_loop_seconds = options.slow_loop_seconds;
     r.heartbeat_ms = options.heartbeat_ms;
     r.liveness = options.liveness;
+    if (!(options.hooks.alive_interval_seconds >= 0))
+        throw std::invalid_argument("the alive interval must be >= 0");
+    r.hooks = options.hooks;
     return r;
 }
 

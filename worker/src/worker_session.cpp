@@ -30,6 +30,7 @@ void worker_core::on_connected(const proto::welcome& session) {
     spdlog::info("worker {}: session {} with {} (heartbeat {} ms); holding {}, credit {}",
                  options_.name, link_->sessions(), options_.broker, session.heartbeat_ms,
                  ledger_.held(), credit);
+    if (options_.hooks.status) options_.hooks.status("connected to " + options_.broker);
     flush();  // results finished while the broker was away
 }
 
@@ -73,6 +74,8 @@ void worker_core::on_lost(std::string_view why) {
     ledger_.end_session();
     spdlog::warn("worker {}: lost the broker ({}); reconnecting, {} task(s) held", options_.name,
                  why, jobs_.size());
+    if (options_.hooks.status)
+        options_.hooks.status("broker lost (" + std::string(why) + "); reconnecting");
 }
 
 void worker_core::on_message(proto::command cmd, std::string_view body) {

@@ -7,6 +7,7 @@ std::optional<key_role> role_needed(key_role have, proto::command cmd) {
     switch (cmd) {
         case command::purge:
         case command::requeue:
+        case command::admin:
             if (have != key_role::admin) return key_role::admin;
             return std::nullopt;
         default:

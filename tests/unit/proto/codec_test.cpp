@@ -69,6 +69,7 @@ TEST(Codec, EveryMessageRoundTrips) {
     expect_round_trip(purge{"default"});
     expect_round_trip(purged{"default", 12});
     expect_round_trip(inspect{"workers"});
+    expect_round_trip(admin{"reload-keys"});
     expect_round_trip(report{"queues",
                              {{{"name", std::string("default")}, {"length", std::int64_t{3}}},
                               {{"delta", std::int64_t{-2}}}}});
@@ -113,6 +114,25 @@ TEST(Codec, AWorkersQueuesRoundTripAndAMinorOneWorkerSendsNone) {
                                     "\x91\xa3"
                                     "gpu")),
               std::string::npos);
+}
+
+TEST(Codec, HelloCarriesTheSoftwareAndAnOlderHelloHasNone) {
+    hello h{peer_role::worker, "w@h", protocol_minor, {2, 0, {"add"}, {}}, "shoal/0.2.0"};
+    expect_round_trip(h);
+    EXPECT_EQ(decode<hello>(encode(h)).software, "shoal/0.2.0");
+    // A minor-2 HELLO: four elements, no software.
+    const hello old =
+        decode<hello>(std::string("\x94\xa6"
+                                  "client"
+                                  "\xa1"
+                                  "c"
+                                  "\x02\x90"));
+    EXPECT_EQ(old.minor, 2u);
+    EXPECT_TRUE(old.software.empty());
+    // What an older broker reads of a minor-3 HELLO: its four elements come first.
+    const std::string body = encode(hello{peer_role::client, "c", protocol_minor, {}, "shoal/9"});
+    EXPECT_EQ(body.substr(0, 1), "\x95");
+    EXPECT_EQ(body.substr(body.size() - 8), "\xa7shoal/9");
 }
 
 TEST(Codec, AnEmptyOrOverLongQueueInHelloIsBadBody) {

@@ -23,8 +23,8 @@ TEST(Commands, EveryDefinedByteMapsBackToItsCommandWithAName) {
         EXPECT_NE(name, "UNKNOWN");
         names.insert(name);
     }
-    EXPECT_EQ(defined, 22);  // PROTOCOL.md section 4 defines twenty-two commands
-    EXPECT_EQ(names.size(), 22u);
+    EXPECT_EQ(defined, 23);  // PROTOCOL.md section 4 defines twenty-three commands
+    EXPECT_EQ(names.size(), 23u);
 }
 
 TEST(Commands, ProtocolBytesMatchTheSpec) {
@@ -34,6 +34,7 @@ TEST(Commands, ProtocolBytesMatchTheSpec) {
     EXPECT_EQ(command_from_byte(0x3f), command::error);
     EXPECT_EQ(command_from_byte(0x24), command::started);
     EXPECT_EQ(command_from_byte(0x25), command::drain);
+    EXPECT_EQ(command_from_byte(0x1b), command::admin);
     EXPECT_EQ(command_name(command::heartbeat), "HEARTBEAT");
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "shoal/common/errors.hpp"
+#include "shoal/common/layered_settings.hpp"
 
 namespace shoal::broker {
 
@@ -50,9 +51,6 @@ struct broker_config {
 };
 
 // A setting with a bad value, an unknown key, an unreadable file: the daemon exits 2.
-class config_error : public shoal::error {
-  public:
-    using shoal::error::error;
-};
+using config_error = shoal::config_error;
 
 }  // namespace shoal::broker

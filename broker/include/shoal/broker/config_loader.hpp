@@ -5,7 +5,8 @@
 //
 // Each source only overrides the settings it names. The config file is the one given by
 // --config, else by SHOAL_CONFIG; without either, none is read. Every value is checked where
-// it is read, and a bad one throws config_error naming its source, the setting and why.
+// it is read, and a bad one throws config_error naming its source, the setting and why. The
+// layering itself is shoal::layered_settings (common), shared with the worker and the CLI.
 
 #include <functional>
 #include <optional>
@@ -13,12 +14,15 @@
 #include <string_view>
 
 #include "shoal/broker/broker_config.hpp"
+#include "shoal/common/layered_settings.hpp"
 
 namespace shoal::broker {
 
-// Reads one environment variable (tests pass a map instead of the process environment).
-using env_lookup = std::function<std::optional<std::string>(std::string_view name)>;
-env_lookup process_environment();
+using shoal::env_lookup;
+using shoal::process_environment;
+
+// The broker's settings (README.md's table), none given yet.
+layered_settings broker_settings();
 
 // Applies a TOML document's keys (flat, named as in README.md); unknown keys and values of
 // the wrong type or range throw config_error. `source` names the document in messages.
@@ -33,6 +37,10 @@ struct daemon_options {
     bool print_endpoint = false;      // print the bound endpoint as stdout's first line
     std::string config_file;          // the TOML file read, or empty
     std::optional<std::string> help;  // --help: print this and exit 0
+    bool print_config = false;        // --print-config: print `effective` and exit 0
+    bool check_config = false;        // --check-config: everything was read and good; exit 0
+    bool version = false;             // --version: print it and exit 0 (nothing else is read)
+    std::string effective;            // every setting, its value and where it came from (TOML)
 };
 
 // Parses argv and builds the config in the precedence above. Throws config_error for an

@@ -197,6 +197,10 @@ class client {
     concurrent::future<std::uint64_t> purge(std::string queue);
     // The broker's report on "workers", "queues", "active", "dead", "limits" or "stats".
     concurrent::future<proto::report> inspect(std::string what);
+    // An operation on the broker itself, for an admin key: "reload-keys" rereads its key
+    // directories (as SIGHUP does); the report's one row counts the keys and the sessions
+    // ended. A refusal (forbidden, an open broker: failed) is a broker_error.
+    concurrent::future<proto::report> admin(std::string action);
 
     // ---- connection ----
 

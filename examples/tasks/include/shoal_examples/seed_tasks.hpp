@@ -2,65 +2,40 @@
 // The seed task library: the tasks the README, the demo cluster and the integration tests
 // use. A client and a worker both include this header; the declarations are the contract.
 //
+// clang-format off
 //   task         signature                                   runs on        what it does
-//   add          long(long, long)                            loop           a + b
-//   (std::overflow_error on overflow) noop         void()                                      loop
-//   nothing (for throughput runs) sleep        double(double seconds)                      loop
-//   co_await shoal::sleep(seconds); returns seconds factorial    std::string(int n) thread pool n!
-//   in decimal, exact (0 <= n <= 10000) fib          long(int n) thread pool    Fibonacci by naive
-//   recursion (0 <= n <= 50): CPU time count        long(long number) process pool   the seeds'
-//   count loop: 10,000,000 * number count_longer long(long number, long rounds) process pool   the
-//   same loop run 10,000,000 * rounds times
-//                                                                           (1..1000), same result:
-//                                                                           more of the same work
-//   word_count   std::map<std::string, int>(std::string)     thread pool    lower-cased words
-//   (letters and digits) counted fail         void(std::string message)                   thread
-//   pool    throws std::runtime_error(message) add_all      long(std::vector<long>) loop the sum,
-//   as rounds of `add` subtasks awaited
-//                                                                           without a slot (a tree:
-//                                                                           log2(n) rounds)
-//   crash        long(long)                                  process pool   never returns: its
-//   child dies of SIGSEGV spin         double(double seconds)                      thread pool
-//   busy-waits that long, returns it: a CPU task of
-//                                                                           known length (bench/:
-//                                                                           task granularity)
-//   now_ns       long(double seconds)                        loop           co_await
-//   shoal::sleep(seconds); returns the wall
-//                                                                           clock in ns: a
-//                                                                           different value every
-//                                                                           run (fault tests: which
-//                                                                           run's result a client
-//                                                                           was shown)
-//   blob         std::string(long bytes, long seed)          loop           blob_text(bytes, seed):
-//   a result of a chosen size
-//                                                                           (0..16 MiB) that the
-//                                                                           caller can check
-//   fib_fanout   long(int n)                                 loop           Fibonacci as a tree of
-//   subtasks (0 <= n <= 25):
-//                                                                           co_await
-//                                                                           gather(subtask(n-1),
-//                                                                           subtask(n-2))
-//   fib_by       long(int n, std::string how)                loop           the same tree, awaited
-//   as a newcomer might write it
-//                                                                           (0 <= n <= 20): how =
-//                                                                           "co_await" (each remote
-//                                                                           future from
-//                                                                           client().submit),
-//                                                                           "gather" (of
-//                                                                           wrap_futures), "wait",
-//                                                                           "as_completed",
-//                                                                           "wait_for",
-//                                                                           "create_task" (subtasks
-//                                                                           gathered in a task it
-//                                                                           creates)
-//   block_loop   double(double seconds)                      loop           blocks the worker's
-//   loop thread that long (0..60):
-//                                                                           what a loop task must
-//                                                                           never do (the worker
-//                                                                           goes on heartbeating
-//                                                                           and reports the blocked
-//                                                                           loop)
+//   add          long(long, long)                            loop           a + b (std::overflow_error on overflow)
+//   noop         void()                                      loop           nothing (for throughput runs)
+//   sleep        double(double seconds)                      loop           co_await shoal::sleep(seconds); returns seconds
+//   factorial    std::string(int n)                          thread pool    n! in decimal, exact (0 <= n <= 10000)
+//   fib          long(int n)                                 thread pool    Fibonacci by naive recursion (0 <= n <= 50): CPU time
+//   count        long(long number)                           process pool   the seeds' count loop: 10,000,000 * number
+//   count_longer long(long number, long rounds)              process pool   the same loop run 10,000,000 * rounds times
+//                                                                           (1..1000), same result: more of the same work
+//   word_count   std::map<std::string, int>(std::string)     thread pool    lower-cased words (letters and digits) counted
+//   fail         void(std::string message)                   thread pool    throws std::runtime_error(message)
+//   add_all      long(std::vector<long>)                     loop           the sum, as rounds of `add` subtasks awaited
+//                                                                           without a slot (a tree: log2(n) rounds)
+//   crash        long(long)                                  process pool   never returns: its child dies of SIGSEGV
+//   spin         double(double seconds)                      thread pool    busy-waits that long, returns it: a CPU task of
+//                                                                           known length (bench/: task granularity)
+//   now_ns       long(double seconds)                        loop           co_await shoal::sleep(seconds); returns the wall
+//                                                                           clock in ns: a different value every run (fault
+//                                                                           tests: which run's result a client was shown)
+//   blob         std::string(long bytes, long seed)          loop           blob_text(bytes, seed): a result of a chosen size
+//                                                                           (0..16 MiB) that the caller can check
+//   fib_fanout   long(int n)                                 loop           Fibonacci as a tree of subtasks (0 <= n <= 25):
+//                                                                           co_await gather(subtask(n-1), subtask(n-2))
+//   fib_by       long(int n, std::string how)                loop           the same tree, awaited as a newcomer might write it
+//                                                                           (0 <= n <= 20): how = "co_await" (each remote future
+//                                                                           from client().submit), "gather" (of wrap_futures),
+//                                                                           "wait", "as_completed", "wait_for", "create_task"
+//                                                                           (subtasks gathered in a task it creates)
+//   block_loop   double(double seconds)                      loop           blocks the worker's loop thread that long (0..60):
+//                                                                           what a loop task must never do (the worker goes
+//                                                                           on heartbeating and reports the blocked loop)
 //
+// clang-format on
 // Link shoal_seed_tasks to compile them into your own worker (define_seed_tasks), or load
 // libshoal_seed_tasks_plugin.so into the stock daemon: shoal-worker --tasks <path>.
 

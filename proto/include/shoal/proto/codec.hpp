@@ -33,6 +33,7 @@ std::string encode(const requeue& m);
 std::string encode(const purge& m);
 std::string encode(const purged& m);
 std::string encode(const inspect& m);
+std::string encode(const admin& m);
 std::string encode(const report& m);
 std::string encode(const ready& m);
 std::string encode(const dispatch& m);

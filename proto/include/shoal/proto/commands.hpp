@@ -27,6 +27,7 @@ enum class command : std::uint8_t {
     inspect = 0x18,
     report = 0x19,
     requeue = 0x1a,
+    admin = 0x1b,
     ready = 0x20,
     dispatch = 0x21,
     done = 0x22,

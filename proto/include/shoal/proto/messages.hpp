@@ -17,8 +17,8 @@ namespace shoal::proto {
 // Protocol minor version this code speaks (HELLO's protocol_minor). Minor 1 added the output
 // window (WELCOME's window_bytes, acknowledged in HEARTBEAT), STARTED, DRAIN, ACCEPTED's
 // retry_after_ms and FETCHED's deferred ids; minor 2 a worker's queues in HELLO (PROTOCOL.md
-// section 10).
-inline constexpr std::uint32_t protocol_minor = 2;
+// section 10); minor 3 the sender's software in HELLO and the ADMIN command.
+inline constexpr std::uint32_t protocol_minor = 3;
 // The oldest minor a broker serves: minor 0 never acknowledges its output window.
 inline constexpr std::uint32_t oldest_served_minor = 1;
 inline constexpr std::string_view default_queue = "default";
@@ -90,6 +90,8 @@ struct hello {
     std::string name;
     std::uint32_t minor = protocol_minor;
     worker_details worker;  // meaningful when role is worker; empty array on the wire otherwise
+    // What the peer runs, e.g. "shoal/0.2.0" (minor 3; empty from an older peer).
+    std::string software{};
     friend bool operator==(const hello&, const hello&) = default;
 };
 
@@ -229,6 +231,14 @@ struct inspect {
     static constexpr command cmd = command::inspect;
     std::string what;  // workers, queues, active, dead, held, limits, stats
     friend bool operator==(const inspect&, const inspect&) = default;
+};
+
+// An operation on the broker itself (`shoal admin ACTION`), for admin keys only; answered by
+// REPORT (what = the action, one row saying what it did) or ERROR. Actions: reload-keys.
+struct admin {
+    static constexpr command cmd = command::admin;
+    std::string action;
+    friend bool operator==(const admin&, const admin&) = default;
 };
 
 // REPORT's rows: flat maps of str -> int or str, one per worker, queue or task.

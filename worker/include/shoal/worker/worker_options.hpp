@@ -3,12 +3,26 @@
 // default; resolve() fills in the ones left unset (see worker/README.md for the reasoning).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace shoal {
+
+// What a supervisor hears of a running worker (shoal-worker turns them into systemd
+// notifications). Each is called on the worker's loop thread, and may be empty.
+struct worker_hooks {
+    std::function<void()> started;   // run() serves: the pools are up, the broker link starts
+    std::function<void()> draining;  // a drain began (SIGTERM, stop())
+    // The broker link changed: "connected to tcp://...", "broker lost: ...".
+    std::function<void(const std::string&)> status;
+    // Every alive_interval_seconds while the loop turns (0: never): a loop that is wedged
+    // stops calling it, which is what a watchdog watches.
+    std::function<void()> alive;
+    double alive_interval_seconds = 0;
+};
 
 struct worker_options {
     // The broker's ROUTER endpoint.
@@ -44,6 +58,7 @@ struct worker_options {
     // key in the broker's workers/ folder), both or neither. Its subtasks' client uses them too.
     std::string broker_key_file;
     std::string key_file;
+    worker_hooks hooks{};
 };
 
 // The options with every default filled in and checked.
@@ -62,6 +77,7 @@ struct resolved_worker_options {
     double slow_loop_seconds = 0.5;
     std::string broker_key_file;
     std::string key_file;
+    worker_hooks hooks{};
 };
 
 // Fills in the defaults. Throws std::invalid_argument for values that cannot work (zero

@@ -1,0 +1,48 @@
+// ADMIN: operations on the broker itself, asked over SHOAL/1 (`shoal admin ACTION`). With keys,
+// only an admin key gets here (access_rules.cpp); an open broker serves anyone, as it does
+// PURGE.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "broker_core.hpp"
+#include "shoal/broker/broker_error.hpp"
+#include "shoal/proto/codec.hpp"
+
+namespace shoal::broker {
+
+namespace {
+constexpr std::string_view reload_keys_action = "reload-keys";
+}  // namespace
+
+void broker_core::on_admin(std::string_view identity, peer& p, std::string_view body) {
+    const proto::admin m = proto::decode<proto::admin>(body, limits_);
+    if (m.action != reload_keys_action) {
+        ++stats_.invalid_messages;
+        send_error(identity, "bad_body",
+                   fmt::format("ADMIN: unknown action '{}' (reload-keys)", m.action), std::nullopt,
+                   proto::command::admin);
+        return;
+    }
+    spdlog::info("shoal-broker: {} asks to reload the keys",
+                 p.user_id.empty() ? p.name : p.user_id);
+    key_reload reload;
+    try {
+        reload = replace_keys();
+    } catch (const broker_error& e) {
+        // The keys in use stay (an unreadable directory, or an open broker): the asker hears why.
+        spdlog::error("shoal-broker: {}", e.what());
+        send_error(identity, "failed", e.what(), std::nullopt, proto::command::admin);
+        return;
+    }
+    auto count = [](std::size_t n) { return static_cast<std::int64_t>(n); };
+    proto::report answer{std::string(reload_keys_action),
+                         {{{"clients", count(reload.clients)},
+                           {"workers", count(reload.workers)},
+                           {"admins", count(reload.admins)},
+                           {"sessions_ended", count(reload.removed.size())}}}};
+    send_windowed(p, answer);
+    end_removed_sessions(reload);
+}
+
+}  // namespace shoal::broker

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The Debian packages (issue 15, item 2): cpack builds them from the release tree; each is
+# checked for what it holds and what it depends on (dpkg-deb), all are unpacked into a
+# throwaway root (dpkg -x) where the daemons run from it (--version, a broker serving a
+# worker and the CLI), and the systemd units pass `systemd-analyze verify`.
+#
+#   deb_packages_test.sh BUILD_DIR
+set -euo pipefail
+
+build="$(cd "$1" && pwd)"
+work="$(mktemp -d /tmp/shoal-deb-test.XXXXXX)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+
+step "cpack -G DEB"
+(cd "$work" && cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/debs" > "$work/cpack.log" 2>&1) ||
+  { cat "$work/cpack.log"; fail "cpack"; }
+version="$("$build/broker/shoal-broker" --version | awk '{print $2}')"
+minor="${version%.*}"
+deb() { ls "$work/debs/$1"_*.deb 2>/dev/null | head -n1; }
+for p in "libshoal$minor" shoal-common shoal-broker shoal-worker shoal-cli libshoal-dev; do
+  [ -n "$(deb "$p")" ] || { ls "$work/debs"; fail "no package $p"; }
+done
+
+# holds PACKAGE PATH...: the package's file list has every PATH.
+holds() {
+  local package=$1; shift
+  local list; list="$(dpkg-deb -c "$(deb "$package")" | awk '{print $6}')"
+  for path in "$@"; do
+    echo "$list" | grep -qx "\./$path" || { echo "$list"; fail "$package lacks $path"; }
+  done
+}
+# depends PACKAGE TEXT...: its Depends field names each TEXT.
+depends() {
+  local package=$1; shift
+  local field; field="$(dpkg-deb -f "$(deb "$package")" Depends)"
+  for text in "$@"; do
+    echo "$field" | grep -qF "$text" || fail "$package depends on '$field', not on '$text'"
+  done
+}
+
+step "contents and dependencies"
+holds "libshoal$minor" "usr/lib/libshoal_client.so.$version" "usr/lib/libshoal_client.so.$minor" \
+  "usr/lib/libshoal_worker.so.$minor" "usr/lib/libshoal_broker.so.$minor"
+depends "libshoal$minor" libzmq5 libstdc++6 libhiredis
+holds shoal-common usr/lib/sysusers.d/shoal.conf
+dpkg-deb --ctrl-tarfile "$(deb shoal-common)" | tar -t | grep -qx "./postinst" || fail "shoal-common has no postinst"
+holds shoal-broker usr/bin/shoal-broker usr/lib/systemd/system/shoal-broker.service
+depends shoal-broker "libshoal$minor (= $version)" "shoal-common (= $version)"
+holds shoal-worker usr/bin/shoal-worker "usr/lib/systemd/system/shoal-worker@.service" \
+  usr/lib/shoal/libshoal_seed_tasks_plugin.so
+depends shoal-worker "libshoal$minor (= $version)" "shoal-common (= $version)"
+holds shoal-cli usr/bin/shoal
+depends shoal-cli "libshoal$minor (= $version)"
+holds libshoal-dev usr/include/shoal/client/client.hpp usr/include/shoal/common/version.hpp \
+  usr/lib/cmake/Shoal/ShoalConfig.cmake usr/lib/pkgconfig/shoal-client.pc usr/lib/libshoal_client.so
+depends libshoal-dev "libshoal$minor (= $version)" libzmq3-dev
+# No package holds what another holds (dpkg would refuse to install both).
+for p in "libshoal$minor" shoal-common shoal-broker shoal-worker shoal-cli libshoal-dev; do
+  dpkg-deb -c "$(deb "$p")" | awk '$1 !~ /^d/ {print $6}'
+done | sort | uniq -d > "$work/shared-files"
+[ ! -s "$work/shared-files" ] || { cat "$work/shared-files"; fail "files in two packages"; }
+
+step "unpacked into a throwaway root"
+root="$work/root"
+for f in "$work"/debs/*.deb; do dpkg -x "$f" "$root"; done
+out="$("$root/usr/bin/shoal-broker" --version)"
+[ "$out" = "shoal-broker $version" ] || fail "shoal-broker --version said '$out'"
+ldd "$root/usr/bin/shoal-broker" | grep -q "$root/usr/bin/../lib/libshoal_broker.so" ||
+  { ldd "$root/usr/bin/shoal-broker"; fail "the unpacked broker does not use the unpacked libraries"; }
+"$root/usr/bin/shoal-broker" --bind tcp://127.0.0.1:0 --print-endpoint --log-level warn \
+  > "$work/broker.out" 2> "$work/broker.err" &
+pids+=($!)
+endpoint=""
+for _ in $(seq 1 300); do
+  endpoint="$(head -n1 "$work/broker.out" 2>/dev/null || true)"
+  [ -n "$endpoint" ] && break
+  sleep 0.1
+done
+[ -n "$endpoint" ] || { cat "$work/broker.err"; fail "the unpacked broker did not start"; }
+"$root/usr/bin/shoal-worker" --broker "$endpoint" --tasks "$root/usr/lib/shoal/libshoal_seed_tasks_plugin.so" \
+  --threads 1 --processes 1 > "$work/worker.log" 2>&1 &
+pids+=($!)
+out="$("$root/usr/bin/shoal" --broker "$endpoint" submit add 20 22 --wait --wait-timeout 60)" ||
+  { cat "$work/worker.log"; fail "the unpacked cluster did not run add"; }
+[ "$out" = "42" ] || fail "add 20 22 gave '$out'"
+
+step "systemd-analyze verify"
+for unit in shoal-broker.service "shoal-worker@.service"; do
+  # The units name /usr/bin; here the binaries are in the throwaway root.
+  sed "s|/usr/bin/shoal|$root/usr/bin/shoal|g" "$root/usr/lib/systemd/system/$unit" > "$work/$unit"
+  systemd-analyze verify "$work/$unit" || fail "systemd-analyze verify $unit"
+done
+echo "deb test: all passed"
