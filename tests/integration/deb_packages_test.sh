@@ -8,16 +8,8 @@
 set -euo pipefail
 
 build="$(cd "$1" && pwd)"
-work="$(mktemp -d /tmp/shoal-deb-test.XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+# shellcheck source=../support/process/script_steps.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/process/script_steps.sh" deb-test
 
 step "cpack -G DEB"
 (cd "$work" && cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/debs" > "$work/cpack.log" 2>&1) ||
@@ -75,19 +67,9 @@ out="$("$root/usr/bin/shoal-broker" --version)"
 [ "$out" = "shoal-broker $version" ] || fail "shoal-broker --version said '$out'"
 ldd "$root/usr/bin/shoal-broker" | grep -q "$root/usr/bin/../lib/libshoal_broker.so" ||
   { ldd "$root/usr/bin/shoal-broker"; fail "the unpacked broker does not use the unpacked libraries"; }
-"$root/usr/bin/shoal-broker" --bind tcp://127.0.0.1:0 --print-endpoint --log-level warn \
-  > "$work/broker.out" 2> "$work/broker.err" &
-pids+=($!)
-endpoint=""
-for _ in $(seq 1 300); do
-  endpoint="$(head -n1 "$work/broker.out" 2>/dev/null || true)"
-  [ -n "$endpoint" ] && break
-  sleep 0.1
-done
-[ -n "$endpoint" ] || { cat "$work/broker.err"; fail "the unpacked broker did not start"; }
-"$root/usr/bin/shoal-worker" --broker "$endpoint" --tasks "$root/usr/lib/shoal/libshoal_seed_tasks_plugin.so" \
-  --threads 1 --processes 1 > "$work/worker.log" 2>&1 &
-pids+=($!)
+start_broker "$root/usr/bin/shoal-broker"
+start_bg "$work/worker.log" "$root/usr/bin/shoal-worker" --broker "$endpoint" \
+  --tasks "$root/usr/lib/shoal/libshoal_seed_tasks_plugin.so" --threads 1 --processes 1
 out="$("$root/usr/bin/shoal" --broker "$endpoint" submit add 20 22 --wait --wait-timeout 60)" ||
   { cat "$work/worker.log"; fail "the unpacked cluster did not run add"; }
 [ "$out" = "42" ] || fail "add 20 22 gave '$out'"

@@ -10,16 +10,8 @@ set -euo pipefail
 
 build="$(cd "$1" && pwd)"
 source="$(cd "$2" && pwd)"
-work="$(mktemp -d /tmp/shoal-install-test.XXXXXX)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+# shellcheck source=../support/process/script_steps.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/process/script_steps.sh" install-test
 
 prefix="$work/prefix"
 step "cmake --install into $prefix"
@@ -57,31 +49,21 @@ if grep -rqs -e "$source/common/include" -e "$build" "$oot/build.ninja"; then
 fi
 
 step "the installed broker, the project's own worker, the stock worker with its library"
-"$prefix/bin/shoal-broker" --bind tcp://127.0.0.1:0 --print-endpoint --log-level warn \
-  > "$work/broker.out" 2> "$work/broker.err" &
-pids+=($!)
-endpoint=""
-for _ in $(seq 1 300); do
-  endpoint="$(head -n1 "$work/broker.out" 2>/dev/null || true)"
-  [ -n "$endpoint" ] && break
-  sleep 0.1
-done
-[ -n "$endpoint" ] || { cat "$work/broker.err"; fail "the installed broker did not start"; }
+start_broker "$prefix/bin/shoal-broker"
 
 # Only word_count on the project's worker, only shout on the stock one: each answer proves
 # its path. The project's worker has both compiled in, so it runs first alone for word_count.
-"$oot/word_worker" "$endpoint" > "$work/own-worker.log" 2>&1 &
-pids+=($!)
+start_bg "$work/own-worker.log" "$oot/word_worker" "$endpoint"
+own_worker=$last_pid
 out="$("$oot/word_client" "$endpoint")" || { cat "$work/own-worker.log"; fail "word_client (own worker)"; }
 echo "$out"
 echo "$out" | grep -qx "word_count = 4" || fail "word_count from the project's own worker: $out"
 echo "$out" | grep -qx "shout = HELLO FROM OUTSIDE THE TREE!" || fail "shout: $out"
 echo "$out" | grep -qx "shoal $version" || fail "the client's headers are not Shoal $version: $out"
-kill -TERM "${pids[1]}"; wait "${pids[1]}" || true
+stop_bg "$own_worker"
 
-"$prefix/bin/shoal-worker" --broker "$endpoint" --tasks "$oot/libword_plugin.so" --threads 1 \
-  --processes 1 --name stock-worker > "$work/stock-worker.log" 2>&1 &
-pids+=($!)
+start_bg "$work/stock-worker.log" "$prefix/bin/shoal-worker" --broker "$endpoint" \
+  --tasks "$oot/libword_plugin.so" --threads 1 --processes 1 --name stock-worker
 out="$("$oot/word_client" "$endpoint")" || { cat "$work/stock-worker.log"; fail "word_client (stock worker)"; }
 echo "$out" | grep -qx "word_count = 4" || fail "word_count from the stock worker's library: $out"
 workers="$("$prefix/bin/shoal" --broker "$endpoint" inspect workers)"
