@@ -21,6 +21,11 @@ endif()
 find_package(CLI11 CONFIG REQUIRED)
 find_package(tomlplusplus CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)  # the client's JSON <-> msgpack (shoal CLI)
+# The broker's /metrics: prometheus-cpp writes the text format (its core only); the HTTP side
+# is cpp-httplib, which Debian ships compiled (libcpp-httplib.so, found by pkg-config, whose
+# flags the header must be read with).
+find_package(prometheus-cpp CONFIG REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 # hiredis 0.14 ships no usable CMake target: pkg-config's imported target instead. Includes
 # are written <hiredis/hiredis.h>, so the parent of pkg-config's include dir is what we need.

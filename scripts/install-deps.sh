@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev clang-format-14 clang-tidy-14
   iproute2 iptables procps
   faketime
+  prometheus-cpp-dev prometheus
   dpkg-dev file binutils systemd yamllint python3-yaml
 )
 

@@ -120,7 +120,10 @@ int main(int argc, char** argv) {
             return exit_bad_config;
         }
         if (options.print_endpoint) {
+            // The endpoint first; then, with --http, the HTTP listener's address as bound.
             std::printf("%s\n", endpoint.c_str());
+            if (!broker.http_endpoint().empty())
+                std::printf("http://%s\n", broker.http_endpoint().c_str());
             std::fflush(stdout);
         }
         // Under systemd (Type=notify): ready now that the socket is bound and, with Redis,

@@ -17,6 +17,7 @@ void broker::close() { core_->close(); }
 void broker::reload_keys() { core_->reload_keys(); }
 bool broker::is_bound() const noexcept { return core_->is_bound(); }
 const std::string& broker::endpoint() const noexcept { return core_->endpoint(); }
+const std::string& broker::http_endpoint() const noexcept { return core_->http_endpoint(); }
 const broker_config& broker::config() const noexcept { return core_->config(); }
 const broker_stats& broker::stats() const noexcept { return core_->stats(); }
 

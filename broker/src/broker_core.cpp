@@ -72,6 +72,7 @@ std::string broker_core::bind() {
     port_ = router_.get();
     loop_.add_zmq_reader(router_->handle(), [this] { on_readable(); });
     start_serving();
+    start_http();
     return endpoint_;
 }
 
@@ -106,6 +107,7 @@ void broker_core::close() {
     });
     tick_timer_.cancel();
     control_timer_.cancel();
+    if (http_) http_->stop();
     if (durable_) durable_->stop();
     if (router_) {
         loop_.remove_zmq_reader(router_->handle());
@@ -150,6 +152,7 @@ void broker_core::reclaim_names() {
     const std::size_t freed = queues_.reclaim(
         in_use, [this](name_id n) { return peers_.offers(n) > 0 || rates_.limited(n); });
     if (freed > 0) {
+        name_counts_.forget_ids();  // a freed name's id may be given to another name
         spdlog::debug(
             "shoal-broker: {} empty lanes freed; {} lanes, {} task names, {} queue names in use",
             freed, queues_.live_lane_count(), queues_.task_names().size(),

@@ -35,8 +35,11 @@
 #include "durable/durable_store.hpp"
 #include "expiry_watch.hpp"
 #include "inflight_table.hpp"
+#include "inspect.hpp"
 #include "log_limiter.hpp"
 #include "message_port.hpp"
+#include "observability/http_listener.hpp"
+#include "observability/task_name_counts.hpp"
 #include "peer_table.hpp"
 #include "rate_limits.hpp"
 #include "result_store.hpp"
@@ -84,6 +87,8 @@ class broker_core {
     void close();
     bool is_bound() const noexcept { return port_ != nullptr; }
     const std::string& endpoint() const noexcept { return endpoint_; }
+    // The HTTP listener's HOST:PORT as bound (config.http), or "" without one.
+    const std::string& http_endpoint() const noexcept { return http_endpoint_; }
     const broker_config& config() const noexcept { return config_; }
     const broker_stats& stats() const noexcept { return stats_; }
 
@@ -221,6 +226,16 @@ class broker_core {
 
     // ---- admin_commands.cpp
     void on_admin(std::string_view identity, peer& p, std::string_view body);
+
+    // ---- observability.cpp
+    // What INSPECT reads (on_inspect) and /metrics renders.
+    inspect_sources inspect_view();
+    // An HTTP request's answer (/metrics, /healthz, /readyz), on the loop.
+    http_answer answer_http(std::string_view path);
+    void start_http();
+    // The per-name counters of a task by its entry (its lane's name), and by a lane.
+    void count_task(const task_entry& entry, task_event e);
+    void count_lane(lane_id lane, task_event e);
 
     // ---- fetch_work.cpp
     void on_fetch(peer_ref ref, peer& p, std::string_view body);
@@ -364,6 +379,11 @@ class broker_core {
     std::unique_ptr<durable_store> durable_;
     std::unique_ptr<submit_write> gathering_;
     std::weak_ptr<submit_write> last_write_;
+
+    // Observability (observability/): what happened per task name, and the HTTP listener.
+    task_name_counts name_counts_{queues_.task_names()};
+    std::unique_ptr<http_listener> http_;
+    std::string http_endpoint_;
 };
 
 }  // namespace shoal::broker

@@ -22,12 +22,16 @@ void broker_core::on_submit(peer_ref ref, peer& p, std::string_view body) {
                 reply.ids.push_back(t.id);
                 ++stats_.submitted;
                 enqueue(*entry, t.queue, t.name, queued_from(t), admission_of(t.options));
+                count_task(*entry, task_event::sent);
                 break;
             case admit_verdict::finished_now:
                 reply.ids.push_back(t.id);
                 ++stats_.submitted;
+                name_counts_.count(t.name, task_event::sent);
                 break;
             case admit_verdict::refused:
+                name_counts_.count(t.name, task_event::rejected);
+                break;
             case admit_verdict::repeated:
             case admit_verdict::being_written:  // only with Redis
                 break;
@@ -139,6 +143,7 @@ bool broker_core::fail_if_unknown_name(const proto::task_id& id, task_entry& ent
     const auto known = queues_.task_names().find(name);
     if (known && peers_.offers(*known) > 0) return false;
     ++stats_.unknown_task;
+    name_counts_.count(name, task_event::rejected);
     finish_by_broker(id, entry, proto::task_status::unknown_task, "unknown_task",
                      fmt::format("no worker offers task '{}'", name));
     return true;
@@ -232,21 +237,7 @@ void broker_core::on_inspect(std::string_view identity, peer& p, std::string_vie
             return;
         }
     }
-    count_authentications();
-    inspect_sources from{peers_, queues_, inflight_, store_, stats_, dead_, rates_};
-    from.security = zap_ ? "curve" : "open";
-    from.held = delayed_.size();
-    from.delayed = &delayed_;
-    from.wall_ms = wall_ms_();
-    from.now = loop_.time();
-    from.max_rows = config_.max_batch;
-    from.redis_state = redis_state();
-    if (durable_) from.results_unwritten = durable_->unwritten_results();
-    from.budgets = {config_.max_queued_bytes, config_.max_result_bytes, config_.window_bytes};
-    peers_.for_each([&](peer_ref, const peer& each) {
-        from.unacked_bytes_max = std::max(from.unacked_bytes_max, each.unacked());
-    });
-    std::optional<proto::report> report = build_report(m.what, from);
+    std::optional<proto::report> report = build_report(m.what, inspect_view());
     if (!report) {
         ++stats_.invalid_messages;
         send_error(

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "observability/http_address.hpp"
 #include "rate_limits.hpp"
 #include "redis/redis_url.hpp"
 #include "task_routes.hpp"
@@ -79,7 +80,15 @@ std::string check_task_routes(std::string_view v) {
     }
 }
 
-const std::array<setting, 25> settings{{
+std::string check_http(std::string_view v) {
+    if (v.empty()) return {};
+    http_address where;
+    return parse_http_address(v, where)
+               ? std::string()
+               : "must be HOST:PORT, such as 127.0.0.1:9808 (port 0: a free one)";
+}
+
+const std::array<setting, 26> settings{{
     {"bind", "SHOAL_BIND", "--bind", "Endpoint to bind (port 0 picks a free port)",
      &broker_config::bind, 0, 0, check_endpoint},
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
@@ -155,6 +164,9 @@ const std::array<setting, 25> settings{{
     {"keys_dir", "SHOAL_KEYS_DIR", "--keys-dir",
      "Directory of authorised public keys: clients/, workers/, admins/ (needs secret_key)",
      &broker_config::keys_dir, 0, 0, any_path},
+    {"http", "SHOAL_HTTP", "--http",
+     "HOST:PORT of the HTTP listener: /metrics (Prometheus), /healthz, /readyz (empty: none)",
+     &broker_config::http, 0, 0, check_http},
 }};
 
 constexpr std::string_view config_env = "SHOAL_CONFIG";

@@ -72,6 +72,7 @@ void broker_core::recover(recovery&& r) {
                 queues_.lane_for(t.record.task.queue, t.record.task.name, a.priority);
             q.deaths = t.dead->deaths;
             entry->lane = lane;
+            entry->has_lane = true;
             entry->dead_lettered = true;
             const double age_s =
                 static_cast<double>(epoch_ms() - std::min(epoch_ms(), t.dead->at_ms)) / 1000.0;
@@ -85,6 +86,7 @@ void broker_core::recover(recovery&& r) {
             const lane_id lane =
                 queues_.lane_for(t.record.task.queue, t.record.task.name, a.priority);
             entry->lane = lane;
+            entry->has_lane = true;
             watch_expiry(*entry, q.id, a);
             if (!entry->done) hold(*entry, epoch_to_loop(*t.held_until_ms), lane, std::move(q));
             continue;
@@ -201,6 +203,7 @@ void broker_core::settle_submits(submit_write& w, std::vector<submit_answer>& an
                 ++stats_.submitted;
                 reply.ids.push_back(f.id);
                 // New to Redis too: a name no registered worker offers fails now (unknown_task).
+                name_counts_.count(f.name, task_event::sent);
                 if (!entry->done && !fail_if_unknown_name(f.id, *entry, f.name)) {
                     enqueue(*entry, f.queue, f.name, std::move(f.task), f.admit);
                 }

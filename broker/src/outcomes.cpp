@@ -17,6 +17,25 @@ constexpr std::size_t max_kept_capacity = 4096;
 
 void broker_core::finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o) {
     o.id = id;
+    if (entry.has_lane) {
+        switch (o.status) {
+            case proto::task_status::ok:
+                count_task(entry, task_event::succeeded);
+                break;
+            case proto::task_status::failed:
+            case proto::task_status::lost:
+                count_task(entry, task_event::failed);
+                break;
+            case proto::task_status::revoked:
+                count_task(entry, task_event::revoked);
+                break;
+            case proto::task_status::expired:
+                count_task(entry, task_event::expired);
+                break;
+            case proto::task_status::unknown_task:
+                break;  // counted `rejected` where it is decided (fail_if_unknown_name)
+        }
+    }
     if (durable_) {
         // Shown to nobody (RESULT, FETCH, a repeated SUBMIT) before Redis has it
         // (on_results_stored): a result a client saw is never one a broker restart could

@@ -50,6 +50,7 @@ struct task_entry {
     bool dead_lettered : 1 = false;  // set aside after killing its workers; pending until retried
     bool unconfirmed : 1 = false;    // durable mode: done, but Redis has not stored the result yet
                                      // (nobody is told before it has)
+    bool has_lane : 1 = false;       // `lane` is set: the task was queued, held or dead-lettered
     proto::task_status status = proto::task_status::ok;  // once done
     // The key that submitted it (broker_core::owners_; 0 on an open broker): only it, or an
     // admin key, may fetch, revoke or submit it again.

@@ -44,6 +44,7 @@ void broker_core::enqueue(task_entry& entry, std::string_view queue, std::string
                           queued_task&& q, const admission& a) {
     const lane_id lane = queues_.lane_for(queue, name, a.priority);
     entry.lane = lane;
+    entry.has_lane = true;
     q.seq = entry.seq;
     if (!watch_expiry(entry, q.id, a)) return;
     const double now = loop_.time();
@@ -61,6 +62,7 @@ void broker_core::enqueue(task_entry& entry, std::string_view queue, std::string
 void broker_core::hold(task_entry& entry, double due, lane_id lane, queued_task&& q) {
     entry.held = true;
     entry.lane = lane;
+    entry.has_lane = true;
     if (durable_) {
         // Kept as a wall-clock time: a restarted broker (another steady clock) honours it.
         const double from_now_ms = std::max(0.0, (due - loop_.time()) * 1000.0);
@@ -75,6 +77,7 @@ bool broker_core::retry_if_asked(task_entry& entry, inflight_task& taken, proto:
     if (d.give_up) f.result.error = *d.give_up;
     if (!d.retry) return false;
     ++stats_.retried;
+    count_lane(taken.lane, task_event::retried);
     queued_task q = std::move(taken.task);
     ++q.retries;
     if (durable_) durable_->stage_lease(q.id, {q.attempt, q.deaths, q.retries});
@@ -111,6 +114,7 @@ void broker_core::set_aside(task_entry& entry, lane_id lane, queued_task&& q, st
     // so) until an operator runs it again with REQUEUE. With Redis its record stays too, so a
     // restarted broker tries it again.
     ++stats_.dead_lettered;
+    count_lane(lane, task_event::dead_lettered);
     spdlog::warn("shoal-broker: task {} set aside as a dead letter: {}", q.id.to_hex(), reason);
     proto::outcome o;
     o.id = q.id;
@@ -150,6 +154,7 @@ void broker_core::on_requeue(peer& p, std::string_view body) {
             durable_->stage_lease(id, {q.attempt - 1, q.deaths, q.retries});
         }
         entry->lane = letter->lane;
+        entry->has_lane = true;
         queues_.push_back(letter->lane, std::move(q));
         dispatch_needed_ = true;
         ++stats_.requeued_dead;

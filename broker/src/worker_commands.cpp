@@ -20,6 +20,8 @@ void broker_core::on_started(peer& p, std::string_view body) {
         const inflight_task* held = inflight_.find(t.id);
         // Only the holder's own current attempts: another worker's task stays as it is.
         if (held == nullptr || peers_.get(held->worker) != &p) continue;
+        if (!held->started && held->task.attempt == t.attempt)
+            count_lane(held->lane, task_event::started);
         inflight_.mark_started(t.id, t.attempt);
     }
 }
@@ -172,6 +174,7 @@ void broker_core::dispatch_all() {
             }
             w->worker.credit.spend(taken);
             stats_.dispatched += taken;
+            for (const inflight_task* t : batch_.entries) count_lane(t->lane, task_event::received);
         }
     }
     batch_.clear();

@@ -56,6 +56,8 @@ class broker {
     bool is_bound() const noexcept;
     // The bound endpoint ("" before bind).
     const std::string& endpoint() const noexcept;
+    // The HTTP listener's HOST:PORT as bound (config.http; "" without one, or before bind).
+    const std::string& http_endpoint() const noexcept;
     const broker_config& config() const noexcept;
     const broker_stats& stats() const noexcept;
 

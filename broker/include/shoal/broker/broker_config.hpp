@@ -48,6 +48,9 @@ struct broker_config {
     // Security (SECURITY.md): both set, or neither (an open broker, for a laptop).
     std::string secret_key;  // the broker's NAME.key_secret file: CURVE on
     std::string keys_dir;    // clients/, workers/, admins/ of public keys
+    // HTTP (broker/README.md, "Metrics and health"): HOST:PORT for /metrics, /healthz and
+    // /readyz; empty: no listener.
+    std::string http;
 };
 
 // A setting with a bad value, an unknown key, an unreadable file: the daemon exits 2.
