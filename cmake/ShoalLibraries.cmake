@@ -11,6 +11,8 @@ foreach(lib IN LISTS SHOAL_LIBRARIES)
     EXPORT_NAME ${export_name})
   if(BUILD_SHARED_LIBS)
     target_compile_options(${lib} PRIVATE -fno-semantic-interposition)
+    # Calls between a library's own files bind inside it at link time, not through the PLT.
+    target_link_options(${lib} PRIVATE -Wl,-Bsymbolic-functions)
   endif()
 endforeach()
 set_target_properties(shoal_task_plugin PROPERTIES EXPORT_NAME task_plugin)
