@@ -1,7 +1,7 @@
 # What every Shoal library shares: its SONAME, its export name (Shoal::client in an installed
 # package), and, shared, no semantic interposition (calls inside a library stay direct and
 # inlinable: -fPIC alone would route them through the PLT).
-set(SHOAL_LIBRARIES shoal_common shoal_proto shoal_client shoal_worker shoal_broker)
+set(SHOAL_LIBRARIES shoal_common shoal_http shoal_proto shoal_client shoal_worker shoal_broker)
 foreach(lib IN LISTS SHOAL_LIBRARIES)
   string(REPLACE "shoal_" "" export_name ${lib})
   set_target_properties(${lib} PROPERTIES

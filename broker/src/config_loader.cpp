@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include "observability/http_address.hpp"
 #include "rate_limits.hpp"
 #include "redis/redis_url.hpp"
+#include "shoal/common/http_address.hpp"
 #include "task_routes.hpp"
 
 namespace shoal::broker {

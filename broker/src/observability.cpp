@@ -5,6 +5,7 @@
 
 #include "broker_core.hpp"
 #include "observability/metrics_page.hpp"
+#include "shoal/broker/broker_error.hpp"
 
 namespace shoal::broker {
 
@@ -29,8 +30,14 @@ inspect_sources broker_core::inspect_view() {
 void broker_core::start_http() {
     if (config_.http.empty() || http_) return;
     http_ = std::make_unique<http_listener>(
-        loop_, [this](std::string_view path) { return answer_http(path); });
-    http_endpoint_ = http_->start(config_.http);
+        loop_, [this](std::string_view path) { return answer_http(path); },
+        std::vector<std::string>{"/metrics", "/healthz", "/readyz"});
+    try {
+        http_endpoint_ = http_->start(config_.http);
+    } catch (const http_error& e) {
+        http_.reset();
+        throw broker_error(e.what());
+    }
 }
 
 http_answer broker_core::answer_http(std::string_view path) {

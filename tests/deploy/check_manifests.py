@@ -504,9 +504,20 @@ def k8s_invocations(rel, docs, image, configmaps, kustomize_images, shoal_servic
                     args = c["args"] if "args" in c else image.cmd
                     argv = image.entrypoint + [k8s_expand(str(w), env) for w in args]
                 found = []
+                # httpGet probes: the port (a number, or a name of the container's ports) and path.
+                named_ports = {p.get("name"): p.get("containerPort") for p in c.get("ports") or []}
+                http_probes = []
+                for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+                    get = (c.get(probe) or {}).get("httpGet")
+                    if get:
+                        port = get.get("port")
+                        http_probes.append((f"{where} {probe}", get.get("path", "/"),
+                                            named_ports.get(port, port)))
                 for prog, e in find_programs(argv, env):
-                    found.append(Invocation(rel, where + " command/args", prog, shoal_env(e),
-                                            {"stop_limit": (grace, f"{name} terminationGracePeriodSeconds")}))
+                    context = {"stop_limit": (grace, f"{name} terminationGracePeriodSeconds")}
+                    if http_probes:
+                        context["http_probes"] = http_probes
+                    found.append(Invocation(rel, where + " command/args", prog, shoal_env(e), context))
                 for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                     command = ((c.get(probe) or {}).get("exec") or {}).get("command")
                     if command:
@@ -854,8 +865,40 @@ def check_limits(inv, binaries, help_only, failing):
         timeout = effective(inv, binaries, "timeout", help_only)
         if timeout is not None and not limit > timeout:
             problems.append(f"{what} is {limit:g} s, not more than the CLI's --timeout {timeout:g} s")
+    if "http_probes" in inv.context:
+        problems += check_http_probes(inv, binaries, help_only)
     if "service_links" in inv.context:
         problems.append(inv.context["service_links"])
+    return problems
+
+
+# The paths each daemon's --http listener serves (broker/README.md, worker/README.md).
+HTTP_PATHS = {"shoal-broker": {"/metrics", "/healthz", "/readyz"},
+              "shoal-worker": {"/healthz", "/readyz"}}
+
+
+def check_http_probes(inv, binaries, help_only):
+    """An httpGet probe asks the daemon's own --http listener (its port) for a path it serves."""
+    problems = []
+    if inv.program not in HTTP_PATHS:
+        return [f"{where}: an httpGet probe, but {inv.program} serves no HTTP"
+                for where, _, _ in inv.context["http_probes"]]
+    address = None
+    if not help_only and binaries.help(inv.program).print_config:
+        argv, env = prepare(inv, binaries, set())
+        argv = [a for a in argv if a != "--check-config"]
+        done = run(argv + ["--print-config"], env)
+        m = re.search(r'(?m)^http\s*=\s*"([^"]*)"', done.stdout)
+        address = m.group(1) if m else ""
+    for where, path, port in inv.context["http_probes"]:
+        if address is not None and not address:
+            problems.append(f"{where}: httpGet {path}, but {inv.program} has no --http listener")
+            continue
+        if address is not None and not address.endswith(f":{port}"):
+            problems.append(f"{where}: httpGet port {port}, but {inv.program} listens on {address}")
+        if path not in HTTP_PATHS[inv.program]:
+            problems.append(f"{where}: {inv.program} does not serve {path} "
+                            f"(it serves {', '.join(sorted(HTTP_PATHS[inv.program]))})")
     return problems
 
 

@@ -1,9 +1,13 @@
 // The broker's HTTP listener (--http): /metrics after a known batch (per task name, per
 // worker, per queue; `promtool check metrics` accepts it), /healthz, and /readyz following
 // the Redis link.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -168,6 +172,61 @@ TEST_F(DurableMetricsTest, ReadyzFollowsTheRedisLink) {
     EXPECT_TRUE(contains(ready.body, "Redis")) << ready.body;
     EXPECT_EQ(get(http_, "/healthz").status, 200);  // alive, only not ready
     EXPECT_TRUE(contains(get(http_, "/metrics").body, "shoal_redis_up 0"));
+}
+
+// A loopback port nobody listens on now (the worker binds it a moment later).
+int free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    int port = -1;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0)
+        port = ntohs(address.sin_port);
+    ::close(fd);
+    return port;
+}
+
+TEST(WorkerHealth, ReadyOnlyWithASessionAndNeverWhileDraining) {
+    // No broker: alive, not ready.
+    const std::string lonely = "127.0.0.1:" + std::to_string(free_port());
+    auto alone = shoal::testing::child_process::spawn(
+        {shoal::testing::cluster_paths::worker(), "--broker", "tcp://127.0.0.1:1", "--tasks",
+         shoal::testing::cluster_paths::seed_tasks(), "--threads", "1", "--processes", "1",
+         "--http", lonely});
+    ASSERT_TRUE(wait_until([&] { return get(lonely, "/healthz").status == 200; }, 30.0));
+    const auto not_ready = get(lonely, "/readyz");
+    EXPECT_EQ(not_ready.status, 503) << not_ready.body;
+    EXPECT_TRUE(contains(not_ready.body, "no session")) << not_ready.body;
+    alone.signal(SIGTERM);
+    EXPECT_EQ(alone.wait(30.0), 0);
+
+    // With a broker: ready; draining (a 3 s task holds the drain open): not ready, still alive.
+    local_cluster cluster;
+    ASSERT_FALSE(cluster.endpoint().empty());
+    const std::string http = "127.0.0.1:" + std::to_string(free_port());
+    cluster.add_worker("w-health", {"--threads", "1", "--processes", "1", "--http", http});
+    EXPECT_TRUE(wait_until([&] { return get(http, "/readyz").status == 200; }, 30.0));
+    ASSERT_EQ(cluster.cli({"submit", "sleep", "3"}).status, 0);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const auto r = cluster.cli({"inspect", "active", "--json"});
+            return contains(r.out, "\"started\":1");
+        },
+        30.0));
+    cluster.worker(0).signal(SIGTERM);
+    http_reply draining;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            draining = get(http, "/readyz");
+            return draining.status == 503;
+        },
+        30.0))
+        << draining.status << " " << draining.body;
+    EXPECT_TRUE(contains(draining.body, "draining")) << draining.body;
+    EXPECT_EQ(cluster.worker(0).wait(60.0), 0);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "shoal/common/http_address.hpp"
 #include "shoal/common/version.hpp"
 
 namespace shoal::worker_daemon {
@@ -24,6 +25,13 @@ std::string check_log_level(std::string_view v) {
         if (v == level) return {};
     }
     return "must be one of trace, debug, info, warn, error, critical, off";
+}
+
+std::string check_http(std::string_view v) {
+    http_address where;
+    return v.empty() || parse_http_address(v, where)
+               ? std::string()
+               : "must be HOST:PORT, such as 0.0.0.0:9809 (port 0: a free one)";
 }
 
 std::string check_not_empty(std::string_view v) {
@@ -66,6 +74,9 @@ std::vector<setting_spec> worker_specs() {
         {"slow_loop", "SHOAL_SLOW_LOOP", "--slow-loop",
          "seconds a loop task may block the worker's loop before it is reported (0: never)",
          k::seconds, 0, max_seconds, nullptr, fmt::format("{}", d.slow_loop_seconds)},
+        {"http", "SHOAL_WORKER_HTTP", "--http",
+         "HOST:PORT of an HTTP listener: /healthz, /readyz (empty: none)", k::text, 0, 0,
+         check_http},
         {"log_level", "SHOAL_LOG_LEVEL", "--log-level,-l",
          "trace, debug, info, warn, error, critical or off", k::text, 0, 0, check_log_level,
          "info"},
@@ -121,6 +132,7 @@ command_line to_command_line(const layered_settings& s) {
     if (auto v = s.text("queues")) o.queues = split_queue_list(*v);  // resolve() checks each
     if (auto v = s.seconds("grace")) o.grace_seconds = *v;
     if (auto v = s.seconds("slow_loop")) o.slow_loop_seconds = *v;
+    if (auto v = s.text("http")) o.http = *v;
     c.log_level = spdlog::level::from_str(s.text("log_level").value_or("info"));
     return c;
 }

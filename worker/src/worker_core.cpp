@@ -46,6 +46,7 @@ int worker_core::run() {
     start_pools();
     connect();
     if (options_.slow_loop_seconds > 0) report_slow_steps();
+    start_http();
     if (options_.hooks.started) loop_.call_soon(options_.hooks.started);
     if (options_.hooks.alive && options_.hooks.alive_interval_seconds > 0) tell_alive();
     const worker_context_scope scope(worker_context_);
@@ -62,6 +63,21 @@ void worker_core::tell_alive() {
     alive_timer_ = loop_.call_later(options_.hooks.alive_interval_seconds, [this] {
         if (!leaving_) tell_alive();
     });
+}
+
+void worker_core::start_http() {
+    if (options_.http.empty()) return;
+    http_ = std::make_unique<http_listener>(
+        loop_, [this](std::string_view path) { return answer_http(path); },
+        std::vector<std::string>{"/healthz", "/readyz"});
+    http_->start(options_.http);  // http_error: run() fails, and the daemon says why
+}
+
+http_answer worker_core::answer_http(std::string_view path) const {
+    if (path == "/healthz") return {200, "ok: the worker's loop is turning\n"};
+    if (draining_ || leaving_) return {503, "not ready: draining\n"};
+    if (!connected_) return {503, "not ready: no session with " + options_.broker + "\n"};
+    return {200, "ready: connected to " + options_.broker + "\n"};
 }
 
 void worker_core::stop() {
@@ -122,6 +138,7 @@ void worker_core::unwind_loop_tasks() {
 void worker_core::shut_down() {
     leaving_ = true;
     alive_timer_.cancel();
+    if (http_) http_->stop();
     loop_.set_slow_step_observer(
         0, {});  // what follows may take a while, and is no task blocking the loop
     unwind_loop_tasks();

@@ -29,6 +29,7 @@
 #include "shoal/client/client.hpp"
 #include "shoal/common/detail/remote_wait_host.hpp"
 #include "shoal/common/event_loop.hpp"
+#include "shoal/common/http_listener.hpp"
 #include "shoal/common/process_pool_executor.hpp"
 #include "shoal/common/thread_pool_executor.hpp"
 #include "shoal/worker/task_registry.hpp"
@@ -68,6 +69,9 @@ class worker_core {
     void report_slow_steps();
     // options_.hooks.alive now and every alive_interval_seconds while the loop turns.
     void tell_alive();
+    // options_.http: /healthz and /readyz (worker_core.cpp).
+    void start_http();
+    http_answer answer_http(std::string_view path) const;
     const job* loop_job_of(const detail::task_driver* driver) const;  // null: not a loop task held
 
     // worker_session.cpp
@@ -167,6 +171,8 @@ class worker_core {
     bool ran_ = false;
     bool draining_ = false;
     bool leaving_ = false;
+    bool connected_ = false;  // a session with the broker (WELCOME), for /readyz
+    std::unique_ptr<http_listener> http_;
     int exit_code_ = 0;
     timer_handle grace_timer_;
     timer_handle alive_timer_;

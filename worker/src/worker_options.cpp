@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "shoal/common/http_address.hpp"
 #include "shoal/proto/messages.hpp"
 
 namespace shoal {
@@ -81,6 +82,10 @@ resolved_worker_options resolve(const worker_options& options) {
     if (!(options.hooks.alive_interval_seconds >= 0))
         throw std::invalid_argument("the alive interval must be >= 0");
     r.hooks = options.hooks;
+    if (shoal::http_address where;
+        !options.http.empty() && !parse_http_address(options.http, where))
+        throw std::invalid_argument("http must be HOST:PORT (got '" + options.http + "')");
+    r.http = options.http;
     return r;
 }
 

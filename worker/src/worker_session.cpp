@@ -24,6 +24,7 @@ proto::finished_task refusal_of(proto::malformed_dispatch bad, const std::string
 }  // namespace
 
 void worker_core::on_connected(const proto::welcome& session) {
+    connected_ = true;
     ledger_.start_session();
     const std::uint32_t credit = ledger_.grant();
     if (!link_->send(proto::ready{credit})) ledger_.take_back(credit);
@@ -71,6 +72,7 @@ void worker_core::on_bounced(proto::command cmd, std::string_view body, bool sam
 }
 
 void worker_core::on_lost(std::string_view why) {
+    connected_ = false;
     ledger_.end_session();
     spdlog::warn("worker {}: lost the broker ({}); reconnecting, {} task(s) held", options_.name,
                  why, jobs_.size());

@@ -59,6 +59,9 @@ struct worker_options {
     std::string broker_key_file;
     std::string key_file;
     worker_hooks hooks{};
+    // HOST:PORT of an HTTP listener with /healthz (the loop turns) and /readyz (a session
+    // with the broker, and not draining); empty: none (worker/README.md, "Health").
+    std::string http{};
 };
 
 // The options with every default filled in and checked.
@@ -78,6 +81,7 @@ struct resolved_worker_options {
     std::string broker_key_file;
     std::string key_file;
     worker_hooks hooks{};
+    std::string http{};
 };
 
 // Fills in the defaults. Throws std::invalid_argument for values that cannot work (zero

@@ -1,4 +1,4 @@
-#include "http_listener.hpp"
+#include "shoal/common/http_listener.hpp"
 
 #include <httplib.h>
 
@@ -8,12 +8,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "shoal/broker/broker_error.hpp"
+namespace shoal {
 
-namespace shoal::broker {
-
-http_listener::http_listener(event_loop& loop, answerer answer)
-    : loop_(loop), answer_(std::move(answer)) {}
+http_listener::http_listener(event_loop& loop, answerer answer, std::vector<std::string> paths)
+    : loop_(loop), answer_(std::move(answer)), paths_(std::move(paths)) {}
 
 http_listener::~http_listener() { stop(); }
 
@@ -48,10 +46,10 @@ http_answer http_listener::ask_loop(std::string path) {
 std::string http_listener::start(const std::string& address) {
     http_address where;
     if (!parse_http_address(address, where)) {
-        throw broker_error(fmt::format("--http {}: not HOST:PORT", address));
+        throw http_error(fmt::format("--http {}: not HOST:PORT", address));
     }
     server_ = std::make_unique<httplib::Server>();
-    for (const char* path : {"/metrics", "/healthz", "/readyz"}) {
+    for (const std::string& path : paths_) {
         server_->Get(path, [this, path](const httplib::Request&, httplib::Response& res) {
             const http_answer a = ask_loop(path);
             res.status = a.status;
@@ -66,11 +64,11 @@ std::string http_listener::start(const std::string& address) {
     }
     if (port < 0) {
         server_.reset();
-        throw broker_error(fmt::format("--http {}: cannot bind", address));
+        throw http_error(fmt::format("--http {}: cannot bind", address));
     }
     thread_ = std::thread([server = server_.get()] { server->listen_after_bind(); });
-    const std::string bound = fmt::format("{}:{}", where.host, port);
-    spdlog::info("shoal-broker: HTTP on {}: /metrics, /healthz, /readyz", bound);
+    std::string bound = fmt::format("{}:{}", where.host, port);
+    spdlog::info("HTTP on {}: {}", bound, fmt::join(paths_, ", "));
     return bound;
 }
 
@@ -82,4 +80,4 @@ void http_listener::stop() {
     server_.reset();
 }
 
-}  // namespace shoal::broker
+}  // namespace shoal

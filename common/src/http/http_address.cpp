@@ -1,8 +1,8 @@
-#include "http_address.hpp"
+#include "shoal/common/http_address.hpp"
 
 #include <charconv>
 
-namespace shoal::broker {
+namespace shoal {
 
 bool parse_http_address(std::string_view text, http_address& out) {
     const auto colon = text.rfind(':');
@@ -17,4 +17,4 @@ bool parse_http_address(std::string_view text, http_address& out) {
     return true;
 }
 
-}  // namespace shoal::broker
+}  // namespace shoal

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace shoal::broker {
+namespace shoal {
 
 struct http_address {
     std::string host;
@@ -13,4 +13,4 @@ struct http_address {
 // False for an empty host, no port, or a port outside 0..65535.
 bool parse_http_address(std::string_view text, http_address& out);
 
-}  // namespace shoal::broker
+}  // namespace shoal
