@@ -84,11 +84,9 @@ int main(int argc, char** argv) {
     if (options.check_config) {
         // Every source was read and every value checked; files (keys) are opened at start,
         // but settings that only work together are checked here too.
-        if (options.config.secret_key.empty() != options.config.keys_dir.empty()) {
-            std::fprintf(stderr, "shoal-broker: bad configuration: %s\n",
-                         options.config.secret_key.empty()
-                             ? "keys_dir is set but secret_key is not"
-                             : "secret_key is set but keys_dir is not");
+        if (const std::string why = shoal::broker::settings_together_problem(options.config);
+            !why.empty()) {
+            std::fprintf(stderr, "shoal-broker: bad configuration: %s\n", why.c_str());
             return exit_bad_config;
         }
         std::string said = "shoal-broker: configuration is good";

@@ -245,6 +245,13 @@ void apply_password(broker_config& config, const env_lookup& env) {
 
 layered_settings broker_settings() { return layered_settings(broker_specs()); }
 
+std::string settings_together_problem(const broker_config& config) {
+    if (config.secret_key.empty() == config.keys_dir.empty()) return {};
+    return config.secret_key.empty()
+               ? "keys_dir is set but secret_key is not: give the broker its secret key too"
+               : "secret_key is set but keys_dir is not: without it no one could connect";
+}
+
 void apply_toml(broker_config& config, std::string_view toml_text, std::string_view source) {
     layered_settings given = broker_settings();
     given.apply_toml(toml_text, source);

@@ -7,6 +7,7 @@
 #include "broker_core.hpp"
 #include "security/access_rules.hpp"
 #include "shoal/broker/broker_error.hpp"
+#include "shoal/broker/config_loader.hpp"
 #include "shoal/proto/curve_keys.hpp"
 
 namespace shoal::broker {
@@ -28,11 +29,8 @@ std::unordered_set<std::string> user_ids_of(const key_registry& keys) {
 }  // namespace
 
 void broker_core::open_security(router_port& router) {
-    if (config_.secret_key.empty() != config_.keys_dir.empty()) {
-        throw broker_error(
-            config_.secret_key.empty()
-                ? "keys_dir is set but secret_key is not: give the broker its secret key too"
-                : "secret_key is set but keys_dir is not: without it no one could connect");
+    if (const std::string why = settings_together_problem(config_); !why.empty()) {
+        throw broker_error(why);
     }
     if (config_.secret_key.empty()) {
         spdlog::warn(

@@ -38,9 +38,6 @@ int main(int argc, char** argv) {
         }
         if (command.parsed->task_libraries.empty())
             return bad("no task library: give --tasks (or SHOAL_TASKS, or tasks in the file)");
-        if (command.parsed->options.key_file.empty() !=
-            command.parsed->options.broker_key_file.empty())
-            return bad("key and broker_key go together: both (CURVE) or neither");
         std::string said = "shoal-worker: configuration is good";
         if (!command.parsed->config_file.empty())
             said += " (config file " + command.parsed->config_file + ")";

@@ -52,6 +52,8 @@ resolved_worker_options resolve(const worker_options& options) {
     resolved_worker_options r;
     if (options.broker.empty()) throw std::invalid_argument("the broker endpoint is empty");
     r.broker = options.broker;
+    if (options.broker_key_file.empty() != options.key_file.empty())
+        throw std::invalid_argument("key and broker_key go together: both (CURVE) or neither");
     r.broker_key_file = options.broker_key_file;
     r.key_file = options.key_file;
     r.name = options.name.empty() ? default_worker_name() : options.name;

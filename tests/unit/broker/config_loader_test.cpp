@@ -10,37 +10,19 @@
 
 #include <gtest/gtest.h>
 
+#include "config_helpers.hpp"
 #include "task_routes.hpp"
 
 namespace {
 
 using namespace shoal::broker;
-
-// The environment as a map: tests never touch the real one.
-env_lookup env_of(std::map<std::string, std::string> vars) {
-    return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-        const auto it = vars.find(std::string(name));
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
-}
+using shoal::testing::env_of;
+const auto error_of = shoal::testing::config_error_of;
 
 daemon_options load(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
     std::vector<const char*> argv{"shoal-broker"};
     for (const auto& a : args) argv.push_back(a.c_str());
     return load_daemon_options(static_cast<int>(argv.size()), argv.data(), env_of(std::move(env)));
-}
-
-// The message of the config_error that fn throws ("" and a failure if none).
-template <class F>
-std::string error_of(F&& fn) {
-    try {
-        fn();
-    } catch (const config_error& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "no config_error";
-    return {};
 }
 
 class ConfigFile : public ::testing::Test {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config_helpers.hpp"
+
 namespace {
 
 using shoal::config_error;
@@ -12,6 +14,8 @@ using shoal::layered_settings;
 using shoal::setting_kind;
 using shoal::setting_origin;
 using shoal::setting_spec;
+using shoal::testing::env_of;
+const auto error_of = shoal::testing::config_error_of;
 
 layered_settings sample() {
     return layered_settings({
@@ -22,24 +26,6 @@ layered_settings sample() {
         {"wait", "SHOAL_WAIT", "--wait", "seconds", setting_kind::seconds, 0, 60, nullptr, "0.5"},
         {"on", "SHOAL_ON", "--on", "a switch", setting_kind::flag, 0, 0, nullptr, "false"},
     });
-}
-
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const config_error& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "no config_error";
-    return {};
-}
-
-shoal::env_lookup env_of(std::map<std::string, std::string> vars) {
-    return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-        const auto it = vars.find(std::string(name));
-        if (it == vars.end()) return std::nullopt;
-        return it->second;
-    };
 }
 
 TEST(LayeredSettings, LaterSourcesOverrideEarlierOnesSettingBySetting) {

@@ -24,6 +24,17 @@ TEST(WorkerOptions, ItConsumesTheQueuesGivenInTheirOrderEachOnce) {
     EXPECT_EQ(resolve(o).queues, (queue_list{"gpu", "default", "io"}));
 }
 
+TEST(WorkerOptions, ItsKeyAndTheBrokersKeyGoTogether) {
+    shoal::worker_options half;
+    half.key_file = "w1.key_secret";
+    EXPECT_THROW((void)shoal::resolve(half), std::invalid_argument);
+    half.key_file.clear();
+    half.broker_key_file = "broker.key";
+    EXPECT_THROW((void)shoal::resolve(half), std::invalid_argument);
+    half.key_file = "w1.key_secret";
+    EXPECT_EQ(shoal::resolve(half).key_file, "w1.key_secret");
+}
+
 TEST(WorkerOptions, AnEmptyOrOverLongQueueNameIsRefused) {
     worker_options o;
     o.queues = {"gpu", ""};

@@ -21,6 +21,10 @@ namespace shoal::broker {
 using shoal::env_lookup;
 using shoal::process_environment;
 
+// Settings that only work together, checked at start and by --check-config: why the config
+// cannot work as given, or empty (secret_key and keys_dir go together).
+std::string settings_together_problem(const broker_config& config);
+
 // The broker's settings (README.md's table), none given yet.
 layered_settings broker_settings();
 
