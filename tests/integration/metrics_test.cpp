@@ -203,13 +203,14 @@ TEST(WorkerHealth, ReadyOnlyWithASessionAndNeverWhileDraining) {
     alone.signal(SIGTERM);
     EXPECT_EQ(alone.wait(30.0), 0);
 
-    // With a broker: ready; draining (a 3 s task holds the drain open): not ready, still alive.
+    // With a broker: ready; draining (a 10 s task holds the drain open, long enough for a
+    // busy machine to see it): not ready, still alive.
     local_cluster cluster;
     ASSERT_FALSE(cluster.endpoint().empty());
     const std::string http = "127.0.0.1:" + std::to_string(free_port());
     cluster.add_worker("w-health", {"--threads", "1", "--processes", "1", "--http", http});
     EXPECT_TRUE(wait_until([&] { return get(http, "/readyz").status == 200; }, 30.0));
-    ASSERT_EQ(cluster.cli({"submit", "sleep", "3"}).status, 0);
+    ASSERT_EQ(cluster.cli({"submit", "sleep", "10"}).status, 0);
     ASSERT_TRUE(wait_until(
         [&] {
             const auto r = cluster.cli({"inspect", "active", "--json"});
