@@ -15,6 +15,7 @@ packages=(
   faketime
   prometheus-cpp-dev prometheus
   dpkg-dev file binutils systemd yamllint python3-yaml
+  chromium chromium-driver python3-selenium  # the dashboard's browser test
 )
 
 missing=()

@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-LINTED_DIRS = ("broker", "client", "common", "proto", "worker")
+LINTED_DIRS = ("broker", "client", "common", "dashboard", "proto", "worker")
 CACHE = pathlib.Path(os.environ.get("SHOAL_TIDY_CACHE", pathlib.Path.home() / ".cache/shoal-tidy"))
 
 

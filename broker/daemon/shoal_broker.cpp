@@ -18,6 +18,7 @@
 #include "shoal/broker/broker.hpp"
 #include "shoal/broker/config_loader.hpp"
 #include "shoal/common/event_loop.hpp"
+#include "shoal/common/log_format.hpp"
 #include "shoal/common/service_notify.hpp"
 #include "shoal/common/version.hpp"
 
@@ -95,6 +96,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     spdlog::set_level(spdlog::level::from_str(options.config.log_level));
+    shoal::use_log_format(
+        shoal::log_format_from(options.config.log_format).value_or(shoal::log_format::text));
     if (!options.config_file.empty()) {
         spdlog::info("shoal-broker: read config file {}", options.config_file);
     }

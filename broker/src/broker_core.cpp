@@ -139,6 +139,13 @@ void broker_core::tick() {
     stats_.expired += store_.expire(expire_slice);
     if (store_.more_to_expire()) schedule_more_work();
     if (loop_.time() >= next_reclaim_at_) reclaim_names();
+    if (events_.active() && loop_.time() >= next_worker_heartbeats_at_) {
+        next_worker_heartbeats_at_ = loop_.time() + config_.heartbeat_ms / 1000.0;
+        for (const std::uint32_t slot : peers_.worker_slots()) {
+            if (const peer* w = peers_.get(peers_.ref_of(slot)))
+                emit_worker("worker-heartbeat", *w);
+        }
+    }
     end_of_wakeup();
 }
 
@@ -205,6 +212,7 @@ void broker_core::end_of_wakeup() {
     dispatch_all();
     serve_fetches();
     flush();
+    publish_events();
     // After the submit script: a task revoked in this wake-up has its result stored after
     // its record.
     if (durable_) durable_->flush();
@@ -289,6 +297,9 @@ void broker_core::route(proto::command cmd, std::string_view body, std::string_v
             break;
         case command::admin:
             if (client) return on_admin(identity, *p, body);
+            break;
+        case command::subscribe:
+            if (client) return on_subscribe(ref, *p, body);
             break;
         case command::ready:
             if (!client) return on_ready(*p, body);

@@ -38,6 +38,7 @@
 #include "inspect.hpp"
 #include "log_limiter.hpp"
 #include "message_port.hpp"
+#include "observability/event_stream.hpp"
 #include "observability/task_name_counts.hpp"
 #include "peer_table.hpp"
 #include "rate_limits.hpp"
@@ -193,6 +194,12 @@ class broker_core {
     void take_back_tasks_of(peer_ref worker, std::uint32_t slots);
     void presume_started(std::vector<inflight_task>& held, std::uint32_t slots);
     void run_again(lane_id lane, queued_task&& q);
+    // Puts a task in its lane, stamped with the time it joined (queued_task::enqueued_ms), and
+    // asks for a dispatch pass; at the front for a task that goes again first.
+    void queue_task(lane_id lane, queued_task&& q, bool front = false);
+    std::uint32_t loop_ms() const noexcept {
+        return static_cast<std::uint32_t>(static_cast<std::uint64_t>(loop_.time() * 1000.0));
+    }
     void check_peers(double now);
 
     // ---- client_commands.cpp
@@ -236,6 +243,34 @@ class broker_core {
     // The per-name counters of a task by its entry (its lane's name), and by a lane.
     void count_task(const task_entry& entry, task_event e);
     void count_lane(lane_id lane, task_event e);
+
+    // From a worker's DONE: who ran a task, and how long (minor 4), for the event stream.
+    struct ran_on {
+        std::string_view worker;
+        std::optional<double> runtime_s;
+    };
+
+    // ---- events.cpp: the event stream (PROTOCOL.md 6.4); each emit_ does nothing unless
+    // someone subscribed.
+    void on_subscribe(peer_ref ref, peer& p, std::string_view body);
+    void publish_events();
+    // A task event's opening: type, uuid, and the name of its lane (when it has one).
+    void begin_task_event(std::string_view type, const proto::task_id& id,
+                          std::optional<lane_id> lane);
+    void emit_sent(const proto::task_id& id, std::string_view name, std::string_view queue,
+                   std::string_view args, const admission& a, peer_ref client);
+    void emit_rejected(const proto::task_id& id, std::string_view name,
+                       const proto::error_info& why);
+    void emit_received(const inflight_task& t, const peer& worker);
+    void emit_started(const proto::task_id& id, lane_id lane, std::uint32_t attempt,
+                      const peer& worker);
+    void emit_finished(const proto::task_id& id, const task_entry& entry, const proto::outcome& o,
+                       const ran_on& ran);
+    void emit_retried(const proto::task_id& id, lane_id lane, const proto::error_info& error,
+                      std::uint32_t retries, double countdown_s);
+    void emit_dead_lettered(const proto::task_id& id, lane_id lane, std::string_view reason,
+                            std::uint32_t deaths);
+    void emit_worker(std::string_view type, const peer& worker, std::string_view reason = {});
 
     // ---- fetch_work.cpp
     void on_fetch(peer_ref ref, peer& p, std::string_view body);
@@ -306,7 +341,8 @@ class broker_core {
     void dispatch_all();
 
     // ---- outcomes.cpp
-    void finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o);
+    void finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o,
+                const ran_on& ran = {});
     void finish_by_broker(const proto::task_id& id, task_entry& entry, proto::task_status status,
                           std::string code, std::string message);
     // The submitter and every client watching the task get its RESULT.
@@ -382,6 +418,9 @@ class broker_core {
 
     // Observability (observability/): what happened per task name, and the HTTP listener.
     task_name_counts name_counts_{queues_.task_names()};
+    event_stream events_;
+    duration_histogram redis_latency_;  // submit writes, sent to answered (with Redis)
+    double next_worker_heartbeats_at_ = 0;
     std::unique_ptr<http_listener> http_;
     std::string http_endpoint_;
 };

@@ -22,7 +22,7 @@ void broker_core::on_submit(peer_ref ref, peer& p, std::string_view body) {
                 reply.ids.push_back(t.id);
                 ++stats_.submitted;
                 enqueue(*entry, t.queue, t.name, queued_from(t), admission_of(t.options));
-                count_task(*entry, task_event::sent);
+                count_task(*entry, task_event::sent);  // once enqueue set its lane
                 break;
             case admit_verdict::finished_now:
                 reply.ids.push_back(t.id);
@@ -31,6 +31,7 @@ void broker_core::on_submit(peer_ref ref, peer& p, std::string_view body) {
                 break;
             case admit_verdict::refused:
                 name_counts_.count(t.name, task_event::rejected);
+                emit_rejected(t.id, t.name, reply.refused.back().error);
                 break;
             case admit_verdict::repeated:
             case admit_verdict::being_written:  // only with Redis
@@ -115,6 +116,7 @@ broker_core::admit_verdict broker_core::admit(peer_ref ref, const peer& p, proto
     entry->recipient = ref;
     entry->seq = next_seq_++;
     store_.charge(*entry, charge);
+    if (!durable_) emit_sent(t.id, t.name, t.queue, t.payload, admission_of(t.options), ref);
     // With Redis the name is judged once Redis has answered for the id (settle_submits): Redis
     // may know it already (it ran before a restart), and then its stored result, or a
     // conflict, is the answer, whatever the workers offer now.
@@ -175,6 +177,12 @@ void broker_core::revoke_task(const proto::task_id& id, bool terminate) {
         if (peer* w = peers_.get(running->worker)) {
             (terminate ? w->terminates_out : w->cancels_out).push_back(id);
             queue_flush(running->worker, *w);
+        }
+        if (terminate) {
+            ++stats_.revoked;
+            finish_by_broker(id, *entry, proto::task_status::revoked, "revoked",
+                             "revoked by a client (terminated)");
+            return;
         }
     } else if (entry->dead_lettered) {
         // Set aside, in no lane: it is over now, no longer a letter to retry.

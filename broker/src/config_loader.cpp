@@ -12,6 +12,7 @@
 #include "rate_limits.hpp"
 #include "redis/redis_url.hpp"
 #include "shoal/common/http_address.hpp"
+#include "shoal/common/log_format.hpp"
 #include "task_routes.hpp"
 
 namespace shoal::broker {
@@ -45,6 +46,10 @@ std::string check_log_level(std::string_view v) {
         if (v == level) return {};
     }
     return "must be one of trace, debug, info, warn, error, critical, off";
+}
+
+std::string check_log_format(std::string_view v) {
+    return shoal::log_format_from(v) ? std::string() : std::string("must be text or json");
 }
 
 std::string check_redis_url(std::string_view v) {
@@ -88,7 +93,7 @@ std::string check_http(std::string_view v) {
                : "must be HOST:PORT, such as 127.0.0.1:9808 (port 0: a free one)";
 }
 
-const std::array<setting, 26> settings{{
+const std::array<setting, 27> settings{{
     {"bind", "SHOAL_BIND", "--bind", "Endpoint to bind (port 0 picks a free port)",
      &broker_config::bind, 0, 0, check_endpoint},
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
@@ -142,6 +147,9 @@ const std::array<setting, 26> settings{{
     {"log_level", "SHOAL_LOG_LEVEL", "--log-level",
      "trace, debug, info, warn, error, critical or off", &broker_config::log_level, 0, 0,
      check_log_level},
+    {"log_format", "SHOAL_LOG_FORMAT", "--log-format",
+     "text (lines for people) or json (one JSON object per line, for machines)",
+     &broker_config::log_format, 0, 0, check_log_format},
     {"redis", "SHOAL_REDIS", "--redis",
      "Redis for durable tasks and results: redis://[:password@]host:port[/db] or "
      "unix:///path (empty: in memory only)",

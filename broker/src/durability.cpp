@@ -163,8 +163,10 @@ void broker_core::write_submits() {
         settle_submits(*w, none);
         return;
     }
+    const double sent_at = loop_.time();
     const bool sent =
-        durable_->write_tasks(w->records, [this, w](std::vector<submit_answer>& answers) {
+        durable_->write_tasks(w->records, [this, w, sent_at](std::vector<submit_answer>& answers) {
+            redis_latency_.observe(loop_.time() - sent_at);
             settle_submits(*w, answers);
             end_of_wakeup();
         });
@@ -204,6 +206,7 @@ void broker_core::settle_submits(submit_write& w, std::vector<submit_answer>& an
                 reply.ids.push_back(f.id);
                 // New to Redis too: a name no registered worker offers fails now (unknown_task).
                 name_counts_.count(f.name, task_event::sent);
+                emit_sent(f.id, f.name, f.queue, entry->payload, f.admit, entry->recipient);
                 if (!entry->done && !fail_if_unknown_name(f.id, *entry, f.name)) {
                     enqueue(*entry, f.queue, f.name, std::move(f.task), f.admit);
                 }

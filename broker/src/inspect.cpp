@@ -70,13 +70,28 @@ void workers(const inspect_sources& from, proto::report& out) {
 void queues(const inspect_sources& from, proto::report& out) {
     struct queue_view {
         std::uint64_t length = 0;
+        std::uint64_t oldest_age_ms = 0;
         std::vector<std::string> consumers;  // worker names
     };
     std::map<std::string, queue_view> by_name;
     const auto& queue_names = from.queues.queue_names();
+    const auto now_ms = static_cast<std::uint32_t>(static_cast<std::uint64_t>(from.now * 1000.0));
     for (name_id q = 0; q < queue_names.capacity(); ++q) {
         if (!queue_names.holds(q)) continue;  // released: no lane uses it any more
-        by_name[queue_names.name(q)].length = from.queues.live_in_queue(q);
+        queue_view& view = by_name[queue_names.name(q)];
+        view.length = from.queues.live_in_queue(q);
+        // The longest wait of a task next in its lane (revoked ones at a head are skipped).
+        for (const lane_id id : from.queues.lanes_of_queue(q)) {
+            const lane& l = from.queues.at(id);
+            for (std::size_t i = 0; i < l.tasks.size() && i <= l.stale; ++i) {
+                const queued_task& t = l.tasks[i];
+                const task_entry* e = from.store.find(t.id);
+                if (e == nullptr || e->done || e->seq != t.seq) continue;
+                view.oldest_age_ms =
+                    std::max<std::uint64_t>(view.oldest_age_ms, now_ms - t.enqueued_ms);
+                break;
+            }
+        }
     }
     for (const std::uint32_t slot : from.peers.worker_slots()) {
         const peer* p = from.peers.get(from.peers.ref_of(slot));
@@ -89,6 +104,7 @@ void queues(const inspect_sources& from, proto::report& out) {
         report_row row;
         put(row, "name", name);
         put(row, "length", view.length);
+        put(row, "oldest_age_ms", view.oldest_age_ms);
         put(row, "consumers", std::uint64_t{view.consumers.size()});
         put(row, "workers", join(view.consumers));
         out.rows.push_back(std::move(row));
@@ -196,6 +212,9 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "forbidden", s.forbidden);
     put(row, "auth_accepted", s.auth_accepted);
     put(row, "auth_refused", s.auth_refused);
+    put(row, "event_subscribers", s.event_subscribers);
+    put(row, "events_published", s.events_published);
+    put(row, "events_dropped", s.events_dropped);
     put(row, "security", std::string(from.security));
     put(row, "peers", std::uint64_t{from.peers.size()});
     put(row, "workers", std::uint64_t{from.peers.worker_count()});

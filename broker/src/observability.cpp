@@ -55,7 +55,9 @@ http_answer broker_core::answer_http(std::string_view path) {
         const auto stats = build_report("stats", from);
         const auto workers = build_report("workers", from);
         const auto queues = build_report("queues", from);
-        return {200, render_metrics({*stats, *workers, *queues, name_counts_}),
+        return {200,
+                render_metrics({*stats, *workers, *queues, name_counts_,
+                                durable_ ? &redis_latency_ : nullptr}),
                 "text/plain; version=0.0.4; charset=utf-8"};
     }
     return {404, "not found: /metrics, /healthz or /readyz\n"};

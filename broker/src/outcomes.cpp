@@ -15,8 +15,10 @@ constexpr std::size_t max_kept_capacity = 4096;
 
 }  // namespace
 
-void broker_core::finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o) {
+void broker_core::finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o,
+                         const ran_on& ran) {
     o.id = id;
+    emit_finished(id, entry, o, ran);
     if (entry.has_lane) {
         switch (o.status) {
             case proto::task_status::ok:

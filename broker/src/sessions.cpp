@@ -71,6 +71,7 @@ void broker_core::on_hello(std::string_view identity, std::string_view user_id, 
             "{}",
             p.name, p.software.empty() ? "software unknown" : p.software, p.worker.slots,
             p.worker.prefetch, p.worker.offered.size(), fmt::join(p.worker.queues, ","));
+        emit_worker("worker-online", p);
     } else {
         spdlog::debug("shoal-broker: client '{}' joined", p.name);
     }
@@ -113,6 +114,7 @@ void broker_core::end_session(peer_ref ref, std::string_view why) {
     if (p->role == proto::peer_role::worker) {
         spdlog::info("shoal-broker: worker '{}' left ({}), {} tasks in flight", p->name, why,
                      p->worker.credit.held());
+        emit_worker("worker-offline", *p, why);
         take_back_tasks_of(ref, p->worker.slots);
     } else {
         spdlog::debug("shoal-broker: client '{}' left ({})", p->name, why);
@@ -163,8 +165,7 @@ void broker_core::run_again(lane_id lane, queued_task&& q) {
     // A new attempt (a late DONE of the old one is told apart), first in its lane.
     ++q.attempt;
     ++stats_.requeued;
-    queues_.push_front(lane, std::move(q));
-    dispatch_needed_ = true;
+    queue_task(lane, std::move(q), true);
 }
 
 void broker_core::check_peers(double now) {
@@ -193,6 +194,16 @@ void broker_core::check_peers(double now) {
         const long long silent_ms = std::llround((now - p->last_heard) * 1000.0);
         end_session(ref, fmt::format("silent for {} ms", silent_ms));
     }
+}
+
+void broker_core::queue_task(lane_id lane, queued_task&& q, bool front) {
+    q.enqueued_ms = loop_ms();
+    if (front) {
+        queues_.push_front(lane, std::move(q));
+    } else {
+        queues_.push_back(lane, std::move(q));
+    }
+    dispatch_needed_ = true;
 }
 
 }  // namespace shoal::broker

@@ -55,8 +55,7 @@ void broker_core::enqueue(task_entry& entry, std::string_view queue, std::string
         hold(entry, due, lane, std::move(q));
         return;
     }
-    queues_.push_back(lane, std::move(q));
-    dispatch_needed_ = true;
+    queue_task(lane, std::move(q));
 }
 
 void broker_core::hold(task_entry& entry, double due, lane_id lane, queued_task&& q) {
@@ -80,6 +79,7 @@ bool broker_core::retry_if_asked(task_entry& entry, inflight_task& taken, proto:
     count_lane(taken.lane, task_event::retried);
     queued_task q = std::move(taken.task);
     ++q.retries;
+    emit_retried(q.id, taken.lane, f.result.error, q.retries, d.delay_s);
     if (durable_) durable_->stage_lease(q.id, {q.attempt, q.deaths, q.retries});
     ++q.attempt;  // a DONE still coming for the failed attempt is late
     // What it cost so far survives a restart: the retry counts then too.
@@ -87,8 +87,7 @@ bool broker_core::retry_if_asked(task_entry& entry, inflight_task& taken, proto:
     spdlog::debug("shoal-broker: task {} failed ({}); retry {} in {:.3f} s", q.id.to_hex(),
                   f.result.error.type, q.retries, d.delay_s);
     if (d.delay_s <= 0) {
-        queues_.push_back(taken.lane, std::move(q));
-        dispatch_needed_ = true;
+        queue_task(taken.lane, std::move(q));
     } else {
         hold(entry, loop_.time() + d.delay_s, taken.lane, std::move(q));
     }
@@ -115,6 +114,7 @@ void broker_core::set_aside(task_entry& entry, lane_id lane, queued_task&& q, st
     // restarted broker tries it again.
     ++stats_.dead_lettered;
     count_lane(lane, task_event::dead_lettered);
+    emit_dead_lettered(q.id, lane, reason, q.deaths);
     spdlog::warn("shoal-broker: task {} set aside as a dead letter: {}", q.id.to_hex(), reason);
     proto::outcome o;
     o.id = q.id;
@@ -155,8 +155,7 @@ void broker_core::on_requeue(peer& p, std::string_view body) {
         }
         entry->lane = letter->lane;
         entry->has_lane = true;
-        queues_.push_back(letter->lane, std::move(q));
-        dispatch_needed_ = true;
+        queue_task(letter->lane, std::move(q));
         ++stats_.requeued_dead;
         reply.ids.push_back(id);
         spdlog::info("shoal-broker: client '{}' requeued dead letter {}", p.name, id.to_hex());
@@ -173,8 +172,7 @@ void broker_core::on_control_timer() {
         if (entry == nullptr || entry->done || entry->seq != q.seq) return;
         entry->held = false;
         if (durable_) durable_->stage_release(q.id);
-        queues_.push_back(lane, std::move(q));
-        dispatch_needed_ = true;
+        queue_task(lane, std::move(q));
     });
     expiries_.take_due(now, [&](const expiry_watch::entry& e) {
         task_entry* entry = store_.find(e.id);

@@ -44,6 +44,10 @@ struct queued_task {
     std::uint16_t deaths = 0;             // attempts that ended with their worker's death
     std::uint64_t seq = 0;                // submission order, kept across re-queues
     std::unique_ptr<task_extras> extras;  // time limits and retry policy, if any
+    // When it joined its queue (this attempt), in ms of the loop's clock, modulo 2^32: a
+    // difference stays right for 49 days. For the queue-wait histogram and a queue's oldest
+    // age. (8 bytes per queued task, padding included.)
+    std::uint32_t enqueued_ms = 0;
 };
 
 using lane_id = std::uint32_t;

@@ -20,8 +20,10 @@ void broker_core::on_started(peer& p, std::string_view body) {
         const inflight_task* held = inflight_.find(t.id);
         // Only the holder's own current attempts: another worker's task stays as it is.
         if (held == nullptr || peers_.get(held->worker) != &p) continue;
-        if (!held->started && held->task.attempt == t.attempt)
+        if (!held->started && held->task.attempt == t.attempt) {
             count_lane(held->lane, task_event::started);
+            emit_started(t.id, held->lane, t.attempt, p);
+        }
         inflight_.mark_started(t.id, t.attempt);
     }
 }
@@ -76,8 +78,12 @@ bool broker_core::reported_by_another(const proto::task_id& id, std::uint32_t at
 
 void broker_core::on_done(peer& p, std::string_view body) {
     proto::done m = proto::decode<proto::done>(body, limits_);
-    for (proto::finished_task& f : m.finished) {
+    for (std::size_t i = 0; i < m.finished.size(); ++i) {
+        proto::finished_task& f = m.finished[i];
         const proto::task_id id = f.result.id;
+        const std::optional<double> runtime_s =
+            f.runtime_us ? std::optional<double>(static_cast<double>(*f.runtime_us) / 1e6)
+                         : std::nullopt;
         if (reported_by_another(id, f.attempt, p)) continue;
         inflight_task taken;
         switch (inflight_.take_done(id, f.attempt, taken)) {
@@ -91,6 +97,13 @@ void broker_core::on_done(peer& p, std::string_view body) {
                 task_entry* entry = store_.find(id);
                 if (entry != nullptr && !entry->done) {
                     ++stats_.completed;
+                    if (runtime_s)
+                        name_counts_.observe_runtime(queues_.at(taken.lane).name, *runtime_s);
+                    // Started and finished within one pass of the worker: told by DONE alone.
+                    if (!taken.started) {
+                        count_lane(taken.lane, task_event::started);
+                        emit_started(id, taken.lane, f.attempt, p);
+                    }
                     // A failure the worker did not sign is signed with its name.
                     if (f.result.status != proto::task_status::ok && f.result.error.where.empty()) {
                         f.result.error.where = p.name;
@@ -106,7 +119,7 @@ void broker_core::on_done(peer& p, std::string_view body) {
                     // A task's exception is an outcome like any other: retried if its policy
                     // says so, else told as it is.
                     if (retry_if_asked(*entry, taken, f)) break;
-                    finish(id, *entry, std::move(f.result));
+                    finish(id, *entry, std::move(f.result), {p.name, runtime_s});
                 }
                 break;
             }
@@ -174,7 +187,14 @@ void broker_core::dispatch_all() {
             }
             w->worker.credit.spend(taken);
             stats_.dispatched += taken;
-            for (const inflight_task* t : batch_.entries) count_lane(t->lane, task_event::received);
+            const std::uint32_t now_ms = loop_ms();
+            for (const inflight_task* t : batch_.entries) {
+                count_lane(t->lane, task_event::received);
+                name_counts_.observe_queue_wait(
+                    queues_.at(t->lane).name,
+                    static_cast<double>(now_ms - t->task.enqueued_ms) / 1000.0);
+                emit_received(*t, *w);
+            }
         }
     }
     batch_.clear();

@@ -1,6 +1,8 @@
 #pragma once
 // The `shoal` subcommands; each returns the process's exit code (cli_context.hpp).
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +44,22 @@ int run_purge(const global_options& opts, const std::string& queue);
 int run_status(const global_options& opts);
 // shoal admin reload-keys
 int run_admin(const global_options& opts, const std::string& action);
+
+// shoal events [--dump] [--count N] [--duration S]
+struct events_args {
+    bool dump = false;
+    std::optional<std::uint64_t> count;
+    std::optional<double> duration_s;
+};
+int run_events(const global_options& opts, const events_args& args);
+
+// shoal dashboard [--http HOST:PORT] [--history N] [--control-token-file F]
+struct dashboard_args {
+    std::string http = "127.0.0.1:8787";
+    std::size_t history = 100'000;
+    std::string control_token_file;
+};
+int run_dashboard(const global_options& opts, const dashboard_args& args);
 
 // shoal keygen NAME [--dir DIR]
 struct keygen_args {

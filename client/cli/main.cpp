@@ -13,6 +13,8 @@
 //     purge QUEUE
 //     status
 //     admin reload-keys
+//     events [--dump] [--count N] [--duration S]
+//     dashboard [--http HOST:PORT] [--history N] [--control-token-file F]
 //     keygen NAME [--dir DIR]
 //
 // The global options may also follow the command. Exit codes: cli_context.hpp.
@@ -187,6 +189,27 @@ int main(int argc, char** argv) {
         ->required()
         ->check(CLI::IsMember({"reload-keys"}));
 
+    events_args events;
+    auto* events_cmd = app.add_subcommand(
+        "events", "the broker's event stream, live (a broker with keys: an admin key)");
+    events_cmd->add_flag("--dump", events.dump,
+                         "print every field, and stop after --duration (default 5 s)");
+    events_cmd->add_option("--count", events.count, "stop after this many events");
+    events_cmd->add_option("--duration", events.duration_s, "stop after this many seconds")
+        ->check(seconds(false));
+
+    dashboard_args dashboard;
+    auto* dashboard_cmd = app.add_subcommand(
+        "dashboard", "a live web dashboard of the cluster (a broker with keys: an admin key)");
+    dashboard_cmd
+        ->add_option("--http", dashboard.http, "HOST:PORT to serve on (port 0: a free one)")
+        ->capture_default_str();
+    dashboard_cmd->add_option("--history", dashboard.history, "tasks kept at most")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+    dashboard_cmd->add_option("--control-token-file", dashboard.control_token_file,
+                              "the token control actions need (default: a new one, printed)");
+
     auto* status_cmd =
         app.add_subcommand("status", "broker and worker health: exit 0 if a worker answers");
 
@@ -232,6 +255,8 @@ int main(int argc, char** argv) {
         if (*purge_cmd) return run_purge(opts, queue);
         if (*status_cmd) return run_status(opts);
         if (*admin_cmd) return run_admin(opts, admin_action);
+        if (*events_cmd) return run_events(opts, events);
+        if (*dashboard_cmd) return run_dashboard(opts, dashboard);
         if (*keygen_cmd) return run_keygen(opts, keygen);
     } catch (const shoal::broker_error& e) {
         report_error(opts, e.code() + ": " + e.what());  // e.g. "forbidden: PURGE needs ..."

@@ -110,4 +110,16 @@ concurrent::future<proto::report> client::admin(std::string action) {
     return reply;
 }
 
+concurrent::future<void> client::subscribe_events(event_handler on_events) {
+    auto reply = concurrent::make_future<void>();
+    core_->post([core = core_.get(), on_events = std::move(on_events), reply]() mutable {
+        core->subscribe_events(std::move(on_events), reply);
+    });
+    return reply;
+}
+
+void client::unsubscribe_events() {
+    core_->post([core = core_.get()] { core->unsubscribe_events(); });
+}
+
 }  // namespace shoal

@@ -316,6 +316,39 @@ void client_core::add_purge(std::string queue, concurrent::future<std::uint64_t>
     send_request(msg);
 }
 
+void client_core::subscribe_events(event_handler on_events, concurrent::future<void> reply) {
+    if (event_handler_) events_reply_.try_set_result();  // replaced
+    event_handler_ = std::move(on_events);
+    events_reply_ = std::move(reply);
+    send_request(proto::subscribe{true});
+}
+
+void client_core::unsubscribe_events() {
+    if (!event_handler_) return;
+    event_handler_ = nullptr;
+    events_reply_.try_set_result();
+    send_request(proto::subscribe{false});
+}
+
+void client_core::on_events(const proto::events& msg) {
+    if (!event_handler_) return;  // crossed an unsubscribe
+    event_batch batch;
+    batch.dropped = msg.dropped;
+    batch.events.reserve(msg.items.size());
+    for (const std::string& item : msg.items) {
+        try {
+            batch.events.push_back(cluster_event::from_msgpack(item));
+        } catch (const std::exception& e) {
+            spdlog::warn("shoal client: dropped an unreadable event: {}", e.what());
+        }
+    }
+    try {
+        event_handler_(batch);
+    } catch (const std::exception& e) {
+        spdlog::error("shoal client: the event handler threw: {}", e.what());
+    }
+}
+
 void client_core::add_flush_waiter(concurrent::future<bool> reply) {
     flush_waiters_.push_back(std::move(reply));
     check_acknowledged();
@@ -367,6 +400,8 @@ void client_core::resend_everything() {
     control_.for_each_request([this](const proto::inspect& m) { send_request(m); },
                               [this](const proto::admin& m) { send_request(m); },
                               [this](const proto::purge& m) { send_request(m); });
+    // 5. The event subscription, which a session does not outlive.
+    if (event_handler_) send_request(proto::subscribe{true});
 }
 
 void client_core::on_message(proto::command cmd, std::string_view body) {
@@ -393,6 +428,9 @@ void client_core::on_message(proto::command cmd, std::string_view body) {
                 break;
             case proto::command::error:
                 on_error(proto::decode<proto::error_reply>(body));
+                break;
+            case proto::command::events:
+                on_events(proto::decode<proto::events>(body));
                 break;
             case proto::command::bye:
                 spdlog::info("shoal client: the broker said BYE: {}",
@@ -541,6 +579,11 @@ void client_core::on_error(const proto::error_reply& msg) {
     }
     const auto error = std::make_exception_ptr(broker_error(msg.code, msg.message, "broker"));
     if (msg.answers && control_.fail_oldest(*msg.answers, error)) return;
+    if (msg.answers == proto::command::subscribe && event_handler_) {
+        event_handler_ = nullptr;
+        events_reply_.try_set_exception(error);
+        return;
+    }
     if (!msg.related) {
         spdlog::warn("shoal client: the broker answered ERROR {}: {}", msg.code, msg.message);
         return;
@@ -701,6 +744,10 @@ void client_core::finish_close() {
     tasks_.fail_all(error);
     fetches_.fail_all(error);
     control_.fail_all(error);
+    if (event_handler_) {
+        event_handler_ = nullptr;
+        events_reply_.try_set_exception(error);
+    }
     publish_room();
     for (auto& w : flush_waiters_) {
         w.try_set_result(false);

@@ -90,6 +90,8 @@ class client_core : public std::enable_shared_from_this<client_core> {
     void add_admin(std::string action, concurrent::future<proto::report> reply);
     void add_purge(std::string queue, concurrent::future<std::uint64_t> reply);
     void add_flush_waiter(concurrent::future<bool> reply);
+    void subscribe_events(event_handler on_events, concurrent::future<void> reply);
+    void unsubscribe_events();
     void revoke(const proto::task_id& id, bool terminate);
     void requeue(const proto::task_id& id);
 
@@ -120,6 +122,7 @@ class client_core : public std::enable_shared_from_this<client_core> {
     void on_result(const proto::result& msg);
     void on_fetched(const proto::fetched& msg);
     void on_error(const proto::error_reply& msg);
+    void on_events(const proto::events& msg);
     void settle(const proto::outcome& outcome);
 
     // sending (each sends pending controls first: see "Order" above)
@@ -182,6 +185,9 @@ class client_core : public std::enable_shared_from_this<client_core> {
     fetch_table fetches_;
     control_requests control_;
     std::vector<concurrent::future<bool>> flush_waiters_;
+    // The event subscription (subscribe_events): SUBSCRIBE is sent again in every session.
+    event_handler event_handler_;
+    concurrent::future<void> events_reply_;
     // REVOKE (with or without terminate) and REQUEUE ids in the order asked, not sent yet:
     // they go before the next message, at the end of this drain, or in the next session.
     enum class control_kind : std::uint8_t { revoke, terminate, requeue };

@@ -1,5 +1,6 @@
 #include "shoal/proto/codec.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "body_reader.hpp"
@@ -445,6 +446,27 @@ std::string encode(const report& m) {
     });
 }
 
+std::string encode(const subscribe& m) {
+    return packed(4, [&](string_packer& p) {
+        p.pack_array(1);
+        p.pack(m.on);
+    });
+}
+
+std::string encode(const events& m) {
+    std::size_t size = 16;
+    for (const auto& e : m.items) size += e.size();
+    std::string out;
+    out.reserve(size);
+    string_writer writer{out};
+    string_packer p(writer);
+    p.pack_array(2);
+    p.pack_array(static_cast<std::uint32_t>(m.items.size()));
+    for (const auto& e : m.items) out.append(e);  // each is one msgpack map already
+    p.pack(m.dropped);
+    return out;
+}
+
 std::string encode(const ready& m) {
     return packed(8, [&](string_packer& p) {
         p.pack_array(1);
@@ -470,9 +492,11 @@ std::string encode(const dispatch& m) {
 
 std::string encode(const done& m) {
     std::size_t size = 16;
-    for (const auto& f : m.finished) size += 40 + f.result.payload.size();
+    for (const auto& f : m.finished) size += 48 + f.result.payload.size();
     return packed(size, [&](string_packer& p) {
-        p.pack_array(2);
+        const bool runtimes = std::any_of(m.finished.begin(), m.finished.end(),
+                                          [](const finished_task& f) { return f.runtime_us; });
+        p.pack_array(runtimes ? 3 : 2);
         pack_list(p, m.finished, [&](const finished_task& f) {
             p.pack_array(f.retry_countdown_ms ? 5 : 4);
             pack_outcome_fields(p, f.result);
@@ -480,6 +504,10 @@ std::string encode(const done& m) {
             if (f.retry_countdown_ms) p.pack(*f.retry_countdown_ms);
         });
         p.pack(m.credit);
+        if (runtimes) {
+            pack_list(p, m.finished,
+                      [&](const finished_task& f) { p.pack(f.runtime_us.value_or(0)); });
+        }
     });
 }
 
@@ -749,6 +777,30 @@ report decode<report>(std::string_view body, const decode_limits& limits) {
 }
 
 template <>
+subscribe decode<subscribe>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 1, "SUBSCRIBE", [](const msgpack::object_array& a) {
+        return subscribe{read_flag(a.ptr[0], "on")};
+    });
+}
+
+template <>
+events decode<events>(std::string_view body, const decode_limits& limits) {
+    return with_body(body, limits, 2, "EVENTS", [](const msgpack::object_array& a) {
+        events m;
+        m.items = read_list(a.ptr[0], "events", [](const msgpack::object& o) {
+            if (o.type != msgpack::type::MAP) bad_body("event", "not a map");
+            std::string bytes;
+            string_writer writer{bytes};
+            string_packer repacked(writer);
+            repacked.pack(o);
+            return bytes;
+        });
+        m.dropped = read_uint(a.ptr[1], "dropped");
+        return m;
+    });
+}
+
+template <>
 ready decode<ready>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 1, "READY", [](const msgpack::object_array& a) {
         return ready{read_u32(a.ptr[0], "credit")};
@@ -811,6 +863,15 @@ done decode<done>(std::string_view body, const decode_limits& limits) {
             return t;
         });
         m.credit = read_u32(a.ptr[1], "credit");
+        if (a.size > 2) {
+            const auto& runtimes = read_array(a.ptr[2], 0, "runtimes_us");
+            if (runtimes.size != m.finished.size()) {
+                bad_body("runtimes_us", "not one per finished task");
+            }
+            for (std::uint32_t i = 0; i < runtimes.size; ++i) {
+                m.finished[i].runtime_us = read_uint(runtimes.ptr[i], "runtime_us");
+            }
+        }
         return m;
     });
 }

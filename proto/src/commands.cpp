@@ -6,7 +6,7 @@
 namespace shoal::proto {
 
 namespace {
-constexpr std::array<std::pair<command, std::string_view>, 23> command_names{{
+constexpr std::array<std::pair<command, std::string_view>, 25> command_names{{
     {command::hello, "HELLO"},         {command::welcome, "WELCOME"},
     {command::submit, "SUBMIT"},       {command::accepted, "ACCEPTED"},
     {command::result, "RESULT"},       {command::fetch, "FETCH"},
@@ -18,7 +18,8 @@ constexpr std::array<std::pair<command, std::string_view>, 23> command_names{{
     {command::heartbeat, "HEARTBEAT"}, {command::bye, "BYE"},
     {command::error, "ERROR"},         {command::requeue, "REQUEUE"},
     {command::started, "STARTED"},     {command::drain, "DRAIN"},
-    {command::admin, "ADMIN"},
+    {command::admin, "ADMIN"},         {command::subscribe, "SUBSCRIBE"},
+    {command::events, "EVENTS"},
 }};
 }  // namespace
 

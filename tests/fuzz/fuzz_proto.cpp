@@ -89,6 +89,10 @@ void decode_as(command cmd, std::string_view body, const decode_limits& limits) 
             return round_trip<sp::inspect>(body, limits);
         case command::admin:
             return round_trip<sp::admin>(body, limits);
+        case command::subscribe:
+            return round_trip<sp::subscribe>(body, limits);
+        case command::events:
+            return round_trip<sp::events>(body, limits);
         case command::report:
             return round_trip<sp::report>(body, limits);
         case command::ready:

@@ -127,6 +127,17 @@ TEST_F(MetricsTest, AKnownBatchIsCountedPerTaskNameWorkerAndQueue) {
     EXPECT_EQ(sample(metrics, "shoal_queue_consumers{queue=\"default\"}"), 1) << metrics;
     EXPECT_EQ(sample(metrics, "shoal_broker_revoked_total"), 1) << metrics;
     EXPECT_GT(sample(metrics, "shoal_broker_max_queued_bytes"), 0) << metrics;
+    // Histograms: one runtime per result a worker reported (the retried attempt too), one
+    // queue wait per dispatch.
+    EXPECT_EQ(sample(metrics, "shoal_task_runtime_seconds_count{name=\"add\"}"), 2) << metrics;
+    EXPECT_EQ(sample(metrics, "shoal_task_runtime_seconds_count{name=\"fail\"}"), 2) << metrics;
+    EXPECT_EQ(sample(metrics, "shoal_task_queue_wait_seconds_count{name=\"add\"}"), 2) << metrics;
+    EXPECT_EQ(sample(metrics, "shoal_task_queue_wait_seconds_count{name=\"fail\"}"), 2) << metrics;
+    EXPECT_EQ(sample(metrics, "shoal_task_queue_wait_seconds_bucket{name=\"add\",le=\"+Inf\"}"), 2)
+        << metrics;
+    EXPECT_GE(sample(metrics, "shoal_task_runtime_seconds_sum{name=\"add\"}"), 0) << metrics;
+    EXPECT_EQ(sample(metrics, "shoal_queue_oldest_age_seconds{queue=\"default\"}"), 0)
+        << "nothing waits" << metrics;
     EXPECT_FALSE(contains(metrics, held_id)) << "a task id is never a label";
 
     // Prometheus's own checker accepts the page.
@@ -160,6 +171,22 @@ class DurableMetricsTest : protected with_redis, public MetricsTest {
 TEST_F(DurableMetricsTest, ReadyzFollowsTheRedisLink) {
     ASSERT_TRUE(wait_until([&] { return get(http_, "/readyz").status == 200; }, 30.0));
     EXPECT_TRUE(contains(get(http_, "/metrics").body, "shoal_redis_up 1"));
+    // A task stored (no worker runs it): one write's round trip is measured.
+    EXPECT_EQ(cluster_.cli({"submit", "add", "1", "2"}).status, 0);
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return sample(get(http_, "/metrics").body, "shoal_redis_latency_seconds_count") >= 1;
+        },
+        30.0))
+        << get(http_, "/metrics").body;
+    // It waits (no worker): its queue's oldest age grows.
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return sample(get(http_, "/metrics").body,
+                          "shoal_queue_oldest_age_seconds{queue=\"default\"}") > 0.05;
+        },
+        30.0))
+        << get(http_, "/metrics").body;
     redis.kill9();
     http_reply ready;
     EXPECT_TRUE(wait_until(

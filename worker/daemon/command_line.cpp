@@ -20,6 +20,10 @@ constexpr double max_count = 1u << 20;
 constexpr double max_seconds = 86'400;
 constexpr std::string_view config_env = "SHOAL_WORKER_CONFIG";
 
+std::string check_log_format(std::string_view v) {
+    return shoal::log_format_from(v) ? std::string() : std::string("must be text or json");
+}
+
 std::string check_log_level(std::string_view v) {
     for (std::string_view level : {"trace", "debug", "info", "warn", "error", "critical", "off"}) {
         if (v == level) return {};
@@ -80,6 +84,13 @@ std::vector<setting_spec> worker_specs() {
         {"log_level", "SHOAL_LOG_LEVEL", "--log-level,-l",
          "trace, debug, info, warn, error, critical or off", k::text, 0, 0, check_log_level,
          "info"},
+        {"log_format", "SHOAL_LOG_FORMAT", "--log-format",
+         "text (lines for people) or json (one JSON object per line, for machines)", k::text, 0, 0,
+         check_log_format, "text"},
+        {"task_log_rate", "SHOAL_TASK_LOG_RATE", "--task-log-rate",
+         "task lines (received, succeeded, failed) logged at info per second at most; the rest "
+         "are counted in the next line (0: none)",
+         k::integer, 0, 1'000'000, nullptr, fmt::format("{}", d.task_log_rate)},
     };
     // Defaults worked out at start, which --print-config names rather than shows.
     const std::map<std::string, std::string> notes{
@@ -134,6 +145,9 @@ command_line to_command_line(const layered_settings& s) {
     if (auto v = s.seconds("slow_loop")) o.slow_loop_seconds = *v;
     if (auto v = s.text("http")) o.http = *v;
     c.log_level = spdlog::level::from_str(s.text("log_level").value_or("info"));
+    c.log_format = shoal::log_format_from(s.text("log_format").value_or("text"))
+                       .value_or(shoal::log_format::text);
+    if (auto v = count(s, "task_log_rate")) o.task_log_rate = *v;
     return c;
 }
 

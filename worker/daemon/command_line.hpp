@@ -11,6 +11,7 @@
 #include <spdlog/common.h>
 
 #include "shoal/common/layered_settings.hpp"
+#include "shoal/common/log_format.hpp"
 #include "shoal/worker/worker_options.hpp"
 
 namespace shoal::worker_daemon {
@@ -19,6 +20,7 @@ struct command_line {
     worker_options options;
     std::vector<std::string> task_libraries;  // --tasks, in order
     spdlog::level::level_enum log_level = spdlog::level::info;
+    shoal::log_format log_format = shoal::log_format::text;
     std::string config_file;  // the TOML file read, or empty
     std::string effective;    // every setting, its value and origin (--print-config)
     bool print_config = false;

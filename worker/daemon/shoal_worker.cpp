@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
     }
     spdlog::set_default_logger(spdlog::stderr_color_mt("shoal-worker"));
     spdlog::set_level(command.parsed->log_level);
+    shoal::use_log_format(command.parsed->log_format);
     // Under systemd (Type=notify): READY=1 once it serves, STOPPING=1 when it drains, the
     // broker link as STATUS, and WATCHDOG=1 from the worker's loop.
     const shoal::service_notify notify;

@@ -46,6 +46,7 @@ struct job {
     bool parked = false;                          // a loop task that gave its slot back
     std::uint32_t remote_waits = 0;               // its waits in progress (subtask.hpp)
     detail::task_driver* driver = nullptr;        // run_on::loop: the task's driver
+    double started_at = -1;                       // loop time it took a slot; -1 before
 
     // Records a cause for ending it; a weaker one than already recorded changes nothing.
     void end_for(end_cause why) noexcept {

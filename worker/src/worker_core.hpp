@@ -36,6 +36,7 @@
 #include "shoal/worker/worker_context.hpp"
 #include "shoal/worker/worker_options.hpp"
 #include "signal_watcher.hpp"
+#include "task_log.hpp"
 
 namespace shoal::worker_detail {
 
@@ -108,6 +109,8 @@ class worker_core {
 
     // worker_results.cpp
     void report(proto::finished_task finished);
+    // How long a job has run since it took a slot (DONE's runtime, minor 4).
+    std::optional<std::uint64_t> runtime_us_of(const job& j) const;
     void schedule_flush();
     void flush();
     void send_started();
@@ -133,6 +136,7 @@ class worker_core {
     event_loop loop_;
     std::shared_ptr<loop_gate> gate_;
     credit_ledger ledger_;
+    task_log task_log_{loop_, options_.name, options_.task_log_rate};
 
     std::unique_ptr<signal_watcher> signals_;
     std::unique_ptr<process_pool_executor> processes_;

@@ -63,6 +63,7 @@ void worker_core::start_waiting() {
 
 void worker_core::start(job& j) {
     j.phase = job_phase::running;
+    j.started_at = loop_.time();
     ++running_;
     const std::uint64_t number = j.number;
     started_.push_back(number);
@@ -177,7 +178,8 @@ void worker_core::on_time_limit(std::uint64_t number) {
     report({error_outcome(j.task.id, proto::task_status::failed, time_limit_type,
                           limit_message(*j.task.options.time_limit_ms, false), options_.name),
             j.task.attempt,
-            {}});
+            {},
+            runtime_us_of(j)});
 }
 
 // What a job that ended with `error` (null: its loop task was cancelled) reports when the
@@ -334,9 +336,17 @@ void worker_core::finish(std::uint64_t number, proto::outcome outcome,
     }
     if (it->second.driver != nullptr) loop_jobs_.erase(it->second.driver);
     const std::uint32_t attempt = it->second.task.attempt;
+    const std::optional<std::uint64_t> runtime_us = runtime_us_of(it->second);
+    task_log_.finished(it->second.task.name, outcome,
+                       static_cast<double>(runtime_us.value_or(0)) / 1e6, loop_.time());
     jobs_.erase(it);
-    report({std::move(outcome), attempt, retry_countdown});
+    report({std::move(outcome), attempt, retry_countdown, runtime_us});
     start_waiting();
+}
+
+std::optional<std::uint64_t> worker_core::runtime_us_of(const job& j) const {
+    if (j.started_at < 0) return std::nullopt;  // never ran (cancelled while held)
+    return static_cast<std::uint64_t>(std::max(0.0, loop_.time() - j.started_at) * 1e6);
 }
 
 std::size_t worker_core::busy_jobs() const noexcept {

@@ -88,6 +88,7 @@ resolved_worker_options resolve(const worker_options& options) {
         !options.http.empty() && !parse_http_address(options.http, where))
         throw std::invalid_argument("http must be HOST:PORT (got '" + options.http + "')");
     r.http = options.http;
+    r.task_log_rate = options.task_log_rate;
     return r;
 }
 

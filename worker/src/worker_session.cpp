@@ -128,7 +128,11 @@ void worker_core::on_dispatch(std::string_view body) {
         hand_back(std::move(reading.tasks));
         return;
     }
-    for (auto& task : reading.tasks) accept(std::move(task));
+    const double now = loop_.time();
+    for (auto& task : reading.tasks) {
+        task_log_.received(task, now);
+        accept(std::move(task));
+    }
     start_waiting();
 }
 

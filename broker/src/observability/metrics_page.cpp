@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -17,7 +18,8 @@ using prometheus::MetricFamily;
 using prometheus::MetricType;
 
 // INSPECT stats fields that are levels, not counts since start.
-constexpr std::array<std::string_view, 20> gauge_fields{"peers",
+constexpr std::array<std::string_view, 21> gauge_fields{"event_subscribers",
+                                                        "peers",
                                                         "workers",
                                                         "clients",
                                                         "queued",
@@ -70,6 +72,19 @@ MetricFamily family(std::string name, std::string help, MetricType type) {
     return MetricFamily{std::move(name), std::move(help), type, {}};
 }
 
+ClientMetric histogram_sample(const duration_histogram& h,
+                              std::vector<ClientMetric::Label> labels = {}) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.histogram.sample_count = h.count();
+    m.histogram.sample_sum = h.sum();
+    for (std::size_t i = 0; i < duration_histogram::bounds.size(); ++i) {
+        m.histogram.bucket.push_back({h.cumulative(i), duration_histogram::bounds[i]});
+    }
+    m.histogram.bucket.push_back({h.count(), std::numeric_limits<double>::infinity()});
+    return m;
+}
+
 void add_task_families(const task_name_counts& names, std::vector<MetricFamily>& out) {
     std::array<MetricFamily, task_event_count> by_event;
     for (std::size_t e = 0; e < task_event_count; ++e) {
@@ -79,31 +94,49 @@ void add_task_families(const task_name_counts& names, std::vector<MetricFamily>&
                              MetricType::Counter);
     }
     // Sorted by name, so that a scrape reads the same from one time to the next.
-    std::map<std::string, task_name_counts::counts> sorted;
-    names.for_each([&](const std::string& name, const task_name_counts::counts& c) {
-        sorted.emplace(name, c);
+    std::map<std::string, const task_name_counts::record*> sorted;
+    names.for_each([&](const std::string& name, const task_name_counts::record& r) {
+        sorted.emplace(name, &r);
     });
-    for (const auto& [name, c] : sorted) {
+    auto runtime = family("shoal_task_runtime_seconds",
+                          "How long tasks ran on their worker, per task name (the worker's count)",
+                          MetricType::Histogram);
+    auto queue_wait = family("shoal_task_queue_wait_seconds",
+                             "How long tasks waited in their queue before a worker got them, per "
+                             "task name (each attempt)",
+                             MetricType::Histogram);
+    for (const auto& [name, r] : sorted) {
         for (std::size_t e = 0; e < task_event_count; ++e) {
-            by_event[e].metric.push_back(sample(static_cast<double>(c[e]), {{"name", name}}));
+            by_event[e].metric.push_back(
+                sample(static_cast<double>(r->events[e]), {{"name", name}}));
         }
+        runtime.metric.push_back(histogram_sample(r->runtime, {{"name", name}}));
+        queue_wait.metric.push_back(histogram_sample(r->queue_wait, {{"name", name}}));
     }
     for (auto& f : by_event) out.push_back(std::move(f));
+    out.push_back(std::move(runtime));
+    out.push_back(std::move(queue_wait));
 }
 
 void add_queue_families(const proto::report& queues, std::vector<MetricFamily>& out) {
     auto length = family("shoal_queue_length", "Tasks waiting in the queue", MetricType::Gauge);
     auto consumers =
         family("shoal_queue_consumers", "Workers consuming the queue", MetricType::Gauge);
+    auto oldest =
+        family("shoal_queue_oldest_age_seconds",
+               "How long the longest-waiting task next in line has waited", MetricType::Gauge);
     for (const auto& row : queues.rows) {
         const std::string queue = text_of(row, "name");
         if (const auto* n = int_of(row, "length"))
             length.metric.push_back(sample(static_cast<double>(*n), {{"queue", queue}}));
         if (const auto* n = int_of(row, "consumers"))
             consumers.metric.push_back(sample(static_cast<double>(*n), {{"queue", queue}}));
+        if (const auto* n = int_of(row, "oldest_age_ms"))
+            oldest.metric.push_back(sample(static_cast<double>(*n) / 1000.0, {{"queue", queue}}));
     }
     out.push_back(std::move(length));
     out.push_back(std::move(consumers));
+    out.push_back(std::move(oldest));
 }
 
 void add_worker_families(const proto::report& workers, std::vector<MetricFamily>& out) {
@@ -134,7 +167,8 @@ void add_worker_families(const proto::report& workers, std::vector<MetricFamily>
         out.push_back(std::move(*f));
 }
 
-void add_broker_families(const proto::report& stats, std::vector<MetricFamily>& out) {
+void add_broker_families(const proto::report& stats, const duration_histogram* redis_latency,
+                         std::vector<MetricFamily>& out) {
     if (stats.rows.empty()) return;
     const auto& row = stats.rows.front();
     for (const auto& f : row) {
@@ -152,6 +186,14 @@ void add_broker_families(const proto::report& stats, std::vector<MetricFamily>& 
             family("shoal_redis_up", "1 when the broker's Redis link is up", MetricType::Gauge);
         up.metric.push_back(sample(redis == "up" ? 1 : 0));
         out.push_back(std::move(up));
+        if (redis_latency != nullptr) {
+            auto latency = family("shoal_redis_latency_seconds",
+                                  "Round trips of the broker's Redis writes (each write of a "
+                                  "pass's submits, from sent to answered)",
+                                  MetricType::Histogram);
+            latency.metric.push_back(histogram_sample(*redis_latency));
+            out.push_back(std::move(latency));
+        }
     }
 }
 
@@ -162,7 +204,7 @@ std::string render_metrics(const metrics_sources& from) {
     add_task_families(from.names, families);
     add_queue_families(from.queues, families);
     add_worker_families(from.workers, families);
-    add_broker_families(from.stats, families);
+    add_broker_families(from.stats, from.redis_latency, families);
     std::ostringstream out;
     prometheus::TextSerializer().Serialize(out, families);
     return out.str();

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "duration_histogram.hpp"
 #include "name_table.hpp"
 
 namespace shoal::broker {
@@ -41,6 +42,13 @@ std::string_view to_string(task_event e) noexcept;
 class task_name_counts {
   public:
     using counts = std::array<std::uint64_t, task_event_count>;
+    // Everything kept per name: the counts, and how long its tasks ran (the worker's DONE
+    // runtime) and waited in their queue (from joining it to being dispatched).
+    struct record {
+        counts events{};
+        duration_histogram runtime;
+        duration_histogram queue_wait;
+    };
     static constexpr std::size_t default_max_names = 1000;
     static constexpr std::string_view other_name = "_other";
 
@@ -48,11 +56,17 @@ class task_name_counts {
         : names_(names), max_names_(max_names) {}
 
     void count(name_id name, task_event e, std::uint64_t n = 1) {
-        if (name < by_id_.size() && by_id_[name] != nullptr) {
-            (*by_id_[name])[static_cast<std::size_t>(e)] += n;
+        if (record* r = cached(name)) {
+            r->events[static_cast<std::size_t>(e)] += n;
             return;
         }
         count_slow(name, e, n);
+    }
+    void observe_runtime(name_id name, double seconds) {
+        if (record* r = record_of(name)) r->runtime.observe(seconds);
+    }
+    void observe_queue_wait(name_id name, double seconds) {
+        if (record* r = record_of(name)) r->queue_wait.observe(seconds);
     }
     // For a name that may not be interned (a refused task's).
     void count(std::string_view name, task_event e, std::uint64_t n = 1);
@@ -60,17 +74,20 @@ class task_name_counts {
     void forget_ids() { by_id_.clear(); }
 
     // Every name counted, with its counts (unordered).
-    void for_each(const std::function<void(const std::string&, const counts&)>& fn) const;
+    void for_each(const std::function<void(const std::string&, const record&)>& fn) const;
     std::size_t names() const noexcept { return by_name_.size(); }
 
   private:
+    record* cached(name_id name) noexcept { return name < by_id_.size() ? by_id_[name] : nullptr; }
+    // The record of an interned name (cached by id), or nullptr for an id that is no name.
+    record* record_of(name_id name);
     void count_slow(name_id name, task_event e, std::uint64_t n);
-    counts& counts_of(std::string_view name);
+    record& record_named(std::string_view name);
 
     const name_table& names_;
     std::size_t max_names_;
-    std::unordered_map<std::string, counts> by_name_;  // node-based: pointers stay valid
-    std::vector<counts*> by_id_;
+    std::unordered_map<std::string, record> by_name_;  // node-based: pointers stay valid
+    std::vector<record*> by_id_;
 };
 
 }  // namespace shoal::broker

@@ -8,6 +8,7 @@ std::optional<key_role> role_needed(key_role have, proto::command cmd) {
         case command::purge:
         case command::requeue:
         case command::admin:
+        case command::subscribe:  // events name every client's tasks
             if (have != key_role::admin) return key_role::admin;
             return std::nullopt;
         default:

@@ -89,6 +89,40 @@ TEST(Codec, EveryMessageRoundTrips) {
     expect_round_trip(requeue{{id_of(8)}});
     expect_round_trip(
         result{{{id_of(9), task_status::expired, "", {"expired", "too late", "broker"}}}});
+    expect_round_trip(subscribe{true});
+    expect_round_trip(subscribe{false});
+    // Events are maps kept as their msgpack bytes ({"type": "task-sent", "clock": 1}).
+    expect_round_trip(events{{"\x82\xa4type\xa9task-sent\xa5"
+                              "clock\x01",
+                              "\x80"},
+                             3});
+    expect_round_trip(events{{}, 0});
+}
+
+TEST(Codec, DoneCarriesRuntimesOnlyWhenAWorkerMeasuredThem) {
+    done timed{{{{id_of(1), task_status::ok, "\x03", {}}, 1, {}, 1500},
+                {{id_of(2), task_status::failed, "", {"E", "m", "w"}}, 1, {}, 7}},
+               2};
+    expect_round_trip(timed);
+    // A minor-3 worker's DONE has two elements: its runtimes are simply unknown.
+    done untimed{{{{id_of(1), task_status::ok, "\x03", {}}, 1, {}}}, 1};
+    EXPECT_EQ(encode(untimed)[0], '\x92');
+    EXPECT_EQ(decode<done>(encode(untimed)).finished[0].runtime_us, std::nullopt);
+    EXPECT_EQ(encode(timed)[0], '\x93');
+}
+
+TEST(Codec, AnEventThatIsNotAMapOrRuntimesNotOnePerTaskAreBadBodies) {
+    // [[1], 0]: an event must be a map.
+    EXPECT_THROW(decode<events>(std::string("\x92\x91\x01\x00")), decode_error);
+    // DONE [[entry], 1, [1, 2]]: two runtimes for one task.
+    done one{{{{id_of(1), task_status::ok, "\x03", {}}, 1, {}, 5}}, 1};
+    std::string body = encode(one);
+    ASSERT_EQ(body.back(), '\x05');
+    body.back() = '\x92';  // the list [5] becomes [1, 2]: rewrite its header and elements
+    body[body.size() - 2] = '\x92';
+    body.back() = '\x01';
+    body += '\x02';
+    EXPECT_THROW(decode<done>(body), decode_error);
 }
 
 TEST(Codec, AWorkersQueuesRoundTripAndAMinorOneWorkerSendsNone) {

@@ -23,8 +23,8 @@ TEST(Commands, EveryDefinedByteMapsBackToItsCommandWithAName) {
         EXPECT_NE(name, "UNKNOWN");
         names.insert(name);
     }
-    EXPECT_EQ(defined, 23);  // PROTOCOL.md section 4 defines twenty-three commands
-    EXPECT_EQ(names.size(), 23u);
+    EXPECT_EQ(defined, 25);  // PROTOCOL.md section 4 defines twenty-five commands
+    EXPECT_EQ(names.size(), 25u);
 }
 
 TEST(Commands, ProtocolBytesMatchTheSpec) {
@@ -35,6 +35,9 @@ TEST(Commands, ProtocolBytesMatchTheSpec) {
     EXPECT_EQ(command_from_byte(0x24), command::started);
     EXPECT_EQ(command_from_byte(0x25), command::drain);
     EXPECT_EQ(command_from_byte(0x1b), command::admin);
+    EXPECT_EQ(command_from_byte(0x1c), command::subscribe);
+    EXPECT_EQ(command_from_byte(0x1d), command::events);
+    EXPECT_EQ(command_name(command::events), "EVENTS");
     EXPECT_EQ(command_name(command::heartbeat), "HEARTBEAT");
 }
 

@@ -36,6 +36,7 @@ struct broker_config {
     std::string task_routes;                 // "train=gpu,resize=images": the queue of a
                                              // task whose SUBMIT names none, by task name
     std::string log_level = "info";          // trace, debug, info, warn, error, critical, off
+    std::string log_format = "text";         // text (for people) or json (one object per line)
     // Durability (broker/README.md, "Redis"): empty keeps everything in memory.
     std::string redis;                          // redis://[:password@]host:port[/db], unix:///path
     std::uint64_t redis_result_ttl_s = 86'400;  // how long Redis keeps a result

@@ -43,6 +43,11 @@ struct broker_stats {
     // Handshakes the ZAP handler let in and turned away (unknown key, plaintext, other domain).
     std::uint64_t auth_accepted = 0;
     std::uint64_t auth_refused = 0;
+    // The event stream (PROTOCOL.md 6.4): sessions subscribed now, events told, and events a
+    // subscriber missed (dropped past its output window, or refused by its socket).
+    std::uint64_t event_subscribers = 0;
+    std::uint64_t events_published = 0;
+    std::uint64_t events_dropped = 0;
 };
 
 }  // namespace shoal::broker

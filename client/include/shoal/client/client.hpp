@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "shoal/client/client_options.hpp"
+#include "shoal/client/cluster_event.hpp"
 #include "shoal/client/combinators.hpp"
 #include "shoal/client/detail/call_codec.hpp"
 #include "shoal/client/detail/remote_state.hpp"
@@ -201,6 +202,18 @@ class client {
     // directories (as SIGHUP does); the report's one row counts the keys and the sessions
     // ended. A refusal (forbidden, an open broker: failed) is a broker_error.
     concurrent::future<proto::report> admin(std::string action);
+
+    // ---- events (PROTOCOL.md 6.4) ----
+
+    // Subscribes this client to the broker's event stream: on_events runs on the client's I/O
+    // thread for every batch, oldest first (keep it short: nothing else of this client moves
+    // while it runs). One subscription per client; subscribing again replaces the handler.
+    // Kept across reconnects (events told while the client was away are not replayed; the
+    // events' clock shows the gap). The future fails with broker_error if the broker refuses
+    // (forbidden: a broker with keys tells events to admin keys only), with
+    // client_closed_error when the client closes, and is done after unsubscribe_events().
+    concurrent::future<void> subscribe_events(event_handler on_events);
+    void unsubscribe_events();
 
     // ---- connection ----
 

@@ -35,6 +35,8 @@ std::string encode(const purged& m);
 std::string encode(const inspect& m);
 std::string encode(const admin& m);
 std::string encode(const report& m);
+std::string encode(const subscribe& m);
+std::string encode(const events& m);
 std::string encode(const ready& m);
 std::string encode(const dispatch& m);
 std::string encode(const done& m);

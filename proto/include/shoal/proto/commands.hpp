@@ -28,6 +28,8 @@ enum class command : std::uint8_t {
     report = 0x19,
     requeue = 0x1a,
     admin = 0x1b,
+    subscribe = 0x1c,
+    events = 0x1d,
     ready = 0x20,
     dispatch = 0x21,
     done = 0x22,

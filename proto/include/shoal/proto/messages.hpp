@@ -17,8 +17,9 @@ namespace shoal::proto {
 // Protocol minor version this code speaks (HELLO's protocol_minor). Minor 1 added the output
 // window (WELCOME's window_bytes, acknowledged in HEARTBEAT), STARTED, DRAIN, ACCEPTED's
 // retry_after_ms and FETCHED's deferred ids; minor 2 a worker's queues in HELLO (PROTOCOL.md
-// section 10); minor 3 the sender's software in HELLO and the ADMIN command.
-inline constexpr std::uint32_t protocol_minor = 3;
+// section 10); minor 3 the sender's software in HELLO and the ADMIN command; minor 4 the
+// event stream (SUBSCRIBE, EVENTS) and DONE's runtimes.
+inline constexpr std::uint32_t protocol_minor = 4;
 // The oldest minor a broker serves: minor 0 never acknowledges its output window.
 inline constexpr std::uint32_t oldest_served_minor = 1;
 inline constexpr std::string_view default_queue = "default";
@@ -257,6 +258,24 @@ struct report {
     friend bool operator==(const report&, const report&) = default;
 };
 
+// Subscribes this session to the broker's event stream (on = true) or ends the subscription.
+struct subscribe {
+    static constexpr command cmd = command::subscribe;
+    bool on = true;
+    friend bool operator==(const subscribe&, const subscribe&) = default;
+};
+
+// A batch of the broker's events (PROTOCOL.md section 6.4), oldest first. Each event is a
+// msgpack map (str keys: "type", "timestamp", "clock", and the fields of its type), kept here
+// as its msgpack bytes: tools show it as JSON, and a reader takes only the fields it knows.
+struct events {
+    static constexpr command cmd = command::events;
+    std::vector<std::string> items;
+    // Events this subscriber missed since it subscribed: dropped past its output window.
+    std::uint64_t dropped = 0;
+    friend bool operator==(const events&, const events&) = default;
+};
+
 // ---- worker <-> broker ----
 
 struct ready {
@@ -297,6 +316,10 @@ struct finished_task {
     std::uint32_t attempt = 1;
     // The task asked for its own retry (error type shoal::retry), to run again after this.
     std::optional<std::uint64_t> retry_countdown_ms = std::nullopt;
+    // Minor 4: how long it ran on the worker, in microseconds. On the wire DONE carries these
+    // as a third element, one per finished task (a minor-3 broker ignores it); nullopt from
+    // an older worker.
+    std::optional<std::uint64_t> runtime_us = std::nullopt;
     friend bool operator==(const finished_task&, const finished_task&) = default;
 };
 

@@ -62,6 +62,9 @@ struct worker_options {
     // HOST:PORT of an HTTP listener with /healthz (the loop turns) and /readyz (a session
     // with the broker, and not draining); empty: none (worker/README.md, "Health").
     std::string http{};
+    // Task lines (received, succeeded in T, failed: error) logged at info, at most this many
+    // per second; the lines left out are counted in the next one. 0: none.
+    std::uint32_t task_log_rate = 20;
 };
 
 // The options with every default filled in and checked.
@@ -82,6 +85,7 @@ struct resolved_worker_options {
     std::string key_file;
     worker_hooks hooks{};
     std::string http{};
+    std::uint32_t task_log_rate = 20;
 };
 
 // Fills in the defaults. Throws std::invalid_argument for values that cannot work (zero
