@@ -27,8 +27,8 @@ bool task_log::allow(double now) {
 }
 
 void task_log::tell_left_out() {
-    spdlog::info("worker {}: {} task lines left out in the last second (task_log_rate {})",
-                 worker_, skipped_, rate_);
+    spdlog::info("worker {}: {} task lines left out in the last second (task_log_rate {})", worker_,
+                 skipped_, rate_);
     skipped_ = 0;
 }
 
