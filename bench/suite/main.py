@@ -23,7 +23,8 @@ import report  # noqa: E402
 import shoal_side  # noqa: E402
 from procs import RedisServer, log, stop_all  # noqa: E402
 
-FIGURES = ["floor", "throughput", "latency", "cpu", "c10k", "scaling", "durable", "curve", "memory", "metg"]
+FIGURES = ["floor", "throughput", "latency", "cpu", "c10k", "scaling", "durable", "curve", "events", "memory",
+           "metg"]
 
 # Sizes. The full run follows the issue; the quick one keeps every figure but shrinks it so the
 # whole run ends in under 3 minutes (the build aside).
@@ -36,6 +37,7 @@ FULL = {
     "scaling_workers": [1, 2, 4], "shoal_scaling": 100_000, "peer_scaling": 5_000,
     "durable": 100_000,
     "curve_tasks": 100_000, "curve_round_trips": 5_000,
+    "events_tasks": 100_000,
     "shoal_queued": 1_000_000, "peer_queued": 20_000, "inflight": 100_000,
     "metg_wall_s": 0.5, "peer_metg_tasks": 40, "cpu_rounds": 50,
     "relay_round_trips": 10_000, "relay_messages": 1_000_000,
@@ -51,6 +53,7 @@ QUICK = {
     "scaling_workers": [1, 2, 4], "shoal_scaling": 50_000, "peer_scaling": 0,
     "durable": 20_000,
     "curve_tasks": 20_000, "curve_round_trips": 1_000,
+    "events_tasks": 20_000,
     "shoal_queued": 200_000, "peer_queued": 5_000, "inflight": 20_000,
     "metg_wall_s": 0.1, "peer_metg_tasks": 10, "cpu_rounds": 20,
     "relay_round_trips": 2_000, "relay_messages": 200_000,
@@ -221,6 +224,10 @@ class Run:
     def curve(self):
         self.results["shoal"]["curve"] = self.attempt("shoal with CURVE beside plaintext", lambda: shoal_side.curve(
             self.build, self.plan["curve_tasks"], self.plan["curve_round_trips"]))
+
+    def events(self):
+        self.results["shoal"]["events"] = self.attempt("shoal with an event subscriber beside none", lambda:
+                                                       shoal_side.events(self.build, self.plan["events_tasks"]))
 
     def memory(self):
         m = self.results["shoal"].setdefault("memory", {})

@@ -193,6 +193,18 @@ def _all_rows(res):
                 note = f"plaintext {plain:,.0f} {unit} in the same run: CURVE {change:+.1f}%"
             rows.append(Row(f"with CURVE: {label}", unit, higher, {"shoal": curve}, "", None, note))
 
+    # 6c. the event stream: one subscriber (`shoal events --json`) beside none
+    ev = get(shoal, "events")
+    if ev:
+        none, sub = get(ev, "none", "tasks_per_s"), get(ev, "subscribed", "tasks_per_s")
+        note = ""
+        if none and sub:
+            note = (f"nobody subscribed: {none:,.0f} tasks/s in the same run: {(sub / none - 1) * 100:+.1f}%; "
+                    f"events told {get(ev, 'subscribed', 'events_published_max') or 0:,}, "
+                    f"dropped for the subscriber {get(ev, 'subscribed', 'events_dropped_max') or 0:,}")
+        rows.append(Row(f"with an event subscriber: no-op throughput, {ev.get('tasks', 0):,} tasks", "tasks/s",
+                        True, {"shoal": sub}, "", None, note))
+
     # 7. memory
     q = get(shoal, "memory", "queued")
     if q or any(get(res[p], "queued_memory") for p in peers):

@@ -1,6 +1,7 @@
 """Shoal's side of every figure: a real shoal-broker and real shoal-worker processes (the
 Release build), driven by bench/cluster/cluster_client, one cluster per measurement."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -148,6 +149,45 @@ def curve(build, tasks, round_trips, runs=3):
         out[mode]["tasks_per_s"] = t[len(t) // 2]["tasks_per_s"]
         out[mode]["p50_us"] = lat[len(lat) // 2]["p50_us"]
         out[mode]["p99_us"] = sorted(r["p99_us"] for r in lat)[len(lat) // 2]
+    return out
+
+
+def broker_stats(build, endpoint):
+    r = subprocess.run([build.cli, "inspect", "stats", "--json", "--broker", endpoint], capture_output=True,
+                       text=True, timeout=20)
+    rows = json.loads(r.stdout).get("rows", []) if r.returncode == 0 else []
+    return rows[0] if rows else {}
+
+
+def events(build, tasks, runs=3):
+    """What the event stream costs: no-op throughput with nobody subscribed, and with one
+    subscriber (`shoal events --json` writing to /dev/null: a person tailing it), alternating so
+    that a machine that slows down mid-run slows both; the median run of each is kept. With the
+    subscriber, the broker's count of events told and of events it dropped for it (the
+    subscriber did not read in time) are kept too."""
+    out = {"tasks": tasks, "none": {"runs": []}, "subscribed": {"runs": [], "published": [], "dropped": []}}
+    for _ in range(runs):
+        for mode in ("none", "subscribed"):
+            with Cluster(build, workers=2, worker_args=WIDE) as c:
+                tail = None
+                if mode == "subscribed":
+                    tail = Proc([build.cli, "events", "--json", "--broker", c.endpoint])
+                    deadline = time.monotonic() + 30
+                    while broker_stats(build, c.endpoint).get("event_subscribers", 0) < 1:
+                        if time.monotonic() > deadline:
+                            raise RuntimeError("shoal events did not subscribe within 30 s")
+                        time.sleep(0.05)
+                out[mode]["runs"].append(c.client("throughput", tasks))
+                if tail:
+                    stats = broker_stats(build, c.endpoint)
+                    out[mode]["published"].append(stats.get("events_published", 0))
+                    out[mode]["dropped"].append(stats.get("events_dropped", 0))
+                    tail.stop()
+    for mode in ("none", "subscribed"):
+        ordered = sorted(out[mode]["runs"], key=lambda r: r["tasks_per_s"])
+        out[mode]["tasks_per_s"] = ordered[len(ordered) // 2]["tasks_per_s"]
+    out["subscribed"]["events_dropped_max"] = max(out["subscribed"]["dropped"], default=0)
+    out["subscribed"]["events_published_max"] = max(out["subscribed"]["published"], default=0)
     return out
 
 

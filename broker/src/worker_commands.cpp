@@ -78,8 +78,7 @@ bool broker_core::reported_by_another(const proto::task_id& id, std::uint32_t at
 
 void broker_core::on_done(peer& p, std::string_view body) {
     proto::done m = proto::decode<proto::done>(body, limits_);
-    for (std::size_t i = 0; i < m.finished.size(); ++i) {
-        proto::finished_task& f = m.finished[i];
+    for (proto::finished_task& f : m.finished) {
         const proto::task_id id = f.result.id;
         const std::optional<double> runtime_s =
             f.runtime_us ? std::optional<double>(static_cast<double>(*f.runtime_us) / 1e6)
