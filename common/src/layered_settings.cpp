@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "quoted_string.hpp"
+
 namespace shoal {
 
 namespace {
@@ -54,33 +56,7 @@ std::string toml_literal(const setting_spec& s, const std::string& text) {
             break;
     }
     // A TOML basic string (double quotes), escaped.
-    std::string out = "\"";
-    for (const char c : text) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out + "\"";
+    return detail::quoted_string(text);
 }
 
 // toml++ 3.3 (Debian 12) reaches __builtin_unreachable(), undefined behaviour, when it checks

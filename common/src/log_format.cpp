@@ -9,6 +9,8 @@
 #include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
 
+#include "quoted_string.hpp"
+
 namespace shoal {
 
 namespace {
@@ -16,35 +18,7 @@ namespace {
 // The fields of the lines logged on this thread now (log_fields), as pairs in order.
 thread_local std::vector<std::pair<std::string, std::string>> current_fields;
 
-void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (const char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-                } else {
-                    out += c;  // UTF-8 passes as it is
-                }
-        }
-    }
-    out += '"';
-}
+void append_json_string(std::string& out, std::string_view s) { out += detail::quoted_string(s); }
 
 class json_formatter final : public spdlog::formatter {
   public:

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "shoal/common/http_address.hpp"
+#include "shoal/common/http_bind.hpp"
 #include "shoal/dashboard/assets.hpp"
 
 namespace shoal::dashboard {
@@ -89,18 +90,12 @@ std::string http_server::start(const std::string& address) {
             fmt::format("{{\"error\":\"HTTP {}\",\"code\":\"http_{}\"}}", res.status, res.status),
             "application/json");
     });
-    int port = where.port;
-    if (port == 0) {
-        port = server_->bind_to_any_port(where.host.c_str());
-    } else if (!server_->bind_to_port(where.host.c_str(), port)) {
-        port = -1;
-    }
-    if (port < 0) {
+    std::string bound = bind_http_server(*server_, where, thread_);
+    if (bound.empty()) {
         server_.reset();
         throw http_server_error(fmt::format("--http {}: cannot bind", address));
     }
-    thread_ = std::thread([server = server_.get()] { server->listen_after_bind(); });
-    return fmt::format("{}:{}", where.host, port);
+    return bound;
 }
 
 void http_server::stop() {

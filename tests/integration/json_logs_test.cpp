@@ -46,15 +46,27 @@ std::vector<nlohmann::json> parse_lines(const std::string& text) {
 }
 
 TEST(JsonLogs, TheBrokersLinesAreJsonObjects) {
-    auto broker = spawn_logs_only({cluster_paths::broker(), "--bind", "tcp://127.0.0.1:0",
-                                   "--log-format", "json", "--log-level", "debug"});
-    // Its start is logged; then it stops on SIGTERM and says so.
-    const auto first = broker.read_line(30.0);
-    ASSERT_TRUE(first.has_value());
+    // Logs and stdout together: the endpoint line (stdout) says it serves, signals handled.
+    auto broker = child_process::spawn(
+        {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", cluster_paths::broker(), "--bind",
+         "tcp://127.0.0.1:0", "--print-endpoint", "--log-format", "json", "--log-level", "debug"});
+    std::string logs;
+    bool serving = false;
+    for (int i = 0; i < 100 && !serving; ++i) {
+        const auto line = broker.read_line(30.0);
+        if (!line) break;
+        if (line->rfind("tcp://", 0) == 0) {
+            serving = true;
+        } else {
+            logs += *line + "\n";
+        }
+    }
+    ASSERT_TRUE(serving) << logs;
+    // Then it stops on SIGTERM and says so.
     broker.signal(SIGTERM);
     const std::string rest = broker.read_all(30.0);
     EXPECT_EQ(broker.wait(30.0), 0);
-    const auto lines = parse_lines(*first + "\n" + rest);
+    const auto lines = parse_lines(logs + rest);
     ASSERT_GE(lines.size(), 2u) << rest;
     for (const auto& j : lines) EXPECT_EQ(j.value("logger", ""), "shoal-broker") << j.dump();
 }

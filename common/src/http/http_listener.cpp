@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "shoal/common/http_bind.hpp"
+
 namespace shoal {
 
 http_listener::http_listener(event_loop& loop, answerer answer, std::vector<std::string> paths)
@@ -56,18 +58,11 @@ std::string http_listener::start(const std::string& address) {
             res.set_content(a.body, a.content_type.c_str());
         });
     }
-    int port = where.port;
-    if (port == 0) {
-        port = server_->bind_to_any_port(where.host.c_str());
-    } else if (!server_->bind_to_port(where.host.c_str(), port)) {
-        port = -1;
-    }
-    if (port < 0) {
+    std::string bound = bind_http_server(*server_, where, thread_);
+    if (bound.empty()) {
         server_.reset();
         throw http_error(fmt::format("--http {}: cannot bind", address));
     }
-    thread_ = std::thread([server = server_.get()] { server->listen_after_bind(); });
-    std::string bound = fmt::format("{}:{}", where.host, port);
     spdlog::info("HTTP on {}: {}", bound, fmt::join(paths_, ", "));
     return bound;
 }
