@@ -169,6 +169,25 @@ TEST_F(SecurityTest, OnlyAnAdminKeyMayPurgeOrListTasks) {
     EXPECT_EQ(cli_as(alice_, {"inspect", "workers"}).status, 0);
 }
 
+TEST_F(SecurityTest, OnlyAnAdminKeyGetsTheEventStream) {
+    // Events name every client's tasks and arguments: a client key is refused and told why.
+    const auto refused = cli_as(alice_, {"events", "--duration", "30"});
+    EXPECT_EQ(refused.status, 1) << refused.out;
+    EXPECT_TRUE(contains(refused.out, "forbidden") && contains(refused.out, "admin"))
+        << refused.out;
+    // An admin key sees a task of alice's, told as it goes.
+    start_worker("w1", w1_);
+    ASSERT_TRUE(wait_until([&] { return alice_is_served(); }, 60.0));
+    auto tail = shoal::testing::child_process::spawn(
+        {cluster_paths::cli(), "events", "--json", "--duration", "20", "--broker",
+         cluster_.endpoint(), "--broker-key", keys_.broker_public(), "--key", ops_});
+    ASSERT_TRUE(wait_until([&] { return stat("event_subscribers") == 1; }, 30.0));
+    EXPECT_TRUE(alice_is_served());
+    const std::string seen = tail.read_all(60.0);
+    EXPECT_EQ(tail.wait(30.0), 0);
+    EXPECT_TRUE(contains(seen, "\"type\":\"task-succeeded\"")) << seen;
+}
+
 TEST_F(SecurityTest, ARemovedKeyIsRefusedAfterSighupAndANewKeyWorksAtOnce) {
     start_worker("w1", w1_);
     ASSERT_TRUE(alice_is_served());
