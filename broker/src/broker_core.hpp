@@ -254,6 +254,8 @@ class broker_core {
     // someone subscribed.
     void on_subscribe(peer_ref ref, peer& p, std::string_view body);
     void publish_events();
+    // Unix seconds for this wake-up's events.
+    double event_time();
     // A task event's opening: type, uuid, and the name of its lane (when it has one).
     void begin_task_event(std::string_view type, const proto::task_id& id,
                           std::optional<lane_id> lane);
@@ -421,6 +423,7 @@ class broker_core {
     event_stream events_;
     duration_histogram redis_latency_;  // submit writes, sent to answered (with Redis)
     double next_worker_heartbeats_at_ = 0;
+    double event_time_ = -1;  // this wake-up's, once read
     std::unique_ptr<http_listener> http_;
     std::string http_endpoint_;
 };

@@ -32,6 +32,7 @@ void broker_core::on_subscribe(peer_ref ref, peer& p, std::string_view body) {
 }
 
 void broker_core::publish_events() {
+    event_time_ = -1;
     if (!events_.active()) return;
     events_.publish(message_budget(), config_.max_batch,
                     [this](peer_ref ref, std::string_view body, bool& gone) {
@@ -50,9 +51,16 @@ void broker_core::publish_events() {
     stats_.events_dropped = events_.dropped();
 }
 
+double broker_core::event_time() {
+    // Read once per wake-up (the wall clock has ms resolution here anyway); the clock field
+    // orders the events of one wake-up.
+    if (event_time_ < 0) event_time_ = seconds(wall_ms_());
+    return event_time_;
+}
+
 void broker_core::begin_task_event(std::string_view type, const proto::task_id& id,
                                    std::optional<lane_id> lane) {
-    events_.begin(type, seconds(wall_ms_()));
+    events_.begin(type, event_time());
     events_.field_id(id);
     if (lane && *lane < queues_.lane_count()) {
         events_.field("name", queues_.task_names().name(queues_.at(*lane).name));
@@ -171,7 +179,7 @@ void broker_core::emit_dead_lettered(const proto::task_id& id, lane_id lane,
 
 void broker_core::emit_worker(std::string_view type, const peer& worker, std::string_view reason) {
     if (!events_.active()) return;
-    events_.begin(type, seconds(wall_ms_()));
+    events_.begin(type, event_time());
     events_.field("hostname", worker.name);
     events_.field("sw_ident", "shoal");
     events_.field("sw_ver", worker.software.empty() ? std::string_view("unknown")

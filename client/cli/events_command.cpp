@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "output.hpp"
@@ -34,25 +35,34 @@ std::string clock_text(double unix_seconds) {
                        std::clamp(millis, 0, 999));
 }
 
-// The fields worth a glance, in a fixed order; --dump and --json show them all.
+// The fields worth a glance, in a fixed order; --dump and --json show them all. The event is
+// read once (as JSON), not once per field.
 std::string event_line(const cluster_event& e) {
+    const auto fields = nlohmann::json::parse(e.to_json(), nullptr, false);
     std::string line = fmt::format("{} {:<18}", clock_text(e.timestamp), e.type);
-    auto add_text = [&](std::string_view key, std::string_view label = {}) {
-        if (auto v = e.text(key)) {
-            line += ' ';
-            if (!label.empty()) line += fmt::format("{}=", label);
-            line += *v;
-        }
+    if (!fields.is_object()) return line;
+    auto add_text = [&](const char* key, std::string_view label = {}) {
+        const auto it = fields.find(key);
+        if (it == fields.end() || !it->is_string()) return;
+        line += ' ';
+        if (!label.empty()) line += fmt::format("{}=", label);
+        line += it->get<std::string>();
     };
-    auto add_number = [&](std::string_view key, std::string_view format) {
-        if (auto v = e.number(key)) line += fmt::format(fmt::runtime(format), *v);
+    auto add_number = [&](const char* key, std::string_view format) {
+        const auto it = fields.find(key);
+        if (it != fields.end() && it->is_number())
+            line += fmt::format(fmt::runtime(format), it->get<double>());
+    };
+    auto add_payload = [&](const char* key, std::string_view label) {
+        const auto it = fields.find(key);
+        if (it != fields.end()) line += fmt::format(" {}={}", label, it->dump());
     };
     add_text("name");
     add_text("uuid");
     add_text("hostname");
     add_number("runtime", " runtime={:.6f}s");
-    if (auto result = e.payload_json("result")) line += " result=" + *result;
-    if (auto args = e.payload_json("args")) line += " args=" + *args;
+    add_payload("result", "result");
+    add_payload("args", "args");
     add_text("exception");
     add_text("reason", "reason");
     if (e.type.starts_with("worker-")) {

@@ -73,30 +73,7 @@ cluster_event cluster_event::from_msgpack(std::string msgpack_bytes) {
 }
 
 std::string cluster_event::to_json(int indent) const {
-    const auto handle = unpack_event(msgpack);
-    const msgpack::object& map = handle.get();
-    // Payload fields are msgpack inside msgpack: shown as the JSON of what they hold.
-    std::string out = "{";
-    const bool pretty = indent >= 0;
-    const std::string pad = pretty ? "\n" + std::string(static_cast<std::size_t>(indent), ' ') : "";
-    for (std::uint32_t i = 0; i < map.via.map.size; ++i) {
-        const auto& kv = map.via.map.ptr[i];
-        msgpack::sbuffer key;
-        msgpack::pack(key, kv.key);
-        if (i > 0) out += ",";
-        out += pad;
-        out += msgpack_to_json(std::string_view(key.data(), key.size()));
-        out += pretty ? ": " : ":";
-        if (kv.val.type == msgpack::type::BIN) {
-            out += bin_as_json(kv.val);
-        } else {
-            msgpack::sbuffer value;
-            msgpack::pack(value, kv.val);
-            out += msgpack_to_json(std::string_view(value.data(), value.size()));
-        }
-    }
-    out += pretty && map.via.map.size > 0 ? "\n}" : "}";
-    return out;
+    return msgpack_map_to_json(msgpack, indent);
 }
 
 std::optional<std::string> cluster_event::text(std::string_view key) const {

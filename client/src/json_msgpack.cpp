@@ -152,19 +152,59 @@ std::string json_args_to_msgpack(std::span<const std::string> json_values) {
     return pack(args);
 }
 
-std::string msgpack_to_json(std::string_view msgpack_bytes, int indent) {
+namespace {
+
+// What msgpack_bytes may claim at most: nothing beyond its own size, nested max_json_depth.
+proto::decode_limits limits_for(std::string_view msgpack_bytes) {
     proto::decode_limits limits;
     limits.max_depth = max_json_depth;
     limits.max_bytes = msgpack_bytes.size();
     limits.max_elements = msgpack_bytes.size();
     limits.max_str_bytes = msgpack_bytes.size();
     limits.max_bin_bytes = msgpack_bytes.size();
+    return limits;
+}
+
+}  // namespace
+
+std::string msgpack_to_json(std::string_view msgpack_bytes, int indent) {
     try {
-        const auto handle = proto::unpack_bounded(msgpack_bytes, limits);
+        const auto handle = proto::unpack_bounded(msgpack_bytes, limits_for(msgpack_bytes));
         return dump(to_json(handle.get()), indent);
     } catch (const proto::decode_error& e) {
         throw json_conversion_error(std::string("not msgpack: ") + e.what());
     }
+}
+
+std::string msgpack_map_to_json(std::string_view msgpack_bytes, int indent) {
+    msgpack::object_handle handle;
+    try {
+        handle = proto::unpack_bounded(msgpack_bytes, limits_for(msgpack_bytes));
+    } catch (const proto::decode_error& e) {
+        throw json_conversion_error(std::string("not msgpack: ") + e.what());
+    }
+    const msgpack::object& map = handle.get();
+    if (map.type != msgpack::type::MAP) throw json_conversion_error("not a msgpack map");
+    // In the map's own order (an event's type, timestamp and clock first).
+    nlohmann::ordered_json out = nlohmann::ordered_json::object();
+    for (std::uint32_t i = 0; i < map.via.map.size; ++i) {
+        const auto& kv = map.via.map.ptr[i];
+        std::string key = kv.key.type == msgpack::type::STR
+                              ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
+                              : dump(to_json(kv.key), -1);
+        if (kv.val.type != msgpack::type::BIN) {
+            out[std::move(key)] = to_json(kv.val);
+            continue;
+        }
+        const std::string_view inner(kv.val.via.bin.ptr, kv.val.via.bin.size);
+        try {
+            const auto payload = proto::unpack_bounded(inner, limits_for(inner));
+            out[std::move(key)] = to_json(payload.get());
+        } catch (const proto::decode_error&) {
+            out[std::move(key)] = to_json(kv.val);  // not msgpack: its bytes as they are
+        }
+    }
+    return out.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace shoal

@@ -4,7 +4,8 @@
 // Input: JSON text, converted with json_to_msgpack (`shoal submit add 2 3` does this for each
 // argument) and, split at newlines, with json_args_to_msgpack; or, after a first byte 0x00,
 // msgpack bytes, shown as JSON with msgpack_to_json (compact, or indented when the second
-// byte is odd). json_conversion_error is the documented answer to bad input. Anything else is
+// byte is odd), and with msgpack_map_to_json (an event). json_conversion_error is the
+// documented answer to bad input. Anything else is
 // a finding: another exception, a crash, a sanitizer report, msgpack_to_json writing text that
 // is not JSON, or JSON -> msgpack -> JSON -> msgpack not reaching a fixed point.
 
@@ -35,6 +36,13 @@ void from_msgpack(std::string_view bytes, int indent) {
         return;
     }
     if (!nlohmann::json::accept(text)) finding("msgpack_to_json wrote invalid JSON", text);
+    // The same bytes as an event (a map whose bin values hold msgpack): JSON or a typed error.
+    try {
+        text = shoal::msgpack_map_to_json(bytes, indent);
+    } catch (const shoal::json_conversion_error&) {
+        return;
+    }
+    if (!nlohmann::json::accept(text)) finding("msgpack_map_to_json wrote invalid JSON", text);
 }
 
 void from_json(std::string_view text) {

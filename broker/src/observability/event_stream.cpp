@@ -64,7 +64,18 @@ void event_stream::field(std::string_view k, bool b) {
     packer_.pack(b);
 }
 
-void event_stream::field_id(const proto::task_id& id) { field("uuid", id.to_hex()); }
+void event_stream::field_id(const proto::task_id& id) {
+    // The id's 32 hex digits, written in place: no string per event.
+    static constexpr char digits[] = "0123456789abcdef";
+    key("uuid");
+    packer_.pack_str(32);
+    const std::string_view raw = id.as_bytes();
+    for (const char byte : raw) {
+        const auto b = static_cast<unsigned char>(byte);
+        buffer_.push_back(digits[b >> 4]);
+        buffer_.push_back(digits[b & 0xf]);
+    }
+}
 
 void event_stream::field_payload(std::string_view k, std::string_view size_key,
                                  std::string_view bytes) {

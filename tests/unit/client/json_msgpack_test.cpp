@@ -127,6 +127,29 @@ TEST(MsgpackToJson, MapsKeyedByMapsNestedDeepAreATypedErrorNotAnExponentialKey) 
     EXPECT_THROW((void)shoal::msgpack_to_json(bytes), shoal::json_conversion_error);
 }
 
+// An event: its fields in their own order, bin payloads shown as the msgpack they hold.
+TEST(MsgpackMapToJson, KeepsTheOrderAndOpensPayloads) {
+    msgpack::sbuffer buf;
+    msgpack::packer<msgpack::sbuffer> p(buf);
+    p.pack_map(4);
+    p.pack(std::string("type"));
+    p.pack(std::string("task-succeeded"));
+    p.pack(std::string("clock"));
+    p.pack(7);
+    const std::string result = "\x92\x01\xa1x";  // [1, "x"]
+    p.pack(std::string("result"));
+    p.pack_bin(static_cast<std::uint32_t>(result.size()));
+    p.pack_bin_body(result.data(), static_cast<std::uint32_t>(result.size()));
+    const std::string garbage = "\xc1";  // never valid msgpack
+    p.pack(std::string("raw"));
+    p.pack_bin(1);
+    p.pack_bin_body(garbage.data(), 1);
+    EXPECT_EQ(shoal::msgpack_map_to_json({buf.data(), buf.size()}),
+              R"({"type":"task-succeeded","clock":7,"result":[1,"x"],"raw":{"$bin":"wQ=="}})");
+    EXPECT_THROW((void)shoal::msgpack_map_to_json("\x91\x01"), shoal::json_conversion_error);
+    EXPECT_THROW((void)shoal::msgpack_map_to_json("\xc1"), shoal::json_conversion_error);
+}
+
 TEST(JsonMsgpack, RoundTripsThroughBothDirections) {
     const std::string text = R"({"list":[1,-2,3.25,"s",null,true],"nested":{"k":[[]]}})";
     EXPECT_EQ(msgpack_to_json(json_to_msgpack(text)), text);

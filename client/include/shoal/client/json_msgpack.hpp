@@ -34,5 +34,9 @@ std::string json_to_msgpack(std::string_view json_text);
 std::string json_args_to_msgpack(std::span<const std::string> json_values);
 // One msgpack value to JSON text; indent < 0 is compact, otherwise pretty with that indent.
 std::string msgpack_to_json(std::string_view msgpack_bytes, int indent = -1);
+// One msgpack map (an event of the broker's stream) to a JSON object, its bin values shown as
+// the JSON of the msgpack they hold (a task's arguments, its result); a bin that is not
+// msgpack stays {"$bin": ...}. Throws json_conversion_error for anything but a map.
+std::string msgpack_map_to_json(std::string_view msgpack_bytes, int indent = -1);
 
 }  // namespace shoal
