@@ -47,12 +47,6 @@ class json_formatter final : public spdlog::formatter {
 
 }  // namespace
 
-std::optional<log_format> log_format_from(std::string_view text) noexcept {
-    if (text == "text") return log_format::text;
-    if (text == "json") return log_format::json;
-    return std::nullopt;
-}
-
 void use_log_format(log_format format) {
     if (format == log_format::json) spdlog::set_formatter(std::make_unique<json_formatter>());
 }
