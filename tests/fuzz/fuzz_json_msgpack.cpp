@@ -4,10 +4,11 @@
 // Input: JSON text, converted with json_to_msgpack (`shoal submit add 2 3` does this for each
 // argument) and, split at newlines, with json_args_to_msgpack; or, after a first byte 0x00,
 // msgpack bytes, shown as JSON with msgpack_to_json (compact, or indented when the second
-// byte is odd), and with msgpack_map_to_json (an event). json_conversion_error is the
-// documented answer to bad input. Anything else is
-// a finding: another exception, a crash, a sanitizer report, msgpack_to_json writing text that
-// is not JSON, or JSON -> msgpack -> JSON -> msgpack not reaching a fixed point.
+// byte is odd), and with msgpack_map_to_json (an event); the same bytes are walked by
+// skip_msgpack_value and splice_arguments (proto/argument_splice.hpp), which must agree with
+// the decoder. json_conversion_error and decode_error are the documented answers to bad input.
+// Anything else is a finding: another exception, a crash, a sanitizer report, msgpack_to_json
+// writing text that is not JSON, or JSON -> msgpack -> JSON -> msgpack not reaching a fixed point.
 
 #include <cstdint>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shoal/client/json_msgpack.hpp"
+#include "shoal/proto/argument_splice.hpp"
 
 namespace {
 
@@ -28,13 +30,32 @@ namespace {
     std::abort();
 }
 
+// The byte walker (argument_splice.hpp) must agree with the decoder on where a value ends, and
+// splicing nothing into an array must give its bytes back.
+void walk(std::string_view bytes, bool decoded) {
+    try {
+        const std::size_t end = shoal::proto::skip_msgpack_value(bytes, 0);
+        if (end > bytes.size()) finding("skip_msgpack_value walked past the end", bytes);
+        if (decoded && end != bytes.size()) finding("skip_msgpack_value stopped early", bytes);
+    } catch (const shoal::proto::decode_error&) {
+        if (decoded) finding("skip_msgpack_value refused a value the decoder read", bytes);
+    }
+    try {
+        if (shoal::proto::splice_arguments(bytes, {}) != bytes)
+            finding("splice_arguments changed an array it was told to keep", bytes);
+    } catch (const shoal::proto::decode_error&) {
+    }
+}
+
 void from_msgpack(std::string_view bytes, int indent) {
     std::string text;
     try {
         text = shoal::msgpack_to_json(bytes, indent);
     } catch (const shoal::json_conversion_error&) {
+        walk(bytes, false);
         return;
     }
+    walk(bytes, true);
     if (!nlohmann::json::accept(text)) finding("msgpack_to_json wrote invalid JSON", text);
     // The same bytes as an event (a map whose bin values hold msgpack): JSON or a typed error.
     try {
