@@ -4,6 +4,7 @@
 // dead-lettered, a task whose worker is killed mid-run), and the workers come and go; the CLI
 // (`shoal events`) shows the same stream; a broker with keys tells it to admin keys only.
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <map>
@@ -177,16 +178,16 @@ TEST(Events, TheCliTailsTheStreamAsLinesAndAsJson) {
     ASSERT_FALSE(cluster.endpoint().empty());
     cluster.add_worker("w-cli", {"--threads", "1", "--processes", "1"});
     ASSERT_TRUE(wait_until([&] { return cluster.cli({"status"}).status == 0; }, 30.0));
-    // Three tails for 20 s each; a worker's heartbeats (every 100 ms here) show they listen.
-    auto tail = shoal::testing::child_process::spawn({shoal::testing::cluster_paths::cli(),
-                                                      "events", "--json", "--duration", "15",
-                                                      "--broker", cluster.endpoint()});
-    auto dump = shoal::testing::child_process::spawn({shoal::testing::cluster_paths::cli(),
-                                                      "events", "--dump", "--duration", "15",
-                                                      "--broker", cluster.endpoint()});
-    auto lines =
-        shoal::testing::child_process::spawn({shoal::testing::cluster_paths::cli(), "events",
-                                              "--duration", "15", "--broker", cluster.endpoint()});
+    // Three tails (capped at 300 s); a worker's heartbeats (every 100 ms here) show they listen.
+    auto tail_with = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv{shoal::testing::cluster_paths::cli(), "events"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.insert(argv.end(), {"--duration", "300", "--broker", cluster.endpoint()});
+        return shoal::testing::child_process::spawn(argv);
+    };
+    auto tail = tail_with({"--json"});
+    auto dump = tail_with({"--dump"});
+    auto lines = tail_with({});
     // They subscribe within a moment; the task is submitted once a heartbeat reached them.
     ASSERT_TRUE(tail.read_line(30.0).has_value());
     ASSERT_TRUE(dump.read_line(30.0).has_value());
@@ -194,12 +195,29 @@ TEST(Events, TheCliTailsTheStreamAsLinesAndAsJson) {
     const auto r = cluster.cli({"submit", "add", "20", "22"});
     ASSERT_EQ(r.status, 0) << r.out;
     const std::string id = first_line(r.out);
-    const std::string json = tail.read_all(60.0);
-    const std::string dumped = dump.read_all(60.0);
-    const std::string text = lines.read_all(60.0);
-    EXPECT_EQ(tail.wait(30.0), 0);
-    EXPECT_EQ(dump.wait(30.0), 0);
-    EXPECT_EQ(lines.wait(30.0), 0);
+    // Each tail is read until its task-succeeded for this id shows (or 60 s), then stopped
+    // with Ctrl-C, as a person would: no fixed window for a busy machine to miss.
+    auto read_until_done = [&](shoal::testing::child_process& p, const std::string& succeeded,
+                               const std::string& the_id) {
+        std::string out;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (std::chrono::steady_clock::now() < until) {
+            const auto line = p.read_line(5.0);
+            if (!line) continue;
+            out += *line + "\n";
+            const auto at = out.find(succeeded);
+            if (at != std::string::npos && out.find(the_id, at) != std::string::npos) break;
+        }
+        p.signal(SIGINT);
+        out += p.read_all(30.0);
+        EXPECT_EQ(p.wait(30.0), 0);
+        return out;
+    };
+    const std::string json =
+        read_until_done(tail, "\"type\":\"task-succeeded\"", "\"uuid\":\"" + id + "\"");
+    const std::string dumped =
+        read_until_done(dump, "\"type\": \"task-succeeded\"", "\"uuid\": \"" + id + "\"");
+    const std::string text = read_until_done(lines, "task-succeeded", id);
     EXPECT_NE(json.find("\"type\":\"task-succeeded\",\"timestamp\""), std::string::npos) << json;
     EXPECT_NE(json.find("\"uuid\":\"" + id + "\""), std::string::npos) << json;
     EXPECT_NE(json.find("\"result\":42"), std::string::npos) << json;
