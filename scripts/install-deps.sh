@@ -8,7 +8,7 @@ packages=(
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev libhiredis-dev redis-server
   libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libcpp-httplib-dev
-  nlohmann-json3-dev libexpected-dev
+  nlohmann-json3-dev libexpected-dev libhowardhinnant-date-dev
   python3 python3-zmq python3-msgpack
   clang libclang-rt-14-dev clang-format-14 clang-tidy-14
   iproute2 iptables procps
