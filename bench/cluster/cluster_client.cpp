@@ -14,6 +14,10 @@
 //                                      resident memory before and once they all run
 //   cluster_client metg WORKERS WALL   spin(d) batches for d from 100 ms down; each batch is
 //                                      about WALL seconds of ideal work; efficiency per d
+//   cluster_client dag N               a tree reduction of 1..N, every task's arguments the
+//                                      futures of the level below (futures as arguments,
+//                                      PROTOCOL.md 6.5), all submitted before any result;
+//                                      the root checked against N(N+1)/2; tasks/s
 //
 // Output: one JSON object on stdout; exit 0 only if every result was right. The broker's
 // endpoint comes from $SHOAL_BROKER.
@@ -215,6 +219,70 @@ int metg(shoal::client& client, int workers, double ideal_wall_s) {
     return ok ? 0 : 1;
 }
 
+// The pairwise tree reduction of 1..n as one dataflow: level 0 is add(i, 0) for i in 1..n;
+// each next level is add(f[2k], f[2k+1]) over the futures of the level below (an odd one out
+// is carried up as it is, a future), until one future remains. Every level is submitted
+// before any result is awaited: the broker holds each add until its two inputs are done and
+// splices their results in. n leaves make n adds of level 0 and n - 1 pairwise adds.
+struct tree_reduction {
+    shoal::remote_future<long> root;
+    std::size_t tasks = 0;
+    std::size_t levels = 0;
+};
+
+tree_reduction submit_tree(shoal::client& client, std::size_t n) {
+    tree_reduction tree;
+    std::vector<shoal::remote_future<long>> level;
+    level.reserve(n);
+    for (std::size_t i = 1; i <= n; ++i)
+        level.push_back(client.submit(shoal_examples::add, static_cast<long>(i), 0L));
+    tree.tasks = n;
+    while (level.size() > 1) {
+        std::vector<shoal::remote_future<long>> next;
+        next.reserve((level.size() + 1) / 2);
+        for (std::size_t k = 0; k + 1 < level.size(); k += 2)
+            next.push_back(client.submit(shoal_examples::add, level[k], level[k + 1]));
+        if (level.size() % 2 == 1) next.push_back(level.back());
+        tree.tasks += level.size() / 2;
+        ++tree.levels;
+        level = std::move(next);
+    }
+    tree.root = level.front();
+    return tree;
+}
+
+int dag(shoal::client& client, std::size_t n) {
+    const auto expected = [](std::size_t leaves) {
+        return static_cast<long>(leaves) * static_cast<long>(leaves + 1) / 2;
+    };
+    // Warm up with a small tree (not counted): connections, the workers, the broker's maps.
+    const std::size_t warm_leaves = std::min<std::size_t>(n, 1000);
+    if (submit_tree(client, warm_leaves).root.get(120.0) != expected(warm_leaves)) {
+        std::fprintf(stderr, "cluster_client dag: the warm-up tree's root is wrong\n");
+        return 1;
+    }
+    const auto start = clock_type::now();
+    const tree_reduction tree = submit_tree(client, n);
+    const double submitted = seconds_since(start);
+    long root = 0;
+    std::string error;
+    try {
+        root = tree.root.get(400.0);
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    const double took = seconds_since(start);
+    const bool ok = error.empty() && root == expected(n);
+    if (!error.empty())
+        std::fprintf(stderr, "cluster_client dag: the root failed: %s\n", error.c_str());
+    std::printf(
+        "{\"leaves\": %zu, \"tasks\": %zu, \"levels\": %zu, \"submit_s\": %.4f, \"seconds\": %.4f, "
+        "\"tasks_per_s\": %.0f, \"root\": %ld, \"expected\": %ld, \"root_ok\": %s}\n",
+        n, tree.tasks, tree.levels, submitted, took, static_cast<double>(tree.tasks) / took, root,
+        expected(n), ok ? "true" : "false");
+    return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -222,7 +290,7 @@ int main(int argc, char** argv) {
         std::fprintf(
             stderr,
             "usage: cluster_client throughput|latency|fill N | cpu N [ROUNDS] | c10k N SECONDS | "
-            "inflight N WORKER_PID | metg WORKERS WALL_S\n");
+            "inflight N WORKER_PID | metg WORKERS WALL_S | dag LEAVES\n");
         return 2;
     }
     const std::string mode = argv[1];
@@ -241,6 +309,7 @@ int main(int argc, char** argv) {
             return cpu(client, static_cast<long>(n), argc == 4 ? std::stol(argv[3]) : 1);
         if (mode == "c10k" && argc == 4) return c10k(client, n, std::stod(argv[3]));
         if (mode == "inflight" && argc == 4) return inflight(client, n, std::stoi(argv[3]));
+        if (mode == "dag") return dag(client, n);
         if (mode == "metg" && argc == 4)
             return metg(client, static_cast<int>(n), std::stod(argv[3]));
     } catch (const std::exception& e) {

@@ -11,6 +11,7 @@ backend. Keeps the contract in bench/peers/README.md:
     queued-memory  --tasks N
     metg           --workers W [--pool prefork|solo] [--durations 0.1,0.03,...]
                    [--tasks-per-point K]
+    dag            --leaves N --workers W [--pool prefork|solo]   (bench/run's DAG figure)
 
     common: --redis redis://127.0.0.1:PORT/DB (required), --limit-s S (default 120),
             --prefetch M (worker_prefetch_multiplier; default per figure, see below), --quick
@@ -91,6 +92,26 @@ pools (prefork 50 s, solo 43 s, the pool-less c10k and queued-memory counted in 
 queued-memory 2000 it is about 5 s less. Celery's own costs dominate: about 1.1-1.3 ms of
 client CPU per apply_async and 1.5-2.3 ms of worker CPU per task, on 2 shared cores.
 
+dag (bench/run's DAG figure, beside the contract's subcommands): the tree reduction of 1..N
+as Celery's chord of chords, one apply_async of the whole canvas, no client in between: level
+0 is add.s(i, 0) for i in 1..N; each next level is chord([x, y], sum_list.s()) over pairs of
+the level below (an odd one out carried up as it is, a signature or a chord), until one
+remains, so each pair's sum is a chord callback whose header holds the two chords (or leaves)
+below it; N leaves make N + (N - 1) tasks, as Shoal's tree. The clock runs from building the
+canvas to the root's value in the client (AsyncResult.get, interval 1 ms); the root must be
+N(N+1)/2. A warm-up tree of min(N, 100) leaves runs first, not counted. Prefetch 64 (tiny
+tasks, as throughput). The client's broker_pool_limit is raised to 64 (DAG_POOL_LIMIT: with
+the default 10, a tree of more than 10 levels never finishes apply_async). Prints leaves,
+tasks, levels, canvas_s (building the signatures), submit_s (until apply_async returned),
+seconds, tasks_per_s, root, root_ok, client_cpu_s, worker_cpu_s. apply_async sends the
+leaves depth first, so the tree mostly runs while it is still being sent: the client is the
+bottleneck (about 3.9 ms of client CPU per task at 5,000 leaves, and more per task as the
+tree deepens: each leaf's message carries its enclosing chords' callbacks, one per level).
+
+    dag --leaves 100     6.3 s   (0.93 s measured, 214 tasks/s)
+    dag --leaves 1000   13.5 s   (13.0 s measured, 154 tasks/s; a C++ build alongside)
+    dag --leaves 5000   49.8 s   (45.3 s measured, 221 tasks/s; client CPU 38.7 s, workers 20.7 s)
+
 Environment: the peer sets SHOAL_BENCH_CELERY_REDIS (the --redis URL) and
 SHOAL_BENCH_CELERY_SHARED_BACKEND (1 for the gevent worker) for the workers, PYTHONPATH =
 bench/peers, PYTHONDONTWRITEBYTECODE=1; nothing is needed from the caller. Workers run as
@@ -104,17 +125,27 @@ import subprocess
 import sys
 import time
 
-from peer_common import (LATENCY_WARMUPS, PEERS_DIR, PYTHON, STOP_GRACE_S, Deadline,
-                         Interrupted, LimitReached, begin_cleanup, build_parser, child_pythonpath,
-                         deferred_signals, emit, finish_output, install_signal_handlers, log,
-                         metg_durations, metg_of, metg_sweep_done, new_output, percentile,
-                         set_log_name, stop_processes)
+import peer_common
+from peer_common import (LATENCY_WARMUPS, PEERS_DIR, PYTHON, STOP_GRACE_S, SUBCOMMANDS,
+                         Deadline, Interrupted, LimitReached, begin_cleanup, build_parser,
+                         child_pythonpath, deferred_signals, emit, finish_output,
+                         install_signal_handlers, log, metg_durations, metg_of, metg_sweep_done,
+                         new_output, percentile, set_log_name, stop_processes)
 from peer_common import parse_args as parse_args_common
 
 READY_LIMIT_S = 60.0
 PING_TIMEOUT_S = 0.2  # one ping round while waiting for the workers to come up
 GEVENT_READY_LIMIT_S = 30.0  # then c10k falls back to the probe
-DEFAULT_PREFETCH = {"throughput": 64, "latency": 1, "cpu": 1, "c10k": 1, "metg": 1}
+DEFAULT_PREFETCH = {"throughput": 64, "latency": 1, "cpu": 1, "c10k": 1, "metg": 1, "dag": 64}
+# Beside the contract's subcommands (peer_common.SUBCOMMANDS): bench/run's DAG figure.
+EXTRA_SUBCOMMANDS = ("dag",)
+# dag: the client's pool of broker connections (broker_pool_limit, default 10). Applying a
+# chord whose header holds chords nests one group._apply_tasks per level, and each takes a
+# producer from the pool (_chord.apply_async does not hand its caller's producer down): with
+# more levels than the pool holds, apply_async waits forever for a connection (Celery 5.2.6,
+# kombu 5.2.4; observed: 5,000 leaves, 13 levels, stuck in kombu's resource acquire with no
+# CPU used). 50,000 leaves are 16 levels.
+DAG_POOL_LIMIT = 64
 # A `--pool solo` worker with prefetch count 1 (multiplier 1 x concurrency 1) runs exactly one
 # task and then never issues another BRPOP (Celery 5.2.6, kombu 5.2.4, Redis transport,
 # --without-heartbeat): observed here, 50 tasks left queued and both solo workers idle. With 2
@@ -612,16 +643,81 @@ def cmd_metg(args, tasks, deadline):
     return finish_output(out, not notes, notes)
 
 
+def chord_tree(tasks, leaves):
+    """The DAG figure's canvas: the pairwise sums of 1..leaves as nested chords. Returns the
+    root signature, the number of tasks it runs and of levels above the leaves."""
+    from celery import chord
+    level = [tasks.add.s(i, 0) for i in range(1, leaves + 1)]
+    count, levels = leaves, 0
+    while len(level) > 1:
+        pairs = [chord([level[k], level[k + 1]], tasks.sum_list.s())
+                 for k in range(0, len(level) - 1, 2)]
+        count += len(pairs)
+        levels += 1
+        level = pairs + level[len(pairs) * 2:]
+    return level[0], count, levels
+
+
+def cmd_dag(args, tasks, deadline):
+    from celery.exceptions import TimeoutError as CeleryTimeout
+    n = args.leaves
+    expected = n * (n + 1) // 2
+    out = base_output("dag", args, {"pool": args.pool, "workers": args.workers,
+                                    "prefetch_multiplier": args.prefetch,
+                                    "client_broker_pool_limit": DAG_POOL_LIMIT,
+                                    "how": "chord of chords: chord([x, y], sum_list.s()) per pair, "
+                                           "one apply_async of the root, AsyncResult.get"})
+    # Before the first use of the pool, which creates it (see DAG_POOL_LIMIT).
+    tasks.app.conf.broker_pool_limit = DAG_POOL_LIMIT
+    notes = []
+    value = seconds = canvas_s = submit_s = count = levels = None
+    with Workers(args.redis, args.pool, args.workers, args.prefetch) as workers:
+        workers.wait_ready(tasks.app, deadline)
+        warm_up(tasks, args.workers, deadline)
+        warm = min(n, 100)
+        root, _, _ = chord_tree(tasks, warm)
+        if root.apply_async().get(timeout=max(1.0, deadline.remaining()),
+                                  interval=JOIN_INTERVAL_S) != warm * (warm + 1) // 2:
+            raise RuntimeError("the warm-up tree's root is wrong")
+        log(f"building and submitting the tree of {n} leaves")
+        cpu0, wcpu0 = time.process_time(), workers.cpu_seconds()
+        start = time.perf_counter()
+        root, count, levels = chord_tree(tasks, n)
+        canvas_s = time.perf_counter() - start
+        result = root.apply_async()
+        submit_s = time.perf_counter() - start
+        log(f"canvas built in {canvas_s:.2f} s, submitted in {submit_s - canvas_s:.2f} s")
+        try:
+            value = result.get(timeout=max(0.001, deadline.remaining()), interval=JOIN_INTERVAL_S)
+            seconds = time.perf_counter() - start
+        except (CeleryTimeout, socket.timeout):
+            notes.append(f"limit {args.limit_s} s reached: no root after "
+                         f"{time.perf_counter() - start:.1f} s")
+        cpu = {"client_cpu_s": time.process_time() - cpu0,
+               "worker_cpu_s": workers.cpu_seconds() - wcpu0}
+    if value is not None and value != expected:
+        notes.append(f"the root is {value}, not {expected}")
+    out.update({"leaves": n, "tasks": count, "levels": levels, "canvas_s": canvas_s,
+                "submit_s": submit_s, "seconds": seconds,
+                "tasks_per_s": count / seconds if seconds else None, "root": value,
+                "expected": expected, "root_ok": value == expected, **cpu})
+    return finish_output(out, not notes, notes)
+
+
 # --- main ----------------------------------------------------------------------------------
 
 def parse_args(argv):
     pools = ["prefork", "solo"]
     pool = {"choices": pools, "default": "prefork"}
+    # build_parser makes one subparser per name in peer_common.SUBCOMMANDS.
+    peer_common.SUBCOMMANDS = tuple(dict.fromkeys(SUBCOMMANDS + EXTRA_SUBCOMMANDS))
     parser, subs = build_parser(
         "celery", "The Celery peer of bench/run.",
-        pools={"throughput": pool, "latency": pool, "cpu": pool, "metg": pool,
+        pools={"throughput": pool, "latency": pool, "cpu": pool, "metg": pool, "dag": pool,
                "c10k": {"choices": ["gevent"] + pools, "default": "gevent"}},
         tasks_per_point=50, redis_help="redis://127.0.0.1:PORT/DB")
+    subs["dag"].add_argument("--leaves", type=int, default=50000,
+                             help="the tree reduction's leaves (2 x leaves - 1 tasks)")
     for p in subs.values():
         p.add_argument("--prefetch", type=int, default=None,
                        help="worker_prefetch_multiplier (default per figure)")
@@ -641,11 +737,14 @@ def parse_args(argv):
         args.prefetch = SOLO_MIN_PREFETCH
     if args.prefetch < 1:
         parser.error("--prefetch must be >= 1")
+    if getattr(args, "leaves", 1) < 1:
+        parser.error("--leaves must be >= 1")
     return args
 
 
 COMMANDS = {"throughput": cmd_throughput, "latency": cmd_latency, "cpu": cmd_cpu,
-            "c10k": cmd_c10k, "queued-memory": cmd_queued_memory, "metg": cmd_metg}
+            "c10k": cmd_c10k, "queued-memory": cmd_queued_memory, "metg": cmd_metg,
+            "dag": cmd_dag}
 
 
 def main(argv):

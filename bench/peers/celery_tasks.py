@@ -99,3 +99,9 @@ def spin(seconds):
     while time.perf_counter() < end:
         pass
     return seconds
+
+
+@app.task(name="sum_list")
+def sum_list(values):
+    # The DAG figure's chord callback: the sum of the header's results (a list).
+    return sum(values)

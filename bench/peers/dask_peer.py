@@ -61,6 +61,23 @@ Subcommands (fields beyond the contract's are extra information)
 - metg: spin(d) tasks, K per point (all submitted with one client.map, all gathered),
   durations 0.1 s down by sqrt(10) to 0.0001 s (or --durations, in the order given); the
   sweep ends after the first point below 0.5 efficiency and two more. K defaults to 100.
+- dag (bench/run's DAG figure, beside the contract's subcommands): the tree reduction of
+  1..N with dask.delayed: level 0 is delayed(add)(i, 0) for i in 1..N, each next level
+  delayed(add)(a, b) over pairs of the level below (an odd one out carried up as it is),
+  until one Delayed remains; N leaves make N + (N - 1) tasks (checked against the graph's
+  own length; dask.delayed's optimisation only culls, it fuses nothing). The clock runs from
+  the first delayed call to the root's value in this process: the graph is built, handed to
+  the scheduler with client.compute (one submission), and the root's future awaited; the
+  root must equal N(N+1)/2. A warm-up tree of min(N, 100) leaves runs first, not counted.
+  Prints leaves, tasks, levels, graph_s (building the graph), submit_s (until compute
+  returned), seconds, tasks_per_s, root, root_ok.
+  --graph flat (the default) computes Delayed(root.key, dict(root.dask)): the same tasks in
+  one low-level graph. --graph layers computes the root as dask.delayed leaves it, a
+  HighLevelGraph with one layer per call, which client.compute packs and the scheduler
+  unpacks layer by layer: measured here (2 cores, a build alongside) with 10,000 leaves,
+  compute() took 13.2 s to return with layers and 0.5 s flat, and the whole tree ran at 667
+  tasks/s with layers, 1,287 flat; with 1,000 leaves compute() took 0.19 s with layers. Flat
+  is Dask's better way for a graph this size, so the figure uses it.
 - throughput's `failed` counts erred tasks; on the limit it also counts the unfinished ones
   (`finished` says how many finished) and tasks_per_s is finished / seconds.
 
@@ -97,6 +114,9 @@ the figures are slow and noisy. "wall" is the whole invocation (python start, cl
     queued-memory --tasks 100000                 20.4 s  (4298 bytes per task)
     metg --tasks-per-point 20                     6.0 s  (6 points, metg 5.7 ms)
     metg (K = 100)                               12.6 s  (6 points, metg 5.2 ms)
+    dag --leaves 1000                             5.6 s  (2.05 s, 976 tasks/s; graph as layers)
+    dag --leaves 10000 --graph layers            37.4 s  (34.0 s, 589 tasks/s; compute() 14.0 s)
+    dag --leaves 50000                           88.8 s  (83.6 s, 1,196 tasks/s; compute() 3.2 s)
 
 The quick set (the lines above except c10k --tasks 10000, queued-memory --tasks 100000 and
 metg with K = 100; one after the other) took 88 s, and 98 s a second time, under that load,
@@ -115,6 +135,7 @@ import sys
 import tempfile
 import time
 
+import peer_common
 from peer_common import (LATENCY_WARMUPS, PEERS_DIR, STOP_GRACE_S, SUBCOMMANDS, Deadline,
                          Interrupted, LimitReached, begin_cleanup, build_parser, child_pythonpath,
                          emit, finish_output, install_signal_handlers, interrupt, log,
@@ -123,6 +144,8 @@ from peer_common import (LATENCY_WARMUPS, PEERS_DIR, STOP_GRACE_S, SUBCOMMANDS, 
 from peer_common import parse_args as parse_args_common
 
 PEER = "dask"
+# Beside the contract's subcommands (peer_common.SUBCOMMANDS): bench/run's DAG figure.
+EXTRA_SUBCOMMANDS = ("dag",)
 HARD_LIMIT_GRACE_S = 10.0
 CLOSE_TIMEOUT_S = 10
 REAP_GRACE_S = 3.0
@@ -601,6 +624,70 @@ def cmd_metg(run):
     return complete
 
 
+def tree_reduction(leaves):
+    """The DAG figure's tree: the pairwise sums of 1..leaves as dask.delayed calls of add.
+    Returns the root Delayed, the number of tasks and of levels above the leaves."""
+    from dask import delayed
+
+    import dask_tasks
+
+    add = delayed(dask_tasks.add, pure=False)
+    level = [add(i, 0) for i in range(1, leaves + 1)]
+    tasks, levels = leaves, 0
+    while len(level) > 1:
+        pairs = [add(level[k], level[k + 1]) for k in range(0, len(level) - 1, 2)]
+        tasks += len(pairs)
+        levels += 1
+        level = pairs + level[len(pairs) * 2:]
+    return level[0], tasks, levels
+
+
+def cmd_dag(run):
+    from dask.delayed import Delayed
+
+    a = run.args
+    n = a.leaves
+    expected = n * (n + 1) // 2
+    run.out.update({"leaves": n, "tasks": None, "levels": None, "seconds": None,
+                    "tasks_per_s": None, "root": None, "expected": expected, "root_ok": None})
+    run.out["config"]["how"] = (f"dask.delayed tree of add(a, b) ({a.graph} graph), one "
+                                f"client.compute of the root, its future's result")
+    run.out["config"]["graph"] = a.graph
+    run.start_cluster(a.workers)
+    run.warm_up()
+    client = run.client
+    warm = min(n, 100)
+    root, _, _ = tree_reduction(warm)
+    if client.compute(root).result(timeout=run.left()) != warm * (warm + 1) // 2:
+        raise RuntimeError("the warm-up tree's root is wrong")
+    del root
+    t0 = time.perf_counter()
+    root, tasks, levels = tree_reduction(n)
+    if a.graph == "flat":
+        root = Delayed(root.key, dict(root.__dask_graph__()))
+    t_graph = time.perf_counter()
+    future = client.compute(root)
+    t_submitted = time.perf_counter()
+    try:
+        value = future.result(timeout=run.left())
+    except (TimeoutError, LimitReached):
+        run.note(f"limit reached: no root after {time.perf_counter() - t0:.1f} s")
+        return False
+    seconds = time.perf_counter() - t0
+    graph_tasks = len(root.__dask_graph__())
+    run.out.update({
+        "tasks": tasks, "levels": levels, "graph_tasks": graph_tasks,
+        "graph_s": r6(t_graph - t0), "submit_s": r6(t_submitted - t0), "seconds": r6(seconds),
+        "tasks_per_s": round(tasks / seconds, 1), "root": value, "root_ok": value == expected,
+    })
+    run.measured = True
+    if graph_tasks != tasks:
+        run.note(f"the graph holds {graph_tasks} tasks, {tasks} counted")
+    if value != expected:
+        run.note(f"the root is {value}, not {expected}")
+    return value == expected and graph_tasks == tasks
+
+
 COMMANDS = {
     "throughput": cmd_throughput,
     "latency": cmd_latency,
@@ -608,18 +695,29 @@ COMMANDS = {
     "c10k": cmd_c10k,
     "queued-memory": cmd_queued_memory,
     "metg": cmd_metg,
+    "dag": cmd_dag,
 }
 
 
 def parse_args(argv):
+    # build_parser makes one subparser per name in peer_common.SUBCOMMANDS.
+    peer_common.SUBCOMMANDS = tuple(dict.fromkeys(SUBCOMMANDS + EXTRA_SUBCOMMANDS))
     ignored = {"default": None, "help": "accepted and ignored: Dask has no pool option"}
     p, subs = build_parser(PEER, __doc__.split("\n")[0],
-                           pools={name: ignored for name in SUBCOMMANDS},
+                           pools={name: ignored for name in SUBCOMMANDS + EXTRA_SUBCOMMANDS},
                            tasks_per_point=100, redis_required=False,
                            redis_help="accepted and ignored: Dask needs no broker")
     subs["c10k"].add_argument("--threads-per-worker", type=int, default=None,
                               help="task slots per worker (default ceil(tasks/workers))")
-    return parse_args_common(p, argv, check_redis=False)
+    subs["dag"].add_argument("--leaves", type=int, default=50000,
+                             help="the tree reduction's leaves (2 x leaves - 1 tasks)")
+    subs["dag"].add_argument("--graph", choices=["flat", "layers"], default="flat",
+                             help="computed as one low-level graph (flat) or as dask.delayed "
+                                  "leaves it, one HighLevelGraph layer per call (layers)")
+    args = parse_args_common(p, argv, check_redis=False)
+    if getattr(args, "leaves", 1) < 1:
+        p.error("--leaves must be >= 1")
+    return args
 
 
 def main(argv):

@@ -24,7 +24,7 @@ import shoal_side  # noqa: E402
 from procs import RedisServer, log, stop_all  # noqa: E402
 
 FIGURES = ["floor", "throughput", "latency", "cpu", "c10k", "scaling", "durable", "curve", "events", "memory",
-           "metg"]
+           "metg", "dag"]
 
 # Sizes. The full run follows the issue; the quick one keeps every figure but shrinks it so the
 # whole run ends in under 3 minutes (the build aside).
@@ -41,6 +41,8 @@ FULL = {
     "shoal_queued": 1_000_000, "peer_queued": 20_000, "inflight": 100_000,
     "metg_wall_s": 0.5, "peer_metg_tasks": 40, "cpu_rounds": 50,
     "relay_round_trips": 10_000, "relay_messages": 1_000_000,
+    # DAG: a tree reduction of N leaves is 2N - 1 tasks (50,000 leaves: 99,999 tasks).
+    "shoal_dag_leaves": 50_000, "peer_dag_leaves": {"dask": 50_000, "celery": 10_000},
     "peer_limit_s": 300,
     "peer_pools": "all",
 }
@@ -57,6 +59,7 @@ QUICK = {
     "shoal_queued": 200_000, "peer_queued": 5_000, "inflight": 20_000,
     "metg_wall_s": 0.1, "peer_metg_tasks": 10, "cpu_rounds": 20,
     "relay_round_trips": 2_000, "relay_messages": 200_000,
+    "shoal_dag_leaves": 10_000, "peer_dag_leaves": {"dask": 2_000, "celery": 500},
     "peer_limit_s": 60,
     "peer_pools": "first",
 }
@@ -250,6 +253,27 @@ class Run:
                                                        self.peer(peer).run("metg", self.plan["peer_limit_s"], pool,
                                                                            workers=2,
                                                                            tasks_per_point=self.plan["peer_metg_tasks"]))
+
+    def dag(self):
+        # Shoal's tree takes a second or less: three runs, the median reported (all kept), as throughput.
+        leaves = self.plan["shoal_dag_leaves"]
+        runs = [self.attempt(f"shoal dag ({leaves:,} leaves), run {i + 1}", lambda: shoal_side.dag(self.build, leaves))
+                for i in range(3)]
+        runs = sorted((r for r in runs if r), key=lambda r: r["tasks_per_s"])
+        self.results["shoal"]["dag"] = dict(runs[len(runs) // 2], runs=runs) if runs else None
+        # A peer whose 100,000-task tree would not end within peer_limit_s runs a smaller tree
+        # (peer_dag_leaves); tasks/s is compared, the sizes are printed beside.
+        for peer in self.args.peers:
+            if peer not in peer_side.DAG_PEERS:
+                continue
+            runs = self.results[peer].setdefault("dag", {})
+            pools = self.peer_pools(peer) if self.plan["peer_pools"] == "all" else [self.best_pool(peer)]
+            n = self.plan["peer_dag_leaves"][peer]
+            for pool in pools:
+                runs[pool or "default"] = self.attempt(f"{peer} {pool or ''} dag ({n:,} leaves)",
+                                                       lambda pool=pool, peer=peer, n=n: self.peer(peer).run(
+                                                           "dag", self.plan["peer_limit_s"], pool, leaves=n,
+                                                           workers=2))
 
     def peer(self, name):
         if peer_side.NEEDS_REDIS[name] and self.redis is None:

@@ -13,6 +13,9 @@ PEERS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peer
 # quick run uses only the first of each: Celery's default, and RQ's faster one.
 POOLS = {"celery": ["prefork", "solo"], "dask": [None], "rq": ["simple", "fork"]}
 NEEDS_REDIS = {"celery": True, "dask": False, "rq": True}
+# The peers with a `dag` subcommand (the DAG figure): Dask's dask.delayed and Celery's chord of
+# chords. RQ has no dataflow: its depends_on orders jobs but passes no results as arguments.
+DAG_PEERS = ("celery", "dask")
 
 
 class Peer:

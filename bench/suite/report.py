@@ -231,6 +231,39 @@ def _all_rows(res):
         vals[p] = min(found) if found else None
     vals = {k: (v * 1e6 if v else None) for k, v in vals.items()}
     rows.append(Row("METG(50%): smallest task at 50% efficiency, 2 workers", "us", False, vals))
+
+    # 9. DAG: a tree reduction submitted whole, each sum's arguments its two inputs' results
+    d = get(shoal, "dag")
+    peer_dag = {p: get(res[p], "dag") for p in peers}
+    if d or any(peer_dag.values()):
+        vals = {"shoal": get(d, "tasks_per_s") if usable(d) and get(d, "root_ok") else None}
+        notes = []
+        if d:
+            median = ""
+            if d.get("runs"):
+                median = " (median of " + ", ".join(f"{r['tasks_per_s']:,.0f}" for r in d["runs"]) + " tasks/s)"
+            notes.append(f"Shoal: {get(d, 'tasks') or 0:,} tasks ({get(d, 'leaves') or 0:,} leaves, "
+                         f"{get(d, 'levels') or 0} levels) in {get(d, 'seconds') or 0:.2f} s{median}, submitted in "
+                         f"{get(d, 'submit_s') or 0:.2f} s, root {'right' if get(d, 'root_ok') else 'WRONG'}")
+        for p in peers:
+            runs = {pool: r for pool, r in (peer_dag[p] or {}).items() if usable(r) and r.get("root_ok")}
+            vals[p], pool = best_of(runs, "tasks_per_s", True)
+            if pool:
+                r = runs[pool]
+                how = {"dask": f"dask.delayed, {get(r, 'config', 'graph') or 'flat'} graph",
+                       "celery": "chord of chords"}.get(p, "")
+                smaller = ""
+                if get(d, "tasks") and r["tasks"] < get(d, "tasks"):
+                    smaller = (" (a smaller tree than Shoal's, " + ("quick sizes" if res["meta"].get("quick") else
+                               "as Shoal's would not end within the peer's time limit") + "; tasks/s compared)")
+                notes.append(f"{NAMES[p]} ({how}{'' if pool == 'default' else ', ' + pool}): {r['tasks']:,} tasks "
+                             f"({r['leaves']:,} leaves) in {r['seconds']:.2f} s{smaller}")
+            notes += [f"{NAMES[p]} ({pool}): {r.get('note') or 'root wrong'}" for pool, r in (peer_dag[p] or {}).items()
+                      if isinstance(r, dict) and not (usable(r) and r.get("root_ok"))]
+        n = get(d, "tasks")
+        label = f"{n:,} tasks" if n else "tree"
+        rows.append(Row(f"DAG: tree reduction ({label}, pairwise sums), futures as arguments, 2 workers", "tasks/s",
+                        True, vals, "", None, "; ".join(notes)))
     return rows
 
 

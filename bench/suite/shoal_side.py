@@ -191,6 +191,14 @@ def events(build, tasks, runs=3):
     return out
 
 
+def dag(build, leaves):
+    """The tree reduction of 1..leaves (cluster_client dag): every level submitted at once as
+    futures as arguments, the broker splicing each pair's results into their sum's arguments.
+    Two workers, wide as for no-op throughput (the adds are as small as no-ops)."""
+    with Cluster(build, workers=2, worker_args=WIDE) as c:
+        return c.client("dag", leaves)
+
+
 def cpu(build, tasks=10, rounds=1):
     # Two workers, each with a one-child process pool: the seeds' count runs in the children.
     with Cluster(build, workers=2, threads=1, processes=1, worker_args=("--concurrency", "1")) as c:
