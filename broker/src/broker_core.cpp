@@ -156,6 +156,7 @@ void broker_core::reclaim_names() {
     inflight_.for_each([&](const inflight_task& t) { in_use[t.lane] = true; });
     delayed_.for_each([&](double, lane_id lane, const queued_task&) { in_use[lane] = true; });
     dead_.for_each([&](const dead_letter& d) { in_use[d.lane] = true; });
+    inputs_.for_each([&](const proto::task_id&, const waiting_task& t) { in_use[t.lane] = true; });
     const std::size_t freed = queues_.reclaim(
         in_use, [this](name_id n) { return peers_.offers(n) > 0 || rates_.limited(n); });
     if (freed > 0) {

@@ -8,6 +8,7 @@
 //   outcomes.cpp         finishing a task: store, push RESULT, batch and flush output
 //   task_control.cpp     admission (priority, countdown, eta, expiry), retries, dead
 //                        letters and REQUEUE, the timer for what the broker holds
+//   dataflow.cpp         futures as arguments: tasks held until their inputs' results are in
 //   durability.cpp       with Redis: recovery at startup, tasks written before ACCEPTED,
 //                        results pushed once stored, FETCH of results only Redis has
 
@@ -54,6 +55,7 @@
 #include "shoal/proto/codec.hpp"
 #include "shoal/proto/wire.hpp"
 #include "submit_rules.hpp"
+#include "task_inputs.hpp"
 #include "task_queues.hpp"
 #include "task_routes.hpp"
 
@@ -284,6 +286,26 @@ class broker_core {
     void serve_fetches();
     void fetch_from_redis(peer_ref ref, std::vector<proto::fetched_entry>&& entries);
 
+    // ---- dataflow.cpp
+    // A refusal if a new task's inputs are wrong (an index past its arguments, an input the
+    // submitter may not see, or one the broker does not know), else nullopt.
+    std::optional<proto::refusal> refusal_for_inputs(const peer& p, const proto::submitted_task& t);
+    // enqueue()'s first step for a task with inputs: held until they are final.
+    void wait_for_inputs(task_entry& entry, std::string_view queue, std::string_view name,
+                         queued_task&& q, const admission& a);
+    // At startup with Redis: an input's result that recovery read back, stored again here.
+    bool recover_input(const proto::task_id& input);
+    // At startup with Redis: a task that had its inputs before the restart (held for a retry,
+    // or a dead letter) gets its arguments again from the results recovery read back; false
+    // if one is missing.
+    bool refill_inputs(task_entry& entry, const admission& a);
+    // `id`'s result is final (told to clients): its dependents get it, or fail with it.
+    void result_final(const proto::task_id& id);
+    void resolve_dependents(const proto::task_id& input, const task_entry& in);
+    void fail_dependent(const proto::task_id& id, task_entry& dependent,
+                        const proto::task_id& input, const task_entry& in);
+    void release_ready(const proto::task_id& id, task_entry& dependent);
+
     // ---- durability.cpp
     // The SUBMITs of one wake-up whose tasks go to Redis in one write.
     struct submit_write {
@@ -415,6 +437,15 @@ class broker_core {
     // With Redis (durability.cpp): the store, the SUBMITs of this wake-up waiting for their
     // tasks' write, and the last write sent (later SUBMITs of ids it holds wait for it).
     std::unique_ptr<durable_store> durable_;
+    // During recover(): the results of recovered tasks' inputs that finished before.
+    const std::unordered_map<proto::task_id, result_record, proto::task_id_hash>*
+        recovered_inputs_ = nullptr;
+
+    // Futures as arguments (dataflow.cpp): the tasks waiting for inputs, and the results made
+    // final that their dependents have not been given yet.
+    task_inputs inputs_;
+    std::deque<proto::task_id> finals_;
+    bool resolving_ = false;
     std::unique_ptr<submit_write> gathering_;
     std::weak_ptr<submit_write> last_write_;
 

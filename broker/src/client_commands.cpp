@@ -99,6 +99,10 @@ broker_core::admit_verdict broker_core::admit(peer_ref ref, const peer& p, proto
     if (const std::string_view routed = routes_.queue_for(t.name, t.queue); routed != t.queue) {
         t.queue = std::string(routed);
     }
+    if (auto refusal = refusal_for_inputs(p, t)) {
+        reply.refused.push_back(std::move(*refusal));
+        return admit_verdict::refused;
+    }
     const std::uint32_t charge = charge_of(t);
     if (store_.queued_bytes() > 0 && store_.queued_bytes() + charge > config_.max_queued_bytes) {
         ++stats_.busy;

@@ -49,6 +49,7 @@ void broker_core::open_durable() {
 }
 
 void broker_core::recover(recovery&& r) {
+    recovered_inputs_ = &r.input_results;
     for (recovered_task& t : r.tasks) {
         auto [entry, fresh] = store_.add_pending(t.record.task.id);
         if (!fresh) continue;
@@ -66,6 +67,12 @@ void broker_core::recover(recovery&& r) {
         q.deaths = t.progress.deaths;
         q.retries = t.progress.retries;
         const admission a = admission_of(t.record.task.options);
+        if (a.inputs && (t.dead || t.held_until_ms) && !refill_inputs(*entry, a)) {
+            // Its inputs' results are gone: it waits for them as a new dependent would (and
+            // fails, naming the input whose result is no longer stored).
+            t.dead.reset();
+            t.held_until_ms.reset();
+        }
         if (t.dead) {
             // Set aside before: still a dead letter, with its count and reason, not run.
             const lane_id lane =
@@ -95,6 +102,7 @@ void broker_core::recover(recovery&& r) {
         // eta and expiry are absolute.
         enqueue(*entry, t.record.task.queue, t.record.task.name, std::move(q), a);
     }
+    recovered_inputs_ = nullptr;
 }
 
 void broker_core::submit_durably(peer_ref ref, peer& p, proto::submit& m, proto::accepted&& reply) {
@@ -263,6 +271,7 @@ void broker_core::on_results_stored(const std::vector<proto::task_id>& ids) {
         if (entry == nullptr || !entry->done) continue;
         entry->unconfirmed = false;
         tell(id, entry->recipient, result_store::outcome_of(id, *entry));
+        result_final(id);
     }
     end_of_wakeup();
 }

@@ -165,6 +165,16 @@ void held(const inspect_sources& from, proto::report& out) {
                 static_cast<std::int64_t>(std::llround(in_s * 1000.0)));
         out.rows.push_back(std::move(row));
     });
+    if (from.waiting == nullptr) return;
+    from.waiting->for_each([&](const proto::task_id& id, const waiting_task& t) {
+        if (out.rows.size() >= from.max_rows) return;
+        report_row row;
+        put(row, "task", id.to_hex());
+        put(row, "name", t.name);
+        put(row, "queue", t.queue);
+        put(row, "inputs_missing", std::uint64_t{t.missing});
+        out.rows.push_back(std::move(row));
+    });
 }
 
 void limits(const inspect_sources& from, proto::report& out) {
@@ -221,6 +231,7 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "clients", std::uint64_t{from.peers.client_count()});
     put(row, "queued", std::uint64_t{from.queues.live_total()});
     put(row, "held", std::uint64_t{from.held});
+    put(row, "waiting_for_inputs", std::uint64_t{from.waiting ? from.waiting->size() : 0});
     put(row, "active", std::uint64_t{from.inflight.size()});
     put(row, "dead", std::uint64_t{from.dead.size()});
     put(row, "pending", std::uint64_t{from.store.pending_count()});

@@ -16,11 +16,12 @@
 //   dead:    task (hex id), name, queue, priority, attempts, deaths, reason, age_s (dead
 //            letters, oldest first)
 //   held:    task (hex id), name, queue, attempt, due_in_ms, due_unix_ms (tasks the broker
-//            holds for a countdown, an eta or a retry's wait, in no order)
+//            holds for a countdown, an eta or a retry's wait, in no order); then task, name,
+//            queue, inputs_missing (tasks waiting for their inputs' results)
 //   limits:  name, per_second (the rate limits, per task name)
 //   stats:   one row: every broker_stats counter, plus the gauges peers, workers, clients,
 //            queued, held (waiting for a countdown, eta or retry; one revoked or expired
-//            meanwhile is counted until its time comes), active, dead, results
+//            meanwhile is counted until its time comes), waiting_for_inputs, active, dead, results
 //            (stored, done), pending, tombstones, lanes, task_names and queue_names (in
 //            use: empty ones are freed every 10 s), tombstones_forgotten_early, redis (off,
 //            up, connecting, down), results_unwritten (waiting for Redis), and the budgets:
@@ -43,6 +44,7 @@
 #include "result_store.hpp"
 #include "shoal/broker/broker_stats.hpp"
 #include "shoal/proto/messages.hpp"
+#include "task_inputs.hpp"
 #include "task_queues.hpp"
 
 namespace shoal::broker {
@@ -58,6 +60,7 @@ struct inspect_sources {
     std::size_t held = 0;                    // tasks waiting in the broker for their time
     const delayed_tasks* delayed = nullptr;  // those tasks, for `held`
     std::uint64_t wall_ms = 0;               // unix ms now, for `held`
+    const task_inputs* waiting = nullptr;    // tasks waiting for their inputs
     double now = 0;                          // loop time, for last_heard_ms
     std::size_t max_rows = 10'000;
     std::string_view redis_state = "off";  // off (memory only), up, connecting, down

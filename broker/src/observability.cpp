@@ -15,6 +15,7 @@ inspect_sources broker_core::inspect_view() {
     from.security = zap_ ? "curve" : "open";
     from.held = delayed_.size();
     from.delayed = &delayed_;
+    from.waiting = &inputs_;
     from.wall_ms = wall_ms_();
     from.now = loop_.time();
     from.max_rows = config_.max_batch;

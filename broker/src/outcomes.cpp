@@ -18,6 +18,10 @@ constexpr std::size_t max_kept_capacity = 4096;
 void broker_core::finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o,
                          const ran_on& ran) {
     o.id = id;
+    if (entry.awaiting_inputs) {
+        entry.awaiting_inputs = false;  // revoked, expired or failed by an input meanwhile
+        inputs_.forget(id);
+    }
     emit_finished(id, entry, o, ran);
     if (entry.has_lane) {
         switch (o.status) {
@@ -50,6 +54,7 @@ void broker_core::finish(const proto::task_id& id, task_entry& entry, proto::out
     }
     tell(id, entry.recipient, o);
     store_.complete(entry, std::move(o));
+    result_final(id);
 }
 
 void broker_core::tell(const proto::task_id& id, peer_ref recipient, const proto::outcome& o) {

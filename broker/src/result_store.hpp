@@ -51,6 +51,7 @@ struct task_entry {
     bool unconfirmed : 1 = false;    // durable mode: done, but Redis has not stored the result yet
                                      // (nobody is told before it has)
     bool has_lane : 1 = false;       // `lane` is set: the task was queued, held or dead-lettered
+    bool awaiting_inputs : 1 = false;  // held until other tasks' results are in (task_inputs)
     proto::task_status status = proto::task_status::ok;  // once done
     // The key that submitted it (broker_core::owners_; 0 on an open broker): only it, or an
     // admin key, may fetch, revoke or submit it again.

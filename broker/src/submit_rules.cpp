@@ -41,6 +41,10 @@ std::uint64_t body_hash(const proto::submitted_task& t, std::string_view owner) 
     if (o.retry_backoff) x = mix(x, 4'000 + (*o.retry_backoff ? 1 : 0));
     if (o.retry_jitter) x = mix(x, 5'000 + (*o.retry_jitter ? 1 : 0));
     for (const std::string& type : o.retry_on) x = mix(x, h(type));
+    for (const proto::task_input& in : o.inputs) {
+        x = mix(x, 7'000 + in.index + (in.list ? std::uint64_t{1} << 32 : 0));
+        for (const proto::task_id& id : in.ids) x = mix(x, proto::task_id_hash{}(id));
+    }
     if (!owner.empty()) x = mix(x, 6'000 + h(owner));
     return x;
 }
@@ -51,6 +55,8 @@ admission admission_of(const proto::task_options& o) {
     a.countdown_ms = o.countdown_ms;
     a.eta_ms = o.eta_ms;
     a.expires_ms = o.expires_ms;
+    if (!o.inputs.empty())
+        a.inputs = std::make_shared<const std::vector<proto::task_input>>(o.inputs);
     return a;
 }
 
@@ -76,8 +82,15 @@ queued_task queued_from(const proto::submitted_task& t, std::uint32_t attempt) {
 }
 
 std::uint32_t charge_of(const proto::submitted_task& t) {
-    return static_cast<std::uint32_t>(std::min<std::uint64_t>(
-        UINT32_MAX, task_overhead_bytes + t.payload.size() + t.name.size() + t.queue.size()));
+    return static_cast<std::uint32_t>(
+        std::min<std::uint64_t>(UINT32_MAX, task_overhead_bytes + t.payload.size() + t.name.size() +
+                                                t.queue.size() + input_bytes(t.options.inputs)));
+}
+
+std::uint64_t input_bytes(const std::vector<proto::task_input>& inputs) {
+    std::uint64_t bytes = 0;
+    for (const proto::task_input& in : inputs) bytes += 8 + in.ids.size() * sizeof(proto::task_id);
+    return bytes;
 }
 
 }  // namespace shoal::broker

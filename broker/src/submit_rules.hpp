@@ -2,8 +2,10 @@
 // What a SUBMIT's task must satisfy to be accepted, and its fingerprint (idempotence).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "shoal/proto/messages.hpp"
 #include "task_queues.hpp"
@@ -26,6 +28,9 @@ struct admission {
     std::optional<std::uint64_t> countdown_ms;
     std::optional<std::uint64_t> eta_ms;      // unix epoch milliseconds
     std::optional<std::uint64_t> expires_ms;  // unix epoch milliseconds
+    // Arguments that are other tasks' results (task_inputs.hpp): it waits for them first.
+    // Shared: an admission is copied as the task moves along, its inputs need not be.
+    std::shared_ptr<const std::vector<proto::task_input>> inputs;
 };
 admission admission_of(const proto::task_options& o);
 
@@ -44,5 +49,7 @@ queued_task queued_from(const proto::submitted_task& t, std::uint32_t attempt = 
 // records and index entries that carry it (measured: about 200 bytes a task, bench/README).
 inline constexpr std::uint64_t task_overhead_bytes = 256;
 std::uint32_t charge_of(const proto::submitted_task& t);
+// What the list of inputs takes while the task waits for them.
+std::uint64_t input_bytes(const std::vector<proto::task_input>& inputs);
 
 }  // namespace shoal::broker

@@ -42,6 +42,10 @@ bool broker_core::watch_expiry(task_entry& entry, const proto::task_id& id, cons
 
 void broker_core::enqueue(task_entry& entry, std::string_view queue, std::string_view name,
                           queued_task&& q, const admission& a) {
+    if (a.inputs) {
+        wait_for_inputs(entry, queue, name, std::move(q), a);
+        return;
+    }
     const lane_id lane = queues_.lane_for(queue, name, a.priority);
     entry.lane = lane;
     entry.has_lane = true;

@@ -30,6 +30,8 @@ inline constexpr std::string_view self_retry_type = "shoal::retry";
 inline constexpr std::string_view max_retries_exceeded_type = "shoal::max_retries_exceeded";
 // What a worker reports when a process-pool child died running the task.
 inline constexpr std::string_view crashed_child_type = "shoal::broken_process_pool";
+// What a task ends with when one of its inputs (futures as arguments) did not succeed.
+inline constexpr std::string_view input_failed_type = "shoal::input_failed";
 inline constexpr std::uint32_t default_self_retries = 3;
 inline constexpr std::uint64_t default_retry_delay_ms = 1000;
 inline constexpr std::uint64_t default_retry_backoff_max_ms = 600'000;

@@ -6,6 +6,7 @@
 //                           [--countdown S] [--expires S] [--time-limit S]
 //                           [--soft-time-limit S] [--max-retries N] [--retry-delay S]
 //                           [--retry-backoff] [--retry-on TYPE]...
+//            TASK [ARGS...] then TASK [ARGS...] ...   a chain; ',' between calls: a group
 //     result ID [--wait] [--wait-timeout S]
 //     inspect workers|queues|active|dead|limits|stats
 //     revoke ID [--terminate]
@@ -109,7 +110,8 @@ int main(int argc, char** argv) {
     submit_cmd
         ->add_option("task", submit.task,
                      "task name; then its arguments, one JSON value each "
-                     "(2 '\"text\"' '[1,2]' '{\"k\":1}')")
+                     "(2 '\"text\"' '[1,2]' '{\"k\":1}'); a workflow: calls joined by "
+                     "'then' (a chain) or ',' (a group): add 1 2 then mul 10")
         ->required();
     submit_cmd->add_flag("--wait,-w", submit.wait, "wait for the result and print it");
     submit_cmd

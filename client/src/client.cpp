@@ -61,7 +61,14 @@ void client::enqueue_many(std::vector<detail::outgoing_task> tasks) {
 
 remote_future<raw_msgpack> client::submit_raw(std::string_view name, std::string msgpack_args,
                                               const submit_options& options) {
+    return submit_raw(name, std::move(msgpack_args), options, {});
+}
+
+remote_future<raw_msgpack> client::submit_raw(std::string_view name, std::string msgpack_args,
+                                              const submit_options& options,
+                                              std::vector<proto::task_input> inputs) {
     auto [outgoing, future] = prepare<raw_msgpack>(name, options, std::move(msgpack_args));
+    outgoing.state->task.options.inputs = std::move(inputs);
     enqueue(std::move(outgoing));
     return future;
 }

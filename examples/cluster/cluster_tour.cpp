@@ -2,7 +2,8 @@
 // broker and workers loading the seed tasks; deploy/local-cluster.sh starts one) and walks
 // through the seeds' ideas, now across processes: submit, gather, as_completed, wait,
 // done-callbacks, errors that keep their type, co_await from an event loop mixed with a local
-// pool, a recursive fan-out of subtasks, map, and a batch of 10,000 tasks with a progress bar.
+// pool, a recursive fan-out of subtasks, map, workflows (futures as arguments, a chain, a
+// word-count map-reduce as a chord), and a batch of 10,000 tasks with a progress bar.
 //
 //   cluster_tour [--broker tcp://HOST:PORT] [--batch N]     (default: $SHOAL_BROKER)
 #include <atomic>
@@ -21,6 +22,7 @@
 #include "shoal/client/client.hpp"
 #include "shoal/common/runtime.hpp"
 #include "shoal_examples/seed_tasks.hpp"
+#include "workflow_tour.hpp"
 
 namespace {
 
@@ -215,6 +217,10 @@ int main(int argc, char** argv) {
         show_co_await(client);
         show_fan_out(client);
         show_map(client);
+        section("workflows: futures as arguments, a chain, a failure passed down");
+        show_dataflow(client);
+        section("workflows: a word-count map-reduce as a chord");
+        show_word_count(client, sample_text(), 8);
         const int status = show_batch(client, batch);
         std::printf("\n%s\n", status == 0 ? "tour complete" : "tour FAILED");
         return status;

@@ -124,13 +124,45 @@ std::size_t skip_msgpack_value(std::string_view bytes, std::size_t at) {
     return at;
 }
 
-std::string splice_arguments(std::string_view array,
-                             std::span<const argument_replacement> replacements) {
+namespace {
+
+header array_header(std::string_view array) {
     if (array.empty()) fail(decode_errc::bad_body, "arguments: empty, not an array");
     const auto first = static_cast<unsigned char>(array[0]);
     const bool is_array = (first >= 0x90 && first <= 0x9f) || first == 0xdc || first == 0xdd;
     if (!is_array) fail(decode_errc::bad_body, "arguments: not a msgpack array");
-    const header h = read_header(array, 0);
+    return read_header(array, 0);
+}
+
+}  // namespace
+
+std::uint64_t count_arguments(std::string_view array) { return array_header(array).children; }
+
+std::string pack_array_of(std::span<const std::string> values) {
+    std::size_t bytes = 5;
+    for (const std::string& v : values) bytes += v.size();
+    std::string out;
+    out.reserve(bytes);
+    const std::size_t n = values.size();
+    if (n < 16) {
+        out.push_back(static_cast<char>(0x90 | n));
+    } else if (n <= 0xffff) {
+        out.push_back(static_cast<char>(0xdc));
+        out.push_back(static_cast<char>(n >> 8));
+        out.push_back(static_cast<char>(n & 0xff));
+    } else {
+        out.push_back(static_cast<char>(0xdd));
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            out.push_back(static_cast<char>((n >> shift) & 0xff));
+        }
+    }
+    for (const std::string& v : values) out.append(v);
+    return out;
+}
+
+std::string splice_arguments(std::string_view array,
+                             std::span<const argument_replacement> replacements) {
+    const header h = array_header(array);
     if (h.children > array.size()) {
         fail(decode_errc::truncated, "arguments: more elements than bytes");
     }

@@ -61,8 +61,44 @@ void for_each_bool_option(const task_options& o, F&& f) {
     if (o.retry_jitter) f("retry_jitter", *o.retry_jitter);
 }
 
+// An input is [index, id], or [index, [id, ...]] for a list input.
+void pack_input(string_packer& p, const task_input& in) {
+    p.pack_array(2);
+    if (in.index == task_input::no_argument) {
+        p.pack_nil();
+    } else {
+        p.pack(in.index);
+    }
+    if (in.list) {
+        pack_ids(p, in.ids);
+    } else {
+        pack_task_id(p, in.ids.at(0));
+    }
+}
+
+task_input read_input(const msgpack::object& o, std::size_t& ids_left) {
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 2) {
+        bad_body("inputs", "each input must be [index, id] or [index, [id, ...]]");
+    }
+    task_input in;
+    in.index = o.via.array.ptr[0].type == msgpack::type::NIL
+                   ? task_input::no_argument
+                   : read_u32(o.via.array.ptr[0], "inputs");
+    const msgpack::object& what = o.via.array.ptr[1];
+    if (what.type == msgpack::type::ARRAY) {
+        in.list = true;
+        if (what.via.array.size > ids_left) bad_body("inputs", "more than 10000 input ids");
+        in.ids = read_ids(what, "inputs");
+    } else {
+        if (ids_left == 0) bad_body("inputs", "more than 10000 input ids");
+        in.ids.push_back(read_task_id(what, "inputs"));
+    }
+    ids_left -= in.ids.size();
+    return in;
+}
+
 void pack_options(string_packer& p, const task_options& o) {
-    std::uint32_t n = o.retry_on.empty() ? 0 : 1;
+    std::uint32_t n = (o.retry_on.empty() ? 0 : 1) + (o.inputs.empty() ? 0 : 1);
     for_each_uint_option(o, [&](const char*, std::uint64_t) { ++n; });
     for_each_bool_option(o, [&](const char*, bool) { ++n; });
     p.pack_map(n);
@@ -77,6 +113,10 @@ void pack_options(string_packer& p, const task_options& o) {
     if (!o.retry_on.empty()) {
         pack_str(p, "retry_on");
         pack_list(p, o.retry_on, [&](const std::string& type) { pack_str(p, type); });
+    }
+    if (!o.inputs.empty()) {
+        pack_str(p, "inputs");
+        pack_list(p, o.inputs, [&](const task_input& in) { pack_input(p, in); });
     }
 }
 
@@ -125,6 +165,13 @@ task_options read_options(const msgpack::object& o, std::string_view field,
             opts.retry_on = read_list(
                 v, key, [](const msgpack::object& e) { return read_name(e, "retry_on"); });
             if (opts.retry_on.size() > max_retry_on) bad_body(key, "more than 32 error types");
+        } else if (key == "inputs") {
+            if (v.type == msgpack::type::ARRAY && v.via.array.size > max_inputs) {
+                bad_body(key, "more than 1024 inputs");
+            }
+            std::size_t ids_left = max_input_ids;
+            opts.inputs = read_list(
+                v, key, [&](const msgpack::object& e) { return read_input(e, ids_left); });
         } else if (unknown_key != nullptr) {
             *unknown_key = std::string(key);
         } else {

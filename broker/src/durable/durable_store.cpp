@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -260,7 +261,39 @@ recovery durable_store::open() {
                                     return a.record.task.id == b.record.task.id;
                                 }),
                     out.tasks.end());
+    read_input_results(redis, out);
     return out;
+}
+
+void durable_store::read_input_results(redis_sync& redis, recovery& out) const {
+    // A waiting task's inputs that finished before the restart are no longer tasks here:
+    // their results are read back so that it still gets them.
+    std::unordered_set<proto::task_id, proto::task_id_hash> pending;
+    for (const recovered_task& t : out.tasks) pending.insert(t.record.task.id);
+    std::vector<proto::task_id> wanted;
+    std::unordered_set<proto::task_id, proto::task_id_hash> asked;
+    for (const recovered_task& t : out.tasks) {
+        for (const proto::task_input& in : t.record.task.options.inputs) {
+            for (const proto::task_id& id : in.ids) {
+                if (!pending.contains(id) && asked.insert(id).second) wanted.push_back(id);
+            }
+        }
+    }
+    for (std::size_t first = 0; first < wanted.size(); first += recovery_chunk) {
+        const std::size_t n = std::min(recovery_chunk, wanted.size() - first);
+        redis_pipeline gets;
+        for (std::size_t i = 0; i < n; ++i) gets.add("GET", result_key(wanted[first + i]));
+        const std::vector<redis_reply> found = redis.run(gets);
+        for (std::size_t i = 0; i < n && i < found.size(); ++i) {
+            if (found[i].is_error() || found[i].type != redis_reply::kind::string) continue;
+            try {
+                out.input_results.emplace(wanted[first + i], decode_result_record(found[i].str));
+            } catch (const proto::decode_error& e) {
+                spdlog::error("shoal-broker: result record {} in Redis is unreadable ({})",
+                              wanted[first + i].to_hex(), e.what());
+            }
+        }
+    }
 }
 
 void durable_store::start() { connection_.start(); }

@@ -39,6 +39,7 @@
 
 #include "durable/durable_records.hpp"
 #include "redis/redis_connection.hpp"
+#include "redis/redis_sync.hpp"
 #include "redis/redis_url.hpp"
 #include "shoal/common/event_loop.hpp"
 #include "shoal/proto/task_id.hpp"
@@ -84,6 +85,9 @@ struct recovery {
     std::size_t finished = 0;           // tasks whose result was stored but not their cleanup
     std::size_t unreadable = 0;         // records left alone because they do not decode
     std::vector<std::string> warnings;  // durability_warnings
+    // The stored results of tasks that recovered tasks name as inputs (futures as arguments)
+    // and that are not pending themselves: they finished before the restart.
+    std::unordered_map<proto::task_id, result_record, proto::task_id_hash> input_results;
 };
 
 // What Redis says of one task the submit script was given.
@@ -164,6 +168,7 @@ class durable_store {
     durable_options options_;
     redis_connection connection_;
     void flush_forgotten();
+    void read_input_results(redis_sync& redis, recovery& out) const;
     void flush_state();
     void flush_results();
 

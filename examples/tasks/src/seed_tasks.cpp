@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <fstream>
 #include <iomanip>
 #include <sstream>
 #include <stdexcept>
@@ -34,6 +35,48 @@ shoal::task<long> add_numbers(long a, long b) {
     if (__builtin_add_overflow(a, b, &sum))
         throw std::overflow_error("add: the sum overflows a long");
     co_return sum;
+}
+
+shoal::task<long> multiply(long a, long b) {
+    long product = 0;
+    if (__builtin_mul_overflow(a, b, &product))
+        throw std::overflow_error("mul: the product overflows a long");
+    co_return product;
+}
+
+shoal::task<long> divide_by(long a, long b) {
+    if (b == 0) throw std::domain_error("divide: by zero");
+    co_return a / b;
+}
+
+shoal::task<long> sum_of(std::vector<long> numbers) {
+    long total = 0;
+    for (const long n : numbers) {
+        if (__builtin_add_overflow(total, n, &total))
+            throw std::overflow_error("sum: the total overflows a long");
+    }
+    co_return total;
+}
+
+std::map<std::string, int> merge_word_counts(const std::vector<std::map<std::string, int>>& parts) {
+    std::map<std::string, int> total;
+    for (const auto& part : parts) {
+        for (const auto& [word, n] : part) total[word] += n;
+    }
+    return total;
+}
+
+long sum_and_journal(const std::vector<long>& numbers, const std::string& path) {
+    long total = 0;
+    for (const long n : numbers) {
+        if (__builtin_add_overflow(total, n, &total))
+            throw std::overflow_error("journal_sum: the total overflows a long");
+    }
+    std::ofstream journal(path, std::ios::app);
+    journal << total << '\n';
+    journal.flush();
+    if (!journal) throw std::runtime_error("journal_sum: cannot append to " + path);
+    return total;
 }
 
 shoal::task<void> do_nothing() { co_return; }
@@ -254,6 +297,11 @@ void define_seed_tasks(shoal::task_registry& registry) {
     registry.define(fib_fanout, fib_as_subtasks, shoal::run_on::loop);
     registry.define(fib_by, fib_awaited_by, shoal::run_on::loop);
     registry.define(block_loop, block_the_loop, shoal::run_on::loop);
+    registry.define(mul, multiply, shoal::run_on::loop);
+    registry.define(divide, divide_by, shoal::run_on::loop);
+    registry.define(sum, sum_of, shoal::run_on::loop);
+    registry.define(merge_counts, merge_word_counts, shoal::run_on::thread_pool);
+    registry.define(journal_sum, sum_and_journal, shoal::run_on::thread_pool);
 }
 
 }  // namespace shoal_examples

@@ -141,3 +141,26 @@ TEST(SpliceArguments, RefusesWhatIsNotAnArrayABadIndexOrABadValue) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CountArguments, ReadsTheArrayHeaderOnly) {
+    EXPECT_EQ(shoal::proto::count_arguments("\x90"), 0u);
+    EXPECT_EQ(shoal::proto::count_arguments("\x93\xc0"), 3u);  // the header alone decides
+    EXPECT_EQ(shoal::proto::count_arguments(packed(std::vector<int>(70'000, 1))), 70'000u);
+    EXPECT_EQ(code_of([] { (void)shoal::proto::count_arguments(""); }), decode_errc::bad_body);
+    EXPECT_EQ(code_of([] { (void)shoal::proto::count_arguments("\x05"); }), decode_errc::bad_body);
+}
+
+TEST(PackArrayOf, MakesOneArrayOfTheValuesAsTheyAre) {
+    using shoal::proto::pack_array_of;
+    EXPECT_EQ(pack_array_of({}), "\x90");
+    const std::vector<std::string> two{packed(1), packed(std::string("ab"))};
+    EXPECT_EQ(pack_array_of(two), packed(std::make_tuple(1, std::string("ab"))));
+    for (const std::size_t n : {15u, 16u, 65'535u, 65'536u}) {
+        const std::vector<std::string> values(n, packed(7));
+        EXPECT_EQ(pack_array_of(values), packed(std::vector<int>(n, 7))) << n;
+    }
+}
+
+}  // namespace

@@ -362,3 +362,70 @@ TEST(TaskId, HexRoundTripsAndRandomIdsDiffer) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Codec, InputsRoundTripAsOneIdAListOrOnlyAWait) {
+    task_options opts;
+    opts.inputs = {task_input{0, {id_of(1)}, false}, task_input{2, {id_of(2), id_of(3)}, true},
+                   task_input{task_input::no_argument, {id_of(4)}, false}, task_input{1, {}, true}};
+    expect_round_trip(submit{{{id_of(9), "add", "default", "\x93\xc0\xc0\xc0", opts}}, {}});
+    // On the wire: [0, id], [2, [id, id]], [nil, id], [1, []].
+    const std::string body = encode(submit{{{id_of(9), "add", "default", "\x90", opts}}, {}});
+    EXPECT_NE(body.find("\xa6inputs\x94\x92\x00\xc4\x10"s), std::string::npos);
+    EXPECT_NE(body.find("\x92\xc0\xc4\x10"s), std::string::npos);
+}
+
+TEST(Codec, BadInputsAreABadTaskOfTheirOwn) {
+    const auto with_inputs = [](const std::string& inputs_value) {
+        // One task whose options map is {"inputs": <inputs_value>}.
+        std::string body = "\x91\x95\xc4\x10";
+        body += std::string(16, 'i');
+        body +=
+            "\xa3"
+            "add"
+            "\xa7"
+            "default"
+            "\xc4\x01\x90"
+            "\x81\xa6"
+            "inputs";
+        body += inputs_value;
+        return decode<submit>("\x91"s + body);
+    };
+    const std::string id = "\xc4\x10"s + std::string(16, 'a');
+    // Well formed: [[0, id]].
+    EXPECT_EQ(with_inputs("\x91\x92\x00"s + id).tasks.size(), 1u);
+    for (const std::string& bad : {
+             "\x01"s,                        // not an array
+             "\x91\x91\x00"s,                // [index] alone
+             "\x91\x92\xa1x"s + id,          // the index a string
+             "\x91\x92\x00\x05"s,            // the id an int
+             "\x91\x93\x00"s + id + "\x00"s  // three elements
+         }) {
+        const auto out = with_inputs(bad);
+        EXPECT_TRUE(out.tasks.empty());
+        ASSERT_EQ(out.malformed.size(), 1u);
+        EXPECT_EQ(out.malformed[0].error.type, "bad_task");
+    }
+}
+
+TEST(Codec, MoreThanTenThousandInputIdsAreRefused) {
+    // Across inputs: the task alone is refused.
+    task_options opts;
+    const std::vector<task_id> half(max_input_ids / 2 + 1, id_of(1));
+    opts.inputs = {task_input{0, half, true}, task_input{1, half, true}};
+    const auto out =
+        decode<submit>(encode(submit{{{id_of(2), "add", "q", "\x92\xc0\xc0", opts}}, {}}));
+    ASSERT_EQ(out.malformed.size(), 1u);
+    EXPECT_NE(out.malformed[0].error.message.find("more than 10000 input ids"), std::string::npos);
+    // In one list: past the decoder's array limit, the whole body.
+    opts.inputs = {task_input{0, std::vector<task_id>(max_input_ids + 1, id_of(1)), true}};
+    EXPECT_THROW(decode<submit>(encode(submit{{{id_of(2), "add", "q", "\x91\xc0", opts}}, {}})),
+                 decode_error);
+    opts.inputs = {task_input{0, std::vector<task_id>(max_input_ids, id_of(1)), true}};
+    EXPECT_EQ(
+        decode<submit>(encode(submit{{{id_of(2), "add", "q", "\x91\xc0", opts}}, {}})).tasks.size(),
+        1u);
+}
+
+}  // namespace

@@ -106,9 +106,11 @@ TEST_F(WorkerDaemonTest, RunsTheSeedTasksFromThePluginAndDrainsOnSigterm) {
     EXPECT_EQ(hello_->name, "daemon-under-test");
     EXPECT_EQ(
         hello_->worker.task_names,
-        (std::vector<std::string>{"add", "add_all", "blob", "block_loop", "count", "count_longer",
-                                  "crash", "factorial", "fail", "fib", "fib_by", "fib_fanout",
-                                  "noop", "now_ns", "sleep", "spin", "word_count"}));
+        (std::vector<std::string>{
+            "add",        "add_all",     "blob",         "block_loop", "count", "count_longer",
+            "crash",      "divide",      "factorial",    "fail",       "fib",   "fib_by",
+            "fib_fanout", "journal_sum", "merge_counts", "mul",        "noop",  "now_ns",
+            "sleep",      "spin",        "sum",          "word_count"}));
     EXPECT_EQ(hello_->worker.slots, 3u);  // threads + processes
     auto add = make_task("add", 2L, 3L);
     auto count = make_task("count", 2L);

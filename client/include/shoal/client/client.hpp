@@ -40,6 +40,7 @@
 #include <memory>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -47,15 +48,18 @@
 #include <utility>
 #include <vector>
 
+#include "shoal/client/canvas.hpp"
 #include "shoal/client/client_options.hpp"
 #include "shoal/client/cluster_event.hpp"
 #include "shoal/client/combinators.hpp"
 #include "shoal/client/detail/call_codec.hpp"
+#include "shoal/client/detail/call_inputs.hpp"
 #include "shoal/client/detail/remote_state.hpp"
 #include "shoal/client/errors.hpp"
 #include "shoal/client/fetch_result.hpp"
 #include "shoal/client/raw_msgpack.hpp"
 #include "shoal/client/remote_future.hpp"
+#include "shoal/client/remote_group.hpp"
 #include "shoal/client/submit_options.hpp"
 #include "shoal/common/concurrent_future.hpp"
 #include "shoal/common/task_def.hpp"
@@ -95,6 +99,86 @@ class client {
         return future;
     }
 
+    // Futures as arguments (dataflow, PROTOCOL.md section 6.5): any argument may be the
+    // remote_future of another task whose result has the declared type (a remote_group<T>
+    // where std::vector<T> is declared), checked at compile time:
+    //   auto f1 = client.submit(add, 1, 2);
+    //   auto f2 = client.submit(add, 3, 4);
+    //   auto product = client.submit(mul, f1, f2);   // mul(3, 7), no round trip in between
+    // The broker holds the task until its inputs are done and puts their results in place; an
+    // input that fails fails it (remote_task_error of type shoal::input_failed, naming the
+    // input and carrying its error), one revoked revokes it. The inputs must have been
+    // submitted before (through any client of the same key), and not be forgotten by the
+    // broker (their result's TTL).
+    template <class R, class... Args, class... Given>
+    requires(sizeof...(Given) == sizeof...(Args) && (detail::is_remote_input_v<Given> || ...) &&
+             (detail::fits_argument<std::decay_t<Args>, Given>() && ...))
+        remote_future<R> submit(const task_def<R(Args...)>& def, const Given&... given) {
+        return submit(submit_options{}, def, given...);
+    }
+    template <class R, class... Args, class... Given>
+    requires(sizeof...(Given) == sizeof...(Args) && (detail::is_remote_input_v<Given> || ...) &&
+             (detail::fits_argument<std::decay_t<Args>, Given>() &&
+              ...)) remote_future<R> submit(const submit_options& options,
+                                            const task_def<R(Args...)>& def,
+                                            const Given&... given) {
+        std::vector<proto::task_input> inputs;
+        std::string payload =
+            detail::pack_call_with_inputs<std::decay_t<Args>...>(inputs, given...);
+        auto [outgoing, future] = prepare<R>(def.name(), options, std::move(payload));
+        outgoing.state->task.options.inputs = std::move(inputs);
+        enqueue(std::move(outgoing));
+        return future;
+    }
+
+    // Workflows (canvas.hpp), each submitted as one batch: the future of a chain's last task,
+    // the futures of a group's tasks, the future of a chord's callback.
+    template <class R>
+    remote_future<R> submit(const chain_workflow<R>& chain) {
+        std::vector<detail::outgoing_task> batch;
+        batch.reserve(chain.steps.size());
+        std::vector<proto::task_id> previous;
+        for (std::size_t i = 0; i + 1 < chain.steps.size(); ++i) {
+            auto [outgoing, future] = prepare_step<raw_msgpack>(chain.steps[i], previous, false);
+            previous.assign(1, future.id());
+            batch.push_back(std::move(outgoing));
+        }
+        auto [outgoing, future] = prepare_step<R>(chain.steps.back(), previous, false);
+        batch.push_back(std::move(outgoing));
+        enqueue_many(std::move(batch));
+        return future;
+    }
+    template <class R>
+    remote_group<R> submit(const group_workflow<R>& group) {
+        std::vector<detail::outgoing_task> batch;
+        batch.reserve(group.members.size());
+        std::vector<remote_future<R>> futures;
+        futures.reserve(group.members.size());
+        for (const detail::canvas_step& step : group.members) {
+            auto [outgoing, future] = prepare_step<R>(step, {}, false);
+            batch.push_back(std::move(outgoing));
+            futures.push_back(std::move(future));
+        }
+        enqueue_many(std::move(batch));
+        return remote_group<R>(std::move(futures));
+    }
+    template <class R>
+    remote_future<R> submit(const chord_workflow<R>& chord) {
+        std::vector<detail::outgoing_task> batch;
+        batch.reserve(chord.header.size() + 1);
+        std::vector<proto::task_id> header;
+        header.reserve(chord.header.size());
+        for (const detail::canvas_step& step : chord.header) {
+            auto [outgoing, future] = prepare_step<raw_msgpack>(step, {}, false);
+            header.push_back(future.id());
+            batch.push_back(std::move(outgoing));
+        }
+        auto [outgoing, future] = prepare_step<R>(chord.callback, header, true);
+        batch.push_back(std::move(outgoing));
+        enqueue_many(std::move(batch));
+        return future;
+    }
+
     // Like submit, but never waits for room in the outbox (client_options'
     // max_unaccepted_tasks/bytes): no future, and nothing submitted, when it is full.
     template <class R, class... Args>
@@ -116,6 +200,11 @@ class client {
     // the arguments; the result comes back as its msgpack bytes.
     remote_future<raw_msgpack> submit_raw(std::string_view name, std::string msgpack_args,
                                           const submit_options& options = {});
+    // The same, with arguments that are other tasks' results (PROTOCOL.md 6.5): each input's
+    // index holds a nil in msgpack_args.
+    remote_future<raw_msgpack> submit_raw(std::string_view name, std::string msgpack_args,
+                                          const submit_options& options,
+                                          std::vector<proto::task_input> inputs);
 
     // Submits def(item...) for every item (the argument itself, or a tuple of the arguments
     // for a task taking several) under one lock, and returns the futures in input order.
@@ -243,6 +332,18 @@ class client {
         fill_task(state->task, state->id(), name, options, std::move(payload));
         detail::outgoing_task out{state};
         return {std::move(out), remote_future<R>(std::move(state))};
+    }
+
+    // A workflow step as a task: its bound arguments, and its inputs from the tasks before it
+    // (as the first argument, one result or, for a chord's callback, the list; or only waited
+    // for by an si() step).
+    template <class R>
+    std::pair<detail::outgoing_task, remote_future<R>> prepare_step(
+        const detail::canvas_step& step, std::span<const proto::task_id> previous, bool list) {
+        auto prepared = prepare<R>(step.name, step.options ? *step.options : submit_options{},
+                                   detail::step_payload(step));
+        detail::link_step(prepared.first.state->task, step, previous, list);
+        return prepared;
     }
 
     // Non-template parts (client.cpp).

@@ -13,6 +13,8 @@
 #include <tuple>
 #include <type_traits>
 
+#include "shoal/common/task_signature.hpp"
+
 namespace shoal {
 
 template <class Signature>
@@ -30,6 +32,25 @@ struct task_def<R(Args...)> {
     constexpr task_def(const char* name) noexcept : name_(name) {}  // NOLINT: implicit by design
 
     constexpr std::string_view name() const noexcept { return name_; }
+
+    // Signatures for the client's canvas (task_signature.hpp): every argument bound, or all
+    // but the first (a chain's previous task gives it), or immutable (si).
+    template <class... Given>
+    requires(sizeof...(Given) == sizeof...(Args) &&
+             (std::is_convertible_v<const Given&, std::decay_t<Args>> &&
+              ...)) task_signature<R, void> s(const Given&... given)
+    const { return {name(), detail::pack_bound<std::decay_t<Args>...>(given...), sizeof...(Args)}; }
+    template <class... Given>
+    requires(sizeof...(Given) + 1 == sizeof...(Args)) auto s(const Given&... given) const {
+        using tail = detail::bind_tail<arguments_tuple>;
+        return task_signature<R, typename tail::first>{name(), tail::pack(given...),
+                                                       sizeof...(Given)};
+    }
+    template <class... Given>
+    requires(sizeof...(Given) == sizeof...(Args) &&
+             (std::is_convertible_v<const Given&, std::decay_t<Args>> &&
+              ...)) task_signature<R, after_previous> si(const Given&... given)
+    const { return {name(), detail::pack_bound<std::decay_t<Args>...>(given...), sizeof...(Args)}; }
 
   private:
     const char* name_;

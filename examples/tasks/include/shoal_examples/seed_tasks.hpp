@@ -34,6 +34,14 @@
 //   block_loop   double(double seconds)                      loop           blocks the worker's loop thread that long (0..60):
 //                                                                           what a loop task must never do (the worker goes
 //                                                                           on heartbeating and reports the blocked loop)
+//   mul          long(long, long)                            loop           a * b (std::overflow_error on overflow)
+//   divide       long(long, long)                            loop           a / b (std::domain_error when b is 0): a task
+//                                                                           that fails on some inputs (workflow tests)
+//   sum          long(std::vector<long>)                     loop           the sum, at once (a chord's callback)
+//   merge_counts std::map<std::string, int>(                 thread pool    word counts added up: the reduce step of the
+//                  std::vector<std::map<std::string, int>>)                 word-count map-reduce (examples/cluster)
+//   journal_sum  long(std::vector<long>, std::string path)   thread pool    the sum, and a line with it appended to the file
+//                                                                           `path`: each run leaves a line (exactly-once tests)
 //
 // clang-format on
 // Link shoal_seed_tasks to compile them into your own worker (define_seed_tasks), or load
@@ -69,6 +77,13 @@ inline constexpr shoal::task_def<std::string(long, long)> blob{"blob"};
 inline constexpr shoal::task_def<long(int)> fib_fanout{"fib_fanout"};
 inline constexpr shoal::task_def<long(int, std::string)> fib_by{"fib_by"};
 inline constexpr shoal::task_def<double(double)> block_loop{"block_loop"};
+inline constexpr shoal::task_def<long(long, long)> mul{"mul"};
+inline constexpr shoal::task_def<long(long, long)> divide{"divide"};
+inline constexpr shoal::task_def<long(std::vector<long>)> sum{"sum"};
+inline constexpr shoal::task_def<std::map<std::string, int>(
+    std::vector<std::map<std::string, int>>)>
+    merge_counts{"merge_counts"};
+inline constexpr shoal::task_def<long(std::vector<long>, std::string)> journal_sum{"journal_sum"};
 
 // What blob(bytes, seed) returns: `bytes` printable characters that depend on the seed and on
 // the position, so that a result mixed up with another task's, or cut short, is seen.

@@ -39,4 +39,13 @@ struct argument_replacement {
 std::string splice_arguments(std::string_view array,
                              std::span<const argument_replacement> replacements);
 
+// How many elements the array `array` begins with claims (its header alone; what a broker
+// checks an input's index against at admission). Throws decode_error bad_body if `array` is
+// not a msgpack array.
+std::uint64_t count_arguments(std::string_view array);
+
+// One msgpack array whose elements are `values` (each one msgpack value's bytes, copied as
+// they are): the argument a list input (a chord's callback) receives.
+std::string pack_array_of(std::span<const std::string> values);
+
 }  // namespace shoal::proto

@@ -18,8 +18,9 @@ namespace shoal::proto {
 // window (WELCOME's window_bytes, acknowledged in HEARTBEAT), STARTED, DRAIN, ACCEPTED's
 // retry_after_ms and FETCHED's deferred ids; minor 2 a worker's queues in HELLO (PROTOCOL.md
 // section 10); minor 3 the sender's software in HELLO and the ADMIN command; minor 4 the
-// event stream (SUBSCRIBE, EVENTS) and DONE's runtimes.
-inline constexpr std::uint32_t protocol_minor = 4;
+// event stream (SUBSCRIBE, EVENTS) and DONE's runtimes; minor 5 the `inputs` task option
+// (futures as arguments).
+inline constexpr std::uint32_t protocol_minor = 5;
 // The oldest minor a broker serves: minor 0 never acknowledges its output window.
 inline constexpr std::uint32_t oldest_served_minor = 1;
 inline constexpr std::string_view default_queue = "default";
@@ -33,6 +34,22 @@ struct error_info {
     std::string where;  // worker name, or "broker"
     friend bool operator==(const error_info&, const error_info&) = default;
 };
+
+// Futures as arguments (section 6.5): the argument at `index` is filled by the broker once the
+// tasks `ids` are done: with the result of ids[0], or, for a `list` input (a chord's callback),
+// with the array of their results in the order listed. With index no_argument the task only
+// waits for them to succeed (an immutable signature in a chain), nil on the wire.
+struct task_input {
+    static constexpr std::uint32_t no_argument = 0xffff'ffff;
+    std::uint32_t index = 0;
+    std::vector<task_id> ids;
+    bool list = false;
+    friend bool operator==(const task_input&, const task_input&) = default;
+};
+// At most this many inputs a task, and ids across them: a chord of 10,000 tasks (the
+// decoder's limit on one array; a larger reduction is a chord of chords).
+inline constexpr std::size_t max_inputs = 1'024;
+inline constexpr std::size_t max_input_ids = 10'000;
 
 // Section 5.2. Absent options are nullopt (or empty); the broker refuses what it does not
 // implement.
@@ -49,10 +66,11 @@ struct task_options {
     std::optional<bool> retry_backoff;  // the delay doubles per retry
     std::optional<bool> retry_jitter;   // each delay drawn from [delay/2, delay]
     std::vector<std::string> retry_on;  // error types retried; empty: any
+    std::vector<task_input> inputs;     // minor 5: arguments that are other tasks' results
     bool empty() const noexcept {
         return !priority && !countdown_ms && !eta_ms && !expires_ms && !time_limit_ms &&
                !soft_time_limit_ms && !max_retries && !retry_delay_ms && !retry_backoff_max_ms &&
-               !retry_backoff && !retry_jitter && retry_on.empty();
+               !retry_backoff && !retry_jitter && retry_on.empty() && inputs.empty();
     }
     friend bool operator==(const task_options&, const task_options&) = default;
 };

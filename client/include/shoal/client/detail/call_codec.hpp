@@ -18,12 +18,6 @@
 
 namespace shoal::detail {
 
-// A msgpack output stream appending to a std::string.
-struct string_stream {
-    std::string* out;
-    void write(const char* data, std::size_t size) { out->append(data, size); }
-};
-
 template <class... Args>
 std::string pack_call_arguments(const Args&... args) {
     std::string out;

@@ -21,6 +21,12 @@ namespace shoal::detail {
 inline constexpr const char* argument_error_type = "shoal::argument_error";
 inline constexpr const char* result_error_type = "shoal::result_error";
 
+// A msgpack output stream appending to a std::string (no sbuffer's 8 KiB first chunk).
+struct string_stream {
+    std::string* out;
+    void write(const char* data, std::size_t size) { out->append(data, size); }
+};
+
 inline std::string to_string(const msgpack::sbuffer& buffer) {
     return std::string(buffer.data(), buffer.size());
 }
