@@ -145,12 +145,14 @@ int run_submit(const global_options& opts, const submit_args& args) {
             inputs.push_back(std::move(in));
         }
         std::vector<remote_future<raw_msgpack>> now;
+        now.reserve(stage.size());
         for (prepared_call& call : stage) {
             now.push_back(c->submit_raw(call.task, std::move(call.payload), options, inputs));
         }
         last = std::move(now);
     }
     std::vector<std::string> ids;
+    ids.reserve(last.size());
     for (const auto& f : last) ids.push_back(f.id().to_hex());
     // Do not exit before the broker has the tasks (closing now could lose them), nor wait for
     // a result of a task the broker never took: --timeout bounds this, not the tasks.

@@ -46,6 +46,7 @@ std::size_t show_word_count(shoal::client& client, const std::string& text, std:
     const auto merged =
         client.submit(shoal::chord(shoal::group(counts), merge_counts.s())).get(60.0);
     std::vector<std::pair<int, std::string>> common;
+    common.reserve(merged.size());
     for (const auto& [word, n] : merged) common.emplace_back(n, word);
     std::sort(common.begin(), common.end(), [](const auto& a, const auto& b) {
         return a.first != b.first ? a.first > b.first : a.second < b.second;

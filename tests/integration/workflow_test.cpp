@@ -104,6 +104,7 @@ TEST_F(Workflows, AGroupGathersInOrderAndAChordGetsTheList) {
 TEST_F(Workflows, AWordCountMapReduce) {
     const std::vector<std::string> parts{"the cat sat", "on the mat", "The end"};
     std::vector<shoal::task_signature<std::map<std::string, int>, void>> counts;
+    counts.reserve(parts.size());
     for (const auto& p : parts) counts.push_back(ex::word_count.s(p));
     const auto merged =
         client.submit(shoal::chord(shoal::group(counts), ex::merge_counts.s())).get(60.0);
