@@ -313,8 +313,8 @@ TEST(Codec, ADispatchEntryWithoutAReadableIdIsCountedNotLost) {
     EXPECT_EQ(error_of([&] { decode<dispatch>(std::string("\x91\x05")); }), decode_errc::bad_body);
 }
 
-TEST(Codec, AnUnknownOptionIsRefusedAsUnsupported) {
-    // One task whose options map is {"colour": 1}.
+// A SUBMIT body of one task add() whose options map is {key: value} (value: msgpack bytes).
+std::string one_task_with_option(const std::string& key_str, const std::string& value) {
     std::string body = "\x91\x91\x95\xc4\x10";
     body += std::string(16, 'i');
     body +=
@@ -323,10 +323,15 @@ TEST(Codec, AnUnknownOptionIsRefusedAsUnsupported) {
         "\xa7"
         "default"
         "\xc4\x01\x90"
-        "\x81\xa6"
-        "colour"
-        "\x01";
-    const auto out = decode<submit>(body);
+        "\x81";
+    return body + key_str + value;
+}
+
+TEST(Codec, AnUnknownOptionIsRefusedAsUnsupported) {
+    const auto out =
+        decode<submit>(one_task_with_option("\xa6"
+                                            "colour",
+                                            "\x01"));
     EXPECT_TRUE(out.tasks.empty());
     ASSERT_EQ(out.malformed.size(), 1u);
     EXPECT_EQ(out.malformed[0].error.type, "unsupported");
@@ -378,19 +383,10 @@ TEST(Codec, InputsRoundTripAsOneIdAListOrOnlyAWait) {
 
 TEST(Codec, BadInputsAreABadTaskOfTheirOwn) {
     const auto with_inputs = [](const std::string& inputs_value) {
-        // One task whose options map is {"inputs": <inputs_value>}.
-        std::string body = "\x91\x95\xc4\x10";
-        body += std::string(16, 'i');
-        body +=
-            "\xa3"
-            "add"
-            "\xa7"
-            "default"
-            "\xc4\x01\x90"
-            "\x81\xa6"
-            "inputs";
-        body += inputs_value;
-        return decode<submit>("\x91"s + body);
+        return decode<submit>(
+            one_task_with_option("\xa6"
+                                 "inputs",
+                                 inputs_value));
     };
     const std::string id = "\xc4\x10"s + std::string(16, 'a');
     // Well formed: [[0, id]].
