@@ -288,8 +288,10 @@ class broker_core {
 
     // ---- dataflow.cpp
     // A refusal if a new task's inputs are wrong (an index past its arguments, an input the
-    // submitter may not see, or one the broker does not know), else nullopt.
-    std::optional<proto::refusal> refusal_for_inputs(const peer& p, const proto::submitted_task& t);
+    // submitter may not see, or one the broker does not know: then unknown_input), else
+    // nullopt.
+    std::optional<proto::refusal> refusal_for_inputs(const peer& p, const proto::submitted_task& t,
+                                                     bool& unknown_input);
     // enqueue()'s first step for a task with inputs: held until they are final.
     void wait_for_inputs(task_entry& entry, std::string_view queue, std::string_view name,
                          queued_task&& q, const admission& a);

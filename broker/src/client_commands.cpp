@@ -99,19 +99,30 @@ broker_core::admit_verdict broker_core::admit(peer_ref ref, const peer& p, proto
     if (const std::string_view routed = routes_.queue_for(t.name, t.queue); routed != t.queue) {
         t.queue = std::string(routed);
     }
-    if (auto refusal = refusal_for_inputs(p, t)) {
-        reply.refused.push_back(std::move(*refusal));
-        return admit_verdict::refused;
-    }
     const std::uint32_t charge = charge_of(t);
-    if (store_.queued_bytes() > 0 && store_.queued_bytes() + charge > config_.max_queued_bytes) {
+    const auto busy = [&](std::string why) {
         ++stats_.busy;
         reply.retry_after_ms = config_.busy_retry_ms;
-        reply.refused.push_back(refuse(
-            t.id, "busy",
-            fmt::format("the broker holds {} bytes of tasks, its budget (max_queued_bytes) is {}: "
-                        "nothing was accepted; send it again after {} ms",
-                        store_.queued_bytes(), config_.max_queued_bytes, config_.busy_retry_ms)));
+        reply.refused.push_back(
+            refuse(t.id, "busy",
+                   fmt::format("{}: nothing was accepted; send it again after {} ms", why,
+                               config_.busy_retry_ms)));
+        return admit_verdict::refused;
+    };
+    if (store_.queued_bytes() > 0 && store_.queued_bytes() + charge > config_.max_queued_bytes) {
+        return busy(
+            fmt::format("the broker holds {} bytes of tasks, its budget (max_queued_bytes) "
+                        "is {}",
+                        store_.queued_bytes(), config_.max_queued_bytes));
+    }
+    // After the budget: a task whose input this same SUBMIT had refused busy is busy too (the
+    // client sends both again, in order), not a task naming an unknown input.
+    bool unknown_input = false;
+    if (auto refusal = refusal_for_inputs(p, t, unknown_input)) {
+        if (unknown_input && reply.retry_after_ms != 0) {
+            return busy("an input of this task was refused busy in the same SUBMIT");
+        }
+        reply.refused.push_back(std::move(*refusal));
         return admit_verdict::refused;
     }
     entry = store_.add_pending(t.id).first;

@@ -17,7 +17,8 @@
 namespace shoal::broker {
 
 std::optional<proto::refusal> broker_core::refusal_for_inputs(const peer& p,
-                                                              const proto::submitted_task& t) {
+                                                              const proto::submitted_task& t,
+                                                              bool& unknown_input) {
     const std::vector<proto::task_input>& inputs = t.options.inputs;
     if (inputs.empty()) return std::nullopt;
     std::uint64_t arguments = 0;
@@ -49,6 +50,7 @@ std::optional<proto::refusal> broker_core::refusal_for_inputs(const peer& p,
                     t.id, "bad_task",
                     fmt::format("inputs: task {} ran and its result expired", id.to_hex()));
             }
+            unknown_input = true;
             return refuse(t.id, "bad_task",
                           fmt::format("inputs: task {} is not one this broker knows", id.to_hex()));
         }

@@ -98,3 +98,32 @@ TEST(BrokerBudget, RevokedAndExpiredTasksFreeTheirBytesAtOnceWhereverTheyWait) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BrokerBudget, ADependentOfATaskRefusedBusyInTheSameSubmitIsBusyToo) {
+    // Two tasks of 1500 bytes fill most of the budget; a third is refused busy. A small task
+    // taking the third's result would fit, but its input is not there: it is refused busy as
+    // well (the client sends both again, in order), not bad_task for an unknown input.
+    broker_harness h(small_budget());
+    h.hello_client("c");
+    const auto large = [](std::uint32_t n) { return task(n, "add", std::string(1500, 'x')); };
+    auto dependent = task(4, "add", "\x91\xc0");
+    dependent.options.inputs = {{0, {id_of(3)}, false}};
+    h.send("c", proto::submit{{large(1), large(2), large(3), dependent}, {}});
+    const auto a = h.take<proto::accepted>("c");
+    EXPECT_EQ(a.ids.size(), 2u);
+    ASSERT_EQ(a.refused.size(), 2u);
+    EXPECT_EQ(a.refused[0].id, id_of(3));
+    EXPECT_EQ(a.refused[1].id, id_of(4));
+    EXPECT_EQ(a.refused[1].error.type, "busy") << a.refused[1].error.message;
+    EXPECT_GT(a.retry_after_ms, 0u);
+    // With room again, both are accepted, and the dependent waits for its input.
+    h.send("c", proto::revoke{{id_of(1)}});
+    EXPECT_EQ(h.take<proto::result>("c").outcomes.at(0).status, proto::task_status::revoked);
+    h.send("c", proto::submit{{large(3), dependent}, {}});
+    EXPECT_EQ(h.take<proto::accepted>("c").ids.size(), 2u);
+    EXPECT_EQ(stat(h, "waiting_for_inputs"), 1u);
+}
+
+}  // namespace
