@@ -125,7 +125,12 @@ bool broker_core::refill_inputs(task_entry& entry, const admission& a) {
         }
     }
     try {
-        entry.payload = task_inputs::arguments_of(w, entry.payload);
+        std::string arguments = task_inputs::arguments_of(w, entry.payload);
+        const std::uint64_t charge = std::uint64_t{entry.charge} + arguments.size() -
+                                     std::min(arguments.size(), entry.payload.size());
+        store_.charge(entry,
+                      static_cast<std::uint32_t>(std::min<std::uint64_t>(charge, UINT32_MAX)));
+        entry.payload = std::move(arguments);
     } catch (const proto::decode_error&) {
         return false;
     }
@@ -158,8 +163,13 @@ void broker_core::resolve_dependents(const proto::task_id& input, const task_ent
         }
         if (in.status != proto::task_status::ok) {
             fail_dependent(s.dependent, *dependent, input, in);
-        } else if (inputs_.deliver(*w, s.slot, in.payload)) {
-            release_ready(s.dependent, *dependent);
+        } else {
+            // The copy it keeps counts against the queued budget from now on, so that results
+            // gathered for tasks still waiting (a large chord) cannot grow the broker unseen.
+            const std::uint64_t charge = std::uint64_t{dependent->charge} + in.payload.size();
+            store_.charge(*dependent,
+                          static_cast<std::uint32_t>(std::min<std::uint64_t>(charge, UINT32_MAX)));
+            if (inputs_.deliver(*w, s.slot, in.payload)) release_ready(s.dependent, *dependent);
         }
     }
 }
@@ -205,11 +215,8 @@ void broker_core::release_ready(const proto::task_id& id, task_entry& dependent)
                          fmt::format("its inputs' results do not fit its arguments: {}", e.what()));
         return;
     }
-    // The results now count against the queued budget as the task's own bytes.
-    const std::uint64_t grown =
-        dependent.charge + arguments.size() - std::min(arguments.size(), dependent.payload.size());
-    store_.charge(dependent,
-                  static_cast<std::uint32_t>(std::min<std::uint64_t>(grown, UINT32_MAX)));
+    // Its charge counts the results already (one copy each, delivered): they move into the
+    // arguments now.
     dependent.payload = std::move(arguments);
     admission a = std::move(w->admit);
     a.inputs.reset();

@@ -225,6 +225,29 @@ TEST_F(BrokerDataflow, AChainOfTenThousandFailsStepByStepWithoutRecursion) {
     EXPECT_EQ(last.error.message, "input " + id_of(1).to_hex() + " failed: E: m");
 }
 
+TEST_F(BrokerDataflow, ResultsGatheredForAWaitingTaskCountAgainstTheQueuedBudget) {
+    const auto queued_bytes = [&] {
+        return int_field(client.inspect("stats").rows.at(0), "queued_bytes");
+    };
+    client.submit({task(1), task(2), dependent(3, "\x92\xc0\xc0", {one(0, 1), one(1, 2)})});
+    const auto t1 = next_task();
+    const std::int64_t before = queued_bytes();
+    std::string big = "\xc6";  // bin32 of 100,000 bytes
+    big += std::string("\x00\x01\x86\xa0", 4);
+    big += std::string(100'000, 'r');
+    finish(t1, proto::task_status::ok, big);
+    ASSERT_EQ(client.results(1).size(), 1u);
+    // 1 is done (its own charge gone); 3 keeps a copy of its result while it waits for 2.
+    const std::int64_t waiting = queued_bytes();
+    EXPECT_GE(waiting - before, 100'000 - 400) << before << " -> " << waiting;
+    finish(next_task(), proto::task_status::ok, "\x02");
+    const auto t3 = next_task();
+    EXPECT_EQ(t3.payload.size(), 1 + big.size() + 1);
+    ASSERT_EQ(client.results(1).size(), 1u);
+    // Released: the copy became its arguments, counted once.
+    EXPECT_NEAR(static_cast<double>(queued_bytes()), static_cast<double>(waiting), 1'000.0);
+}
+
 TEST_F(BrokerDataflow, AnExpiredDependentEndsWhileItWaits) {
     auto d = dependent(2, "\x91\xc0", {one(0, 1)});
     d.options.expires_ms =
