@@ -66,6 +66,12 @@ TEST(ThisTask, ARequestReachesATaskOnAPoolThread) {
             std::this_thread::sleep_for(2ms);
         }
         if (!shoal::this_task::stop_requested()) return -1;
+        // request_stop() sets the flag, then runs the callbacks on its own thread: the flag
+        // may be seen here before the callback has run (it did, once, on a loaded machine).
+        const auto callback_until = std::chrono::steady_clock::now() + 10s;
+        while (!called_back && std::chrono::steady_clock::now() < callback_until) {
+            std::this_thread::sleep_for(2ms);
+        }
         if (!called_back) return -2;
         throw shoal::soft_time_limit_exceeded();
     });
