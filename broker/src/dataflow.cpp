@@ -11,6 +11,8 @@
 //   restart    with Redis a waiting task is recovered like any other: the inputs still pending
 //              are waited for again, the results of those that finished are read back
 
+#include <algorithm>
+
 #include "broker_core.hpp"
 #include "shoal/proto/argument_splice.hpp"
 
@@ -27,19 +29,22 @@ std::optional<proto::refusal> broker_core::refusal_for_inputs(const peer& p,
     } catch (const proto::decode_error& e) {
         return refuse(t.id, "bad_task", fmt::format("inputs: {}", e.what()));
     }
-    std::vector<bool> taken(static_cast<std::size_t>(std::min<std::uint64_t>(arguments, 1u << 20)));
+    // At most max_inputs indices: a short list, not a bitmap as long as the arguments claim.
+    std::vector<std::uint32_t> taken;
+    taken.reserve(inputs.size());
     for (const proto::task_input& in : inputs) {
-        if (in.index == proto::task_input::no_argument) {
-            // Waited for, not passed: checked below like any input.
-        } else if (in.index >= arguments || in.index >= taken.size()) {
-            return refuse(
-                t.id, "bad_task",
-                fmt::format("inputs: argument {} is past the last of {}", in.index, arguments));
-        } else if (taken[in.index]) {
-            return refuse(t.id, "bad_task",
-                          fmt::format("inputs: argument {} is given twice", in.index));
+        if (in.index != proto::task_input::no_argument) {  // else only waited for, not passed
+            if (in.index >= arguments) {
+                return refuse(
+                    t.id, "bad_task",
+                    fmt::format("inputs: argument {} is past the last of {}", in.index, arguments));
+            }
+            if (std::find(taken.begin(), taken.end(), in.index) != taken.end()) {
+                return refuse(t.id, "bad_task",
+                              fmt::format("inputs: argument {} is given twice", in.index));
+            }
+            taken.push_back(in.index);
         }
-        if (in.index != proto::task_input::no_argument) taken[in.index] = true;
         for (const proto::task_id& id : in.ids) {
             if (id == t.id)
                 return refuse(t.id, "bad_task", "inputs: a task cannot be its own input");

@@ -61,9 +61,10 @@ std::string task_inputs::arguments_of(const waiting_task& t, std::string_view pa
             ++slot;
             continue;
         }
-        std::vector<std::string> values;
+        // Views of the results: each is copied once, into the array.
+        std::vector<std::string_view> values;
         values.reserve(in.ids.size());
-        for (std::size_t i = 0; i < in.ids.size(); ++i) values.push_back(*t.results.at(slot++));
+        for (std::size_t i = 0; i < in.ids.size(); ++i) values.emplace_back(*t.results.at(slot++));
         lists.push_back(proto::pack_array_of(values));
     }
     std::size_t list = 0;

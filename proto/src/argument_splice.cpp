@@ -138,9 +138,9 @@ header array_header(std::string_view array) {
 
 std::uint64_t count_arguments(std::string_view array) { return array_header(array).children; }
 
-std::string pack_array_of(std::span<const std::string> values) {
+std::string pack_array_of(std::span<const std::string_view> values) {
     std::size_t bytes = 5;
-    for (const std::string& v : values) bytes += v.size();
+    for (const std::string_view v : values) bytes += v.size();
     std::string out;
     out.reserve(bytes);
     const std::size_t n = values.size();
@@ -156,7 +156,7 @@ std::string pack_array_of(std::span<const std::string> values) {
             out.push_back(static_cast<char>((n >> shift) & 0xff));
         }
     }
-    for (const std::string& v : values) out.append(v);
+    for (const std::string_view v : values) out.append(v);
     return out;
 }
 

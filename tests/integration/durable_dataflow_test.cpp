@@ -60,6 +60,11 @@ class DurableDataflow : public ::testing::Test {
         w.send(d);
     }
 
+    // Waits (bounded) until Redis holds the task's result.
+    bool stored_in_redis(const proto::task_id& id) {
+        return wait_until([&] { return redis.command({"EXISTS", result_key(id)}) == "1"; }, 20.0);
+    }
+
     redis_server redis;
     zmq::context_t ctx;
     std::unique_ptr<embedded_broker> broker;
@@ -105,11 +110,7 @@ TEST_F(DurableDataflow, ARestartReadsBackTheResultsOfInputsThatFinishedBeforeIt)
         const auto d = w->expect<proto::dispatch>();
         ASSERT_EQ(d.tasks.at(0).id, id_of(1));
         finish(*w, d.tasks[0], "\x0b", 0);  // no more credit: 2 stays queued
-        ASSERT_TRUE(wait_until(
-            [&] {
-                return redis.command({"EXISTS", result_key(id_of(1))}) == "1";
-            },
-            20.0));
+        ASSERT_TRUE(stored_in_redis(id_of(1)));
     }
     restart_broker();
     auto w = worker(1);
@@ -127,11 +128,7 @@ TEST_F(DurableDataflow, AnInputWhoseResultIsGoneFailsTheDependentAtRecovery) {
     {
         auto w = worker(1);
         finish(*w, w->expect<proto::dispatch>().tasks.at(0), "\x01", 0);
-        ASSERT_TRUE(wait_until(
-            [&] {
-                return redis.command({"EXISTS", result_key(id_of(1))}) == "1";
-            },
-            20.0));
+        ASSERT_TRUE(stored_in_redis(id_of(1)));
     }
     // 2 was queued with 1's result; a restart would read it back. Remove it to see the
     // dependent fail with the reason rather than run with a nil.

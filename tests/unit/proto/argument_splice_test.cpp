@@ -155,10 +155,13 @@ TEST(CountArguments, ReadsTheArrayHeaderOnly) {
 TEST(PackArrayOf, MakesOneArrayOfTheValuesAsTheyAre) {
     using shoal::proto::pack_array_of;
     EXPECT_EQ(pack_array_of({}), "\x90");
-    const std::vector<std::string> two{packed(1), packed(std::string("ab"))};
+    const std::string one = packed(1);
+    const std::string ab = packed(std::string("ab"));
+    const std::vector<std::string_view> two{one, ab};
     EXPECT_EQ(pack_array_of(two), packed(std::make_tuple(1, std::string("ab"))));
     for (const std::size_t n : {15u, 16u, 65'535u, 65'536u}) {
-        const std::vector<std::string> values(n, packed(7));
+        const std::string seven = packed(7);
+        const std::vector<std::string_view> values(n, seven);
         EXPECT_EQ(pack_array_of(values), packed(std::vector<int>(n, 7))) << n;
     }
 }

@@ -46,6 +46,6 @@ std::uint64_t count_arguments(std::string_view array);
 
 // One msgpack array whose elements are `values` (each one msgpack value's bytes, copied as
 // they are): the argument a list input (a chord's callback) receives.
-std::string pack_array_of(std::span<const std::string> values);
+std::string pack_array_of(std::span<const std::string_view> values);
 
 }  // namespace shoal::proto
