@@ -45,7 +45,12 @@ class SecurityTest : public ::testing::Test {
         : alice_(keys_.add("alice", "clients")),
           ops_(keys_.add("ops", "admins")),
           w1_(keys_.add("w1", "workers")),
-          cluster_(joined({"--secret-key", keys_.broker_secret(), "--keys-dir", keys_.keys()},
+          // A raw client heartbeats only while the test waits on a peer, not while a CLI
+          // process runs: a liveness of 20 s (not local_cluster's 300 ms) keeps its session
+          // through a slow CLI run on a loaded machine (ShoalAdminReloadKeys... once saw its
+          // raw session end by silence before the reload could end it).
+          cluster_(joined({"--secret-key", keys_.broker_secret(), "--keys-dir", keys_.keys(),
+                           "--heartbeat-ms", "100", "--liveness", "200"},
                           more_broker_args)) {}
 
     // A raw client (tests/support/broker_test_peer.hpp) with NAME's key, after its HELLO: for a
