@@ -1,6 +1,6 @@
 // ADMIN: operations on the broker itself, asked over SHOAL/1 (`shoal admin ACTION`). With keys,
 // only an admin key gets here (access_rules.cpp); an open broker serves anyone, as it does
-// PURGE.
+// PURGE. The periodic-* actions are periodic.cpp's.
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -17,13 +17,7 @@ constexpr std::string_view reload_keys_action = "reload-keys";
 
 void broker_core::on_admin(std::string_view identity, peer& p, std::string_view body) {
     const proto::admin m = proto::decode<proto::admin>(body, limits_);
-    if (m.action != reload_keys_action) {
-        ++stats_.invalid_messages;
-        send_error(identity, "bad_body",
-                   fmt::format("ADMIN: unknown action '{}' (reload-keys)", m.action), std::nullopt,
-                   proto::command::admin);
-        return;
-    }
+    if (m.action != reload_keys_action) return on_periodic_admin(identity, p, m);
     spdlog::info("shoal-broker: {} asks to reload the keys",
                  p.user_id.empty() ? p.name : p.user_id);
     key_reload reload;

@@ -9,6 +9,7 @@
 //   task_control.cpp     admission (priority, countdown, eta, expiry), retries, dead
 //                        letters and REQUEUE, the timer for what the broker holds
 //   dataflow.cpp         futures as arguments: tasks held until their inputs' results are in
+//   periodic.cpp         periodic tasks: schedules, their slots submitted, ADMIN periodic-*
 //   durability.cpp       with Redis: recovery at startup, tasks written before ACCEPTED,
 //                        results pushed once stored, FETCH of results only Redis has
 
@@ -45,6 +46,7 @@
 #include "rate_limits.hpp"
 #include "result_store.hpp"
 #include "router_port.hpp"
+#include "schedule/periodic_table.hpp"
 #include "security/zap_handler.hpp"
 #include "shoal/broker/broker_config.hpp"
 #include "shoal/broker/broker_stats.hpp"
@@ -206,6 +208,9 @@ class broker_core {
 
     // ---- client_commands.cpp
     void on_submit(peer_ref ref, peer& p, std::string_view body);
+    // A SUBMIT's tasks, decoded; p is answered ACCEPTED (the scheduler, which has no
+    // identity, is not: fire_slot looks at the store instead).
+    void submit_tasks(peer_ref ref, peer& p, proto::submit& m);
     // A refusal for what is wrong with the task itself, or nullopt.
     std::optional<proto::refusal> refusal_for(const proto::submitted_task& t) const;
     // What becomes of one submitted task: the one admission rule of both paths, in memory and
@@ -235,6 +240,21 @@ class broker_core {
 
     // ---- admin_commands.cpp
     void on_admin(std::string_view identity, peer& p, std::string_view body);
+
+    // ---- periodic.cpp: periodic tasks (broker/README.md, "Periodic tasks")
+    // At startup with Redis: the schedules Redis kept, with the last slot each fired.
+    void recover_periodic(const std::vector<std::pair<std::string, std::string>>& records);
+    // When serving starts: the config's schedules merged in, the timer armed.
+    void start_periodic();
+    // Submits what is due, then sleeps until the next slot.
+    void on_periodic_timer();
+    void arm_periodic_timer(std::optional<std::uint64_t> retry_at);
+    // Submits the slot's task as the scheduler; false if it was refused (busy, Redis down).
+    bool fire_slot(periodic_entry& e, std::uint64_t slot_ms);
+    void store_periodic(const periodic_entry& e);
+    proto::report_row periodic_row(const periodic_entry& e) const;
+    // ADMIN periodic-add, -remove, -pause, -resume, -list.
+    void on_periodic_admin(std::string_view identity, peer& p, const proto::admin& m);
 
     // ---- observability.cpp
     // What INSPECT reads (on_inspect) and /metrics renders.
@@ -447,6 +467,12 @@ class broker_core {
     // final that their dependents have not been given yet.
     task_inputs inputs_;
     std::deque<proto::task_id> finals_;
+
+    // Periodic tasks (periodic.cpp), and the submitter of their slots: a peer outside the
+    // table, with no identity, so nothing is ever sent to it.
+    periodic_table periodic_;
+    timer_handle periodic_timer_;
+    peer scheduler_;
     bool resolving_ = false;
     std::unique_ptr<submit_write> gathering_;
     std::weak_ptr<submit_write> last_write_;

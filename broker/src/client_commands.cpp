@@ -1,6 +1,8 @@
 // A client's commands: SUBMIT, REVOKE, PURGE, INSPECT (PROTOCOL.md sections 4, 5, 8);
 // FETCH is fetch_work.cpp's.
 
+#include <algorithm>
+
 #include "broker_core.hpp"
 #include "inspect.hpp"
 #include "security/access_rules.hpp"
@@ -10,6 +12,10 @@ namespace shoal::broker {
 
 void broker_core::on_submit(peer_ref ref, peer& p, std::string_view body) {
     proto::submit m = proto::decode<proto::submit>(body, limits_);
+    submit_tasks(ref, p, m);
+}
+
+void broker_core::submit_tasks(peer_ref ref, peer& p, proto::submit& m) {
     proto::accepted reply;
     reply.refused = std::move(m.malformed);  // what the codec could not read, per task
     if (durable_) return submit_durably(ref, p, m, std::move(reply));
@@ -50,6 +56,9 @@ std::optional<proto::refusal> broker_core::refusal_for(const proto::submitted_ta
     }
     if (t.options.soft_time_limit_ms && *t.options.soft_time_limit_ms == 0) {
         return refuse(t.id, "bad_task", "soft_time_limit_ms: must be positive");
+    }
+    if (t.options.chunk.value_or(false) && !t.options.inputs.empty()) {
+        return refuse(t.id, "bad_task", "chunk: a chunk takes no inputs (futures as arguments)");
     }
     return std::nullopt;
 }
@@ -261,13 +270,32 @@ void broker_core::on_inspect(std::string_view identity, peer& p, std::string_vie
         }
     }
     std::optional<proto::report> report = build_report(m.what, inspect_view());
+    if (m.what == "scheduled") {
+        // The periodic tasks, soonest first, then the tasks held for a time (build_report's).
+        std::vector<const periodic_entry*> soonest;
+        periodic_.for_each([&](const periodic_entry& e) { soonest.push_back(&e); });
+        std::stable_sort(soonest.begin(), soonest.end(), [](const auto* a, const auto* b) {
+            const auto key = [](const periodic_entry* e) {
+                return e->paused || !e->next_ms ? UINT64_MAX : *e->next_ms;
+            };
+            return key(a) < key(b);
+        });
+        std::vector<proto::report_row> rows;
+        rows.reserve(soonest.size() + report->rows.size());
+        for (const periodic_entry* e : soonest) {
+            if (rows.size() < report_max_rows) rows.push_back(periodic_row(*e));
+        }
+        for (auto& row : report->rows) {
+            if (rows.size() < report_max_rows) rows.push_back(std::move(row));
+        }
+        report->rows = std::move(rows);
+    }
     if (!report) {
         ++stats_.invalid_messages;
-        send_error(
-            identity, "bad_body",
-            fmt::format(
-                "INSPECT: unknown '{}' (workers, queues, active, dead, held, limits or stats)",
-                m.what));
+        send_error(identity, "bad_body",
+                   fmt::format("INSPECT: unknown '{}' (workers, queues, active, dead, held, "
+                               "scheduled, limits or stats)",
+                               m.what));
         return;
     }
     send_windowed(p, *report);

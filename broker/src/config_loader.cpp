@@ -251,7 +251,11 @@ void apply_password(broker_config& config, const env_lookup& env) {
 
 }  // namespace
 
-layered_settings broker_settings() { return layered_settings(broker_specs()); }
+layered_settings broker_settings() {
+    layered_settings s(broker_specs());
+    s.leave_table("periodic");  // read_periodic_tables() takes it
+    return s;
+}
 
 std::string settings_together_problem(const broker_config& config) {
     if (config.secret_key.empty() == config.keys_dir.empty()) return {};
@@ -263,13 +267,12 @@ std::string settings_together_problem(const broker_config& config) {
 void apply_toml(broker_config& config, std::string_view toml_text, std::string_view source) {
     layered_settings given = broker_settings();
     given.apply_toml(toml_text, source);
+    config.periodic = read_periodic_tables(toml_text, source);
     copy_given(given, config);
 }
 
 void apply_toml_file(broker_config& config, const std::string& path) {
-    layered_settings given = broker_settings();
-    given.apply_toml_file(path);
-    copy_given(given, config);
+    apply_toml(config, read_config_file(path), path);
 }
 
 void apply_environment(broker_config& config, const env_lookup& env) {
@@ -318,7 +321,11 @@ daemon_options load_daemon_options(int argc, const char* const* argv, const env_
         if (const auto from_env = env(config_env)) config_file = *from_env;
     }
     layered_settings given = broker_settings();
-    if (!config_file.empty()) given.apply_toml_file(config_file);
+    if (!config_file.empty()) {
+        const std::string text = read_config_file(config_file);
+        given.apply_toml(text, config_file);
+        out.config.periodic = read_periodic_tables(text, config_file);
+    }
     out.config_file = config_file;
     given.apply_environment(env);
     for (std::size_t i = 0; i < settings.size(); ++i) {
@@ -330,6 +337,10 @@ daemon_options load_daemon_options(int argc, const char* const* argv, const env_
     copy_given(given, out.config);
     apply_password(out.config, env);
     out.effective = given.describe();
+    for (const periodic_definition& d : out.config.periodic) {
+        out.effective += fmt::format("# [periodic.{}]: {} {} (config file {})\n", d.name, d.task,
+                                     d.schedule, config_file);
+    }
     return out;
 }
 

@@ -58,6 +58,7 @@ std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max, std::
             if (t.extras) {
                 d.options.time_limit_ms = t.extras->time_limit_ms;
                 d.options.soft_time_limit_ms = t.extras->soft_time_limit_ms;
+                if (t.extras->chunk) d.options.chunk = true;
             }
             out.owners.push_back(owner);
             out.entries.push_back(&inflight_.add(ref, lane_of, std::move(t)));

@@ -49,6 +49,7 @@ void broker_core::open_durable() {
 }
 
 void broker_core::recover(recovery&& r) {
+    recover_periodic(r.periodic);
     recovered_inputs_ = &r.input_results;
     for (recovered_task& t : r.tasks) {
         auto [entry, fresh] = store_.add_pending(t.record.task.id);

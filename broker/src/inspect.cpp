@@ -177,6 +177,16 @@ void held(const inspect_sources& from, proto::report& out) {
     });
 }
 
+// The tasks held for a time, each marked kind=held (INSPECT scheduled: the broker puts its
+// periodic tasks' rows first).
+void scheduled(const inspect_sources& from, proto::report& out) {
+    if (from.delayed == nullptr) return;
+    inspect_sources timed = from;
+    timed.waiting = nullptr;  // no time to show for tasks waiting on their inputs
+    held(timed, out);
+    for (report_row& row : out.rows) row.insert(row.begin(), {"kind", std::string("held")});
+}
+
 void limits(const inspect_sources& from, proto::report& out) {
     from.rates.for_each([&](name_id n, double per_second, double) {
         if (out.rows.size() >= from.max_rows) return;
@@ -225,6 +235,8 @@ void stats(const inspect_sources& from, proto::report& out) {
     put(row, "event_subscribers", s.event_subscribers);
     put(row, "events_published", s.events_published);
     put(row, "events_dropped", s.events_dropped);
+    put(row, "periodic_fired", s.periodic_fired);
+    put(row, "periodic_refused", s.periodic_refused);
     put(row, "security", std::string(from.security));
     put(row, "peers", std::uint64_t{from.peers.size()});
     put(row, "workers", std::uint64_t{from.peers.worker_count()});
@@ -280,6 +292,8 @@ std::optional<proto::report> build_report(std::string_view what, const inspect_s
         dead(from, out);
     } else if (what == "held") {
         held(from, out);
+    } else if (what == "scheduled") {
+        scheduled(from, out);
     } else if (what == "limits") {
         limits(from, out);
     } else if (what == "stats") {

@@ -18,6 +18,10 @@
 //   held:    task (hex id), name, queue, attempt, due_in_ms, due_unix_ms (tasks the broker
 //            holds for a countdown, an eta or a retry's wait, in no order); then task, name,
 //            queue, inputs_missing (tasks waiting for their inputs' results)
+//   scheduled: the periodic tasks, soonest first: kind (periodic), periodic (its name), name
+//            (the task), queue, schedule, zone, missed, paused, next_unix_ms, next_in_ms (not
+//            when paused), last_unix_ms (the last slot fired), runs, skipped, from_config; then
+//            the tasks held for a time, as `held` with kind (held)
 //   limits:  name, per_second (the rate limits, per task name)
 //   stats:   one row: every broker_stats counter, plus the gauges peers, workers, clients,
 //            queued, held (waiting for a countdown, eta or retry; one revoked or expired
@@ -49,6 +53,9 @@
 
 namespace shoal::broker {
 
+// At most this many rows in one REPORT: a receiver's decoder takes no longer array.
+inline constexpr std::size_t report_max_rows = 10'000;
+
 struct inspect_sources {
     const peer_table& peers;
     const task_queues& queues;
@@ -62,7 +69,7 @@ struct inspect_sources {
     std::uint64_t wall_ms = 0;               // unix ms now, for `held`
     const task_inputs* waiting = nullptr;    // tasks waiting for their inputs
     double now = 0;                          // loop time, for last_heard_ms
-    std::size_t max_rows = 10'000;
+    std::size_t max_rows = report_max_rows;
     std::string_view redis_state = "off";  // off (memory only), up, connecting, down
     std::string_view security = "open";    // open (no key) or curve
     std::uint64_t results_unwritten = 0;   // results waiting for Redis

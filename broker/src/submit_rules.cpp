@@ -45,6 +45,7 @@ std::uint64_t body_hash(const proto::submitted_task& t, std::string_view owner) 
         x = mix(x, 7'000 + in.index + (in.list ? std::uint64_t{1} << 32 : 0));
         for (const proto::task_id& id : in.ids) x = mix(x, proto::task_id_hash{}(id));
     }
+    if (o.chunk) x = mix(x, 8'000 + (*o.chunk ? 1 : 0));
     if (!owner.empty()) x = mix(x, 6'000 + h(owner));
     return x;
 }

@@ -8,7 +8,8 @@ namespace shoal::broker {
 
 std::unique_ptr<task_extras> extras_from(const proto::task_options& o) {
     if (!o.time_limit_ms && !o.soft_time_limit_ms && !o.max_retries && !o.retry_delay_ms &&
-        !o.retry_backoff_max_ms && !o.retry_backoff && !o.retry_jitter && o.retry_on.empty()) {
+        !o.retry_backoff_max_ms && !o.retry_backoff && !o.retry_jitter && o.retry_on.empty() &&
+        !o.chunk.value_or(false)) {
         return nullptr;
     }
     auto x = std::make_unique<task_extras>();
@@ -20,6 +21,7 @@ std::unique_ptr<task_extras> extras_from(const proto::task_options& o) {
     x->retry_backoff = o.retry_backoff.value_or(false);
     x->retry_jitter = o.retry_jitter.value_or(true);
     x->retry_on = o.retry_on;
+    x->chunk = o.chunk.value_or(false);
     return x;
 }
 

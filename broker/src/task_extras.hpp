@@ -45,6 +45,7 @@ struct task_extras {
     bool retry_backoff = false;
     bool retry_jitter = true;
     std::vector<std::string> retry_on;
+    bool chunk = false;  // many calls in one task (PROTOCOL.md 5.2): told to the worker
 };
 
 // Null when the options set nothing that must travel with the task.

@@ -45,6 +45,20 @@ int run_status(const global_options& opts);
 // shoal admin reload-keys
 int run_admin(const global_options& opts, const std::string& action);
 
+// shoal periodic add NAME (--every D | --cron EXPR) [--zone Z] [--missed P] [--queue Q]
+//                   TASK [ARGS...] | list | remove NAME | pause NAME | resume NAME
+struct periodic_args {
+    std::string action;  // add, list, remove, pause, resume
+    std::string name;
+    std::string every;
+    std::string cron;
+    std::string zone = "UTC";
+    std::string missed = "run_once";
+    std::string queue;
+    std::vector<std::string> call;  // add: TASK then one JSON value per argument
+};
+int run_periodic(const global_options& opts, const periodic_args& args);
+
 // shoal events [--dump] [--count N] [--duration S]
 struct events_args {
     bool dump = false;

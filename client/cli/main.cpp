@@ -8,12 +8,15 @@
 //                           [--retry-backoff] [--retry-on TYPE]...
 //            TASK [ARGS...] then TASK [ARGS...] ...   a chain; ',' between calls: a group
 //     result ID [--wait] [--wait-timeout S]
-//     inspect workers|queues|active|dead|limits|stats
+//     inspect workers|queues|active|dead|held|scheduled|limits|stats
 //     revoke ID [--terminate]
 //     retry ID
 //     purge QUEUE
 //     status
 //     admin reload-keys
+//     periodic add NAME (--every D | --cron EXPR) [--zone Z] [--missed run_once|skip]
+//                       [--queue Q] TASK [ARGS...]
+//     periodic list | remove NAME | pause NAME | resume NAME
 //     events [--dump] [--count N] [--duration S]
 //     dashboard [--http HOST:PORT] [--history N] [--control-token-file F]
 //     keygen NAME [--dir DIR]
@@ -157,9 +160,13 @@ int main(int argc, char** argv) {
     std::string what;
     auto* inspect_cmd = app.add_subcommand(
         "inspect", "the broker's view of workers, queues, active tasks or its counters (stats)");
-    inspect_cmd->add_option("what", what, "workers, queues, active, dead, held, limits or stats")
+    inspect_cmd
+        ->add_option("what", what,
+                     "workers, queues, active, dead, held, scheduled (periodic and held tasks, "
+                     "with their next run), limits or stats")
         ->required()
-        ->check(CLI::IsMember({"workers", "queues", "active", "dead", "held", "limits", "stats"}));
+        ->check(CLI::IsMember(
+            {"workers", "queues", "active", "dead", "held", "scheduled", "limits", "stats"}));
 
     std::string revoke_id;
     bool terminate = false;
@@ -190,6 +197,31 @@ int main(int argc, char** argv) {
     admin_cmd->add_option("action", admin_action, "reload-keys")
         ->required()
         ->check(CLI::IsMember({"reload-keys"}));
+
+    periodic_args periodic;
+    auto* periodic_cmd = app.add_subcommand(
+        "periodic", "the broker's periodic tasks (an admin key): add, list, remove, pause, resume");
+    periodic_cmd->require_subcommand(1);
+    auto* periodic_add = periodic_cmd->add_subcommand(
+        "add", "add (or replace) a periodic task: NAME, a schedule, then TASK [ARGS...]");
+    periodic_add->add_option("name", periodic.name, "the periodic task's name")->required();
+    periodic_add->add_option("--every", periodic.every, "an interval: 500ms, 10s, 5m, 2h, 1d");
+    periodic_add->add_option("--cron", periodic.cron,
+                             "a cron expression: \"0 9 * * mon-fri\", \"@daily\"");
+    periodic_add->add_option("--zone", periodic.zone, "the cron expression's time zone (IANA)")
+        ->capture_default_str();
+    periodic_add->add_option("--missed", periodic.missed, "slots missed while no broker ran")
+        ->check(CLI::IsMember({"run_once", "skip"}))
+        ->capture_default_str();
+    periodic_add->add_option("--queue,-q", periodic.queue, "queue (default: the task's route)");
+    auto* periodic_list = periodic_cmd->add_subcommand("list", "every periodic task");
+    std::vector<CLI::App*> periodic_named;
+    for (const char* action : {"remove", "pause", "resume"}) {
+        auto* cmd = periodic_cmd->add_subcommand(
+            action, std::string(action) + " a periodic task (by name)");
+        cmd->add_option("name", periodic.name, "the periodic task's name")->required();
+        periodic_named.push_back(cmd);
+    }
 
     events_args events;
     auto* events_cmd = app.add_subcommand(
@@ -224,6 +256,8 @@ int main(int argc, char** argv) {
         }
         if (*submit_cmd) {
             submit.args = std::move(extras);
+        } else if (*periodic_add) {
+            periodic.call = std::move(extras);
         } else if (!extras.empty()) {
             throw CLI::ExtrasError(extras);
         }
@@ -257,6 +291,14 @@ int main(int argc, char** argv) {
         if (*purge_cmd) return run_purge(opts, queue);
         if (*status_cmd) return run_status(opts);
         if (*admin_cmd) return run_admin(opts, admin_action);
+        if (*periodic_cmd) {
+            if (*periodic_add) periodic.action = "add";
+            if (*periodic_list) periodic.action = "list";
+            for (CLI::App* cmd : periodic_named) {
+                if (*cmd) periodic.action = cmd->get_name();
+            }
+            return run_periodic(opts, periodic);
+        }
         if (*events_cmd) return run_events(opts, events);
         if (*dashboard_cmd) return run_dashboard(opts, dashboard);
         if (*keygen_cmd) return run_keygen(opts, keygen);

@@ -17,6 +17,14 @@ std::string step_payload(const canvas_step& step) {
     return out;
 }
 
+std::string pack_list_of(const std::vector<std::string>& values) {
+    std::string out;
+    string_stream stream{&out};
+    msgpack::packer<string_stream>(stream).pack_array(static_cast<std::uint32_t>(values.size()));
+    for (const std::string& v : values) out += v;
+    return out;
+}
+
 void link_step(proto::submitted_task& task, const canvas_step& step,
                std::span<const proto::task_id> previous, bool list) {
     if (previous.empty()) return;

@@ -110,11 +110,42 @@ concurrent::future<proto::report> client::inspect(std::string what) {
 }
 
 concurrent::future<proto::report> client::admin(std::string action) {
+    return admin(proto::admin{std::move(action), {}, {}});
+}
+
+concurrent::future<proto::report> client::admin(proto::admin request) {
     auto reply = concurrent::make_future<proto::report>();
-    core_->post([core = core_.get(), action = std::move(action), reply]() mutable {
-        core->add_admin(std::move(action), reply);
+    core_->post([core = core_.get(), request = std::move(request), reply]() mutable {
+        core->add_admin(std::move(request), reply);
     });
     return reply;
+}
+
+concurrent::future<proto::report> client::add_periodic_raw(std::string name, std::string schedule,
+                                                           std::string task, std::string args,
+                                                           const periodic_options& options) {
+    proto::admin request{"periodic-add",
+                         {{"name", std::move(name)},
+                          {"task", std::move(task)},
+                          {"schedule", std::move(schedule)},
+                          {"zone", options.zone},
+                          {"missed", options.missed},
+                          {"queue", options.queue}},
+                         std::move(args)};
+    return admin(std::move(request));
+}
+
+concurrent::future<proto::report> client::remove_periodic(std::string name) {
+    return admin(proto::admin{"periodic-remove", {{"name", std::move(name)}}, {}});
+}
+
+concurrent::future<proto::report> client::pause_periodic(std::string name, bool paused) {
+    return admin(proto::admin{
+        paused ? "periodic-pause" : "periodic-resume", {{"name", std::move(name)}}, {}});
+}
+
+concurrent::future<proto::report> client::list_periodic() {
+    return admin(proto::admin{"periodic-list", {}, {}});
 }
 
 concurrent::future<void> client::subscribe_events(event_handler on_events) {

@@ -304,10 +304,9 @@ void client_core::add_inspect(std::string what, concurrent::future<proto::report
     send_request(msg);
 }
 
-void client_core::add_admin(std::string action, concurrent::future<proto::report> reply) {
-    proto::admin msg{action};
-    control_.add_admin(std::move(action), std::move(reply));
-    send_request(msg);
+void client_core::add_admin(proto::admin request, concurrent::future<proto::report> reply) {
+    send_request(request);
+    control_.add_admin(std::move(request), std::move(reply));
 }
 
 void client_core::add_purge(std::string queue, concurrent::future<std::uint64_t> reply) {

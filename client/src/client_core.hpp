@@ -87,7 +87,7 @@ class client_core : public std::enable_shared_from_this<client_core> {
     void add_fetch_waiter(std::shared_ptr<remote_state_base> state);
     void add_state_query(const proto::task_id& id, concurrent::future<fetch_result> reply);
     void add_inspect(std::string what, concurrent::future<proto::report> reply);
-    void add_admin(std::string action, concurrent::future<proto::report> reply);
+    void add_admin(proto::admin request, concurrent::future<proto::report> reply);
     void add_purge(std::string queue, concurrent::future<std::uint64_t> reply);
     void add_flush_waiter(concurrent::future<bool> reply);
     void subscribe_events(event_handler on_events, concurrent::future<void> reply);

@@ -18,11 +18,13 @@ void answer(Future& reply, Value&& value) {
 }  // namespace
 
 void control_requests::add_inspect(std::string what, concurrent::future<proto::report> reply) {
-    inspects_.push_back({proto::command::inspect, std::move(what), std::move(reply)});
+    inspects_.push_back({proto::command::inspect, std::move(what), std::move(reply), {}});
 }
 
-void control_requests::add_admin(std::string action, concurrent::future<proto::report> reply) {
-    inspects_.push_back({proto::command::admin, std::move(action), std::move(reply)});
+void control_requests::add_admin(proto::admin request, concurrent::future<proto::report> reply) {
+    std::string what = request.action;
+    inspects_.push_back(
+        {proto::command::admin, std::move(what), std::move(reply), std::move(request)});
 }
 
 void control_requests::add_purge(std::string queue, concurrent::future<std::uint64_t> reply) {
@@ -55,7 +57,7 @@ void control_requests::for_each_request(
     const std::function<void(const proto::purge&)>& send_purge) const {
     for (const auto& r : inspects_) {
         if (r.kind == proto::command::admin) {
-            send_admin(proto::admin{r.what});
+            send_admin(r.admin);
         } else {
             send_inspect(proto::inspect{r.what});
         }

@@ -19,7 +19,7 @@ namespace shoal::detail {
 class control_requests {
   public:
     void add_inspect(std::string what, concurrent::future<proto::report> reply);
-    void add_admin(std::string action, concurrent::future<proto::report> reply);
+    void add_admin(proto::admin request, concurrent::future<proto::report> reply);
     void add_purge(std::string queue, concurrent::future<std::uint64_t> reply);
 
     // False when no request was waiting for this reply.
@@ -42,6 +42,7 @@ class control_requests {
         proto::command kind = proto::command::inspect;
         std::string what;
         concurrent::future<proto::report> reply;
+        proto::admin admin{};  // kind admin: the request, sent again after a reconnect
     };
     struct purge_request {
         std::string queue;

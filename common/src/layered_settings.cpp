@@ -1,5 +1,6 @@
 #include "shoal/common/layered_settings.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -161,6 +162,10 @@ void layered_settings::apply_toml(std::string_view toml_text, std::string_view s
     }
     for (auto&& [key, node] : table) {
         const std::string k(key.str());
+        if (node.is_table() &&
+            std::find(left_tables_.begin(), left_tables_.end(), k) != left_tables_.end()) {
+            continue;
+        }
         const setting_spec* s = spec(k);
         const std::string where = fmt::format("{}: {}", source, k);
         if (s == nullptr) fail(source, fmt::format("unknown key '{}'", k));

@@ -34,14 +34,46 @@ std::vector<task_id> read_ids(const msgpack::object& o, std::string_view field) 
     return read_list(o, field, [&](const msgpack::object& e) { return read_task_id(e, field); });
 }
 
+// A REPORT row, or an ADMIN's params: a flat map of str -> int | str.
+void pack_row(string_packer& p, const report_row& row) {
+    p.pack_map(static_cast<std::uint32_t>(row.size()));
+    for (const auto& f : row) {
+        pack_str(p, f.key);
+        if (const auto* i = std::get_if<std::int64_t>(&f.value)) {
+            p.pack(*i);
+        } else {
+            pack_str(p, std::get<std::string>(f.value));
+        }
+    }
+}
+
+report_row read_row(const msgpack::object& o, std::string_view field) {
+    if (o.type != msgpack::type::MAP) bad_body(field, "not a map");
+    const auto& map = o.via.map;
+    report_row row;
+    row.reserve(map.size);
+    for (std::uint32_t k = 0; k < map.size; ++k) {
+        report_field f;
+        f.key = read_str(map.ptr[k].key, max_name_bytes, "row key");
+        const auto& v = map.ptr[k].val;
+        if (v.type == msgpack::type::STR) {
+            f.value = read_str(v, SIZE_MAX, f.key);
+        } else {
+            f.value = read_int(v, f.key);
+        }
+        row.push_back(std::move(f));
+    }
+    return row;
+}
+
 std::string read_name(const msgpack::object& o, std::string_view field) {
     auto s = read_str(o, max_name_bytes, field);
     if (s.empty()) bad_body(field, "empty");
     return s;
 }
 
-// Options travel as a map of only the keys that are set: uints, two bools, and retry_on,
-// an array of error type names.
+// Options travel as a map of only the keys that are set: uints, three bools, retry_on (an
+// array of error type names) and inputs.
 template <class F>
 void for_each_uint_option(const task_options& o, F&& f) {
     if (o.priority) f("priority", *o.priority);
@@ -59,6 +91,7 @@ template <class F>
 void for_each_bool_option(const task_options& o, F&& f) {
     if (o.retry_backoff) f("retry_backoff", *o.retry_backoff);
     if (o.retry_jitter) f("retry_jitter", *o.retry_jitter);
+    if (o.chunk) f("chunk", *o.chunk);
 }
 
 // An input is [index, id], or [index, [id, ...]] for a list input.
@@ -161,6 +194,8 @@ task_options read_options(const msgpack::object& o, std::string_view field,
             opts.retry_backoff = read_flag(v, key);
         } else if (key == "retry_jitter") {
             opts.retry_jitter = read_flag(v, key);
+        } else if (key == "chunk") {
+            opts.chunk = read_flag(v, key);
         } else if (key == "retry_on") {
             opts.retry_on = read_list(
                 v, key, [](const msgpack::object& e) { return read_name(e, "retry_on"); });
@@ -469,27 +504,21 @@ std::string encode(const inspect& m) {
 }
 
 std::string encode(const admin& m) {
-    return packed(8 + m.action.size(), [&](string_packer& p) {
-        p.pack_array(1);
-        pack_str(p, m.action);
-    });
+    return packed(16 + m.action.size() + 32 * m.params.size() + m.payload.size(),
+                  [&](string_packer& p) {
+                      const bool payload = !m.payload.empty();
+                      p.pack_array(payload ? 3 : m.params.empty() ? 1 : 2);
+                      pack_str(p, m.action);
+                      if (payload || !m.params.empty()) pack_row(p, m.params);
+                      if (payload) pack_bin(p, m.payload);
+                  });
 }
 
 std::string encode(const report& m) {
     return packed(64 + 64 * m.rows.size(), [&](string_packer& p) {
         p.pack_array(2);
         pack_str(p, m.what);
-        pack_list(p, m.rows, [&](const report_row& row) {
-            p.pack_map(static_cast<std::uint32_t>(row.size()));
-            for (const auto& f : row) {
-                pack_str(p, f.key);
-                if (const auto* i = std::get_if<std::int64_t>(&f.value)) {
-                    p.pack(*i);
-                } else {
-                    pack_str(p, std::get<std::string>(f.value));
-                }
-            }
-        });
+        pack_list(p, m.rows, [&](const report_row& row) { pack_row(p, row); });
     });
 }
 
@@ -792,7 +821,10 @@ inspect decode<inspect>(std::string_view body, const decode_limits& limits) {
 template <>
 admin decode<admin>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 1, "ADMIN", [](const msgpack::object_array& a) {
-        return admin{read_name(a.ptr[0], "action")};
+        admin m{read_name(a.ptr[0], "action"), {}, {}};
+        if (a.size > 1 && !is_nil(a.ptr[1])) m.params = read_row(a.ptr[1], "params");
+        if (a.size > 2 && !is_nil(a.ptr[2])) m.payload = read_bin(a.ptr[2], "payload");
+        return m;
     });
 }
 
@@ -801,24 +833,8 @@ report decode<report>(std::string_view body, const decode_limits& limits) {
     return with_body(body, limits, 2, "REPORT", [](const msgpack::object_array& a) {
         report m;
         m.what = read_name(a.ptr[0], "what");
-        m.rows = read_list(a.ptr[1], "rows", [](const msgpack::object& o) {
-            if (o.type != msgpack::type::MAP) bad_body("row", "not a map");
-            const auto& map = o.via.map;
-            report_row row;
-            row.reserve(map.size);
-            for (std::uint32_t k = 0; k < map.size; ++k) {
-                report_field f;
-                f.key = read_str(map.ptr[k].key, max_name_bytes, "row key");
-                const auto& v = map.ptr[k].val;
-                if (v.type == msgpack::type::STR) {
-                    f.value = read_str(v, SIZE_MAX, f.key);
-                } else {
-                    f.value = read_int(v, f.key);
-                }
-                row.push_back(std::move(f));
-            }
-            return row;
-        });
+        m.rows = read_list(a.ptr[1], "rows",
+                           [](const msgpack::object& o) { return read_row(o, "row"); });
         return m;
     });
 }

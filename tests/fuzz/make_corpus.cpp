@@ -122,7 +122,12 @@ void proto_corpus() {
     message("purge", purge{"default"});
     message("purged", purged{"default", 42});
     message("inspect", inspect{"workers"});
-    message("admin", admin{"reload-keys"});
+    message("admin", admin{"reload-keys", {}, {}});
+    message("admin_periodic", admin{"periodic-add",
+                                    {{"name", std::string("tick")},
+                                     {"task", std::string("add")},
+                                     {"schedule", std::string("every 10s")}},
+                                    "\x92\x01\x02"});
     report rep;
     rep.what = "workers";
     rep.rows.push_back({{"name", std::string("worker-2@host")},

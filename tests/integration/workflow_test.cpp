@@ -6,11 +6,13 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "process/local_cluster.hpp"
+#include "process/report_fields.hpp"
 #include "process/wait_until.hpp"
 #include "shoal/client/client.hpp"
 #include "shoal_examples/seed_tasks.hpp"
@@ -159,6 +161,62 @@ TEST_F(Workflows, TheCliSubmitsAChainAGroupAndAChordInOneLine) {
     EXPECT_NE(failed.out.find("divide: by zero"), std::string::npos) << failed.out;
     const auto bad = cluster.cli({"submit", "add", "1", "then", "then", "add", "2"}, 60.0);
     EXPECT_EQ(bad.status, 2);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(Workflows, StarmapIsOneTaskPerItemAndTheResultsGatherInOrder) {
+    const std::vector<std::tuple<long, long>> pairs{{1, 2}, {3, 4}, {5, 6}};
+    auto sums = client.submit(shoal::starmap(ex::add, pairs));
+    EXPECT_EQ(sums.size(), 3u);
+    EXPECT_EQ(sums.get(60.0), (std::vector<long>{3, 7, 11}));
+    // A one-argument task takes the items themselves.
+    auto fibs = client.submit(shoal::starmap(ex::fib, std::vector<int>{10, 20}));
+    EXPECT_EQ(fibs.get(60.0), (std::vector<long>{55, 6765}));
+}
+
+long submitted(shoal::client& c) {
+    return std::stol(
+        shoal::testing::field(c.inspect("stats").result(20.0).rows.at(0), "submitted"));
+}
+
+TEST_F(Workflows, ChunksRunManyCallsPerTaskOnTheLoopThreadsAndProcesses) {
+    std::vector<std::tuple<long, long>> pairs;
+    for (long i = 0; i < 1000; ++i) pairs.emplace_back(i, i);
+    const long before = submitted(client);
+    auto parts = client.submit(shoal::chunks(ex::add, pairs, 100));  // loop
+    ASSERT_EQ(parts.size(), 10u);
+    const auto lists = parts.get(60.0);
+    EXPECT_EQ(submitted(client) - before, 10) << "1000 calls in 10 tasks";
+    std::vector<long> flat;
+    for (const auto& list : lists) flat.insert(flat.end(), list.begin(), list.end());
+    ASSERT_EQ(flat.size(), 1000u);
+    for (long i = 0; i < 1000; ++i) EXPECT_EQ(flat[static_cast<std::size_t>(i)], 2 * i);
+
+    // The thread pool, a last chunk shorter than the others.
+    std::vector<int> ns;
+    for (int n = 1; n <= 20; ++n) ns.push_back(n);
+    const auto fibs = client.submit(shoal::chunks(ex::fib, ns, 7)).get(60.0);
+    ASSERT_EQ(fibs.size(), 3u);
+    EXPECT_EQ(fibs[2].size(), 6u);
+    EXPECT_EQ(fibs[0].front(), 1);
+    EXPECT_EQ(fibs[2].back(), 6765);
+
+    // The process pool: each call in a child, one after another.
+    const auto counts =
+        client.submit(shoal::chunks(ex::count, std::vector<long>{0, 1, 2}, 2)).get(120.0);
+    EXPECT_EQ(counts, (std::vector<std::vector<long>>{{0, 10'000'000}, {20'000'000}}));
+}
+
+TEST_F(Workflows, AChunkFailsWithTheErrorOfItsFirstFailingCall) {
+    const std::vector<std::tuple<long, long>> calls{{6, 3}, {1, 0}, {8, 2}};
+    auto parts = client.submit(shoal::chunks(ex::divide, calls, 3));
+    ASSERT_EQ(parts.size(), 1u);
+    const auto [type, message] = error_of(parts.futures().at(0));
+    EXPECT_EQ(type, "std::domain_error");
+    EXPECT_NE(message.find("by zero"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "shoal/common/concurrent_future.hpp"
 #include "shoal/common/detail/task_driver.hpp"
@@ -47,6 +48,13 @@ struct job {
     std::uint32_t remote_waits = 0;               // its waits in progress (subtask.hpp)
     detail::task_driver* driver = nullptr;        // run_on::loop: the task's driver
     double started_at = -1;                       // loop time it took a slot; -1 before
+    // A chunk (chunk_calls.hpp) on the process pool: its calls, made one after another, and
+    // the results so far.
+    std::vector<std::string> chunk_calls;
+    std::vector<std::string> chunk_results;
+    std::size_t chunk_calls_sent = 0;  // 0 for an empty chunk: its future holds the result
+
+    bool is_chunk() const noexcept { return task.options.chunk.value_or(false); }
 
     // Records a cause for ending it; a weaker one than already recorded changes nothing.
     void end_for(end_cause why) noexcept {

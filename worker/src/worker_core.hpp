@@ -91,6 +91,8 @@ class worker_core {
     void start_on_loop(job& j);
     void start_on_thread_pool(job& j);
     void start_on_process_pool(job& j);
+    // A chunk on the process pool: its next call (chunk_calls.hpp).
+    void submit_next_chunk_call(job& j);
     void watch_pool_future(job& j);
     void arm_time_limit(job& j);
     void on_loop_finished(std::uint64_t number);

@@ -8,8 +8,11 @@
 // (time_limit_ms): a loop task is cancelled; a thread task is reported failed and keeps its
 // slot until it returns (its token is requested too); the pool kills a process task's child.
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
+#include "chunk_calls.hpp"
 #include "outcomes.hpp"
 #include "shoal/common/errors.hpp"
 #include "shoal/common/task.hpp"
@@ -87,7 +90,8 @@ void worker_core::start(job& j) {
 }
 
 void worker_core::start_on_loop(job& j) {
-    auto coroutine = j.entry->make_coroutine(std::move(j.task.payload));
+    auto coroutine = j.is_chunk() ? run_chunk_on_loop(j.entry, std::move(j.task.payload))
+                                  : j.entry->make_coroutine(std::move(j.task.payload));
     // Not named: a slow step is named from loop_jobs_ when it is reported (report_slow_steps),
     // so the hot path builds no string per task.
     j.loop_future = loop_.create_task(std::move(coroutine));
@@ -103,10 +107,15 @@ void worker_core::start_on_loop(job& j) {
 }
 
 void worker_core::start_on_thread_pool(job& j) {
-    j.pool_future = threads_->submit(
-        [call = j.entry->call, payload = std::move(j.task.payload), token = j.stop.get_token()] {
+    j.pool_future =
+        threads_->submit([call = j.entry->call, payload = std::move(j.task.payload),
+                          token = j.stop.get_token(), chunk = j.is_chunk(), name = j.entry->name] {
             this_task::stop_scope scope(token);
-            return (*call)(payload);
+            if (!chunk) return (*call)(payload);
+            std::vector<std::string> results;
+            for (const std::string& args : split_chunk(payload, name))
+                results.push_back((*call)(args));
+            return join_results(results);
         });
     watch_pool_future(j);
     arm_time_limit(j);
@@ -118,7 +127,34 @@ void worker_core::start_on_process_pool(job& j) {
     if (j.task.options.soft_time_limit_ms) {
         limits.soft_time_limit = seconds(*j.task.options.soft_time_limit_ms);
     }
-    j.pool_future = processes_->submit_raw(j.task.name, std::move(j.task.payload), limits);
+    if (!j.is_chunk()) {
+        j.pool_future = processes_->submit_raw(j.task.name, std::move(j.task.payload), limits);
+    } else {
+        // One call at a time, so that a terminate kills the child of the call running now.
+        j.chunk_calls = split_chunk(j.task.payload, j.task.name);
+        std::reverse(j.chunk_calls.begin(), j.chunk_calls.end());  // taken from the back
+        j.chunk_results.reserve(j.chunk_calls.size());
+        if (j.chunk_calls.empty()) {
+            j.pool_future = concurrent::make_future<std::string>();
+            j.pool_future.try_set_result(join_results({}));
+        } else {
+            submit_next_chunk_call(j);
+            return;
+        }
+    }
+    watch_pool_future(j);
+}
+
+void worker_core::submit_next_chunk_call(job& j) {
+    call_options limits;
+    if (j.task.options.time_limit_ms) limits.time_limit = seconds(*j.task.options.time_limit_ms);
+    if (j.task.options.soft_time_limit_ms) {
+        limits.soft_time_limit = seconds(*j.task.options.soft_time_limit_ms);
+    }
+    std::string args = std::move(j.chunk_calls.back());
+    j.chunk_calls.pop_back();
+    ++j.chunk_calls_sent;
+    j.pool_future = processes_->submit_raw(j.task.name, std::move(args), limits);
     watch_pool_future(j);
 }
 
@@ -271,6 +307,17 @@ void worker_core::on_pool_finished(std::uint64_t number,
         } else {
             finish_failed(number, error);
         }
+    } else if (j.chunk_calls_sent > 0) {  // a chunk on the process pool: one call is done
+        j.chunk_results.push_back(done.result());
+        if (!j.chunk_calls.empty()) {
+            try {
+                submit_next_chunk_call(j);
+            } catch (...) {
+                finish_failed(number, std::current_exception());
+            }
+            return;
+        }
+        finish(number, ok_outcome(j.task.id, join_results(j.chunk_results)));
     } else {
         finish(number, ok_outcome(j.task.id, done.result()));
     }

@@ -192,6 +192,13 @@ recovery durable_store::open() {
     read_hash(dead_key, [&](const proto::task_id& id, const std::string& v) {
         if (auto d = decode_dead(v)) dead[id] = std::move(*d);
     });
+    {
+        const redis_reply r = redis.command({"HGETALL", periodic_key});
+        if (r.is_error()) throw redis_error(std::string("HGETALL ") + periodic_key + ": " + r.str);
+        for (std::size_t i = 0; i + 1 < r.elements.size(); i += 2) {
+            out.periodic.emplace_back(r.elements[i].str, r.elements[i + 1].str);
+        }
+    }
 
     // Every task record, a chunk at a time; each checked for a stored result (a broker that
     // died between storing a result and deleting its task).
@@ -412,8 +419,12 @@ void durable_store::stage_dead(const proto::task_id& id, const dead_record& dead
 
 void durable_store::stage_undead(const proto::task_id& id) { state_[2].fields[id] = std::nullopt; }
 
+void durable_store::stage_periodic(const std::string& name, std::optional<std::string> record) {
+    periodic_[name] = std::move(record);
+}
+
 std::size_t durable_store::unwritten_state() const noexcept {
-    std::size_t n = 0;
+    std::size_t n = periodic_.size();
     for (const staged_hash& h : state_) n += h.fields.size();
     return n;
 }
@@ -430,44 +441,55 @@ void durable_store::flush() {
     flush_results();
 }
 
-void durable_store::flush_state() {
-    for (staged_hash& hash : state_) {
-        if (hash.fields.empty()) continue;
-        auto sent = std::make_shared<staged_fields>(std::move(hash.fields));
-        hash.fields.clear();
-        std::size_t sets = 0;
-        for (const auto& [id, value] : *sent) sets += value ? 1 : 0;
-        const std::size_t deletes = sent->size() - sets;
-        redis_pipeline p;
-        if (sets > 0) {
-            p.begin(2 + 2 * sets);
-            p.arg("HSET");
-            p.arg(hash.key);
-            for (const auto& [id, value] : *sent) {
-                if (!value) continue;
-                p.arg(id.to_hex());
-                p.arg(*value);
-            }
+namespace {
+
+std::string field_name(const proto::task_id& id) { return id.to_hex(); }
+const std::string& field_name(const std::string& name) { return name; }
+
+}  // namespace
+
+template <class Fields>
+void durable_store::flush_hash(const char* key, Fields& fields) {
+    if (fields.empty()) return;
+    auto sent = std::make_shared<Fields>(std::move(fields));
+    fields.clear();
+    std::size_t sets = 0;
+    for (const auto& [field, value] : *sent) sets += value ? 1 : 0;
+    const std::size_t deletes = sent->size() - sets;
+    redis_pipeline p;
+    if (sets > 0) {
+        p.begin(2 + 2 * sets);
+        p.arg("HSET");
+        p.arg(key);
+        for (const auto& [field, value] : *sent) {
+            if (!value) continue;
+            p.arg(field_name(field));
+            p.arg(*value);
         }
-        if (deletes > 0) {
-            p.begin(2 + deletes);
-            p.arg("HDEL");
-            p.arg(hash.key);
-            for (const auto& [id, value] : *sent) {
-                if (!value) p.arg(id.to_hex());
-            }
-        }
-        // Not written: kept for the next flush, unless something newer was staged meanwhile.
-        const auto keep = [sent, &fields = hash.fields] {
-            for (auto& [id, value] : *sent) fields.try_emplace(id, std::move(value));
-        };
-        const bool queued = connection_.send(p, [keep](redis_batch_result&& r) {
-            bool ok = r.delivered;
-            for (const redis_reply& reply : r.replies) ok = ok && !reply.is_error();
-            if (!ok) keep();
-        });
-        if (!queued) keep();
     }
+    if (deletes > 0) {
+        p.begin(2 + deletes);
+        p.arg("HDEL");
+        p.arg(key);
+        for (const auto& [field, value] : *sent) {
+            if (!value) p.arg(field_name(field));
+        }
+    }
+    // Not written: kept for the next flush, unless something newer was staged meanwhile.
+    const auto keep = [sent, &fields] {
+        for (auto& [field, value] : *sent) fields.try_emplace(field, std::move(value));
+    };
+    const bool queued = connection_.send(p, [keep](redis_batch_result&& r) {
+        bool ok = r.delivered;
+        for (const redis_reply& reply : r.replies) ok = ok && !reply.is_error();
+        if (!ok) keep();
+    });
+    if (!queued) keep();
+}
+
+void durable_store::flush_state() {
+    for (staged_hash& hash : state_) flush_hash(hash.key, hash.fields);
+    flush_hash(periodic_key, periodic_);
 }
 
 void durable_store::flush_results() {

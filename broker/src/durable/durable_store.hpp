@@ -11,6 +11,8 @@
 //   shoal:result:<id hex>   string: result record, with the result TTL (a relative PX)
 //   shoal:seen:<id hex>     string: the record header of a finished task, for the dedup window,
 //                           written only when that window is longer than the result TTL
+//   shoal:periodic          hash: periodic task name -> its record (schedule/periodic_table.hpp):
+//                           the definition and the last slot fired
 //
 // A task is written (the submit script) before its SUBMIT is acknowledged; its lease, hold
 // and dead-letter state are written as they change (staged, one pipeline per wake-up); a
@@ -88,6 +90,8 @@ struct recovery {
     // The stored results of tasks that recovered tasks name as inputs (futures as arguments)
     // and that are not pending themselves: they finished before the restart.
     std::unordered_map<proto::task_id, result_record, proto::task_id_hash> input_results;
+    // shoal:periodic: (name, record) of every periodic task, as stored.
+    std::vector<std::pair<std::string, std::string>> periodic;
 };
 
 // What Redis says of one task the submit script was given.
@@ -130,6 +134,8 @@ class durable_store {
     void stage_release(const proto::task_id& id);  // no longer held
     void stage_dead(const proto::task_id& id, const dead_record& dead);
     void stage_undead(const proto::task_id& id);  // requeued
+    // A periodic task's record (nullopt: removed), the latest per name.
+    void stage_periodic(const std::string& name, std::optional<std::string> record);
     std::size_t unwritten_state() const noexcept;
 
     // ---- results: kept until Redis confirms them; on_results_stored tells which
@@ -170,6 +176,8 @@ class durable_store {
     void flush_forgotten();
     void read_input_results(redis_sync& redis, recovery& out) const;
     void flush_state();
+    template <class Fields>
+    void flush_hash(const char* key, Fields& fields);
     void flush_results();
 
     // Task state by hash (leases, held, dead): id -> value to set, or nullopt to delete.
@@ -181,7 +189,8 @@ class durable_store {
     };
 
     std::vector<proto::task_id> forgotten_;
-    std::array<staged_hash, 3> state_;  // leases, held, dead
+    std::array<staged_hash, 3> state_;                                      // leases, held, dead
+    std::unordered_map<std::string, std::optional<std::string>> periodic_;  // by name
     std::deque<staged_result> staged_results_;
     std::size_t sending_results_ = 0;  // in pipelines not answered yet
     std::string fence_;                // this connection's (see submit_script)
@@ -194,6 +203,7 @@ inline constexpr const char* tasks_key = "shoal:tasks";
 inline constexpr const char* leases_key = "shoal:leases";
 inline constexpr const char* held_key = "shoal:held";
 inline constexpr const char* dead_key = "shoal:dead";
+inline constexpr const char* periodic_key = "shoal:periodic";
 std::string result_key(const proto::task_id& id);
 std::string seen_key(const proto::task_id& id);
 

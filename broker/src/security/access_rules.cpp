@@ -24,7 +24,8 @@ std::optional<key_role> role_needed_for_hello(key_role have, proto::peer_role as
 
 std::optional<key_role> role_needed_to_inspect(key_role have, std::string_view what) {
     // Task lists name other clients' tasks; counts and workers do not.
-    const bool lists_tasks = what == "active" || what == "dead" || what == "held";
+    const bool lists_tasks =
+        what == "active" || what == "dead" || what == "held" || what == "scheduled";
     if (lists_tasks && have != key_role::admin) return key_role::admin;
     return std::nullopt;
 }

@@ -103,7 +103,7 @@ TEST_F(BrokerBadInput, AnUnknownInspectTargetGetsBadBodyListingTheKnownOnes) {
     bad.send(proto::inspect{"everything"});
     const auto e = bad.expect_error();
     EXPECT_EQ(e.code, "bad_body");
-    EXPECT_NE(e.message.find("workers, queues, active, dead, held, limits or stats"),
+    EXPECT_NE(e.message.find("workers, queues, active, dead, held, scheduled, limits or stats"),
               std::string::npos);
 }
 

@@ -177,6 +177,21 @@ TEST_F(BrokerDataflow, AResultThatIsNotOneValueFailsTheDependentWithTheReason) {
     EXPECT_NE(two.error.message.find("do not fit its arguments"), std::string::npos);
 }
 
+TEST_F(BrokerDataflow, AChunkIsPassedOnToTheWorkerAndTakesNoInputs) {
+    auto chunk = task(1, "add", "\x91\x92\x92\x01\x02\x92\x03\x04");  // [[[1, 2], [3, 4]]]
+    chunk.options.chunk = true;
+    auto with_inputs = dependent(3, "\x91\xc0", {one(0, 1)});
+    with_inputs.options.chunk = true;
+    const auto a = client.submit({chunk, with_inputs});
+    ASSERT_EQ(a.ids, std::vector<proto::task_id>{id_of(1)});
+    ASSERT_EQ(a.refused.size(), 1u);
+    EXPECT_EQ(a.refused[0].error.type, "bad_task");
+    EXPECT_NE(a.refused[0].error.message.find("a chunk takes no inputs"), std::string::npos);
+    const auto t = next_task();
+    EXPECT_EQ(t.options.chunk, true);
+    EXPECT_EQ(t.payload, chunk.payload);
+}
+
 TEST_F(BrokerDataflow, WrongInputsAreRefusedWithTheReason) {
     const auto a = client.submit({
         task(1), dependent(2, "\x91\xc0", {one(0, 9)}),        // never submitted

@@ -232,3 +232,72 @@ TEST(ConfigLoader, ApplyTomlSetsTheKeysItsTextGives) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(ConfigFile, PeriodicTablesBecomeDefinitionsWithTheirArgumentsAsMsgpack) {
+    const auto loaded = load({"--config", write("liveness = 4\n"
+                                                "[periodic.tick]\n"
+                                                "task = \"add\"\n"
+                                                "args = [1, 2]\n"
+                                                "every = \"10s\"\n"
+                                                "[periodic.nightly]\n"
+                                                "task = \"report\"\n"
+                                                "args = [[1, 2], \"x\", {k = true}, 1.5]\n"
+                                                "cron = \"0 2 * * *\"\n"
+                                                "zone = \"Europe/Paris\"\n"
+                                                "missed = \"skip\"\n"
+                                                "queue = \"reports\"\n")});
+    EXPECT_EQ(loaded.config.liveness, 4u);
+    // By name, as toml++ keeps a table's keys.
+    ASSERT_EQ(loaded.config.periodic.size(), 2u);
+    const periodic_definition& tick = loaded.config.periodic[1];
+    EXPECT_EQ(tick.name, "tick");
+    EXPECT_EQ(tick.task, "add");
+    EXPECT_EQ(tick.schedule, "every 10s");
+    EXPECT_EQ(tick.zone, "UTC");
+    EXPECT_EQ(tick.missed, "run_once");
+    EXPECT_EQ(tick.queue, "");
+    EXPECT_EQ(tick.args, std::string("\x92\x01\x02"));
+    const periodic_definition& nightly = loaded.config.periodic[0];
+    EXPECT_EQ(nightly.schedule, "cron 0 2 * * *");
+    EXPECT_EQ(nightly.zone, "Europe/Paris");
+    EXPECT_EQ(nightly.missed, "skip");
+    EXPECT_EQ(nightly.queue, "reports");
+    // [[1, 2], "x", {k = true}, 1.5]
+    EXPECT_EQ(nightly.args,
+              std::string("\x94\x92\x01\x02\xa1x\x81\xa1k\xc3\xcb\x3f\xf8\0\0\0\0\0\0", 19));
+    EXPECT_NE(loaded.effective.find("[periodic.nightly]: report cron 0 2 * * *"), std::string::npos)
+        << loaded.effective;
+}
+
+TEST_F(ConfigFile, ABadPeriodicTableIsAnErrorNamingTheTableAndWhatIsWrong) {
+    const auto why = [&](const std::string& body) {
+        return error_of([&] { load({"--config", write("[periodic.p]\n" + body)}); });
+    };
+    EXPECT_NE(why("task = \"add\"\n").find("periodic.p: give one of every"), std::string::npos);
+    EXPECT_NE(why("task = \"add\"\nevery = \"1s\"\ncron = \"* * * * *\"\n").find("one of every"),
+              std::string::npos);
+    EXPECT_NE(why("every = \"1s\"\n").find("periodic.p: task: required"), std::string::npos);
+    EXPECT_NE(why("task = \"add\"\nevery = \"1 parsec\"\n").find("periodic.p: schedule"),
+              std::string::npos);
+    EXPECT_NE(why("task = \"add\"\ncron = \"0 25 * * *\"\n").find("periodic.p: cron field"),
+              std::string::npos);
+    EXPECT_NE(
+        why("task = \"add\"\ncron = \"0 2 * * *\"\nzone = \"Mars/Olympus\"\n").find("Mars/Olympus"),
+        std::string::npos);
+    EXPECT_NE(why("task = \"add\"\nevery = \"1s\"\nmissed = \"twice\"\n").find("twice"),
+              std::string::npos);
+    EXPECT_NE(why("task = \"add\"\nevery = \"1s\"\nargs = 3\n")
+                  .find("periodic.p.args: must be an "
+                        "array"),
+              std::string::npos);
+    EXPECT_NE(why("task = \"add\"\nevery = \"1s\"\nwhen = \"now\"\n").find("unknown key 'when'"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] {
+                  load({"--config", write("periodic = 3\n")});
+              }).find("unknown key 'periodic'"),
+              std::string::npos);
+}
+
+}  // namespace

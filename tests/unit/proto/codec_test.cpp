@@ -69,7 +69,11 @@ TEST(Codec, EveryMessageRoundTrips) {
     expect_round_trip(purge{"default"});
     expect_round_trip(purged{"default", 12});
     expect_round_trip(inspect{"workers"});
-    expect_round_trip(admin{"reload-keys"});
+    expect_round_trip(admin{"reload-keys", {}, {}});
+    expect_round_trip(admin{"periodic-remove", {{"name", std::string("tick")}}, {}});
+    expect_round_trip(admin{"periodic-add",
+                            {{"name", std::string("tick")}, {"limit", std::int64_t{-1}}},
+                            "\x92\x01\x02"});
     expect_round_trip(report{"queues",
                              {{{"name", std::string("default")}, {"length", std::int64_t{3}}},
                               {{"delta", std::int64_t{-2}}}}});
@@ -167,6 +171,31 @@ TEST(Codec, HelloCarriesTheSoftwareAndAnOlderHelloHasNone) {
     const std::string body = encode(hello{peer_role::client, "c", protocol_minor, {}, "shoal/9"});
     EXPECT_EQ(body.substr(0, 1), "\x95");
     EXPECT_EQ(body.substr(body.size() - 8), "\xa7shoal/9");
+}
+
+TEST(Codec, AdminCarriesParamsAndAPayloadOnlyWhenItHasThem) {
+    // reload-keys is the one-element body a minor-3 broker reads.
+    EXPECT_EQ(encode(admin{"reload-keys", {}, {}}), std::string("\x91\xabreload-keys"));
+    const admin old = decode<admin>(std::string("\x91\xabreload-keys"));
+    EXPECT_TRUE(old.params.empty());
+    EXPECT_TRUE(old.payload.empty());
+    // Params without a payload: two elements; with one: three, the payload a bin.
+    EXPECT_EQ(encode(admin{"periodic-list", {{"name", std::string("t")}}, {}}).substr(0, 1),
+              "\x92");
+    const std::string with_payload = encode(admin{"periodic-add", {}, "\x90"});
+    EXPECT_EQ(with_payload.substr(0, 1), "\x93");
+    EXPECT_EQ(with_payload.substr(with_payload.size() - 3), std::string("\xc4\x01\x90"));
+    // Params must be a map of str -> int | str; the payload a bin.
+    const auto code_of = [](const std::string& body) {
+        try {
+            (void)decode<admin>(body);
+        } catch (const decode_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(decoded)");
+    };
+    EXPECT_NE(code_of("\x92\xa1x\x01").find("params: not a map"), std::string::npos);
+    EXPECT_NE(code_of("\x93\xa1x\x80\xa1y").find("payload: not a bin"), std::string::npos);
 }
 
 TEST(Codec, AnEmptyOrOverLongQueueInHelloIsBadBody) {
@@ -351,6 +380,17 @@ TEST(Codec, ANameLongerThan255BytesIsRefused) {
         decode<submit>(encode(submit{{{id_of(1), std::string(256, 'n'), "q", "\x90", {}}}, {}}));
     EXPECT_TRUE(out.tasks.empty());
     ASSERT_EQ(out.malformed.size(), 1u);
+}
+
+TEST(Codec, TheChunkOptionTravelsInSubmitAndDispatch) {
+    task_options o;
+    o.chunk = true;
+    expect_round_trip(submit{{{id_of(1), "add", "q", "\x91\x90", o}}, {}});
+    expect_round_trip(dispatch{{{id_of(1), "add", "\x91\x90", 1, o}}, {}, 0});
+    EXPECT_EQ(decode<submit>(encode(submit{{{id_of(1), "add", "q", "\x91\x90", o}}, {}}))
+                  .tasks.at(0)
+                  .options.chunk,
+              true);
 }
 
 TEST(TaskId, HexRoundTripsAndRandomIdsDiffer) {

@@ -164,4 +164,51 @@ TEST_F(WorkerTasksTest, AMalformedEntryIsReportedFailedAndItsNeighboursRun) {
     EXPECT_EQ(got.by_id[bad_id].attempt, 2u);
 }
 
+// A chunk (PROTOCOL.md 5.2, `chunk`): the one argument lists the calls, the result lists
+// their results; on each place, and failed by its first failing call.
+shoal::proto::dispatched_task chunk_of(shoal::proto::dispatched_task t) {
+    t.options.chunk = true;
+    return t;
+}
+
+TEST_F(WorkerTasksTest, AChunkMakesItsCallsInOrderOnEachPlaceAndListsTheResults) {
+    start();
+    auto a = chunk_of(make_task("add", std::vector<std::vector<int>>{{2, 3}, {4, 5}, {6, 7}}));
+    auto n = chunk_of(make_task("nap", std::vector<std::vector<double>>{{0.01}, {0.02}}));
+    auto s = chunk_of(make_task("square", std::vector<std::vector<long>>{{7}, {8}, {9}}));
+    auto none = chunk_of(make_task("square", std::vector<std::vector<long>>{}));
+    broker_.send(dispatch_of({a, n, s, none}));
+    auto got = collect(broker_, 4);
+    ASSERT_EQ(got.by_id.size(), 4u);
+    for (const auto& id : {a.id, n.id, s.id, none.id}) {
+        ASSERT_EQ(got.by_id[id].result.status, task_status::ok)
+            << got.by_id[id].result.error.type << ": " << got.by_id[id].result.error.message;
+    }
+    EXPECT_EQ(result_of<std::vector<int>>(got.by_id[a.id]), (std::vector<int>{5, 9, 13}));
+    EXPECT_EQ(result_of<std::vector<double>>(got.by_id[n.id]), (std::vector<double>{0.01, 0.02}));
+    EXPECT_EQ(result_of<std::vector<long>>(got.by_id[s.id]), (std::vector<long>{49, 64, 81}));
+    EXPECT_TRUE(result_of<std::vector<long>>(got.by_id[none.id]).empty());
+}
+
+TEST_F(WorkerTasksTest, AChunkFailsWithItsFirstFailingCallOrABadArgumentList) {
+    start();
+    auto failing = chunk_of(make_task("boom_in_child", std::vector<std::vector<long>>{{1}, {2}}));
+    auto not_a_list = chunk_of(make_task("add", 2, 3));
+    auto bad_call = chunk_of(make_task("add", std::vector<long>{1, 2}));
+    auto wrong_types = chunk_of(make_task("add", std::vector<std::vector<std::string>>{{"x"}}));
+    broker_.send(dispatch_of({failing, not_a_list, bad_call, wrong_types}));
+    auto got = collect(broker_, 4);
+    ASSERT_EQ(got.by_id.size(), 4u);
+    EXPECT_EQ(got.by_id[failing.id].result.error.type, "std::domain_error");
+    for (const auto& id : {not_a_list.id, bad_call.id, wrong_types.id}) {
+        EXPECT_EQ(got.by_id[id].result.status, task_status::failed);
+        EXPECT_EQ(got.by_id[id].result.error.type, "shoal::argument_error");
+    }
+    EXPECT_NE(got.by_id[not_a_list.id].result.error.message.find("chunk of 'add'"),
+              std::string::npos)
+        << got.by_id[not_a_list.id].result.error.message;
+    EXPECT_NE(got.by_id[bad_call.id].result.error.message.find("call 1"), std::string::npos)
+        << got.by_id[bad_call.id].result.error.message;
+}
+
 }  // namespace

@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "shoal/broker/periodic_definition.hpp"
 #include "shoal/common/errors.hpp"
 #include "shoal/common/layered_settings.hpp"
 
@@ -52,6 +54,9 @@ struct broker_config {
     // HTTP (broker/README.md, "Metrics and health"): HOST:PORT for /metrics, /healthz and
     // /readyz; empty: no listener.
     std::string http;
+    // Periodic tasks (broker/README.md, "Periodic tasks"): the config file's [periodic.NAME]
+    // tables; more are added at run time by an admin (ADMIN periodic-add).
+    std::vector<periodic_definition> periodic;
 };
 
 // A setting with a bad value, an unknown key, an unreadable file: the daemon exits 2.

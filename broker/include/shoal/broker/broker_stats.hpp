@@ -48,6 +48,10 @@ struct broker_stats {
     std::uint64_t event_subscribers = 0;
     std::uint64_t events_published = 0;
     std::uint64_t events_dropped = 0;
+    // Periodic tasks (broker/README.md, "Periodic tasks"): slots whose task was submitted,
+    // and slot submissions refused (busy, Redis down) and tried again a second later.
+    std::uint64_t periodic_fired = 0;
+    std::uint64_t periodic_refused = 0;
 };
 
 }  // namespace shoal::broker

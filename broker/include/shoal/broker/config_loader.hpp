@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shoal/broker/broker_config.hpp"
 #include "shoal/common/layered_settings.hpp"
@@ -32,6 +33,10 @@ layered_settings broker_settings();
 // the wrong type or range throw config_error. `source` names the document in messages.
 void apply_toml(broker_config& config, std::string_view toml_text, std::string_view source);
 void apply_toml_file(broker_config& config, const std::string& path);
+// The document's [periodic.NAME] tables (broker/README.md, "Periodic tasks"), each checked
+// (schedule, zone, policy); config_error names the table and what is wrong.
+std::vector<periodic_definition> read_periodic_tables(std::string_view toml_text,
+                                                      std::string_view source);
 // Applies the SHOAL_* variables that are set.
 void apply_environment(broker_config& config, const env_lookup& env);
 

@@ -19,15 +19,20 @@
 // A step that fails fails the steps after it (shoal::input_failed, naming it and carrying its
 // error); revoking a step revokes them.
 
+#include <cstddef>
 #include <memory>
+#include <ranges>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "shoal/client/submit_options.hpp"
+#include "shoal/common/task_def.hpp"
 #include "shoal/common/task_signature.hpp"
 #include "shoal/proto/messages.hpp"
 
@@ -43,6 +48,7 @@ struct canvas_step {
     bool takes_previous = false;  // its first argument is the previous task's result
     bool after_previous = false;  // it only waits for the previous task (si)
     std::shared_ptr<const submit_options> options;
+    bool chunk = false;  // many calls in one task (chunks): `bound` is their argument list
 };
 
 // The arguments a step's task is submitted with: a nil first where the previous result goes.
@@ -50,6 +56,38 @@ std::string step_payload(const canvas_step& step);
 // Its inputs: the previous tasks' ids, as its first argument (one, or the list) or waited for.
 void link_step(proto::submitted_task& task, const canvas_step& step,
                std::span<const proto::task_id> previous, bool list);
+
+// An item's values, converted to the declared types: a tuple's elements, or for a one-argument
+// task the item itself. pack_item gives the values alone; pack_item_array the msgpack array.
+template <class Item, class... Declared>
+constexpr bool is_single_argument() {
+    if constexpr (sizeof...(Declared) == 1) {
+        return std::is_convertible_v<const Item&, Declared...>;
+    } else {
+        return false;
+    }
+}
+template <class... Declared, class Item>
+std::string pack_item(const Item& item) {
+    if constexpr (is_single_argument<Item, Declared...>()) {
+        return pack_bound<Declared...>(item);
+    } else {
+        static_assert(std::tuple_size_v<Item> == sizeof...(Declared),
+                      "each item is a tuple of the task's arguments");
+        return std::apply([](const auto&... given) { return pack_bound<Declared...>(given...); },
+                          item);
+    }
+}
+template <class... Declared, class Item>
+std::string pack_item_array(const Item& item) {
+    std::string out;
+    string_stream stream{&out};
+    msgpack::packer<string_stream>(stream).pack_array(sizeof...(Declared));
+    out += pack_item<Declared...>(item);
+    return out;
+}
+// msgpack arrays (each one value's bytes) as one msgpack array.
+std::string pack_list_of(const std::vector<std::string>& values);
 
 template <class R, class From>
 canvas_step step_of(const task_signature<R, From>& s) {
@@ -150,6 +188,58 @@ group_workflow<R> group(const std::vector<task_signature<R, From>>& signatures) 
     group_workflow<R> g;
     g.members.reserve(signatures.size());
     for (const auto& s : signatures) g.members.push_back(detail::step_of(s));
+    return g;
+}
+
+// One task per item, each the task called with the item's arguments (Celery's starmap): items
+// are tuples of the arguments (or, for a one-argument task, the arguments themselves).
+//
+//   remote_group<long> sums = client.submit(shoal::starmap(add, pairs));   // pairs: {{1, 2}, ...}
+template <class R, class... Args, class Items>
+group_workflow<R> starmap(const task_def<R(Args...)>& def, const Items& items,
+                          const submit_options& options = {}) {
+    group_workflow<R> g;
+    if constexpr (std::ranges::sized_range<Items>) g.members.reserve(std::ranges::size(items));
+    auto shared = std::make_shared<const submit_options>(options);
+    for (const auto& item : items) {
+        detail::canvas_step step;
+        step.name = def.name();
+        step.bound = detail::pack_item<std::decay_t<Args>...>(item);
+        step.bound_count = sizeof...(Args);
+        step.options = shared;
+        g.members.push_back(std::move(step));
+    }
+    return g;
+}
+
+// The items split into tasks of at most `size` calls each (Celery's chunks): one message and
+// one worker slot per chunk instead of per call, for many small calls. Each chunk's result is
+// the list of its calls' results, in order; the first call that fails fails its chunk.
+//
+//   auto parts = client.submit(shoal::chunks(add, pairs, 100));   // remote_group<vector<long>>
+//   auto all = client.submit(shoal::chord(shoal::chunks(add, pairs, 100), flatten_sum.s()));
+template <class R, class... Args, class Items>
+group_workflow<std::vector<R>> chunks(const task_def<R(Args...)>& def, const Items& items,
+                                      std::size_t size, const submit_options& options = {}) {
+    if (size == 0) throw std::invalid_argument("shoal::chunks: the chunk size must be positive");
+    group_workflow<std::vector<R>> g;
+    auto shared = std::make_shared<const submit_options>(options);
+    std::vector<std::string> calls;
+    const auto close_chunk = [&] {
+        detail::canvas_step step;
+        step.name = def.name();
+        step.bound = detail::pack_list_of(calls);
+        step.bound_count = 1;
+        step.options = shared;
+        step.chunk = true;
+        g.members.push_back(std::move(step));
+        calls.clear();
+    };
+    for (const auto& item : items) {
+        calls.push_back(detail::pack_item_array<std::decay_t<Args>...>(item));
+        if (calls.size() == size) close_chunk();
+    }
+    if (!calls.empty()) close_chunk();
     return g;
 }
 

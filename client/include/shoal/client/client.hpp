@@ -57,6 +57,7 @@
 #include "shoal/client/detail/remote_state.hpp"
 #include "shoal/client/errors.hpp"
 #include "shoal/client/fetch_result.hpp"
+#include "shoal/client/periodic_options.hpp"
 #include "shoal/client/raw_msgpack.hpp"
 #include "shoal/client/remote_future.hpp"
 #include "shoal/client/remote_group.hpp"
@@ -291,6 +292,43 @@ class client {
     // directories (as SIGHUP does); the report's one row counts the keys and the sessions
     // ended. A refusal (forbidden, an open broker: failed) is a broker_error.
     concurrent::future<proto::report> admin(std::string action);
+    // The same with the request's params and payload (PROTOCOL.md 6.6).
+    concurrent::future<proto::report> admin(proto::admin request);
+
+    // ---- periodic tasks (broker/README.md, "Periodic tasks"; admin keys) ----
+
+    // Adds (or replaces) the broker's periodic task `name`: `call` is submitted at every
+    // slot of `schedule` ("every 10s", "cron 0 9 * * mon-fri"), as one task whose id is
+    // made of the name and the slot, so a slot runs once, across broker restarts with Redis.
+    // The report's one row describes it (next_unix_ms: its next slot). A bad schedule or
+    // zone is a broker_error naming it.
+    //
+    //     client.add_periodic("nightly", "cron 0 2 * * *", journal_sum.s(numbers, path),
+    //                         {.zone = "Europe/Paris"});
+    template <class R>
+    concurrent::future<proto::report> add_periodic(std::string name, std::string schedule,
+                                                   const task_signature<R, void>& call,
+                                                   periodic_options options = {}) {
+        std::string args;
+        detail::string_stream stream{&args};
+        msgpack::packer<detail::string_stream> packer(stream);
+        packer.pack_array(call.bound_count);
+        args += call.bound;
+        if (options.queue.empty() && call.options) options.queue = call.options->queue;
+        return add_periodic_raw(std::move(name), std::move(schedule), std::string(call.name),
+                                std::move(args), options);
+    }
+    // The same with the task's name and its arguments' msgpack array as given.
+    concurrent::future<proto::report> add_periodic_raw(std::string name, std::string schedule,
+                                                       std::string task, std::string args,
+                                                       const periodic_options& options = {});
+    // Removes it (its slot task running now, if any, finishes); a broker_error if unknown.
+    concurrent::future<proto::report> remove_periodic(std::string name);
+    // Paused, it fires nothing; resumed, it goes on from the next slot (those passed while
+    // paused are skipped).
+    concurrent::future<proto::report> pause_periodic(std::string name, bool paused = true);
+    // One row per periodic task (`shoal periodic list`).
+    concurrent::future<proto::report> list_periodic();
 
     // ---- events (PROTOCOL.md 6.4) ----
 
@@ -343,6 +381,7 @@ class client {
         auto prepared = prepare<R>(step.name, step.options ? *step.options : submit_options{},
                                    detail::step_payload(step));
         detail::link_step(prepared.first.state->task, step, previous, list);
+        if (step.chunk) prepared.first.state->task.options.chunk = true;
         return prepared;
     }
 

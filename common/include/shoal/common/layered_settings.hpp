@@ -82,6 +82,9 @@ class layered_settings {
     void apply_toml(std::string_view toml_text, std::string_view source);
     void apply_toml_file(const std::string& path);
     void apply_environment(const env_lookup& env);
+    // A top-level table of the config file that another reader takes from the same text (the
+    // broker's [periodic.NAME] tables): apply_toml() passes over it instead of refusing it.
+    void leave_table(std::string key) { left_tables_.push_back(std::move(key)); }
     // One value from a source (the command line's flags go through here).
     void apply(const std::string& key, std::string_view text, setting_origin origin,
                std::string where);
@@ -106,6 +109,7 @@ class layered_settings {
   private:
     std::vector<setting_spec> specs_;
     std::map<std::string, setting_value, std::less<>> given_;
+    std::vector<std::string> left_tables_;
 };
 
 // Reads a whole file as text; config_error naming the path if it cannot.

@@ -19,8 +19,9 @@ namespace shoal::proto {
 // retry_after_ms and FETCHED's deferred ids; minor 2 a worker's queues in HELLO (PROTOCOL.md
 // section 10); minor 3 the sender's software in HELLO and the ADMIN command; minor 4 the
 // event stream (SUBSCRIBE, EVENTS) and DONE's runtimes; minor 5 the `inputs` task option
-// (futures as arguments).
-inline constexpr std::uint32_t protocol_minor = 5;
+// (futures as arguments); minor 6 ADMIN's params and payload (periodic tasks) and the
+// `chunk` task option.
+inline constexpr std::uint32_t protocol_minor = 6;
 // The oldest minor a broker serves: minor 0 never acknowledges its output window.
 inline constexpr std::uint32_t oldest_served_minor = 1;
 inline constexpr std::string_view default_queue = "default";
@@ -67,10 +68,13 @@ struct task_options {
     std::optional<bool> retry_jitter;   // each delay drawn from [delay/2, delay]
     std::vector<std::string> retry_on;  // error types retried; empty: any
     std::vector<task_input> inputs;     // minor 5: arguments that are other tasks' results
+    // Minor 6: many calls in one task (shoal::chunks): the one argument is the list of the
+    // calls' argument arrays, the result the list of their results.
+    std::optional<bool> chunk;
     bool empty() const noexcept {
         return !priority && !countdown_ms && !eta_ms && !expires_ms && !time_limit_ms &&
                !soft_time_limit_ms && !max_retries && !retry_delay_ms && !retry_backoff_max_ms &&
-               !retry_backoff && !retry_jitter && retry_on.empty() && inputs.empty();
+               !retry_backoff && !retry_jitter && retry_on.empty() && inputs.empty() && !chunk;
     }
     friend bool operator==(const task_options&, const task_options&) = default;
 };
@@ -252,14 +256,6 @@ struct inspect {
     friend bool operator==(const inspect&, const inspect&) = default;
 };
 
-// An operation on the broker itself (`shoal admin ACTION`), for admin keys only; answered by
-// REPORT (what = the action, one row saying what it did) or ERROR. Actions: reload-keys.
-struct admin {
-    static constexpr command cmd = command::admin;
-    std::string action;
-    friend bool operator==(const admin&, const admin&) = default;
-};
-
 // REPORT's rows: flat maps of str -> int or str, one per worker, queue or task.
 using report_value = std::variant<std::int64_t, std::string>;
 struct report_field {
@@ -268,6 +264,21 @@ struct report_field {
     friend bool operator==(const report_field&, const report_field&) = default;
 };
 using report_row = std::vector<report_field>;
+
+// An operation on the broker itself (`shoal admin ACTION`, `shoal periodic ...`), for admin
+// keys only; answered by REPORT (what = the action) or ERROR. Actions: reload-keys,
+// periodic-add, periodic-remove, periodic-pause, periodic-resume, periodic-list (PROTOCOL.md
+// 6.6). `params` (minor 6) names what the action works on, as a flat map like a REPORT row;
+// `payload` (minor 6) is msgpack the action carries opaque (periodic-add: the task's
+// arguments). Both are left out of the body when empty, so an older broker reads
+// reload-keys as before.
+struct admin {
+    static constexpr command cmd = command::admin;
+    std::string action;
+    report_row params;
+    std::string payload;
+    friend bool operator==(const admin&, const admin&) = default;
+};
 
 struct report {
     static constexpr command cmd = command::report;
