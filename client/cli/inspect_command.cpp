@@ -1,7 +1,5 @@
-// shoal inspect workers|queues|active|dead|held|limits|stats: the broker's report, one row
-// per line.
-
-#include <iostream>
+// shoal inspect workers|queues|active|dead|held|scheduled|limits|stats: the broker's report,
+// one row per line.
 
 #include "commands.hpp"
 #include "output.hpp"
@@ -18,15 +16,7 @@ int run_inspect(const global_options& opts, const std::string& what) {
         report_error(opts, "broker " + opts.broker + " did not answer INSPECT within the timeout");
         return exit_unreachable;
     }
-    if (opts.json) {
-        nlohmann::json rows = nlohmann::json::array();
-        for (const auto& row : report.rows) rows.push_back(row_json(row));
-        print_json({{"what", report.what}, {"rows", rows}});
-    } else if (report.rows.empty()) {
-        std::cout << "(no " << report.what << ")\n";
-    } else {
-        for (const auto& row : report.rows) std::cout << row_text(row) << '\n';
-    }
+    print_rows(opts, "what", report, "(no " + report.what + ")");
     return exit_ok;
 }
 

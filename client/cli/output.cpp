@@ -72,4 +72,17 @@ void print_json(const nlohmann::json& document) {
     std::cout << document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
+void print_rows(const global_options& opts, const char* key, const proto::report& report,
+                const std::string& when_empty) {
+    if (opts.json) {
+        nlohmann::json rows = nlohmann::json::array();
+        for (const auto& row : report.rows) rows.push_back(row_json(row));
+        print_json({{key, report.what}, {"rows", rows}});
+    } else if (report.rows.empty()) {
+        std::cout << when_empty << '\n';
+    } else {
+        for (const auto& row : report.rows) std::cout << row_text(row) << '\n';
+    }
+}
+
 }  // namespace shoal::cli

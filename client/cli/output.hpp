@@ -24,5 +24,9 @@ std::string row_text(const proto::report_row& row);
 
 // Prints a JSON document (compact) and a newline.
 void print_json(const nlohmann::json& document);
+// A REPORT's rows: with --json one document {key: report.what, "rows": [...]}, else one line
+// per row (row_text), or `when_empty` alone.
+void print_rows(const global_options& opts, const char* key, const proto::report& report,
+                const std::string& when_empty);
 
 }  // namespace shoal::cli

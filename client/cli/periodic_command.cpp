@@ -1,10 +1,9 @@
 // shoal periodic add|list|remove|pause|resume: the broker's periodic tasks (an admin key).
 //
-//   shoal periodic add nightly --cron "0 2 * * *" --zone Europe/Paris journal_sum '[1,2]'
-//   '"/tmp/j"' shoal periodic add tick --every 10s add 1 2 shoal periodic list shoal periodic pause
-//   nightly | resume nightly | remove nightly
-
-#include <iostream>
+//   shoal periodic add tick --every 10s add 1 2
+//   shoal periodic add nightly --cron "0 2 * * *" --zone Europe/Paris add 1 2
+//   shoal periodic list
+//   shoal periodic pause nightly | resume nightly | remove nightly
 
 #include "commands.hpp"
 #include "output.hpp"
@@ -54,15 +53,7 @@ int run_periodic(const global_options& opts, const periodic_args& args) {
         report_error(opts, "broker " + opts.broker + " did not answer ADMIN within the timeout");
         return exit_unreachable;
     }
-    if (opts.json) {
-        nlohmann::json rows = nlohmann::json::array();
-        for (const auto& row : report.rows) rows.push_back(row_json(row));
-        print_json({{"action", report.what}, {"rows", rows}});
-    } else if (report.rows.empty()) {
-        std::cout << "(no periodic tasks)\n";
-    } else {
-        for (const auto& row : report.rows) std::cout << row_text(row) << '\n';
-    }
+    print_rows(opts, "action", report, "(no periodic tasks)");
     return exit_ok;
 }
 

@@ -3,7 +3,8 @@
 // through the seeds' ideas, now across processes: submit, gather, as_completed, wait,
 // done-callbacks, errors that keep their type, co_await from an event loop mixed with a local
 // pool, a recursive fan-out of subtasks, map, workflows (futures as arguments, a chain, a
-// word-count map-reduce as a chord), and a batch of 10,000 tasks with a progress bar.
+// word-count map-reduce as a chord), starmap and chunks, a periodic task run by the broker,
+// and a batch of 10,000 tasks with a progress bar.
 //
 //   cluster_tour [--broker tcp://HOST:PORT] [--batch N]     (default: $SHOAL_BROKER)
 #include <atomic>
@@ -221,6 +222,10 @@ int main(int argc, char** argv) {
         show_dataflow(client);
         section("workflows: a word-count map-reduce as a chord");
         show_word_count(client, sample_text(), 8);
+        section("many small calls: starmap and chunks");
+        show_many_calls(client);
+        section("periodic tasks: the broker submits them on a schedule");
+        show_periodic(client);
         const int status = show_batch(client, batch);
         std::printf("\n%s\n", status == 0 ? "tour complete" : "tour FAILED");
         return status;

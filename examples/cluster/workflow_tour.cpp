@@ -1,9 +1,14 @@
 #include "workflow_tour.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
+#include <string>
+#include <thread>
+#include <tuple>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "shoal_examples/seed_tasks.hpp"
@@ -58,6 +63,49 @@ std::size_t show_word_count(shoal::client& client, const std::string& text, std:
     }
     std::printf("\n");
     return merged.size();
+}
+
+void show_many_calls(shoal::client& client) {
+    std::vector<std::tuple<long, long>> pairs;
+    for (long i = 1; i <= 1000; ++i) pairs.emplace_back(i, i);
+    const auto sums = client.submit(shoal::starmap(add, pairs)).get(60.0);
+    std::printf("starmap(add, 1000 pairs): 1000 tasks, last = %ld\n", sums.back());
+    const auto parts = client.submit(shoal::chunks(add, pairs, 250)).get(60.0);
+    long total = 0;
+    for (const auto& part : parts) {
+        for (const long v : part) total += v;
+    }
+    std::printf("chunks(add, 1000 pairs, 250): %zu tasks of 250 calls, sum = %ld\n", parts.size(),
+                total);
+}
+
+void show_periodic(shoal::client& client) {
+    try {
+        (void)client.add_periodic("tour-tick", "every 200ms", add.s(20, 22)).result(20.0);
+    } catch (const shoal::broker_error& e) {
+        std::printf("periodic tasks need an admin key here (%s): skipped\n", e.what());
+        return;
+    }
+    // The broker submits add(20, 22) every 200 ms by itself; this client only watches.
+    long runs = 0;
+    std::string next;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (runs < 3 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        for (const auto& row : client.list_periodic().result(20.0).rows) {
+            for (const auto& field : row) {
+                if (field.key == "runs") runs = std::get<std::int64_t>(field.value);
+                if (field.key == "next_in_ms") {
+                    next = std::to_string(std::get<std::int64_t>(field.value));
+                }
+            }
+        }
+    }
+    (void)client.remove_periodic("tour-tick").result(20.0);
+    std::printf(
+        "periodic add(20, 22) every 200ms, run by the broker: %ld runs (next was in %s ms), "
+        "then removed\n",
+        runs, next.c_str());
 }
 
 const std::string& sample_text() {

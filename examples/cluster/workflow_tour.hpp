@@ -17,6 +17,13 @@ void show_dataflow(shoal::client& client);
 // words and returns how many distinct words there were.
 std::size_t show_word_count(shoal::client& client, const std::string& text, std::size_t parts);
 
+// starmap (one task per call) and chunks (many calls per task): prints what each computed.
+void show_many_calls(shoal::client& client);
+
+// A periodic task run by the broker: added, watched for a few runs, removed. Needs an admin
+// key on a broker with keys (it says so and goes on without one).
+void show_periodic(shoal::client& client);
+
 // A text to count: a few paragraphs about the tasks the seeds were written for.
 const std::string& sample_text();
 

@@ -91,8 +91,19 @@ TEST(PeriodicRestart, EverySecondForTenSecondsAcrossABrokerCrashRunsEachSlotAtMo
     const std::uint64_t anchor = first->anchor_ms;
     const std::uint64_t tenth_slot = anchor + 10'000;
 
-    // The crash, after about four slots.
-    ASSERT_TRUE(wait_until([&] { return lines_in(journal) >= 4; }, 30.0));
+    // The crash, after four slots and between two of them: four results stored, as many
+    // journal lines (nothing on its way), the clock 200 to 600 ms past a slot (the next one is
+    // not due). A crash while a slot's task runs, or while its result is on its way, runs that
+    // task again after the restart (delivery is at least once, PROTOCOL.md 11): the slot is
+    // still fired once and one result stored, but the journal, a side effect, would hold a
+    // line more. What this test checks is the slots.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            const std::size_t stored = redis.command_list({"KEYS", "shoal:result:*"}).size();
+            const std::uint64_t phase = (now_ms() - anchor) % 1000;
+            return stored >= 4 && lines_in(journal) == stored && phase >= 200 && phase < 600;
+        },
+        30.0));
     const std::uint64_t down_at = now_ms();
     cluster.kill_broker();
     ASSERT_TRUE(cluster.restart_broker());
@@ -128,29 +139,34 @@ TEST(PeriodicRestart, EverySecondForTenSecondsAcrossABrokerCrashRunsEachSlotAtMo
     const std::size_t lines = lines_in(journal);
     const auto results = redis.command_list({"KEYS", "shoal:result:*"});
     // Each result is a slot's task: the id made of the name and a slot of this schedule.
-    std::set<std::string> slot_keys;
+    std::map<std::string, std::uint64_t> slot_of_key;
     for (std::uint64_t k = 1; k <= slots; ++k) {
-        slot_keys.insert("shoal:result:" +
-                         shoal::broker::slot_task_id("tick", anchor + k * 1000).to_hex());
+        slot_of_key["shoal:result:" +
+                    shoal::broker::slot_task_id("tick", anchor + k * 1000).to_hex()] = k;
     }
-    for (const std::string& key : results) EXPECT_EQ(slot_keys.count(key), 1u) << key;
+    std::uint64_t first_ten = 0;  // runs among the first ten slots
+    for (const std::string& key : results) {
+        const auto it = slot_of_key.find(key);
+        EXPECT_TRUE(it != slot_of_key.end()) << key << " is no slot's task";
+        if (it != slot_of_key.end() && it->second <= 10) ++first_ten;
+    }
     // Every slot is accounted for: run, or skipped by the run_once policy while down.
     EXPECT_EQ(last->runs + last->skipped, slots);
     // Never two runs of one slot: one journal line per stored result, one result per run.
     EXPECT_EQ(lines, results.size());
     EXPECT_EQ(lines, last->runs);
-    // The figure: 9 to 11 runs over ten slots. A broker down for under two slots
-    // misses at most two, of which run_once runs the latest.
+    // The figure: 9 to 11 runs in ten seconds, here 9 or 10 of the first ten slots (the
+    // pause may land a slot or two later on a loaded machine). A broker down for under two
+    // slots misses at most two, of which run_once runs the latest.
+    EXPECT_GE(slots, 10u);
     const double down_s = static_cast<double>(up_at - down_at) / 1000.0;
     if (down_s < 1.9) {
-        EXPECT_GE(last->runs, 9u) << "down " << down_s << " s";
-        EXPECT_LE(last->runs, 11u);
+        EXPECT_GE(first_ten, 9u) << "down " << down_s << " s";
+        EXPECT_LE(first_ten, 10u);
     } else {
         // A loaded machine took longer to restart: the bound follows from the slots it missed.
-        EXPECT_GE(last->runs + static_cast<std::uint64_t>(down_s) + 1, slots) << "down " << down_s;
+        EXPECT_GE(first_ten + static_cast<std::uint64_t>(down_s) + 1, 10u) << "down " << down_s;
     }
-    EXPECT_GE(slots, 10u);
-    EXPECT_LE(slots, 11u);
 }
 
 }  // namespace

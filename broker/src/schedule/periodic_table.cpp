@@ -70,32 +70,25 @@ std::string encode_periodic(const periodic_entry& e) {
     std::string out;
     detail::string_stream stream{&out};
     msgpack::packer<detail::string_stream> p(stream);
+    const auto field = [&](const char* key, const auto& value) {
+        p.pack(key);
+        p.pack(value);
+    };
     p.pack_map(12);
-    p.pack("task");
-    p.pack(e.def.task);
-    p.pack("queue");
-    p.pack(e.def.queue);
+    field("task", e.def.task);
+    field("queue", e.def.queue);
     p.pack("args");
     p.pack_bin(static_cast<std::uint32_t>(e.def.args.size()));
     p.pack_bin_body(e.def.args.data(), static_cast<std::uint32_t>(e.def.args.size()));
-    p.pack("schedule");
-    p.pack(e.def.schedule);
-    p.pack("zone");
-    p.pack(e.def.zone);
-    p.pack("missed");
-    p.pack(e.def.missed);
-    p.pack("anchor_ms");
-    p.pack(e.anchor_ms);
-    p.pack("last_slot_ms");
-    p.pack(e.last_slot_ms);
-    p.pack("runs");
-    p.pack(e.runs);
-    p.pack("skipped");
-    p.pack(e.skipped);
-    p.pack("paused");
-    p.pack(e.paused);
-    p.pack("from_config");
-    p.pack(e.from_config);
+    field("schedule", e.def.schedule);
+    field("zone", e.def.zone);
+    field("missed", e.def.missed);
+    field("anchor_ms", e.anchor_ms);
+    field("last_slot_ms", e.last_slot_ms);
+    field("runs", e.runs);
+    field("skipped", e.skipped);
+    field("paused", e.paused);
+    field("from_config", e.from_config);
     return out;
 }
 
