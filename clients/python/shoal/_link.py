@@ -1,0 +1,173 @@
+"""The dialog every client and worker shares with the broker (PROTOCOL.md section 7): the
+DEALER socket and its options, HELLO and WELCOME, heartbeats, the liveness rule, the output
+window's acknowledgements and reconnect back-off. Sans-IO: the client's I/O thread and the
+worker's asyncio loop each drive one Session with their own socket calls."""
+
+import random
+import time
+
+import zmq
+
+from . import _wire
+from ._wire import Cmd, ProtocolError
+from .errors import KeyFileError
+
+MAX_FRAME_BYTES = 64 << 20  # ZMQ_MAXMSGSIZE: a bigger frame drops the connection
+
+
+def read_key_file(path, secret):
+    """The Z85 keys of a zcert file (NAME.key, NAME.key_secret), as `shoal keygen` writes."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise KeyFileError(f"{path}: {e.strerror}") from None
+    keys = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep:
+            keys[key.strip()] = value.strip().strip('"')
+    wanted = "secret-key" if secret else "public-key"
+    if len(keys.get(wanted, "")) != 40:
+        raise KeyFileError(f"{path}: no {wanted} line (is it a key file?)")
+    if secret:
+        import os
+        import stat
+        if os.stat(path).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyFileError(f"{path}: a secret key file must be readable by its owner only")
+        return keys["public-key"], keys["secret-key"]
+    return keys["public-key"]
+
+
+class Keys:
+    """CURVE keys of a client or worker: the broker's public key file and its own secret file."""
+
+    def __init__(self, broker_key, key):
+        if bool(broker_key) != bool(key):
+            raise KeyFileError("give both the broker's public key file and your secret key file")
+        self.broker_public = read_key_file(broker_key, secret=False)
+        self.public, self.secret = read_key_file(key, secret=True)
+
+    @staticmethod
+    def load(broker_key=None, key=None):
+        return Keys(broker_key, key) if (broker_key or key) else None
+
+
+def configure_dealer(socket, keys):
+    """The options every SHOAL/1 DEALER sets before connecting (PROTOCOL.md 7 and 9)."""
+    socket.setsockopt(zmq.LINGER, 0)
+    socket.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
+    socket.setsockopt(zmq.HEARTBEAT_IVL, 2000)
+    socket.setsockopt(zmq.HEARTBEAT_TIMEOUT, 10000)
+    socket.setsockopt(zmq.TCP_KEEPALIVE, 1)
+    socket.setsockopt(zmq.TCP_KEEPALIVE_IDLE, 30)
+    socket.setsockopt(zmq.TCP_KEEPALIVE_INTVL, 5)
+    socket.setsockopt(zmq.TCP_KEEPALIVE_CNT, 3)
+    socket.setsockopt(zmq.SNDHWM, 0)
+    socket.setsockopt(zmq.RCVHWM, 0)
+    if keys is not None:
+        socket.curve_serverkey = keys.broker_public.encode()
+        socket.curve_publickey = keys.public.encode()
+        socket.curve_secretkey = keys.secret.encode()
+
+
+def frames(cmd, body):
+    return [_wire.PROTOCOL, bytes([cmd]), body]
+
+
+def parse_frames(parts):
+    """(Cmd, body) of a message from the broker, or ProtocolError (section 8)."""
+    if len(parts) != 3:
+        raise ProtocolError("bad_frames", f"{len(parts)} frames, 3 expected")
+    if parts[0] != _wire.PROTOCOL:
+        raise ProtocolError("bad_version", "frame 0 is not SHOAL1")
+    if len(parts[1]) != 1:
+        raise ProtocolError("bad_command", "the command frame must be one byte")
+    try:
+        return Cmd(parts[1][0]), parts[2]
+    except ValueError:
+        raise ProtocolError("bad_command", f"unknown command 0x{parts[1][0]:02x}") from None
+
+
+class Backoff:
+    """Reconnect delays: from 100 ms doubling to 5 s, each drawn from [0.5, 1) of its step."""
+
+    def __init__(self, initial=0.1, maximum=5.0):
+        self.initial, self.maximum, self.step = initial, maximum, initial
+
+    def next(self):
+        delay = self.step * random.uniform(0.5, 1.0)
+        self.step = min(self.step * 2, self.maximum)
+        return delay
+
+    def reset(self):
+        self.step = self.initial
+
+
+class Session:
+    """One session's state: welcomed or not, the broker's settings, what was received (for the
+    output window) and when anything was last sent or heard (heartbeats, liveness)."""
+
+    def __init__(self, hello_body):
+        self.hello_body = hello_body
+        self.reset()
+
+    def reset(self):
+        now = time.monotonic()
+        self.welcomed = False
+        self.settings = {"heartbeat_ms": 1000, "liveness": 3, "max_message_bytes": 16 << 20,
+                         "max_batch": 10_000, "window_bytes": 0}
+        self.received = 0
+        self.acked = 0
+        self.last_sent = now
+        self.last_heard = now
+        self.hello_sent = now
+
+    def hello(self):
+        self.welcomed = False
+        self.received = self.acked = 0
+        self.hello_sent = self.last_sent = time.monotonic()
+        return frames(Cmd.HELLO, self.hello_body)
+
+    def heard(self, cmd, body):
+        """Counts a message from the broker; True once it is the WELCOME of this session."""
+        self.last_heard = time.monotonic()
+        if cmd == Cmd.WELCOME:
+            self.settings = _wire.read_welcome(body)
+            self.welcomed = True
+            self.received = self.acked = 0
+            return True
+        if self.welcomed:
+            self.received += len(body)
+        return False
+
+    def sent(self):
+        self.last_sent = time.monotonic()
+
+    @property
+    def heartbeat_s(self):
+        return self.settings["heartbeat_ms"] / 1000.0
+
+    def ack_due(self):
+        window = self.settings["window_bytes"]
+        return window > 0 and self.received - self.acked >= window // 4
+
+    def heartbeat_due(self, now):
+        return now - self.last_sent >= self.heartbeat_s
+
+    def heartbeat(self):
+        self.acked = self.received
+        self.sent()
+        return frames(Cmd.HEARTBEAT, _wire.heartbeat(self.received))
+
+    def dead(self, now):
+        """Silent past liveness: or, before WELCOME, no answer to HELLO within as long."""
+        limit = self.heartbeat_s * max(1, self.settings["liveness"])
+        if not self.welcomed:
+            return now - self.hello_sent > max(limit, 3.0)
+        return now - self.last_heard > limit
+
+    def next_deadline(self, now):
+        """Seconds until a heartbeat or the liveness check is due."""
+        limit = self.heartbeat_s * max(1, self.settings["liveness"])
+        return max(0.0, min(self.last_sent + self.heartbeat_s, self.last_heard + limit) - now)
