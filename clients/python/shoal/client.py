@@ -520,11 +520,13 @@ class Client:
     def _flush(self):
         if not self._session.welcomed:
             return
+        # Submits first: a REVOKE or FETCH posted after a submit names a task the broker must
+        # already have read.
+        if self._outbox:
+            self._send_submits()
         sends, self._sends = self._sends, []
         for parts in sends:
             self._send(parts)
-        if self._outbox:
-            self._send_submits()
         if self._to_fetch:
             ids = list(self._to_fetch)
             self._to_fetch.clear()
