@@ -2,7 +2,8 @@
 # The main command from README.md: installs what it needs, builds, starts a local cluster (a
 # broker and two workers on loopback, embedded defaults, no Redis), runs the cluster tour
 # against it (submit, gather, as_completed, wait, callbacks, errors, co_await, map, and a
-# batch of 10,000 tasks with a progress bar), then stops everything.
+# batch of 10,000 tasks with a progress bar) and the Python tour (examples/python/tour.py: the
+# Python client, then a Python worker in the same cluster), then stops everything.
 #
 #   scripts/demo.sh                 the cluster tour
 #   scripts/demo.sh --batch N       ... with a batch of N tasks
@@ -24,4 +25,6 @@ fi
 
 cmake --build build/demo --target shoal-broker shoal-worker shoal shoal_seed_tasks_plugin \
   cluster_tour >/dev/null
-exec deploy/local-cluster.sh --bin build/demo --workers 2 run build/demo/examples/cluster/cluster_tour "$@"
+exec deploy/local-cluster.sh --bin build/demo --workers 2 run /bin/sh -c \
+  'build/demo/examples/cluster/cluster_tour "$@" && /usr/bin/python3 examples/python/tour.py' \
+  cluster_tour "$@"

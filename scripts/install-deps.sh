@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libcpp-httplib-dev
   nlohmann-json3-dev libexpected-dev libhowardhinnant-date-dev
-  python3 python3-zmq python3-msgpack
+  python3 python3-zmq python3-msgpack python3-pip python3-venv python3-setuptools  # clients/python
   clang libclang-rt-14-dev clang-format-14 clang-tidy-14
   iproute2 iptables procps
   faketime
