@@ -71,6 +71,14 @@ def configure_dealer(socket, keys):
         socket.curve_secretkey = keys.secret.encode()
 
 
+def open_dealer(ctx, endpoint, keys):
+    """A fresh DEALER to the broker: each reconnect uses a new socket (PROTOCOL.md 7)."""
+    socket = ctx.socket(zmq.DEALER)
+    configure_dealer(socket, keys)
+    socket.connect(endpoint)
+    return socket
+
+
 def frames(cmd, body):
     return [_wire.PROTOCOL, bytes([cmd]), body]
 
@@ -110,6 +118,8 @@ class Session:
 
     def __init__(self, hello_body):
         self.hello_body = hello_body
+        self.backoff = Backoff()
+        self.reconnect_at = None
         self.reset()
 
     def reset(self):
@@ -136,6 +146,7 @@ class Session:
             self.settings = _wire.read_welcome(body)
             self.welcomed = True
             self.received = self.acked = 0
+            self.backoff.reset()
             return True
         if self.welcomed:
             self.received += len(body)
@@ -167,7 +178,26 @@ class Session:
             return now - self.hello_sent > max(limit, 3.0)
         return now - self.last_heard > limit
 
-    def next_deadline(self, now):
-        """Seconds until a heartbeat or the liveness check is due."""
+    def due(self, now):
+        """What the link must do now: "connect" (the back-off passed: a new socket and HELLO),
+        "lost" (the broker went silent; a reconnect is scheduled), "heartbeat", or None."""
+        if self.reconnect_at is not None:
+            if now < self.reconnect_at:
+                return None
+            self.reconnect_at = None
+            self.reset()
+            return "connect"
+        if self.dead(now):
+            self.reconnect_at = now + self.backoff.next()
+            return "lost"
+        if self.welcomed and self.heartbeat_due(now):
+            return "heartbeat"
+        return None
+
+    def wait_s(self, now):
+        """Seconds until due() may have something to do."""
+        if self.reconnect_at is not None:
+            return max(0.0, self.reconnect_at - now)
         limit = self.heartbeat_s * max(1, self.settings["liveness"])
-        return max(0.0, min(self.last_sent + self.heartbeat_s, self.last_heard + limit) - now)
+        wait = max(0.0, min(self.last_sent + self.heartbeat_s, self.last_heard + limit) - now)
+        return wait if self.welcomed else min(wait, 0.25)

@@ -26,7 +26,7 @@ import time
 import zmq
 
 from . import _wire
-from ._link import Backoff, Keys, Session, configure_dealer, frames, parse_frames
+from ._link import Keys, Session, frames, open_dealer, parse_frames
 from ._wire import Cmd, ProtocolError
 from .errors import (BrokerError, ClientClosed, ConnectError, ResultExpired, ResultUnknown,
                      TaskRefused, outcome_error)
@@ -114,8 +114,6 @@ class Client:
         self._seq = itertools.count()
         self._requests = {}      # (command, key) -> [(body, concurrent Future)]
         self._sends = []         # frames to send once welcomed
-        self._backoff = Backoff()
-        self._reconnect_at = None
         self._thread = threading.Thread(target=self._run, name="shoal-client-io", daemon=True)
         self._thread.start()
         if connect_timeout is not None and not self._welcomed.wait(connect_timeout):
@@ -277,9 +275,7 @@ class Client:
     def _connect(self):
         if self._socket is not None:
             self._socket.close(0)
-        self._socket = self._ctx.socket(zmq.DEALER)
-        configure_dealer(self._socket, self._keys)
-        self._socket.connect(self.broker)
+        self._socket = open_dealer(self._ctx, self.broker, self._keys)
         self._send(self._session.hello())
 
     def _send(self, parts):
@@ -326,8 +322,6 @@ class Client:
 
     def _welcomed_now(self):
         """A new session: everything unanswered is sent or asked for again."""
-        self._backoff.reset()
-        self._reconnect_at = None
         for task in self._tasks.values():
             if task.state == "sent":
                 task.state = "new"
@@ -467,18 +461,11 @@ class Client:
         heapq.heappush(self._timers, (when, next(self._seq), kind, arg))
 
     def _maintain(self, now):
-        session = self._session
-        if self._reconnect_at is not None:
-            if now >= self._reconnect_at:
-                self._reconnect_at = None
-                session.reset()
-                self._connect()
-            return
-        if session.dead(now):
-            self._reconnect_at = now + self._backoff.next()
-            return
-        if session.welcomed and session.heartbeat_due(now):
-            self._send(session.heartbeat())
+        action = self._session.due(now)
+        if action == "connect":
+            self._connect()
+        elif action == "heartbeat":
+            self._send(self._session.heartbeat())
         while self._timers and self._timers[0][0] <= now:
             _, _, kind, arg = heapq.heappop(self._timers)
             self._on_timer(now, kind, arg)
@@ -508,11 +495,7 @@ class Client:
                 self._outbox.append(task)
 
     def _next_deadline(self, now):
-        if self._reconnect_at is not None:
-            return max(0.0, self._reconnect_at - now)
-        deadline = self._session.next_deadline(now)
-        if not self._session.welcomed:
-            deadline = min(deadline, 0.25)
+        deadline = self._session.wait_s(now)
         if self._timers:
             deadline = min(deadline, max(0.0, self._timers[0][0] - now))
         return deadline

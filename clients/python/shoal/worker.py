@@ -30,7 +30,7 @@ import zmq
 import zmq.asyncio
 
 from . import _wire
-from ._link import Backoff, Keys, Session, configure_dealer, frames, parse_frames
+from ._link import Keys, Session, frames, open_dealer, parse_frames
 from ._wire import Cmd, ProtocolError
 from .tasks import Retry, SoftTimeLimitExceeded, TaskContext, _current, registered
 
@@ -116,8 +116,6 @@ class Worker:
         self._draining = False
         self._signals = 0
         self._stopped = None
-        self._backoff = Backoff()
-        self._reconnect_at = None
         self._thread_pool = None
         self._process_pool = None
 
@@ -169,9 +167,7 @@ class Worker:
     def _connect(self):
         if self._socket is not None:
             self._socket.close(0)
-        self._socket = self._ctx.socket(zmq.DEALER)
-        configure_dealer(self._socket, self._keys)
-        self._socket.connect(self.broker)
+        self._socket = open_dealer(self._ctx, self.broker, self._keys)
         self._send(self._session.hello())
 
     def _send(self, parts):
@@ -181,13 +177,7 @@ class Worker:
 
     async def _io(self):
         while True:
-            now = time.monotonic()
-            if self._reconnect_at is not None:
-                timeout = max(0.0, self._reconnect_at - now)
-            else:
-                timeout = self._session.next_deadline(now)
-                if not self._session.welcomed:
-                    timeout = min(timeout, 0.25)
+            timeout = self._session.wait_s(time.monotonic())
             events = await self._socket.poll(max(1, int(timeout * 1000)), zmq.POLLIN)
             if events:
                 self._receive()
@@ -211,20 +201,14 @@ class Worker:
                 self._send(self._session.heartbeat())
 
     def _maintain(self, now):
-        session = self._session
-        if self._reconnect_at is not None:
-            if now >= self._reconnect_at:
-                self._reconnect_at = None
-                session.reset()
-                self._connect()
-            return
-        if session.dead(now):
+        action = self._session.due(now)
+        if action == "connect":
+            self._connect()
+        elif action == "lost":
             log.warning("the broker is silent: reconnecting")
             self._lose_session()
-            self._reconnect_at = now + self._backoff.next()
-            return
-        if session.welcomed and session.heartbeat_due(now):
-            self._send(session.heartbeat())
+        elif action == "heartbeat":
+            self._send(self._session.heartbeat())
 
     def _lose_session(self):
         """The broker re-queues what this worker held: tasks not started are dropped here."""
@@ -235,7 +219,6 @@ class Worker:
             log.info("dropped %d held tasks the broker gives to others", dropped)
 
     def _on_welcome(self):
-        self._backoff.reset()
         if self._draining:
             self._send(frames(Cmd.DRAIN, _wire.drain([])))
             return
