@@ -3,6 +3,7 @@ DEALER socket and its options, HELLO and WELCOME, heartbeats, the liveness rule,
 window's acknowledgements and reconnect back-off. Sans-IO: the client's I/O thread and the
 worker's asyncio loop each drive one Session with their own socket calls."""
 
+import logging
 import random
 import time
 
@@ -95,6 +96,27 @@ def parse_frames(parts):
         return Cmd(parts[1][0]), parts[2]
     except ValueError:
         raise ProtocolError("bad_command", f"unknown command 0x{parts[1][0]:02x}") from None
+
+
+def read_messages(recv, session, on_welcome, on_message, send, limit):
+    """Handles what the socket holds, at most `limit` messages: each counted by the session (a
+    WELCOME starts it), then given to on_message(cmd, body); an invalid one is logged and
+    dropped (section 8); the output window is acknowledged as soon as a quarter arrived."""
+    for _ in range(limit):
+        try:
+            parts = recv()
+        except zmq.Again:
+            return
+        try:
+            cmd, body = parse_frames(parts)
+            if session.heard(cmd, body):
+                on_welcome()
+            else:
+                on_message(cmd, body)
+        except ProtocolError as e:
+            logging.getLogger("shoal").warning("dropped a message from the broker: %s", e)
+        if session.ack_due():
+            send(session.heartbeat())
 
 
 class Backoff:

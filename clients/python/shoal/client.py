@@ -18,6 +18,7 @@ is sent or asked for again.
 
 import heapq
 import itertools
+import logging
 import os
 import random
 import threading
@@ -26,7 +27,7 @@ import time
 import zmq
 
 from . import _wire
-from ._link import Keys, Session, frames, open_dealer, parse_frames
+from ._link import Keys, Session, frames, open_dealer, read_messages
 from ._wire import Cmd, ProtocolError
 from .errors import (BrokerError, ClientClosed, ConnectError, ResultExpired, ResultUnknown,
                      TaskRefused, outcome_error)
@@ -304,21 +305,8 @@ class Client:
             self._sends.append(frames(cmd, body))
 
     def _receive(self):
-        for _ in range(10_000):
-            try:
-                parts = self._socket.recv_multipart(flags=zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            try:
-                cmd, body = parse_frames(parts)
-                if self._session.heard(cmd, body):
-                    self._welcomed_now()
-                else:
-                    self._dispatch(cmd, body)
-            except ProtocolError as e:
-                _log(f"dropped a message from the broker: {e}")
-            if self._session.ack_due():
-                self._send(self._session.heartbeat())
+        read_messages(lambda: self._socket.recv_multipart(flags=zmq.NOBLOCK), self._session,
+                      self._welcomed_now, self._dispatch, self._send, 10_000)
 
     def _welcomed_now(self):
         """A new session: everything unanswered is sent or asked for again."""
@@ -573,5 +561,4 @@ def _as_id(task):
 
 
 def _log(text):
-    import sys
-    print(f"shoal client: {text}", file=sys.stderr)
+    logging.getLogger("shoal.client").warning("%s", text)

@@ -30,7 +30,7 @@ import zmq
 import zmq.asyncio
 
 from . import _wire
-from ._link import Keys, Session, frames, open_dealer, parse_frames
+from ._link import Keys, Session, frames, open_dealer, read_messages
 from ._wire import Cmd, ProtocolError
 from .tasks import Retry, SoftTimeLimitExceeded, TaskContext, _current, registered
 
@@ -184,21 +184,8 @@ class Worker:
             self._maintain(time.monotonic())
 
     def _receive(self):
-        for _ in range(1000):
-            try:
-                parts = self._socket.recv_multipart(flags=zmq.NOBLOCK).result()
-            except zmq.Again:
-                return
-            try:
-                cmd, body = parse_frames(parts)
-                if self._session.heard(cmd, body):
-                    self._on_welcome()
-                else:
-                    self._on_message(cmd, body)
-            except ProtocolError as e:
-                log.warning("dropped a message from the broker: %s", e)
-            if self._session.ack_due():
-                self._send(self._session.heartbeat())
+        read_messages(lambda: self._socket.recv_multipart(flags=zmq.NOBLOCK).result(),
+                      self._session, self._on_welcome, self._on_message, self._send, 1000)
 
     def _maintain(self, now):
         action = self._session.due(now)
