@@ -72,8 +72,11 @@ def configure_dealer(socket, keys):
         socket.curve_secretkey = keys.secret.encode()
 
 
-def open_dealer(ctx, endpoint, keys):
-    """A fresh DEALER to the broker: each reconnect uses a new socket (PROTOCOL.md 7)."""
+def open_dealer(ctx, endpoint, keys, replacing=None):
+    """A fresh DEALER to the broker, closing the one it replaces: each reconnect uses a new
+    socket (PROTOCOL.md 7), so nothing queued for a dead session is sent to a new one."""
+    if replacing is not None:
+        replacing.close(0)
     socket = ctx.socket(zmq.DEALER)
     configure_dealer(socket, keys)
     socket.connect(endpoint)

@@ -165,9 +165,7 @@ class Worker:
                 initializer=_child_init, initargs=(self.modules,))
 
     def _connect(self):
-        if self._socket is not None:
-            self._socket.close(0)
-        self._socket = open_dealer(self._ctx, self.broker, self._keys)
+        self._socket = open_dealer(self._ctx, self.broker, self._keys, replacing=self._socket)
         self._send(self._session.hello())
 
     def _send(self, parts):
