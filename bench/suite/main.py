@@ -19,12 +19,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import netns  # noqa: E402
 import peer_side  # noqa: E402
+import python_side  # noqa: E402
 import report  # noqa: E402
 import shoal_side  # noqa: E402
 from procs import RedisServer, log, stop_all  # noqa: E402
 
-FIGURES = ["floor", "throughput", "latency", "cpu", "c10k", "scaling", "durable", "curve", "events", "memory",
-           "metg", "dag"]
+# `python` comes after throughput and latency: it reuses the peers' figures of those when the run
+# has them.
+FIGURES = ["floor", "throughput", "latency", "python", "cpu", "c10k", "scaling", "durable", "curve", "events",
+           "memory", "metg", "dag"]
 
 # Sizes. The full run follows the issue; the quick one keeps every figure but shrinks it so the
 # whole run ends in under 3 minutes (the build aside).
@@ -43,6 +46,8 @@ FULL = {
     "relay_round_trips": 10_000, "relay_messages": 1_000_000,
     # DAG: a tree reduction of N leaves is 2N - 1 tasks (50,000 leaves: 99,999 tasks).
     "shoal_dag_leaves": 50_000, "peer_dag_leaves": {"dask": 50_000, "celery": 10_000},
+    # The Python client (clients/python): no-op tasks in one map(), sequential round trips.
+    "python_tasks": 100_000, "python_round_trips": 2_000,
     "peer_limit_s": 300,
     "peer_pools": "all",
 }
@@ -60,6 +65,7 @@ QUICK = {
     "metg_wall_s": 0.1, "peer_metg_tasks": 10, "cpu_rounds": 20,
     "relay_round_trips": 2_000, "relay_messages": 200_000,
     "shoal_dag_leaves": 10_000, "peer_dag_leaves": {"dask": 2_000, "celery": 500},
+    "python_tasks": 20_000, "python_round_trips": 500,
     "peer_limit_s": 60,
     "peer_pools": "first",
 }
@@ -109,6 +115,13 @@ class Run:
             self.results["errors"].append({"what": what, "error": str(e)})
             return None
 
+    def median_of(self, what, fn, runs=3, key="tasks_per_s"):
+        """fn() `runs` times (each an attempt): the median run by `key`, all the runs kept beside
+        it under "runs"; None if none succeeded."""
+        done = [self.attempt(f"{what}, run {i + 1}", fn) for i in range(runs)]
+        done = sorted((r for r in done if r), key=lambda r: r[key])
+        return dict(done[len(done) // 2], runs=done) if done else None
+
     def peer_pools(self, peer):
         pools = peer_side.POOLS[peer]
         return pools if self.plan["peer_pools"] == "all" else pools[:1]
@@ -132,10 +145,7 @@ class Run:
         # run takes 20-60 s; each runs once.
         s = self.results["shoal"].setdefault("throughput", {})
         for n in self.plan["shoal_throughput"]:
-            runs = [self.attempt(f"shoal throughput {n}, run {i + 1}", lambda n=n: shoal_side.throughput(self.build, n))
-                    for i in range(3)]
-            runs = sorted((r for r in runs if r), key=lambda r: r["tasks_per_s"])
-            s[str(n)] = dict(runs[len(runs) // 2], runs=runs) if runs else None
+            s[str(n)] = self.median_of(f"shoal throughput {n}", lambda n=n: shoal_side.throughput(self.build, n))
         for peer in self.args.peers:
             runs = self.results[peer].setdefault("throughput", {})
             for pool in self.peer_pools(peer):
@@ -166,6 +176,48 @@ class Run:
                 runs[pool or "default"] = self.attempt(f"{peer} {pool or ''} latency {n}", lambda n=n, pool=pool, peer=peer:
                                                        self.peer(peer).run("latency", self.plan["peer_limit_s"], pool,
                                                                            round_trips=n, workers=2))
+
+    def python(self):
+        # The pure-Python client against C++ workers (the seed tasks) and against Python workers:
+        # no-op throughput (short runs: the median of three, as Shoal's throughput) and
+        # sequential round trips of add.
+        n, m = self.plan["python_tasks"], self.plan["python_round_trips"]
+        out = self.results["shoal"].setdefault("python", {})
+        for kind in python_side.WORKERS:
+            out[kind] = {
+                "throughput": self.median_of(f"python client, {kind} workers, throughput {n}", lambda kind=kind:
+                                             python_side.throughput(self.build, n, kind)),
+                "latency": self.attempt(f"python client, {kind} workers, latency {m}", lambda kind=kind:
+                                        python_side.latency(self.build, m, kind)),
+            }
+        for peer in self.args.peers:
+            self.python_peer(peer)
+
+    def python_peer(self, peer):
+        """The peer's no-op throughput and round trips beside the Python client's: its runs of the
+        throughput and latency figures when this run has them (the report takes them from
+        there), otherwise runs made here at the first size of each (every pool in the full run,
+        the first in the quick one), kept under the peer's "python"."""
+        pools = self.peer_pools(peer) if self.plan["peer_pools"] == "all" else [self.best_pool(peer)]
+        own = {}
+        if "throughput" not in self.args.only:
+            own["throughput"] = {pool or "default": self.python_peer_throughput(peer, pool) for pool in pools}
+        if "latency" not in self.args.only:
+            own["latency"] = {pool or "default": self.python_peer_latency(peer, pool) for pool in pools}
+        if own:
+            self.results[peer]["python"] = own
+
+    def python_peer_throughput(self, peer, pool):
+        n = sizes_for(peer, pool, "throughput", self.plan["peer_throughput"][0])
+        what = f"{peer} {pool or ''} throughput {n} (beside the python client)"
+        return {str(n): self.attempt(what, lambda: self.peer(peer).run(
+            "throughput", self.plan["peer_limit_s"], pool, tasks=n, workers=2))}
+
+    def python_peer_latency(self, peer, pool):
+        n = sizes_for(peer, pool, "latency", self.plan["peer_latency"])
+        what = f"{peer} {pool or ''} latency {n} (beside the python client)"
+        return self.attempt(what, lambda: self.peer(peer).run(
+            "latency", self.plan["peer_limit_s"], pool, round_trips=n, workers=2))
 
     def cpu(self):
         # C++ counts to 10^7 in milliseconds, Python in about 0.4 s: Shoal's tasks run the same
@@ -257,10 +309,8 @@ class Run:
     def dag(self):
         # Shoal's tree takes a second or less: three runs, the median reported (all kept), as throughput.
         leaves = self.plan["shoal_dag_leaves"]
-        runs = [self.attempt(f"shoal dag ({leaves:,} leaves), run {i + 1}", lambda: shoal_side.dag(self.build, leaves))
-                for i in range(3)]
-        runs = sorted((r for r in runs if r), key=lambda r: r["tasks_per_s"])
-        self.results["shoal"]["dag"] = dict(runs[len(runs) // 2], runs=runs) if runs else None
+        self.results["shoal"]["dag"] = self.median_of(f"shoal dag ({leaves:,} leaves)",
+                                                      lambda: shoal_side.dag(self.build, leaves))
         # A peer whose 100,000-task tree would not end within peer_limit_s runs a smaller tree
         # (peer_dag_leaves); tasks/s is compared, the sizes are printed beside.
         for peer in self.args.peers:

@@ -5,6 +5,7 @@ peer, oriented so that "12x" always means Shoal is 12 times better."""
 import copy
 import datetime
 import json
+import math
 import os
 import sys
 
@@ -81,18 +82,8 @@ def _all_rows(res):
         vals = {"shoal": get(shoal, "throughput", str(n), "tasks_per_s")}
         notes = []
         for p in peers:
-            # The peer's run at this size, or else its largest (said in the notes).
-            runs = get(res[p], "throughput") or {}
-            sizes = sorted({int(k) for r in runs.values() for k, v in r.items() if usable(v)})
-            at = n if n in sizes else (sizes[-1] if sizes else n)
-            per_pool = {pool: r.get(str(at)) for pool, r in runs.items()}
-            vals[p], pool = best_of(per_pool, "tasks_per_s", True)
-            if pool and pool != "default":
-                notes.append(f"{NAMES[p]}'s best: {pool}")
-            notes += [f"{NAMES[p]} ({pool}) ran {r['tasks']:,} tasks" for pool, r in per_pool.items()
-                      if usable(r) and r.get("tasks") != n]
-            notes += [f"{NAMES[p]} ({pool}) not run: {r['skipped']}" for pool, r in
-                      ((pool, r.get(str(n))) for pool, r in runs.items()) if isinstance(r, dict) and "skipped" in r]
+            vals[p], said = peer_throughput(get(res[p], "throughput"), p, n)
+            notes += said
         runs = get(shoal, "throughput", str(n), "runs")
         if runs:
             notes.insert(0, "Shoal: median of " + ", ".join(f"{r['tasks_per_s']:,.0f}" for r in runs))
@@ -115,6 +106,9 @@ def _all_rows(res):
         n = get(shoal, "latency", "round_trips")
         rows.append(Row(f"round trip {q} ({n:,} sequential)" if n else f"round trip {q}", "us", False, vals,
                         target, ok))
+
+    # 2b. the Python client (clients/python) against C++ workers and against Python workers
+    rows += python_rows(res, peers)
 
     # 3. CPU-bound batch
     vals = {"shoal": get(shoal, "cpu", "speedup")}
@@ -267,6 +261,89 @@ def _all_rows(res):
     return rows
 
 
+def peer_throughput(runs, peer, n):
+    """A peer's best no-op throughput over its pools at n tasks, or else at its largest size
+    that counted; and the notes that say which pool, which size, and what was not run."""
+    runs = runs or {}
+    sizes = sorted({int(k) for r in runs.values() for k, v in r.items() if usable(v)})
+    at = n if n in sizes else (sizes[-1] if sizes else n)
+    per_pool = {pool: r.get(str(at)) for pool, r in runs.items()}
+    value, pool = best_of(per_pool, "tasks_per_s", True)
+    notes = []
+    if pool and pool != "default":
+        notes.append(f"{NAMES[peer]}'s best: {pool}")
+    notes += [f"{NAMES[peer]} ({pool}) ran {r['tasks']:,} tasks" for pool, r in per_pool.items()
+              if usable(r) and r.get("tasks") != n]
+    notes += [f"{NAMES[peer]} ({pool}) not run: {r['skipped']}" for pool, r in
+              ((pool, r.get(str(n))) for pool, r in runs.items()) if isinstance(r, dict) and "skipped" in r]
+    return value, notes
+
+
+PYTHON_WORKERS = {"cpp": "C++ workers", "python": "Python workers"}
+
+
+def peer_runs_beside_python(res, peer, figure):
+    """The peer's runs the `python` figure compares with: those made for it (the run had no
+    `figure` of its own), else the `figure`'s (throughput or latency) of the same run."""
+    own = get(res[peer], "python", figure)
+    return (own, "run beside it") if own else (get(res[peer], figure), f"its {figure} figure's runs")
+
+
+def cpp_client_throughput(shoal, n):
+    """The C++ client's no-op throughput in the same run (the throughput figure) at n tasks, or
+    else at the size nearest to n: (size, tasks/s), or (None, None)."""
+    found = [(int(k), r["tasks_per_s"]) for k, r in (get(shoal, "throughput") or {}).items() if usable(r)]
+    if not found:
+        return None, None
+    return min(found, key=lambda f: (abs(math.log(f[0] / n)) if n else 0, f[0]))
+
+
+def python_rows(res, peers):
+    """The `python` figure: the Python client's no-op throughput and round trips, each beside
+    the peers' own in the same run (their best pool) and beside the C++ client's where the run
+    has them."""
+    rows = []
+    shoal = res.get("shoal", {})
+    for kind, label in PYTHON_WORKERS.items():
+        fig = get(shoal, "python", kind)
+        if not fig:
+            continue
+        thr, lat = get(fig, "throughput"), get(fig, "latency")
+        n = get(thr, "tasks") or 0
+        vals = {"shoal": get(thr, "tasks_per_s") if usable(thr) else None}
+        notes = []
+        if thr and thr.get("runs"):
+            notes.append("Shoal: median of " + ", ".join(f"{r['tasks_per_s']:,.0f}" for r in thr["runs"]) +
+                         f"; submitting took {thr.get('submit_s', 0):.2f} s, the client's CPU "
+                         f"{thr.get('client_cpu_s', 0):.2f} s")
+        at, cpp = cpp_client_throughput(shoal, n) if kind == "cpp" else (None, None)
+        if cpp:
+            notes.append(f"the C++ client in this run: {cpp:,.0f} tasks/s" + (f" ({at:,} tasks)" if at != n else ""))
+        for p in peers:
+            runs, source = peer_runs_beside_python(res, p, "throughput")
+            vals[p], said = peer_throughput(runs, p, n)
+            if vals[p]:
+                notes.append(f"{NAMES[p]}: {source}")
+            notes += said
+        rows.append(Row(f"Python client -> {label}: no-op throughput, {n:,} tasks, 2 workers", "tasks/s", True,
+                        vals, "", None, "; ".join(notes)))
+        for q in ("p50", "p99"):
+            vals = {"shoal": get(lat, f"{q}_us")}
+            notes = []
+            cpp = get(shoal, "latency", f"{q}_us") if kind == "cpp" else None
+            if cpp:
+                notes.append(f"the C++ client in this run: {cpp:,.0f} us")
+            for p in peers:
+                runs, source = peer_runs_beside_python(res, p, "latency")
+                vals[p], pool = best_of(runs, f"{q}_us", False)
+                if pool:
+                    notes.append(f"{NAMES[p]}: {source}" + ("" if pool == "default" else f", best {pool}"))
+            m = get(lat, "round_trips")
+            rows.append(Row(f"Python client -> {label}: round trip {q}" + (f" ({m:,} sequential)" if m else ""),
+                            "us", False, vals, "", None, "; ".join(notes)))
+    return rows
+
+
 def FIRST_PEER_N(res, peer):
     runs = get(res[peer], "throughput") or {}
     sizes = sorted({int(k) for r in runs.values() for k in r})
@@ -370,8 +447,14 @@ def samples(res):
         if system == "shoal":
             if lat and lat.get("samples_us"):
                 out["Shoal"] = lat["samples_us"]
+            for kind, label in PYTHON_WORKERS.items():
+                xs = get(res, "shoal", "python", kind, "latency", "samples_us")
+                if xs:
+                    out[f"Shoal, Python client -> {label}"] = xs
             continue
-        for pool, r in (lat or {}).items():
+        # A peer's round trips run beside the Python client (a run without the latency figure).
+        lat = dict(get(res, system, "python", "latency") or {}, **(lat or {}))
+        for pool, r in lat.items():
             if isinstance(r, dict) and r.get("samples_us"):
                 out[NAMES[system] + ("" if pool == "default" else f" ({pool})")] = r["samples_us"]
     return out
@@ -464,7 +547,12 @@ def write(res, out_dir):
     slim = copy.deepcopy(res)
     for system in ["shoal"] + PEERS:
         lat = get(slim, system, "latency")
-        for r in ([lat] if system == "shoal" else list((lat or {}).values())):
+        beside_python = get(slim, system, "python", "latency")
+        if system == "shoal":
+            found = [lat] + [get(slim, "shoal", "python", kind, "latency") for kind in PYTHON_WORKERS]
+        else:
+            found = list((lat or {}).values()) + list((beside_python or {}).values())
+        for r in found:
             if isinstance(r, dict):
                 r.pop("samples_us", None)
     with open(stem + ".json", "w") as f:

@@ -71,12 +71,19 @@ class Cluster:
                                       str(processes), "--log-level", "warn", *self.key_args(f"worker-{i}"),
                                       *worker_args],
                                      stderr=open(os.path.join(self.logs, f"worker-{i}.log"), "w")))
-        deadline = time.monotonic() + 30
+        try:
+            self.wait_registered(workers)
+        except RuntimeError:
+            self.stop()
+            raise
+
+    def wait_registered(self, workers, timeout_s=30):
+        """Until the broker lists `workers` workers; RuntimeError after timeout_s."""
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.registered() >= workers:
                 return
             time.sleep(0.05)
-        self.stop()
         raise RuntimeError(f"only {self.registered()} of {workers} workers registered")
 
     def key_args(self, name):

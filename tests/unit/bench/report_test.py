@@ -3,6 +3,7 @@ computed right (METG, ratios' direction, which runs count, the missed targets)."
 
 import os
 import sys
+import tempfile
 import unittest
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
@@ -95,6 +96,89 @@ class RowsTest(unittest.TestCase):
         text = report.table(res)
         self.assertIn("| <= 1.1 s | MISS |", text)
         self.assertIn("C10K: 0.200 s beyond the 1 s sleep", text)
+
+
+def python_figure(thr=20_000.0, p50=900.0, p99=1500.0):
+    """The `python` figure's results for one kind of worker."""
+    return {"throughput": {"tasks": 20000, "tasks_per_s": thr, "failed": 0, "submit_s": 0.4, "client_cpu_s": 0.8,
+                           "runs": [{"tasks_per_s": thr - 1000}, {"tasks_per_s": thr}, {"tasks_per_s": thr + 1000}]},
+            "latency": {"round_trips": 500, "p50_us": p50, "p99_us": p99, "p999_us": 3000.0,
+                        "samples_us": [p50, p99]}}
+
+
+class PythonClientTest(unittest.TestCase):
+    def rows(self, res):
+        return {r.figure.split(",")[0].split(" (")[0]: r for r in report.rows_of(res)
+                if r.figure.startswith("Python client")}
+
+    def run_with_python(self):
+        return run_with(python={"cpp": python_figure(), "python": python_figure(10_000.0, 1500.0, 3000.0)})
+
+    def test_rows_beside_the_peers_figures_of_the_same_run_with_ratios_oriented(self):
+        rows = self.rows(self.run_with_python())
+        thr = rows["Python client -> C++ workers: no-op throughput"]
+        self.assertEqual(thr.values["celery"], 500.0)  # Celery's best pool (solo) at its largest size
+        self.assertAlmostEqual(thr.ratio("celery"), 40.0)
+        self.assertIn("Celery: its throughput figure's runs", thr.note)
+        self.assertIn("Celery (solo) ran 10,000 tasks", thr.note)
+        self.assertIn("Shoal: median of 19,000, 20,000, 21,000", thr.note)
+        p50 = rows["Python client -> Python workers: round trip p50"]
+        self.assertEqual(p50.values["celery"], 1500.0)
+        self.assertAlmostEqual(p50.ratio("celery"), 1.0)
+        self.assertAlmostEqual(rows["Python client -> Python workers: round trip p99"].ratio("celery"), 5000.0 / 3000.0)
+        self.assertAlmostEqual(rows["Python client -> Python workers: no-op throughput"].ratio("celery"), 20.0)
+        self.assertTrue(all(r.ok is None and r.target == "" for r in rows.values()))
+        self.assertEqual(len(rows), 6)
+
+    def test_a_peer_run_beside_it_is_used_when_the_run_had_no_throughput_or_latency_figure(self):
+        res = self.run_with_python()
+        for figure in ("throughput", "latency"):
+            del res["celery"][figure]
+        res["celery"]["python"] = {
+            "throughput": {"prefork": {"1000": {"tasks": 1000, "tasks_per_s": 250.0, "failed": 0}}},
+            "latency": {"prefork": {"p50_us": 3000.0, "p99_us": 9000.0, "samples_us": [1.0]}}}
+        rows = self.rows(res)
+        thr = rows["Python client -> C++ workers: no-op throughput"]
+        self.assertAlmostEqual(thr.ratio("celery"), 80.0)
+        self.assertIn("Celery: run beside it", thr.note)
+        self.assertAlmostEqual(rows["Python client -> C++ workers: round trip p50"].ratio("celery"), 3000.0 / 900.0)
+        self.assertIn("Celery (prefork)", report.samples(res))
+        # No other row takes the peer's runs made for this figure.
+        self.assertEqual(len(report.rows_of(res)), 6)
+
+    def test_the_cpp_client_of_the_same_run_is_said_beside_the_cpp_workers_rows_only(self):
+        res = self.run_with_python()
+        res["shoal"]["throughput"] = {"20000": {"tasks": 20000, "tasks_per_s": 150_000.0, "failed": 0}}
+        res["shoal"]["latency"] = {"round_trips": 500, "p50_us": 450.0, "p99_us": 700.0, "p999_us": 900.0}
+        rows = self.rows(res)
+        self.assertIn("the C++ client in this run: 150,000 tasks/s;",
+                      rows["Python client -> C++ workers: no-op throughput"].note)
+        self.assertIn("the C++ client in this run: 450 us", rows["Python client -> C++ workers: round trip p50"].note)
+        self.assertNotIn("C++ client", rows["Python client -> Python workers: no-op throughput"].note)
+        # The quick run's sizes differ (10,000 and 100,000 beside 20,000): the nearest, said.
+        res["shoal"]["throughput"] = {"10000": {"tasks": 10000, "tasks_per_s": 120_000.0, "failed": 0},
+                                      "100000": {"tasks": 100000, "tasks_per_s": 180_000.0, "failed": 0}}
+        self.assertIn("the C++ client in this run: 120,000 tasks/s (10,000 tasks)",
+                      self.rows(res)["Python client -> C++ workers: no-op throughput"].note)
+
+    def test_a_failed_measurement_leaves_n_a_and_no_figure_no_rows(self):
+        res = self.run_with_python()
+        res["shoal"]["python"]["python"]["throughput"]["failed"] = 3
+        rows = self.rows(res)
+        self.assertIsNone(rows["Python client -> Python workers: no-op throughput"].values["shoal"])
+        self.assertIsNone(rows["Python client -> Python workers: no-op throughput"].ratio("celery"))
+        self.assertEqual(self.rows(run_with()), {})
+
+    def test_latency_samples_are_plotted_and_left_out_of_the_json(self):
+        res = self.run_with_python()
+        self.assertEqual(report.samples(res)["Shoal, Python client -> Python workers"], [1500.0, 3000.0])
+        res["celery"]["python"] = {"latency": {"prefork": {"p50_us": 3000.0, "p99_us": 9000.0, "samples_us": [1.0]}}}
+        with tempfile.TemporaryDirectory() as out:
+            paths = report.write(res, out)
+            with open(paths["json"]) as f:
+                text = f.read()
+        self.assertNotIn("samples_us", text)
+        self.assertIn("p50_us", text)
 
 
 if __name__ == "__main__":
