@@ -64,12 +64,17 @@ LIST_OPTIONS = ("retry_on", "inputs")
 OPTION_ORDER = UINT_OPTIONS + FLAG_OPTIONS + LIST_OPTIONS
 
 
+def new_task_ids(n):
+    """n ids of 16 random bytes with the UUIDv4 version and variant bits (122 bits from the
+    OS each), from one read of the OS's generator."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])
+    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])
+    return [bytes(raw[i:i + 16]) for i in range(0, 16 * n, 16)]
+
+
 def new_task_id():
-    """16 random bytes with the UUIDv4 version and variant bits (122 bits from the OS)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    return bytes(raw)
+    return new_task_ids(1)[0]
 
 
 def pack(value):

@@ -148,16 +148,18 @@ class Client:
     def map(self, name, items, *, queue=None, **options):
         """One task per item: a tuple is the call's arguments, any other value its one
         argument. Returns the futures in order; all go out in one batch."""
+        items = list(items)
+        wire_options = task_options(options)
+        queue = queue or "default"
+        pack = _wire.pack
         futures = []
-        tasks = []
-        for item in items:
-            args = list(item) if isinstance(item, tuple) else [item]
-            task_id = _wire.new_task_id()
+        posted = []
+        for task_id, item in zip(_wire.new_task_ids(len(items)), items):
             future = TaskFuture(self, task_id)
-            tasks.append(_Task(task_id, name, queue or "default", _wire.pack(args),
-                               task_options(options), future))
+            payload = pack(list(item) if isinstance(item, tuple) else [item])
+            posted.append(("submit", _Task(task_id, name, queue, payload, wire_options, future)))
             futures.append(future)
-        self._post_many([("submit", t) for t in tasks])
+        self._post_many(posted)
         return futures
 
     def fetch(self, task_id):
