@@ -15,7 +15,11 @@ cd "$work"  # not the source tree: the import must find the installed package
 version="$("$work/venv/bin/python" -c 'import shoal, os; print(shoal.__version__, os.path.dirname(shoal.__file__))')"
 echo "installed: $version"
 [[ "$version" == "0.2.0 $work/venv/lib/"*"/site-packages/shoal" ]]
-"$work/venv/bin/shoal-python-worker" --help | grep -q -- "--broker"
-"$work/venv/bin/python" -m shoal.worker --help | grep -q -- "--grace"
-"$work/venv/bin/pip" show shoal | grep -q "^Requires: msgpack, pyzmq"
+# Whole outputs first: `cmd | grep -q` closes the pipe early, and pipefail fails the writer.
+help="$("$work/venv/bin/shoal-python-worker" --help)"
+grep -q -- "--broker" <<<"$help"
+help="$("$work/venv/bin/python" -m shoal.worker --help)"
+grep -q -- "--grace" <<<"$help"
+shown="$("$work/venv/bin/pip" show shoal)"
+grep -q "^Requires: msgpack, pyzmq" <<<"$shown"
 echo "PASS: clients/python installs offline and runs from the venv"
