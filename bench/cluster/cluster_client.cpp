@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "shoal/client/client.hpp"
+#include "shoal/common/detail/hop_trace.hpp"
 #include "shoal_examples/seed_tasks.hpp"
 
 namespace {
@@ -80,7 +81,9 @@ int latency(shoal::client& client, std::size_t n) {
     us.reserve(n);
     for (std::size_t i = 0; i < n + warm_up; ++i) {
         const auto start = clock_type::now();
-        if (client.submit(shoal_examples::add, 1, 2).get(30.0) != 3) return 1;
+        auto sum = client.submit(shoal_examples::add, 1, 2);
+        if (sum.get(30.0) != 3) return 1;
+        shoal::hop_trace::record(shoal::hop_trace::hop::caller_result, sum.id().as_bytes());
         if (i >= warm_up) us.push_back(seconds_since(start) * 1e6);
     }
     std::string samples;

@@ -6,6 +6,7 @@
 #include "broker_core.hpp"
 #include "inspect.hpp"
 #include "security/access_rules.hpp"
+#include "shoal/common/detail/hop_trace.hpp"
 #include "submit_rules.hpp"
 
 namespace shoal::broker {
@@ -16,6 +17,10 @@ void broker_core::on_submit(peer_ref ref, peer& p, std::string_view body) {
 }
 
 void broker_core::submit_tasks(peer_ref ref, peer& p, proto::submit& m) {
+    if (hop_trace::enabled()) {
+        for (const auto& t : m.tasks)
+            hop_trace::record(hop_trace::hop::broker_submit, t.id.as_bytes());
+    }
     proto::accepted reply;
     reply.refused = std::move(m.malformed);  // what the codec could not read, per task
     if (durable_) return submit_durably(ref, p, m, std::move(reply));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "shoal/common/detail/hop_trace.hpp"
+
 namespace shoal::broker {
 
 namespace {
@@ -52,6 +54,7 @@ std::size_t dispatcher::fill(const peer& w, peer_ref ref, std::size_t max, std::
             out.bytes += bytes;
             proto::dispatched_task& d = out.message.tasks.emplace_back();
             d.id = t.id;
+            hop_trace::record(hop_trace::hop::broker_dispatch, d.id.as_bytes());
             d.name = name;
             d.payload = std::move(owner->payload);
             d.attempt = t.attempt;

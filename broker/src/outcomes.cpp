@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "broker_core.hpp"
+#include "shoal/common/detail/hop_trace.hpp"
 
 namespace shoal::broker {
 
@@ -131,6 +132,7 @@ void broker_core::flush_results(peer& p) {
             if (!open) break;
         }
         bytes += size;
+        hop_trace::record(hop_trace::hop::broker_result, o.id.as_bytes());
         out.push_back(std::move(o));
     }
     if (open && !out.empty()) send_windowed(p, result_batch_);

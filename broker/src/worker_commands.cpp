@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "broker_core.hpp"
+#include "shoal/common/detail/hop_trace.hpp"
 
 namespace shoal::broker {
 
@@ -80,6 +81,7 @@ void broker_core::on_done(peer& p, std::string_view body) {
     proto::done m = proto::decode<proto::done>(body, limits_);
     for (proto::finished_task& f : m.finished) {
         const proto::task_id id = f.result.id;
+        hop_trace::record(hop_trace::hop::broker_done, id.as_bytes());
         const std::optional<double> runtime_s =
             f.runtime_us ? std::optional<double>(static_cast<double>(*f.runtime_us) / 1e6)
                          : std::nullopt;

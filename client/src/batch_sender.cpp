@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "shoal/client/errors.hpp"
+#include "shoal/common/detail/hop_trace.hpp"
 #include "shoal/proto/codec.hpp"
 
 namespace shoal::detail {
@@ -85,6 +86,7 @@ bool send_submits(proto::dealer_link& link, task_table& table,
         if (batch.count() == max_batch || batch.bytes() + size > budget) {
             if (!batch.send()) return false;
         }
+        hop_trace::record(hop_trace::hop::client_send, owner->task.id.as_bytes());
         batch.add(owner, size);
     }
     return batch.send();

@@ -11,6 +11,7 @@
 #include "batch_sender.hpp"
 #include "default_client_name.hpp"
 #include "shoal/client/errors.hpp"
+#include "shoal/common/detail/hop_trace.hpp"
 #include "shoal/common/errors.hpp"
 #include "shoal/common/version.hpp"
 #include "shoal/proto/codec.hpp"
@@ -130,6 +131,7 @@ void client_core::wait_for_room_locked(std::unique_lock<std::mutex>& lock, std::
 }
 
 void client_core::push_locked(outgoing_task&& task) {
+    hop_trace::record(hop_trace::hop::caller_submit, task.state->task.id.as_bytes());
     outbox_bytes_ += task.state->task.payload.size();
     outbox_tasks_.push_back(std::move(task));
     schedule_drain_locked();
@@ -502,6 +504,7 @@ void client_core::on_result(const proto::result& msg) {
 }
 
 void client_core::settle(const proto::outcome& outcome) {
+    hop_trace::record(hop_trace::hop::client_result, outcome.id.as_bytes());
     if (auto own = tasks_.take(outcome.id)) own->state->complete(outcome);
     if (!fetches_.empty()) fetches_.complete(outcome);
     if (!poll_ids_.empty()) poll_ids_.erase(outcome.id);

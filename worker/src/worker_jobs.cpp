@@ -14,6 +14,7 @@
 
 #include "chunk_calls.hpp"
 #include "outcomes.hpp"
+#include "shoal/common/detail/hop_trace.hpp"
 #include "shoal/common/errors.hpp"
 #include "shoal/common/task.hpp"
 #include "shoal/common/this_task.hpp"
@@ -65,6 +66,7 @@ void worker_core::start_waiting() {
 }
 
 void worker_core::start(job& j) {
+    hop_trace::record(hop_trace::hop::task_start, j.task.id.as_bytes());
     j.phase = job_phase::running;
     j.started_at = loop_.time();
     ++running_;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "outcomes.hpp"
+#include "shoal/common/detail/hop_trace.hpp"
 #include "worker_core.hpp"
 
 namespace shoal::worker_detail {
@@ -25,6 +26,7 @@ std::size_t encoded_size(const proto::finished_task& t) {
 }  // namespace
 
 void worker_core::report(proto::finished_task finished) {
+    hop_trace::record(hop_trace::hop::task_end, finished.result.id.as_bytes());
     results_.push_back(std::move(finished));
     schedule_flush();
 }
@@ -84,6 +86,9 @@ bool worker_core::send_results() {
             ++next;
         }
         const std::size_t count = message.finished.size();
+        for (const auto& f : message.finished) {
+            hop_trace::record(hop_trace::hop::worker_done, f.result.id.as_bytes());
+        }
         ledger_.release(count);
         message.credit = ledger_.grant();
         if (!link_->send(message)) {

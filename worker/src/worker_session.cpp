@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "shoal/common/detail/hop_trace.hpp"
 #include "shoal/proto/codec.hpp"
 #include "worker_core.hpp"
 
@@ -130,6 +131,7 @@ void worker_core::on_dispatch(std::string_view body) {
     }
     const double now = loop_.time();
     for (auto& task : reading.tasks) {
+        hop_trace::record(hop_trace::hop::worker_dispatch, task.id.as_bytes());
         task_log_.received(task, now);
         accept(std::move(task));
     }
