@@ -46,7 +46,10 @@ def read(directory):
         with open(path) as f:
             for line in f:
                 task, hop, ns = line.split("\t")
-                stamps[task].setdefault(hop, int(ns))  # the first time a hop is passed
+                seen = stamps[task]
+                # The first time a hop is passed (a resent task passes some again, later),
+                # whichever process's file is read first.
+                seen[hop] = min(int(ns), seen.get(hop, int(ns)))
     return stamps
 
 
