@@ -25,9 +25,9 @@ import shoal_side  # noqa: E402
 from procs import RedisServer, log, stop_all  # noqa: E402
 
 # `python` comes after throughput and latency: it reuses the peers' figures of those when the run
-# has them.
-FIGURES = ["floor", "throughput", "latency", "python", "cpu", "c10k", "scaling", "durable", "curve", "events",
-           "memory", "metg", "dag"]
+# has them; `latency16` after latency, whose single-client p99 it is compared with.
+FIGURES = ["floor", "throughput", "latency", "latency16", "python", "cpu", "c10k", "scaling", "durable", "curve",
+           "events", "memory", "metg", "dag"]
 
 # Sizes. The full run follows the issue; the quick one keeps every figure but shrinks it so the
 # whole run ends in under 3 minutes (the build aside).
@@ -36,6 +36,8 @@ FULL = {
     "peer_throughput": [10_000, 100_000],
     "peer_skip_larger_after_s": 20,  # a peer whose 10k run took longer is not run at 100k
     "shoal_latency": 10_000, "peer_latency": 10_000,
+    # latency16: this many clients at once, each doing this many sequential round trips.
+    "concurrent_clients": 16, "concurrent_round_trips": 2_000,
     "c10k": 10_000, "peer_c10k": 10_000,
     "scaling_workers": [1, 2, 4], "shoal_scaling": 100_000, "peer_scaling": 5_000,
     "durable": 100_000,
@@ -56,6 +58,7 @@ QUICK = {
     "peer_throughput": [1_000],
     "peer_skip_larger_after_s": 0,
     "shoal_latency": 2_000, "peer_latency": 200,
+    "concurrent_clients": 16, "concurrent_round_trips": 300,
     "c10k": 10_000, "peer_c10k": 1_000,
     "scaling_workers": [1, 2, 4], "shoal_scaling": 50_000, "peer_scaling": 0,
     "durable": 20_000,
@@ -72,6 +75,10 @@ QUICK = {
 # RQ's forking worker forks a process per job (about 50 jobs/s, 25 ms a round trip here):
 # its runs are capped so that the full run stays within the hour.
 CAPS = {("rq", "fork"): {"throughput": 2_000, "latency": 1_000, "scaling": 1_000}}
+
+
+def get_p99(latency):
+    return latency.get("p99_us") if isinstance(latency, dict) else None
 
 
 def sizes_for(peer, pool, figure, n):
@@ -176,6 +183,17 @@ class Run:
                 runs[pool or "default"] = self.attempt(f"{peer} {pool or ''} latency {n}", lambda n=n, pool=pool, peer=peer:
                                                        self.peer(peer).run("latency", self.plan["peer_limit_s"], pool,
                                                                            round_trips=n, workers=2))
+
+    def latency16(self):
+        # Shoal alone (issue 17): 16 clients at once, each doing sequential round trips, against
+        # one cluster like the latency figure's; its p99 is compared with the single client's of
+        # the same run: the latency figure's when the run has it, otherwise one client alone
+        # first, in the same cluster.
+        k, n = self.plan["concurrent_clients"], self.plan["concurrent_round_trips"]
+        single = 0 if get_p99(self.results["shoal"].get("latency")) else self.plan["shoal_latency"]
+        self.results["shoal"]["latency16"] = self.attempt(
+            f"shoal latency, {k} clients at once, {n} round trips each", lambda: shoal_side.latency_concurrent(
+                self.build, k, n, single_round_trips=single))
 
     def python(self):
         # The pure-Python client against C++ workers (the seed tasks) and against Python workers:

@@ -81,11 +81,56 @@ def rss_kib(pid):
     return -1
 
 
+def cpu_s(pid):
+    """The process's CPU time so far (user + system, all its threads), in seconds; None once it
+    is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_ticks():
+    """(busy, total) clock ticks of every CPU since boot (/proc/stat; idle and iowait not busy):
+    two readings give the machine's busy fraction between them, whoever kept it busy."""
+    with open("/proc/stat") as f:
+        ticks = [int(t) for t in f.readline().split()[1:]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+
+
 def run_json(argv, timeout_s, env=None, cwd=None):
     """Runs argv to its end (at most timeout_s) and returns the JSON object it printed, or raises
     RuntimeError with its stderr's tail."""
+    return _finish_json(Proc(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd), argv, timeout_s)
+
+
+def run_json_all(argvs, timeout_s, env=None, watch=None):
+    """Runs every argv at once (all started before any is read) to its end, each at most
+    timeout_s, and returns the JSON objects they printed, in order; RuntimeError (with the first
+    failure's stderr) if any failed, once all have ended or been stopped. Each is read by a
+    thread of its own, so that none waits on a full pipe while another is read. With `watch`,
+    watch(pids, running) is called meanwhile on this thread: running() is true until every one
+    has ended."""
+    from concurrent.futures import ThreadPoolExecutor
+    procs = [Proc(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for argv in argvs]
+    try:
+        with ThreadPoolExecutor(max_workers=len(procs)) as pool:
+            ends = [pool.submit(_finish_json, p, argv, timeout_s) for p, argv in zip(procs, argvs)]
+            if watch:
+                watch([p.pid for p in procs], lambda: not all(e.done() for e in ends))
+        errors = [e.exception() for e in ends if e.exception()]
+        if errors:
+            raise RuntimeError(f"{len(errors)} of {len(procs)} failed; the first: {errors[0]}")
+        return [e.result() for e in ends]
+    finally:
+        for p in procs:
+            p.stop()
+
+
+def _finish_json(p, argv, timeout_s):
     import json
-    p = Proc(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
     try:
         out, err = p.p.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:

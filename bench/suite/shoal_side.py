@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from procs import Proc, RedisServer, rss_kib, run_json
+from procs import Proc, RedisServer, cpu_s, machine_ticks, rss_kib, run_json, run_json_all
 
 
 class Build:
@@ -97,12 +97,22 @@ class Cluster:
                             *self.key_args("admin")], capture_output=True, text=True, timeout=20)
         return r.stdout.count('"name"')
 
-    def client(self, *args, timeout_s=600):
-        hub = self.hosts.on_hub() if self.hosts else []
+    def client_env(self):
         env = dict(os.environ, SHOAL_BROKER=self.endpoint)
         if self.keys:
             env.update(SHOAL_BROKER_KEY=self.keys["broker_public"], SHOAL_KEY=self.keys["secret"]("client"))
-        return run_json([*hub, self.build.client, *map(str, args)], timeout_s, env=env)
+        return env
+
+    def client(self, *args, timeout_s=600):
+        hub = self.hosts.on_hub() if self.hosts else []
+        return run_json([*hub, self.build.client, *map(str, args)], timeout_s, env=self.client_env())
+
+    def clients(self, count, *args, timeout_s=600, watch=None):
+        """`count` cluster_client processes with the same arguments, all at once; their JSON
+        (watch: procs.run_json_all's)."""
+        hub = self.hosts.on_hub() if self.hosts else []
+        return run_json_all([[*hub, self.build.client, *map(str, args)]] * count, timeout_s, env=self.client_env(),
+                            watch=watch)
 
     def _tail(self, name):
         try:
@@ -137,6 +147,94 @@ def throughput(build, tasks, workers=2, hosts=None, broker_args=(), secure=False
 def latency(build, round_trips, secure=False):
     with Cluster(build, workers=2, secure=secure) as c:
         return c.client("latency", round_trips)
+
+
+# The concurrent-clients latency figure's workers: enough slots that none of the clients' round
+# trips waits for a slot (16 clients, 2 workers: 8 each at most), so that the figure is about the
+# broker and the transport under concurrent clients. The default (one thread, one process: 2
+# slots a worker) holds 4 at once; `add` runs on the loop and ends at once, so that measured
+# nearly the same (p99 about 10% higher; bench/README.md).
+CONCURRENT_SLOTS = ("--concurrency", "32")
+
+
+def at_rank(ordered, q):
+    """cluster_client's quantile of sorted samples: the one at rank floor(q * (n - 1))."""
+    return ordered[int(q * (len(ordered) - 1))] if ordered else None
+
+
+def pooled(runs):
+    """Several clients' latency runs as one: every sample, p50/p99/p999 over all of them (the
+    quantiles as cluster_client takes them), and each client's own p99 beside."""
+    samples = sorted(s for r in runs for s in r["samples_us"])
+    return {"samples": len(samples), "mean_us": sum(samples) / len(samples) if samples else None,
+            "p50_us": at_rank(samples, 0.5), "p99_us": at_rank(samples, 0.99),
+            "p999_us": at_rank(samples, 0.999), "client_p99_us": [r["p99_us"] for r in runs],
+            "samples_us": samples}
+
+
+class CpuWatch:
+    """Every `every_s` while clients run: the CPU time of the servers (broker, workers) and of
+    each client, and the machine's busy ticks; then the CPU each used in the middle of the run
+    (from 25% to 75% of it: every client started and connected, none ended), away from the
+    clients' start (loading, connecting: about 30 ms of CPU each) and their end."""
+
+    def __init__(self, servers, every_s=0.1):
+        self.servers, self.every_s, self.readings = dict(servers), every_s, []  # servers: pid -> name
+
+    def __call__(self, clients, running):
+        pids = {**self.servers, **{pid: "clients" for pid in clients}}
+        while running():
+            self.readings.append((time.monotonic(), {pid: cpu_s(pid) for pid in pids}, machine_ticks(), pids))
+            time.sleep(self.every_s)
+
+    def middle(self):
+        """{"seconds", "cpu_s": {"broker", "workers", "clients"}, "machine_busy", "clients_seen"}
+        over the middle half of the readings' span, or None with too few readings."""
+        if len(self.readings) < 4:
+            return None
+        t0, t1 = self.readings[0][0], self.readings[-1][0]
+        inside = [r for r in self.readings if t0 + 0.25 * (t1 - t0) <= r[0] <= t0 + 0.75 * (t1 - t0)]
+        if len(inside) < 2 or inside[-1][0] <= inside[0][0]:
+            return None
+        (a_t, a, a_ticks, pids), (b_t, b, b_ticks, _) = inside[0], inside[-1]
+        used = {"broker": 0.0, "workers": 0.0, "clients": 0.0}
+        seen = 0
+        for pid, name in pids.items():
+            if a.get(pid) is None or b.get(pid) is None:
+                continue
+            used[name] += b[pid] - a[pid]
+            seen += name == "clients"
+        return {"seconds": b_t - a_t, "cpu_s": used, "clients_seen": seen,
+                "machine_busy": (b_ticks[0] - a_ticks[0]) / max(1, b_ticks[1] - a_ticks[1])}
+
+
+def latency_concurrent(build, clients, round_trips, single_round_trips=0, worker_args=CONCURRENT_SLOTS):
+    """`clients` cluster_client processes at once, each doing `round_trips` sequential round trips
+    of add(1, 2) (after its own 200 warm-up ones) against one cluster like the latency figure's
+    (a broker, two workers), their samples pooled. With single_round_trips, one client alone
+    first in the same cluster (the run has no latency figure to compare with), kept as
+    "single". Beside them, where the CPU went while they ran (CpuWatch)."""
+    with Cluster(build, workers=2, worker_args=worker_args) as c:
+        single = c.client("latency", single_round_trips) if single_round_trips else None
+        watch = CpuWatch({c.broker.pid: "broker", **{w.pid: "workers" for w in c.workers}})
+        started = time.monotonic()
+        runs = c.clients(clients, "latency", round_trips, watch=watch)
+        wall = time.monotonic() - started
+    out = {"clients": clients, "round_trips": round_trips, "worker_args": list(worker_args),
+           "wall_s": round(wall, 3), **pooled(runs)}
+    # The cluster's rate while every client measured: each client's own rate (its round trips
+    # over the time they took), summed.
+    rate = sum(len(r["samples_us"]) / sum(r["samples_us"]) * 1e6 for r in runs if r["samples_us"])
+    out["round_trips_per_s"] = round(rate)
+    middle = watch.middle()
+    if middle and rate:
+        per_s = {name: used / middle["seconds"] for name, used in middle["cpu_s"].items()}
+        out["cpu_us_per_round_trip"] = {name: round(cpu / rate * 1e6, 1) for name, cpu in per_s.items()}
+        out["machine_busy"] = round(middle["machine_busy"], 3)
+        out["cpu_window"] = {"seconds": round(middle["seconds"], 3), "clients_seen": middle["clients_seen"]}
+    if single:
+        out["single"] = single
+    return out
 
 
 def curve(build, tasks, round_trips, runs=3):

@@ -181,5 +181,126 @@ class PythonClientTest(unittest.TestCase):
         self.assertIn("p50_us", text)
 
 
+def concurrent_figure(p50=2000.0, p99=1800.0, p999=9000.0, single=None):
+    """The latency16 figure's results: 16 clients at once, their samples pooled."""
+    c = {"clients": 16, "round_trips": 300, "worker_args": ["--concurrency", "32"], "wall_s": 1.5,
+         "round_trips_per_s": 5000, "cpu_us_per_round_trip": {"broker": 70.0, "workers": 50.0, "clients": 250.0},
+         "machine_busy": 0.93, "samples": 4800, "mean_us": 2500.0, "p50_us": p50, "p99_us": p99, "p999_us": p999,
+         "client_p99_us": [1500.0, 2100.0], "samples_us": [p50, p99]}
+    if single:
+        c["single"] = single
+    return c
+
+
+class ConcurrentClientsTest(unittest.TestCase):
+    LATENCY = {"round_trips": 2000, "p50_us": 400.0, "p99_us": 600.0, "p999_us": 900.0, "samples_us": [400.0]}
+
+    def rows(self, res):
+        return {r.figure.split(" (")[0]: r for r in report.rows_of(res) if r.figure.startswith("16 clients")}
+
+    def test_pooled_quantiles_are_over_every_clients_samples_ranked_as_cluster_client_does(self):
+        import shoal_side
+        runs = [{"p99_us": 10.0, "samples_us": [float(i) for i in range(1, 11)]},
+                {"p99_us": 1000.0, "samples_us": [100.0 * i for i in range(1, 11)]}]
+        p = shoal_side.pooled(runs)
+        self.assertEqual(p["samples"], 20)
+        self.assertAlmostEqual(p["mean_us"], (55 + 5500) / 20)
+        self.assertEqual(p["samples_us"], sorted(runs[0]["samples_us"] + runs[1]["samples_us"]))
+        self.assertEqual(p["p50_us"], 10.0)  # rank floor(0.5 * 19) = 9 of 1..10, 100..1000
+        self.assertEqual(p["p99_us"], 900.0)  # rank floor(0.99 * 19) = 18
+        self.assertEqual(p["client_p99_us"], [10.0, 1000.0])
+        self.assertIsNone(shoal_side.at_rank([], 0.5))
+
+    def test_cpu_is_taken_over_the_middle_half_of_the_run_per_kind_of_process(self):
+        import shoal_side
+        watch = shoal_side.CpuWatch({1: "broker", 2: "workers", 3: "workers"})
+        pids = {1: "broker", 2: "workers", 3: "workers", 10: "clients", 11: "clients"}
+        for t in range(11):  # every 0.1 s for 1 s; client 11 is gone at the end
+            cpu = {1: 0.01 * t, 2: 0.02 * t, 3: 0.02 * t, 10: 0.05 * t, 11: 0.05 * t if t < 10 else None}
+            watch.readings.append((t / 10, cpu, (100 * t, 200 * t), pids))
+        m = watch.middle()  # the readings at 0.3 and 0.7 s (0.25 to 0.75 of the span)
+        self.assertAlmostEqual(m["seconds"], 0.4)
+        self.assertAlmostEqual(m["cpu_s"]["broker"], 0.04)
+        self.assertAlmostEqual(m["cpu_s"]["workers"], 0.16)
+        self.assertAlmostEqual(m["cpu_s"]["clients"], 0.4)
+        self.assertEqual(m["clients_seen"], 2)
+        self.assertAlmostEqual(m["machine_busy"], 0.5)
+        self.assertIsNone(shoal_side.CpuWatch({}).middle())
+
+    def test_p99_ratio_is_over_the_latency_figures_single_client_and_judged_against_3x(self):
+        rows = self.rows(run_with(latency=self.LATENCY, latency16=concurrent_figure(p99=1800.0)))
+        self.assertEqual(len(rows), 4)
+        ratio = rows["16 clients at once: round trip p99 / one client's p99"]
+        self.assertAlmostEqual(ratio.values["shoal"], 3.0)
+        self.assertTrue(ratio.ok)  # 3.0x: within "<= 3x"
+        self.assertEqual(ratio.target, "<= 3x the single-client p99")
+        self.assertIn("the latency figure's run", ratio.note)
+        self.assertIn("--concurrency 32", ratio.note)
+        self.assertEqual(rows["16 clients at once: round trip p99"].values["shoal"], 1800.0)
+        self.assertIn("each client's own p99: 1,500 to 2,100 us", rows["16 clients at once: round trip p99"].note)
+        self.assertIn("one client: 400 us (the latency figure's run), 5.00x",
+                      rows["16 clients at once: round trip p50"].note)
+        # No peer takes part: no ratio to a peer, and the latency rows keep theirs.
+        self.assertIsNone(ratio.ratio("celery"))
+        self.assertFalse(self.rows(run_with(latency=self.LATENCY, latency16=concurrent_figure(p99=1801.0)))[
+            "16 clients at once: round trip p99 / one client's p99"].ok)
+
+    def test_a_single_client_measured_in_its_own_cluster_is_preferred_and_used_without_the_latency_figure(self):
+        single = {"round_trips": 2000, "p50_us": 300.0, "p99_us": 450.0, "p999_us": 700.0, "samples_us": [300.0]}
+        for res in (run_with(latency16=concurrent_figure(single=single)),
+                    run_with(latency=self.LATENCY, latency16=concurrent_figure(single=single))):
+            ratio = self.rows(res)["16 clients at once: round trip p99 / one client's p99"]
+            self.assertAlmostEqual(ratio.values["shoal"], 4.0)
+            self.assertFalse(ratio.ok)
+            self.assertIn("one client alone, first, in the same cluster", ratio.note)
+        # A single client's p99 far beyond its p50 (a disturbed run) is said to flatter the ratio.
+        self.assertNotIn("flatters", ratio.note)
+        loud = dict(single, p99_us=1800.0)
+        ratio = self.rows(run_with(latency16=concurrent_figure(single=loud)))[
+            "16 clients at once: round trip p99 / one client's p99"]
+        self.assertTrue(ratio.ok)
+        self.assertIn("one client's p99 was 6.0x its p50", ratio.note)
+        self.assertIn("the ratio flatters", ratio.note)
+        # Neither: the rows stand, the ratio row has no value and no verdict (so no row).
+        rows = self.rows(run_with(latency16=concurrent_figure()))
+        self.assertEqual(len(rows), 3)
+        self.assertEqual(self.rows(run_with(latency=self.LATENCY)), {})
+
+    def test_a_miss_is_explained_from_the_runs_rate_and_cpu_and_does_not_touch_the_latency_rows(self):
+        res = run_with(latency=self.LATENCY, latency16=concurrent_figure(p99=4000.0))
+        text = report.table(res)
+        self.assertIn("| 16 clients at once: round trip p99 / one client's p99 | x | 6.67 |", text)
+        self.assertIn("| <= 3x the single-client p99 | MISS |", text)
+        self.assertIn("16 clients at once: the cluster did 5,000 round trips/s while they ran (each client's rate, "
+                      "summed), their mean round trip 2,500 us (one client's p50: 400 us)", text)
+        self.assertIn("the clients 250 us, the broker 70 us, the workers 50 us: 370 us, 1.85 CPUs at that rate of "
+                      "the machine's 2, which was 93% busy", text)
+        self.assertIn("16 in flight on 2 CPUs take at least 16 x 370 / 2 = 2,960 us on average, 4.9x one client's "
+                      "p99, whatever the scheduling: 3x needs under 225 us of CPU per round trip", text)
+        # A CPU floor under 3x: the rest is said to be waiting for a CPU.
+        res["shoal"]["latency"]["p99_us"] = 1200.0
+        self.assertIn("16 x 370 / 2 = 2,960 us on average, 2.5x one client's p99, whatever the scheduling; the rest "
+                      "is waiting for a CPU", report.table(res))
+        res["shoal"]["latency"]["p99_us"] = 600.0
+        # The single-client latency rows stay what they were (no 16-client figure in their verdicts).
+        latency = [r for r in report.rows_of(res) if r.figure.startswith("round trip p99 (")]
+        self.assertEqual([r.values["shoal"] for r in latency], [600.0])
+        self.assertNotIn("Little's law", report.table(run_with(latency=self.LATENCY,
+                                                               latency16=concurrent_figure(p99=1000.0))))
+
+    def test_samples_are_plotted_and_left_out_of_the_json(self):
+        single = {"round_trips": 2000, "p50_us": 300.0, "p99_us": 450.0, "samples_us": [300.0, 450.0]}
+        res = run_with(latency16=concurrent_figure(single=single))
+        data = report.samples(res)
+        self.assertEqual(data["Shoal, 16 clients at once"], [2000.0, 1800.0])
+        self.assertEqual(data["Shoal, one client (16 clients at once's cluster)"], [300.0, 450.0])
+        with tempfile.TemporaryDirectory() as out:
+            paths = report.write(res, out)
+            with open(paths["json"]) as f:
+                text = f.read()
+        self.assertNotIn("samples_us", text)
+        self.assertIn("client_p99_us", text)
+
+
 if __name__ == "__main__":
     unittest.main()
