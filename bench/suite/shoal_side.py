@@ -335,11 +335,10 @@ def inflight_memory(build, tasks):
 
 
 def metg(build, ideal_wall_s):
-    # Two workers, one compute thread each (spin runs on the thread pool), each holding one task
-    # beyond the running one: enough to hide a round trip, too few for one worker to take a
-    # whole batch while the other idles.
-    with Cluster(build, workers=2, threads=1, processes=1,
-                 worker_args=("--concurrency", "1", "--prefetch", "1")) as c:
+    # Two workers, one compute thread each (spin runs on the thread pool), at the worker's
+    # default prefetch: the broker spreads a batch over the workers that can take it (issue 17),
+    # so a deep prefetch no longer lets one worker take a whole batch while the other idles.
+    with Cluster(build, workers=2, threads=1, processes=1, worker_args=("--concurrency", "1")) as c:
         return c.client("metg", 2, ideal_wall_s)
 
 

@@ -36,6 +36,7 @@
 #include "dispatcher.hpp"
 #include "durable/durable_store.hpp"
 #include "expiry_watch.hpp"
+#include "fair_share.hpp"
 #include "inflight_table.hpp"
 #include "inspect.hpp"
 #include "log_limiter.hpp"
@@ -385,6 +386,8 @@ class broker_core {
     void on_drain(peer_ref ref, peer& p, std::string_view body);
     bool reported_by_another(const proto::task_id& id, std::uint32_t attempt, const peer& p);
     void dispatch_all();
+    std::size_t window_room(const peer& w) const;
+    bool send_dispatch(peer& w, dispatch_batch& batch);
 
     // ---- outcomes.cpp
     void finish(const proto::task_id& id, task_entry& entry, proto::outcome&& o,
@@ -440,7 +443,7 @@ class broker_core {
 
     std::uint64_t next_seq_ = 1;
     bool dispatch_needed_ = false;
-    std::size_t rotation_ = 0;           // first worker offered tasks, moves every wake-up
+    std::size_t rotation_ = 0;           // first worker offered tasks: after the last served
     std::vector<peer_ref> flush_list_;   // peers with gathered output
     std::vector<peer_ref> fetch_peers_;  // peers with FETCH ids to answer
     struct purge_job {
@@ -453,8 +456,9 @@ class broker_core {
     static constexpr std::size_t purge_slice = 10'000;
     bool more_work_scheduled_ = false;
     double next_reclaim_at_ = 0;
-    dispatch_batch batch_;        // reused for every DISPATCH
-    proto::result result_batch_;  // reused for every RESULT
+    fair_share shares_;                    // a dispatch pass's takers and their batches, reused
+    std::vector<dispatch_batch*> unsent_;  // scratch: batches whose DISPATCH was not sent
+    proto::result result_batch_;           // reused for every RESULT
 
     // With Redis (durability.cpp): the store, the SUBMITs of this wake-up waiting for their
     // tasks' write, and the last write sent (later SUBMITs of ids it holds wait for it).

@@ -148,58 +148,83 @@ void broker_core::dispatch_all() {
     dispatch_needed_ = false;
     const auto workers = peers_.worker_slots();
     if (workers.empty() || queues_.live_total() == 0) return;
-    // Start with a different worker every wake-up, so that scarce tasks spread out.
     const std::size_t n = workers.size();
-    const std::size_t start = rotation_++ % n;
-    for (std::size_t i = 0; i < n && queues_.live_total() > 0; ++i) {
-        const peer_ref ref = peers_.ref_of(workers[(start + i) % n]);
-        peer* w = peers_.get(ref);
-        if (w == nullptr) continue;
-        // Normally one DISPATCH per worker; more only when a message's size (or max_batch)
-        // cut the batch short of the worker's credit.
-        while (true) {
-            const std::uint64_t credit =
-                std::min<std::uint64_t>(w->worker.credit.available(), config_.max_batch);
-            if (credit == 0) break;
-            // Within its output window: a worker that does not read gets nothing more (the
-            // tasks wait in their queues; its acknowledgement reopens the window).
-            const std::uint64_t unacked = w->unacked();
-            if (unacked > 0 && unacked >= config_.window_bytes) break;
-            // (A task larger than the room still goes alone when nothing is unacknowledged.)
-            const std::size_t room = unacked >= config_.window_bytes
-                                         ? 0
-                                         : static_cast<std::size_t>(std::min<std::uint64_t>(
-                                               message_budget(), config_.window_bytes - unacked));
-            const std::size_t taken = dispatcher_.fill(*w, ref, credit, room, loop_.time(), batch_);
-            if (taken == 0) break;
-            const std::string body = proto::encode(batch_.message);
-            if (!send_raw(*w, proto::command::dispatch, body)) {
-                // Not sent (the worker is gone or not reading): the tasks wait for a retry.
-                dispatcher_.undo(batch_);
-                dispatch_needed_ = true;
-                break;
-            }
-            dispatcher::restore(batch_);
-            if (durable_) {
-                for (const inflight_task* t : batch_.entries) {
-                    durable_->stage_lease(t->task.id,
-                                          {t->task.attempt, t->task.deaths, t->task.retries});
-                }
-            }
-            w->worker.credit.spend(taken);
-            stats_.dispatched += taken;
-            const std::uint32_t now_ms = loop_ms();
-            for (const inflight_task* t : batch_.entries) {
-                count_lane(t->lane, task_event::received);
-                name_counts_.observe_queue_wait(
-                    queues_.at(t->lane).name,
-                    static_cast<double>(now_ms - t->task.enqueued_ms) / 1000.0);
-                emit_received(*t, *w);
-            }
+    // Start after the worker served last, so that tasks coming one at a time go round.
+    const std::size_t start = rotation_ % n;
+    shares_.clear();
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t position = (start + i) % n;
+        const peer_ref ref = peers_.ref_of(workers[position]);
+        const peer* w = peers_.get(ref);
+        if (w == nullptr || w->worker.credit.available() == 0) continue;
+        const std::size_t room = window_room(*w);
+        if (room == 0) continue;
+        const std::uint64_t held = w->worker.credit.held();
+        const std::uint64_t idle_slots = w->worker.slots > held ? w->worker.slots - held : 0;
+        shares_.add(dispatcher_, *w, ref, position,
+                    static_cast<std::size_t>(w->worker.credit.available()),
+                    static_cast<std::size_t>(idle_slots), room);
+    }
+    // Normally one DISPATCH per worker, sent after the pass; more only when a message's size
+    // (or max_batch) cut a batch, which is sent at once.
+    const auto flush = [this](fair_share::taker& t) {
+        peer* w = peers_.get(t.ref);
+        if (w == nullptr || !send_dispatch(*w, t.batch)) {
+            t.unsent = true;
+            return false;
+        }
+        t.batch.clear();
+        t.room = window_room(*w);
+        return t.room > 0;
+    };
+    if (const auto last = shares_.share_out(dispatcher_, loop_.time(), config_.max_batch, flush))
+        rotation_ = *last + 1;
+    unsent_.clear();
+    for (fair_share::taker& t : shares_.takers()) {
+        if (!t.unsent && !t.batch.entries.empty()) flush(t);  // the pass's DISPATCH
+        if (t.unsent) unsent_.push_back(&t.batch);
+    }
+    if (!unsent_.empty()) {
+        // Not sent (the worker is gone or not reading): the tasks wait for a retry.
+        dispatcher_.undo(unsent_);
+        dispatch_needed_ = true;
+    }
+    shares_.clear();
+    arm_control_timer();  // a rate-limited name passed over gets a wake-up
+}
+
+// The bytes a DISPATCH to `w` may hold now: at most a message, within its output window. A
+// worker that does not read gets nothing more (the tasks wait in their queues; its
+// acknowledgement reopens the window): 0.
+std::size_t broker_core::window_room(const peer& w) const {
+    const std::uint64_t unacked = w.unacked();
+    if (unacked > 0 && unacked >= config_.window_bytes) return 0;
+    // (A task larger than the room still goes alone when nothing is unacknowledged.)
+    if (unacked >= config_.window_bytes) return 1;
+    return static_cast<std::size_t>(
+        std::min<std::uint64_t>(message_budget(), config_.window_bytes - unacked));
+}
+
+// Sends one worker's batch; false if it could not be sent (nothing of it is spent then).
+bool broker_core::send_dispatch(peer& w, dispatch_batch& batch) {
+    const std::string body = proto::encode(batch.message);
+    if (!send_raw(w, proto::command::dispatch, body)) return false;
+    dispatcher::restore(batch);
+    if (durable_) {
+        for (const inflight_task* t : batch.entries) {
+            durable_->stage_lease(t->task.id, {t->task.attempt, t->task.deaths, t->task.retries});
         }
     }
-    batch_.clear();
-    arm_control_timer();  // a rate-limited name passed over gets a wake-up
+    w.worker.credit.spend(batch.entries.size());
+    stats_.dispatched += batch.entries.size();
+    const std::uint32_t now_ms = loop_ms();
+    for (const inflight_task* t : batch.entries) {
+        count_lane(t->lane, task_event::received);
+        name_counts_.observe_queue_wait(queues_.at(t->lane).name,
+                                        static_cast<double>(now_ms - t->task.enqueued_ms) / 1000.0);
+        emit_received(*t, w);
+    }
+    return true;
 }
 
 }  // namespace shoal::broker

@@ -16,7 +16,8 @@
 //
 //   - every DISPATCH is exactly what the broker's dispatch rule gives from the model's lanes
 //     (highest priority first, then oldest head, of the names it offers in the queues it
-//     consumes), within the worker's credit, with the task's
+//     consumes; the workers taking turns, one task a turn, idle slots first), within the
+//     worker's credit, with the task's
 //     current attempt, never an attempt sent before, and nothing is left queued that a worker
 //     with credit could take (nothing stranded);
 //   - every RESULT is one the model expects at that moment, to that client session, and each
@@ -785,6 +786,34 @@ class model_run {
         return out;
     }
 
+    // What each worker takes from `lanes` in one dispatch pass (broker/src/fair_share.hpp): the
+    // workers take turns in `order`, one task a turn, first up to their idle slots, then up to
+    // their credit, until none can take any more.
+    std::map<std::string, std::vector<std::uint32_t>> share_out(
+        lane_map& lanes, const std::vector<std::string>& order) const {
+        std::map<std::string, std::vector<std::uint32_t>> took;
+        for (const bool idle_slots_only : {true, false}) {
+            for (bool any = true; any;) {
+                any = false;
+                for (const auto& who : order) {
+                    const model_worker& w = workers_.at(who);
+                    auto& mine = took[who];
+                    const std::uint64_t holds = w.held + mine.size();
+                    const std::uint64_t credit = w.credit - mine.size();
+                    const std::uint64_t allowed =
+                        idle_slots_only ? std::min(credit, w.slots > holds ? w.slots - holds : 0)
+                                        : credit;
+                    if (allowed == 0) continue;
+                    const auto one = take_for(lanes, w, 1);
+                    if (one.empty()) continue;
+                    mine.push_back(one.front());
+                    any = true;
+                }
+            }
+        }
+        return took;
+    }
+
     bool has_work(const lane_map& lanes, const model_worker& w) const {
         for (const auto& [key, q] : lanes) {
             if (!q.empty() && takes(w, key)) return true;
@@ -826,8 +855,9 @@ class model_run {
     }
 
     // One dispatch_all as observed: each worker's DISPATCH of the wake-up. Some order of the
-    // workers must reproduce every DISPATCH from the model's lanes, each worker taking all it
-    // may (credit) or all there is for it; then the tasks are in flight.
+    // workers must reproduce every DISPATCH from the model's lanes, the workers taking turns
+    // (share_out) until each has taken all it may (credit) or all there is for it; then the
+    // tasks are in flight.
     void dispatch_round(const round_mail& got, const char* when) {
         if (got.empty()) {
             // Nothing sent: nothing was there for a worker with credit.
@@ -857,21 +887,22 @@ class model_run {
         bool matched = false;
         do {
             lane_map lanes = lanes_;
+            auto shares = share_out(lanes, order);
             bool ok = true;
             for (const auto& who : order) {
-                const model_worker& w = workers_.at(who);
                 const auto& want = got.at(who);
-                const auto took = take_for(lanes, w, want.size());
+                const auto& took = shares[who];
                 if (took.size() != want.size()) ok = false;
                 for (std::size_t i = 0; ok && i < took.size(); ++i) {
                     ok = took[i] == n_of(want[i].id) && task(took[i]).attempt == want[i].attempt;
                 }
-                if (ok && want.size() < w.credit && has_work(lanes, w)) ok = false;
                 if (!ok) break;
             }
+            // Nothing left that a worker with credit could take (one that got nothing had
+            // nothing to take: had it had a turn, it would have taken).
             for (const auto& [who, w] : workers_) {
-                if (ok && w.registered && w.credit > 0 && got.count(who) == 0 && has_work(lanes, w))
-                    ok = false;
+                const std::uint64_t took = shares.count(who) > 0 ? shares.at(who).size() : 0;
+                if (ok && w.registered && w.credit > took && has_work(lanes, w)) ok = false;
             }
             if (ok) {
                 matched = true;
