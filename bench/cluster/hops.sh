@@ -23,22 +23,9 @@ ninja -C "$build_dir" shoal-broker shoal-worker shoal shoal_seed_tasks_plugin cl
 grep -q "SHOAL_HOP_TRACE:BOOL=ON" "$build_dir/CMakeCache.txt" ||
   { echo "hops.sh: $build_dir is not a -DSHOAL_HOP_TRACE=ON build" >&2; exit 2; }
 
-out="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null || true; done
-  rm -rf "$out"
-}
-trap cleanup EXIT
+source "$root/bench/cluster/bench_lib.sh"  # out, pids, relay_round_trips
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-
-relay="$build_dir/bench/zmq_relay"
-coproc RELAY { exec "$relay" router tcp://127.0.0.1:0; }
-pids+=("$RELAY_PID")
-read -r -t 10 relay_endpoint <&"${RELAY[0]}"
-"$relay" echo "$relay_endpoint" &
-pids+=("$!")
-"$relay" client "$relay_endpoint" "$round_trips" >"$out/relay.json"
+relay_round_trips "$build_dir" "$round_trips" "$out/relay.json"
 
 mkdir "$out/hops"
 # The daemons and the client inherit the variable; each writes its stamps when it exits.

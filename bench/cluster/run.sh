@@ -24,24 +24,12 @@ if [[ ! -f "$build_dir/build.ninja" ]]; then
 fi
 ninja -C "$build_dir" shoal-broker shoal-worker shoal shoal_seed_tasks_plugin cluster_client zmq_relay >&2
 
-out="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in ${pids[@]+"${pids[@]}"}; do kill -KILL "$p" 2>/dev/null || true; done
-  rm -rf "$out"
-}
-trap cleanup EXIT
+source "$root/bench/cluster/bench_lib.sh"  # out, pids, relay_round_trips
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 # --- the peer: a bare relay, three processes ------------------------------------------------
-relay="$build_dir/bench/zmq_relay"
-coproc RELAY { exec "$relay" router tcp://127.0.0.1:0; }
-pids+=("$RELAY_PID")
-read -r -t 10 relay_endpoint <&"${RELAY[0]}"
-"$relay" echo "$relay_endpoint" &
-pids+=("$!")
 echo "running the relay's round trips ..." >&2
-"$relay" client "$relay_endpoint" "$round_trips" >"$out/relay.json"
+relay_round_trips "$build_dir" "$round_trips" "$out/relay.json"
 
 # --- Shoal: the same path through a real broker and worker ----------------------------------
 cluster=("$root/deploy/local-cluster.sh" --bin "$build_dir" --workers 1 --threads 1 --processes 1)

@@ -64,6 +64,17 @@ inline broker_config harness_config() {
     return c;
 }
 
+// A DONE reporting each of `tasks` ok, its payload as its result, and granting `credit`.
+inline proto::done done_of(const std::vector<proto::dispatched_task>& tasks, std::uint32_t credit) {
+    proto::done d;
+    for (const auto& t : tasks) {
+        d.finished.push_back(
+            {proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt, {}});
+    }
+    d.credit = credit;
+    return d;
+}
+
 // A message as the ROUTER socket would hand it over.
 inline proto::received_message received(std::string_view identity, proto::command cmd,
                                         std::string_view body) {

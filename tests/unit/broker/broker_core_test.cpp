@@ -11,16 +11,6 @@ using namespace shoal::broker;
 using namespace shoal::broker::testing;
 namespace proto = shoal::proto;
 
-proto::done done_of(const std::vector<proto::dispatched_task>& tasks, std::uint32_t credit) {
-    proto::done d;
-    for (const auto& t : tasks) {
-        d.finished.push_back(
-            {proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt, {}});
-    }
-    d.credit = credit;
-    return d;
-}
-
 TEST(BrokerCore, ATaskGoesFromSubmitThroughDispatchToItsResult) {
     broker_harness h;
     h.hello_client("c");

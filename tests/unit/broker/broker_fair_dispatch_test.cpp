@@ -22,16 +22,6 @@ proto::submit burst(std::uint32_t first, std::uint32_t count, const std::string&
     return s;
 }
 
-proto::done done_of(const std::vector<proto::dispatched_task>& tasks, std::uint32_t credit) {
-    proto::done d;
-    for (const auto& t : tasks) {
-        d.finished.push_back(
-            {proto::outcome{t.id, proto::task_status::ok, t.payload, {}}, t.attempt, {}});
-    }
-    d.credit = credit;
-    return d;
-}
-
 // Everything `identity` was sent in DISPATCHes, and how many DISPATCHes it took.
 struct dispatched {
     std::vector<proto::dispatched_task> tasks;
