@@ -36,13 +36,18 @@ dispatched all_dispatched(broker_harness& h, std::string_view identity) {
     return out;
 }
 
+// A worker that said HELLO with these slots and prefetch, then READY with all its credit.
+void ready_worker(broker_harness& h, const std::string& identity, std::vector<std::string> names,
+                  std::uint32_t slots, std::uint32_t prefetch) {
+    h.hello_worker(identity, std::move(names), slots, prefetch);
+    h.send(identity, proto::ready{slots + prefetch});
+}
+
 TEST(BrokerFairDispatch, ABurstIsSpreadEvenlyOverTheWorkersThatCanTakeIt) {
     broker_harness h;
     h.hello_client("c");
-    h.hello_worker("a", {"add"}, 1, 8);
-    h.hello_worker("b", {"add"}, 1, 8);
-    h.send("a", proto::ready{9});
-    h.send("b", proto::ready{9});
+    ready_worker(h, "a", {"add"}, 1, 8);
+    ready_worker(h, "b", {"add"}, 1, 8);
     h.send("c", burst(1, 10));
     const auto a = all_dispatched(h, "a");
     const auto b = all_dispatched(h, "b");
@@ -62,8 +67,7 @@ TEST(BrokerFairDispatch, ABurstIsSpreadEvenlyOverTheWorkersThatCanTakeIt) {
 TEST(BrokerFairDispatch, ALoneWorkerStillGetsAllItsCreditAllows) {
     broker_harness h;
     h.hello_client("c");
-    h.hello_worker("w", {"add"}, 1, 8);
-    h.send("w", proto::ready{9});
+    ready_worker(h, "w", {"add"}, 1, 8);
     h.send("c", burst(1, 10));
     const auto d = all_dispatched(h, "w");
     EXPECT_EQ(d.messages, 1u);
@@ -80,10 +84,8 @@ TEST(BrokerFairDispatch, ALoneWorkerStillGetsAllItsCreditAllows) {
 TEST(BrokerFairDispatch, TasksOnlyOneWorkerCanTakeAllGoToIt) {
     broker_harness h;
     h.hello_client("c");
-    h.hello_worker("adder", {"add"}, 1, 8);
-    h.hello_worker("multiplier", {"mul"}, 1, 8);
-    h.send("adder", proto::ready{9});
-    h.send("multiplier", proto::ready{9});
+    ready_worker(h, "adder", {"add"}, 1, 8);
+    ready_worker(h, "multiplier", {"mul"}, 1, 8);
     h.send("c", burst(1, 10));
     EXPECT_EQ(all_dispatched(h, "adder").tasks.size(), 9u);
     EXPECT_FALSE(h.has_mail("multiplier"));
@@ -94,10 +96,8 @@ TEST(BrokerFairDispatch, TasksOnlyOneWorkerCanTakeAllGoToIt) {
 TEST(BrokerFairDispatch, EachLaneIsSharedAmongItsOwnReaders) {
     broker_harness h;
     h.hello_client("c");
-    h.hello_worker("both", {"add", "mul"}, 1, 8);
-    h.hello_worker("adder", {"add"}, 1, 8);
-    h.send("both", proto::ready{9});
-    h.send("adder", proto::ready{9});
+    ready_worker(h, "both", {"add", "mul"}, 1, 8);
+    ready_worker(h, "adder", {"add"}, 1, 8);
     proto::submit s = burst(1, 4);
     for (auto& t : burst(5, 4, "mul").tasks) s.tasks.push_back(std::move(t));
     h.send("c", s);
@@ -113,10 +113,8 @@ TEST(BrokerFairDispatch, EachLaneIsSharedAmongItsOwnReaders) {
 TEST(BrokerFairDispatch, AWorkerWithIdleSlotsGetsEnoughToFillThem) {
     broker_harness h;
     h.hello_client("c");
-    h.hello_worker("wide", {"add"}, 8, 0);
-    h.hello_worker("narrow", {"add"}, 1, 8);
-    h.send("wide", proto::ready{8});
-    h.send("narrow", proto::ready{9});
+    ready_worker(h, "wide", {"add"}, 8, 0);
+    ready_worker(h, "narrow", {"add"}, 1, 8);
     h.send("c", burst(1, 10));
     const auto wide = all_dispatched(h, "wide");
     const auto narrow = all_dispatched(h, "narrow");
@@ -130,10 +128,9 @@ TEST(BrokerFairDispatch, AWorkerWithIdleSlotsGetsEnoughToFillThem) {
 TEST(BrokerFairDispatch, TasksComingOneAtATimeGoRoundTheWorkers) {
     broker_harness h;
     h.hello_client("c");
-    h.hello_worker("a", {"add"}, 1, 8);
-    h.hello_worker("b", {"add"}, 1, 8);
-    h.hello_worker("d", {"add"}, 1, 8);
-    for (const char* w : {"a", "b", "d"}) h.send(w, proto::ready{9});
+    ready_worker(h, "a", {"add"}, 1, 8);
+    ready_worker(h, "b", {"add"}, 1, 8);
+    ready_worker(h, "d", {"add"}, 1, 8);
     std::vector<std::string> order;
     for (std::uint32_t i = 1; i <= 6; ++i) {
         h.send("c", burst(i, 1));
@@ -151,10 +148,8 @@ TEST(BrokerFairDispatch, TasksComingOneAtATimeGoRoundTheWorkers) {
 TEST(BrokerFairDispatch, BatchesNotSentGoBackInSubmissionOrder) {
     broker_harness h;
     h.hello_client("c");
-    h.hello_worker("a", {"add"}, 1, 8);
-    h.hello_worker("b", {"add"}, 1, 8);
-    h.send("a", proto::ready{9});
-    h.send("b", proto::ready{9});
+    ready_worker(h, "a", {"add"}, 1, 8);
+    ready_worker(h, "b", {"add"}, 1, 8);
     h.port().refusing = {"a", "b"};
     h.send("c", burst(1, 6));
     EXPECT_FALSE(h.has_mail("a"));
