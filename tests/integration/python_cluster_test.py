@@ -209,6 +209,8 @@ class PythonCluster(unittest.TestCase):
             with self.assertRaises(shoal.TaskError) as bad_args:
                 client.submit("add", 1).result(WAIT_S)
             self.assertEqual(bad_args.exception.type, "shoal::argument_error")
+            # REQUEUE is answered by ACCEPTED too: an id that is no dead letter is refused.
+            self.assertEqual(client.requeue([running.id], timeout=WAIT_S), [])
 
 
 def main():
