@@ -26,7 +26,7 @@ holds() {
   local package=$1; shift
   local list; list="$(dpkg-deb -c "$(deb "$package")" | awk '{print $6}')"
   for path in "$@"; do
-    echo "$list" | grep -qx "\./$path" || { echo "$list"; fail "$package lacks $path"; }
+    grep -qx "\./$path" <<<"$list" || { echo "$list"; fail "$package lacks $path"; }
   done
 }
 # depends PACKAGE TEXT...: its Depends field names each TEXT.
@@ -34,7 +34,7 @@ depends() {
   local package=$1; shift
   local field; field="$(dpkg-deb -f "$(deb "$package")" Depends)"
   for text in "$@"; do
-    echo "$field" | grep -qF "$text" || fail "$package depends on '$field', not on '$text'"
+    grep -qF "$text" <<<"$field" || fail "$package depends on '$field', not on '$text'"
   done
 }
 
@@ -43,7 +43,9 @@ holds "libshoal$minor" "usr/lib/libshoal_client.so.$version" "usr/lib/libshoal_c
   "usr/lib/libshoal_worker.so.$minor" "usr/lib/libshoal_broker.so.$minor"
 depends "libshoal$minor" libzmq5 libstdc++6 libhiredis
 holds shoal-common usr/lib/sysusers.d/shoal.conf
-dpkg-deb --ctrl-tarfile "$(deb shoal-common)" | tar -t | grep -qx "./postinst" || fail "shoal-common has no postinst"
+# Whole outputs first: `cmd | grep -q` closes the pipe early, and pipefail fails the writer.
+control="$(dpkg-deb --ctrl-tarfile "$(deb shoal-common)" | tar -t)"
+grep -qx "./postinst" <<<"$control" || fail "shoal-common has no postinst"
 holds shoal-broker usr/bin/shoal-broker usr/lib/systemd/system/shoal-broker.service
 depends shoal-broker "libshoal$minor (= $version)" "shoal-common (= $version)"
 holds shoal-worker usr/bin/shoal-worker "usr/lib/systemd/system/shoal-worker@.service" \
@@ -65,8 +67,9 @@ root="$work/root"
 for f in "$work"/debs/*.deb; do dpkg -x "$f" "$root"; done
 out="$("$root/usr/bin/shoal-broker" --version)"
 [ "$out" = "shoal-broker $version" ] || fail "shoal-broker --version said '$out'"
-ldd "$root/usr/bin/shoal-broker" | grep -q "$root/usr/bin/../lib/libshoal_broker.so" ||
-  { ldd "$root/usr/bin/shoal-broker"; fail "the unpacked broker does not use the unpacked libraries"; }
+linked="$(ldd "$root/usr/bin/shoal-broker")"
+grep -q "$root/usr/bin/../lib/libshoal_broker.so" <<<"$linked" ||
+  { echo "$linked"; fail "the unpacked broker does not use the unpacked libraries"; }
 start_broker "$root/usr/bin/shoal-broker"
 start_bg "$work/worker.log" "$root/usr/bin/shoal-worker" --broker "$endpoint" \
   --tasks "$root/usr/lib/shoal/libshoal_seed_tasks_plugin.so" --threads 1 --processes 1

@@ -32,8 +32,10 @@ for lib in common proto client worker broker; do
   [ "$soname" = "libshoal_$lib.so.$minor" ] || fail "libshoal_$lib SONAME is '$soname'"
 done
 # The installed programs run from the prefix alone (RUNPATH $ORIGIN/../lib), not the build.
-ldd "$prefix/bin/shoal-worker" | grep -q "$prefix/bin/../lib/libshoal_worker.so" ||
-  { ldd "$prefix/bin/shoal-worker"; fail "the installed worker does not use the installed libraries"; }
+# Whole outputs first: `cmd | grep -q` closes the pipe early, and pipefail fails the writer.
+linked="$(ldd "$prefix/bin/shoal-worker")"
+grep -q "$prefix/bin/../lib/libshoal_worker.so" <<<"$linked" ||
+  { echo "$linked"; fail "the installed worker does not use the installed libraries"; }
 
 step "examples/out-of-tree against the prefix"
 oot="$work/oot"
@@ -57,18 +59,18 @@ start_bg "$work/own-worker.log" "$oot/word_worker" "$endpoint"
 own_worker=$last_pid
 out="$("$oot/word_client" "$endpoint")" || { cat "$work/own-worker.log"; fail "word_client (own worker)"; }
 echo "$out"
-echo "$out" | grep -qx "word_count = 4" || fail "word_count from the project's own worker: $out"
-echo "$out" | grep -qx "shout = HELLO FROM OUTSIDE THE TREE!" || fail "shout: $out"
-echo "$out" | grep -qx "shoal $version" || fail "the client's headers are not Shoal $version: $out"
+grep -qx "word_count = 4" <<<"$out" || fail "word_count from the project's own worker: $out"
+grep -qx "shout = HELLO FROM OUTSIDE THE TREE!" <<<"$out" || fail "shout: $out"
+grep -qx "shoal $version" <<<"$out" || fail "the client's headers are not Shoal $version: $out"
 stop_bg "$own_worker"
 
 start_bg "$work/stock-worker.log" "$prefix/bin/shoal-worker" --broker "$endpoint" \
   --tasks "$oot/libword_plugin.so" --threads 1 --processes 1 --name stock-worker
 out="$("$oot/word_client" "$endpoint")" || { cat "$work/stock-worker.log"; fail "word_client (stock worker)"; }
-echo "$out" | grep -qx "word_count = 4" || fail "word_count from the stock worker's library: $out"
+grep -qx "word_count = 4" <<<"$out" || fail "word_count from the stock worker's library: $out"
 workers="$("$prefix/bin/shoal" --broker "$endpoint" inspect workers)"
-echo "$workers" | grep -q "name=stock-worker" || fail "inspect workers: $workers"
-echo "$workers" | grep -q "version=shoal/$version" || fail "the worker's version in inspect: $workers"
+grep -q "name=stock-worker" <<<"$workers" || fail "inspect workers: $workers"
+grep -q "version=shoal/$version" <<<"$workers" || fail "the worker's version in inspect: $workers"
 
 step "a client built with pkg-config alone"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
@@ -77,7 +79,7 @@ g++ -O1 -o "$work/pc_client" "$source/examples/out-of-tree/src/word_client.cpp" 
   -I"$source/examples/out-of-tree/include" $(pkg-config --cflags --libs shoal-client) ||
   fail "compiling with pkg-config shoal-client"
 out="$("$work/pc_client" "$endpoint")" || fail "the pkg-config client"
-echo "$out" | grep -qx "word_count = 4" || fail "pkg-config client: $out"
+grep -qx "word_count = 4" <<<"$out" || fail "pkg-config client: $out"
 
 step "find_package(Shoal 0.<other minor>) is refused"
 other="0.$(( ${minor#0.} + 1 ))"
@@ -101,8 +103,8 @@ echo 'int main() { return 0; }' > "$parent/app.cpp"
 cmake -S "$parent" -B "$parent/build" -G Ninja > "$work/parent.log" 2>&1 ||
   { cat "$work/parent.log"; fail "configuring a parent project"; }
 targets="$(ninja -C "$parent/build" -t targets all)"
-echo "$targets" | grep -q "libshoal_client" || fail "the parent project has no shoal client library"
-if echo "$targets" | grep -q -e "unit_common_" -e "bench_" -e "seeds_tour"; then
+grep -q "libshoal_client" <<<"$targets" || fail "the parent project has no shoal client library"
+if grep -q -e "unit_common_" -e "bench_" -e "seeds_tour" <<<"$targets"; then
   fail "tests, benchmarks or examples are built inside a parent project"
 fi
 echo "install test: all passed"
