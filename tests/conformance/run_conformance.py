@@ -5,8 +5,9 @@ against a real shoal-broker, and checks every answer.
     run_conformance.py --client cpp|python --worker cpp|python|mixed
         --shoal-broker PATH --shoal PATH --shoal-worker PATH --plugin PATH --cpp-client PATH
 
-It starts the broker (loopback, a free port, heartbeats every 300 ms, a 1 MiB task budget (its least) so
-that `busy` is met), two workers of the kind asked (`mixed`: one C++ and one Python), then runs
+It starts the broker (loopback, a free port, heartbeats every 500 ms: a killed worker is seen
+within 1.5 s, and a live one on a busy machine is not taken for dead; a 1 MiB task budget, its
+least, so that `busy` is met), two workers of the kind asked (`mixed`: one C++ and one Python), then runs
 each scenario's client program and checks its JSON. `killed` kills -9 the worker that started
 the sleeps and starts another in its place. Every wait has a generous deadline; nothing is
 timed. Exit 0 when every scenario passed; the daemons' logs are printed when one did not.
@@ -47,7 +48,7 @@ class Cluster:
 
     def start_broker(self):
         proc = self.start("broker", [self.args.shoal_broker, "--bind", "tcp://127.0.0.1:0",
-                                     "--print-endpoint", "--heartbeat-ms", "300",
+                                     "--print-endpoint", "--heartbeat-ms", "500",
                                      "--max-queued-bytes", "1048576", "--busy-retry-ms", "100"])
         line = proc.stdout.readline().decode().strip()
         if not line.startswith("tcp://"):

@@ -80,7 +80,7 @@ class Cluster:
 
     def start_broker(self, port, secure=False):
         self.endpoint = f"tcp://127.0.0.1:{port}"
-        argv = [ARGS.shoal_broker, "--bind", self.endpoint, "--heartbeat-ms", "300"]
+        argv = [ARGS.shoal_broker, "--bind", self.endpoint, "--heartbeat-ms", "500"]
         if secure:
             argv += ["--secret-key", self.keys["broker_secret"], "--keys-dir", self.keys["dir"]]
         self.broker = self.start("broker", argv)
