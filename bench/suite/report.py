@@ -13,6 +13,9 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peers"))
 from peer_common import metg_of  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import floor_targets  # noqa: E402
+
 PEERS = ["celery", "dask", "rq"]
 NAMES = {"shoal": "Shoal", "celery": "Celery", "dask": "Dask", "rq": "RQ"}
 
@@ -261,6 +264,32 @@ def _all_rows(res):
         label = f"{n:,} tasks" if n else "tree"
         rows.append(Row(f"DAG: tree reduction ({label}, pairwise sums), futures as arguments, 2 workers", "tasks/s",
                         True, vals, "", None, "; ".join(notes)))
+
+    # 10. failover (issue 20): two brokers with a lease; the active one killed, or paused
+    rows += failover_rows(res)
+    return rows
+
+
+FAILOVERS = {"kill": "the active broker killed (SIGKILL)",
+             "pause": "the active broker paused (SIGSTOP, as if cut off), woken 3 lease times later"}
+
+
+def failover_rows(res):
+    """How long the stream of tasks stopped when the active broker failed, judged as the issue
+    says: the standby holds the lease within 2x its time, and nothing is lost."""
+    rows = []
+    for kind, label in FAILOVERS.items():
+        r = get(res, "shoal", "failover", kind)
+        if not isinstance(r, dict) or "tasks" not in r:
+            continue
+        lease_s = r["lease_ms"] / 1000
+        took = r.get("lease_taken_s")
+        ok = took is not None and took <= 2 * lease_s and r.get("lost") == 0
+        note = (f"lease {r['lease_ms']:,} ms; the standby held it "
+                + (f"{took:.2f} s after" if took is not None else "never")
+                + f"; {r['tasks']:,} tasks in the stream (Python client, both brokers listed), {r.get('lost')} lost")
+        rows.append(Row(f"failover: {label}: tasks run again after", "s", False, {"shoal": r.get("recovery_s")},
+                        "lease taken <= 2x its time, nothing lost", ok, note))
     return rows
 
 
@@ -541,6 +570,8 @@ def table(res):
         out += "\n| the floor: bare ZeroMQ relay | Shoal | relay | unit | Shoal as a fraction of the relay | how |\n|---|---|---|---|---|---|\n"
         for name, s, relay, unit, frac, how in fr:
             out += f"| {name} | {fmt(s, unit)} | {fmt(relay, unit)} | {unit} | {frac} | {how} |\n"
+    out += floor_targets.markdown(floor_targets.targets(res, rows, concurrent_miss_explained(res, rows), metg_of,
+                                                        usable))
     meta = res.get("meta", {})
     out += (f"\nRun {meta.get('date')} on {meta.get('host')} ({meta.get('cpus')} CPUs), "
             f"{'quick' if meta.get('quick') else 'full'} mode, {meta.get('seconds', 0):.0f} s; load average "

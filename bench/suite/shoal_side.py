@@ -339,7 +339,12 @@ def metg(build, ideal_wall_s):
     # default prefetch: the broker spreads a batch over the workers that can take it (issue 17),
     # so a deep prefetch no longer lets one worker take a whole batch while the other idles.
     with Cluster(build, workers=2, threads=1, processes=1, worker_args=("--concurrency", "1")) as c:
-        return c.client("metg", 2, ideal_wall_s)
+        out = c.client("metg", 2, ideal_wall_s)
+    # The same sweep with one worker, which leaves one of two CPUs to the client's, the broker's
+    # and the worker's own threads: what the tasks' spinning on every CPU costs (report.py).
+    with Cluster(build, workers=1, threads=1, processes=1, worker_args=("--concurrency", "1")) as c:
+        out["one_worker"] = c.client("metg", 1, ideal_wall_s)
+    return out
 
 
 def durable(build, tasks, scratch):
