@@ -9,6 +9,25 @@ namespace shoal::proto {
 namespace {
 // Messages handled per readable wake-up before yielding to the rest of the loop.
 constexpr int max_messages_per_wakeup = 4096;
+
+// "a,b , c" -> {a, b, c}; empty items dropped; an empty list keeps the text as it is (connect
+// then says what is wrong with it).
+std::vector<std::string> split_endpoints(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        std::size_t end = text.find(',', start);
+        if (end == std::string::npos) end = text.size();
+        std::string item = text.substr(start, end - start);
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        if (!item.empty()) out.push_back(std::move(item));
+        start = end + 1;
+    }
+    if (out.empty()) out.push_back(text);
+    return out;
+}
+
 }  // namespace
 
 dealer_link::dealer_link(event_loop& loop, zmq::context_t& context, dealer_link_options options,
@@ -17,6 +36,7 @@ dealer_link::dealer_link(event_loop& loop, zmq::context_t& context, dealer_link_
       context_(context),
       options_(std::move(options)),
       events_(std::move(events)),
+      endpoints_(split_endpoints(options_.endpoint)),
       jitter_(static_cast<std::minstd_rand::result_type>(reinterpret_cast<std::uintptr_t>(this) ^
                                                          static_cast<std::uintptr_t>(::getpid()))) {
     session_.heartbeat_ms = options_.heartbeat_ms;
@@ -61,12 +81,12 @@ void dealer_link::open_socket() {
     socket_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     configure_socket(*socket_);
     if (options_.curve) apply_curve_client(*socket_, *options_.curve);
-    socket_->connect(options_.endpoint);
+    socket_->connect(endpoint());
     loop_.add_zmq_reader(socket_->handle(), [this] { on_readable(); });
     // Liveness of the handshake counts from the HELLO.
     last_heard_ = last_sent_ = loop_.time();
     if (!send_message(*socket_, command::hello, encode(options_.greeting))) {
-        spdlog::warn("shoal: could not queue HELLO to {}", options_.endpoint);
+        spdlog::warn("shoal: could not queue HELLO to {}", endpoint());
     }
 }
 
@@ -121,6 +141,11 @@ void dealer_link::handle(const received_message& msg) {
             // same socket; the owner resends what is unanswered at the next WELCOME.
             try {
                 const auto err = decode<error_reply>(env.body);
+                if (err.code == "not_active") {
+                    // A standby broker: the active one is another of the list.
+                    reconnect_elsewhere("the broker is standing by (" + err.message + ")");
+                    return;
+                }
                 if (err.code == "not_registered") {
                     end_session("the broker does not know this session");
                     if (socket_) {
@@ -180,15 +205,25 @@ void dealer_link::schedule_reconnect() {
     });
 }
 
+void dealer_link::reconnect_elsewhere(std::string_view why) {
+    spdlog::info("shoal: broker {}: {}; trying {}", endpoint(), why,
+                 endpoints_[(current_ + 1) % endpoints_.size()]);
+    end_session(why);
+    close_socket();
+    current_ = (current_ + 1) % endpoints_.size();
+    schedule_reconnect();
+}
+
 void dealer_link::tick() {
     if (closed_) return;
     const double now = loop_.time();
     const double silence_limit = heartbeat_s() * session_.liveness;
     if (socket_ && now - last_heard_ > silence_limit) {
-        spdlog::warn("shoal: broker {} silent for {:.1f} s; reconnecting", options_.endpoint,
+        spdlog::warn("shoal: broker {} silent for {:.1f} s; reconnecting", endpoint(),
                      now - last_heard_);
         end_session("the broker went silent");
         close_socket();
+        current_ = (current_ + 1) % endpoints_.size();  // the next broker of the list, if any
         schedule_reconnect();
     } else if (socket_ && in_session_ &&
                (now - last_sent_ >= heartbeat_s() || received_bytes_ != acked_bytes_)) {

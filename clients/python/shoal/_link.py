@@ -137,15 +137,35 @@ class Backoff:
         self.step = self.initial
 
 
+def split_endpoints(text):
+    """'tcp://a:5555, tcp://b:5555' -> ['tcp://a:5555', 'tcp://b:5555'] (PROTOCOL.md 6.7)."""
+    found = [part.strip() for part in text.split(",") if part.strip()]
+    return found or [text]
+
+
 class Session:
     """One session's state: welcomed or not, the broker's settings, what was received (for the
-    output window) and when anything was last sent or heard (heartbeats, liveness)."""
+    output window) and when anything was last sent or heard (heartbeats, liveness); and which
+    of the brokers it was given (one, or active and standby ones) it talks to."""
 
-    def __init__(self, hello_body):
+    def __init__(self, hello_body, brokers="tcp://127.0.0.1:5555"):
         self.hello_body = hello_body
         self.backoff = Backoff()
         self.reconnect_at = None
+        self.endpoints = split_endpoints(brokers)
+        self.current = 0
         self.reset()
+
+    @property
+    def endpoint(self):
+        return self.endpoints[self.current]
+
+    def move_on(self, now):
+        """To the next broker of the list (PROTOCOL.md 6.7: a standby's not_active, or silence),
+        after the back-off."""
+        self.current = (self.current + 1) % len(self.endpoints)
+        self.welcomed = False
+        self.reconnect_at = now + self.backoff.next()
 
     def reset(self):
         now = time.monotonic()
@@ -213,7 +233,7 @@ class Session:
             self.reset()
             return "connect"
         if self.dead(now):
-            self.reconnect_at = now + self.backoff.next()
+            self.move_on(now)
             return "lost"
         if self.welcomed and self.heartbeat_due(now):
             return "heartbeat"

@@ -97,7 +97,7 @@ class Client:
         self._result_check = result_check
         self._result_check_max = result_check_max
         self._ctx = zmq.Context()
-        self._session = Session(_wire.hello("client", self.name, []))
+        self._session = Session(_wire.hello("client", self.name, []), self.broker)
         self._lock = threading.Lock()
         self._inbox = []
         self._woken = False
@@ -276,7 +276,8 @@ class Client:
             self._shutdown()
 
     def _connect(self):
-        self._socket = open_dealer(self._ctx, self.broker, self._keys, replacing=self._socket)
+        self._socket = open_dealer(self._ctx, self._session.endpoint, self._keys,
+                                   replacing=self._socket)
         self._send(self._session.hello())
 
     def _send(self, parts):
@@ -414,7 +415,11 @@ class Client:
 
     def _on_error(self, e):
         code = e["code"]
-        if code == "not_registered":
+        if code == "not_active":
+            logging.getLogger("shoal.client").info("broker %s: %s; trying the next",
+                                                   self._session.endpoint, e["message"])
+            self._session.move_on(time.monotonic())
+        elif code == "not_registered":
             self._send(self._session.hello())
         elif code == "output_dropped":
             self._to_fetch.update(t.task_id for t in self._tasks.values()

@@ -106,7 +106,7 @@ class Worker:
         self.grace = grace
         self._keys = Keys.load(broker_key, key)
         details = [self.slots, self.prefetch, sorted(self.tasks), self.queues]
-        self._session = Session(_wire.hello("worker", self.name, details))
+        self._session = Session(_wire.hello("worker", self.name, details), self.broker)
         self._held = collections.deque()  # dispatched, not started
         self._running = {}                # task_id -> _Job
         self._started = []                # (task_id, attempt) to tell in STARTED
@@ -165,7 +165,8 @@ class Worker:
                 initializer=_child_init, initargs=(self.modules,))
 
     def _connect(self):
-        self._socket = open_dealer(self._ctx, self.broker, self._keys, replacing=self._socket)
+        self._socket = open_dealer(self._ctx, self._session.endpoint, self._keys,
+                                   replacing=self._socket)
         self._send(self._session.hello())
 
     def _send(self, parts):
@@ -219,7 +220,11 @@ class Worker:
             self._on_cancel(*_wire.read_id_list(body, "CANCEL"))
         elif cmd == Cmd.ERROR:
             e = _wire.read_error_reply(body)
-            if e["code"] == "not_registered":
+            if e["code"] == "not_active":
+                log.info("broker %s: %s; trying the next", self._session.endpoint, e["message"])
+                self._lose_session()
+                self._session.move_on(time.monotonic())
+            elif e["code"] == "not_registered":
                 self._lose_session()
                 self._send(self._session.hello())
             else:

@@ -30,9 +30,9 @@ class DealerLinkTest : public ::testing::Test {
         loop_.close();
     }
 
-    void start_link() {
+    void start_link(const std::string& endpoints = {}) {
         dealer_link_options options;
-        options.endpoint = endpoint_;
+        options.endpoint = endpoints.empty() ? endpoint_ : endpoints;
         options.greeting = hello{peer_role::client, "test-client", 0, {}};
         options.heartbeat_ms = 50;
         options.reconnect_initial_s = 0.02;
@@ -192,6 +192,91 @@ TEST_F(DealerLinkTest, CloseSaysByeAndStops) {
     EXPECT_EQ(last->cmd, command::bye);
     EXPECT_EQ(decode<bye>(last->body).reason, "done here");
     EXPECT_FALSE(link_->send(fetch{}));
+}
+
+// Several brokers (PROTOCOL.md 6.7): a second ROUTER plays the other one.
+class DealerLinkListTest : public DealerLinkTest {
+  protected:
+    DealerLinkListTest() : other_(context_, zmq::socket_type::router) {
+        configure_socket(other_);
+        other_.bind("tcp://127.0.0.1:0");
+        other_endpoint_ = other_.get(zmq::sockopt::last_endpoint);
+    }
+
+    std::optional<routed> next_at_other(double seconds = 5.0) {
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+        while (std::chrono::steady_clock::now() < deadline) {
+            if (auto m = receive(other_, true)) {
+                const auto env = m->parse();
+                return routed{m->identity, env.cmd, std::string(env.body)};
+            }
+            run_for(0.005);
+        }
+        return std::nullopt;
+    }
+
+    zmq::socket_t other_;
+    std::string other_endpoint_;
+};
+
+TEST_F(DealerLinkListTest, AStandbysNotActiveSendsTheLinkToTheNextBrokerOfTheList) {
+    start_link(endpoint_ + ", " + other_endpoint_);
+    const auto first = next_at_router();
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->cmd, command::hello);
+    EXPECT_EQ(link_->endpoint(), endpoint_);
+    send_to(router_, first->identity,
+            error_reply{"not_active", "broker a is standing by", std::nullopt, command::hello});
+    const auto second = next_at_other();
+    ASSERT_TRUE(second) << "no HELLO reached the next broker";
+    EXPECT_EQ(second->cmd, command::hello);
+    EXPECT_EQ(link_->endpoint(), other_endpoint_);
+    send_to(other_, second->identity, welcome{50, 3, 1u << 20, 100});
+    for (int i = 0; i < 200 && welcomes_.empty(); ++i) run_for(0.005);
+    EXPECT_EQ(welcomes_.size(), 1u);
+    EXPECT_TRUE(link_->in_session());
+}
+
+TEST_F(DealerLinkListTest, ABrokerSilentInASessionIsLeftForTheNextAndTheListWrapsAround) {
+    start_link(endpoint_ + "," + other_endpoint_);
+    const auto first = next_at_router();
+    ASSERT_TRUE(first);
+    welcome_peer(first->identity);
+    for (int i = 0; i < 100 && welcomes_.empty(); ++i) run_for(0.005);
+    ASSERT_EQ(welcomes_.size(), 1u);
+    // The first broker says nothing more: after heartbeat x liveness the link moves on.
+    const auto second = next_at_other();
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->cmd, command::hello);
+    EXPECT_EQ(lost_.size(), 1u);
+    // The second is a standby: back to the first, which is the end of the list wrapped.
+    send_to(other_, second->identity,
+            error_reply{"not_active", "standing by", std::nullopt, command::hello});
+    std::optional<routed> again;
+    for (int i = 0; i < 100; ++i) {
+        again = next_at_router();
+        if (!again || again->cmd == command::hello) break;
+    }
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->cmd, command::hello);
+    EXPECT_EQ(link_->endpoint(), endpoint_);
+}
+
+TEST_F(DealerLinkListTest, OneEndpointIsItsOwnListAndNotActiveRetriesIt) {
+    start_link();
+    const auto first = next_at_router();
+    ASSERT_TRUE(first);
+    send_to(router_, first->identity,
+            error_reply{"not_active", "standing by", std::nullopt, command::hello});
+    std::optional<routed> again;
+    for (int i = 0; i < 100; ++i) {
+        again = next_at_router();
+        if (!again || again->cmd == command::hello) break;
+    }
+    ASSERT_TRUE(again) << "a link with one broker gave up after not_active";
+    EXPECT_EQ(again->cmd, command::hello);
+    EXPECT_FALSE(link_->in_session());
 }
 
 }  // namespace

@@ -11,7 +11,11 @@
 //     reads;
 //   - the broker silent for heartbeat_ms * liveness, or answering ERROR not_registered (it
 //     restarted and forgot us): the session is lost, the socket is replaced, and HELLO is sent
-//     again after an exponential back-off (100 ms doubling to 5 s, with jitter).
+//     again after an exponential back-off (100 ms doubling to 5 s, with jitter);
+//   - several brokers (an endpoint list "tcp://a:5555,tcp://b:5555", PROTOCOL.md 6.7): one is
+//     active, the others stand by and answer ERROR not_active. A link that is refused that
+//     way, or whose broker went silent, tries the next endpoint in the list, with the same
+//     back-off.
 // Everything else is handed to the owner: connected() after each WELCOME (the first and every
 // reconnect: resend what is unanswered), message() for every other command, lost() when a
 // session ends.
@@ -25,6 +29,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -37,7 +42,7 @@
 namespace shoal::proto {
 
 struct dealer_link_options {
-    std::string endpoint;  // e.g. tcp://127.0.0.1:5555
+    std::string endpoint;  // e.g. tcp://127.0.0.1:5555, or several separated by commas
     hello greeting;        // sent at every (re)connect
     double reconnect_initial_s = 0.1;
     double reconnect_max_s = 5.0;
@@ -85,6 +90,8 @@ class dealer_link {
     std::uint64_t sessions() const noexcept { return sessions_; }
     // Body bytes received from the broker in this session (after its WELCOME).
     std::uint64_t received_bytes() const noexcept { return received_bytes_; }
+    // The broker endpoint the link talks to now (one of the list).
+    const std::string& endpoint() const noexcept { return endpoints_[current_]; }
 
   private:
     void open_socket();
@@ -93,6 +100,7 @@ class dealer_link {
     void handle(const received_message& msg);
     void end_session(std::string_view why);
     void schedule_reconnect();
+    void reconnect_elsewhere(std::string_view why);
     void tick();
     void acknowledge_if_due();
     bool send_heartbeat();
@@ -102,6 +110,8 @@ class dealer_link {
     zmq::context_t& context_;
     dealer_link_options options_;
     dealer_link_events events_;
+    std::vector<std::string> endpoints_;  // the list in options_.endpoint, never empty
+    std::size_t current_ = 0;
     std::unique_ptr<zmq::socket_t> socket_;
     welcome session_{};
     bool in_session_ = false;
