@@ -1,5 +1,7 @@
 // shoal-broker: the broker daemon. Reads its settings (command line > environment > TOML
 // file > defaults, see broker/README.md), binds, serves until SIGINT or SIGTERM, exits 0.
+// With ha_lease_ms it stands by until it holds the lease; a broker that loses its lease
+// closes and starts again in place (the same command line, exec'd), standing by.
 // Exit 2: a bad setting, or the endpoint cannot be bound. --version, --print-config and
 // --check-config answer and exit (0, or 2 for a bad setting).
 
@@ -7,8 +9,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <string>
 
@@ -109,6 +113,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     int exit_code = 0;
+    bool stand_by_again = false;
     {
         shoal::event_loop loop;
         shoal::broker::broker broker(loop, options.config);
@@ -140,6 +145,13 @@ int main(int argc, char** argv) {
             };
             watchdog();
         }
+        // Not STOPPING=1 for systemd: the process goes on (exec'd, the same PID), standing by.
+        broker.on_lease_lost([&](const std::string&) {
+            watchdog_timer.cancel();
+            broker.close();
+            stand_by_again = true;
+            loop.stop();
+        });
         loop.add_reader(signal_fd, [&] {
             signalfd_siginfo info{};
             if (::read(signal_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return;
@@ -168,5 +180,13 @@ int main(int argc, char** argv) {
         broker.close();
     }
     ::close(signal_fd);
+    if (stand_by_again && exit_code == 0) {
+        // Everything this broker served is in Redis: a fresh process, as a standby, is the
+        // simplest way to hold nothing of it.
+        spdlog::info("shoal-broker: starting again as a standby");
+        ::execv("/proc/self/exe", argv);
+        spdlog::critical("shoal-broker: cannot start again: {}", std::strerror(errno));
+        return 1;
+    }
     return exit_code;
 }

@@ -56,8 +56,9 @@ broker_core::~broker_core() { close(); }
 
 std::string broker_core::bind() {
     if (port_ != nullptr) throw broker_error("broker: already bound to " + endpoint_);
-    // With Redis, what it holds is recovered before anyone can connect.
-    if (!config_.redis.empty() && !durable_) open_durable();
+    // With Redis, what it holds is recovered before anyone can connect (a standby's, once it
+    // takes the lease).
+    if (!config_.redis.empty() && !durable_ && config_.ha_lease_ms == 0) open_durable();
     if (context_ == nullptr) {
         own_context_ = std::make_unique<zmq::context_t>(1);
         context_ = own_context_.get();
@@ -72,7 +73,11 @@ std::string broker_core::bind() {
     router_ = std::move(router);
     port_ = router_.get();
     loop_.add_zmq_reader(router_->handle(), [this] { on_readable(); });
-    start_serving();
+    if (config_.ha_lease_ms > 0) {
+        start_standby();
+    } else {
+        start_serving();
+    }
     start_http();
     return endpoint_;
 }
@@ -108,6 +113,8 @@ void broker_core::close() {
         everyone.push_back(ref);
     });
     tick_timer_.cancel();
+    standby_timer_.cancel();
+    lease_.reset();
     control_timer_.cancel();
     periodic_timer_.cancel();
     if (http_) http_->stop();
@@ -223,6 +230,7 @@ void broker_core::end_of_wakeup() {
 }
 
 void broker_core::handle(const proto::received_message& msg) {
+    if (standby_) return answer_standby(msg);
     peer_ref ref;
     peer* p = peers_.find(msg.identity, &ref);
     if (p != nullptr) p->last_heard = loop_.time();  // any message is a sign of life

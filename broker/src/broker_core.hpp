@@ -37,6 +37,7 @@
 #include "durable/durable_store.hpp"
 #include "expiry_watch.hpp"
 #include "fair_share.hpp"
+#include "ha/broker_lease.hpp"
 #include "inflight_table.hpp"
 #include "inspect.hpp"
 #include "log_limiter.hpp"
@@ -111,7 +112,29 @@ class broker_core {
     // true before it looks at what the broker sent. Always true without Redis.
     bool durable_idle() const noexcept;
 
+    // ---- active and standby (ha/active_standby.cpp; broker/README.md, "Active and standby
+    // brokers"): with ha_lease_ms, bind() serves as a standby (every peer is answered ERROR
+    // not_active) until this broker takes the lease in Redis; then it recovers from Redis, as
+    // a restart does, and serves. A lease it can no longer be sure of (not renewed in time,
+    // or a write fenced) calls lease_lost once, from the loop: this broker must stop serving
+    // (the daemon starts again, as a standby).
+    bool is_active() const noexcept { return !standby_; }
+    std::function<void(const std::string& why)> lease_lost;
+    // A planned switch (ADMIN step-down): once Redis has every write, gives the lease up,
+    // then lease_lost. False when this broker holds no lease.
+    bool step_down();
+
   private:
+    // ---- ha/active_standby.cpp
+    void start_standby();
+    void poll_lease();
+    void become_active(const std::string& token);
+    void on_lease_lost(const std::string& why);
+    void finish_step_down(double until);
+    void answer_standby(const proto::received_message& msg);
+    std::string ha_name() const;
+    redis_endpoint redis_endpoint_of_config() const;
+
     // ---- broker_core.cpp
     void on_readable();
     void drain();
@@ -463,6 +486,13 @@ class broker_core {
     // With Redis (durability.cpp): the store, the SUBMITs of this wake-up waiting for their
     // tasks' write, and the last write sent (later SUBMITs of ids it holds wait for it).
     std::unique_ptr<durable_store> durable_;
+    // Active and standby (ha/active_standby.cpp).
+    bool standby_ = false;
+    bool lease_gone_ = false;
+    std::string lease_token_;  // "EPOCH:NAME" while this broker holds the lease
+    std::string lease_seen_;   // the holder a standby last logged
+    std::unique_ptr<lease_keeper> lease_;
+    timer_handle standby_timer_;
     // During recover(): the results of recovered tasks' inputs that finished before.
     const std::unordered_map<proto::task_id, result_record, proto::task_id_hash>*
         recovered_inputs_ = nullptr;

@@ -93,7 +93,7 @@ std::string check_http(std::string_view v) {
                : "must be HOST:PORT, such as 127.0.0.1:9808 (port 0: a free one)";
 }
 
-const std::array<setting, 27> settings{{
+const std::array<setting, 29> settings{{
     {"bind", "SHOAL_BIND", "--bind", "Endpoint to bind (port 0 picks a free port)",
      &broker_config::bind, 0, 0, check_endpoint},
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
@@ -151,8 +151,8 @@ const std::array<setting, 27> settings{{
      "text (lines for people) or json (one JSON object per line, for machines)",
      &broker_config::log_format, 0, 0, check_log_format},
     {"redis", "SHOAL_REDIS", "--redis",
-     "Redis for durable tasks and results: redis://[:password@]host:port[/db] or "
-     "unix:///path (empty: in memory only)",
+     "Redis for durable tasks and results: redis://[:password@]host:port[/db], "
+     "unix:///path, or redis+sentinel://host:port,.../MASTER[/db] (empty: in memory only)",
      &broker_config::redis, 0, 0, check_redis_url},
     {"redis_result_ttl_s", "SHOAL_REDIS_RESULT_TTL_S", "--redis-result-ttl-s",
      "Seconds Redis keeps a result", &broker_config::redis_result_ttl_s, 1, 10ull * 365 * 86400},
@@ -172,6 +172,13 @@ const std::array<setting, 27> settings{{
     {"keys_dir", "SHOAL_KEYS_DIR", "--keys-dir",
      "Directory of authorised public keys: clients/, workers/, admins/ (needs secret_key)",
      &broker_config::keys_dir, 0, 0, any_path},
+    {"ha_lease_ms", "SHOAL_HA_LEASE_MS", "--ha-lease-ms",
+     "Milliseconds of the active broker's lease in Redis: brokers sharing one Redis stand by "
+     "until they hold it (0: serve alone)",
+     &broker_config::ha_lease_ms, 0, 600'000},
+    {"ha_name", "SHOAL_HA_NAME", "--ha-name",
+     "This broker's name in the lease and in `shoal inspect brokers` (default HOST:PID)",
+     &broker_config::ha_name, 0, 0, any_path},
     {"http", "SHOAL_HTTP", "--http",
      "HOST:PORT of the HTTP listener: /metrics (Prometheus), /healthz, /readyz (empty: none)",
      &broker_config::http, 0, 0, check_http},
@@ -258,6 +265,17 @@ layered_settings broker_settings() {
 }
 
 std::string settings_together_problem(const broker_config& config) {
+    if (config.ha_lease_ms > 0 && config.redis.empty()) {
+        return "ha_lease_ms is set but redis is not: the brokers share their lease and their "
+               "tasks through Redis";
+    }
+    if (config.ha_lease_ms > 0 && config.ha_lease_ms < 300) {
+        return "ha_lease_ms must be 0 or at least 300 (it is renewed every third of it)";
+    }
+    if (config.ha_lease_ms > 0 && (config.bind.ends_with(":0") || config.bind.ends_with(":*"))) {
+        return "ha_lease_ms needs a fixed port in bind: clients and workers list the brokers' "
+               "endpoints, and a broker that loses its lease starts over on the same one";
+    }
     if (config.secret_key.empty() == config.keys_dir.empty()) return {};
     return config.secret_key.empty()
                ? "keys_dir is set but secret_key is not: give the broker its secret key too"

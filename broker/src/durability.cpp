@@ -17,10 +17,17 @@
 
 namespace shoal::broker {
 
+redis_endpoint broker_core::redis_endpoint_of_config() const {
+    redis_endpoint endpoint = parse_redis_url(config_.redis);
+    apply_redis_credentials(endpoint, config_);
+    return endpoint;
+}
+
 void broker_core::open_durable() {
     durable_options options;
-    options.endpoint = parse_redis_url(config_.redis);
-    apply_redis_credentials(options.endpoint, config_);
+    options.endpoint = redis_endpoint_of_config();
+    // An active broker among several: every write only while the lease is still ours.
+    if (!lease_token_.empty()) options.fence = write_fence{std::string(lease_key), lease_token_};
     options.result_ttl_s = config_.redis_result_ttl_s;
     options.dedup_window_s = config_.dedup_window_s;
     options.timeout_s = config_.redis_timeout_ms / 1000.0;

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "ha/broker_lease.hpp"
+
 namespace shoal::broker {
 
 namespace {
@@ -265,6 +267,19 @@ void stats(const inspect_sources& from, proto::report& out) {
     out.rows.push_back(std::move(row));
 }
 
+// One row: the broker asked (only the active broker answers; a standby sends peers on).
+void brokers(const inspect_sources& from, proto::report& out) {
+    const auto& self = from.self;
+    proto::report_row row;
+    put(row, "name", self.name);
+    put(row, "endpoint", self.endpoint);
+    put(row, "role", std::string(self.role));
+    put(row, "epoch", lease_epoch(self.lease_token));
+    put(row, "lease_ms", std::uint64_t{self.lease_ms});
+    put(row, "redis", std::string(from.redis_state));
+    out.rows.push_back(std::move(row));
+}
+
 }  // namespace
 
 std::string to_hex(std::string_view bytes) {
@@ -298,6 +313,8 @@ std::optional<proto::report> build_report(std::string_view what, const inspect_s
         limits(from, out);
     } else if (what == "stats") {
         stats(from, out);
+    } else if (what == "brokers") {
+        brokers(from, out);
     } else {
         return std::nullopt;
     }

@@ -79,10 +79,18 @@ struct inspect_sources {
         std::uint64_t window_bytes = 0;
     } budgets{};
     std::uint64_t unacked_bytes_max = 0;  // the most any peer has not acknowledged yet
+    // `brokers`: this broker, its role and its lease (ha/active_standby.cpp).
+    struct broker_role {
+        std::string name;
+        std::string endpoint;
+        std::string_view role = "alone";  // alone (no lease), active, standby
+        std::string lease_token;          // "EPOCH:NAME" while active
+        std::uint32_t lease_ms = 0;
+    } self{};
 };
 
 // The report for `what`, or nullopt if `what` is not one of workers, queues, active, dead,
-// limits, stats.
+// held, scheduled, limits, stats, brokers.
 std::optional<proto::report> build_report(std::string_view what, const inspect_sources& from);
 
 // Lowercase hex of raw bytes (routing identities).

@@ -22,6 +22,11 @@ inspect_sources broker_core::inspect_view() {
     from.redis_state = redis_state();
     if (durable_) from.results_unwritten = durable_->unwritten_results();
     from.budgets = {config_.max_queued_bytes, config_.max_result_bytes, config_.window_bytes};
+    from.self.name = config_.ha_lease_ms > 0 ? ha_name() : std::string();
+    from.self.endpoint = endpoint_;
+    from.self.role = config_.ha_lease_ms == 0 ? "alone" : (standby_ ? "standby" : "active");
+    from.self.lease_token = lease_token_;
+    from.self.lease_ms = config_.ha_lease_ms;
     peers_.for_each([&](peer_ref, const peer& each) {
         from.unacked_bytes_max = std::max(from.unacked_bytes_max, each.unacked());
     });

@@ -8,12 +8,12 @@
 //                           [--retry-backoff] [--retry-on TYPE]...
 //            TASK [ARGS...] then TASK [ARGS...] ...   a chain; ',' between calls: a group
 //     result ID [--wait] [--wait-timeout S]
-//     inspect workers|queues|active|dead|held|scheduled|limits|stats
+//     inspect workers|queues|active|dead|held|scheduled|limits|stats|brokers
 //     revoke ID [--terminate]
 //     retry ID
 //     purge QUEUE
 //     status
-//     admin reload-keys
+//     admin reload-keys|step-down
 //     periodic add NAME (--every D | --cron EXPR) [--zone Z] [--missed run_once|skip]
 //                       [--queue Q] TASK [ARGS...]
 //     periodic list | remove NAME | pause NAME | resume NAME
@@ -163,10 +163,11 @@ int main(int argc, char** argv) {
     inspect_cmd
         ->add_option("what", what,
                      "workers, queues, active, dead, held, scheduled (periodic and held tasks, "
-                     "with their next run), limits or stats")
+                     "with their next run), limits, stats or brokers (which broker is active, "
+                     "its lease epoch)")
         ->required()
-        ->check(CLI::IsMember(
-            {"workers", "queues", "active", "dead", "held", "scheduled", "limits", "stats"}));
+        ->check(CLI::IsMember({"workers", "queues", "active", "dead", "held", "scheduled", "limits",
+                               "stats", "brokers"}));
 
     std::string revoke_id;
     bool terminate = false;
@@ -193,10 +194,12 @@ int main(int argc, char** argv) {
 
     std::string admin_action;
     auto* admin_cmd = app.add_subcommand(
-        "admin", "operations on the broker itself (an admin key): reload-keys rereads its keys");
-    admin_cmd->add_option("action", admin_action, "reload-keys")
+        "admin",
+        "operations on the broker itself (an admin key): reload-keys rereads its keys; "
+        "step-down hands an active broker's lease to a standby");
+    admin_cmd->add_option("action", admin_action, "reload-keys or step-down")
         ->required()
-        ->check(CLI::IsMember({"reload-keys"}));
+        ->check(CLI::IsMember({"reload-keys", "step-down"}));
 
     periodic_args periodic;
     auto* periodic_cmd = app.add_subcommand(

@@ -74,7 +74,7 @@ end
 return out
 )lua";
 
-constexpr std::string_view fence_key = "shoal:fence";
+constexpr std::string_view connection_fence_key = "shoal:fence";
 // Tasks per script call: Redis runs a script without serving anyone else meanwhile.
 constexpr std::size_t tasks_per_script = 1000;
 
@@ -89,6 +89,24 @@ bool hex_id(const std::string& text, proto::task_id& out) {
     if (!id) return false;
     out = *id;
     return true;
+}
+
+// One command `name key items...` per max_command_args arguments: each item adds `per_item`
+// arguments through add(batch, item).
+template <class Items, class Add>
+void add_variadic(write_batch& batch, std::string_view name, std::string_view key,
+                  const Items& items, std::size_t per_item, Add add) {
+    const std::size_t most = (max_command_args - 2) / per_item;
+    auto it = std::begin(items);
+    std::size_t left = std::size(items);
+    while (left > 0) {
+        const std::size_t n = std::min(left, most);
+        batch.begin(2 + n * per_item);
+        batch.arg(name);
+        batch.arg(key);
+        for (std::size_t i = 0; i < n; ++i, ++it) add(batch, *it);
+        left -= n;
+    }
 }
 
 }  // namespace
@@ -159,11 +177,30 @@ durable_store::durable_store(event_loop& loop, durable_options options)
         flush();
         if (on_up) on_up();
     };
+    if (options_.fence) {
+        // An active broker's lease: the submit script checks it as every other write does.
+        fence_key_ = options_.fence->key;
+        fence_ = options_.fence->token;
+        return;
+    }
     // A fresh fence per connection, set before anything else it sends (see submit_script).
+    fence_key_ = connection_fence_key;
     connection_.on_handshake = [this](redis_pipeline& p) {
         fence_ = proto::task_id::random().to_hex();
-        p.add("SET", fence_key, fence_);
+        p.add("SET", connection_fence_key, fence_);
     };
+}
+
+bool durable_store::send_write(write_batch& batch, redis_connection::batch_callback done) {
+    const redis_pipeline p = batch.finish();
+    if (!options_.fence) return connection_.send(p, std::move(done));
+    return connection_.send(p, [this, done = std::move(done)](redis_batch_result&& r) {
+        const bool fenced =
+            r.delivered && std::any_of(r.replies.begin(), r.replies.end(),
+                                       [](const redis_reply& x) { return is_fenced(x); });
+        done(std::move(r));
+        if (fenced && on_fenced) on_fenced();
+    });
 }
 
 recovery durable_store::open() {
@@ -325,7 +362,7 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
         p.arg("0");
         p.arg(result_prefix);
         p.arg(tasks_key);
-        p.arg(fence_key);
+        p.arg(fence_key_);
         p.arg(fence_);
         p.arg(seen_prefix);
         for (std::size_t i = first; i < first + n; ++i) {
@@ -333,7 +370,8 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
             p.arg(records[i].second);
         }
     }
-    return connection_.send(p, [sizes, done = std::move(done)](redis_batch_result&& r) {
+    return connection_.send(p, [this, sizes, done = std::move(done)](redis_batch_result&& r) {
+        bool fenced = false;
         std::vector<submit_answer> answers;
         for (std::size_t call = 0; call < sizes.size(); ++call) {
             // Each script call stands alone: one may fail while the others stored their tasks.
@@ -344,7 +382,9 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
             } else if (reply->is_error()) {
                 failure = reply->str;
             } else if (reply->type == redis_reply::kind::string && reply->str == "LATE") {
-                failure = "the write reached Redis after the broker gave up on it";
+                failure = options_.fence ? "this broker no longer holds the lease"
+                                         : "the write reached Redis after the broker gave up on it";
+                fenced = options_.fence.has_value();
             } else if (reply->type != redis_reply::kind::array ||
                        reply->elements.size() != sizes[call]) {
                 failure = "the submit script answered something unexpected";
@@ -379,6 +419,7 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
             }
         }
         done(answers);
+        if (fenced && on_fenced) on_fenced();
     });
 }
 
@@ -390,13 +431,13 @@ void durable_store::flush_forgotten() {
     if (forgotten_.empty()) return;
     auto ids = std::make_shared<std::vector<proto::task_id>>(std::move(forgotten_));
     forgotten_.clear();
-    redis_pipeline p;
-    p.begin(2 + ids->size());
-    p.arg("HDEL");
-    p.arg(tasks_key);
-    for (const proto::task_id& id : *ids) p.arg(id.to_hex());
-    const bool sent = connection_.send(p, [this, ids](redis_batch_result&& r) {
-        if (r.delivered && !r.replies.front().is_error()) return;
+    write_batch p(options_.fence);
+    add_variadic(p, "HDEL", tasks_key, *ids, 1,
+                 [](write_batch& b, const proto::task_id& id) { b.arg(id.to_hex()); });
+    const bool sent = send_write(p, [this, ids](redis_batch_result&& r) {
+        bool ok = r.delivered;
+        for (const redis_reply& reply : r.replies) ok = ok && !reply.is_error();
+        if (ok) return;
         // Still unsure: kept, sent again before the next write.
         forgotten_.insert(forgotten_.begin(), ids->begin(), ids->end());
     });
@@ -456,30 +497,23 @@ void durable_store::flush_hash(const char* key, Fields& fields) {
     std::size_t sets = 0;
     for (const auto& [field, value] : *sent) sets += value ? 1 : 0;
     const std::size_t deletes = sent->size() - sets;
-    redis_pipeline p;
-    if (sets > 0) {
-        p.begin(2 + 2 * sets);
-        p.arg("HSET");
-        p.arg(key);
-        for (const auto& [field, value] : *sent) {
-            if (!value) continue;
-            p.arg(field_name(field));
-            p.arg(*value);
-        }
-    }
-    if (deletes > 0) {
-        p.begin(2 + deletes);
-        p.arg("HDEL");
-        p.arg(key);
-        for (const auto& [field, value] : *sent) {
-            if (!value) p.arg(field_name(field));
-        }
-    }
+    write_batch p(options_.fence);
+    std::vector<const typename Fields::value_type*> to_set;
+    std::vector<const typename Fields::value_type*> to_delete;
+    to_set.reserve(sets);
+    to_delete.reserve(deletes);
+    for (const auto& entry : *sent) (entry.second ? to_set : to_delete).push_back(&entry);
+    add_variadic(p, "HSET", key, to_set, 2, [](write_batch& b, const auto* entry) {
+        b.arg(field_name(entry->first));
+        b.arg(*entry->second);
+    });
+    add_variadic(p, "HDEL", key, to_delete, 1,
+                 [](write_batch& b, const auto* entry) { b.arg(field_name(entry->first)); });
     // Not written: kept for the next flush, unless something newer was staged meanwhile.
     const auto keep = [sent, &fields] {
         for (auto& [field, value] : *sent) fields.try_emplace(field, std::move(value));
     };
-    const bool queued = connection_.send(p, [keep](redis_batch_result&& r) {
+    const bool queued = send_write(p, [keep](redis_batch_result&& r) {
         bool ok = r.delivered;
         for (const redis_reply& reply : r.replies) ok = ok && !reply.is_error();
         if (!ok) keep();
@@ -501,7 +535,7 @@ void durable_store::flush_results() {
             batch->push_back(std::move(staged_results_.front()));
             staged_results_.pop_front();
         }
-        redis_pipeline p;
+        write_batch p(options_.fence);
         // A relative expiry (PX): only the steady passing of time ends a result, whatever the
         // wall clock does (Redis's own clock counts it down).
         const std::string ttl_ms = std::to_string(result_ttl_ms());
@@ -518,10 +552,8 @@ void durable_store::flush_results() {
         // The task and its state go in the same pipeline, after the result: a broker that dies
         // in between leaves a task whose result exists, which recovery cleans up.
         for (const char* key : {tasks_key, leases_key, held_key, dead_key}) {
-            p.begin(2 + batch->size());
-            p.arg("HDEL");
-            p.arg(key);
-            for (const staged_result& s : *batch) p.arg(s.id.to_hex());
+            add_variadic(p, "HDEL", key, *batch, 1,
+                         [](write_batch& b, const staged_result& s) { b.arg(s.id.to_hex()); });
         }
         // Not stored: back to the front, in their order, for the next attempt.
         const auto put_back = [this, batch] {
@@ -537,7 +569,7 @@ void durable_store::flush_results() {
             retry_timer_ = loop_.call_later(result_retry_delay_s, [this] { flush(); });
         };
         sending_results_ += batch->size();
-        const bool sent = connection_.send(p, [this, batch, retry_later](redis_batch_result&& r) {
+        const bool sent = send_write(p, [this, batch, retry_later](redis_batch_result&& r) {
             sending_results_ -= batch->size();
             if (!r.delivered) return retry_later(r.failure);
             for (const redis_reply& reply : r.replies) {

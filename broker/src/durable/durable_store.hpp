@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "durable/durable_records.hpp"
+#include "durable/fenced_writes.hpp"
 #include "redis/redis_connection.hpp"
 #include "redis/redis_sync.hpp"
 #include "redis/redis_url.hpp"
@@ -53,6 +54,10 @@ struct durable_options {
     std::uint64_t result_ttl_s = 86'400;    // how long Redis keeps a result
     std::uint64_t dedup_window_s = 86'400;  // how long a finished task's id is recognised
     double timeout_s = 2.0;                 // every Redis call
+    // Set (an active broker among several: ha/broker_lease.hpp): every write is made only
+    // while the lease still holds this broker's token; unset, each connection sets its own
+    // fence (shoal:fence) that only the submit script checks.
+    std::optional<write_fence> fence;
 };
 
 // What a task had been through when the broker stopped (shoal:leases).
@@ -143,6 +148,9 @@ class durable_store {
     std::function<void(const std::vector<proto::task_id>& ids)> on_results_stored;
     // Redis is up (again), after the store flushed what it kept.
     std::function<void()> on_up;
+    // With a fence: a write was refused because the lease is no longer ours (from the loop;
+    // what was refused stays unwritten, and the broker must stop serving).
+    std::function<void()> on_fenced;
     std::size_t unwritten_results() const noexcept {
         return staged_results_.size() + sending_results_;
     }
@@ -179,6 +187,8 @@ class durable_store {
     template <class Fields>
     void flush_hash(const char* key, Fields& fields);
     void flush_results();
+    // Sends a write; with a fence, a refusal is told to on_fenced before done sees it.
+    bool send_write(write_batch& batch, redis_connection::batch_callback done);
 
     // Task state by hash (leases, held, dead): id -> value to set, or nullopt to delete.
     using staged_fields =
@@ -193,7 +203,8 @@ class durable_store {
     std::unordered_map<std::string, std::optional<std::string>> periodic_;  // by name
     std::deque<staged_result> staged_results_;
     std::size_t sending_results_ = 0;  // in pipelines not answered yet
-    std::string fence_;                // this connection's (see submit_script)
+    std::string fence_key_;            // what the submit script checks: shoal:fence, or the lease
+    std::string fence_;                // the token it must hold (see submit_script)
     double results_held_until_ = 0;    // after a failed write: not before this time
     timer_handle retry_timer_;
 };

@@ -17,6 +17,7 @@
 //
 // Thread-safety: none; every member runs on the loop's thread.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -54,6 +55,12 @@ class broker {
     void reload_keys();
 
     bool is_bound() const noexcept;
+    // Active and standby brokers (config.ha_lease_ms; broker/README.md): whether this broker
+    // holds the lease and serves (always true without ha_lease_ms), and what to do when it
+    // no longer does: `lost` is called once, from the loop, and the broker must be closed (the
+    // daemon then starts again as a standby).
+    bool is_active() const noexcept;
+    void on_lease_lost(std::function<void(const std::string& why)> lost);
     // The bound endpoint ("" before bind).
     const std::string& endpoint() const noexcept;
     // The HTTP listener's HOST:PORT as bound (config.http; "" without one, or before bind).

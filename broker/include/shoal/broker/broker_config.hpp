@@ -48,6 +48,11 @@ struct broker_config {
     std::string redis_user;
     std::string redis_password_file;
     std::string redis_password;  // set by code or from the environment only
+    // Active and standby brokers on one Redis (broker/README.md, "Active and standby
+    // brokers"): a lease of this many milliseconds decides which one serves; 0: this broker
+    // serves alone. ha_name names this broker in the lease (default HOST:PID).
+    std::uint32_t ha_lease_ms = 0;
+    std::string ha_name;
     // Security (SECURITY.md): both set, or neither (an open broker, for a laptop).
     std::string secret_key;  // the broker's NAME.key_secret file: CURVE on
     std::string keys_dir;    // clients/, workers/, admins/ of public keys
