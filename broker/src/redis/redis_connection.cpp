@@ -8,6 +8,8 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include "redis/redis_sentinel.hpp"
+
 namespace shoal::broker {
 
 // The C callbacks hiredis calls, forwarding to the connection in their privdata.
@@ -96,7 +98,19 @@ void redis_connection::stop() {
 
 void redis_connection::connect() {
     if (stopped_ || context_ != nullptr) return;
-    const redis_endpoint& e = options_.endpoint;
+    if (options_.endpoint.via_sentinel()) {
+        // Asked again at every connect: after a failover the sentinels name another server.
+        try {
+            current_ = resolve_primary(options_.endpoint, std::min(options_.timeout_s, 0.5));
+        } catch (const redis_error& err) {
+            down_reason_ = err.what();
+            schedule_reconnect();
+            return;
+        }
+    } else {
+        current_ = options_.endpoint;
+    }
+    const redis_endpoint& e = current_;
     redisAsyncContext* ac = e.is_unix() ? redisAsyncConnectUnix(e.unix_path.c_str())
                                         : redisAsyncConnect(e.host.c_str(), e.port);
     if (ac == nullptr || ac->err != 0) {
@@ -126,7 +140,7 @@ void redis_connection::connect() {
 }
 
 void redis_connection::handshake() {
-    const redis_endpoint& e = options_.endpoint;
+    const redis_endpoint& e = current_;
     redis_pipeline p;
     if (!e.password.empty()) {
         if (e.user.empty()) {
@@ -137,8 +151,12 @@ void redis_connection::handshake() {
     }
     if (e.db != 0) p.add("SELECT", std::uint64_t(e.db));
     p.add("PING");
+    // Through Sentinel: only a primary is written to (before the caller's own commands).
+    const bool check_role = e.via_sentinel();
+    if (check_role) p.add("ROLE");
+    const std::size_t role_at = p.size() - 1;
     if (on_handshake) on_handshake(p);
-    send_batch(p, [this](redis_batch_result&& r) {
+    send_batch(p, [this, check_role, role_at](redis_batch_result&& r) {
         if (!r.delivered) return;  // the connection is gone already; it will retry
         for (const redis_reply& reply : r.replies) {
             if (reply.is_error()) {
@@ -146,10 +164,15 @@ void redis_connection::handshake() {
                 return;
             }
         }
+        if (check_role && (r.replies.size() <= role_at || !is_primary_role(r.replies[role_at]))) {
+            fail_connection(fmt::format("{}:{} is not the primary; asking the sentinels again",
+                                        current_.host, current_.port));
+            return;
+        }
         state_ = state::up;
         backoff_s_ = options_.min_backoff_s;
         if (reconnects_ > 0) {
-            spdlog::info("shoal-broker: Redis at {} is back", options_.endpoint.describe());
+            spdlog::info("shoal-broker: Redis at {} is back", current_.describe());
         }
         if (on_up) on_up();
     });
@@ -194,6 +217,8 @@ void redis_connection::on_reply(batch* b, void* reply) {
         last_reply_at_ = loop_.time();
         if (b->result.failure.empty()) {
             b->result.replies.push_back(redis_reply::from(*static_cast<redisReply*>(reply)));
+            // A primary demoted under us (a failover): written nothing, and must be left.
+            if (is_readonly_error(b->result.replies.back())) demoted_ = true;
         }
     }
     // Count replies and failures alike: the batch ends when every command is accounted for.
@@ -203,6 +228,10 @@ void redis_connection::on_reply(batch* b, void* reply) {
     std::unique_ptr<batch> finished = std::move(batches_.front());
     batches_.pop_front();
     finished->result.delivered = finished->result.failure.empty();
+    if (demoted_) {
+        demoted_ = false;
+        fail_connection("Redis answered READONLY: it is a replica now");
+    }
     if (!finished->done) return;
     if (finished->result.delivered) {
         finished->done(std::move(finished->result));

@@ -12,6 +12,8 @@
 //
 // States: down (waiting to reconnect) -> connecting (handshake sent) -> up. send() refuses
 // work unless up, so nothing piles up while Redis is away: callers decide what waits.
+// Through Sentinel (redis+sentinel://, redis_sentinel.hpp) each connect asks for the primary,
+// the handshake checks ROLE, and a READONLY answer drops the connection.
 //
 // Thread-safety: none; everything runs on the loop's thread.
 
@@ -99,6 +101,8 @@ class redis_connection {
 
     event_loop& loop_;
     redis_connection_options options_;
+    redis_endpoint current_;  // options_.endpoint, or through Sentinel the primary asked last
+    bool demoted_ = false;    // a reply said READONLY: the connection is dropped after its batch
     redisAsyncContext* context_ = nullptr;
     int fd_ = -1;
     bool reading_ = false;

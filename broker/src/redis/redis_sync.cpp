@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include "redis/redis_sentinel.hpp"
+
 namespace shoal::broker {
 
 namespace {
@@ -30,7 +32,9 @@ std::string config_value(redis_sync& redis, std::string_view name, bool& availab
 
 }  // namespace
 
-redis_sync::redis_sync(const redis_endpoint& endpoint, double timeout_s) : endpoint_(endpoint) {
+redis_sync::redis_sync(const redis_endpoint& asked, double timeout_s)
+    : endpoint_(resolve_primary(asked, timeout_s)) {
+    const redis_endpoint& endpoint = endpoint_;
     const timeval tv = to_timeval(timeout_s);
     context_ = endpoint.is_unix()
                    ? redisConnectUnixWithTimeout(endpoint.unix_path.c_str(), tv)
@@ -66,6 +70,12 @@ redis_sync::redis_sync(const redis_endpoint& endpoint, double timeout_s) : endpo
             // NOAUTH when a password is needed and none was given.
             throw redis_error(
                 fmt::format("Redis at {} refused PING: {}", endpoint.describe(), pong.str));
+        }
+        if (endpoint.via_sentinel() && !is_primary_role(command({"ROLE"}))) {
+            throw redis_error(
+                fmt::format("Redis at {} is not the primary (a replica, or the "
+                            "sentinels are behind a failover)",
+                            endpoint.describe()));
         }
     } catch (...) {
         redisFree(context_);

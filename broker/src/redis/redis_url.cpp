@@ -40,12 +40,59 @@ void take_credentials(std::string_view& rest, redis_endpoint& out, std::string_v
 std::string redis_endpoint::describe() const {
     const std::string auth = password.empty() ? "" : (user.empty() ? ":***@" : user + ":***@");
     if (is_unix()) return fmt::format("unix://{}{}?db={}", auth, unix_path, db);
+    if (via_sentinel()) {
+        std::string list;
+        for (const sentinel_address& s : sentinels) {
+            list += fmt::format("{}{}:{}", list.empty() ? "" : ",", s.host, s.port);
+        }
+        const std::string primary = host.empty() ? "" : fmt::format(" (primary {}:{})", host, port);
+        return fmt::format("redis+sentinel://{}{}/{}/{}{}", auth, list, master, db, primary);
+    }
     return fmt::format("redis://{}{}:{}/{}", auth, host, port, db);
 }
 
 redis_endpoint parse_redis_url(std::string_view url) {
     redis_endpoint out;
     constexpr std::string_view tcp = "redis://";
+    constexpr std::string_view sentinel = "redis+sentinel://";
+    if (url.substr(0, sentinel.size()) == sentinel) {
+        std::string_view rest = url.substr(sentinel.size());
+        take_credentials(rest, out, url);
+        const auto slash = rest.find('/');
+        if (slash == std::string_view::npos || slash + 1 >= rest.size()) {
+            throw redis_error(fmt::format(
+                "redis URL '{}': a sentinel URL names its master: redis+sentinel://host:26379,.../"
+                "MASTER[/db]",
+                url));
+        }
+        std::string_view hosts = rest.substr(0, slash);
+        std::string_view path = rest.substr(slash + 1);
+        if (const auto db = path.find('/'); db != std::string_view::npos) {
+            if (db + 1 < path.size())
+                out.db = parse_int(path.substr(db + 1), 0, 1'000'000, "database", url);
+            path = path.substr(0, db);
+        }
+        out.master = std::string(path);
+        while (!hosts.empty()) {
+            const auto comma = hosts.find(',');
+            std::string_view one = hosts.substr(0, comma);
+            hosts = comma == std::string_view::npos ? std::string_view() : hosts.substr(comma + 1);
+            if (one.empty()) continue;
+            sentinel_address a;
+            if (const auto colon = one.rfind(':'); colon != std::string_view::npos) {
+                a.port = parse_int(one.substr(colon + 1), 1, 65535, "sentinel port", url);
+                one = one.substr(0, colon);
+            }
+            if (one.empty())
+                throw redis_error(fmt::format("redis URL '{}': a sentinel without a host", url));
+            a.host = std::string(one);
+            out.sentinels.push_back(std::move(a));
+        }
+        if (out.sentinels.empty()) {
+            throw redis_error(fmt::format("redis URL '{}': no sentinel", url));
+        }
+        return out;
+    }
     constexpr std::string_view unix_scheme = "unix://";
     if (url.substr(0, tcp.size()) == tcp) {
         std::string_view rest = url.substr(tcp.size());
@@ -93,8 +140,10 @@ redis_endpoint parse_redis_url(std::string_view url) {
         out.unix_path = std::string(rest);
         return out;
     }
-    throw redis_error(fmt::format(
-        "redis URL '{}': must start with redis:// (TCP) or unix:// (a Unix socket)", url));
+    throw redis_error(
+        fmt::format("redis URL '{}': must start with redis:// (TCP), unix:// (a Unix socket) or "
+                    "redis+sentinel:// (the primary Redis Sentinel names)",
+                    url));
 }
 
 }  // namespace shoal::broker

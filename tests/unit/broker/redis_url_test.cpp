@@ -61,6 +61,26 @@ TEST(RedisUrl, DescribeNeverShowsThePassword) {
     EXPECT_NE(e.describe().find("***"), std::string::npos);
 }
 
+TEST(RedisUrl, ASentinelUrlListsTheSentinelsTheMasterAndTheDatabase) {
+    const auto e = parse_redis_url("redis+sentinel://:pw@s1:26380,s2,10.0.0.3:5000/shoal/2");
+    ASSERT_EQ(e.sentinels.size(), 3u);
+    EXPECT_TRUE(e.via_sentinel());
+    EXPECT_EQ(e.sentinels[0].host, "s1");
+    EXPECT_EQ(e.sentinels[0].port, 26380);
+    EXPECT_EQ(e.sentinels[1].host, "s2");
+    EXPECT_EQ(e.sentinels[1].port, 26379);  // Sentinel's default
+    EXPECT_EQ(e.sentinels[2].port, 5000);
+    EXPECT_EQ(e.master, "shoal");
+    EXPECT_EQ(e.db, 2);
+    EXPECT_EQ(e.password, "pw");
+    EXPECT_TRUE(e.host.empty());  // asked of the sentinels at each connect
+    EXPECT_EQ(e.describe().find("pw"), std::string::npos);
+    EXPECT_NE(e.describe().find("redis+sentinel://:***@s1:26380,s2:26379,10.0.0.3:5000/shoal/2"),
+              std::string::npos)
+        << e.describe();
+    EXPECT_FALSE(parse_redis_url("redis://h").via_sentinel());
+}
+
 TEST(RedisUrl, BadUrlsSayWhatIsWrong) {
     const auto message_of = [](const char* url) {
         try {
@@ -80,6 +100,10 @@ TEST(RedisUrl, BadUrlsSayWhatIsWrong) {
     EXPECT_NE(message_of("unix://relative.sock").find("absolute path"), std::string::npos);
     EXPECT_NE(message_of("unix:///s?x=1").find("db=N"), std::string::npos);
     EXPECT_NE(message_of("redis://[::1").find("unclosed"), std::string::npos);
+    EXPECT_NE(message_of("redis+sentinel://s1,s2").find("names its master"), std::string::npos);
+    EXPECT_NE(message_of("redis+sentinel://s1/").find("names its master"), std::string::npos);
+    EXPECT_NE(message_of("redis+sentinel:///shoal").find("no sentinel"), std::string::npos);
+    EXPECT_NE(message_of("redis+sentinel://s1:x/shoal").find("sentinel port"), std::string::npos);
 }
 
 }  // namespace
