@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netns  # noqa: E402
 import peer_side  # noqa: E402
 import python_side  # noqa: E402
+import failover_side  # noqa: E402
 import report  # noqa: E402
 import shoal_side  # noqa: E402
 from procs import RedisServer, log, stop_all  # noqa: E402
@@ -27,7 +28,7 @@ from procs import RedisServer, log, stop_all  # noqa: E402
 # `python` comes after throughput and latency: it reuses the peers' figures of those when the run
 # has them; `latency16` after latency, whose single-client p99 it is compared with.
 FIGURES = ["floor", "throughput", "latency", "latency16", "python", "cpu", "c10k", "scaling", "durable", "curve",
-           "events", "memory", "metg", "dag"]
+           "events", "memory", "metg", "dag", "failover"]
 
 # Sizes. The full run follows the issue; the quick one keeps every figure but shrinks it so the
 # whole run ends in under 3 minutes (the build aside).
@@ -323,6 +324,13 @@ class Run:
                                                        self.peer(peer).run("metg", self.plan["peer_limit_s"], pool,
                                                                            workers=2,
                                                                            tasks_per_point=self.plan["peer_metg_tasks"]))
+
+    def failover(self):
+        # Issue 20: the active broker killed, or paused as if cut off; the standby takes over.
+        f = self.results["shoal"].setdefault("failover", {})
+        for kind in ("kill", "pause"):
+            f[kind] = self.attempt(f"shoal failover ({kind})", lambda kind=kind: failover_side.failover(
+                self.build, self.scratch, kind))
 
     def dag(self):
         # Shoal's tree takes a second or less: three runs, the median reported (all kept), as throughput.

@@ -287,7 +287,8 @@ def failover_rows(res):
         ok = took is not None and took <= 2 * lease_s and r.get("lost") == 0
         note = (f"lease {r['lease_ms']:,} ms; the standby held it "
                 + (f"{took:.2f} s after" if took is not None else "never")
-                + f"; {r['tasks']:,} tasks in the stream (Python client, both brokers listed), {r.get('lost')} lost")
+                + f"; {r['tasks']:,} tasks in the stream (Python client, both brokers listed), {r.get('lost')} lost; "
+                "clients and workers leave a silent broker after the default heartbeat x liveness (1 s x 3)")
         rows.append(Row(f"failover: {label}: tasks run again after", "s", False, {"shoal": r.get("recovery_s")},
                         "lease taken <= 2x its time, nothing lost", ok, note))
     return rows

@@ -302,5 +302,21 @@ class ConcurrentClientsTest(unittest.TestCase):
         self.assertIn("client_p99_us", text)
 
 
+
+class FailoverRowsTest(unittest.TestCase):
+    def test_a_failover_passes_when_the_lease_is_taken_within_twice_its_time_and_nothing_is_lost(self):
+        def row(took, lost):
+            res = run_with(failover={"kill": {"kind": "kill", "lease_ms": 1000, "tasks": 1000, "lost": lost,
+                                              "lease_taken_s": took, "recovery_s": 1.4}})
+            return next(r for r in report.rows_of(res) if r.figure.startswith("failover"))
+        good = row(1.3, 0)
+        self.assertTrue(good.ok)
+        self.assertEqual(good.values["shoal"], 1.4)
+        self.assertIn("held it 1.30 s after", good.note)
+        self.assertFalse(row(2.1, 0).ok)
+        self.assertFalse(row(1.0, 1).ok)
+        self.assertFalse(row(None, 0).ok)
+
+
 if __name__ == "__main__":
     unittest.main()
