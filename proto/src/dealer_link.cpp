@@ -136,6 +136,12 @@ void dealer_link::handle(const received_message& msg) {
             received_bytes_ += env.body.size();
             acknowledge_if_due();
             return;
+        case command::bye:
+            // The broker is closing (stopped, or it lost its lease to a standby): told, then
+            // the next broker of the list (the same one, alone), without waiting for silence.
+            if (events_.message) events_.message(env.cmd, env.body);
+            reconnect_elsewhere("the broker said BYE");
+            return;
         case command::error: {
             // not_registered: the broker restarted or declared us dead. Greet it again on the
             // same socket; the owner resends what is unanswered at the next WELCOME.

@@ -162,7 +162,10 @@ class Session:
 
     def move_on(self, now):
         """To the next broker of the list (PROTOCOL.md 6.7: a standby's not_active, or silence),
-        after the back-off."""
+        after the back-off. Once per reconnect: what the old socket still says meanwhile (a BYE
+        after a not_active, say) must not move it again."""
+        if self.reconnect_at is not None:
+            return
         self.current = (self.current + 1) % len(self.endpoints)
         self.welcomed = False
         self.reconnect_at = now + self.backoff.next()

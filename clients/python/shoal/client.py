@@ -340,7 +340,11 @@ class Client:
             self._answer(("purged", queue), count)
         elif cmd == Cmd.ERROR:
             self._on_error(_wire.read_error_reply(body))
-        # HEARTBEAT counts as life (Session.heard); BYE and EVENTS need nothing here.
+        elif cmd == Cmd.BYE:
+            # The broker is closing (stopped, or it gave its lease up): the next one of the
+            # list now (the same one, alone), not after a silence.
+            self._session.move_on(time.monotonic())
+        # HEARTBEAT counts as life (Session.heard); EVENTS need nothing here.
 
     def _on_accepted(self, ids, refused, retry_after_ms):
         if self._requests.get(("requeue",)):

@@ -230,7 +230,10 @@ class Worker:
             else:
                 log.warning("broker error %s: %s", e["code"], e["message"])
         elif cmd == Cmd.BYE:
+            # Closing, or it gave its lease up: the next broker of the list now.
             log.info("the broker said BYE")
+            self._lose_session()
+            self._session.move_on(time.monotonic())
 
     # ---- tasks ----
 

@@ -27,6 +27,14 @@ class BrokerListTest(unittest.TestCase):
         s.move_on(now + 10)
         self.assertEqual(s.endpoint, "tcp://a:1")
 
+    def test_moving_on_twice_before_reconnecting_moves_once(self):
+        # A standby's not_active and its BYE on the same old socket: one step, not back to it.
+        s = Session(b"", "tcp://a:1,tcp://b:2")
+        now = time.monotonic()
+        s.move_on(now)
+        s.move_on(now)
+        self.assertEqual(s.endpoint, "tcp://b:2")
+
     def test_a_broker_that_never_answers_hello_is_left_for_the_next(self):
         s = Session(b"", "tcp://a:1,tcp://b:2")
         s.hello()

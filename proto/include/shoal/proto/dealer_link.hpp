@@ -14,7 +14,8 @@
 //     again after an exponential back-off (100 ms doubling to 5 s, with jitter);
 //   - several brokers (an endpoint list "tcp://a:5555,tcp://b:5555", PROTOCOL.md 6.7): one is
 //     active, the others stand by and answer ERROR not_active. A link that is refused that
-//     way, or whose broker went silent, tries the next endpoint in the list, with the same
+//     way, whose broker went silent, or whose broker said BYE (closing, or giving up its
+//     lease), tries the next endpoint in the list (the same one, alone), with the same
 //     back-off.
 // Everything else is handed to the owner: connected() after each WELCOME (the first and every
 // reconnect: resend what is unanswered), message() for every other command, lost() when a
