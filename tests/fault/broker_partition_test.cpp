@@ -54,17 +54,16 @@ std::string output_of(const std::vector<std::string>& argv) {
 
 TEST(BrokerPartition, TheCutOffActiveStopsWithinItsLeaseTheStandbyServesAndTheHealedOneStandsBy) {
     two_hosts hosts;
-    ASSERT_TRUE(hosts.available()) << "cannot make the network namespaces (needs root): "
-                                   << hosts.why();
+    ASSERT_TRUE(hosts.available())
+        << "cannot make the network namespaces (needs root): " << hosts.why();
     scratch_dir dir;
     // Fresh namespaces: fixed ports are free in them.
     const std::string redis_url = "redis://" + hosts.address_b() + ":6379";
     std::vector<std::string> redis_argv = hosts.on_b();
-    redis_argv.insert(redis_argv.end(),
-                      {"/usr/bin/redis-server", "--port", "6379", "--bind", hosts.address_b(),
-                       "--protected-mode", "no", "--save", "", "--appendonly", "yes",
-                       "--appendfsync", "always", "--dir", dir.file(""), "--logfile",
-                       dir.file("redis.log")});
+    redis_argv.insert(redis_argv.end(), {"/usr/bin/redis-server", "--port", "6379", "--bind",
+                                         hosts.address_b(), "--protected-mode", "no", "--save", "",
+                                         "--appendonly", "yes", "--appendfsync", "always", "--dir",
+                                         dir.file(""), "--logfile", dir.file("redis.log")});
     auto redis = child_process::spawn(redis_argv);
     const auto redis_cli = [&](std::vector<std::string> args) {
         std::vector<std::string> argv = hosts.on_b();
@@ -84,10 +83,10 @@ TEST(BrokerPartition, TheCutOffActiveStopsWithinItsLeaseTheStandbyServesAndTheHe
     const auto broker = [&](const std::vector<std::string>& on, const std::string& bind,
                             const std::string& name) {
         std::vector<std::string> argv = on;
-        argv.insert(argv.end(), {cluster_paths::broker(), "--bind", bind, "--print-endpoint",
-                                 "--redis", redis_url, "--ha-lease-ms", std::to_string(lease_ms),
-                                 "--ha-name", name, "--heartbeat-ms", "100", "--liveness", "10",
-                                 "--log-level", "info"});
+        argv.insert(argv.end(),
+                    {cluster_paths::broker(), "--bind", bind, "--print-endpoint", "--redis",
+                     redis_url, "--ha-lease-ms", std::to_string(lease_ms), "--ha-name", name,
+                     "--heartbeat-ms", "100", "--liveness", "10", "--log-level", "info"});
         return child_process::spawn(argv);
     };
     auto broker_a = broker(hosts.on_a(), a, "a");
@@ -101,21 +100,20 @@ TEST(BrokerPartition, TheCutOffActiveStopsWithinItsLeaseTheStandbyServesAndTheHe
     for (const char* name : {"w1", "w2"}) {
         std::vector<std::string> argv = hosts.on_b();
         argv.insert(argv.end(), {cluster_paths::worker(), "--broker", both, "--tasks",
-                                 cluster_paths::seed_tasks(), "--name", name, "--concurrency",
-                                 "50", "--log-level", "warn"});
+                                 cluster_paths::seed_tasks(), "--name", name, "--concurrency", "50",
+                                 "--log-level", "warn"});
         workers.push_back(child_process::spawn(argv));
     }
     ASSERT_TRUE(wait_until(
-        [&] { return inspect_through_cli(hosts.on_b(), both, "workers").rows.size() == 2; },
-        30.0))
+        [&] { return inspect_through_cli(hosts.on_b(), both, "workers").rows.size() == 2; }, 30.0))
         << "the workers did not join broker a";
 
     // 3000 sleeps of 20 to 60 ms on 2 x 50 slots: about 1.2 s of work, spread over the cut.
     const batch::spec spec{batch::kind::sleep, 20, 60};
     const std::string log = dir.file("client.log");
-    auto client = child_process::spawn(batch_client_argv(
-        hosts.on_b(), both, log, spec, 3000, 100,
-        {"--check-stored", "--timeout", "90", "--name", "partition-client"}));
+    auto client = child_process::spawn(
+        batch_client_argv(hosts.on_b(), both, log, spec, 3000, 100,
+                          {"--check-stored", "--timeout", "90", "--name", "partition-client"}));
     ASSERT_TRUE(wait_until([&] { return count_log_lines(log, "result") >= 200; }, 30.0))
         << "the batch did not start";
 
