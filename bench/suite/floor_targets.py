@@ -116,10 +116,16 @@ def _durable(res):
     why = ""
     if not ok:
         why = ("the broker's writes are pipelined (one round trip to Redis per wake-up of its loop, whatever it "
-               "wrote), so what limits it is CPU: Redis's own beside the broker's, on the 2 CPUs the client and "
-               "the two workers share (bench/README.md, \"Durable mode's CPU\", measures both). It would take "
-               "fewer Redis commands per task (the task, its lease and its result each write now) or a Redis "
-               "on a CPU of its own")
+               "wrote), so what limits it is CPU, on the 2 CPUs that Redis, the broker, the client and the two "
+               "workers share")
+        redis_cpu = _get(res, "shoal", "durable", "everysec", "redis_cpu_us_per_task")
+        broker_cpu = _get(res, "shoal", "durable", "everysec", "broker_cpu_us_per_task")
+        if redis_cpu and broker_cpu:
+            cpus = _get(res, "meta", "cpus") or 2
+            why += (f": per task Redis spent {redis_cpu:.1f} us of CPU and the broker {broker_cpu:.1f} us in this run "
+                    f"(memory mode: at most {cpus * 1e6 / memory:.1f} us per task for everything)")
+        why += (". It would take fewer Redis commands per task (the task, its lease and its result each write "
+                "now) or a Redis on a CPU of its own")
     return Target("durable (everysec) tasks/s, and / memory mode", f"{durable:,.0f}/s, {share:.2f}x",
                   ">= 100,000/s and >= 0.5x", ok, why)
 

@@ -348,13 +348,22 @@ def metg(build, ideal_wall_s):
 
 
 def durable(build, tasks, scratch):
-    """The same no-op batch in memory, then with Redis at appendfsync everysec, then always."""
+    """The same no-op batch in memory, then with Redis at appendfsync everysec, then always;
+    with Redis, the CPU Redis and the broker each spent on the batch, per task (issue 17: what
+    limits durable mode)."""
     out = {"memory": throughput(build, tasks)}
     for fsync in ("everysec", "always"):
         redis = RedisServer(os.path.join(scratch, f"redis-{fsync}"), appendonly=True, appendfsync=fsync)
         try:
-            out[fsync] = throughput(build, tasks, broker_args=("--redis", redis.url))
-            out[fsync]["left_in_redis"] = int(redis.cli("hlen", "shoal:tasks") or 0)
+            with Cluster(build, workers=2, worker_args=WIDE, broker_args=("--redis", redis.url)) as c:
+                before = {"redis": cpu_s(redis.proc.pid), "broker": cpu_s(c.broker.pid)}
+                r = c.client("throughput", tasks)
+                for who, pid in (("redis", redis.proc.pid), ("broker", c.broker.pid)):
+                    now = cpu_s(pid)
+                    if now is not None and before[who] is not None and r.get("tasks"):
+                        r[f"{who}_cpu_us_per_task"] = (now - before[who]) * 1e6 / r["tasks"]
+            r["left_in_redis"] = int(redis.cli("hlen", "shoal:tasks") or 0)
+            out[fsync] = r
         finally:
             redis.stop()
     return out

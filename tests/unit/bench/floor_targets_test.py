@@ -65,6 +65,12 @@ class ThroughputAndDurableTest(unittest.TestCase):
         self.assertFalse(durable(110_000, 240_000).ok)  # 0.46x
         self.assertFalse(durable(90_000, 150_000).ok)  # 0.6x but under 100k
         self.assertIn("Redis", durable(55_000, 140_000).why)
+        res = run_with({"durable": {"memory": {"tasks_per_s": 200_000},
+                                    "everysec": {"tasks_per_s": 60_000, "redis_cpu_us_per_task": 7.5,
+                                                 "broker_cpu_us_per_task": 9.25}}})
+        why = judged(res)["durable (everysec) tasks/s, and / memory mode"].why
+        self.assertIn("per task Redis spent 7.5 us of CPU and the broker 9.2 us", why)
+        self.assertIn("memory mode: at most 10.0 us per task for everything", why)
 
 
 class MetgTest(unittest.TestCase):
