@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -112,6 +113,12 @@ int main(int argc, char** argv) {
         spdlog::critical("shoal-broker: cannot watch SIGINT/SIGTERM/SIGHUP");
         return 1;
     }
+    // Started over after giving the lease up (below): the other brokers try first.
+    constexpr const char* gave_lease_up = "SHOAL_HA_GAVE_LEASE_UP";
+    if (std::getenv(gave_lease_up) != nullptr) {
+        options.config.ha_first_try_after_ms = 2 * options.config.ha_lease_ms;
+        ::unsetenv(gave_lease_up);
+    }
     int exit_code = 0;
     bool stand_by_again = false;
     {
@@ -184,6 +191,7 @@ int main(int argc, char** argv) {
         // Everything this broker served is in Redis: a fresh process, as a standby, is the
         // simplest way to hold nothing of it.
         spdlog::info("shoal-broker: starting again as a standby");
+        ::setenv(gave_lease_up, "1", 1);
         ::execv("/proc/self/exe", argv);
         spdlog::critical("shoal-broker: cannot start again: {}", std::strerror(errno));
         return 1;

@@ -211,4 +211,44 @@ TEST(BrokerFailover, APausedActiveIsFencedWhenItWakesAndStandsByAgain) {
     EXPECT_FALSE(only_a.wait_connected(3.0)) << "a standby welcomed a client";
 }
 
+TEST(BrokerFailover, AStepDownHandsTheLeaseToTheStandbyAndLosesNothing) {
+    failover_cluster c;
+    start_active_and_standby(c);
+    stream(c, 0.5);
+    // `shoal admin step-down`: a writes what it holds, gives the lease up, stands by again.
+    const auto answer = c.client().admin("step-down").result(10.0);
+    ASSERT_EQ(answer.rows.size(), 1u);
+    EXPECT_EQ(shoal::testing::field(answer.rows[0], "broker"), "a");
+    EXPECT_EQ(shoal::testing::field(answer.rows[0], "epoch"), "1");
+    std::thread more([&] { stream(c, 1.5); });
+    const bool took = wait_until([&] { return c.holder() == "b"; }, 4.0 * lease_ms / 1000.0);
+    more.join();
+    ASSERT_TRUE(took) << "b did not take the lease after a stepped down";
+    EXPECT_EQ(c.epoch(), 2);
+    const auto seen = c.outcomes(120.0);
+    shoal::testing::expect_durable(seen, c.redis());
+    for (const auto& t : seen) {
+        ASSERT_EQ(t.how, shoal::testing::seen_task::end::value) << t.id << " " << t.error;
+    }
+    // a started over as a standby: it prints its endpoint again, and is still running.
+    EXPECT_EQ(c.broker(0).read_line(30.0).value_or("<nothing>"), c.endpoint(0));
+    EXPECT_TRUE(c.broker(0).running());
+}
+
+TEST(BrokerFailover, ABrokerWithoutALeaseRefusesToStepDownAndSaysWhy) {
+    shoal::testing::local_cluster alone;
+    ASSERT_FALSE(alone.endpoint().empty());
+    shoal::client client(alone.endpoint());
+    ASSERT_TRUE(client.wait_connected(20.0));
+    try {
+        (void)client.admin("step-down").result(10.0);
+        ADD_FAILURE() << "a broker without a lease stepped down";
+    } catch (const shoal::broker_error& e) {
+        EXPECT_NE(std::string(e.what()).find("holds no lease"), std::string::npos) << e.what();
+    }
+    const auto rows = client.inspect("brokers").result(5.0).rows;
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(shoal::testing::field(rows[0], "role"), "alone");
+}
+
 }  // namespace

@@ -27,6 +27,12 @@ void broker_core::start_standby() {
     standby_ = true;
     spdlog::info("shoal-broker: {} on {} stands by until it holds the lease ({} ms)", ha_name(),
                  endpoint_, config_.ha_lease_ms);
+    if (config_.ha_first_try_after_ms > 0) {
+        // Just gave the lease up: another broker goes first.
+        standby_timer_ = loop_.call_later(config_.ha_first_try_after_ms / 1000.0,
+                                          [this] { poll_lease(); });
+        return;
+    }
     poll_lease();
 }
 

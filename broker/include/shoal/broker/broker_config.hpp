@@ -53,6 +53,9 @@ struct broker_config {
     // serves alone. ha_name names this broker in the lease (default HOST:PID).
     std::uint32_t ha_lease_ms = 0;
     std::string ha_name;
+    // Not a setting: the daemon sets it when it starts over after giving its lease up (lost, or
+    // stepped down), so that a standby takes the lease before this broker tries again.
+    std::uint32_t ha_first_try_after_ms = 0;
     // Security (SECURITY.md): both set, or neither (an open broker, for a laptop).
     std::string secret_key;  // the broker's NAME.key_secret file: CURVE on
     std::string keys_dir;    // clients/, workers/, admins/ of public keys
