@@ -169,17 +169,19 @@ def _security_and_events(res):
     now = ", ".join(f"{name} {change * 100:+.0f}%" for name, change, _ in changes)
     why = ""
     if not ok:
-        why = ("measured one at a time (plain beside CURVE, nobody beside one subscriber), so both on is at "
-               "least the worse of them. ")
+        parts = []
         bad = [name for name, _, worse in changes if worse > WITHIN]
-        if "CURVE p50" in bad:
-            why += ("CURVE encrypts and authenticates every message on each of the round trip's four hops, which "
-                    "batching cannot spread over a lone task; ")
+        if "CURVE p50" in bad or "CURVE tasks/s" in bad:
+            parts.append("CURVE encrypts and authenticates every message on each of the round trip's four hops, "
+                         "which batching cannot spread over a lone task")
         if "a subscriber's tasks/s" in bad:
-            why += ("the broker builds each task's events (Celery's fields, as maps) on its loop thread, the CPU "
-                    "that admits and dispatches; they already go out in batches, one per pass; ")
-        why += ("it would take cheaper events (a fixed layout, built off the loop) and, for CURVE, a CPU to spare "
-                "for the encryption")
+            parts.append("the broker builds each task's events (Celery's fields, as maps) on its loop thread, the "
+                         "CPU that admits and dispatches; they already go out in batches, one per pass")
+        parts.append("it would take cheaper events (a fixed layout, built off the loop) and, for CURVE, a CPU to "
+                     "spare for the encryption")
+        text = "; ".join(parts)
+        why = ("measured one at a time (plain beside CURVE, nobody beside one subscriber), so both on is at "
+               "least the worse of them. " + text[0].upper() + text[1:])
     return Target("with CURVE / an event subscriber, against plain", now, f"within {WITHIN * 100:.0f}% each", ok,
                   why)
 
