@@ -52,11 +52,14 @@ class DealerLinkTest : public ::testing::Test {
     }
 
     // Runs the loop in slices until the router has a message, for at most `seconds`.
-    std::optional<routed> next_at_router(double seconds = 2.0) {
+    std::optional<routed> next_at_router(double seconds = 2.0) { return next_at(router_, seconds); }
+
+    // The same for any ROUTER the test plays a broker with.
+    std::optional<routed> next_at(zmq::socket_t& router, double seconds) {
         const auto deadline =
             std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
         while (std::chrono::steady_clock::now() < deadline) {
-            if (auto m = receive(router_, true)) {
+            if (auto m = receive(router, true)) {
                 const auto env = m->parse();
                 return routed{m->identity, env.cmd, std::string(env.body)};
             }
@@ -203,18 +206,7 @@ class DealerLinkListTest : public DealerLinkTest {
         other_endpoint_ = other_.get(zmq::sockopt::last_endpoint);
     }
 
-    std::optional<routed> next_at_other(double seconds = 5.0) {
-        const auto deadline =
-            std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-        while (std::chrono::steady_clock::now() < deadline) {
-            if (auto m = receive(other_, true)) {
-                const auto env = m->parse();
-                return routed{m->identity, env.cmd, std::string(env.body)};
-            }
-            run_for(0.005);
-        }
-        return std::nullopt;
-    }
+    std::optional<routed> next_at_other(double seconds = 5.0) { return next_at(other_, seconds); }
 
     zmq::socket_t other_;
     std::string other_endpoint_;
