@@ -29,8 +29,8 @@ void broker_core::start_standby() {
                  endpoint_, config_.ha_lease_ms);
     if (config_.ha_first_try_after_ms > 0) {
         // Just gave the lease up: another broker goes first.
-        standby_timer_ = loop_.call_later(config_.ha_first_try_after_ms / 1000.0,
-                                          [this] { poll_lease(); });
+        standby_timer_ =
+            loop_.call_later(config_.ha_first_try_after_ms / 1000.0, [this] { poll_lease(); });
         return;
     }
     poll_lease();
