@@ -12,7 +12,6 @@
 // asynchronous replication; seen at the first run of this test).
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
@@ -21,6 +20,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "process/batch_run.hpp"
 #include "process/child_process.hpp"
 #include "process/free_port.hpp"
 #include "process/wait_until.hpp"
@@ -43,9 +43,6 @@ class sentinel_cluster {
         for (int i = 1; i < 3; ++i) {
             servers_[i]->command({"REPLICAOF", "127.0.0.1", std::to_string(servers_[0]->port())});
         }
-        char dir[] = "/tmp/shoal-sentinels.XXXXXX";
-        if (::mkdtemp(dir) == nullptr) throw std::runtime_error("sentinel_cluster: mkdtemp");
-        dir_ = dir;
         for (int i = 0; i < 3; ++i) start_sentinel(i);
         for (const int port : sentinel_ports_) {
             if (!wait_until([&] { return ask(port) == servers_[0]->port(); }, 20.0)) {
@@ -59,9 +56,7 @@ class sentinel_cluster {
     }
 
     ~sentinel_cluster() {
-        sentinels_.clear();  // child_process kills and reaps
-        std::error_code ec;
-        if (std::getenv("SHOAL_KEEP_SENTINELS") == nullptr) std::filesystem::remove_all(dir_, ec);
+        sentinels_.clear();  // child_process kills and reaps, before dir_ goes
     }
 
     // redis+sentinel://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3/shoal
@@ -92,13 +87,13 @@ class sentinel_cluster {
   private:
     void start_sentinel(int i) {
         const int port = free_port();
-        const std::string conf = dir_ + "/sentinel-" + std::to_string(i) + ".conf";
-        std::ofstream(conf) << "port " << port << "\nbind 127.0.0.1\ndir " << dir_
+        const std::string conf = dir_.file("sentinel-" + std::to_string(i) + ".conf");
+        std::ofstream(conf) << "port " << port << "\nbind 127.0.0.1\ndir " << dir_.file("")
                             << "\nsentinel monitor " << master_name << " 127.0.0.1 "
                             << servers_[0]->port() << " 2\nsentinel down-after-milliseconds "
                             << master_name << " 2000\nsentinel failover-timeout " << master_name
                             << " 10000\nsentinel parallel-syncs " << master_name << " 1\nlogfile "
-                            << dir_ << "/sentinel-" << i << ".log\n";
+                            << dir_.file("sentinel-" + std::to_string(i) + ".log") << "\n";
         sentinels_.push_back(
             child_process::spawn({"/bin/sh", "-c", "exec \"$0\" \"$@\" >/dev/null 2>&1",
                                   "/usr/bin/redis-server", conf, "--sentinel"}));
@@ -135,10 +130,10 @@ class sentinel_cluster {
         return n;
     }
 
+    scratch_dir dir_;  // the sentinels' configs (they rewrite them) and logs; removed last
     std::vector<std::unique_ptr<redis_server>> servers_;
     std::vector<child_process> sentinels_;
     std::vector<int> sentinel_ports_;
-    std::string dir_;
 };
 
 }  // namespace shoal::testing
