@@ -93,7 +93,7 @@ std::string check_http(std::string_view v) {
                : "must be HOST:PORT, such as 127.0.0.1:9808 (port 0: a free one)";
 }
 
-const std::array<setting, 29> settings{{
+const std::array<setting, 30> settings{{
     {"bind", "SHOAL_BIND", "--bind", "Endpoint to bind (port 0 picks a free port)",
      &broker_config::bind, 0, 0, check_endpoint},
     {"heartbeat_ms", "SHOAL_HEARTBEAT_MS", "--heartbeat-ms",
@@ -159,6 +159,10 @@ const std::array<setting, 29> settings{{
     {"redis_timeout_ms", "SHOAL_REDIS_TIMEOUT_MS", "--redis-timeout-ms",
      "Milliseconds every Redis call may take before Redis counts as hung",
      &broker_config::redis_timeout_ms, 10, 600'000},
+    {"redis_wait_replicas", "SHOAL_REDIS_WAIT_REPLICAS", "--redis-wait-replicas",
+     "Redis replicas that must confirm (WAIT) each accepted task and each result before it is "
+     "acknowledged (0: the primary's write is enough)",
+     &broker_config::redis_wait_replicas, 0, 16},
     {"redis_user", "SHOAL_REDIS_USER", "--redis-user",
      "Redis ACL user name (its password: redis_password_file or SHOAL_REDIS_PASSWORD)",
      &broker_config::redis_user, 0, 0, any_path},

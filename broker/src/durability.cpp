@@ -31,6 +31,9 @@ void broker_core::open_durable() {
     options.result_ttl_s = config_.redis_result_ttl_s;
     options.dedup_window_s = config_.dedup_window_s;
     options.timeout_s = config_.redis_timeout_ms / 1000.0;
+    // Half the timeout: a WAIT that blocks must not make the connection look hung.
+    options.wait_replicas = config_.redis_wait_replicas;
+    options.wait_timeout_ms = std::max<std::uint32_t>(1, config_.redis_timeout_ms / 2);
     durable_ = std::make_unique<durable_store>(loop_, options);
     recovery r;
     try {

@@ -191,22 +191,58 @@ durable_store::durable_store(event_loop& loop, durable_options options)
     };
 }
 
-bool durable_store::send_write(write_batch& batch, redis_connection::batch_callback done) {
-    const redis_pipeline p = batch.finish();
-    if (!options_.fence) return connection_.send(p, std::move(done));
-    return connection_.send(p, [this, done = std::move(done)](redis_batch_result&& r) {
+bool durable_store::send_write(write_batch& batch, redis_connection::batch_callback done,
+                               bool replicated) {
+    redis_pipeline p = batch.finish();
+    replicated = replicated && options_.wait_replicas > 0;
+    if (replicated) add_wait(p);
+    if (!options_.fence && !replicated) return connection_.send(p, std::move(done));
+    return connection_.send(p, [this, replicated, done = std::move(done)](redis_batch_result&& r) {
         const bool fenced =
             r.delivered && std::any_of(r.replies.begin(), r.replies.end(),
                                        [](const redis_reply& x) { return is_fenced(x); });
+        if (replicated && !fenced) {
+            if (std::string why = short_of_replicas(r); !why.empty()) {
+                r.delivered = false;
+                r.failure = std::move(why);
+            }
+        }
         done(std::move(r));
         if (fenced && on_fenced) on_fenced();
     });
+}
+
+void durable_store::add_wait(redis_pipeline& p) const {
+    if (options_.wait_replicas == 0) return;
+    p.add("WAIT", std::to_string(options_.wait_replicas), std::to_string(options_.wait_timeout_ms));
+}
+
+std::string durable_store::short_of_replicas(const redis_batch_result& r) const {
+    if (options_.wait_replicas == 0 || !r.delivered || r.replies.empty()) return {};
+    const redis_reply& wait = r.replies.back();
+    if (wait.is_error()) return "WAIT: " + wait.str;
+    if (wait.type == redis_reply::kind::integer && wait.integer >= options_.wait_replicas)
+        return {};
+    return fmt::format("written on the primary but confirmed by {} of {} replicas within {} ms",
+                       wait.integer, options_.wait_replicas, options_.wait_timeout_ms);
 }
 
 recovery durable_store::open() {
     redis_sync redis(options_.endpoint, options_.timeout_s);
     recovery out;
     out.warnings = durability_warnings(redis);
+    if (options_.wait_replicas > 0) {
+        // ROLE on a primary: ["master", offset, [[ip, port, offset], ...]].
+        const redis_reply role = redis.command({"ROLE"});
+        const std::size_t replicas =
+            role.elements.size() >= 3 ? role.elements[2].elements.size() : 0;
+        if (replicas < options_.wait_replicas) {
+            out.warnings.push_back(fmt::format(
+                "Redis has {} replicas connected and redis_wait_replicas is {}: tasks are refused "
+                "(unavailable) and results wait until enough replicas confirm them",
+                replicas, options_.wait_replicas));
+        }
+    }
 
     // The state hashes, each read whole: they hold only tasks still pending.
     const auto read_hash = [&](const char* key, auto&& each) {
@@ -370,8 +406,11 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
             p.arg(records[i].second);
         }
     }
+    add_wait(p);
     return connection_.send(p, [this, sizes, done = std::move(done)](redis_batch_result&& r) {
         bool fenced = false;
+        // Tasks stored now but not on enough replicas are refused (and undone by the caller).
+        const std::string unreplicated = short_of_replicas(r);
         std::vector<submit_answer> answers;
         for (std::size_t call = 0; call < sizes.size(); ++call) {
             // Each script call stands alone: one may fail while the others stored their tasks.
@@ -398,7 +437,10 @@ bool durable_store::write_tasks(const std::vector<std::pair<proto::task_id, std:
                     continue;
                 }
                 const redis_reply& e = reply->elements[i];
-                if (e.str == "N") {
+                if (e.str == "N" && !unreplicated.empty()) {
+                    a.verdict = submit_answer::kind::not_stored;
+                    a.failure = unreplicated;
+                } else if (e.str == "N") {
                     a.verdict = submit_answer::kind::stored;
                 } else if (e.str == "P") {
                     a.verdict = submit_answer::kind::pending;
@@ -569,19 +611,22 @@ void durable_store::flush_results() {
             retry_timer_ = loop_.call_later(result_retry_delay_s, [this] { flush(); });
         };
         sending_results_ += batch->size();
-        const bool sent = send_write(p, [this, batch, retry_later](redis_batch_result&& r) {
-            sending_results_ -= batch->size();
-            if (!r.delivered) return retry_later(r.failure);
-            for (const redis_reply& reply : r.replies) {
-                if (reply.is_error()) return retry_later(reply.str);
-            }
-            if (on_results_stored) {
-                std::vector<proto::task_id> ids;
-                ids.reserve(batch->size());
-                for (const staged_result& s : *batch) ids.push_back(s.id);
-                on_results_stored(ids);
-            }
-        });
+        const bool sent = send_write(
+            p,
+            [this, batch, retry_later](redis_batch_result&& r) {
+                sending_results_ -= batch->size();
+                if (!r.delivered) return retry_later(r.failure);
+                for (const redis_reply& reply : r.replies) {
+                    if (reply.is_error()) return retry_later(reply.str);
+                }
+                if (on_results_stored) {
+                    std::vector<proto::task_id> ids;
+                    ids.reserve(batch->size());
+                    for (const staged_result& s : *batch) ids.push_back(s.id);
+                    on_results_stored(ids);
+                }
+            },
+            true);
         if (!sent) {
             sending_results_ -= batch->size();
             put_back();

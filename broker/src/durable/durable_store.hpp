@@ -58,6 +58,12 @@ struct durable_options {
     // while the lease still holds this broker's token; unset, each connection sets its own
     // fence (shoal:fence) that only the submit script checks.
     std::optional<write_fence> fence;
+    // Replicas that must have a write before it counts (Redis's WAIT after each task write
+    // and each result write; 0: the primary's answer is enough), and how long WAIT may block.
+    // A task the replicas did not confirm is refused (not_stored) and undone; a result is
+    // written again until they do.
+    std::uint32_t wait_replicas = 0;
+    std::uint32_t wait_timeout_ms = 1000;
 };
 
 // What a task had been through when the broker stopped (shoal:leases).
@@ -188,7 +194,14 @@ class durable_store {
     void flush_hash(const char* key, Fields& fields);
     void flush_results();
     // Sends a write; with a fence, a refusal is told to on_fenced before done sees it.
-    bool send_write(write_batch& batch, redis_connection::batch_callback done);
+    // With replicated: followed by WAIT (wait_replicas), and a write the replicas did not all
+    // confirm in time is told to done as not delivered.
+    bool send_write(write_batch& batch, redis_connection::batch_callback done,
+                    bool replicated = false);
+    // WAIT wait_replicas wait_timeout_ms, when wait_replicas is set.
+    void add_wait(redis_pipeline& p) const;
+    // Why a pipeline that ends with add_wait's WAIT does not count (empty: it does).
+    std::string short_of_replicas(const redis_batch_result& r) const;
 
     // Task state by hash (leases, held, dead): id -> value to set, or nullopt to delete.
     using staged_fields =

@@ -43,6 +43,9 @@ struct broker_config {
     std::string redis;                          // redis://[:password@]host:port[/db], unix:///path
     std::uint64_t redis_result_ttl_s = 86'400;  // how long Redis keeps a result
     std::uint32_t redis_timeout_ms = 2000;      // every Redis call; past it Redis counts as hung
+    // Replicas that must confirm (WAIT) a task before ACCEPTED and a result before it is
+    // delivered; WAIT blocks at most half of redis_timeout_ms. 0: the primary's write is enough.
+    std::uint32_t redis_wait_replicas = 0;
     // Redis ACL credentials (SECURITY.md): the password from a file readable by its owner
     // only, or (no flag, no config key) from SHOAL_REDIS_PASSWORD; never on a command line.
     std::string redis_user;
