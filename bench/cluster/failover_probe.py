@@ -2,7 +2,8 @@
 every broker of the cluster ($SHOAL_BROKER, comma-separated), submits add(i, i) at a steady rate
 for SECONDS and waits for every result. Prints "ready" once connected, then, at the end, one
 JSON object: each task's submit and result times (time.monotonic(), the same clock as the
-parent's on Linux) and whether its value was right.
+parent's on Linux), whether its value was right, and the code of the broker's refusal if it
+refused the task at submit (e.g. `unavailable`; the client does not send such a task again).
 
     python3 failover_probe.py SECONDS RATE_PER_S
 """
@@ -24,9 +25,13 @@ def main():
     lock = threading.Lock()
 
     def record(i, future):
-        value = future.result() if future.exception() is None else None
+        error = future.exception()
+        value = future.result() if error is None else None
+        # A refusal (`unavailable`: no Redis to store the task in) is the caller's to send again:
+        # the client raises it (TaskRefused), it does not resend it. Its code is kept, apart.
+        refused = error.code if isinstance(error, shoal.TaskRefused) else None
         with lock:
-            done[i] = (time.monotonic(), value == 2 * i)
+            done[i] = (time.monotonic(), value == 2 * i, refused)
 
     sent = []
     step = 1.0 / rate
@@ -47,7 +52,8 @@ def main():
     client.close()
     with lock:
         tasks = [{"sent": sent[k], "done": done[k][0] if k in done else None,
-                  "right": done[k][1] if k in done else False} for k in range(len(sent))]
+                  "right": done[k][1] if k in done else False,
+                  "refused": done[k][2] if k in done else None} for k in range(len(sent))]
     print(json.dumps({"tasks": tasks}), flush=True)
 
 

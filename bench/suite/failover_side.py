@@ -1,16 +1,27 @@
-"""The failover figure (issue 20): how long the cluster stops running tasks when its active
-broker fails, and that it loses none. One Redis, two shoal-brokers with a lease
-(--ha-lease-ms, broker/README.md "Active and standby brokers"), one C++ worker and a Python
-client (bench/cluster/failover_probe.py) that know both brokers and submit a steady stream.
+"""The failover figure (issue 20): how long the cluster stops running tasks when a part of it
+fails, and that it loses none. A C++ worker and a Python client
+(bench/cluster/failover_probe.py) submitting a steady stream, and one of:
 
-  kill    the active broker is killed (SIGKILL)
-  pause   the active broker is stopped (SIGSTOP, as if cut off from everyone) and woken
-          (SIGCONT) after three lease times: the standby must take over, and the old one must
-          stand by again, writing nothing
+  kill           one Redis, two shoal-brokers with a lease (--ha-lease-ms, broker/README.md
+                 "Active and standby brokers") that the worker and the client both know; the
+                 active broker is killed (SIGKILL)
+  pause          the same, the active broker stopped (SIGSTOP, as if cut off from everyone) and
+                 woken (SIGCONT) after three lease times: the standby must take over, and the
+                 old one must stand by again, writing nothing
+  redis-primary  one shoal-broker (no lease) on Redis Sentinel (--redis redis+sentinel://...,
+                 broker/README.md "Redis Sentinel"): three redis-servers (a primary, two
+                 replicas, AOF with appendfsync always, min-replicas-to-write 1) watched by three
+                 sentinels (down-after 2000 ms, quorum 2; procs.SentinelCluster); the primary is
+                 killed (SIGKILL) and the sentinels promote a replica. With --redis-wait-replicas 1
+                 when the broker has that option (its --help lists it; the result says whether)
 
 Recovery: from the failure to the first result of a task submitted after it (the stream's
-own gap); beside it, when the standby held the lease (Redis polled) and how many tasks were
-lost (none is the contract)."""
+own gap); beside it, when the standby held the lease (Redis polled) or when the sentinels
+named another primary (promoted_s), and how many tasks were lost: never answered, or answered
+wrong (none is the contract). A task the broker refused `unavailable` (no primary to store it
+in: nothing was stored, it never runs) is answered, not lost: the Python client raises it as
+TaskRefused (retryable) to its caller and does not send it again itself (clients/python/README.md);
+such tasks are counted apart, as `refused`."""
 
 import json
 import os
@@ -18,12 +29,16 @@ import signal
 import subprocess
 import time
 
-from procs import Proc, RedisServer, free_port
+from procs import Proc, RedisServer, SentinelCluster, free_port
 import python_side
 
 LEASE_MS = 1000
 RATE = 200  # tasks a second in the stream
-BEFORE_S, AFTER_S = 1.0, 4.0  # the stream's seconds before and after the failure
+BEFORE_S = 1.0  # the stream's seconds before the failure
+# ... and after it: a promotion takes the sentinels' down-after (2 s) and an election, and the
+# new primary takes writes once the other replica follows it.
+AFTER_S = {"kill": 4.0, "pause": 4.0, "redis-primary": 10.0}
+KINDS = tuple(AFTER_S)
 
 
 def _holder(redis):
@@ -40,7 +55,37 @@ def _wait(predicate, timeout_s):
     return False
 
 
+def _start_probe(procs, kind, brokers):
+    probe = Proc([python_side.PYTHON, os.path.join(python_side.CLUSTER_DIR, "failover_probe.py"),
+                  str(BEFORE_S + AFTER_S[kind]), str(RATE)], stdout=subprocess.PIPE,
+                 env=python_side.python_env(brokers))
+    procs.append(probe)
+    if probe.read_line(30) != "ready":
+        raise RuntimeError("the probe did not connect")
+    return probe
+
+
+def _tasks_of(probe, kind):
+    line = probe.read_line(AFTER_S[kind] + 150)
+    if not line:
+        raise RuntimeError("the probe printed no result")
+    return json.loads(line)["tasks"]
+
+
+def _figures(kind, tasks, failed_at):
+    after = [t for t in tasks if t["sent"] >= failed_at and t["done"] is not None and t["right"]]
+    first_after = min((t["done"] for t in after), default=None)
+    refused = [t for t in tasks if t.get("refused") == "unavailable"]
+    lost = sum(1 for t in tasks if (t["done"] is None or not t["right"]) and t.get("refused") != "unavailable")
+    return {"kind": kind, "tasks": len(tasks), "lost": lost, "refused": len(refused),
+            "refused_until_s": max(t["done"] for t in refused) - failed_at if refused else None,
+            "recovery_s": first_after - failed_at if first_after is not None else None,
+            "complete": lost == 0}
+
+
 def failover(build, scratch, kind):
+    if kind == "redis-primary":
+        return redis_primary(build, scratch)
     redis = RedisServer(os.path.join(scratch, f"redis-failover-{kind}"), appendonly=True)
     procs = []
     try:
@@ -59,12 +104,7 @@ def failover(build, scratch, kind):
         broker(1, "b")
         procs.append(Proc([build.worker, "--broker", listed, "--tasks", build.tasks, "--name", "failover-worker",
                            "--log-level", "warn"]))
-        probe = Proc([python_side.PYTHON, os.path.join(python_side.CLUSTER_DIR, "failover_probe.py"),
-                      str(BEFORE_S + AFTER_S), str(RATE)], stdout=subprocess.PIPE,
-                     env=python_side.python_env(listed))
-        procs.append(probe)
-        if probe.read_line(30) != "ready":
-            raise RuntimeError("the probe did not connect")
+        probe = _start_probe(procs, kind, listed)
         time.sleep(BEFORE_S)
         failed_at = time.monotonic()
         os.kill(active.pid, signal.SIGKILL if kind == "kill" else signal.SIGSTOP)
@@ -73,18 +113,46 @@ def failover(build, scratch, kind):
         if kind == "pause":
             time.sleep(max(0.0, failed_at + 3 * LEASE_MS / 1000 - time.monotonic()))
             os.kill(active.pid, signal.SIGCONT)
-        line = probe.read_line(AFTER_S + 150)
-        if not line:
-            raise RuntimeError("the probe printed no result")
-        tasks = json.loads(line)["tasks"]
+        tasks = _tasks_of(probe, kind)
     finally:
         for p in reversed(procs):
             p.stop()
         redis.stop()
-    after = [t for t in tasks if t["sent"] >= failed_at and t["done"] is not None]
-    first_after = min((t["done"] for t in after), default=None)
-    lost = sum(1 for t in tasks if t["done"] is None or not t["right"])
-    return {"kind": kind, "lease_ms": LEASE_MS, "tasks": len(tasks), "lost": lost,
-            "lease_taken_s": took_s,
-            "recovery_s": first_after - failed_at if first_after is not None else None,
-            "complete": lost == 0}
+    return dict(_figures(kind, tasks, failed_at), lease_ms=LEASE_MS, lease_taken_s=took_s)
+
+
+def broker_has_option(build, option):
+    """Whether `shoal-broker --help` lists `option` (an option being added is used once it is)."""
+    r = subprocess.run([build.broker, "--help"], capture_output=True, text=True, timeout=30)
+    return option in r.stdout.split()
+
+
+def redis_primary(build, scratch):
+    kind = "redis-primary"
+    directory = os.path.join(scratch, "redis-failover-sentinel")
+    cluster = SentinelCluster(directory)
+    procs = []
+    broker_log = None
+    try:
+        broker_log = open(os.path.join(directory, "broker.log"), "w")  # warnings: Redis lost, back
+        endpoint = f"tcp://127.0.0.1:{free_port()}"
+        wait_replicas = broker_has_option(build, "--redis-wait-replicas")
+        procs.append(Proc([build.broker, "--bind", endpoint, "--redis", cluster.url, "--log-level", "warn",
+                           *(["--redis-wait-replicas", "1"] if wait_replicas else [])], stderr=broker_log))
+        procs.append(Proc([build.worker, "--broker", endpoint, "--tasks", build.tasks, "--name", "failover-worker",
+                           "--log-level", "warn"]))
+        probe = _start_probe(procs, kind, endpoint)
+        time.sleep(BEFORE_S)
+        failed_at = time.monotonic()
+        old = cluster.kill_primary()
+        promoted = _wait(lambda: cluster.primary_port() not in (0, old), 30)
+        promoted_s = time.monotonic() - failed_at if promoted else None
+        tasks = _tasks_of(probe, kind)
+    finally:
+        for p in reversed(procs):
+            p.stop()
+        cluster.stop()
+        if broker_log:
+            broker_log.close()
+    return dict(_figures(kind, tasks, failed_at), promoted_s=promoted_s, down_after_ms=cluster.down_after_ms,
+                wait_replicas=1 if wait_replicas else 0)

@@ -327,8 +327,9 @@ class Run:
 
     def failover(self):
         # Issue 20: the active broker killed, or paused as if cut off; the standby takes over.
+        # Then the Redis primary killed under a broker on Redis Sentinel; a replica is promoted.
         f = self.results["shoal"].setdefault("failover", {})
-        for kind in ("kill", "pause"):
+        for kind in failover_side.KINDS:
             f[kind] = self.attempt(f"shoal failover ({kind})", lambda kind=kind: failover_side.failover(
                 self.build, self.scratch, kind))
 

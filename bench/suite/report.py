@@ -265,22 +265,28 @@ def _all_rows(res):
         rows.append(Row(f"DAG: tree reduction ({label}, pairwise sums), futures as arguments, 2 workers", "tasks/s",
                         True, vals, "", None, "; ".join(notes)))
 
-    # 10. failover (issue 20): two brokers with a lease; the active one killed, or paused
+    # 10. failover (issue 20): two brokers with a lease, the active one killed or paused; and the
+    # Redis primary killed under a broker on Redis Sentinel
     rows += failover_rows(res)
     return rows
 
 
 FAILOVERS = {"kill": "the active broker killed (SIGKILL)",
-             "pause": "the active broker paused (SIGSTOP, as if cut off), woken 3 lease times later"}
+             "pause": "the active broker paused (SIGSTOP, as if cut off), woken 3 lease times later",
+             "redis-primary": "the Redis primary killed (SIGKILL), Sentinel promotes a replica"}
 
 
 def failover_rows(res):
-    """How long the stream of tasks stopped when the active broker failed, judged as the issue
-    says: the standby holds the lease within 2x its time, and nothing is lost."""
+    """How long the stream of tasks stopped when a part of the cluster failed, judged as the
+    issue says: for a broker, the standby holds the lease within 2x its time and nothing is
+    lost; for the Redis primary, nothing is lost."""
     rows = []
     for kind, label in FAILOVERS.items():
         r = get(res, "shoal", "failover", kind)
         if not isinstance(r, dict) or "tasks" not in r:
+            continue
+        if kind == "redis-primary":
+            rows.append(redis_primary_row(r, label))
             continue
         lease_s = r["lease_ms"] / 1000
         took = r.get("lease_taken_s")
@@ -292,6 +298,26 @@ def failover_rows(res):
         rows.append(Row(f"failover: {label}: tasks run again after", "s", False, {"shoal": r.get("recovery_s")},
                         "lease taken <= 2x its time, nothing lost", ok, note))
     return rows
+
+
+def redis_primary_row(r, label):
+    """The Redis primary's failover: nothing accepted lost is the target (and the stream ran
+    again: a broker that never took tasks again loses none, but does not pass). Tasks the broker
+    refused `unavailable` while there was no primary were never accepted (the client raises
+    them to its caller, who may send them again); they are counted in the note, not lost."""
+    promoted = r.get("promoted_s")
+    refused = r.get("refused") or 0
+    until = r.get("refused_until_s")
+    note = ("the sentinels named another primary " + (f"{promoted:.2f} s after" if promoted is not None else "never")
+            + f" (down-after {r.get('down_after_ms', 0):,} ms, quorum 2 of 3); "
+            + ("WAIT for 1 replica after each write (--redis-wait-replicas 1)" if r.get("wait_replicas")
+               else "no WAIT (the broker has no --redis-wait-replicas)")
+            + f"; {r['tasks']:,} tasks in the stream (Python client, one broker), {r.get('lost')} lost, "
+            + f"{refused:,} refused `unavailable` while no primary took writes"
+            + (f" (the last {until:.2f} s after)" if refused and until is not None else "")
+            + ", raised to the client's caller, not sent again")
+    return Row(f"failover: {label}: tasks run again after", "s", False, {"shoal": r.get("recovery_s")},
+               "nothing lost", r.get("lost") == 0 and r.get("recovery_s") is not None, note)
 
 
 def peer_throughput(runs, peer, n):

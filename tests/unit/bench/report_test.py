@@ -317,6 +317,40 @@ class FailoverRowsTest(unittest.TestCase):
         self.assertFalse(row(1.0, 1).ok)
         self.assertFalse(row(None, 0).ok)
 
+    def test_the_redis_primary_failover_passes_when_nothing_is_lost_and_says_how_promoted(self):
+        def row(lost=0, wait=0, promoted=3.23):
+            kill = {"kind": "kill", "lease_ms": 1000, "tasks": 1000, "lost": 0, "lease_taken_s": 1.3,
+                    "recovery_s": 1.4}
+            redis = {"kind": "redis-primary", "tasks": 2200, "lost": lost, "refused": 984, "refused_until_s": 4.91,
+                     "recovery_s": 4.9, "promoted_s": promoted, "down_after_ms": 2000, "wait_replicas": wait,
+                     "complete": lost == 0}
+            rows = [r for r in report.rows_of(run_with(failover={"kill": kill, "redis-primary": redis}))
+                    if r.figure.startswith("failover")]
+            self.assertEqual(len(rows), 2)
+            self.assertIn("active broker killed", rows[0].figure)  # the broker's row as before
+            self.assertIn("held it 1.30 s after", rows[0].note)
+            return rows[1]
+        good = row()
+        self.assertIn("Redis primary killed", good.figure)
+        self.assertTrue(good.ok)
+        self.assertEqual(good.target, "nothing lost")
+        self.assertEqual(good.values["shoal"], 4.9)
+        self.assertIn("another primary 3.23 s after", good.note)
+        self.assertIn("down-after 2,000 ms", good.note)
+        self.assertIn("no WAIT", good.note)
+        self.assertIn("984 refused `unavailable`", good.note)
+        self.assertIn("one broker), 0 lost, 984 refused", good.note)
+        self.assertIn("--redis-wait-replicas 1", row(wait=1).note)
+        self.assertIn("never", row(promoted=None).note)
+        self.assertFalse(row(lost=1).ok)
+        # Nothing lost, but the stream never ran again: a MISS (rows_of leaves out a row without a
+        # value, so failover_rows is asked directly).
+        never = report.failover_rows(run_with(failover={"redis-primary": {
+            "kind": "redis-primary", "tasks": 2200, "lost": 0, "refused": 1800, "recovery_s": None,
+            "promoted_s": None, "down_after_ms": 2000, "wait_replicas": 0}}))
+        self.assertEqual(len(never), 1)
+        self.assertFalse(never[0].ok)
+
 
 if __name__ == "__main__":
     unittest.main()
