@@ -136,7 +136,15 @@ TEST_F(DurableDataflow, AnInputWhoseResultIsGoneFailsTheDependentAtRecovery) {
     broker.reset();
     redis.command({"DEL", result_key(id_of(1))});
     start_broker();
-    const auto f = client->fetch({id_of(2)});
+    // Failed at recovery, the dependent's outcome is told once Redis has stored it: pending
+    // until then (a busy machine can take a while).
+    proto::fetched f;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            f = client->fetch({id_of(2)});
+            return f.entries.at(0).state != proto::result_state::pending;
+        },
+        30.0));
     ASSERT_EQ(f.entries.at(0).state, proto::result_state::done);
     EXPECT_EQ(f.entries[0].result->error.type, "shoal::input_failed");
     EXPECT_NE(f.entries[0].result->error.message.find("no longer stored"), std::string::npos);
