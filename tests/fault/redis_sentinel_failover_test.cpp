@@ -123,4 +123,40 @@ TEST(RedisSentinelFailover, TheBrokerFollowsThePromotedReplicaAndLosesNoAccepted
     EXPECT_EQ(now->command({"ROLE"}).substr(0, 6), "master");
 }
 
+// The primary paused (as if cut off): a broker with nothing to write would stay on it (no
+// write, no READONLY, no timeout) until work came; it listens to the sentinels'
+// +switch-master instead and moves to the promoted replica at once. Seen from Redis: the new
+// primary gets the broker's connection fence (shoal:fence, set by every new connection's
+// handshake) with no task submitted.
+TEST(RedisSentinelFailover, AnIdleBrokerMovesToThePromotedReplicaWhenTheSentinelsSaySo) {
+    sentinel_cluster redis;
+    local_cluster c({"--redis", redis.url(), "--redis-timeout-ms", "1000", "--log-level", "info"});
+    ASSERT_FALSE(c.endpoint().empty());
+    const int first = redis.primary_port();
+    shoal::testing::redis_server* old_primary = redis.server_on(first);
+    ASSERT_NE(old_primary, nullptr);
+    // The broker's first connection is up once its handshake set a fence.
+    std::string fence;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            fence = old_primary->command({"GET", "shoal:fence"});
+            return fence != "(nil)";
+        },
+        30.0));
+
+    old_primary->pause();
+    const bool promoted = wait_until([&] { return redis.primary_port() != first; }, 60.0);
+    ASSERT_TRUE(promoted) << "the sentinels promoted no replica";
+    shoal::testing::redis_server* now = redis.server_on(redis.primary_port());
+    ASSERT_NE(now, nullptr);
+    EXPECT_TRUE(wait_until(
+        [&] {
+            const std::string f = now->command({"GET", "shoal:fence"});
+            return f != "(nil)" && f != fence;
+        },
+        30.0))
+        << "the broker did not connect to the new primary";
+    old_primary->resume();
+}
+
 }  // namespace

@@ -12,52 +12,12 @@
 
 namespace shoal::broker {
 
-// The C callbacks hiredis calls, forwarding to the connection in their privdata.
+// The C callbacks hiredis calls, forwarding to the connection in the context's data.
 struct redis_connection_hooks {
     static redis_connection& of(void* privdata) {
         return *static_cast<redis_connection*>(privdata);
     }
 
-    static void add_read(void* privdata) {
-        redis_connection& c = of(privdata);
-        if (c.reading_ || c.fd_ < 0) return;
-        c.reading_ = true;
-        c.loop_.add_reader(c.fd_, [&c] {
-            if (c.context_ != nullptr) redisAsyncHandleRead(c.context_);
-        });
-    }
-    static void del_read(void* privdata) {
-        redis_connection& c = of(privdata);
-        if (!c.reading_) return;
-        c.reading_ = false;
-        c.loop_.remove_reader(c.fd_);
-    }
-    static void add_write(void* privdata) {
-        redis_connection& c = of(privdata);
-        if (c.writing_ || c.fd_ < 0) return;
-        c.writing_ = true;
-        c.loop_.add_writer(c.fd_, [&c] {
-            if (c.context_ != nullptr) redisAsyncHandleWrite(c.context_);
-        });
-    }
-    static void del_write(void* privdata) {
-        redis_connection& c = of(privdata);
-        if (!c.writing_) return;
-        c.writing_ = false;
-        c.loop_.remove_writer(c.fd_);
-    }
-    // hiredis frees the context (our redisAsyncFree, or its own after an error): the one
-    // place every kind of disconnection passes through.
-    static void cleanup(void* privdata) {
-        redis_connection& c = of(privdata);
-        del_read(privdata);
-        del_write(privdata);
-        if (c.down_reason_.empty() && c.context_ != nullptr && c.context_->errstr != nullptr &&
-            c.context_->errstr[0] != '\0') {
-            c.down_reason_ = c.context_->errstr;
-        }
-        c.on_context_gone();
-    }
     static void on_connect(const redisAsyncContext* ac, int status) {
         if (status == REDIS_OK || ac->data == nullptr) return;
         redis_connection& c = of(ac->data);
@@ -73,18 +33,42 @@ struct redis_connection_hooks {
 };
 
 redis_connection::redis_connection(event_loop& loop, redis_connection_options options)
-    : loop_(loop), options_(std::move(options)), backoff_s_(options_.min_backoff_s) {}
+    : loop_(loop),
+      options_(std::move(options)),
+      driver_(loop),
+      backoff_s_(options_.min_backoff_s) {}
 
 redis_connection::~redis_connection() { stop(); }
 
 void redis_connection::start() {
     if (!stopped_) return;
     stopped_ = false;
+    if (options_.endpoint.via_sentinel() && !watch_) {
+        watch_ = std::make_unique<sentinel_watch>(loop_, options_.endpoint.sentinels,
+                                                  options_.endpoint.master, options_.timeout_s);
+        watch_->on_switch = [this](const switched_master& to) { follow_switch(to); };
+    }
+    if (watch_) watch_->start();
+    connect();
+}
+
+void redis_connection::follow_switch(const switched_master& to) {
+    if (stopped_) return;
+    const bool there = current_.host == to.host && current_.port == to.port;
+    if (context_ != nullptr && there) return;  // connected (or connecting) to it already
+    // Not the back-off of a failing server: the new primary is there now.
+    backoff_s_ = options_.min_backoff_s;
+    if (context_ != nullptr) {
+        fail_connection(fmt::format("Sentinel moved the primary to {}:{}", to.host, to.port));
+        return;  // on_context_gone reconnects after the shortest back-off
+    }
+    reconnect_timer_.cancel();
     connect();
 }
 
 void redis_connection::stop() {
     stopped_ = true;
+    if (watch_) watch_->stop();
     reconnect_timer_.cancel();
     deadline_timer_.cancel();
     // Pipelines in flight are dropped without a call: whoever stops us is going away.
@@ -121,19 +105,14 @@ void redis_connection::connect() {
         return;
     }
     context_ = ac;
-    fd_ = ac->c.fd;
     down_reason_.clear();
     ac->data = this;
-    ac->ev.data = this;
-    ac->ev.addRead = &redis_connection_hooks::add_read;
-    ac->ev.delRead = &redis_connection_hooks::del_read;
-    ac->ev.addWrite = &redis_connection_hooks::add_write;
-    ac->ev.delWrite = &redis_connection_hooks::del_write;
-    ac->ev.cleanup = &redis_connection_hooks::cleanup;
     redisAsyncSetConnectCallback(ac, &redis_connection_hooks::on_connect);
     state_ = state::connecting;
-    // The connect completes when the socket turns writable.
-    redis_connection_hooks::add_write(this);
+    driver_.attach(ac, [this](const std::string& error) {
+        if (down_reason_.empty() && !error.empty()) down_reason_ = error;
+        on_context_gone();
+    });
     deadline_timer_ =
         loop_.call_later(std::min(0.25, options_.timeout_s / 4), [this] { check_deadlines(); });
     handshake();
@@ -266,7 +245,6 @@ void redis_connection::on_context_gone() {
     const bool was_live = state_ != state::down;
     const bool was_up = state_ == state::up;
     context_ = nullptr;
-    fd_ = -1;
     state_ = state::down;
     deadline_timer_.cancel();
     const std::string why = down_reason_.empty() ? "connection lost" : down_reason_;

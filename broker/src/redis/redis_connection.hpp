@@ -13,7 +13,8 @@
 // States: down (waiting to reconnect) -> connecting (handshake sent) -> up. send() refuses
 // work unless up, so nothing piles up while Redis is away: callers decide what waits.
 // Through Sentinel (redis+sentinel://, redis_sentinel.hpp) each connect asks for the primary,
-// the handshake checks ROLE, and a READONLY answer drops the connection.
+// the handshake checks ROLE, and a READONLY answer drops the connection; a sentinel's
+// +switch-master news (sentinel_watch.hpp) drops it too, and reconnects at once.
 //
 // Thread-safety: none; everything runs on the loop's thread.
 
@@ -25,8 +26,10 @@
 #include <string>
 #include <vector>
 
+#include "redis/hiredis_loop.hpp"
 #include "redis/redis_reply.hpp"
 #include "redis/redis_url.hpp"
+#include "redis/sentinel_watch.hpp"
 #include "shoal/common/event_loop.hpp"
 #include "shoal/common/handle.hpp"
 
@@ -97,16 +100,16 @@ class redis_connection {
     void fail_connection(const std::string& why);
     void on_reply(batch* b, void* reply);
     void on_context_gone();
+    void follow_switch(const switched_master& to);
     bool send_batch(const redis_pipeline& pipeline, batch_callback done);
 
     event_loop& loop_;
     redis_connection_options options_;
     redis_endpoint current_;  // options_.endpoint, or through Sentinel the primary asked last
     bool demoted_ = false;    // a reply said READONLY: the connection is dropped after its batch
+    hiredis_loop driver_;
     redisAsyncContext* context_ = nullptr;
-    int fd_ = -1;
-    bool reading_ = false;
-    bool writing_ = false;
+    std::unique_ptr<sentinel_watch> watch_;  // through Sentinel: its +switch-master news
     state state_ = state::down;
     bool stopped_ = true;
     std::string down_reason_;
