@@ -4,29 +4,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "shoal/proto/broker_endpoints.hpp"
+
 namespace shoal::proto {
 
 namespace {
 // Messages handled per readable wake-up before yielding to the rest of the loop.
 constexpr int max_messages_per_wakeup = 4096;
-
-// "a,b , c" -> {a, b, c}; empty items dropped; an empty list keeps the text as it is (connect
-// then says what is wrong with it).
-std::vector<std::string> split_endpoints(const std::string& text) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        std::size_t end = text.find(',', start);
-        if (end == std::string::npos) end = text.size();
-        std::string item = text.substr(start, end - start);
-        item.erase(0, item.find_first_not_of(" \t"));
-        item.erase(item.find_last_not_of(" \t") + 1);
-        if (!item.empty()) out.push_back(std::move(item));
-        start = end + 1;
-    }
-    if (out.empty()) out.push_back(text);
-    return out;
-}
 
 }  // namespace
 
@@ -36,7 +20,8 @@ dealer_link::dealer_link(event_loop& loop, zmq::context_t& context, dealer_link_
       context_(context),
       options_(std::move(options)),
       events_(std::move(events)),
-      endpoints_(split_endpoints(options_.endpoint)),
+      given_(split_endpoints(options_.endpoint)),
+      endpoints_(resolve_endpoints(given_)),
       jitter_(static_cast<std::minstd_rand::result_type>(reinterpret_cast<std::uintptr_t>(this) ^
                                                          static_cast<std::uintptr_t>(::getpid()))) {
     session_.heartbeat_ms = options_.heartbeat_ms;
@@ -212,12 +197,18 @@ void dealer_link::schedule_reconnect() {
 }
 
 void dealer_link::reconnect_elsewhere(std::string_view why) {
-    spdlog::info("shoal: broker {}: {}; trying {}", endpoint(), why,
-                 endpoints_[(current_ + 1) % endpoints_.size()]);
+    spdlog::info("shoal: broker {}: {}; trying the next", endpoint(), why);
     end_session(why);
     close_socket();
-    current_ = (current_ + 1) % endpoints_.size();
+    next_endpoint();
     schedule_reconnect();
+}
+
+void dealer_link::next_endpoint() {
+    current_ = (current_ + 1) % endpoints_.size();
+    // Around the list: its names are asked again (brokers may have moved).
+    if (current_ == 0 && endpoints_.size() + given_.size() > 2)
+        endpoints_ = resolve_endpoints(given_);
 }
 
 void dealer_link::tick() {
@@ -229,7 +220,7 @@ void dealer_link::tick() {
                      now - last_heard_);
         end_session("the broker went silent");
         close_socket();
-        current_ = (current_ + 1) % endpoints_.size();  // the next broker of the list, if any
+        next_endpoint();  // the next broker of the list, if any
         schedule_reconnect();
     } else if (socket_ && in_session_ &&
                (now - last_sent_ >= heartbeat_s() || received_bytes_ != acked_bytes_)) {

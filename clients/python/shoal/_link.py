@@ -5,6 +5,7 @@ worker's asyncio loop each drive one Session with their own socket calls."""
 
 import logging
 import random
+import socket
 import time
 
 import zmq
@@ -143,6 +144,37 @@ def split_endpoints(text):
     return found or [text]
 
 
+def resolve_endpoints(endpoints, getaddrinfo=socket.getaddrinfo):
+    """Each tcp://NAME:PORT whose NAME has several IPv4 addresses (a DNS name or /etc/hosts
+    lines naming every broker) becomes one endpoint per address, in the resolver's order;
+    everything else is kept as given (ZeroMQ resolves a one-address name at each connect), as
+    the C++ peers do (proto/broker_endpoints.hpp). Blocking: it asks the resolver."""
+    out = []
+
+    def add(endpoint):
+        if endpoint not in out:
+            out.append(endpoint)
+
+    for endpoint in endpoints:
+        host, _, port = endpoint[len("tcp://"):].rpartition(":")
+        if not endpoint.startswith("tcp://") or not host or host == "*" or host.startswith("["):
+            add(endpoint)
+            continue
+        try:
+            found = []
+            for *_, address in getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM):
+                if address[0] not in found:
+                    found.append(address[0])
+        except (OSError, UnicodeError):
+            found = []
+        if len(found) < 2:
+            add(endpoint)
+            continue
+        for address in found:
+            add(f"tcp://{address}:{port}")
+    return out
+
+
 class Session:
     """One session's state: welcomed or not, the broker's settings, what was received (for the
     output window) and when anything was last sent or heard (heartbeats, liveness); and which
@@ -152,7 +184,8 @@ class Session:
         self.hello_body = hello_body
         self.backoff = Backoff()
         self.reconnect_at = None
-        self.endpoints = split_endpoints(brokers)
+        self.given = split_endpoints(brokers)
+        self.endpoints = resolve_endpoints(self.given)
         self.current = 0
         self.reset()
 
@@ -167,6 +200,8 @@ class Session:
         if self.reconnect_at is not None:
             return
         self.current = (self.current + 1) % len(self.endpoints)
+        if self.current == 0 and len(self.endpoints) + len(self.given) > 2:
+            self.endpoints = resolve_endpoints(self.given)  # around the list: names asked again
         self.welcomed = False
         self.reconnect_at = now + self.backoff.next()
 

@@ -102,6 +102,7 @@ class dealer_link {
     void end_session(std::string_view why);
     void schedule_reconnect();
     void reconnect_elsewhere(std::string_view why);
+    void next_endpoint();
     void tick();
     void acknowledge_if_due();
     bool send_heartbeat();
@@ -111,7 +112,8 @@ class dealer_link {
     zmq::context_t& context_;
     dealer_link_options options_;
     dealer_link_events events_;
-    std::vector<std::string> endpoints_;  // the list in options_.endpoint, never empty
+    std::vector<std::string> given_;      // the list in options_.endpoint, never empty
+    std::vector<std::string> endpoints_;  // given_ with its names resolved, never empty
     std::size_t current_ = 0;
     std::unique_ptr<zmq::socket_t> socket_;
     welcome session_{};
