@@ -116,13 +116,14 @@ reply_ptr run(redisContext& c, const std::vector<std::string>& argv) {
 }
 
 // A connection (authenticated when a password is set), every step bounded by timeout_s.
-context_ptr open_connection(int port, const std::string& password, double timeout_s) {
+context_ptr open_connection(const std::string& host, int port, const std::string& password,
+                            double timeout_s) {
     const timeval tv = to_timeval(timeout_s);
-    context_ptr c(redisConnectWithTimeout("127.0.0.1", port, tv));
+    context_ptr c(redisConnectWithTimeout(host.c_str(), port, tv));
     if (!c) throw std::runtime_error("redis_server: cannot allocate a hiredis context");
     if (c->err != 0) {
-        throw std::runtime_error(
-            "redis_server: cannot connect to 127.0.0.1:" + std::to_string(port) + ": " + c->errstr);
+        throw std::runtime_error("redis_server: cannot connect to " + host + ":" +
+                                 std::to_string(port) + ": " + c->errstr);
     }
     if (redisSetTimeout(c.get(), tv) != REDIS_OK) {
         throw std::runtime_error("redis_server: cannot set the timeout: " + std::string(c->errstr));
@@ -137,17 +138,17 @@ context_ptr open_connection(int port, const std::string& password, double timeou
 }
 
 // Connects and runs one command.
-reply_ptr exec(int port, const std::string& password, const std::vector<std::string>& argv,
-               double timeout_s) {
+reply_ptr exec(const std::string& host, int port, const std::string& password,
+               const std::vector<std::string>& argv, double timeout_s) {
     if (argv.empty()) throw std::invalid_argument("redis_server: empty command");
-    return run(*open_connection(port, password, timeout_s), argv);
+    return run(*open_connection(host, port, password, timeout_s), argv);
 }
 
 // True when the redis on `port` answers PING (not LOADING) and is process `pid`: another
 // program may have taken the port between our picking it and redis binding it.
-bool is_up(int port, const std::string& password, pid_t pid) {
+bool is_up(const std::string& host, int port, const std::string& password, pid_t pid) {
     try {
-        const auto c = open_connection(port, password, ping_timeout_s);
+        const auto c = open_connection(host, port, password, ping_timeout_s);
         const auto pong = run(*c, {"PING"});
         if (pong->type != REDIS_REPLY_STATUS || render(*pong) != "PONG") return false;
         const std::string info = render(*run(*c, {"INFO", "server"}));
@@ -198,11 +199,11 @@ redis_server::redis_server(redis_server_options options) : options_(std::move(op
         }
         std::string why;
         for (int attempt = 0; attempt < start_attempts; ++attempt) {
-            port_ = free_loopback_port();
+            port_ = options_.port != 0 ? options_.port : free_loopback_port();
             bool port_clash = false;
             why = start_once(port_clash);
             if (why.empty()) return;
-            if (!port_clash) break;
+            if (!port_clash || options_.port != 0) break;
         }
         throw std::runtime_error(why);
     } catch (...) {
@@ -224,7 +225,7 @@ redis_server::~redis_server() {
 
 std::string redis_server::url() const {
     const std::string auth = options_.password.empty() ? "" : ":" + options_.password + "@";
-    return "redis://" + auth + "127.0.0.1:" + std::to_string(port_);
+    return "redis://" + auth + options_.host + ":" + std::to_string(port_);
 }
 
 std::string redis_server::start_once(bool& port_clash) {
@@ -235,33 +236,18 @@ std::string redis_server::start_once(bool& port_clash) {
     if (ec) log_from = 0;
 
     // Through sh only to send redis's stderr (where it reports bad options) into the pipe we
-    // can read; exec keeps the pid, so signals go to redis itself.
-    std::vector<std::string> argv{"/bin/sh",
-                                  "-c",
-                                  "exec \"$0\" \"$@\" 2>&1",
-                                  redis_exe,
-                                  "--port",
-                                  std::to_string(port_),
-                                  "--bind",
-                                  "127.0.0.1",
-                                  "--protected-mode",
-                                  "yes",
-                                  "--dir",
-                                  dir_,
-                                  "--appendonly",
-                                  options_.appendonly ? "yes" : "no",
-                                  "--appendfsync",
-                                  options_.appendfsync,
-                                  "--save",
-                                  "",
-                                  "--daemonize",
-                                  "no",
-                                  "--logfile",
-                                  log_path,
-                                  "--unixsocket",
-                                  socket_path(),
-                                  "--unixsocketperm",
-                                  "700"};
+    // can read; exec keeps the pid, so signals go to redis itself. The prefix (e.g. `ip netns
+    // exec NS`) execs redis in turn: the pid is still redis's.
+    const bool loopback = options_.host == "127.0.0.1";
+    std::vector<std::string> argv{"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1"};
+    argv.insert(argv.end(), options_.argv_prefix.begin(), options_.argv_prefix.end());
+    argv.push_back(redis_exe);
+    argv.insert(argv.end(), {"--port", std::to_string(port_), "--bind", "127.0.0.1"});
+    if (!loopback) argv.push_back(options_.host);
+    argv.insert(argv.end(), {"--protected-mode", loopback ? "yes" : "no", "--dir", dir_,
+                             "--appendonly", options_.appendonly ? "yes" : "no", "--appendfsync",
+                             options_.appendfsync, "--save", "", "--daemonize", "no", "--logfile",
+                             log_path, "--unixsocket", socket_path(), "--unixsocketperm", "700"});
     if (!options_.password.empty()) argv.insert(argv.end(), {"--requirepass", options_.password});
     if (!options_.maxmemory_policy.empty()) {
         argv.insert(argv.end(), {"--maxmemory-policy", options_.maxmemory_policy});
@@ -272,7 +258,7 @@ std::string redis_server::start_once(bool& port_clash) {
     wait_until(
         [&] {
             if (!process_.running()) return true;
-            up = is_up(port_, options_.password, process_.pid());
+            up = is_up(options_.host, port_, options_.password, process_.pid());
             return up;
         },
         start_timeout_s);
@@ -291,9 +277,9 @@ std::string redis_server::start_once(bool& port_clash) {
     const std::string log_tail = tail_of(log_path, log_from);
     port_clash = output.find("Address already in use") != std::string::npos ||
                  log_tail.find("Address already in use") != std::string::npos;
-    return "redis_server: redis-server on 127.0.0.1:" + std::to_string(port_) + " in " + dir_ +
-           " " + what + "\n--- its output:\n" + output + "--- the tail of " + log_path + ":\n" +
-           log_tail;
+    return "redis_server: redis-server on " + options_.host + ":" + std::to_string(port_) + " in " +
+           dir_ + " " + what + "\n--- its output:\n" + output + "--- the tail of " + log_path +
+           ":\n" + log_tail;
 }
 
 void redis_server::kill9() {
@@ -343,7 +329,7 @@ void redis_server::resume() {
 bool redis_server::running() { return process_.running(); }
 
 std::string redis_server::command(const std::vector<std::string>& argv, double timeout_s) {
-    return render(*exec(port_, options_.password, argv, timeout_s));
+    return render(*exec(options_.host, port_, options_.password, argv, timeout_s));
 }
 
 std::string redis_server::socket_path() const { return dir_ + "/redis.sock"; }
@@ -352,7 +338,7 @@ std::string redis_server::unix_url() const { return "unix://" + socket_path(); }
 
 std::vector<std::string> redis_server::command_list(const std::vector<std::string>& argv,
                                                     double timeout_s) {
-    const auto reply = exec(port_, options_.password, argv, timeout_s);
+    const auto reply = exec(options_.host, port_, options_.password, argv, timeout_s);
     std::vector<std::string> out;
     if (reply->type == REDIS_REPLY_NIL) return out;
     if (reply->type != REDIS_REPLY_ARRAY) {

@@ -1,6 +1,7 @@
 #pragma once
 // redis_server: a real redis-server (/usr/bin/redis-server) for integration and fault tests,
-// on loopback, in a fresh temporary directory of its own. Tests can kill it (SIGKILL), stop it,
+// on loopback (or on another address, and inside a network namespace: see the options), in a
+// fresh temporary directory of its own. Tests can kill it (SIGKILL), stop it,
 // pause it (SIGSTOP) and start it again on the same directory and port, and ask it things
 // through command(), a small synchronous hiredis client. Every wait is bounded; the
 // destructor stops the server and removes its directory.
@@ -17,11 +18,17 @@ struct redis_server_options {
     std::string appendfsync = "everysec";  // "always" for the strict fault tests
     std::string password;                  // empty: no requirepass
     std::string maxmemory_policy;          // empty: redis's default
+    // Where it runs, for tests with several "machines" (process/net_hosts.hpp). The defaults
+    // are loopback in the test's own namespace, on a free port.
+    std::vector<std::string> argv_prefix;  // run through it, e.g. net_hosts::on(i)
+    std::string host = "127.0.0.1";  // the address it binds (with 127.0.0.1) and is reached at
+    int port = 0;                    // 0: a free loopback port (a fixed one on a fresh host)
 };
 
 class redis_server {
   public:
-    // Makes a fresh directory (mkdtemp under /tmp), picks a free loopback port, starts redis
+    // Makes a fresh directory (mkdtemp under /tmp), picks a free loopback port (unless the
+    // options fix one), starts redis
     // and waits (at most 10 s) until it answers PING, and is the process we started (it
     // tries again on a new port, a few times, when another program took the port first).
     // Throws std::runtime_error, with what redis printed and the tail of its log, when it
@@ -34,8 +41,11 @@ class redis_server {
     redis_server& operator=(const redis_server&) = delete;
 
     int port() const noexcept { return port_; }
+    // The address it is reached at (options.host).
+    const std::string& host() const noexcept { return options_.host; }
     const std::string& dir() const noexcept { return dir_; }
     // redis://127.0.0.1:PORT, or redis://:PASSWORD@127.0.0.1:PORT when a password is set
+    // (options.host instead of 127.0.0.1 when it is another address)
     // (the password as given, not percent-encoded: use URL-safe passwords in tests).
     std::string url() const;
     // It listens on a Unix socket in its directory too: unix:///tmp/.../redis.sock
