@@ -38,6 +38,7 @@
 #include "expiry_watch.hpp"
 #include "fair_share.hpp"
 #include "ha/broker_lease.hpp"
+#include "ha/broker_presence.hpp"
 #include "inflight_table.hpp"
 #include "inspect.hpp"
 #include "log_limiter.hpp"
@@ -130,6 +131,7 @@ class broker_core {
     void poll_lease();
     void become_active(const std::string& token);
     void on_lease_lost(const std::string& why);
+    void refresh_presence();
     void finish_step_down(double until);
     void answer_standby(const proto::received_message& msg);
     std::string ha_name() const;
@@ -493,6 +495,8 @@ class broker_core {
     std::string lease_seen_;   // the holder a standby last logged
     std::unique_ptr<lease_keeper> lease_;
     timer_handle standby_timer_;
+    std::vector<broker_presence> presence_;  // shoal:brokers as the active last read it
+    timer_handle presence_timer_;
     // During recover(): the results of recovered tasks' inputs that finished before.
     const std::unordered_map<proto::task_id, result_record, proto::task_id_hash>*
         recovered_inputs_ = nullptr;

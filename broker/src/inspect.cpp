@@ -267,7 +267,8 @@ void stats(const inspect_sources& from, proto::report& out) {
     out.rows.push_back(std::move(row));
 }
 
-// One row: the broker asked (only the active broker answers; a standby sends peers on).
+// The broker asked (only the active broker answers; a standby sends peers on), then the
+// standbys it heard of lately.
 void brokers(const inspect_sources& from, proto::report& out) {
     const auto& self = from.self;
     proto::report_row row;
@@ -277,7 +278,19 @@ void brokers(const inspect_sources& from, proto::report& out) {
     put(row, "epoch", lease_epoch(self.lease_token));
     put(row, "lease_ms", std::uint64_t{self.lease_ms});
     put(row, "redis", std::string(from.redis_state));
+    put(row, "seen_ms_ago", std::uint64_t{0});
     out.rows.push_back(std::move(row));
+    for (const auto& other : from.standbys) {
+        proto::report_row r;
+        put(r, "name", other.name);
+        put(r, "endpoint", other.endpoint);
+        put(r, "role", std::string("standby"));
+        put(r, "epoch", std::uint64_t{0});
+        put(r, "lease_ms", std::uint64_t{self.lease_ms});
+        put(r, "redis", std::string(from.redis_state));
+        put(r, "seen_ms_ago", other.seen_ms_ago);
+        out.rows.push_back(std::move(r));
+    }
 }
 
 }  // namespace

@@ -38,7 +38,9 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "dead_letters.hpp"
 #include "delayed_tasks.hpp"
@@ -87,6 +89,13 @@ struct inspect_sources {
         std::string lease_token;          // "EPOCH:NAME" while active
         std::uint32_t lease_ms = 0;
     } self{};
+    // `brokers`: the standbys the active heard of within three lease times (broker_presence).
+    struct other_broker {
+        std::string name;
+        std::string endpoint;
+        std::uint64_t seen_ms_ago = 0;
+    };
+    std::vector<other_broker> standbys{};
 };
 
 // The report for `what`, or nullopt if `what` is not one of workers, queues, active, dead,

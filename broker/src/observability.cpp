@@ -27,6 +27,16 @@ inspect_sources broker_core::inspect_view() {
     from.self.role = config_.ha_lease_ms == 0 ? "alone" : (standby_ ? "standby" : "active");
     from.self.lease_token = lease_token_;
     from.self.lease_ms = config_.ha_lease_ms;
+    if (!standby_) {
+        const std::uint64_t now = wall_ms_();
+        const std::uint64_t recent_ms = presence_lease_times * config_.ha_lease_ms;
+        for (const broker_presence& p : presence_) {
+            // An active entry is this broker's, or an old active's that has not stood by since.
+            if (p.role != "standby" || p.name == from.self.name) continue;
+            const std::uint64_t ago = now > p.at_ms ? now - p.at_ms : 0;
+            if (ago <= recent_ms) from.standbys.push_back({p.name, p.endpoint, ago});
+        }
+    }
     peers_.for_each([&](peer_ref, const peer& each) {
         from.unacked_bytes_max = std::max(from.unacked_bytes_max, each.unacked());
     });

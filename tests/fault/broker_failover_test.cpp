@@ -235,6 +235,26 @@ TEST(BrokerFailover, AStepDownHandsTheLeaseToTheStandbyAndLosesNothing) {
     EXPECT_TRUE(c.broker(0).running());
 }
 
+TEST(BrokerFailover, InspectBrokersListsTheActiveAndTheStandbysItHearsOf) {
+    failover_cluster c;
+    start_active_and_standby(c);
+    const auto brokers = [&] { return c.client().inspect("brokers").result(5.0).rows; };
+    // b writes its presence each time it tries the lease, a reads it every third of its lease.
+    ASSERT_TRUE(wait_until([&] { return brokers().size() == 2; }, 20.0))
+        << "the standby is not listed";
+    const auto rows = brokers();
+    EXPECT_EQ(shoal::testing::field(rows[0], "name"), "a");
+    EXPECT_EQ(shoal::testing::field(rows[0], "role"), "active");
+    EXPECT_EQ(shoal::testing::field(rows[1], "name"), "b");
+    EXPECT_EQ(shoal::testing::field(rows[1], "role"), "standby");
+    EXPECT_EQ(shoal::testing::field(rows[1], "endpoint"), c.endpoint(1));
+    // A standby that is gone (killed) is no longer listed after three lease times.
+    c.broker(1).signal(SIGKILL);
+    (void)c.broker(1).wait(10.0);
+    EXPECT_TRUE(wait_until([&] { return brokers().size() == 1; }, 30.0))
+        << "a killed standby is still listed";
+}
+
 TEST(BrokerFailover, ABrokerWithoutALeaseRefusesToStepDownAndSaysWhy) {
     shoal::testing::local_cluster alone;
     ASSERT_FALSE(alone.endpoint().empty());

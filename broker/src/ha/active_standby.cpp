@@ -42,6 +42,9 @@ void broker_core::poll_lease() {
         redis_sync redis(redis_endpoint_of_config(), config_.redis_timeout_ms / 1000.0);
         const lease_view v = try_take_lease(redis, ha_name(), config_.ha_lease_ms);
         if (v.ours) return become_active(v.token);
+        // Seen by the active's `inspect brokers` (ha/broker_presence.hpp).
+        (void)redis.command(
+            {"HSET", presence_key, ha_name(), encode_presence("standby", wall_ms_(), endpoint_)});
         if (v.token != lease_seen_) {
             lease_seen_ = v.token;
             spdlog::info("shoal-broker: standing by; {} is active (epoch {}, {} ms left)",
@@ -92,12 +95,39 @@ void broker_core::become_active(const std::string& token) {
     standby_ = false;
     standby_timer_.cancel();
     start_serving();
+    refresh_presence();
+}
+
+void broker_core::refresh_presence() {
+    if (standby_ || !durable_) return;
+    presence_timer_ =
+        loop_.call_later(config_.ha_lease_ms / 3000.0, [this] { refresh_presence(); });
+    redis_pipeline p;
+    p.add("HSET", presence_key, ha_name(), encode_presence("active", wall_ms_(), endpoint_));
+    p.add("HGETALL", presence_key);
+    (void)durable_->connection().send(p, [this](redis_batch_result&& r) {
+        if (!r.delivered || r.replies.size() != 2) return;
+        const std::vector<redis_reply>& fields = r.replies[1].elements;
+        const std::uint64_t now = wall_ms_();
+        presence_.clear();
+        redis_pipeline forget;
+        for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+            auto entry = decode_presence(fields[i].str, fields[i + 1].str);
+            if (entry && entry->at_ms + presence_forget_ms > now) {
+                presence_.push_back(std::move(*entry));
+            } else {
+                forget.add("HDEL", presence_key, fields[i].str);
+            }
+        }
+        if (!forget.empty()) (void)durable_->connection().send(forget, [](redis_batch_result&&) {});
+    });
 }
 
 void broker_core::on_lease_lost(const std::string& why) {
     if (lease_gone_) return;
     lease_gone_ = true;
     standby_ = true;  // from now on every peer is sent on (not_active), nothing more is served
+    presence_timer_.cancel();
     spdlog::critical("shoal-broker: {} no longer holds the lease ({}); it stops serving", ha_name(),
                      why);
     // Outside whatever callback noticed it: the owner may close the broker.
