@@ -162,7 +162,7 @@ def _all_rows(res):
                             {"shoal": net}))
 
     # 6. durable mode
-    for mode in ("memory", "everysec", "always"):
+    for mode in ("memory", "everysec", "always", "everysec_lease"):
         r = get(shoal, "durable", mode)
         if not r:
             continue
@@ -172,7 +172,8 @@ def _all_rows(res):
                 vals[p], _ = best_of({k: v.get(str(FIRST_PEER_N(res, p))) for k, v in (get(res[p], "throughput") or {}).items()},
                                      "tasks_per_s", True)
         label = {"memory": "in memory (no Redis)", "everysec": "Redis, appendfsync everysec",
-                 "always": "Redis, appendfsync always"}[mode]
+                 "always": "Redis, appendfsync always",
+                 "everysec_lease": "Redis, appendfsync everysec, active broker with a lease (writes fenced)"}[mode]
         target, ok = "", None
         if mode != "memory":
             target = ">= 50x Celery"

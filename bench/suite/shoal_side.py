@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from procs import Proc, RedisServer, cpu_s, machine_ticks, rss_kib, run_json, run_json_all
+from procs import Proc, RedisServer, cpu_s, free_port, machine_ticks, rss_kib, run_json, run_json_all
 
 
 class Build:
@@ -46,7 +46,7 @@ class Cluster:
     every connection is CURVE-encrypted and authenticated (make_keys)."""
 
     def __init__(self, build, workers=2, threads=1, processes=1, worker_args=(), broker_args=(), hosts=None,
-                 secure=False):
+                 secure=False, port=0):
         self.build = build
         self.hosts = hosts
         self.logs = tempfile.mkdtemp(prefix="shoal-bench-")
@@ -57,7 +57,7 @@ class Cluster:
                            self.keys["keys_dir"])
         hub = hosts.on_hub() if hosts else []
         address = hosts.hub_address if hosts else "127.0.0.1"
-        self.broker = Proc([*hub, build.broker, "--bind", f"tcp://{address}:0", "--print-endpoint",
+        self.broker = Proc([*hub, build.broker, "--bind", f"tcp://{address}:{port}", "--print-endpoint",
                             "--log-level", "warn", *broker_args],
                            stdout=subprocess.PIPE, stderr=open(os.path.join(self.logs, "broker.log"), "w"))
         self.endpoint = self.broker.read_line(20)
@@ -348,14 +348,20 @@ def metg(build, ideal_wall_s):
 
 
 def durable(build, tasks, scratch):
-    """The same no-op batch in memory, then with Redis at appendfsync everysec, then always;
-    with Redis, the CPU Redis and the broker each spent on the batch, per task (issue 17: what
-    limits durable mode)."""
+    """The same no-op batch in memory, then with Redis at appendfsync everysec, then always, then
+    everysec again with the broker active under a lease (issue 20: every write fenced by the
+    lease, broker/README.md "Active and standby brokers"); with Redis, the CPU Redis and the
+    broker each spent on the batch, per task (issue 17: what limits durable mode)."""
     out = {"memory": throughput(build, tasks)}
-    for fsync in ("everysec", "always"):
-        redis = RedisServer(os.path.join(scratch, f"redis-{fsync}"), appendonly=True, appendfsync=fsync)
+    for mode in ("everysec", "always", "everysec_lease"):
+        fsync = mode.split("_")[0]
+        redis = RedisServer(os.path.join(scratch, f"redis-{mode}"), appendonly=True, appendfsync=fsync)
+        broker_args, port = ("--redis", redis.url), 0
+        if mode == "everysec_lease":
+            port = free_port()  # a lease needs a fixed port: peers list the brokers' endpoints
+            broker_args += ("--ha-lease-ms", "3000", "--ha-name", "bench")
         try:
-            with Cluster(build, workers=2, worker_args=WIDE, broker_args=("--redis", redis.url)) as c:
+            with Cluster(build, workers=2, worker_args=WIDE, broker_args=broker_args, port=port) as c:
                 before = {"redis": cpu_s(redis.proc.pid), "broker": cpu_s(c.broker.pid)}
                 r = c.client("throughput", tasks)
                 for who, pid in (("redis", redis.proc.pid), ("broker", c.broker.pid)):
@@ -363,7 +369,7 @@ def durable(build, tasks, scratch):
                     if now is not None and before[who] is not None and r.get("tasks"):
                         r[f"{who}_cpu_us_per_task"] = (now - before[who]) * 1e6 / r["tasks"]
             r["left_in_redis"] = int(redis.cli("hlen", "shoal:tasks") or 0)
-            out[fsync] = r
+            out[mode] = r
         finally:
             redis.stop()
     return out
