@@ -25,6 +25,7 @@
 #include "process/outcome_checker.hpp"
 #include "process/two_hosts.hpp"
 #include "process/wait_until.hpp"
+#include "redis/redis_on_host.hpp"
 
 namespace {
 
@@ -35,6 +36,7 @@ using shoal::testing::count_log_lines;
 using shoal::testing::inspect_through_cli;
 using shoal::testing::joined;
 using shoal::testing::outcome_checker;
+using shoal::testing::output_of;
 using shoal::testing::scratch_dir;
 using shoal::testing::two_hosts;
 using shoal::testing::wait_until;
@@ -60,14 +62,6 @@ class netns_hosts_file {
     std::string dir_;
 };
 
-std::string output_of(const std::vector<std::string>& argv) {
-    auto p = child_process::spawn(argv);
-    std::string out = p.read_all(10.0);
-    (void)p.wait(10.0);
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
-}
-
 TEST(BrokerDns, PeersGivenOneNameForBothBrokersFindTheActiveAndFollowTheFailover) {
     two_hosts hosts;
     ASSERT_TRUE(hosts.available())
@@ -81,25 +75,10 @@ TEST(BrokerDns, PeersGivenOneNameForBothBrokersFindTheActiveAndFollowTheFailover
               true)
         << "host b's resolver does not know the name";
     scratch_dir dir;
-    const std::string redis_url = "redis://" + hosts.address_b() + ":6379";
-    std::vector<std::string> redis_argv = hosts.on_b();
-    redis_argv.insert(redis_argv.end(), {"/usr/bin/redis-server", "--port", "6379", "--bind",
-                                         hosts.address_b(), "--protected-mode", "no", "--save", "",
-                                         "--appendonly", "yes", "--appendfsync", "always", "--dir",
-                                         dir.file(""), "--logfile", dir.file("redis.log")});
-    auto redis = child_process::spawn(redis_argv);
-    const auto redis_cli = [&](std::vector<std::string> args) {
-        std::vector<std::string> argv = hosts.on_b();
-        argv.insert(argv.end(), {"/usr/bin/redis-cli", "-h", hosts.address_b(), "-p", "6379"});
-        argv.insert(argv.end(), args.begin(), args.end());
-        return output_of(argv);
-    };
-    ASSERT_TRUE(wait_until([&] { return redis_cli({"PING"}) == "PONG"; }, 20.0));
-    const auto holder = [&] {
-        const std::string token = redis_cli({"GET", "shoal:broker:lease"});
-        const auto colon = token.find(':');
-        return colon == std::string::npos ? std::string() : token.substr(colon + 1);
-    };
+    const shoal::testing::redis_on_host redis(hosts.on_b(), hosts.address_b(), dir);
+    ASSERT_TRUE(redis.up()) << "redis did not start on host b";
+    const std::string redis_url = redis.url();
+    const auto holder = [&] { return redis.lease_holder(); };
 
     // Both on port 5555, each on its own host: one name and port reach either.
     const auto broker = [&](const std::vector<std::string>& on, const std::string& address,

@@ -23,6 +23,7 @@
 #include "process/outcome_checker.hpp"
 #include "process/two_hosts.hpp"
 #include "process/wait_until.hpp"
+#include "redis/redis_on_host.hpp"
 
 namespace {
 
@@ -43,40 +44,16 @@ using clock_type = std::chrono::steady_clock;
 
 constexpr int lease_ms = 1000;
 
-// Runs argv to its end and returns its stdout, trimmed.
-std::string output_of(const std::vector<std::string>& argv) {
-    auto p = child_process::spawn(argv);
-    std::string out = p.read_all(10.0);
-    (void)p.wait(10.0);
-    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
-}
-
 TEST(BrokerPartition, TheCutOffActiveStopsWithinItsLeaseTheStandbyServesAndTheHealedOneStandsBy) {
     two_hosts hosts;
     ASSERT_TRUE(hosts.available())
         << "cannot make the network namespaces (needs root): " << hosts.why();
     scratch_dir dir;
     // Fresh namespaces: fixed ports are free in them.
-    const std::string redis_url = "redis://" + hosts.address_b() + ":6379";
-    std::vector<std::string> redis_argv = hosts.on_b();
-    redis_argv.insert(redis_argv.end(), {"/usr/bin/redis-server", "--port", "6379", "--bind",
-                                         hosts.address_b(), "--protected-mode", "no", "--save", "",
-                                         "--appendonly", "yes", "--appendfsync", "always", "--dir",
-                                         dir.file(""), "--logfile", dir.file("redis.log")});
-    auto redis = child_process::spawn(redis_argv);
-    const auto redis_cli = [&](std::vector<std::string> args) {
-        std::vector<std::string> argv = hosts.on_b();
-        argv.insert(argv.end(), {"/usr/bin/redis-cli", "-h", hosts.address_b(), "-p", "6379"});
-        argv.insert(argv.end(), args.begin(), args.end());
-        return output_of(argv);
-    };
-    ASSERT_TRUE(wait_until([&] { return redis_cli({"PING"}) == "PONG"; }, 20.0));
-    const auto holder = [&] {
-        const std::string token = redis_cli({"GET", "shoal:broker:lease"});
-        const auto colon = token.find(':');
-        return colon == std::string::npos ? std::string() : token.substr(colon + 1);
-    };
+    const shoal::testing::redis_on_host redis(hosts.on_b(), hosts.address_b(), dir);
+    ASSERT_TRUE(redis.up()) << "redis did not start on host b";
+    const std::string redis_url = redis.url();
+    const auto holder = [&] { return redis.lease_holder(); };
 
     const std::string a = "tcp://" + hosts.address_a() + ":5555";
     const std::string b = "tcp://" + hosts.address_b() + ":5556";
@@ -145,7 +122,7 @@ TEST(BrokerPartition, TheCutOffActiveStopsWithinItsLeaseTheStandbyServesAndTheHe
     // One takeover, b still active; a started over and stands by (it prints its endpoint
     // again), answering not_active: a client that knows only a is never welcomed.
     EXPECT_EQ(holder(), "b");
-    EXPECT_EQ(redis_cli({"GET", "shoal:broker:epoch"}), "2");
+    EXPECT_EQ(redis.cli({"GET", "shoal:broker:epoch"}), "2");
     EXPECT_EQ(broker_a.read_line(30.0).value_or("<nothing>"), a) << "a did not start over";
     EXPECT_TRUE(broker_a.running());
     EXPECT_FALSE(inspect_through_cli(hosts.on_b(), a, "brokers").ok)

@@ -47,13 +47,17 @@ struct primary_and_replica {
     }
 };
 
-TEST(RedisWaitReplicas, ATaskIsAcceptedOnlyOnceAReplicaHasIt) {
+// A primary with its replica, a broker that waits for one replica, a worker and a client.
+class RedisWaitReplicas : public ::testing::Test {
+  protected:
     primary_and_replica redis;
-    local_cluster c({"--redis", redis.primary.url(), "--redis-wait-replicas", "1",
-                     "--redis-timeout-ms", "1000", "--log-level", "info"});
-    ASSERT_FALSE(c.endpoint().empty());
-    c.add_worker("w1", {"--log-level", "warn"});
-    shoal::client client(c.endpoint());
+    local_cluster c{{"--redis", redis.primary.url(), "--redis-wait-replicas", "1",
+                     "--redis-timeout-ms", "1000", "--log-level", "info"}};
+    std::size_t worker = c.add_worker("w1", {"--log-level", "warn"});
+    shoal::client client{c.endpoint()};
+};
+
+TEST_F(RedisWaitReplicas, ATaskIsAcceptedOnlyOnceAReplicaHasIt) {
     ASSERT_TRUE(client.wait_connected(20.0));
 
     // With the replica there, everything runs, and every delivered result is on it.
@@ -93,13 +97,7 @@ TEST(RedisWaitReplicas, ATaskIsAcceptedOnlyOnceAReplicaHasIt) {
     }
 }
 
-TEST(RedisWaitReplicas, AResultIsDeliveredOnlyOnceAReplicaHasIt) {
-    primary_and_replica redis;
-    local_cluster c({"--redis", redis.primary.url(), "--redis-wait-replicas", "1",
-                     "--redis-timeout-ms", "1000", "--log-level", "info"});
-    ASSERT_FALSE(c.endpoint().empty());
-    c.add_worker("w1", {"--log-level", "warn"});
-    shoal::client client(c.endpoint());
+TEST_F(RedisWaitReplicas, AResultIsDeliveredOnlyOnceAReplicaHasIt) {
     ASSERT_TRUE(client.wait_connected(20.0));
 
     // Accepted (so on the replica) and running: then the replica stops.
@@ -123,7 +121,7 @@ TEST(RedisWaitReplicas, AResultIsDeliveredOnlyOnceAReplicaHasIt) {
     EXPECT_NE(redis.replica.command({"GET", result_key(f.id())}), "(nil)");
 }
 
-TEST(RedisWaitReplicas, WithoutEnoughReplicasTheBrokerSaysSoAndRefusesTasks) {
+TEST(RedisWaitReplicasAlone, WithoutEnoughReplicasTheBrokerSaysSoAndRefusesTasks) {
     redis_server alone;
     // It says so when it starts (run for a few seconds, its log read whole).
     const auto started = shoal::testing::run_merged(
