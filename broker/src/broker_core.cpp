@@ -114,6 +114,8 @@ void broker_core::close() {
     });
     tick_timer_.cancel();
     standby_timer_.cancel();
+    standby_redis_.reset();
+    presence_timer_.cancel();
     lease_.reset();
     control_timer_.cancel();
     periodic_timer_.cancel();

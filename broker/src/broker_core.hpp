@@ -495,7 +495,9 @@ class broker_core {
     std::string lease_seen_;   // the holder a standby last logged
     std::unique_ptr<lease_keeper> lease_;
     timer_handle standby_timer_;
-    std::vector<broker_presence> presence_;  // shoal:brokers as the active last read it
+    std::unique_ptr<redis_connection> standby_redis_;  // a standby's tries of the lease
+    bool polling_ = false;                             // a try sent, not answered yet
+    std::vector<broker_presence> presence_;            // shoal:brokers as the active last read it
     timer_handle presence_timer_;
     // During recover(): the results of recovered tasks' inputs that finished before.
     const std::unordered_map<proto::task_id, result_record, proto::task_id_hash>*

@@ -23,6 +23,7 @@
 #include "process/local_cluster.hpp"
 #include "process/report_fields.hpp"
 #include "process/wait_until.hpp"
+#include "raw_peer.hpp"
 #include "redis/durable_cluster.hpp"
 #include "redis/redis_server.hpp"
 #include "shoal/client/client.hpp"
@@ -50,12 +51,12 @@ class failover_cluster {
     }
 
     // Starts broker i (a or b) and reads the endpoint it prints.
-    bool start_broker(std::size_t i) {
-        brokers_[i] = child_process::spawn({cluster_paths::broker(), "--bind", endpoints_[i],
-                                            "--print-endpoint", "--redis", redis_.url(),
-                                            "--ha-lease-ms", std::to_string(lease_ms), "--ha-name",
-                                            names_[i], "--heartbeat-ms", "100", "--liveness", "10",
-                                            "--redis-timeout-ms", "2000", "--log-level", "info"});
+    bool start_broker(std::size_t i, int redis_timeout_ms = 2000) {
+        brokers_[i] = child_process::spawn(
+            {cluster_paths::broker(), "--bind", endpoints_[i], "--print-endpoint", "--redis",
+             redis_.url(), "--ha-lease-ms", std::to_string(lease_ms), "--ha-name", names_[i],
+             "--heartbeat-ms", "100", "--liveness", "10", "--redis-timeout-ms",
+             std::to_string(redis_timeout_ms), "--log-level", "info"});
         const auto line = brokers_[i].read_line(20.0);
         return line && *line == endpoints_[i];
     }
@@ -253,6 +254,34 @@ TEST(BrokerFailover, InspectBrokersListsTheActiveAndTheStandbysItHearsOf) {
     (void)c.broker(1).wait(10.0);
     EXPECT_TRUE(wait_until([&] { return brokers().size() == 1; }, 30.0))
         << "a killed standby is still listed";
+}
+
+// A standby whose Redis hangs (paused: connections are taken, nothing is answered) keeps
+// answering its peers not_active at once, so that they go on to the next broker: its tries of
+// the lease never block its loop. Its Redis calls may take 10 s here; a try that blocked would
+// hold every answer for that long.
+TEST(BrokerFailover, AStandbyWhoseRedisHangsStillAnswersItsPeersAtOnce) {
+    failover_cluster c;
+    ASSERT_TRUE(c.start_broker(0));
+    ASSERT_TRUE(wait_until([&] { return c.holder() == "a"; }, 20.0)) << "a never took the lease";
+    ASSERT_TRUE(c.start_broker(1, 10'000));
+    c.redis().pause();
+    zmq::context_t context;
+    for (int i = 0; i < 5; ++i) {
+        auto peer = shoal::testing::raw_peer::dealer_to(context, c.endpoint(1));
+        shoal::proto::hello h;
+        h.role = shoal::proto::peer_role::client;
+        h.name = "probe";
+        ASSERT_TRUE(peer.send(h));
+        const auto answer = peer.receive(3.0);
+        ASSERT_TRUE(answer.has_value())
+            << "the standby did not answer within 3 s (try " << i << ")";
+        ASSERT_EQ(answer->cmd, shoal::proto::command::error);
+        EXPECT_EQ(shoal::proto::decode<shoal::proto::error_reply>(answer->body).code, "not_active");
+        // Spread over several of its lease tries (a third of the lease apart).
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    c.redis().resume();
 }
 
 TEST(BrokerFailover, ABrokerWithoutALeaseRefusesToStepDownAndSaysWhy) {

@@ -27,33 +27,59 @@ void broker_core::start_standby() {
     standby_ = true;
     spdlog::info("shoal-broker: {} on {} stands by until it holds the lease ({} ms)", ha_name(),
                  endpoint_, config_.ha_lease_ms);
-    if (config_.ha_first_try_after_ms > 0) {
-        // Just gave the lease up: another broker goes first.
-        standby_timer_ =
-            loop_.call_later(config_.ha_first_try_after_ms / 1000.0, [this] { poll_lease(); });
-        return;
-    }
-    poll_lease();
+    // Tries go out on a connection of their own that never blocks the loop: a Redis that hangs
+    // or is cut off must not keep the standby from answering its peers (not_active).
+    standby_redis_ = std::make_unique<redis_connection>(
+        loop_,
+        redis_connection_options{redis_endpoint_of_config(), config_.redis_timeout_ms / 1000.0});
+    const double first_try_at = loop_.time() + config_.ha_first_try_after_ms / 1000.0;
+    standby_redis_->on_up = [this, first_try_at] {
+        // The first try as soon as Redis answers (unless it just gave the lease up).
+        if (loop_.time() >= first_try_at) poll_lease();
+    };
+    standby_redis_->start();
+    // Just gave the lease up: another broker goes first.
+    standby_timer_ = loop_.call_later(
+        std::max(config_.ha_first_try_after_ms / 1000.0, config_.ha_lease_ms / 3000.0),
+        [this] { poll_lease(); });
 }
 
 void broker_core::poll_lease() {
-    if (!standby_ || port_ == nullptr) return;
-    try {
-        redis_sync redis(redis_endpoint_of_config(), config_.redis_timeout_ms / 1000.0);
-        const lease_view v = try_take_lease(redis, ha_name(), config_.ha_lease_ms);
-        if (v.ours) return become_active(v.token);
-        // Seen by the active's `inspect brokers` (ha/broker_presence.hpp).
-        (void)redis.command(
-            {"HSET", presence_key, ha_name(), encode_presence("standby", wall_ms_(), endpoint_)});
+    if (!standby_ || lease_gone_ || port_ == nullptr || !standby_redis_) return;
+    standby_timer_ = loop_.call_later(config_.ha_lease_ms / 3000.0, [this] { poll_lease(); });
+    if (polling_) return;  // the last try is not answered yet
+    if (!standby_redis_->is_up()) {
+        log_limited("lease", "standing by; cannot reach Redis for the lease (Redis is {})",
+                    standby_redis_->current() == redis_connection::state::connecting ? "connecting"
+                                                                                     : "down");
+        return;
+    }
+    redis_pipeline p;
+    add_take_lease(p, ha_name(), config_.ha_lease_ms);
+    // Seen by the active's `inspect brokers` (ha/broker_presence.hpp).
+    p.add("HSET", presence_key, ha_name(), encode_presence("standby", wall_ms_(), endpoint_));
+    polling_ = standby_redis_->send(p, [this](redis_batch_result&& r) {
+        polling_ = false;
+        if (!standby_ || lease_gone_) return;
+        lease_view v;
+        try {
+            if (!r.delivered || r.replies.empty()) throw redis_error(r.failure);
+            v = read_take_reply(r.replies[0]);
+        } catch (const redis_error& e) {
+            log_limited("lease", "standing by; cannot reach Redis for the lease: {}", e.what());
+            return;
+        }
+        if (v.ours) {
+            // Outside this connection's callback: becoming active closes the connection.
+            standby_timer_ = loop_.call_later(0, [this, token = v.token] { become_active(token); });
+            return;
+        }
         if (v.token != lease_seen_) {
             lease_seen_ = v.token;
             spdlog::info("shoal-broker: standing by; {} is active (epoch {}, {} ms left)",
                          lease_holder(v.token), lease_epoch(v.token), v.ttl_ms);
         }
-    } catch (const redis_error& e) {
-        log_limited("lease", "standing by; cannot reach Redis for the lease: {}", e.what());
-    }
-    standby_timer_ = loop_.call_later(config_.ha_lease_ms / 3000.0, [this] { poll_lease(); });
+    });
 }
 
 void broker_core::answer_standby(const proto::received_message& msg) {
@@ -74,6 +100,8 @@ void broker_core::answer_standby(const proto::received_message& msg) {
 }
 
 void broker_core::become_active(const std::string& token) {
+    standby_timer_.cancel();
+    standby_redis_.reset();
     lease_token_ = token;
     spdlog::info("shoal-broker: {} took the lease (epoch {}); recovering from Redis", ha_name(),
                  lease_epoch(token));

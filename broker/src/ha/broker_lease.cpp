@@ -53,8 +53,15 @@ std::string_view lease_holder(std::string_view token) {
 
 lease_view try_take_lease(redis_sync& redis, std::string_view holder, std::uint32_t ttl_ms) {
     const std::string ttl = std::to_string(ttl_ms);
-    const redis_reply r =
-        redis.command({"EVAL", take_script, "2", lease_key, lease_epoch_key, holder, ttl});
+    return read_take_reply(
+        redis.command({"EVAL", take_script, "2", lease_key, lease_epoch_key, holder, ttl}));
+}
+
+void add_take_lease(redis_pipeline& p, std::string_view holder, std::uint32_t ttl_ms) {
+    p.add("EVAL", take_script, "2", lease_key, lease_epoch_key, holder, std::to_string(ttl_ms));
+}
+
+lease_view read_take_reply(const redis_reply& r) {
     if (r.is_error()) throw redis_error("taking the broker lease: " + r.str);
     if (r.elements.size() != 3) throw redis_error("taking the broker lease: unexpected reply");
     lease_view v;

@@ -42,6 +42,10 @@ std::string_view lease_holder(std::string_view token);
 // Takes the lease for `holder` if nobody holds it; otherwise says who does. Throws
 // redis_error when Redis cannot be asked.
 lease_view try_take_lease(redis_sync& redis, std::string_view holder, std::uint32_t ttl_ms);
+// The same try as one command of a pipeline (a standby's non-blocking connection), and what
+// its reply says (redis_error for an error or an unexpected reply).
+void add_take_lease(redis_pipeline& p, std::string_view holder, std::uint32_t ttl_ms);
+lease_view read_take_reply(const redis_reply& r);
 // Who holds the lease now (ours is always false).
 lease_view read_lease(redis_sync& redis);
 // Gives the lease up if `token` still holds it (a planned step-down); true if it did.
