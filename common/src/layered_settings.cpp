@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -14,6 +16,15 @@
 namespace shoal {
 
 namespace {
+
+// A setting's bound (a double) as the integer it stands for. UINT64_MAX as a double is 2^64,
+// past every uint64_t: casting it is undefined (the fuzzer's UBSan build caught it; a plain
+// build printed "between 1048576 and 0").
+std::uint64_t integer_bound(double bound) {
+    if (bound <= 0) return 0;
+    if (bound >= 18446744073709551616.0) return std::numeric_limits<std::uint64_t>::max();
+    return static_cast<std::uint64_t>(bound);
+}
 
 [[noreturn]] void fail(std::string_view source, std::string_view why) {
     throw config_error(fmt::format("{}: {}", source, why));
@@ -122,9 +133,8 @@ void layered_settings::apply(const std::string& key, std::string_view text, sett
         case setting_kind::integer: {
             const std::uint64_t n = parse_integer(text, where);
             if (static_cast<double>(n) < s->min || static_cast<double>(n) > s->max) {
-                fail(where, fmt::format("must be between {} and {} (got {})",
-                                        static_cast<std::uint64_t>(s->min),
-                                        static_cast<std::uint64_t>(s->max), n));
+                fail(where, fmt::format("must be between {} and {} (got {})", integer_bound(s->min),
+                                        integer_bound(s->max), n));
             }
             break;
         }

@@ -116,6 +116,12 @@ TEST_F(ConfigFile, WrongTypeOrRangeIsAnError) {
                   load({"--config", write("max_batch = 20000\n")});
               }).find("between 1 and 10000"),
               std::string::npos);
+    // A bound of UINT64_MAX is said as it is (it was "between 1048576 and 0", from a cast the
+    // fuzzer's UBSan build reported as undefined).
+    EXPECT_NE(error_of([&] {
+                  load({"--config", write("max_queued_bytes = 2000\n")});
+              }).find("between 1048576 and 18446744073709551615 (got 2000)"),
+              std::string::npos);
 }
 
 TEST_F(ConfigFile, SyntaxErrorAndMissingFileAreErrors) {
